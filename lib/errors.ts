@@ -79,3 +79,14 @@ export function asUntagError(error: unknown): UntagError {
   if (error instanceof UntagError) return error;
   return new ConfigError('Internal error', 'internal_error');
 }
+
+/**
+ * What an asynchronous trigger rejects with: the message leads with whether retrying can help,
+ * so the on-failure destination and the logs say at a glance why an event ended there.
+ */
+export class EventRejectedError extends Error {
+  constructor(readonly cause: UntagError) {
+    super(`${cause.retryable ? 'retryable' : 'not retryable'}: ${cause.code}: ${cause.message}`);
+    this.name = 'EventRejectedError';
+  }
+}

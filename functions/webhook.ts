@@ -1,0 +1,40 @@
+/** POST /webhooks/{source}: API Gateway HTTP API (2.0), REST API proxy (1.0) or Function URL. */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { asUntagError } from '../lib/errors';
+import { parseHttpEvent } from '../lib/http-event';
+import { errorResponse, jsonResponse, resultsBody } from '../lib/http-response';
+import { logger, metrics, recordOutcomes } from '../lib/observability';
+import { RetryBudget } from '../lib/retry';
+import { bundledRules } from '../lib/rules/bundled';
+import { lazyRuntime } from '../lib/runtime';
+
+const runtime = lazyRuntime(bundledRules);
+
+async function webhook(event: APIGatewayProxyEventV2 | APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
+  try {
+    const { config, service } = runtime();
+    const request = parseHttpEvent(event, { maxBodyBytes: config.maxBodyBytes });
+    logger.setCorrelationId(request.headers['webhook-id'] ?? request.requestId ?? context.awsRequestId);
+    logger.appendKeys({ source: request.source });
+    const result = await service.handleWebhook(request, RetryBudget.fromContext(context, config.safetyMarginMs));
+    recordOutcomes(result.outcomes);
+    return result.failure ? reject(result.failure) : jsonResponse(200, resultsBody(result.outcomes));
+  } catch (error) {
+    return reject(error);
+  }
+}
+
+function reject(error: unknown): APIGatewayProxyStructuredResultV2 {
+  const untagError = asUntagError(error);
+  // Unexpected errors are logged whole (they carry no secrets of ours); typed ones by code.
+  if (untagError !== error) logger.error('unexpected error', error as Error);
+  logger.warn('webhook rejected', { status: untagError.status, code: untagError.code, reason: untagError.message });
+  return errorResponse(untagError);
+}
+
+export const handler = middy(webhook)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));

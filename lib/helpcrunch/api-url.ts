@@ -1,0 +1,26 @@
+import { ConfigError } from '../errors';
+
+export const defaultApiUrl = 'https://api.helpcrunch.com/v1';
+
+// Plain http only to this machine (local sandbox, tests): anywhere else it would send the key in clear.
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** HELPCRUNCH_API_URL, validated: https (or http to loopback), no credentials/query, no trailing slash. */
+export function parseApiUrl(value: string | undefined): string {
+  const text = value?.trim();
+  if (!text) return defaultApiUrl;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError('HELPCRUNCH_API_URL is not a valid URL', 'invalid_api_url');
+  }
+  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && loopbackHosts.has(url.hostname));
+  if (!secure) {
+    throw new ConfigError('HELPCRUNCH_API_URL must use https (plain http only to a loopback host)', 'invalid_api_url');
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new ConfigError('HELPCRUNCH_API_URL must not carry credentials, a query or a fragment', 'invalid_api_url');
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}

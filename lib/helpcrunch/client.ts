@@ -1,0 +1,210 @@
+/**
+ * The HelpCrunch REST calls this function makes, over one keep-alive axios instance per container.
+ * Every status is mapped here to a result or a typed error; raw axios errors never escape because
+ * they carry the request headers, Authorization included.
+ */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import axios, { type AxiosResponse, type Method } from 'axios';
+import { BadEventError, ConfigError, UntagError } from '../errors';
+import { defaultRetryPolicy, parseRetryAfter, withRetry, type RetryBudget, type RetryPolicy, type RetryVerdict } from '../retry';
+
+export interface HelpCrunchCustomer {
+  id: number;
+  email?: string | null;
+  userId?: string | null;
+  name?: string | null;
+  tagsData?: { name: string; color?: string }[];
+}
+
+export interface ApiKeySource {
+  get(options?: { forceRefresh?: boolean }): Promise<string>;
+}
+
+export interface CallOptions {
+  budget: RetryBudget;
+}
+
+export interface HelpCrunchClient {
+  /** found=false when HelpCrunch answers 404 (no such customer). */
+  untagCustomer(customerId: number, tags: string[], options: CallOptions): Promise<{ found: boolean; attempts: number }>;
+  /** Every customer whose email/userId equals `value`. */
+  searchCustomers(
+    field: 'email' | 'userId',
+    value: string,
+    options: CallOptions,
+  ): Promise<{ customers: HelpCrunchCustomer[]; attempts: number }>;
+}
+
+/** What the client throws: an UntagError that also says how many HTTP requests were made. */
+export type HelpCrunchCallError = UntagError & { attempts: number };
+
+export interface HelpCrunchClientOptions {
+  baseUrl: string;
+  apiKey: ApiKeySource;
+  timeoutMs?: number;
+  retryPolicy?: RetryPolicy;
+}
+
+const pageSize = 100;
+// 1,000 customers sharing one email or userId means something is wrong; stop paging there.
+const maxSearchPages = 10;
+const maxDetailLength = 200;
+
+/** A failure worth retrying; only ever seen by withRetry, which turns it into a RetryableError. */
+class TransientFailure extends Error {
+  constructor(
+    readonly reason: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(reason);
+  }
+}
+
+const classify = (error: unknown): RetryVerdict =>
+  error instanceof TransientFailure
+    ? { retryable: true, retryAfterMs: error.retryAfterMs, reason: error.reason }
+    : { retryable: false };
+
+/** HelpCrunch's own explanation (`errors[0]`), trimmed to something fit for a log line. */
+function helpCrunchDetail(body: unknown): string {
+  const first = (body as { errors?: { code?: unknown; message?: unknown }[] } | null)?.errors?.[0];
+  const detail = [first?.code, first?.message].filter((part) => typeof part === 'string' && part).join(': ');
+  const flat = detail.replace(/\s+/g, ' ').trim();
+  return flat.length > maxDetailLength ? `${flat.slice(0, maxDetailLength)}…` : flat;
+}
+
+function rejection(response: AxiosResponse): UntagError {
+  const { status } = response;
+  if (status >= 400 && status < 500) {
+    const detail = helpCrunchDetail(response.data);
+    const code = status === 400 ? 'helpcrunch_bad_request' : `helpcrunch_${status}`;
+    return new BadEventError(code, `HelpCrunch rejected the request (${status}${detail ? ` ${detail}` : ''})`);
+  }
+  return new ConfigError(`HelpCrunch answered unexpected status ${status}`, 'helpcrunch_unexpected_status');
+}
+
+function transportFailure(error: unknown, timeoutMs: number): TransientFailure {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
+    return new TransientFailure(`HelpCrunch did not answer within ${timeoutMs} ms`);
+  }
+  return new TransientFailure(`HelpCrunch unreachable (${typeof code === 'string' ? code : 'network error'})`);
+}
+
+/** Counts HTTP requests across one public call, and stamps the count on whatever it throws. */
+async function counted<T>(run: (counter: { requests: number }) => Promise<T>): Promise<{ value: T; attempts: number }> {
+  const counter = { requests: 0 };
+  try {
+    return { value: await run(counter), attempts: counter.requests };
+  } catch (error) {
+    throw error instanceof UntagError ? Object.assign(error, { attempts: counter.requests }) : error;
+  }
+}
+
+function parseSearchPage(body: unknown): { customers: HelpCrunchCustomer[]; total?: number } {
+  const { data, meta } = (body ?? {}) as { data?: unknown; meta?: { total?: unknown } };
+  const valid = Array.isArray(data) && data.every((item) => typeof (item as { id?: unknown } | null)?.id === 'number');
+  if (!valid) {
+    throw new ConfigError('HelpCrunch search answered without a customer list', 'helpcrunch_unexpected_response');
+  }
+  return { customers: data as HelpCrunchCustomer[], total: typeof meta?.total === 'number' ? meta.total : undefined };
+}
+
+export function createHelpCrunchClient(options: HelpCrunchClientOptions): HelpCrunchClient {
+  const { baseUrl, apiKey, timeoutMs = 5_000, retryPolicy = defaultRetryPolicy } = options;
+  // Warm invocations reuse the TLS connection instead of paying a handshake per call.
+  const http = axios.create({
+    httpAgent: new HttpAgent({ keepAlive: true }),
+    httpsAgent: new HttpsAgent({ keepAlive: true }),
+    maxRedirects: 0,
+    validateStatus: () => true,
+    headers: { 'User-Agent': 'helpcrunch-untag', Accept: 'application/json' },
+  });
+
+  /**
+   * One HelpCrunch request, retried by the shared policy. Statuses it does not judge itself (2xx,
+   * 404) go to `accept`. A 401/403 is retried once with a freshly read key, as the key may have
+   * been rotated since it was cached; going through withRetry keeps that retry inside the budget.
+   */
+  async function call<T>(
+    request: { method: Method; path: string; body: unknown },
+    budget: RetryBudget,
+    counter: { requests: number },
+    accept: (response: AxiosResponse) => T,
+  ): Promise<T> {
+    let key: 'cached' | 'refresh' | 'refreshed' = 'cached';
+    const send = async (timeout: number): Promise<AxiosResponse> => {
+      const bearer = await apiKey.get(key === 'refresh' ? { forceRefresh: true } : undefined);
+      if (key === 'refresh') key = 'refreshed';
+      counter.requests++;
+      const { method, path, body } = request;
+      try {
+        return await http.request({
+          method,
+          url: `${baseUrl}${path}`,
+          data: body,
+          timeout,
+          headers: { Authorization: `Bearer ${bearer}` },
+        });
+      } catch (error) {
+        throw transportFailure(error, timeout);
+      }
+    };
+    const attempt = async (_attempt: number, timeout: number): Promise<T> => {
+      const response = await send(timeout);
+      const { status } = response;
+      if (status === 401 || status === 403) {
+        if (key === 'refreshed') {
+          throw new ConfigError(`HelpCrunch rejected the API key (${status}) after refreshing it`, 'api_key_rejected');
+        }
+        key = 'refresh';
+        throw new TransientFailure(`HelpCrunch rejected the cached API key (${status})`, 0);
+      }
+      if (status === 429 || status >= 500) {
+        const retryAfter = response.headers['retry-after'] as string | undefined;
+        throw new TransientFailure(`HelpCrunch answered ${status}`, parseRetryAfter(retryAfter, Date.now()));
+      }
+      return accept(response);
+    };
+    const { value } = await withRetry(attempt, { budget, policy: retryPolicy, classify, attemptTimeoutMs: timeoutMs });
+    return value;
+  }
+
+  const isSuccess = (response: AxiosResponse) => response.status >= 200 && response.status < 300;
+
+  return {
+    async untagCustomer(customerId, tags, { budget }) {
+      const path = `/customers/${customerId}/tags`;
+      const request = { method: 'DELETE', path, body: { tags: tags.map((name) => ({ name })) } } as const;
+      const { value: found, attempts } = await counted((counter) =>
+        call(request, budget, counter, (response) => {
+          if (response.status === 404) return false;
+          if (isSuccess(response)) return true;
+          throw rejection(response);
+        }),
+      );
+      return { found, attempts };
+    },
+
+    async searchCustomers(field, value, { budget }) {
+      const { value: customers, attempts } = await counted(async (counter) => {
+        const collected: HelpCrunchCustomer[] = [];
+        for (let page = 0; page < maxSearchPages; page++) {
+          const filter = [{ field: `customers.${field}`, operator: '=', value }];
+          const body = { filter, limit: pageSize, offset: collected.length };
+          const request = { method: 'POST', path: '/customers/search', body } as const;
+          const { customers: found, total } = await call(request, budget, counter, (response) => {
+            if (!isSuccess(response)) throw rejection(response);
+            return parseSearchPage(response.data);
+          });
+          collected.push(...found);
+          const more = total === undefined ? found.length === pageSize : collected.length < total;
+          if (found.length === 0 || !more) break;
+        }
+        return collected;
+      });
+      return { customers, attempts };
+    },
+  };
+}

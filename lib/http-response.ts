@@ -1,0 +1,28 @@
+/** Webhook replies: JSON bodies, errors in HelpCrunch's own `{"errors":[{code,message}]}` shape. */
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { RetryableError, type UntagError } from './errors';
+import type { Outcome } from './types';
+
+export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+export function errorResponse(error: UntagError): APIGatewayProxyStructuredResultV2 {
+  // A 503 always tells the sender when to come back, even when HelpCrunch gave no Retry-After.
+  const headers: Record<string, string> =
+    error instanceof RetryableError ? { 'retry-after': String(Math.max(1, Math.ceil((error.retryAfterMs ?? 0) / 1000))) } : {};
+  return jsonResponse(error.status, { errors: [{ code: error.code, message: error.message }] }, headers);
+}
+
+/** The public per-job result: timing and attempt counts stay in the logs. */
+export function resultsBody(outcomes: Outcome[]) {
+  return {
+    results: outcomes.map(({ rule, customerId, tags, status, reason }) => ({
+      rule,
+      customerId,
+      tags,
+      status,
+      ...(reason ? { reason } : {}),
+    })),
+  };
+}

@@ -1,0 +1,8 @@
+/**
+ * The deployed rules: rules.yml, validated and turned into JSON at build time by the
+ * esbuild/Vite plugins (scripts/rules-esbuild-plugin.ts, scripts/rules-vite-plugin.ts).
+ */
+import rulesConfig from '../../rules.yml';
+import { compileRules, type RuleSet } from './match';
+
+export const bundledRules: RuleSet = compileRules(rulesConfig);

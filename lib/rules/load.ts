@@ -1,0 +1,51 @@
+/**
+ * Reads and validates a rules.yml file. Build time and dev tooling only: the runtime gets the
+ * validated config as JSON from the bundler plugins, so `yaml` never ships in the Lambda.
+ */
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { ConfigError } from '../errors';
+import type { RulesConfig } from './types';
+import { InvalidRulesError, validateRulesConfig } from './validate';
+
+export function loadRulesFile(path: string): RulesConfig {
+  const name = displayName(path);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ConfigError(`${name}: cannot read rules file (${reason})`, 'invalid_rules');
+  }
+
+  const lines = new LineCounter();
+  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (document.errors.length > 0) {
+    throw new InvalidRulesError(
+      document.errors.map((error) => {
+        const { line, col } = lines.linePos(error.pos[0]);
+        return `line ${line}, column ${col}: YAML syntax error: ${error.message}`;
+      }),
+      name,
+    );
+  }
+
+  try {
+    return validateRulesConfig(document.toJS());
+  } catch (error) {
+    if (error instanceof InvalidRulesError) throw new InvalidRulesError(error.problems, name);
+    throw error;
+  }
+}
+
+/** The ES module a bundler emits for an imported rules file: the validated config as JSON. */
+export function rulesModuleSource(path: string): string {
+  return `export default ${JSON.stringify(loadRulesFile(path))};\n`;
+}
+
+/** Paths inside the working directory are shown relative, the way a person would type them. */
+function displayName(path: string): string {
+  const fromCwd = relative(process.cwd(), path);
+  return fromCwd && !fromCwd.startsWith('..') ? fromCwd : path;
+}

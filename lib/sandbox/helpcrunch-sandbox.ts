@@ -1,0 +1,383 @@
+/**
+ * A local, in-memory HelpCrunch on node:http for tests, `npm start` and the benchmark.
+ * It follows HelpCrunch's REST contract under /v1; every route needs `Authorization: Bearer <apiKey>`.
+ *
+ *   GET    /v1/customers?limit=&offset=  200 {data, meta:{limit, offset, total}}
+ *   GET    /v1/customers/:id             200 customer
+ *   POST   /v1/customers/search          200 {data, meta}; body {filter:[{field, operator, value}], limit?, offset?}
+ *                                        fields customers.email|userId|name|tagsData, operators = != ~;
+ *                                        filters are ANDed; '=' and '!=' are exact, '~' is a
+ *                                        case-insensitive "contains"; tagsData compares tag names
+ *   PUT    /v1/customers/:id/tags        200 updated customer; body {tags:[{name, color?}]}; adds missing names
+ *   DELETE /v1/customers/:id/tags        200 updated customer; body {tags:[{name}]}; removes exact
+ *                                        names, names the customer lacks are ignored
+ *
+ * PUT/DELETE reply with the updated customer (HelpCrunch answers that or {"success":true}); the
+ * customer lets a client see the tags are gone without another request. limit defaults to 20 and
+ * is capped at 100; offset defaults to 0.
+ *
+ * Each request meets, in this order: injected latency, injected drop (socket destroyed, no reply),
+ * injected 429, injected 500, the bearer check (401), the account rate limit (429 with Retry-After),
+ * then routing: unknown route 404 -> non-numeric id 400 -> body (413, invalid JSON 400, invalid
+ * tags/filter/pagination 400) -> unknown customer 404. Error bodies are exactly
+ * SANDBOX_ERRORS[…].body, HelpCrunch's `{"errors":[{"code","message"}]}` shape.
+ *
+ * The rate limit is a sliding window over admitted requests (rejected ones do not count), so
+ * Retry-After is the whole seconds until the oldest admitted request leaves the window.
+ * Injected faults skip auth and the rate limit (they stand for a gateway failing in front of the
+ * API) but are recorded like any request. Memory stays bounded under load: the request log is a
+ * ring buffer and the counters are numbers.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import { BoundedLog } from './bounded-log';
+import { CustomerStore, parseSearchFilters } from './customer-store';
+import type { SandboxCustomer } from './customer-store';
+import { loadDemoCustomers } from './demo-customers';
+import { BodyTooLargeError, baseUrl, closerFor, listen, readBody, sendJson } from './http-server';
+import { SlidingWindow } from './sliding-window';
+
+export type { SandboxCustomer, SandboxTag } from './customer-store';
+
+export interface Faults {
+  /** Probability (0..1) of answering 429 too_many_requests regardless of the real rate limit. */
+  rate429: number;
+  /** Probability (0..1) of answering 500 internal_error. */
+  rate5xx: number;
+  /** Delay before every request is handled. */
+  latencyMs: number;
+  /** Probability (0..1) of destroying the socket without a reply. */
+  dropRate: number;
+  /** Retry-After seconds sent with injected 429s, or 'none' for no header. */
+  retryAfter: 'none' | number;
+}
+
+export interface RateLimit {
+  requests: number;
+  windowMs: number;
+}
+
+export interface RequestRecord {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** HTTP status, or 0 when the connection closed without a reply (dropped or aborted). */
+  status: number;
+  /** Arrival time from `now()`. */
+  at: number;
+  /** Wall-clock handling time. */
+  ms: number;
+}
+
+export interface SandboxStats {
+  total: number;
+  byStatus: Record<number, number>;
+  /** Most requests (any outcome) that arrived within one rate-limit window, sliding. */
+  maxPerWindow: number;
+}
+
+export interface HelpCrunchSandboxOptions {
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  apiKey?: string;
+  /** Defaults to the demo customers (demo-customers.json). */
+  customers?: readonly SandboxCustomer[];
+  rateLimit?: RateLimit;
+  faults?: Partial<Faults>;
+  now?: () => number;
+  random?: () => number;
+  /** How many recent requests `requests` keeps (default 1000). */
+  requestLogSize?: number;
+}
+
+export interface HelpCrunchSandbox {
+  /** Base URL including the /v1 prefix, e.g. http://127.0.0.1:PORT/v1 */
+  readonly url: string;
+  readonly port: number;
+  /** The key the sandbox accepts now (see rotateApiKey). */
+  readonly apiKey: string;
+  /** Accept only `key` from now on, as when an account's key is rotated; reset() restores the first one. */
+  rotateApiKey(key: string): void;
+  /** The most recent requests, oldest first (a copy). */
+  readonly requests: RequestRecord[];
+  close(): Promise<void>;
+  customers(): SandboxCustomer[];
+  customer(id: number): SandboxCustomer | undefined;
+  setFaults(faults: Partial<Faults>): void;
+  /** Restores customers (given, or the ones started with) and faults, clears log, stats and rate limit. */
+  reset(customers?: readonly SandboxCustomer[]): void;
+  stats(): SandboxStats;
+  /** Calls `listener` once per finished request; returns an unsubscribe function. */
+  onRequest(listener: (record: RequestRecord) => void): () => void;
+}
+
+export const DEFAULT_SANDBOX_API_KEY = 'sandbox-api-key';
+export const DEFAULT_RATE_LIMIT: RateLimit = { requests: 120, windowMs: 60_000 };
+export const NO_FAULTS: Faults = { rate429: 0, rate5xx: 0, latencyMs: 0, dropRate: 0, retryAfter: 'none' };
+const MAX_BODY_BYTES = 1024 * 1024;
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 100;
+
+interface Reply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+function errorReply(status: number, code: string, message: string) {
+  return { status, body: { errors: [{ code, message }] } } as const;
+}
+
+/** Every error the sandbox sends, with its exact body, for clients and tests to assert on. */
+export const SANDBOX_ERRORS = {
+  unauthorized: errorReply(401, 'unauthorized', 'Invalid or missing API key'),
+  invalidId: errorReply(400, 'invalid_id', 'Customer id must be a positive integer'),
+  customerNotFound: errorReply(404, 'not_found', 'Customer not found'),
+  routeNotFound: errorReply(404, 'route_not_found', 'No such endpoint'),
+  invalidJson: errorReply(400, 'invalid_json', 'Request body is not valid JSON'),
+  invalidTags: errorReply(400, 'invalid_tags', 'Body must be {"tags":[{"name":"…"}]} with at least one tag'),
+  invalidFilter: errorReply(400, 'invalid_filter', 'filter must be a list of {field, operator, value}'),
+  invalidPagination: errorReply(
+    400,
+    'invalid_pagination',
+    'limit must be a positive integer and offset a non-negative integer',
+  ),
+  payloadTooLarge: errorReply(413, 'payload_too_large', 'Request body is too large'),
+  tooManyRequests: errorReply(429, 'too_many_requests', 'Too many requests'),
+  internalError: errorReply(500, 'internal_error', 'Internal server error'),
+} as const;
+
+function checkFaults(faults: Faults): Faults {
+  for (const key of ['rate429', 'rate5xx', 'dropRate'] as const) {
+    if (!(faults[key] >= 0 && faults[key] <= 1)) throw new RangeError(`${key} must be a probability in 0..1`);
+  }
+  if (!(faults.latencyMs >= 0)) throw new RangeError('latencyMs must be >= 0');
+  if (faults.retryAfter !== 'none' && !(faults.retryAfter >= 0)) throw new RangeError("retryAfter must be 'none' or >= 0");
+  return faults;
+}
+
+/** A query-string or JSON pagination value; undefined when absent, NaN when malformed. */
+function pageNumber(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
+  return Number.NaN;
+}
+
+function paginate(customers: SandboxCustomer[], rawLimit: unknown, rawOffset: unknown): Reply {
+  const limit = pageNumber(rawLimit) ?? DEFAULT_LIMIT;
+  const offset = pageNumber(rawOffset) ?? 0;
+  if (!(limit >= 1) || !(offset >= 0)) return SANDBOX_ERRORS.invalidPagination;
+  const effectiveLimit = Math.min(limit, MAX_LIMIT);
+  return {
+    status: 200,
+    body: {
+      data: customers.slice(offset, offset + effectiveLimit),
+      meta: { limit: effectiveLimit, offset, total: customers.length },
+    },
+  };
+}
+
+/** The `tags` of a tags body, or undefined when the body is not {tags:[{name, color?}, …]}. */
+function parseTags(body: unknown): { name: string; color?: string }[] | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { tags } = body as Record<string, unknown>;
+  if (!Array.isArray(tags) || tags.length === 0) return undefined;
+  const parsed: { name: string; color?: string }[] = [];
+  for (const tag of tags as unknown[]) {
+    if (typeof tag !== 'object' || tag === null) return undefined;
+    const { name, color } = tag as Record<string, unknown>;
+    if (typeof name !== 'string' || name === '') return undefined;
+    if (color !== undefined && typeof color !== 'string') return undefined;
+    parsed.push(color === undefined ? { name } : { name, color });
+  }
+  return parsed;
+}
+
+/** Reads a JSON body, or answers with the error reply that describes why it could not. */
+async function readJson(req: IncomingMessage): Promise<{ value: unknown } | { error: Reply }> {
+  try {
+    return { value: JSON.parse((await readBody(req, MAX_BODY_BYTES)).toString('utf8')) };
+  } catch (error) {
+    return { error: error instanceof BodyTooLargeError ? SANDBOX_ERRORS.payloadTooLarge : SANDBOX_ERRORS.invalidJson };
+  }
+}
+
+export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions = {}): Promise<HelpCrunchSandbox> {
+  const host = options.host ?? '127.0.0.1';
+  const initialApiKey = options.apiKey ?? DEFAULT_SANDBOX_API_KEY;
+  let apiKey = initialApiKey;
+  const rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const initialCustomers = options.customers ?? loadDemoCustomers();
+  const initialFaults = checkFaults({ ...NO_FAULTS, ...options.faults });
+
+  const store = new CustomerStore(initialCustomers);
+  let faults = initialFaults;
+  const log = new BoundedLog<RequestRecord>(options.requestLogSize ?? 1000);
+  const admitted = new SlidingWindow(rateLimit.windowMs);
+  const arrivals = new SlidingWindow(rateLimit.windowMs);
+  const listeners = new Set<(record: RequestRecord) => void>();
+  let stats: SandboxStats = { total: 0, byStatus: {}, maxPerWindow: 0 };
+  // Aborts injected latency on close, so no timer outlives the server.
+  const shutdown = new AbortController();
+
+  const chance = (probability: number) => probability > 0 && random() < probability;
+
+  /** 0 when the request fits in the window, else the ms until a slot frees. */
+  function admit(at: number): number {
+    if (admitted.count(at) < rateLimit.requests) {
+      admitted.add(at);
+      return 0;
+    }
+    return Math.max(1, admitted.msUntilOldestExpires(at));
+  }
+
+  function record(entry: RequestRecord): void {
+    log.push(entry);
+    stats.total++;
+    stats.byStatus[entry.status] = (stats.byStatus[entry.status] ?? 0) + 1;
+    for (const listener of listeners) listener(entry);
+  }
+
+  function parseId(raw: string): number | undefined {
+    return /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : undefined;
+  }
+
+  async function editTags(req: IncomingMessage, id: number): Promise<Reply> {
+    const body = await readJson(req);
+    if ('error' in body) return body.error;
+    const tags = parseTags(body.value);
+    if (!tags) return SANDBOX_ERRORS.invalidTags;
+    const updated =
+      req.method === 'DELETE'
+        ? store.removeTags(id, tags.map((tag) => tag.name))
+        : store.addTags(id, tags);
+    return updated ? { status: 200, body: updated } : SANDBOX_ERRORS.customerNotFound;
+  }
+
+  async function search(req: IncomingMessage): Promise<Reply> {
+    const body = await readJson(req);
+    if ('error' in body) return body.error;
+    if (typeof body.value !== 'object' || body.value === null) return SANDBOX_ERRORS.invalidFilter;
+    const { filter, limit, offset } = body.value as Record<string, unknown>;
+    const filters = parseSearchFilters(filter);
+    if (!filters) return SANDBOX_ERRORS.invalidFilter;
+    return paginate(store.search(filters), limit, offset);
+  }
+
+  async function route(req: IncomingMessage): Promise<Reply> {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const [version, resource, idPart, sub, ...extra] = url.pathname.split('/').slice(1);
+    const method = req.method ?? 'GET';
+    if (version !== 'v1' || resource !== 'customers' || extra.length > 0) return SANDBOX_ERRORS.routeNotFound;
+
+    if (idPart === undefined || idPart === '') {
+      if (method !== 'GET') return SANDBOX_ERRORS.routeNotFound;
+      const { searchParams } = url;
+      return paginate(store.all(), searchParams.get('limit') ?? undefined, searchParams.get('offset') ?? undefined);
+    }
+    if (idPart === 'search' && sub === undefined && method === 'POST') return search(req);
+
+    const isCustomerRoute = sub === undefined && method === 'GET';
+    const isTagsRoute = sub === 'tags' && (method === 'DELETE' || method === 'PUT');
+    if (!isCustomerRoute && !isTagsRoute) return SANDBOX_ERRORS.routeNotFound;
+    const id = parseId(idPart);
+    if (id === undefined) return SANDBOX_ERRORS.invalidId;
+    if (isTagsRoute) return editTags(req, id);
+    const customer = store.get(id);
+    return customer ? { status: 200, body: customer } : SANDBOX_ERRORS.customerNotFound;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const at = now();
+    const started = performance.now();
+    arrivals.add(at);
+    stats.maxPerWindow = Math.max(stats.maxPerWindow, arrivals.count(at));
+    // 'close' fires for replies and for dropped or aborted connections alike: one place records all.
+    res.once('close', () => {
+      record({
+        method: req.method ?? '',
+        path: (req.url ?? '').split('?')[0]!,
+        status: res.writableFinished ? res.statusCode : 0,
+        at,
+        ms: performance.now() - started,
+      });
+    });
+
+    if (faults.latencyMs > 0) {
+      await delay(faults.latencyMs, undefined, { signal: shutdown.signal }).catch(() => undefined);
+      if (shutdown.signal.aborted) return;
+    }
+    if (chance(faults.dropRate)) {
+      req.socket.destroy();
+      return;
+    }
+    if (chance(faults.rate429)) {
+      const { retryAfter } = faults;
+      const { status, body } = SANDBOX_ERRORS.tooManyRequests;
+      return sendJson(res, status, body, retryAfter === 'none' ? {} : { 'retry-after': String(retryAfter) });
+    }
+    if (chance(faults.rate5xx)) {
+      return sendJson(res, SANDBOX_ERRORS.internalError.status, SANDBOX_ERRORS.internalError.body);
+    }
+    if (req.headers.authorization !== `Bearer ${apiKey}`) {
+      return sendJson(res, SANDBOX_ERRORS.unauthorized.status, SANDBOX_ERRORS.unauthorized.body);
+    }
+    const waitMs = admit(at);
+    if (waitMs > 0) {
+      const { status, body } = SANDBOX_ERRORS.tooManyRequests;
+      return sendJson(res, status, body, { 'retry-after': String(Math.ceil(waitMs / 1000)) });
+    }
+    const reply = await route(req);
+    sendJson(res, reply.status, reply.body, reply.headers);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      sendJson(res, SANDBOX_ERRORS.internalError.status, SANDBOX_ERRORS.internalError.body);
+    });
+  });
+  const port = await listen(server, host, options.port ?? 0);
+  const closeServer = closerFor(server);
+
+  return {
+    url: `${baseUrl(host, port)}/v1`,
+    port,
+    get apiKey() {
+      return apiKey;
+    },
+    rotateApiKey: (key) => {
+      apiKey = key;
+    },
+    get requests() {
+      return log.toArray();
+    },
+    close: () => {
+      shutdown.abort();
+      return closeServer();
+    },
+    customers: () => store.all(),
+    customer: (id) => store.get(id),
+    setFaults: (changes) => {
+      faults = checkFaults({ ...faults, ...changes });
+    },
+    reset: (customers = initialCustomers) => {
+      apiKey = initialApiKey;
+      store.replaceAll(customers);
+      faults = initialFaults;
+      log.clear();
+      admitted.clear();
+      arrivals.clear();
+      stats = { total: 0, byStatus: {}, maxPerWindow: 0 };
+    },
+    stats: () => ({ ...stats, byStatus: { ...stats.byStatus } }),
+    onRequest: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { ConfigError } from '../errors';
+import type { VerifyConfig } from '../rules/types';
+import { verifyBasic } from './basic';
+import { verifyHmacSha256 } from './hmac-sha256';
+import type { WebhookRequest } from './request';
+import { verifyStandardWebhook } from './standard-webhooks';
+import { verifyToken } from './token';
+
+export type { WebhookRequest } from './request';
+
+/**
+ * Authenticates a webhook before anything else reads it. Throws WebhookAuthError
+ * (missing_signature, invalid_signature, timestamp_out_of_tolerance) or ConfigError when
+ * the scheme needs a secret that was not loaded. Returns normally when the request is genuine.
+ */
+export function verifyWebhook(
+  config: VerifyConfig,
+  request: WebhookRequest,
+  secret: string | undefined,
+  nowMs = Date.now(),
+): void {
+  if (config.scheme === 'none') return;
+  // An empty secret would make an empty token or signature "match": treat it as missing.
+  if (!secret) {
+    throw new ConfigError(`No secret loaded for '${config.scheme}' verification (secretId '${config.secretId}')`);
+  }
+  switch (config.scheme) {
+    case 'hmac-sha256':
+      return verifyHmacSha256(config, request, secret);
+    case 'standard-webhooks':
+      return verifyStandardWebhook(request, secret, nowMs);
+    case 'token':
+      return verifyToken(config.header, request, secret);
+    case 'basic':
+      return verifyBasic(request, secret);
+  }
+}

@@ -1,0 +1,78 @@
+/** The EventBridge function end to end, with the shipped rules.yml, the sandbox and a local Secrets Manager. */
+import type { Context, EventBridgeEvent } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../lib/sandbox/helpcrunch-sandbox';
+import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../lib/sandbox/secrets-manager-endpoint';
+import { eventBridgeEvent, lambdaContext } from './support/lambda-events';
+import { useLocalAws } from './support/local-aws';
+
+let sandbox: HelpCrunchSandbox;
+let secrets: SecretsManagerEndpoint;
+let handler: (event: EventBridgeEvent<string, unknown>, context: Context) => Promise<unknown>;
+
+beforeAll(async () => {
+  sandbox = await startHelpCrunchSandbox({ apiKey: 'eb-test-key' });
+  secrets = await startSecretsManagerEndpoint({ secrets: { 'helpcrunch-untag/api-key': 'eb-test-key' } });
+  useLocalAws({ secretsUrl: secrets.url, helpcrunchUrl: sandbox.url, apiKeySecretId: 'helpcrunch-untag/api-key' });
+  ({ handler } = (await import('../functions/eventbridge')) as unknown as { handler: typeof handler });
+});
+
+afterAll(async () => {
+  await sandbox.close();
+  await secrets.close();
+});
+
+beforeEach(() => sandbox.reset());
+
+const tagsOf = (id: number) => sandbox.customer(id)?.tagsData.map((tag) => tag.name);
+
+describe('EventBridge handler', () => {
+  it('resolves with the results when the tags are removed', async () => {
+    const event = eventBridgeEvent('billing.app', 'Subscription Cancelled', { account: { id: 'u-grace' } });
+
+    await expect(handler(event, lambdaContext())).resolves.toEqual({
+      results: [{ rule: 'churned', customerId: 1002, tags: ['Subscriber'], status: 'untagged' }],
+    });
+    expect(tagsOf(1002)).toEqual(['VIP']);
+  });
+
+  it('removes by HelpCrunch id with exactly one call', async () => {
+    const event = eventBridgeEvent('crm.app', 'Account Closed', { helpcrunchId: '1004' });
+
+    await expect(handler(event, lambdaContext())).resolves.toEqual({
+      results: [{ rule: 'account-closed', customerId: 1004, tags: ['VIP', 'Lead'], status: 'untagged' }],
+    });
+    expect(sandbox.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['DELETE /v1/customers/1004/tags']);
+    expect(tagsOf(1004)).toEqual(['Subscriber']);
+  });
+
+  it('resolves with skipped results (nothing to retry) for an unknown customer', async () => {
+    const event = eventBridgeEvent('crm.app', 'Account Closed', { helpcrunchId: 999999 });
+
+    await expect(handler(event, lambdaContext())).resolves.toEqual({
+      results: [{ rule: 'account-closed', customerId: 999999, tags: ['VIP', 'Lead'], status: 'skipped', reason: 'customer_not_found' }],
+    });
+  });
+
+  it('ignores a detail-type no rule lists', async () => {
+    const event = eventBridgeEvent('billing.app', 'Invoice Paid', { account: { id: 'u-grace' } });
+
+    await expect(handler(event, lambdaContext())).resolves.toEqual({ results: [] });
+    expect(sandbox.requests).toEqual([]);
+  });
+
+  it('rejects as not retryable, naming rule and field, when the customer field is missing', async () => {
+    const event = eventBridgeEvent('billing.app', 'Subscription Expired', { account: {} });
+
+    await expect(handler(event, lambdaContext())).rejects.toThrow(/^not retryable: invalid_customer: .*churned.*account\.id/);
+    expect(sandbox.requests).toEqual([]);
+  });
+
+  it('rejects as retryable when HelpCrunch is still failing at the end of the budget', async () => {
+    sandbox.setFaults({ rate5xx: 1 });
+    const event = eventBridgeEvent('crm.app', 'Account Closed', { helpcrunchId: 1001 });
+
+    await expect(handler(event, lambdaContext(2600))).rejects.toThrow(/^retryable: helpcrunch_unavailable: HelpCrunch answered 500/);
+    expect(tagsOf(1001)).toEqual(['Lead', 'Trial user']);
+  });
+});

@@ -1,0 +1,315 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BadEventError, ConfigError, RetryableError } from '../lib/errors';
+import { defaultApiUrl, parseApiUrl } from '../lib/helpcrunch/api-url';
+import { createHelpCrunchClient, type ApiKeySource, type HelpCrunchCustomer } from '../lib/helpcrunch/client';
+import { RetryBudget, type RetryPolicy } from '../lib/retry';
+import { startHelpCrunchStub, type HelpCrunchStub } from './support/helpcrunch-stub';
+
+const apiKey = 'hc_live_s3cr3t_key';
+const rotatedKey = 'hc_live_rotated_key';
+// Tiny waits keep the suite fast; the backoff maths itself is covered in retry.test.ts.
+const fastPolicy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 5 };
+
+/** An ApiKeySource that records how it was asked and serves `keys` in turn (the last one repeats). */
+function keySource(...keys: string[]) {
+  const calls: ({ forceRefresh?: boolean } | undefined)[] = [];
+  const source: ApiKeySource = {
+    async get(options) {
+      calls.push(options);
+      return keys[Math.min(calls.length - 1, keys.length - 1)]!;
+    },
+  };
+  return { source, calls };
+}
+
+const budget = (ms = 10_000) => ({ budget: RetryBudget.until(Date.now() + ms) });
+
+const customer = (id: number): HelpCrunchCustomer => ({
+  id,
+  email: 'ann@example.com',
+  userId: `u-${id}`,
+  name: 'Ann',
+  tagsData: [{ name: 'trial', color: '#fff' }],
+});
+
+async function failure(promise: Promise<unknown>): Promise<Error & { attempts?: number; code?: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+function expectNoKey(error: Error) {
+  for (const text of [error.message, error.stack ?? '', JSON.stringify(error)]) {
+    expect(text).not.toContain(apiKey);
+    expect(text).not.toContain('Bearer');
+  }
+}
+
+describe('HelpCrunch client', () => {
+  let stub: HelpCrunchStub;
+  let keys: ReturnType<typeof keySource>;
+  const client = (options: { timeoutMs?: number; retryPolicy?: RetryPolicy } = {}) =>
+    createHelpCrunchClient({ baseUrl: stub.url, apiKey: keys.source, retryPolicy: fastPolicy, ...options });
+
+  beforeEach(async () => {
+    stub = await startHelpCrunchStub();
+    keys = keySource(apiKey, rotatedKey);
+  });
+  afterEach(async () => {
+    await stub.close();
+  });
+
+  describe('untagCustomer', () => {
+    it('sends DELETE /customers/<id>/tags with the tags as JSON and the bearer key', async () => {
+      stub.enqueue({ status: 200, body: { data: customer(42) } });
+      const result = await client().untagCustomer(42, ['trial', 'vip'], budget());
+
+      expect(result).toEqual({ found: true, attempts: 1 });
+      expect(stub.requests).toHaveLength(1);
+      const [request] = stub.requests;
+      expect(request).toMatchObject({
+        method: 'DELETE',
+        path: '/v1/customers/42/tags',
+        body: { tags: [{ name: 'trial' }, { name: 'vip' }] },
+      });
+      expect(request!.headers).toMatchObject({
+        authorization: `Bearer ${apiKey}`,
+        'user-agent': 'helpcrunch-untag',
+        'content-type': expect.stringContaining('application/json'),
+      });
+    });
+
+    it('reports found:false on 404 without retrying', async () => {
+      stub.enqueue({ status: 404, body: { errors: [{ code: 'not_found', message: 'Customer not found' }] } });
+      expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: false, attempts: 1 });
+      expect(stub.requests).toHaveLength(1);
+    });
+
+    it('turns 400 into BadEventError carrying HelpCrunch’s reason, without retrying', async () => {
+      stub.enqueue({ status: 400, body: { errors: [{ code: 'invalid_tags', message: 'Tag name is required' }] } });
+      const error = await failure(client().untagCustomer(7, [''], budget()));
+
+      expect(error).toBeInstanceOf(BadEventError);
+      expect(error).toMatchObject({ code: 'helpcrunch_bad_request', attempts: 1 });
+      expect(error.message).toBe('HelpCrunch rejected the request (400 invalid_tags: Tag name is required)');
+      expect(stub.requests).toHaveLength(1);
+    });
+
+    it('names other 4xx by status and caps a long reason', async () => {
+      stub.enqueue({ status: 422, body: { errors: [{ message: 'x'.repeat(5_000) }] } });
+      const error = await failure(client().untagCustomer(7, ['trial'], budget()));
+
+      expect(error).toBeInstanceOf(BadEventError);
+      expect(error.code).toBe('helpcrunch_422');
+      expect(error.message.length).toBeLessThan(300);
+    });
+
+    it('retries 429 after Retry-After and counts every request', async () => {
+      stub.enqueue({ status: 429, headers: { 'retry-after': '0' }, body: { errors: [{ message: 'Too many' }] } }, { status: 200 });
+      expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: true, attempts: 2 });
+      expect(stub.requests).toHaveLength(2);
+    });
+
+    it('gives up at once when Retry-After exceeds the budget, passing the wait on', async () => {
+      stub.enqueue({ status: 429, headers: { 'retry-after': '30' } });
+      const error = await failure(client().untagCustomer(7, ['trial'], budget(10_000)));
+
+      expect(error).toBeInstanceOf(RetryableError);
+      expect((error as RetryableError).retryAfterMs).toBeGreaterThanOrEqual(30_000);
+      expect(error.message).toBe('HelpCrunch answered 429 on 1 attempt; time budget exhausted');
+      expect(error.attempts).toBe(1);
+      expect(stub.requests).toHaveLength(1);
+    });
+
+    it('retries 5xx until HelpCrunch recovers', async () => {
+      stub.enqueue({ status: 502 }, { status: 500, body: 'oops' }, { status: 204 });
+      expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: true, attempts: 3 });
+    });
+
+    it('retries a request that times out', async () => {
+      stub.enqueue({ status: 200, delayMs: 500 }, { status: 200 });
+      const result = await client({ timeoutMs: 100 }).untagCustomer(7, ['trial'], budget());
+      expect(result).toEqual({ found: true, attempts: 2 });
+      expect(stub.requests).toHaveLength(2);
+    });
+
+    it('retries a reset connection', async () => {
+      stub.enqueue({ reset: true }, { status: 200 });
+      expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: true, attempts: 2 });
+    });
+
+    it('reuses one keep-alive connection across calls', async () => {
+      const helpcrunch = client();
+      await helpcrunch.untagCustomer(1, ['trial'], budget());
+      await helpcrunch.untagCustomer(2, ['trial'], budget());
+      expect(stub.requests[0]!.remotePort).toBe(stub.requests[1]!.remotePort);
+    });
+
+    it('on 401 re-reads the key with forceRefresh and retries once', async () => {
+      stub.enqueue({ status: 401, body: { errors: [{ code: 'unauthorized' }] } }, { status: 200 });
+      const result = await client().untagCustomer(7, ['trial'], budget());
+
+      expect(result).toEqual({ found: true, attempts: 2 });
+      expect(keys.calls).toEqual([undefined, { forceRefresh: true }]);
+      expect(stub.requests.map((request) => request.headers.authorization)).toEqual([
+        `Bearer ${apiKey}`,
+        `Bearer ${rotatedKey}`,
+      ]);
+    });
+
+    it('reports a key rejected again after the refresh as ConfigError, never showing the key', async () => {
+      keys = keySource(apiKey);
+      stub.fallback = () => ({ status: 403, body: { errors: [{ code: 'forbidden', message: 'bad key' }] } });
+      const error = await failure(client().untagCustomer(7, ['trial'], budget()));
+
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error).toMatchObject({ code: 'api_key_rejected', attempts: 2 });
+      expect(stub.requests).toHaveLength(2);
+      expectNoKey(error);
+    });
+
+    it('passes a key source failure through as the same error', async () => {
+      const unreadable = new ConfigError("Secret 'hc' cannot be read (AccessDeniedException)", 'secret_unreadable');
+      const helpcrunch = createHelpCrunchClient({
+        baseUrl: stub.url,
+        apiKey: { get: async () => Promise.reject(unreadable) },
+      });
+      expect(await failure(helpcrunch.untagCustomer(7, ['trial'], budget()))).toBe(unreadable);
+      expect(stub.requests).toHaveLength(0);
+    });
+
+    it('stops retrying when the time budget runs out', async () => {
+      stub.fallback = () => ({ status: 503 });
+      const started = Date.now();
+      const error = await failure(
+        client({ timeoutMs: 100, retryPolicy: { maxAttempts: 100, baseDelayMs: 20, maxDelayMs: 20 } }).untagCustomer(
+          7,
+          ['trial'],
+          budget(400),
+        ),
+      );
+
+      // No attempt starts unless it can end (timeout included) inside the budget; 50 ms for scheduling.
+      expect(Date.now() - started).toBeLessThan(450);
+      expect(error).toBeInstanceOf(RetryableError);
+      expect(error.message).toMatch(/^HelpCrunch answered 503 on \d+ attempts; time budget exhausted$/);
+      expect(error.attempts).toBe(stub.requests.length);
+      expect(error.attempts).toBeGreaterThan(1);
+    });
+
+    it('wraps network failures without leaking the Authorization header', async () => {
+      const closed = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const { port } = closed.address() as AddressInfo;
+      await new Promise((resolve) => closed.close(resolve));
+
+      const helpcrunch = createHelpCrunchClient({
+        baseUrl: `http://127.0.0.1:${port}/v1`,
+        apiKey: keys.source,
+        retryPolicy: { ...fastPolicy, maxAttempts: 2 },
+      });
+      const error = await failure(helpcrunch.untagCustomer(7, ['trial'], budget()));
+
+      expect(error).toBeInstanceOf(RetryableError);
+      expect(error.message).toBe('HelpCrunch unreachable (ECONNREFUSED) on 2 attempts; attempt limit reached');
+      expect(error.attempts).toBe(2);
+      expect(error).not.toHaveProperty('config');
+      expect(error).not.toHaveProperty('cause');
+      expectNoKey(error);
+    });
+  });
+
+  describe('searchCustomers', () => {
+    it('POSTs the filter for the field and returns the customers', async () => {
+      stub.enqueue({ status: 200, body: { data: [customer(1)], meta: { limit: 100, offset: 0, total: 1 } } });
+      const result = await client().searchCustomers('email', 'ann@example.com', budget());
+
+      expect(result).toEqual({ customers: [customer(1)], attempts: 1 });
+      expect(stub.requests[0]).toMatchObject({
+        method: 'POST',
+        path: '/v1/customers/search',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': expect.stringContaining('application/json') },
+        body: { filter: [{ field: 'customers.email', operator: '=', value: 'ann@example.com' }], limit: 100, offset: 0 },
+      });
+    });
+
+    it('filters on customers.userId for userId', async () => {
+      stub.enqueue({ status: 200, body: { data: [], meta: { total: 0 } } });
+      expect(await client().searchCustomers('userId', 'u-1', budget())).toEqual({ customers: [], attempts: 1 });
+      expect(stub.requests[0]!.body).toMatchObject({ filter: [{ field: 'customers.userId', value: 'u-1' }] });
+    });
+
+    it('pages with offset until meta.total is reached, summing attempts', async () => {
+      const total = 230;
+      stub.fallback = (request) => {
+        const { offset, limit } = request.body as { offset: number; limit: number };
+        const ids = Array.from({ length: Math.max(0, Math.min(limit, total - offset)) }, (_, i) => offset + i);
+        return { status: 200, body: { data: ids.map(customer), meta: { limit, offset, total } } };
+      };
+      stub.enqueue({ status: 503 });
+      const result = await client().searchCustomers('email', 'ann@example.com', budget());
+
+      expect(result.customers.map((c) => c.id)).toEqual(Array.from({ length: total }, (_, i) => i));
+      expect(stub.requests.map((request) => (request.body as { offset: number }).offset)).toEqual([0, 0, 100, 200]);
+      expect(result.attempts).toBe(4);
+    });
+
+    it('stops paging after 10 pages', async () => {
+      stub.fallback = (request) => {
+        const { offset } = request.body as { offset: number };
+        return { status: 200, body: { data: Array.from({ length: 100 }, (_, i) => customer(offset + i)), meta: { total: 1e6 } } };
+      };
+      const result = await client().searchCustomers('email', 'ann@example.com', budget());
+      expect(stub.requests).toHaveLength(10);
+      expect(result.customers).toHaveLength(1_000);
+    });
+
+    it('counts the requests of earlier pages on a failure', async () => {
+      const fullPage = { data: Array.from({ length: 100 }, (_, i) => customer(i)), meta: { total: 150 } };
+      stub.enqueue({ status: 200, body: fullPage }, { status: 400, body: { errors: [{ message: 'bad offset' }] } });
+      const error = await failure(client().searchCustomers('email', 'ann@example.com', budget()));
+      expect(error).toBeInstanceOf(BadEventError);
+      expect(error.attempts).toBe(2);
+    });
+
+    it('rejects a body that is not a customer list', async () => {
+      stub.enqueue({ status: 200, body: { customers: [] } });
+      const error = await failure(client().searchCustomers('email', 'ann@example.com', budget()));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.code).toBe('helpcrunch_unexpected_response');
+    });
+  });
+});
+
+describe('parseApiUrl', () => {
+  it('defaults to the public API', () => {
+    expect(parseApiUrl(undefined)).toBe(defaultApiUrl);
+    expect(parseApiUrl('  ')).toBe('https://api.helpcrunch.com/v1');
+  });
+
+  it.each([
+    ['https://api.helpcrunch.com/v1/', 'https://api.helpcrunch.com/v1'],
+    ['https://eu.example.com/api/v1//', 'https://eu.example.com/api/v1'],
+    ['http://127.0.0.1:4010/v1', 'http://127.0.0.1:4010/v1'],
+    ['http://localhost:4010', 'http://localhost:4010'],
+    ['http://[::1]:4010/v1/', 'http://[::1]:4010/v1'],
+  ])('accepts %s', (input, expected) => {
+    expect(parseApiUrl(input)).toBe(expected);
+  });
+
+  it.each([
+    'http://api.helpcrunch.com/v1',
+    'http://10.0.0.5/v1',
+    'ftp://api.helpcrunch.com',
+    'not a url',
+    'https://user:pass@api.helpcrunch.com/v1',
+    'https://api.helpcrunch.com/v1?key=x',
+  ])('rejects %s as ConfigError', (input) => {
+    expect(() => parseApiUrl(input)).toThrow(ConfigError);
+  });
+});

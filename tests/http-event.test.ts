@@ -1,0 +1,211 @@
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BadEventError, PayloadTooLargeError } from '../lib/errors';
+import { DEFAULT_MAX_BODY_BYTES, parseHttpEvent, parseJsonPayloads } from '../lib/http-event';
+import type { VerifyConfig } from '../lib/rules/types';
+import { verifyWebhook } from '../lib/webhook-auth';
+
+type Sample = 'apigw-http-v2.json' | 'apigw-rest-v1.json' | 'function-url.json';
+
+/** A fresh copy of a real AWS sample event with the fields a case needs replaced. */
+function fromSample<E extends APIGatewayProxyEventV2 | APIGatewayProxyEvent>(file: Sample, fields: Partial<E>): E {
+  const sample = JSON.parse(readFileSync(new URL(`../../shared/aws-events/${file}`, import.meta.url), 'utf8')) as E;
+  const event = { ...sample, ...fields };
+  // Keep the 2.0 request context consistent with rawPath, as AWS sends it.
+  if ('rawPath' in event) event.requestContext.http.path = event.rawPath;
+  return event;
+}
+const httpApi = (fields: Partial<APIGatewayProxyEventV2>) => fromSample('apigw-http-v2.json', fields);
+const functionUrl = (fields: Partial<APIGatewayProxyEventV2>) => fromSample('function-url.json', fields);
+const restApi = (fields: Partial<APIGatewayProxyEvent>) => fromSample('apigw-rest-v1.json', fields);
+
+const json = '{"event":"deal.won","customer":{"email":"ana@example.com"}}';
+
+describe('parseHttpEvent: HTTP API payload 2.0', () => {
+  it('reads method, path, source, lower-case headers, body and request id', () => {
+    const event = httpApi({
+      rawPath: '/webhooks/crm',
+      pathParameters: { source: 'crm' },
+      headers: { 'content-type': 'application/json', 'x-signature': 'abc' },
+      body: json,
+    });
+    expect(parseHttpEvent(event)).toEqual({
+      method: 'POST',
+      path: '/webhooks/crm',
+      source: 'crm',
+      headers: { 'content-type': 'application/json', 'x-signature': 'abc' },
+      rawBody: Buffer.from(json),
+      requestId: 'ZhNHJhhLjoEEPiw=',
+    });
+  });
+
+  it('takes the source from a stage-prefixed rawPath when there are no path parameters', () => {
+    expect(parseHttpEvent(httpApi({ rawPath: '/prod/webhooks/crm' })).source).toBe('crm');
+  });
+
+  it('prefers pathParameters.source over the path', () => {
+    expect(parseHttpEvent(httpApi({ rawPath: '/webhooks/a', pathParameters: { source: 'b' } })).source).toBe('b');
+  });
+
+  it('gives an empty body when the sample has none', () => {
+    const request = parseHttpEvent(httpApi({}));
+    expect(request.rawBody).toEqual(Buffer.alloc(0));
+    expect(request.source).toBeUndefined();
+  });
+});
+
+describe('parseHttpEvent: Lambda Function URL', () => {
+  it('decodes a base64 body to the exact bytes sent', () => {
+    const bytes = Buffer.from([0x7b, 0xff, 0x00, 0xfe, 0x7d]);
+    const event = functionUrl({ rawPath: '/webhooks/crm', body: bytes.toString('base64'), isBase64Encoded: true });
+    const request = parseHttpEvent(event);
+    expect(request.rawBody).toEqual(bytes);
+    expect(request.source).toBe('crm');
+    expect(request.requestId).toBe('id');
+  });
+
+  it('URL-decodes the source segment and tolerates a trailing slash', () => {
+    expect(parseHttpEvent(functionUrl({ rawPath: '/webhooks/my%20crm/' })).source).toBe('my crm');
+  });
+
+  it.each(['/', '/webhooks', '/webhooks/', '/webhooks/crm/extra', '/hooks/crm'])('has no source for %s', (rawPath) => {
+    expect(parseHttpEvent(functionUrl({ rawPath })).source).toBeUndefined();
+  });
+
+  it('rejects malformed percent-encoding in the source', () => {
+    expect(() => parseHttpEvent(functionUrl({ rawPath: '/webhooks/%E0%A4%A' }))).toThrow(
+      expect.objectContaining({ name: 'BadEventError', code: 'invalid_path' }),
+    );
+  });
+});
+
+describe('parseHttpEvent: REST API payload 1.0', () => {
+  it('lower-cases headers sent in mixed case and keeps an absent body empty', () => {
+    const request = parseHttpEvent(restApi({ path: '/webhooks/crm', pathParameters: { source: 'crm' } }));
+    expect(request).toMatchObject({ method: 'POST', path: '/webhooks/crm', source: 'crm' });
+    expect(request.requestId).toBe('f88e38e3-2060-4a56-93c0-9efbc6a659a0');
+    expect(request.headers['user-agent']).toBe('HTTPie/3.2.2');
+    expect(request.headers['cloudfront-viewer-country']).toBe('GB');
+    expect(Object.keys(request.headers).every((name) => name === name.toLowerCase())).toBe(true);
+    expect(request.rawBody).toEqual(Buffer.alloc(0));
+  });
+
+  it('joins repeated headers from multiValueHeaders', () => {
+    const event = restApi({ headers: { 'X-Tag': 'b' }, multiValueHeaders: { 'X-Tag': ['a', 'b'] } });
+    expect(parseHttpEvent(event).headers).toEqual({ 'x-tag': 'a,b' });
+  });
+
+  it('uses headers when multiValueHeaders is absent', () => {
+    const event = restApi({ headers: { 'X-Tag': 'a' }, multiValueHeaders: undefined });
+    expect(parseHttpEvent(event).headers).toEqual({ 'x-tag': 'a' });
+  });
+
+  it('yields headers and bytes that verify against the sender signature', () => {
+    const secret = 'rest-secret';
+    const signature = createHmac('sha256', secret).update(json).digest('hex');
+    const headers = { 'X-Hub-Signature-256': `sha256=${signature}` };
+    const event = restApi({
+      path: '/webhooks/github',
+      headers,
+      multiValueHeaders: { 'X-Hub-Signature-256': [headers['X-Hub-Signature-256']] },
+      body: Buffer.from(json).toString('base64'),
+      isBase64Encoded: true,
+    });
+    const config: VerifyConfig = {
+      scheme: 'hmac-sha256',
+      header: 'X-Hub-Signature-256',
+      prefix: 'sha256=',
+      encoding: 'hex',
+      secretId: 'gh',
+    };
+    expect(() => verifyWebhook(config, parseHttpEvent(event), secret)).not.toThrow();
+  });
+});
+
+describe('parseHttpEvent: body size limit', () => {
+  afterEach(() => vi.restoreAllMocks());
+  const limit = 1000;
+
+  it('accepts a body of exactly the limit and rejects one byte more', () => {
+    expect(parseHttpEvent(httpApi({ body: 'x'.repeat(limit) }), { maxBodyBytes: limit }).rawBody).toHaveLength(limit);
+    expect(() => parseHttpEvent(httpApi({ body: 'x'.repeat(limit + 1) }), { maxBodyBytes: limit })).toThrow(
+      PayloadTooLargeError,
+    );
+  });
+
+  it('counts UTF-8 bytes, not characters', () => {
+    const body = 'é'.repeat(limit / 2 + 1); // limit + 2 bytes in fewer than limit characters
+    expect(() => parseHttpEvent(httpApi({ body }), { maxBodyBytes: limit })).toThrow(PayloadTooLargeError);
+  });
+
+  it('limits the decoded size of base64 bodies', () => {
+    const encode = (n: number) => Buffer.alloc(n, 1).toString('base64');
+    const fits = functionUrl({ body: encode(limit), isBase64Encoded: true });
+    expect(parseHttpEvent(fits, { maxBodyBytes: limit }).rawBody).toHaveLength(limit);
+    const over = functionUrl({ body: encode(limit + 1), isBase64Encoded: true });
+    expect(() => parseHttpEvent(over, { maxBodyBytes: limit })).toThrow(PayloadTooLargeError);
+  });
+
+  it('refuses an oversized base64 body without decoding it', () => {
+    const body = Buffer.alloc(limit * 4, 1).toString('base64');
+    const from = vi.spyOn(Buffer, 'from');
+    expect(() => parseHttpEvent(restApi({ body, isBase64Encoded: true }), { maxBodyBytes: limit })).toThrow(
+      PayloadTooLargeError,
+    );
+    expect(from).not.toHaveBeenCalledWith(body, 'base64');
+  });
+
+  it('defaults to 256 KiB', () => {
+    expect(DEFAULT_MAX_BODY_BYTES).toBe(262144);
+    expect(parseHttpEvent(httpApi({ body: 'x'.repeat(262144) })).rawBody).toHaveLength(262144);
+    expect(() => parseHttpEvent(httpApi({ body: 'x'.repeat(262145) }))).toThrow(PayloadTooLargeError);
+  });
+});
+
+describe('parseJsonPayloads', () => {
+  const parse = (text: string) => parseJsonPayloads(Buffer.from(text));
+  const rejection = (text: string) => {
+    try {
+      parse(text);
+    } catch (error) {
+      expect(error).toBeInstanceOf(BadEventError);
+      return error as BadEventError;
+    }
+    throw new Error(`accepted ${text}`);
+  };
+
+  it('wraps a single object', () => {
+    expect(parse(json)).toEqual([JSON.parse(json)]);
+  });
+
+  it('returns the elements of an array of objects', () => {
+    expect(parse('[{"a":1},{"b":2}]')).toEqual([{ a: 1 }, { b: 2 }]);
+  });
+
+  it('reports invalid JSON without echoing the body', () => {
+    for (const text of ['{"token":"s3cr3t"', '', 'plain text s3cr3t']) {
+      const error = rejection(text);
+      expect(error.code).toBe('invalid_json');
+      expect(error.message).toMatch(/not valid JSON/);
+      expect(error.message).not.toContain('s3cr3t');
+    }
+  });
+
+  it.each([
+    ['"s3cr3t"', /a string/],
+    ['42', /a number/],
+    ['null', /null/],
+    ['true', /a boolean/],
+    ['[]', /empty array/],
+    ['[{"a":1},3]', /element 1 is a number/],
+    ['[{"a":1},{"b":2},["x"]]', /element 2 is an array/],
+    ['[null]', /element 0 is null/],
+  ])('rejects %s as invalid_payload', (text, message) => {
+    const error = rejection(text);
+    expect(error.code).toBe('invalid_payload');
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain('s3cr3t');
+  });
+});

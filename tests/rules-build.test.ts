@@ -1,0 +1,185 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build, type BuildFailure, type Plugin } from 'esbuild';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bundledRules } from '../lib/rules/bundled';
+import { loadRulesFile } from '../lib/rules/load';
+import { rulesEsbuildPlugin } from '../scripts/rules-esbuild-plugin';
+import { rulesVitePlugin } from '../scripts/rules-vite-plugin';
+
+const require = createRequire(import.meta.url);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const fixture = (name: string) => join(root, 'tests/fixtures/rules', name);
+const shippedRules = join(root, 'rules.yml');
+
+/** Both ways the plugin is wired: programmatic, and the CommonJS array serverless-esbuild requires. */
+const pluginSetups: [string, () => Plugin[]][] = [
+  ['rulesEsbuildPlugin()', () => [rulesEsbuildPlugin()]],
+  ['scripts/rules-esbuild-plugins.cjs', () => require('../scripts/rules-esbuild-plugins.cjs')],
+];
+
+function bundle(entry: string, plugins: Plugin[]) {
+  return build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    write: false,
+    logLevel: 'silent',
+    plugins,
+  });
+}
+
+const workDir = mkdtempSync(join(tmpdir(), 'rules-build-'));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+describe.each(pluginSetups)('esbuild plugin via %s', (_, plugins) => {
+  it('bundles rules.yml as validated JSON, without yaml or the validator', async () => {
+    const result = await bundle(fixture('handler-entry.ts'), plugins());
+    const code = result.outputFiles[0].text;
+
+    expect(code).toContain('helpcrunch-untag/crm-webhook');
+    expect(code).toContain('Subscription Cancelled');
+    for (const buildOnly of ['YAMLParseError', 'LineCounter', 'InvalidRulesError', 'validateRulesConfig']) {
+      expect(code).not.toContain(buildOnly);
+    }
+
+    // The bundle runs on its own and matches with the shipped rules.
+    const file = join(workDir, `handler-${Math.random().toString(36).slice(2)}.mjs`);
+    writeFileSync(file, code);
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { handler } from ${JSON.stringify(pathToFileURL(file).href)};
+         console.log(JSON.stringify(handler({ source: 'crm.app', detailType: 'Closed', detail: { helpcrunchId: '42' } })));`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual([{ rule: 'account-closed', customer: { by: 'id', value: 42 }, tags: ['VIP', 'Lead'] }]);
+  });
+
+  it('fails the build with the validation message for an invalid rules file', async () => {
+    const failure = (await bundle(fixture('invalid-entry.ts'), plugins()).catch((error) => error)) as BuildFailure;
+    expect(failure.errors).toHaveLength(1);
+    expect(failure.errors[0].text).toContain('tests/fixtures/rules/invalid.yml is invalid (4 problems):');
+    expect(failure.errors[0].text).toContain('rules[1] "churned": customer: exactly one of id | email | userId is required');
+    expect(failure.errors[0].text).toContain('rules[0] "deal-lost": removetags: unknown key (did you mean removeTags?)');
+  });
+});
+
+describe('Vite plugin', () => {
+  const load = (id: string) => (rulesVitePlugin().load as (id: string) => string | null)(id);
+
+  it('turns a rules file into an ES module exporting the validated config', async () => {
+    const code = load(`${shippedRules}?import`)!;
+    expect(code.startsWith('export default ')).toBe(true);
+    const dataUrl = `data:text/javascript;base64,${Buffer.from(code).toString('base64')}`;
+    const { default: config } = await import(/* @vite-ignore */ dataUrl);
+    expect(config).toEqual(loadRulesFile(shippedRules));
+  });
+
+  it('is wired into vitest.config.ts, so lib/rules/bundled.ts gets the shipped rules', () => {
+    expect(bundledRules.webhookSource('billing')).toEqual({
+      verify: { scheme: 'standard-webhooks', secretId: 'helpcrunch-untag/billing-webhook' },
+    });
+  });
+
+  it('leaves other files to Vite', () => {
+    expect(load(join(root, 'lib/rules/match.ts'))).toBeNull();
+  });
+
+  it('fails the import of an invalid file with a message naming rule and field', () => {
+    expect(() => load(fixture('invalid.yml'))).toThrowError(
+      'rules[1] "churned": customer: exactly one of id | email | userId is required',
+    );
+  });
+});
+
+describe('serverless variables (scripts/rules-serverless.cjs)', () => {
+  const resolvers = require('../scripts/rules-serverless.cjs');
+  let savedBus: string | undefined;
+  beforeEach(() => {
+    savedBus = process.env.EVENT_BUS;
+    delete process.env.EVENT_BUS;
+  });
+  afterEach(() => {
+    if (savedBus === undefined) delete process.env.EVENT_BUS;
+    else process.env.EVENT_BUS = savedBus;
+  });
+
+  it('builds one eventBridge event per EventBridge source, on the default bus', async () => {
+    expect(await resolvers.eventBridgeEvents({})).toEqual([
+      {
+        eventBridge: {
+          eventBus: 'default',
+          pattern: { source: ['billing.app'], 'detail-type': ['Subscription Cancelled', 'Subscription Expired'] },
+        },
+      },
+      { eventBridge: { eventBus: 'default', pattern: { source: ['crm.app'] } } },
+    ]);
+  });
+
+  it('asks osls for the eventBus param, then EVENT_BUS, then the default bus', async () => {
+    const asked: string[] = [];
+    const bus = 'arn:aws:events:eu-west-1:123456789012:event-bus/orders';
+    const resolveVariable = async (variable: string) => (asked.push(variable), bus);
+    const events = await resolvers.eventBridgeEvents({ options: {}, resolveVariable });
+    expect(asked).toEqual(["param:eventBus, env:EVENT_BUS, 'default'"]);
+    expect(events.map((event: { eventBridge: { eventBus: string } }) => event.eventBridge.eventBus)).toEqual([bus, bus]);
+  });
+
+  it('uses the EVENT_BUS environment variable when called without osls', async () => {
+    process.env.EVENT_BUS = 'orders';
+    expect((await resolvers.eventBridgeEvents())[0].eventBridge.eventBus).toBe('orders');
+  });
+
+  it('lists the API key and the signing secrets as IAM resources', async () => {
+    const secretArn = (name: string) => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${name}-??????`,
+    });
+    const resolveVariable = async (variable: string) => (variable === 'param:apiKeySecretId' ? 'prod/helpcrunch-key' : undefined);
+
+    expect(resolvers.signingSecretIds()).toEqual(['helpcrunch-untag/billing-webhook', 'helpcrunch-untag/crm-webhook']);
+    expect(await resolvers.secretArns({ resolveVariable })).toEqual([
+      secretArn('prod/helpcrunch-key'),
+      secretArn('helpcrunch-untag/billing-webhook'),
+      secretArn('helpcrunch-untag/crm-webhook'),
+    ]);
+  });
+
+  it('throws the validation message for an invalid rules file, which fails `serverless package`', async () => {
+    const invalid = resolvers.resolversFor(fixture('invalid.yml'));
+    await expect(invalid.eventBridgeEvents({})).rejects.toThrowError('rules[1] "churned": customer: exactly one of');
+    expect(() => invalid.signingSecretIds()).toThrowError('sources.crm: verify.header: is required for scheme hmac-sha256');
+  });
+});
+
+describe('rules-check CLI', () => {
+  const check = (...args: string[]) =>
+    spawnSync(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/rules-check.ts', ...args], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+
+  it('summarises a valid file', () => {
+    const run = check();
+    expect(run.stdout).toBe('rules.yml OK: 4 rules, 2 webhook sources, 2 EventBridge patterns\n');
+    expect(run.status).toBe(0);
+  });
+
+  it('prints the problems and exits 1 for an invalid file', () => {
+    const run = check('tests/fixtures/rules/invalid.yml');
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('tests/fixtures/rules/invalid.yml is invalid (4 problems):');
+    expect(run.stderr).toContain('rules[1] "churned": customer: exactly one of id | email | userId is required');
+  });
+});

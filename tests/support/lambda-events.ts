@@ -1,0 +1,89 @@
+/** Test events built from the real AWS samples in ../shared/aws-events, and a Lambda context. */
+import { readFileSync } from 'node:fs';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context, EventBridgeEvent } from 'aws-lambda';
+
+export type HttpTrigger = 'http-api' | 'rest-api' | 'function-url';
+
+const sampleFile: Record<HttpTrigger, string> = {
+  'http-api': 'apigw-http-v2.json',
+  'rest-api': 'apigw-rest-v1.json',
+  'function-url': 'function-url.json',
+};
+
+function sample<T>(file: string): T {
+  return JSON.parse(readFileSync(new URL(`../../../shared/aws-events/${file}`, import.meta.url), 'utf8')) as T;
+}
+
+export interface WebhookRequest {
+  source: string;
+  body: string | Buffer;
+  headers?: Record<string, string>;
+  base64?: boolean;
+}
+
+/** A POST /webhooks/<source> as the given trigger delivers it (header case kept as sent for 1.0). */
+export function webhookEvent(trigger: HttpTrigger, { source, body, headers = {}, base64 = false }: WebhookRequest) {
+  const raw = Buffer.isBuffer(body) ? body : Buffer.from(body);
+  const encodedBody = base64 ? raw.toString('base64') : raw.toString('utf8');
+  const path = `/webhooks/${encodeURIComponent(source)}`;
+  if (trigger === 'rest-api') {
+    const event = sample<APIGatewayProxyEvent>(sampleFile[trigger]);
+    const withJson = { 'Content-Type': 'application/json', ...headers };
+    return {
+      ...event,
+      httpMethod: 'POST',
+      resource: '/webhooks/{source}',
+      path,
+      pathParameters: { source },
+      headers: withJson,
+      multiValueHeaders: Object.fromEntries(Object.entries(withJson).map(([k, v]) => [k, [v]])),
+      body: encodedBody,
+      isBase64Encoded: base64,
+    } satisfies APIGatewayProxyEvent;
+  }
+  const event = sample<APIGatewayProxyEventV2>(sampleFile[trigger]);
+  const lowerCased = Object.fromEntries(Object.entries({ 'content-type': 'application/json', ...headers }).map(([k, v]) => [k.toLowerCase(), v]));
+  return {
+    ...event,
+    routeKey: trigger === 'http-api' ? 'POST /webhooks/{source}' : '$default',
+    rawPath: path,
+    ...(trigger === 'http-api' ? { pathParameters: { source } } : { pathParameters: undefined }),
+    headers: lowerCased,
+    requestContext: { ...event.requestContext, http: { ...event.requestContext.http, method: 'POST', path } },
+    body: encodedBody,
+    isBase64Encoded: base64,
+  } satisfies APIGatewayProxyEventV2;
+}
+
+export function eventBridgeEvent(source: string, detailType: string, detail: unknown): EventBridgeEvent<string, unknown> {
+  return {
+    version: '0',
+    id: 'c7b9a1e2-0000-4000-8000-000000000001',
+    'detail-type': detailType,
+    source,
+    account: '123456789012',
+    time: '2026-11-24T08:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail,
+  };
+}
+
+/** A Lambda context whose clock runs like Lambda's: remaining time shrinks as real (or fake) time passes. */
+export function lambdaContext(remainingMs = 28_000): Context {
+  const deadline = Date.now() + remainingMs;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'helpcrunch-untag-test-webhook',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:helpcrunch-untag-test-webhook',
+    memoryLimitInMB: '256',
+    awsRequestId: 'req-00000000-0000-4000-8000-000000000000',
+    logGroupName: '/aws/lambda/helpcrunch-untag-test-webhook',
+    logStreamName: '2026/11/24/[$LATEST]0000',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

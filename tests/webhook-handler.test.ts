@@ -1,0 +1,246 @@
+/**
+ * The webhook function end to end: the real handler module with the shipped rules.yml, the
+ * HelpCrunch sandbox and a Secrets Manager endpoint on loopback, reached through the real SDK.
+ */
+import { createHmac } from 'node:crypto';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../lib/sandbox/helpcrunch-sandbox';
+import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../lib/sandbox/secrets-manager-endpoint';
+import { lambdaContext, webhookEvent, type HttpTrigger } from './support/lambda-events';
+import { captureOutput, useLocalAws, type CapturedOutput } from './support/local-aws';
+
+const API_KEY = 'hc-live-key-5f1e0c2a9b';
+const CRM_SECRET = 'crm-signing-secret-7d3b';
+const BILLING_SECRET = `whsec_${Buffer.from('billing-signing-secret-0123456789').toString('base64')}`;
+
+let sandbox: HelpCrunchSandbox;
+let secrets: SecretsManagerEndpoint;
+let handler: (event: unknown, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+let output: CapturedOutput;
+
+beforeAll(async () => {
+  sandbox = await startHelpCrunchSandbox({ apiKey: API_KEY });
+  secrets = await startSecretsManagerEndpoint({
+    secrets: {
+      'helpcrunch-untag/api-key': JSON.stringify({ apiKey: `${API_KEY}\n` }),
+      'helpcrunch-untag/crm-webhook': CRM_SECRET,
+      'helpcrunch-untag/billing-webhook': BILLING_SECRET,
+    },
+  });
+  useLocalAws({ secretsUrl: secrets.url, helpcrunchUrl: sandbox.url, apiKeySecretId: 'helpcrunch-untag/api-key' });
+  output = captureOutput();
+  ({ handler } = (await import('../functions/webhook')) as unknown as { handler: typeof handler });
+});
+
+afterAll(async () => {
+  output.restore();
+  await sandbox.close();
+  await secrets.close();
+});
+
+beforeEach(() => {
+  sandbox.reset();
+});
+
+const sign = (body: string, secret = CRM_SECRET) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+
+function crmEvent(payload: unknown, trigger: HttpTrigger = 'http-api', options: { signature?: string; base64?: boolean } = {}) {
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  return webhookEvent(trigger, { source: 'crm', body, base64: options.base64, headers: { 'X-Signature': options.signature ?? sign(body) } });
+}
+
+async function invoke(event: unknown, context = lambdaContext()) {
+  const response = await handler(event, context);
+  return { ...response, json: JSON.parse(response.body ?? 'null') };
+}
+
+const tagsOf = (id: number) => sandbox.customer(id)?.tagsData.map((tag) => tag.name);
+const helpcrunchCalls = () => sandbox.requests.map((r) => `${r.method} ${r.path}`);
+
+describe('200: processed', () => {
+  it.each<HttpTrigger>(['http-api', 'rest-api', 'function-url'])('removes the tags for a signed %s event', async (trigger) => {
+    const response = await invoke(crmEvent({ status: 'lost', person: { email: 'ada@example.com' } }, trigger));
+
+    expect(response.statusCode).toBe(200);
+    expect(response.headers?.['content-type']).toBe('application/json');
+    expect(response.json).toEqual({ results: [{ rule: 'deal-lost', customerId: 1001, tags: ['Lead', 'Trial user'], status: 'untagged' }] });
+    expect(tagsOf(1001)).toEqual([]);
+    expect(helpcrunchCalls()).toEqual(['POST /v1/customers/search', 'DELETE /v1/customers/1001/tags']);
+  });
+
+  it('verifies and processes a base64-encoded body', async () => {
+    const response = await invoke(crmEvent({ status: 'lost', person: { email: 'katherine@example.com' } }, 'rest-api', { base64: true }));
+
+    expect(response.statusCode).toBe(200);
+    expect(tagsOf(1004)).toEqual(['Subscriber', 'VIP']);
+  });
+
+  it('answers an empty result and calls nobody when no rule matches', async () => {
+    const response = await invoke(crmEvent({ status: 'won', person: { email: 'ada@example.com' } }));
+
+    expect(response.statusCode).toBe(200);
+    expect(response.json).toEqual({ results: [] });
+    expect(helpcrunchCalls()).toEqual([]);
+  });
+
+  it('skips an unknown customer with reason customer_not_found', async () => {
+    const response = await invoke(crmEvent({ status: 'lost', person: { email: 'nobody@example.com' } }));
+
+    expect(response.statusCode).toBe(200);
+    expect(response.json.results).toEqual([{ rule: 'deal-lost', customerId: null, tags: ['Lead', 'Trial user'], status: 'skipped', reason: 'customer_not_found' }]);
+  });
+
+  it('skips the DELETE when the customer carries none of the tags', async () => {
+    const response = await invoke(crmEvent({ status: 'lost', person: { email: 'linus@example.com' } }));
+
+    expect(response.json.results).toEqual([{ rule: 'deal-lost', customerId: 1005, tags: ['Lead', 'Trial user'], status: 'skipped', reason: 'tags_absent' }]);
+    expect(helpcrunchCalls()).toEqual(['POST /v1/customers/search']);
+  });
+
+  it('treats a JSON array as a batch and matches each element on its own', async () => {
+    const body = [
+      { status: 'lost', person: { email: 'ada@example.com' } },
+      { status: 'won', person: { email: 'grace@example.com' } },
+      { status: 'lost', person: { email: 'alan@example.com' } },
+    ];
+    const response = await invoke(crmEvent(body));
+
+    expect(response.statusCode).toBe(200);
+    expect(response.json.results.map((r: { customerId: number }) => r.customerId)).toEqual([1001, 1003]);
+    expect(tagsOf(1003)).toEqual([]);
+  });
+
+  it('checks standard-webhooks signatures for the billing source', async () => {
+    const body = JSON.stringify({ type: 'subscription.cancelled', data: { customer_id: 'u-grace' } });
+    const id = 'msg_2x7Yb', timestamp = Math.floor(Date.now() / 1000);
+    const key = Buffer.from(BILLING_SECRET.slice('whsec_'.length), 'base64');
+    const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+    const event = webhookEvent('http-api', {
+      source: 'billing',
+      body,
+      headers: { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` },
+    });
+
+    const response = await invoke(event);
+
+    expect(response.statusCode).toBe(200);
+    expect(response.json.results).toEqual([{ rule: 'subscription-cancelled', customerId: 1002, tags: ['Subscriber'], status: 'untagged' }]);
+    expect(tagsOf(1002)).toEqual(['VIP']);
+  });
+});
+
+describe('4xx: bad requests are refused before HelpCrunch is called', () => {
+  it('400 for a body that is not JSON', async () => {
+    const response = await invoke(crmEvent('{"status": "lost",'));
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json.errors[0].code).toBe('invalid_json');
+    expect(helpcrunchCalls()).toEqual([]);
+  });
+
+  it('400 for JSON that is not an object or an array of objects', async () => {
+    const response = await invoke(crmEvent('[1, 2]'));
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json.errors[0].code).toBe('invalid_payload');
+  });
+
+  it('400 naming the rule and field when a matched rule has no customer', async () => {
+    const response = await invoke(crmEvent([{ status: 'lost', person: { email: 'ada@example.com' } }, { status: 'lost', person: {} }]));
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json.errors[0].code).toBe('invalid_customer');
+    expect(response.json.errors[0].message).toContain('deal-lost');
+    expect(response.json.errors[0].message).toContain('person.email');
+    // The valid first element is not half-processed: the whole batch is refused untouched.
+    expect(helpcrunchCalls()).toEqual([]);
+    expect(tagsOf(1001)).toEqual(['Lead', 'Trial user']);
+  });
+
+  it('401 for a wrong signature, without calling HelpCrunch', async () => {
+    const response = await invoke(crmEvent({ status: 'lost', person: { email: 'ada@example.com' } }, 'http-api', { signature: sign('other body') }));
+
+    expect(response.statusCode).toBe(401);
+    expect(response.json).toEqual({ errors: [{ code: 'invalid_signature', message: expect.any(String) }] });
+    expect(helpcrunchCalls()).toEqual([]);
+    expect(tagsOf(1001)).toEqual(['Lead', 'Trial user']);
+  });
+
+  it('401 for a missing signature', async () => {
+    const event = webhookEvent('http-api', { source: 'crm', body: '{"status":"lost"}' });
+    const response = await invoke(event);
+
+    expect(response.statusCode).toBe(401);
+    expect(response.json.errors[0].code).toBe('missing_signature');
+  });
+
+  it('404 for an unknown source', async () => {
+    const response = await invoke(webhookEvent('http-api', { source: 'hubspot', body: '{}' }));
+
+    expect(response.statusCode).toBe(404);
+    expect(response.json.errors[0]).toEqual({ code: 'unknown_source', message: "Unknown webhook source 'hubspot'" });
+  });
+
+  it('413 for a body over 256 KiB', async () => {
+    const body = JSON.stringify({ status: 'lost', padding: 'x'.repeat(256 * 1024) });
+    const response = await invoke(crmEvent(body));
+
+    expect(response.statusCode).toBe(413);
+    expect(response.json.errors[0].code).toBe('payload_too_large');
+  });
+});
+
+describe('5xx: HelpCrunch or configuration trouble', () => {
+  it('503 with Retry-After when HelpCrunch stays rate-limited past the time budget', async () => {
+    sandbox.setFaults({ rate429: 1, retryAfter: 2 });
+    // 3.5 s left, 1.5 s kept back: room for one attempt, not for a 2 s Retry-After wait.
+    const response = await invoke(crmEvent({ status: 'lost', person: { email: 'ada@example.com' } }), lambdaContext(3500));
+
+    expect(response.statusCode).toBe(503);
+    expect(response.headers?.['retry-after']).toBe('2');
+    expect(response.json.errors[0].code).toBe('helpcrunch_unavailable');
+    expect(sandbox.requests.length).toBe(1);
+  });
+
+  it('reads the API key again after a 401 and succeeds with the rotated key', async () => {
+    const rotated = 'hc-rotated-key-9a8b7c';
+    sandbox.rotateApiKey(rotated);
+    secrets.setSecret('helpcrunch-untag/api-key', rotated);
+    const readsBefore = secrets.calls().bySecret['helpcrunch-untag/api-key'];
+    try {
+      const response = await invoke(crmEvent({ status: 'lost', person: { email: 'ada@example.com' } }));
+
+      expect(response.statusCode).toBe(200);
+      expect(sandbox.requests.map((r) => r.status)).toEqual([401, 200, 200]);
+      expect(secrets.calls().bySecret['helpcrunch-untag/api-key']).toBe(readsBefore + 1);
+    } finally {
+      secrets.setSecret('helpcrunch-untag/api-key', API_KEY);
+    }
+  });
+
+  it('500 without the key when HelpCrunch rejects the API key even after a fresh read', async () => {
+    sandbox.rotateApiKey('a-key-this-deployment-does-not-have');
+    const response = await invoke(crmEvent({ status: 'lost', person: { email: 'ada@example.com' } }));
+
+    expect(response.statusCode).toBe(500);
+    expect(response.json.errors[0].code).toBe('api_key_rejected');
+    expect(response.body).not.toContain(API_KEY);
+    expect(sandbox.requests.map((r) => r.status)).toEqual([401, 401]);
+  });
+});
+
+describe('secrets never leak', () => {
+  it('no log line carries the API key, a signing secret, a signature or an Authorization header', async () => {
+    const body = JSON.stringify({ status: 'lost', person: { email: 'grace@example.com' } });
+    const signature = sign(body);
+    await invoke(crmEvent(body, 'http-api', { signature }));
+    await invoke(crmEvent(body, 'http-api', { signature: sign('tampered') }));
+
+    const logs = output.text();
+    expect(logs).toContain('"rule":"deal-lost"'); // the capture does see the handler's log lines
+    for (const secret of [API_KEY, CRM_SECRET, BILLING_SECRET, signature.slice(7), 'Bearer ']) {
+      expect(logs).not.toContain(secret);
+    }
+  });
+});
