@@ -1,18 +1,15 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BadEventError, PayloadTooLargeError } from '../lib/errors';
 import { DEFAULT_MAX_BODY_BYTES, parseHttpEvent, parseJsonPayloads } from '../lib/http-event';
 import type { VerifyConfig } from '../lib/rules/types';
 import { verifyWebhook } from '../lib/webhook-auth';
-
-type Sample = 'apigw-http-v2.json' | 'apigw-rest-v1.json' | 'function-url.json';
+import { sample as loadSample, type SampleFile } from './support/lambda-events';
 
 /** A fresh copy of a real AWS sample event with the fields a case needs replaced. */
-function fromSample<E extends APIGatewayProxyEventV2 | APIGatewayProxyEvent>(file: Sample, fields: Partial<E>): E {
-  const sample = JSON.parse(readFileSync(new URL(`../../shared/aws-events/${file}`, import.meta.url), 'utf8')) as E;
-  const event = { ...sample, ...fields };
+function fromSample<E extends APIGatewayProxyEventV2 | APIGatewayProxyEvent>(file: SampleFile, fields: Partial<E>): E {
+  const event = { ...loadSample<E>(file), ...fields };
   // Keep the 2.0 request context consistent with rawPath, as AWS sends it.
   if ('rawPath' in event) event.requestContext.http.path = event.rawPath;
   return event;

@@ -1,17 +1,20 @@
-/** Test events built from the real AWS samples in ../shared/aws-events, and a Lambda context. */
+/** Test events built from the real AWS samples in tests/fixtures/aws-events, and a Lambda context. */
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context, EventBridgeEvent } from 'aws-lambda';
 
 export type HttpTrigger = 'http-api' | 'rest-api' | 'function-url';
 
-const sampleFile: Record<HttpTrigger, string> = {
+export type SampleFile = 'apigw-http-v2.json' | 'apigw-rest-v1.json' | 'function-url.json';
+
+const sampleFile: Record<HttpTrigger, SampleFile> = {
   'http-api': 'apigw-http-v2.json',
   'rest-api': 'apigw-rest-v1.json',
   'function-url': 'function-url.json',
 };
 
-function sample<T>(file: string): T {
-  return JSON.parse(readFileSync(new URL(`../../../shared/aws-events/${file}`, import.meta.url), 'utf8')) as T;
+/** A fresh copy of one of the real AWS sample events (copied from the shared AWS fixtures). */
+export function sample<T>(file: SampleFile): T {
+  return JSON.parse(readFileSync(new URL(`../fixtures/aws-events/${file}`, import.meta.url), 'utf8')) as T;
 }
 
 export interface WebhookRequest {
