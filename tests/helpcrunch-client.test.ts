@@ -162,6 +162,14 @@ describe('HelpCrunch client', () => {
       ]);
     });
 
+    it('re-sends with the refreshed key within the same attempt, so a single-attempt policy picks up a rotation', async () => {
+      stub.enqueue({ status: 401, body: { errors: [{ code: 'unauthorized' }] } }, { status: 200 });
+      const singleAttempt = client({ retryPolicy: { maxAttempts: 1, baseDelayMs: 250, maxDelayMs: 10_000 } });
+
+      await expect(singleAttempt.untagCustomer(7, ['trial'], budget())).resolves.toEqual({ found: true, attempts: 2 });
+      expect(keys.calls).toEqual([undefined, { forceRefresh: true }]);
+    });
+
     it('reports a key rejected again after the refresh as ConfigError, never showing the key', async () => {
       keys = keySource(apiKey);
       stub.fallback = () => ({ status: 403, body: { errors: [{ code: 'forbidden', message: 'bad key' }] } });

@@ -124,8 +124,9 @@ export function createHelpCrunchClient(options: HelpCrunchClientOptions): HelpCr
 
   /**
    * One HelpCrunch request, retried by the shared policy. Statuses it does not judge itself (2xx,
-   * 404) go to `accept`. A 401/403 is retried once with a freshly read key, as the key may have
-   * been rotated since it was cached; going through withRetry keeps that retry inside the budget.
+   * 404) go to `accept`. A 401/403 is re-sent at once with a freshly read key, as the key may have
+   * been rotated since it was cached; that re-send belongs to the same attempt, so a caller that
+   * allows a single attempt (the queue worker) still picks up a rotated key.
    */
   async function call<T>(
     request: { method: Method; path: string; body: unknown },
@@ -133,10 +134,9 @@ export function createHelpCrunchClient(options: HelpCrunchClientOptions): HelpCr
     counter: { requests: number },
     accept: (response: AxiosResponse) => T,
   ): Promise<T> {
-    let key: 'cached' | 'refresh' | 'refreshed' = 'cached';
-    const send = async (timeout: number): Promise<AxiosResponse> => {
-      const bearer = await apiKey.get(key === 'refresh' ? { forceRefresh: true } : undefined);
-      if (key === 'refresh') key = 'refreshed';
+    let keyRefreshed = false;
+    const send = async (timeout: number, forceRefresh: boolean): Promise<AxiosResponse> => {
+      const bearer = await apiKey.get(forceRefresh ? { forceRefresh } : undefined);
       counter.requests++;
       const { method, path, body } = request;
       try {
@@ -151,15 +151,16 @@ export function createHelpCrunchClient(options: HelpCrunchClientOptions): HelpCr
         throw transportFailure(error, timeout);
       }
     };
+    const isKeyRejected = (response: AxiosResponse) => response.status === 401 || response.status === 403;
     const attempt = async (_attempt: number, timeout: number): Promise<T> => {
-      const response = await send(timeout);
+      let response = await send(timeout, false);
+      if (isKeyRejected(response) && !keyRefreshed) {
+        keyRefreshed = true;
+        response = await send(Math.min(timeout, budget.remainingMs()), true);
+      }
       const { status } = response;
-      if (status === 401 || status === 403) {
-        if (key === 'refreshed') {
-          throw new ConfigError(`HelpCrunch rejected the API key (${status}) after refreshing it`, 'api_key_rejected');
-        }
-        key = 'refresh';
-        throw new TransientFailure(`HelpCrunch rejected the cached API key (${status})`, 0);
+      if (isKeyRejected(response)) {
+        throw new ConfigError(`HelpCrunch rejected the API key (${status}) after refreshing it`, 'api_key_rejected');
       }
       if (status === 429 || status >= 500) {
         const retryAfter = response.headers['retry-after'] as string | undefined;
