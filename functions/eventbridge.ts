@@ -1,4 +1,7 @@
-/** EventBridge rule target: resolves with the results, rejects (so Lambda retries, then the DLQ) on any failure. */
+/**
+ * EventBridge rule target: resolves with the results (inline) or `{queued: N}` (queue); rejects,
+ * so Lambda retries and then the on-failure dead-letter queue, on any failure.
+ */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
@@ -6,6 +9,7 @@ import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { asUntagError, EventRejectedError } from '../lib/errors';
 import { resultsBody } from '../lib/http-response';
 import { logger, metrics, recordOutcomes } from '../lib/observability';
+import { recordQueued } from '../lib/queue/observability';
 import { RetryBudget } from '../lib/retry';
 import { bundledRules } from '../lib/rules/bundled';
 import { lazyRuntime } from '../lib/runtime';
@@ -18,7 +22,12 @@ async function eventbridge(event: EventBridgeEvent<string, unknown>, context: Co
   try {
     const { config, service } = runtime();
     const budget = RetryBudget.fromContext(context, config.safetyMarginMs);
-    const result = await service.handleEvent({ source: event.source, detailType: event['detail-type'], detail: event.detail }, budget);
+    const busEvent = { id: event.id, source: event.source, detailType: event['detail-type'], detail: event.detail };
+    const result = await service.handleEvent(busEvent, budget);
+    if (result.dispatch === 'queue') {
+      recordQueued(result.queued);
+      return { queued: result.queued };
+    }
     recordOutcomes(result.outcomes);
     if (result.failure) throw result.failure;
     return resultsBody(result.outcomes);

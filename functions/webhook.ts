@@ -7,9 +7,11 @@ import { asUntagError } from '../lib/errors';
 import { parseHttpEvent } from '../lib/http-event';
 import { errorResponse, jsonResponse, resultsBody } from '../lib/http-response';
 import { logger, metrics, recordOutcomes } from '../lib/observability';
+import { recordQueued } from '../lib/queue/observability';
 import { RetryBudget } from '../lib/retry';
 import { bundledRules } from '../lib/rules/bundled';
 import { lazyRuntime } from '../lib/runtime';
+import { webhookEventId } from '../lib/untag-service';
 
 const runtime = lazyRuntime(bundledRules);
 
@@ -17,9 +19,14 @@ async function webhook(event: APIGatewayProxyEventV2 | APIGatewayProxyEvent, con
   try {
     const { config, service } = runtime();
     const request = parseHttpEvent(event, { maxBodyBytes: config.maxBodyBytes });
-    logger.setCorrelationId(request.headers['webhook-id'] ?? request.requestId ?? context.awsRequestId);
+    logger.setCorrelationId(webhookEventId(request) ?? context.awsRequestId);
     logger.appendKeys({ source: request.source });
     const result = await service.handleWebhook(request, RetryBudget.fromContext(context, config.safetyMarginMs));
+    // Queued: accepted, not yet done; the worker reports each job's outcome in its own logs.
+    if (result.dispatch === 'queue') {
+      recordQueued(result.queued);
+      return jsonResponse(202, { queued: result.queued });
+    }
     recordOutcomes(result.outcomes);
     return result.failure ? reject(result.failure) : jsonResponse(200, resultsBody(result.outcomes));
   } catch (error) {

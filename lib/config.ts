@@ -1,6 +1,9 @@
 /** Environment settings, read once per container. Defaults match serverless.yml and the README. */
 import { ConfigError } from './errors';
 
+/** inline: call HelpCrunch from the trigger; queue: enqueue jobs for the paced worker (functions/worker.ts). */
+export type DispatchMode = 'inline' | 'queue';
+
 export interface RuntimeConfig {
   /** Secrets Manager id of the HelpCrunch API key (plain, or JSON {"apiKey": "…"}). */
   apiKeySecretId: string | undefined;
@@ -11,25 +14,45 @@ export interface RuntimeConfig {
   maxBodyBytes: number;
   /** Time kept back from the invocation's remaining time so the function can still answer. */
   safetyMarginMs: number;
+  dispatch: DispatchMode;
+  /** The jobs queue: where triggers enqueue (dispatch=queue) and whose messages the worker re-times. */
+  jobsQueueUrl: string | undefined;
+  /** Where the worker sends jobs that cannot succeed, with the reason. */
+  deadLetterQueueUrl: string | undefined;
+  /** The worker's HelpCrunch request rate, shared by all its requests (HelpCrunch allows 120/min). */
+  ratePerMinute: number;
+  /** Receives of one message before it is dead-lettered; the queue's redrive policy uses the same value. */
+  maxReceiveCount: number;
 }
 
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new ConfigError(`${name} must be a non-negative integer, got '${raw}'`);
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be an integer >= ${min}, got '${raw}'`);
   }
   return value;
+}
+
+function dispatchMode(raw: string | undefined): DispatchMode {
+  const value = raw?.trim() || 'inline';
+  if (value === 'inline' || value === 'queue') return value;
+  throw new ConfigError(`DISPATCH must be 'inline' or 'queue', got '${raw}'`);
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   return {
     apiKeySecretId: env.HELPCRUNCH_API_KEY_SECRET_ID?.trim() || undefined,
     apiUrl: env.HELPCRUNCH_API_URL,
-    secretTtlMs: positiveInt(env, 'SECRET_CACHE_TTL_SECONDS', 300) * 1000,
-    requestTimeoutMs: positiveInt(env, 'HELPCRUNCH_TIMEOUT_MS', 5000),
-    maxBodyBytes: positiveInt(env, 'MAX_BODY_BYTES', 256 * 1024),
-    safetyMarginMs: positiveInt(env, 'TIME_BUDGET_MARGIN_MS', 1500),
+    secretTtlMs: integer(env, 'SECRET_CACHE_TTL_SECONDS', 300) * 1000,
+    requestTimeoutMs: integer(env, 'HELPCRUNCH_TIMEOUT_MS', 5000),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 256 * 1024),
+    safetyMarginMs: integer(env, 'TIME_BUDGET_MARGIN_MS', 1500),
+    dispatch: dispatchMode(env.DISPATCH),
+    jobsQueueUrl: env.JOBS_QUEUE_URL?.trim() || undefined,
+    deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL?.trim() || undefined,
+    ratePerMinute: integer(env, 'HELPCRUNCH_RATE_PER_MINUTE', 110, 1),
+    maxReceiveCount: integer(env, 'MAX_RECEIVE_COUNT', 8, 1),
   };
 }

@@ -5,35 +5,84 @@
 import { readConfig, type RuntimeConfig } from './config';
 import { ConfigError } from './errors';
 import { parseApiUrl } from './helpcrunch/api-url';
-import { createHelpCrunchClient } from './helpcrunch/client';
+import { createHelpCrunchClient, type ApiKeySource } from './helpcrunch/client';
+import { queueDispatch } from './queue/enqueue';
+import { createPacedHelpCrunchClient } from './queue/paced-client';
+import { sqsApi, type SqsApi } from './queue/sqs-api';
+import { TokenBucket } from './queue/token-bucket';
+import { createQueueWorker, type QueueWorker } from './queue/worker';
 import type { RuleSet } from './rules/match';
-import { createSecretCache, parseApiKeySecret } from './secrets';
-import { createUntagService, type UntagService } from './untag-service';
+import { createSecretCache, parseApiKeySecret, type SecretCache } from './secrets';
+import { createUntagService, inlineDispatch, type UntagService } from './untag-service';
 
 export interface Runtime {
   config: RuntimeConfig;
   service: UntagService;
 }
 
-export function createRuntime(rules: RuleSet, env: NodeJS.ProcessEnv = process.env): Runtime {
-  const config = readConfig(env);
-  const secrets = createSecretCache({ ttlMs: config.secretTtlMs });
-  const { apiKeySecretId } = config;
-  const helpcrunch = createHelpCrunchClient({
-    baseUrl: parseApiUrl(config.apiUrl),
-    timeoutMs: config.requestTimeoutMs,
-    apiKey: {
-      async get(options) {
-        if (!apiKeySecretId) throw new ConfigError('HELPCRUNCH_API_KEY_SECRET_ID is not set');
-        return parseApiKeySecret(await secrets.get(apiKeySecretId, options));
-      },
-    },
-  });
-  return { config, service: createUntagService({ rules, helpcrunch, secrets }) };
+export interface WorkerRuntime {
+  config: RuntimeConfig;
+  worker: QueueWorker;
 }
 
-/** Memoises a successful createRuntime; a failed one is retried on the next invocation. */
+/** Stand-ins for the AWS services, for the local simulation and benchmark; Lambda uses the SDK. */
+export interface RuntimeDeps {
+  sqs?: SqsApi;
+  secrets?: SecretCache;
+}
+
+function required(value: string | undefined, name: string): string {
+  if (!value) throw new ConfigError(`${name} is not set`);
+  return value;
+}
+
+function helpCrunchConnection(config: RuntimeConfig, secrets: SecretCache) {
+  const { apiKeySecretId } = config;
+  const apiKey: ApiKeySource = {
+    async get(options) {
+      if (!apiKeySecretId) throw new ConfigError('HELPCRUNCH_API_KEY_SECRET_ID is not set');
+      return parseApiKeySecret(await secrets.get(apiKeySecretId, options));
+    },
+  };
+  return { baseUrl: parseApiUrl(config.apiUrl), timeoutMs: config.requestTimeoutMs, apiKey };
+}
+
+/** The webhook and EventBridge functions: the service, dispatching as DISPATCH says. */
+export function createRuntime(rules: RuleSet, env: NodeJS.ProcessEnv = process.env, deps: RuntimeDeps = {}): Runtime {
+  const config = readConfig(env);
+  const secrets = deps.secrets ?? createSecretCache({ ttlMs: config.secretTtlMs });
+  const dispatch =
+    config.dispatch === 'queue'
+      ? queueDispatch({ sqs: deps.sqs ?? sqsApi(), queueUrl: required(config.jobsQueueUrl, 'JOBS_QUEUE_URL') })
+      : inlineDispatch(createHelpCrunchClient(helpCrunchConnection(config, secrets)));
+  return { config, service: createUntagService({ rules, secrets, dispatch }) };
+}
+
+/** The queue worker: a paced single-attempt HelpCrunch client, and the queues it settles messages in. */
+export function createWorkerRuntime(env: NodeJS.ProcessEnv = process.env, deps: RuntimeDeps = {}): WorkerRuntime {
+  const config = readConfig(env);
+  const secrets = deps.secrets ?? createSecretCache({ ttlMs: config.secretTtlMs });
+  // One bucket per container, kept across warm invocations; reserved concurrency 1 makes it one per account.
+  const bucket = new TokenBucket({ ratePerSecond: config.ratePerMinute / 60 });
+  const tokenIntervalMs = 60_000 / config.ratePerMinute;
+  const worker = createQueueWorker({
+    helpcrunch: createPacedHelpCrunchClient({ ...helpCrunchConnection(config, secrets), bucket }),
+    sqs: deps.sqs ?? sqsApi(),
+    queueUrl: required(config.jobsQueueUrl, 'JOBS_QUEUE_URL'),
+    deadLetterQueueUrl: required(config.deadLetterQueueUrl, 'DEAD_LETTER_QUEUE_URL'),
+    maxReceiveCount: config.maxReceiveCount,
+    // Room for a search and a delete, each waiting for its token.
+    minJobMs: 2 * (config.requestTimeoutMs + tokenIntervalMs),
+  });
+  return { config, worker };
+}
+
+/** Memoises a successful build; a failed one is retried on the next invocation. */
+export function lazy<T>(build: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= build());
+}
+
 export function lazyRuntime(rules: RuleSet): () => Runtime {
-  let runtime: Runtime | undefined;
-  return () => (runtime ??= createRuntime(rules));
+  return lazy(() => createRuntime(rules));
 }

@@ -1,6 +1,8 @@
 /**
  * A local, in-memory HelpCrunch on node:http for tests, `npm start` and the benchmark.
  * It follows HelpCrunch's REST contract under /v1; every route needs `Authorization: Bearer <apiKey>`.
+ * Beside the API and without auth, `/` serves a read-only page of customers and requests, fed by
+ * GET /_sandbox/state and /_sandbox/events, and POST /_sandbox/reset restores the seed (inspector.ts).
  *
  *   GET    /v1/customers?limit=&offset=  200 {data, meta:{limit, offset, total}}
  *   GET    /v1/customers/:id             200 customer
@@ -36,9 +38,11 @@ import { CustomerStore, parseSearchFilters } from './customer-store';
 import type { SandboxCustomer } from './customer-store';
 import { loadDemoCustomers } from './demo-customers';
 import { BodyTooLargeError, baseUrl, closerFor, listen, readBody, sendJson } from './http-server';
+import { createInspector } from './inspector';
 import { SlidingWindow } from './sliding-window';
 
 export type { SandboxCustomer, SandboxTag } from './customer-store';
+export type { SandboxState } from './inspector';
 
 export interface Faults {
   /** Probability (0..1) of answering 429 too_many_requests regardless of the real rate limit. */
@@ -241,7 +245,32 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
     stats.total++;
     stats.byStatus[entry.status] = (stats.byStatus[entry.status] ?? 0) + 1;
     for (const listener of listeners) listener(entry);
+    inspector.changed();
   }
+
+  function reset(customers: readonly SandboxCustomer[] = initialCustomers): void {
+    apiKey = initialApiKey;
+    store.replaceAll(customers);
+    faults = initialFaults;
+    log.clear();
+    admitted.clear();
+    arrivals.clear();
+    stats = { total: 0, byStatus: {}, maxPerWindow: 0 };
+    inspector.changed();
+  }
+
+  function snapshotStats(): SandboxStats {
+    return { ...stats, byStatus: { ...stats.byStatus } };
+  }
+
+  const inspector = createInspector({
+    customers: () => store.all(),
+    requests: () => log.toArray(),
+    stats: snapshotStats,
+    rateLimit,
+    faults: () => faults,
+    reset: () => reset(),
+  });
 
   function parseId(raw: string): number | undefined {
     return /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : undefined;
@@ -337,6 +366,7 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
   }
 
   const server = createServer((req, res) => {
+    if (inspector.serve(req, res)) return;
     handle(req, res).catch(() => {
       sendJson(res, SANDBOX_ERRORS.internalError.status, SANDBOX_ERRORS.internalError.body);
     });
@@ -358,23 +388,17 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
     },
     close: () => {
       shutdown.abort();
+      inspector.close();
       return closeServer();
     },
     customers: () => store.all(),
     customer: (id) => store.get(id),
     setFaults: (changes) => {
       faults = checkFaults({ ...faults, ...changes });
+      inspector.changed();
     },
-    reset: (customers = initialCustomers) => {
-      apiKey = initialApiKey;
-      store.replaceAll(customers);
-      faults = initialFaults;
-      log.clear();
-      admitted.clear();
-      arrivals.clear();
-      stats = { total: 0, byStatus: {}, maxPerWindow: 0 };
-    },
-    stats: () => ({ ...stats, byStatus: { ...stats.byStatus } }),
+    reset,
+    stats: snapshotStats,
     onRequest: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

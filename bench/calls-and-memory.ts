@@ -1,0 +1,178 @@
+/**
+ * Part 4, calls and memory. In process, one fresh container: HelpCrunch requests per event naming
+ * the customer by id and by email, and Secrets Manager calls over its first invocations. In a
+ * separate Node process (a container of its own, Lambda's Node where available): peak RSS over
+ * many warm events, sampled after a full GC to tell growth from garbage.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { projectRoot } from './bundles';
+import { startContainer, useEnvironment, type Bundle, type Handler } from './containers';
+import { lambdaContext, signedWebhookEvent } from './events';
+import { SIGNING_SECRET, startLocalServices, type LocalServices } from './local-services';
+import type { MemoryProbeReport, MemorySample } from './memory-probe';
+import { lambdaNodeFlags, type NodeRuntime } from './node-runtime';
+import { withQuietOutput } from './quiet-output';
+import { round } from './stats';
+
+export interface CallsAndMemoryOptions {
+  /** Invocations of one container for the by-id and Secrets Manager counts. */
+  invocations: number;
+  emailEvents: number;
+  memoryEvents: number;
+  memorySampleEvery: number;
+  timeoutMs: number;
+  workDir: string;
+}
+
+export interface CallsResult {
+  invocations: number;
+  /** HelpCrunch requests per event: by id (one DELETE), by email (search, then DELETE). */
+  helpcrunchCallsPerEvent: { byId: number; byEmail: number };
+  /** Requests beyond those the events need (a DELETE by id; a search and a DELETE by email): retries. */
+  retries: number;
+  secretsManager: { ttlSeconds: number; callsBySecret: Record<string, number> };
+}
+
+export interface MemoryFigures {
+  peakRssMiB: number;
+  samples: MemorySample[];
+  /** From the first sample after warm-up to the last: after a full GC, so garbage does not count. */
+  rssGrowthMiB: number;
+  heapGrowthMiB: number;
+  builtinsLoadedByEvents: string[];
+}
+
+export interface MemoryResult extends MemoryFigures {
+  node: string;
+  /** How the probe's node was started: Lambda's bootstrap flags and the function's NODE_OPTIONS. */
+  nodeArgs: string[];
+  nodeOptions: string | null;
+  events: number;
+  /** For scale, through the same probe: the reference handler, and plain axios making only the untag call. */
+  reference: MemoryFigures;
+  bareAxios: MemoryFigures;
+}
+
+/** How Lambda would run the function: its memory size and its NODE_OPTIONS. */
+export interface LambdaSettings {
+  memoryMiB: number;
+  nodeOptions?: string;
+}
+
+const ID_CUSTOMERS = [1001, 1002, 1003, 1004, 1005, 1006];
+/** A demo customer with both tags the email rule removes, so each email event really untags. */
+const EMAIL_CUSTOMER = 'ada@example.com';
+
+async function invoke(handler: Handler, payload: unknown, timeoutMs: number): Promise<void> {
+  const response = (await handler(signedWebhookEvent(payload, SIGNING_SECRET), lambdaContext('webhook', timeoutMs))) as {
+    statusCode: number;
+    body: string;
+  };
+  if (response.statusCode !== 200) throw new Error(`webhook answered ${response.statusCode}: ${response.body}`);
+}
+
+export async function measureCalls(bundle: Bundle, options: CallsAndMemoryOptions): Promise<CallsResult> {
+  const services = await startLocalServices();
+  const { sandbox, secrets } = services;
+  try {
+    useEnvironment(services.env);
+    const handler = await startContainer(bundle, join(options.workDir, 'calls-container'));
+    let requests = 0;
+    sandbox.onRequest(() => requests++);
+
+    const { value } = await withQuietOutput(async () => {
+      for (let i = 0; i < options.invocations; i++) {
+        await invoke(handler, { status: 'closed', helpcrunchId: ID_CUSTOMERS[i % ID_CUSTOMERS.length] }, options.timeoutMs);
+      }
+      const byIdRequests = requests;
+      const callsBySecret = secrets.calls().bySecret;
+      requests = 0;
+      for (let i = 0; i < options.emailEvents; i++) {
+        sandbox.reset(); // the customer's tags back, so the search finds them and the DELETE follows
+        await invoke(handler, { status: 'lost', person: { email: EMAIL_CUSTOMER } }, options.timeoutMs);
+      }
+      return { byIdRequests, byEmailRequests: requests, callsBySecret };
+    });
+    return {
+      invocations: options.invocations,
+      helpcrunchCallsPerEvent: {
+        byId: round(value.byIdRequests / options.invocations, 3),
+        byEmail: round(value.byEmailRequests / options.emailEvents, 3),
+      },
+      retries: value.byIdRequests - options.invocations + value.byEmailRequests - 2 * options.emailEvents,
+      secretsManager: { ttlSeconds: Number(services.env.SECRET_CACHE_TTL_SECONDS), callsBySecret: value.callsBySecret },
+    };
+  } finally {
+    await services.close();
+  }
+}
+
+/** The probe bundled for whatever Node runs it (it imports nothing but Node and bench/events.ts). */
+async function buildProbe(workDir: string): Promise<string> {
+  const outfile = join(workDir, 'memory-probe.mjs');
+  await build({
+    absWorkingDir: projectRoot,
+    entryPoints: ['bench/memory-probe.ts'],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    logLevel: 'silent',
+  });
+  return outfile;
+}
+
+/** Runs the probe; the handler's logs go to /dev/null, as fast as Lambda's log pipe takes them. */
+async function runProbe(node: NodeRuntime, args: string[], env: Record<string, string>): Promise<void> {
+  const child = spawn(node.path, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', resolve));
+  if (code !== 0) throw new Error(`memory probe exited with ${code}: ${stderr.slice(-2000)}`);
+}
+
+function figures(report: MemoryProbeReport): MemoryFigures {
+  const { samples } = report;
+  // The first sample is still warming up (JIT, connection pools); growth is measured after it.
+  const first = samples[Math.min(1, samples.length - 1)]!;
+  const last = samples[samples.length - 1]!;
+  const rounded = (sample: MemorySample) =>
+    Object.fromEntries(Object.entries(sample).map(([key, value]) => [key, key === 'events' ? value : round(value, 2)])) as unknown as MemorySample;
+  return {
+    peakRssMiB: round(report.peakRssMiB, 1),
+    samples: samples.map(rounded),
+    rssGrowthMiB: round(last.rssMiB - first.rssMiB, 1),
+    heapGrowthMiB: round(last.heapUsedMiB - first.heapUsedMiB, 2),
+    builtinsLoadedByEvents: report.builtinsLoadedByEvents,
+  };
+}
+
+/** Our webhook handler, the reference and plain axios, each in a process of its own started as Lambda starts it. */
+export async function measureMemory(
+  bundles: { handler: string; reference: string; bareAxios: string },
+  node: NodeRuntime,
+  lambda: LambdaSettings,
+  options: CallsAndMemoryOptions,
+): Promise<MemoryResult> {
+  const services: LocalServices = await startLocalServices();
+  try {
+    const probe = await buildProbe(options.workDir);
+    const nodeArgs = lambdaNodeFlags(lambda.memoryMiB);
+    const env = { ...services.env, ...(lambda.nodeOptions && { NODE_OPTIONS: lambda.nodeOptions }) };
+    const measure = async (entryFile: string, name: string) => {
+      const outFile = join(options.workDir, `memory-${name}.json`);
+      const args = [probe, entryFile, String(options.memoryEvents), String(options.memorySampleEvery), SIGNING_SECRET, outFile];
+      await runProbe(node, [...nodeArgs, ...args], env);
+      return figures(JSON.parse(readFileSync(outFile, 'utf8')) as MemoryProbeReport);
+    };
+    const handler = await measure(bundles.handler, 'handler');
+    const reference = await measure(bundles.reference, 'reference');
+    const bareAxios = await measure(bundles.bareAxios, 'bare-axios');
+    return { node: node.version, nodeArgs, nodeOptions: lambda.nodeOptions ?? null, events: options.memoryEvents, ...handler, reference, bareAxios };
+  } finally {
+    await services.close();
+  }
+}

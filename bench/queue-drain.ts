@@ -1,0 +1,217 @@
+/**
+ * Drains a backlog of jobs through the real queue path — enqueueJobs, then the worker runtime
+ * (paced single-attempt client, visibility backoff, dead-lettering) — against the HelpCrunch
+ * sandbox, with the SQS model from tests/support standing in for SQS and Lambda's poller.
+ * Time-scaled: the sandbox allows `limitPerSecond` requests per 1 s window (HelpCrunch: 120 per
+ * minute) and the worker's rate is set to match.
+ *
+ *   npm run bench:queue            1,000 jobs at 20 requests/s, no faults
+ *
+ * The zero-loss simulation in tests/queue-simulation.test.ts runs the same harness with faults.
+ */
+import { pathToFileURL } from 'node:url';
+import type { SQSEvent } from 'aws-lambda';
+import { enqueueJobs } from '../lib/queue/enqueue';
+import { parseJobMessage } from '../lib/queue/job-message';
+import { deadLetterReason } from '../lib/queue/dead-letter';
+import { batchResponse, type MessageResult } from '../lib/queue/worker';
+import { RetryBudget } from '../lib/retry';
+import { createWorkerRuntime } from '../lib/runtime';
+import { startHelpCrunchSandbox, type Faults, type SandboxCustomer } from '../lib/sandbox/helpcrunch-sandbox';
+import type { SecretCache } from '../lib/secrets';
+import type { Job } from '../lib/types';
+import { drainQueue, SqsModel } from '../tests/support/sqs-model';
+
+export interface QueueDrainOptions {
+  jobs: number;
+  /** The sandbox's limit per 1 s window. */
+  limitPerSecond: number;
+  faults?: Partial<Faults>;
+  /** The worker's rate as a share of the limit; default 1 (matched). */
+  rateShare?: number;
+  /** Extra messages with unreadable bodies, sent straight to the queue. */
+  malformed?: number;
+  /** Model milliseconds per SQS second (backoffs, visibility timeouts); default 10. */
+  msPerSecond?: number;
+  /** Give up draining after this long; what is left counts as lost. Default 10 min. */
+  timeoutMs?: number;
+}
+
+export interface QueueDrainResult {
+  jobs: number;
+  durationMs: number;
+  /** Worker requests per second, as configured. */
+  configuredRate: number;
+  /** Sandbox requests per second from the first request to the last. */
+  achievedRate: number;
+  rateRatio: number;
+  requests: number;
+  share429: number;
+  /** Jobs neither done nor in the dead-letter queue at the end (each job names its own customer). */
+  lost: number;
+  /** Final state per job: untagged, skipped:<reason>, dead-letter:<reason>; malformed messages included. */
+  outcomes: Record<string, number>;
+  /** Most sandbox requests within any 1 s window, and the limit it had to stay under. */
+  maxPerWindow: number;
+  limitPerWindow: number;
+  /** Dead-lettered messages that carry no reason attribute (SQS's own redrive). */
+  deadLetteredWithoutReason: number;
+  /** Jobs reported untagged whose customer still carries one of the tags in the sandbox: must be 0. */
+  untaggedButStillTagged: number;
+}
+
+const TAGS = ['Lead', 'Trial user'];
+const MAX_RECEIVE_COUNT = 8;
+
+/**
+ * One customer per job. Every 10th job finds its customer by email (a search, then a delete),
+ * every 50th names a customer that does not exist, and every 50th (offset) one whose tags are
+ * already gone, so skips are exercised alongside untags.
+ */
+function scenario(count: number): { customers: SandboxCustomer[]; jobs: Job[] } {
+  const customers: SandboxCustomer[] = [];
+  const jobs: Job[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = 100_000 + i;
+    const tagged = i % 50 !== 13;
+    customers.push({ id, email: `c${i}@example.test`, userId: `u-${i}`, name: `Customer ${i}`, tagsData: tagged ? TAGS.map((name) => ({ name, color: '#4caf50' })) : [] });
+    const customer =
+      i % 50 === 7 ? { by: 'id' as const, value: 900_000 + i } : i % 10 === 0 || !tagged ? { by: 'email' as const, value: `c${i}@example.test` } : { by: 'id' as const, value: id };
+    jobs.push({ rule: 'deal-lost', customer, tags: TAGS });
+  }
+  return { customers, jobs };
+}
+
+export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDrainResult> {
+  const { jobs: jobCount, limitPerSecond, rateShare = 1, malformed = 0, msPerSecond = 10, timeoutMs = 600_000 } = options;
+  const { customers, jobs } = scenario(jobCount);
+  const sandbox = await startHelpCrunchSandbox({ customers, rateLimit: { requests: limitPerSecond, windowMs: 1000 }, faults: options.faults });
+  let firstAt: number | undefined;
+  let lastAt = 0;
+  sandbox.onRequest(({ at }) => {
+    firstAt ??= at;
+    lastAt = at;
+  });
+  try {
+    const model = new SqsModel({ msPerSecond });
+    const deadLetterQueueUrl = model.createQueue('bench-jobs-dlq', { visibilityTimeoutSeconds: 30 });
+    const queueUrl = model.createQueue('bench-jobs', {
+      visibilityTimeoutSeconds: 360,
+      redrive: { deadLetterQueueUrl, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    const configuredRate = limitPerSecond * rateShare;
+    const secrets: SecretCache = { get: async () => sandbox.apiKey, clear: () => undefined };
+    const { worker } = createWorkerRuntime(
+      {
+        HELPCRUNCH_API_URL: sandbox.url,
+        HELPCRUNCH_API_KEY_SECRET_ID: 'bench/helpcrunch-api-key',
+        HELPCRUNCH_RATE_PER_MINUTE: String(Math.round(configuredRate * 60)),
+        JOBS_QUEUE_URL: queueUrl,
+        DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
+        MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
+      },
+      { sqs: model, secrets },
+    );
+
+    const startedAt = performance.now();
+    // The backlog as one burst of events; each job names its own customer, which is how it is traced below.
+    const origin = { eventId: 'bench-backlog', source: 'bench' };
+    await enqueueJobs(jobs, { sqs: model, queueUrl, origin, budget: RetryBudget.until(Date.now() + 60_000) });
+    for (let i = 0; i < malformed; i++) await model.sendMessage({ QueueUrl: queueUrl, MessageBody: `{"v":1,"broken":${i}` });
+
+    const done = new Map<string, string>();
+    const handler = async (event: SQSEvent) => {
+      // The Lambda's 60 s timeout; the time-budget margin is kept by the runtime config.
+      const results = await worker.processBatch(event.Records, RetryBudget.until(Date.now() + 60_000));
+      for (const [index, result] of results.entries()) {
+        if (result.action === 'done') done.set(jobKey(event.Records[index]!.body)!, finalState(result));
+      }
+      return batchResponse(results);
+    };
+    await drainQueue({ model, queueUrl, handler, timeoutMs });
+    const durationMs = performance.now() - startedAt;
+
+    const outcomes: Record<string, number> = {};
+    const count = (state: string) => (outcomes[state] = (outcomes[state] ?? 0) + 1);
+    const settled = new Set<string>();
+    let deadLetteredWithoutReason = 0;
+    for (const message of model.messages(deadLetterQueueUrl)) {
+      const reason = deadLetterReason(message.attributes);
+      if (!reason) deadLetteredWithoutReason++;
+      count(`dead-letter:${reason?.code ?? 'none'}`);
+      const key = jobKey(message.body);
+      if (key) settled.add(key);
+    }
+    const byKey = new Map<string, SandboxCustomer>(sandbox.customers().flatMap((c) => [[`id:${c.id}`, c], [`email:${c.email}`, c]]));
+    let untaggedButStillTagged = 0;
+    for (const [key, state] of done) {
+      count(state);
+      settled.add(key);
+      const stillTagged = byKey.get(key)?.tagsData.some((tag) => TAGS.includes(tag.name));
+      if (state === 'untagged' && stillTagged) untaggedButStillTagged++;
+    }
+    const lost = jobs.filter((job) => !settled.has(customerKey(job))).length;
+
+    const { total, byStatus, maxPerWindow } = sandbox.stats();
+    const spanSeconds = firstAt === undefined ? 0 : (lastAt - firstAt) / 1000;
+    const achievedRate = spanSeconds > 0 ? (total - 1) / spanSeconds : 0;
+    return {
+      jobs: jobCount,
+      durationMs: Math.round(durationMs),
+      configuredRate,
+      achievedRate: round(achievedRate),
+      rateRatio: round(achievedRate / configuredRate),
+      requests: total,
+      share429: round(total > 0 ? (byStatus[429] ?? 0) / total : 0, 4),
+      lost,
+      outcomes,
+      maxPerWindow,
+      limitPerWindow: limitPerSecond,
+      deadLetteredWithoutReason,
+      untaggedButStillTagged,
+    };
+  } finally {
+    await sandbox.close();
+  }
+}
+
+function finalState(result: MessageResult): string {
+  const skipped = result.outcomes.find((outcome) => outcome.status === 'skipped');
+  return result.outcomes.every((outcome) => outcome.status === 'untagged') ? 'untagged' : `skipped:${skipped?.reason}`;
+}
+
+const customerKey = ({ customer }: Job) => `${customer.by}:${customer.value}`;
+
+/** The job's key for a message body, or undefined when the body is unreadable. */
+function jobKey(body: string): string | undefined {
+  try {
+    return customerKey(parseJobMessage(body));
+  } catch {
+    return undefined;
+  }
+}
+
+const round = (value: number, digits = 3) => Number(value.toFixed(digits));
+
+async function main(): Promise<void> {
+  const options = { jobs: 1000, limitPerSecond: 20 };
+  console.log(`Draining ${options.jobs} jobs against a sandbox limited to ${options.limitPerSecond} requests/s (worker rate matched)…`);
+  const result = await runQueueDrain(options);
+  console.log(
+    [
+      `jobs            ${result.jobs}`,
+      `duration        ${(result.durationMs / 1000).toFixed(1)} s`,
+      `configured rate ${result.configuredRate} req/s`,
+      `achieved rate   ${result.achievedRate} req/s (${(result.rateRatio * 100).toFixed(1)}% of configured)`,
+      `requests        ${result.requests}, 429s ${(result.share429 * 100).toFixed(2)}%`,
+      `max per window  ${result.maxPerWindow} (limit ${result.limitPerWindow})`,
+      `lost            ${result.lost}`,
+      `outcomes        ${Object.entries(result.outcomes).map(([state, n]) => `${state} ${n}`).join(', ')}`,
+    ].join('\n'),
+  );
+  const ok = result.rateRatio >= 0.95 && result.share429 <= 0.01 && result.lost === 0;
+  console.log(ok ? 'PASS: >= 95% of the rate, <= 1% 429s, nothing lost' : 'FAIL: below the target');
+  if (!ok) process.exitCode = 1;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

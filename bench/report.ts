@@ -1,0 +1,207 @@
+/** The benchmark's verdicts against the issue's targets, and the table it prints. */
+import type { CallsResult, MemoryResult } from './calls-and-memory';
+import type { ColdStartResult } from './cold-start';
+import type { CostEstimate } from './cost';
+import type { Spread } from './stats';
+import type { ThroughputResult } from './throughput';
+import type { WarmOverheadResult } from './warm-overhead';
+
+export interface BenchResults {
+  generatedAt: string;
+  /** True for the smoke run (tiny counts, esbuild instead of `serverless package`): figures mean nothing. */
+  smoke: boolean;
+  durationSeconds: number;
+  machine: { cpus: number; cpuModel: string; platform: string; benchNode: string };
+  /** Where the handlers came from: the `serverless package` artifacts, or esbuild builds (smoke). */
+  artifacts: 'serverless package' | 'esbuild';
+  coldStart: ColdStartResult;
+  warmOverhead: WarmOverheadResult;
+  throughput: ThroughputResult;
+  calls: CallsResult;
+  memory: MemoryResult;
+  cost: CostEstimate;
+  targets: TargetCheck[];
+}
+
+export interface TargetCheck {
+  figure: string;
+  target: string;
+  measured: string;
+  /** null when the figure could not be measured yet. */
+  met: boolean | null;
+}
+
+/** After warm-up, memory sampled after a full GC may move by this much without being growth. */
+export const FLAT_RSS_MIB = 5;
+export const FLAT_HEAP_MIB = 1;
+
+const ratio = (value: number) => `${value.toFixed(2)}×`;
+const range = (s: Spread, format: (value: number) => string) => `${format(s.median)} (${format(s.min)}–${format(s.max)})`;
+const ms = (value: number) => value.toFixed(value < 10 ? 3 : 1);
+const percent = (value: number) => `${(value * 100).toFixed(value < 0.1 ? 2 : 1)}%`;
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetCheck[] {
+  const { coldStart, warmOverhead, throughput, calls, memory } = results;
+  const checks: TargetCheck[] = [];
+  for (const handler of coldStart.handlers) {
+    checks.push({
+      figure: `module init, ${handler.name}`,
+      target: '≤ 0.9 × reference',
+      measured: range(handler.initRatio, ratio),
+      met: handler.initRatio.median <= 0.9,
+    });
+  }
+  for (const handler of coldStart.handlers) {
+    checks.push({ figure: `bundle size, ${handler.name}`, target: '≤ 0.9 × reference', measured: ratio(handler.sizeRatio), met: handler.sizeRatio <= 0.9 });
+  }
+  checks.push({
+    figure: 'warm overhead p50',
+    target: '≤ 1.3 × bare axios',
+    measured: range(warmOverhead.ratio.p50, ratio),
+    met: warmOverhead.ratio.p50.median <= 1.3,
+  });
+  const { queue } = throughput;
+  checks.push(
+    queue.status === 'pending'
+      ? { figure: 'queue mode drain', target: '≥ 95% of limit, ≤ 1% 429s, 0 lost', measured: `pending: ${queue.reason}`, met: null }
+      : {
+          figure: 'queue mode drain',
+          target: '≥ 95% of limit, ≤ 1% 429s, 0 lost',
+          measured: `${percent(queue.rateRatio.median)} of limit, ${percent(queue.share429.median)} 429s, ${queue.lost} lost`,
+          met: queue.rateRatio.median >= 0.95 && queue.share429.median <= 0.01 && queue.lost === 0,
+        },
+  );
+  const secretCalls = Object.entries(calls.secretsManager.callsBySecret);
+  checks.push({
+    figure: 'Secrets Manager calls',
+    target: '1 per container per TTL',
+    measured: `${secretCalls.map(([id, n]) => `${id}: ${n}`).join(', ')} over ${calls.invocations} invocations`,
+    met: secretCalls.length > 0 && secretCalls.every(([, n]) => n === 1),
+  });
+  checks.push({
+    figure: 'HelpCrunch calls per event by id',
+    target: 'exactly 1 (0 retries)',
+    measured: `${calls.helpcrunchCallsPerEvent.byId} (${calls.retries} retries)`,
+    met: calls.helpcrunchCallsPerEvent.byId === 1 && calls.retries === 0,
+  });
+  const flat = memory.rssGrowthMiB <= FLAT_RSS_MIB && memory.heapGrowthMiB <= FLAT_HEAP_MIB;
+  checks.push({
+    figure: `peak RSS after ${memory.events} events`,
+    target: '≤ 100 MiB, flat',
+    measured: `${memory.peakRssMiB} MiB (reference ${memory.reference.peakRssMiB}, plain axios ${memory.bareAxios.peakRssMiB}); growth ${memory.rssGrowthMiB} MiB RSS, ${memory.heapGrowthMiB} MiB heap`,
+    met: memory.peakRssMiB <= 100 && flat,
+  });
+  return checks;
+}
+
+/** Columns padded to their widest cell. */
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+}
+
+export function formatReport(results: BenchResults): string {
+  const { coldStart, warmOverhead, throughput, calls, memory } = results;
+  const lines: string[] = [];
+  const section = (title: string) => lines.push('', title, '-'.repeat(title.length));
+
+  if (results.smoke) lines.push('SMOKE RUN: tiny counts, esbuild builds, local node. The figures below mean nothing.');
+  section(
+    `1. Cold start: ${results.artifacts} artifacts; init = fresh node ${coldStart.node.version} (${coldStart.node.origin}) importing the handler, ${coldStart.runs} runs, function environment as deployed`,
+  );
+  const { reference } = coldStart;
+  lines.push(
+    table([
+      ['bundle', 'JS', 'loaded at init', 'files', 'source maps', 'zip', 'init ms median (min–max)', 'size ×ref', 'init ×ref median (min–max)'],
+      ['reference', kb(reference.jsBytes), kb(reference.initBytes), String(reference.jsFiles), '-', '-', range(reference.initMs, ms), '', ''],
+      ...coldStart.handlers.map((h) => [
+        h.name,
+        kb(h.jsBytes),
+        kb(h.initBytes),
+        String(h.jsFiles),
+        kb(h.mapBytes),
+        h.zipBytes === undefined ? '-' : kb(h.zipBytes),
+        range(h.initMs, ms),
+        ratio(h.sizeRatio),
+        range(h.initRatio, ratio),
+      ]),
+    ]),
+  );
+  lines.push('', `NODE_OPTIONS: ${coldStart.handlers[0]?.nodeOptions ?? '(none)'}`, 'Top dependencies by bytes (esbuild metafile):');
+  for (const subject of [{ ...reference, name: 'reference' }, ...coldStart.handlers]) {
+    lines.push(`  ${subject.name}: ${subject.topDependencies.slice(0, 8).map((d) => `${d.name} ${kb(d.bytes)}`).join(', ')}`);
+  }
+
+  section(`2. Warm overhead per event: ${warmOverhead.events} events per side in ${warmOverhead.rounds} rounds; medians of the rounds (min–max)`);
+  lines.push(
+    table([
+      ['', 'p50 ms', 'p99 ms'],
+      ['webhook handler', range(warmOverhead.handlerMs.p50, ms), range(warmOverhead.handlerMs.p99, ms)],
+      ['bare axios DELETE', range(warmOverhead.bareAxiosMs.p50, ms), range(warmOverhead.bareAxiosMs.p99, ms)],
+      ['ratio', range(warmOverhead.ratio.p50, ratio), range(warmOverhead.ratio.p99, ratio)],
+    ]),
+    `Log output per event: ${warmOverhead.logBytesPerEvent} bytes`,
+  );
+
+  section(`3. Rate-limit throughput: ${throughput.events} events, limit ${throughput.limitPerSecond} requests/s; medians of ${throughput.inline.runs.length} runs (min–max)`);
+  const { inline, queue } = throughput;
+  lines.push(
+    table([
+      ['mode', 'successful calls/s ÷ limit', '429 share', 'lost', 'handed back (503)', 'duration s'],
+      [
+        `inline, ${inline.containers} containers`,
+        range(inline.rateRatio, percent),
+        range(inline.share429, percent),
+        String(inline.lost),
+        inline.handedBack ? range(inline.handedBack, String) : '-',
+        range(inline.durationMs, (v) => (v / 1000).toFixed(1)),
+      ],
+      queue.status === 'pending'
+        ? ['queue', `pending: ${queue.reason}`, '', '', '', '']
+        : ['queue', range(queue.rateRatio, percent), range(queue.share429, percent), String(queue.lost), '-', range(queue.durationMs, (v) => (v / 1000).toFixed(1))],
+    ]),
+  );
+
+  section('4. Calls and memory');
+  lines.push(
+    `HelpCrunch calls per event: by id ${calls.helpcrunchCallsPerEvent.byId}, by email ${calls.helpcrunchCallsPerEvent.byEmail} (search + DELETE); retries ${calls.retries}`,
+    `Secrets Manager calls in one container over ${calls.invocations} invocations (TTL ${calls.secretsManager.ttlSeconds} s): ${Object.entries(calls.secretsManager.callsBySecret).map(([id, n]) => `${id} ${n}`).join(', ')}`,
+    `Memory: node ${memory.node} in a process of its own, started as Lambda starts it (${memory.nodeArgs.join(' ')}; NODE_OPTIONS ${memory.nodeOptions ?? '(none)'})`,
+    `  webhook: peak RSS ${memory.peakRssMiB} MiB over ${memory.events} events; RSS after GC every ${memory.samples[0]?.events ?? 0} events: ${memory.samples.map((s) => s.rssMiB).join(' → ')} MiB`,
+    `  reference: peak RSS ${memory.reference.peakRssMiB} MiB; RSS after GC: ${memory.reference.samples.map((s) => s.rssMiB).join(' → ')} MiB`,
+    `  plain axios, the untag call alone: peak RSS ${memory.bareAxios.peakRssMiB} MiB; RSS after GC: ${memory.bareAxios.samples.map((s) => s.rssMiB).join(' → ')} MiB`,
+  );
+  const last = memory.samples[memory.samples.length - 1];
+  if (last?.rssAnonMiB !== undefined) {
+    lines.push(
+      `  last sample: heap ${last.heapUsedMiB} MiB used of ${last.heapTotalMiB} MiB; RSS ${last.rssAnonMiB} MiB anonymous + ${last.rssFileMiB} MiB file-backed (the node binary's pages)`,
+    );
+  }
+  lines.push(`  Node built-ins first loaded while handling events (not at import): ${memory.builtinsLoadedByEvents.join(', ') || 'none'}`);
+
+  const { cost } = results;
+  const { assumptions: a } = cost;
+  section(`Cost per ${cost.perEvents.toLocaleString('en-US')} events (USD, us-east-1 arm64 list prices; see bench/cost.ts)`);
+  lines.push(
+    table([
+      ['mode', 'billed ms/event', 'Lambda', 'Secrets Manager', 'SQS', 'total'],
+      ...(['inline', 'queue'] as const).map((mode) => {
+        const c = cost[mode];
+        return [mode, String(c.billedMsPerEvent), `$${c.lambdaUsd.toFixed(2)}`, `$${c.secretsManagerUsd.toFixed(2)}`, `$${c.sqsUsd.toFixed(2)}`, `$${c.totalUsd.toFixed(2)}`];
+      }),
+    ]),
+    `Measured: per-event overhead (handler p50 − bare call p50), webhook module init. Assumed: HelpCrunch round trip ${a.helpcrunchRoundTripMs} ms, enqueue ${a.enqueueMs} ms, ` +
+      `${a.coldStartShare * 100}% cold starts, ${a.warmContainers} warm containers over a month, ${a.sqsRequestsPerJob} SQS requests per job, ${a.workerBatchSize} jobs per worker invocation.`,
+  );
+
+  section('Targets');
+  lines.push(
+    table([
+      ['figure', 'target', 'measured', 'met'],
+      ...results.targets.map((t) => [t.figure, t.target, t.measured, t.met === null ? 'pending' : t.met ? 'yes' : 'NO']),
+    ]),
+  );
+  lines.push('', `Finished in ${results.durationSeconds.toFixed(0)} s.`);
+  return lines.join('\n');
+}

@@ -1,0 +1,191 @@
+/**
+ * `npm run bench`: cold start, warm per-event overhead, rate-limit throughput, calls and memory,
+ * each against a reference run side by side. Prints a table and writes bench/results.json.
+ *
+ *   npm run bench                         the full run (a few minutes on 2 cores)
+ *   npm run bench:smoke                   one tiny iteration of every part (what the test runs),
+ *                                         results to the temp directory
+ *   tsx bench/run.ts [--smoke] [--out results.json]
+ *
+ * The full run packages with `serverless package` and runs on Lambda's Node major (npm's node@24,
+ * fetched by npx; the local node when that fails, and the report says which); the smoke run
+ * builds with esbuild and uses the local node, so it needs no network.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { declaredFunctions, packageFunctions, projectCopy, type LambdaFunction } from './artifacts';
+import { buildLambdaBundle, buildReferenceBundle, projectRoot, type BuiltBundle } from './bundles';
+import { measureCalls, measureMemory, type CallsAndMemoryOptions } from './calls-and-memory';
+import { measureColdStart, type ColdStartSubject } from './cold-start';
+import type { Bundle } from './containers';
+import { estimateCost } from './cost';
+import { lambdaNode, localNode, NODE_ORIGIN_ENV } from './node-runtime';
+import { checkTargets, formatReport, type BenchResults } from './report';
+import { measureInline, measureQueue, type ThroughputOptions } from './throughput';
+import { measureWarmOverhead, type WarmOverheadOptions } from './warm-overhead';
+
+interface Settings {
+  initRuns: number;
+  warm: Omit<WarmOverheadOptions, 'workDir' | 'timeoutMs'>;
+  throughput: Omit<ThroughputOptions, 'workDir' | 'timeoutMs'>;
+  calls: Omit<CallsAndMemoryOptions, 'workDir' | 'timeoutMs'>;
+}
+
+const FULL: Settings = {
+  initRuns: 15,
+  warm: { rounds: 5, eventsPerRound: 500, warmupEvents: 200 },
+  throughput: { events: 1000, limitPerSecond: 20, containers: 10, runs: 3 },
+  calls: { invocations: 1000, emailEvents: 100, memoryEvents: 10_000, memorySampleEvery: 1000 },
+};
+
+const SMOKE: Settings = {
+  initRuns: 1,
+  warm: { rounds: 1, eventsPerRound: 10, warmupEvents: 2 },
+  throughput: { events: 12, limitPerSecond: 50, containers: 2, runs: 1 },
+  calls: { invocations: 10, emailEvents: 2, memoryEvents: 20, memorySampleEvery: 10 },
+};
+
+const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+/** A function's bundle as measured: the artifact's files, the rebuild's metafile figures. */
+function subject(fn: LambdaFunction, artifact: { entryFile: string; jsBytes: number; mapBytes: number; jsFiles: number; zipBytes?: number }, rebuild: BuiltBundle): ColdStartSubject {
+  return {
+    name: fn.name,
+    entryFile: artifact.entryFile,
+    environment: fn.environment,
+    memoryMiB: fn.memoryMiB,
+    jsBytes: artifact.jsBytes,
+    mapBytes: artifact.mapBytes,
+    jsFiles: artifact.jsFiles,
+    ...(artifact.zipBytes !== undefined && { zipBytes: artifact.zipBytes }),
+    initBytes: rebuild.initBytes,
+    dependencies: rebuild.dependencies,
+  };
+}
+
+async function coldStartSubjects(smoke: boolean, projectDir: string, workDir: string): Promise<{ functions: LambdaFunction[]; subjects: ColdStartSubject[] }> {
+  if (smoke) {
+    const functions = declaredFunctions(projectDir);
+    const subjects = await Promise.all(
+      functions.map(async (fn) => {
+        const built = await buildLambdaBundle({ projectDir, source: fn.source, outDir: join(workDir, 'built', fn.name) });
+        return subject(fn, built, built);
+      }),
+    );
+    return { functions, subjects };
+  }
+  progress('serverless package …');
+  const packaged = await packageFunctions(projectDir, workDir);
+  const subjects = await Promise.all(
+    packaged.map(async (fn) => {
+      // The same options again with a metafile: what each bundle pays for.
+      const rebuild = await buildLambdaBundle({ projectDir, source: fn.source, outDir: join(workDir, 'rebuilt', fn.name) });
+      if (rebuild.jsBytes !== fn.jsBytes || rebuild.jsFiles !== fn.jsFiles) {
+        throw new Error(`${fn.name}: the esbuild rebuild (${rebuild.jsBytes} B in ${rebuild.jsFiles} files) differs from the artifact (${fn.jsBytes} B in ${fn.jsFiles})`);
+      }
+      return subject(fn, fn, rebuild);
+    }),
+  );
+  return { functions: packaged, subjects };
+}
+
+/**
+ * The full run measures on Lambda's Node major throughout: when this is another node, it starts
+ * itself again on node@24 (through tsx) and passes its exit code on. True when it did.
+ */
+async function ranOnLambdaNode(): Promise<boolean> {
+  const node = await lambdaNode();
+  if (node.path === process.execPath) return false;
+  progress(`running on node ${node.version} (${node.origin}) …`);
+  const tsx = import.meta.resolve('tsx');
+  const child = spawn(node.path, ['--import', tsx, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, [NODE_ORIGIN_ENV]: node.origin },
+  });
+  process.exitCode = await new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? 1)));
+  return true;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, out: { type: 'string' } } });
+  const smoke = values.smoke ?? false;
+  if (!smoke && (await ranOnLambdaNode())) return;
+  // A smoke run's figures mean nothing: by default they never replace the real results.
+  const outFile = values.out ?? (smoke ? join(tmpdir(), 'helpcrunch-bench-smoke.json') : join(projectRoot, 'bench/results.json'));
+  const settings = smoke ? SMOKE : FULL;
+  const started = performance.now();
+  const workDir = mkdtempSync(join(tmpdir(), 'helpcrunch-bench-'));
+  try {
+    const projectDir = projectCopy(join(workDir, 'project'));
+    const { functions, subjects } = await coldStartSubjects(smoke, projectDir, workDir);
+    const webhook = functions.find((fn) => fn.name === 'webhook');
+    if (!webhook) throw new Error('no webhook function in serverless.yml');
+
+    const reference = await buildReferenceBundle(join(workDir, 'reference'));
+    // The full run is on Lambda's node by now when it could be fetched (ranOnLambdaNode).
+    const node = smoke ? localNode() : await lambdaNode();
+    progress(`1/4 cold start: ${subjects.length} handlers and the reference, ${settings.initRuns} runs each on node ${node.version} (${node.origin}) …`);
+    const coldStart = await measureColdStart(
+      node,
+      { name: 'reference', ...reference, environment: webhook.environment, memoryMiB: webhook.memoryMiB },
+      subjects,
+      settings.initRuns,
+    );
+
+    // Parts 2-4 run the webhook handler built with the deployed options and the benchmark's rules.
+    const benchBundleDir = join(workDir, 'bench-bundle');
+    const built = await buildLambdaBundle({ projectDir, source: webhook.source, outDir: benchBundleDir, rulesFile: join(projectRoot, 'bench/rules.bench.yml') });
+    const bundle: Bundle = { dir: benchBundleDir, entryFile: built.entryFile };
+    const common = { workDir: join(workDir, 'containers'), timeoutMs: webhook.timeoutSeconds * 1000 };
+    mkdirSync(common.workDir, { recursive: true });
+
+    progress(`2/4 warm overhead: ${settings.warm.rounds} × ${settings.warm.eventsPerRound} events per side …`);
+    const warmOverhead = await measureWarmOverhead(bundle, { ...settings.warm, ...common });
+
+    const throughputOptions = { ...settings.throughput, ...common };
+    progress(`3/4 throughput: ${settings.throughput.runs} bursts of ${settings.throughput.events} events at ${settings.throughput.limitPerSecond}/s, inline then queue …`);
+    const inline = await measureInline(bundle, throughputOptions);
+    const queue = await measureQueue(throughputOptions);
+
+    progress(`4/4 calls and memory: ${settings.calls.invocations} invocations, then ${settings.calls.memoryEvents} events in a process of their own …`);
+    const callsOptions = { ...settings.calls, ...common };
+    const calls = await measureCalls(bundle, callsOptions);
+    const lambda = { memoryMiB: webhook.memoryMiB, nodeOptions: webhook.environment.NODE_OPTIONS };
+    const bareAxios = await buildReferenceBundle(join(workDir, 'reference'), 'bench/reference/bare-axios.ts');
+    const memory = await measureMemory({ handler: bundle.entryFile, reference: reference.entryFile, bareAxios: bareAxios.entryFile }, node, lambda, callsOptions);
+
+    const webhookInitMs = coldStart.handlers.find((handler) => handler.name === 'webhook')!.initMs.median;
+    const cost = estimateCost({
+      memoryMiB: webhook.memoryMiB,
+      overheadMs: Math.max(0, warmOverhead.handlerMs.p50.median - warmOverhead.bareAxiosMs.p50.median),
+      initMs: webhookInitMs,
+      secrets: Object.keys(calls.secretsManager.callsBySecret).length,
+      secretTtlSeconds: calls.secretsManager.ttlSeconds,
+    });
+    const measured: Omit<BenchResults, 'targets'> = {
+      generatedAt: new Date().toISOString(),
+      smoke,
+      durationSeconds: (performance.now() - started) / 1000,
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', platform: `${process.platform} ${process.arch}`, benchNode: process.version },
+      artifacts: smoke ? 'esbuild' : 'serverless package',
+      coldStart,
+      warmOverhead,
+      throughput: { events: settings.throughput.events, limitPerSecond: settings.throughput.limitPerSecond, inline, queue },
+      calls,
+      memory,
+      cost,
+    };
+    const results: BenchResults = { ...measured, targets: checkTargets(measured) };
+    writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(formatReport(results));
+    console.log(`\nWrote ${outFile}`);
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,159 @@
+/**
+ * Part 3, rate-limit throughput: HelpCrunch's limit scaled up (a 1 s window) and a burst of
+ * events, (a) inline, spread over concurrent containers that each take one event at a time as
+ * Lambda does, and (b) through the queue (bench/queue-drain.ts: enqueue, then the paced worker).
+ * Each run is repeated; figures are medians with their range.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { HelpCrunchSandbox } from '../lib/sandbox/helpcrunch-sandbox';
+import { projectRoot } from './bundles';
+import { startContainer, useEnvironment, type Bundle, type Handler } from './containers';
+import { lambdaContext, signedWebhookEvent } from './events';
+import { SIGNING_SECRET, startLocalServices } from './local-services';
+import { withQuietOutput } from './quiet-output';
+import { round, spread, type Spread } from './stats';
+
+export interface ThroughputOptions {
+  events: number;
+  limitPerSecond: number;
+  containers: number;
+  runs: number;
+  timeoutMs: number;
+  workDir: string;
+}
+
+/** One burst, as either mode reports it. */
+export interface BurstRun {
+  durationMs: number;
+  /** Successful HelpCrunch calls per second (first to last request) ÷ the limit. */
+  rateRatio: number;
+  requests: number;
+  share429: number;
+  lost: number;
+  /** Inline only: events answered 503, i.e. handed back to the sender to retry. */
+  handedBack?: number;
+}
+
+export interface BurstFigures {
+  runs: BurstRun[];
+  rateRatio: Spread;
+  share429: Spread;
+  durationMs: Spread;
+  /** The most lost in any run. */
+  lost: number;
+  handedBack?: Spread;
+}
+
+export type QueueFigures = (BurstFigures & { status: 'measured' }) | { status: 'pending'; reason: string };
+
+export interface ThroughputResult {
+  events: number;
+  limitPerSecond: number;
+  inline: BurstFigures & { containers: number };
+  queue: QueueFigures;
+}
+
+/** The demo customers (lib/sandbox/demo-customers.json): the burst names them in turn, by id. */
+const CUSTOMER_IDS = [1001, 1002, 1003, 1004, 1005, 1006];
+
+function summarise(runs: BurstRun[]): BurstFigures {
+  const handedBack = runs.map((run) => run.handedBack).filter((value): value is number => value !== undefined);
+  return {
+    runs,
+    rateRatio: spread(runs.map((run) => run.rateRatio)),
+    share429: spread(runs.map((run) => run.share429)),
+    durationMs: spread(runs.map((run) => run.durationMs)),
+    lost: Math.max(...runs.map((run) => run.lost)),
+    ...(handedBack.length > 0 && { handedBack: spread(handedBack) }),
+  };
+}
+
+async function inlineBurst(containers: Handler[], options: ThroughputOptions, sandbox: HelpCrunchSandbox): Promise<BurstRun> {
+  sandbox.reset();
+  const successAt: number[] = [];
+  const unsubscribe = sandbox.onRequest(({ status, at }) => {
+    if (status >= 200 && status < 300) successAt.push(at);
+  });
+  let next = 0;
+  const answered = { ok: 0, handedBack: 0, lost: 0 };
+  const started = performance.now();
+  // Every container takes the next event as soon as it has answered the last, like Lambda's.
+  const container = async (handler: Handler) => {
+    while (next < options.events) {
+      const index = next++;
+      const payload = { status: 'closed', helpcrunchId: CUSTOMER_IDS[index % CUSTOMER_IDS.length] };
+      const response = (await handler(signedWebhookEvent(payload, SIGNING_SECRET), lambdaContext('webhook', options.timeoutMs))) as {
+        statusCode: number;
+      };
+      if (response.statusCode === 200) answered.ok++;
+      else if (response.statusCode === 503) answered.handedBack++;
+      else answered.lost++;
+    }
+  };
+  await Promise.all(containers.map(container));
+  const durationMs = performance.now() - started;
+  unsubscribe();
+  const { total, byStatus } = sandbox.stats();
+  const spanSeconds = successAt.length > 1 ? (successAt[successAt.length - 1]! - successAt[0]!) / 1000 : 0;
+  const successRate = spanSeconds > 0 ? (successAt.length - 1) / spanSeconds : 0;
+  return {
+    durationMs: Math.round(durationMs),
+    rateRatio: round(successRate / options.limitPerSecond, 3),
+    requests: total,
+    share429: round(total > 0 ? (byStatus[429] ?? 0) / total : 0, 4),
+    lost: answered.lost,
+    handedBack: answered.handedBack,
+  };
+}
+
+export async function measureInline(bundle: Bundle, options: ThroughputOptions): Promise<BurstFigures & { containers: number }> {
+  const services = await startLocalServices({ requests: options.limitPerSecond, windowMs: 1000 });
+  try {
+    useEnvironment(services.env);
+    const containers = await Promise.all(
+      Array.from({ length: options.containers }, (_, index) => startContainer(bundle, join(options.workDir, `inline-container-${index}`))),
+    );
+    const { value: runs } = await withQuietOutput(async () => {
+      const results: BurstRun[] = [];
+      for (let run = 0; run < options.runs; run++) results.push(await inlineBurst(containers, options, services.sandbox));
+      return results;
+    });
+    return { containers: options.containers, ...summarise(runs) };
+  } finally {
+    await services.close();
+  }
+}
+
+interface QueueDrainModule {
+  runQueueDrain(options: { jobs: number; limitPerSecond: number }): Promise<{
+    durationMs: number;
+    achievedRate: number;
+    requests: number;
+    share429: number;
+    lost: number;
+  }>;
+}
+
+const queueDrainModule = join(projectRoot, 'bench/queue-drain.ts');
+
+/** Queue mode through bench/queue-drain.ts; "pending" while that module does not exist yet. */
+export async function measureQueue(options: ThroughputOptions): Promise<QueueFigures> {
+  if (!existsSync(queueDrainModule)) return { status: 'pending', reason: 'bench/queue-drain.ts does not exist yet' };
+  const { runQueueDrain } = (await import(pathToFileURL(queueDrainModule).href)) as QueueDrainModule;
+  const runs: BurstRun[] = [];
+  for (let run = 0; run < options.runs; run++) {
+    const { value: result } = await withQuietOutput(() => runQueueDrain({ jobs: options.events, limitPerSecond: options.limitPerSecond }));
+    // achievedRate counts every request; without injected faults the ones not answered 429 succeeded.
+    const successRate = result.achievedRate * (1 - result.share429);
+    runs.push({
+      durationMs: Math.round(result.durationMs),
+      rateRatio: round(successRate / options.limitPerSecond, 3),
+      requests: result.requests,
+      share429: result.share429,
+      lost: result.lost,
+    });
+  }
+  return { status: 'measured', ...summarise(runs) };
+}

@@ -1,0 +1,28 @@
+/**
+ * Jobs-queue consumer (SQS event source with ReportBatchItemFailures, reserved concurrency 1):
+ * each message is done, retried later or dead-lettered by lib/queue/worker.ts; this adapter
+ * answers Lambda with the batch item failures.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { logger, metrics } from '../lib/observability';
+import { recordMessageResults } from '../lib/queue/observability';
+import { batchResponse } from '../lib/queue/worker';
+import { RetryBudget } from '../lib/retry';
+import { createWorkerRuntime, lazy } from '../lib/runtime';
+
+const runtime = lazy(() => createWorkerRuntime());
+
+async function consume(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  // A misconfigured worker throws here: the whole batch stays in the queue and the error alarm fires.
+  const { config, worker } = runtime();
+  const results = await worker.processBatch(event.Records, RetryBudget.fromContext(context, config.safetyMarginMs));
+  recordMessageResults(results);
+  return batchResponse(results);
+}
+
+export const handler = middy(consume)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));

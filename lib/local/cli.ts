@@ -1,0 +1,133 @@
+/** Flags and environment variables of `npm start` and `npm run demo` (see each script's --help). */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import {
+  DEFAULT_SANDBOX_PORT,
+  flagsFor,
+  helpFor,
+  parsePort,
+  readSetting,
+  sandboxOptionsFromCli,
+  sandboxSettings,
+  UsageError,
+  type CliValues,
+  type Setting,
+} from '../sandbox/cli-options';
+import type { LocalStackOptions } from './local-stack';
+
+export const DEFAULT_HOST_PORT = 3000;
+
+const seconds = (raw: string) => {
+  const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+  return value > 0 && value <= 900 ? value : undefined;
+};
+
+export const hostSettings = {
+  port: {
+    flag: 'port',
+    arg: 'port',
+    env: 'PORT',
+    expected: 'a port 0-65535',
+    help: `function host port (default ${DEFAULT_HOST_PORT}; 0 = any free port)`,
+    parse: parsePort,
+  },
+  secretsPort: {
+    flag: 'secrets-port',
+    arg: 'port',
+    env: 'SECRETS_MANAGER_PORT',
+    expected: 'a port 0-65535',
+    help: 'local Secrets Manager port (default: any free port)',
+    parse: parsePort,
+  },
+  webhookTimeout: {
+    flag: 'webhook-timeout',
+    arg: 's',
+    env: 'WEBHOOK_TIMEOUT_SECONDS',
+    expected: 'seconds, up to 900',
+    help: "webhook function timeout in seconds (default: serverless.yml's)",
+    parse: seconds,
+  },
+  eventbridgeTimeout: {
+    flag: 'eventbridge-timeout',
+    arg: 's',
+    env: 'EVENTBRIDGE_TIMEOUT_SECONDS',
+    expected: 'seconds, up to 900',
+    help: "EventBridge function timeout in seconds (default: serverless.yml's)",
+    parse: seconds,
+  },
+} satisfies Record<string, Setting<unknown>>;
+
+const startSettings = [...Object.values(hostSettings), ...Object.values(sandboxSettings)];
+
+export const START_HELP = `npm start [-- options]   run the functions locally behind a local API Gateway stand-in
+
+Without HELPCRUNCH_API_URL, against an in-memory HelpCrunch sandbox and a local Secrets Manager.
+With HELPCRUNCH_API_URL, HELPCRUNCH_API_KEY_SECRET_ID and AWS credentials: against the real ones.
+
+Options (flag, or environment variable):
+${helpFor(startSettings, [
+  ['--json-logs', 'LOG_FORMAT=json', "print the functions' JSON log lines as they are"],
+  ['--help', '', ''],
+])}`;
+
+export interface StartOptions extends LocalStackOptions {
+  port: number;
+}
+
+/** undefined when --help was asked for. Throws UsageError for a bad flag or value. */
+export function parseStartArgs(args: readonly string[], env: NodeJS.ProcessEnv): StartOptions | undefined {
+  const { values } = parseUsage(args, {
+    ...flagsFor(startSettings),
+    'json-logs': { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
+  if (values.help) return undefined;
+  const read = <T>(setting: Setting<T>) => readSetting(setting, values, env);
+  const { port: sandboxPort, ...sandbox } = sandboxOptionsFromCli(values, env);
+  const toMs = (value: number | undefined) => (value === undefined ? undefined : value * 1000);
+  return {
+    env,
+    port: read(hostSettings.port) ?? DEFAULT_HOST_PORT,
+    secretsManagerPort: read(hostSettings.secretsPort) ?? 0,
+    sandbox: { ...sandbox, port: sandboxPort },
+    timeoutsMs: { webhook: toMs(read(hostSettings.webhookTimeout)), eventbridge: toMs(read(hostSettings.eventbridgeTimeout)) },
+    logFormat: values['json-logs'] || env.LOG_FORMAT?.trim() === 'json' ? 'json' : 'readable',
+  };
+}
+
+export const DEMO_HELP = `npm run demo [-- options]   send the examples through the running \`npm start\` and show the tags before and after
+
+Options (flag, or environment variable):
+${helpFor([hostSettings.port, sandboxSettings.port], [
+  ['--no-reset', '', 'keep the sandbox as it is (default: restore the demo customers first)'],
+  ['--help', '', ''],
+])}`;
+
+export interface DemoOptions {
+  hostUrl: string;
+  sandboxUrl: string;
+  reset: boolean;
+}
+
+export function parseDemoArgs(args: readonly string[], env: NodeJS.ProcessEnv): DemoOptions | undefined {
+  const { values } = parseUsage(args, {
+    ...flagsFor([hostSettings.port, sandboxSettings.port]),
+    'no-reset': { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
+  if (values.help) return undefined;
+  const port = readSetting(hostSettings.port, values, env) ?? DEFAULT_HOST_PORT;
+  const sandboxPort = readSetting(sandboxSettings.port, values, env) ?? DEFAULT_SANDBOX_PORT;
+  return { hostUrl: `http://127.0.0.1:${port}`, sandboxUrl: `http://127.0.0.1:${sandboxPort}`, reset: !values['no-reset'] };
+}
+
+/** parseArgs, with its errors (unknown flag, missing value) as UsageError. */
+export function parseUsage(
+  args: readonly string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+): { values: CliValues; positionals: string[] } {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}

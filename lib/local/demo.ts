@@ -1,0 +1,98 @@
+/**
+ * `npm run demo`: sends every example through a running local host and shows each sandbox
+ * customer's tags before and after. Talks to both over HTTP only, like any other client.
+ */
+import type { RulesConfig } from '../rules/types';
+import type { SandboxCustomer, SandboxState } from '../sandbox/helpcrunch-sandbox';
+import type { DemoOptions } from './cli';
+import type { Example } from './examples';
+import { demoSigningSecret, signWebhook } from './webhook-signing';
+
+interface SentExample {
+  status: number;
+  /** The parsed JSON reply (or its text when it is not JSON). */
+  body: unknown;
+}
+
+/** The host or the sandbox does not answer: the message says how to start it. */
+export class DemoUnreachableError extends Error {}
+
+async function request(url: string, init: RequestInit, what: string): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch {
+    throw new DemoUnreachableError(`Nothing answers at ${url} (${what}). Start it in another terminal with \`npm start\`, or pass the ports it printed (see npm run demo -- --help).`);
+  }
+}
+
+/** Sends one example as its sender would: webhooks signed now with the demo secret, events to /events. */
+async function sendExample(hostUrl: string, example: Example, rules: RulesConfig): Promise<SentExample> {
+  let url: string;
+  let body: string;
+  let headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (example.kind === 'webhook') {
+    const { verify } = rules.sources[example.source] ?? { verify: { scheme: 'none' as const } };
+    url = `${hostUrl}/webhooks/${encodeURIComponent(example.source)}`;
+    body = example.body;
+    if (verify.scheme !== 'none') headers = { ...headers, ...signWebhook(verify, demoSigningSecret(verify), body) };
+  } else {
+    url = `${hostUrl}/events`;
+    body = JSON.stringify(example.event);
+  }
+  const response = await request(url, { method: 'POST', headers, body }, 'the function host');
+  const text = await response.text();
+  try {
+    return { status: response.status, body: JSON.parse(text) as unknown };
+  } catch {
+    return { status: response.status, body: text };
+  }
+}
+
+async function sandboxCustomers(sandboxUrl: string, init: RequestInit = {}, path = '/_sandbox/state'): Promise<SandboxCustomer[]> {
+  const response = await request(`${sandboxUrl}${path}`, init, 'the HelpCrunch sandbox');
+  if (!response.ok) throw new DemoUnreachableError(`${sandboxUrl} is not the HelpCrunch sandbox (${path} answered ${response.status}).`);
+  return ((await response.json()) as SandboxState).customers;
+}
+
+function outcomeSummary({ status, body }: SentExample): string {
+  const results = (body as { results?: { rule: string; customerId: number | null; status: string; reason?: string }[] } | null)?.results;
+  if (status !== 200 || !Array.isArray(results)) return `${status} ${JSON.stringify(body)}`;
+  if (results.length === 0) return `${status} no rule matched`;
+  return `${status} ${results.map((r) => `${r.rule}: ${r.status}${r.reason ? ` (${r.reason})` : ''}, customer ${r.customerId ?? '?'}`).join('; ')}`;
+}
+
+const tagList = (customer: SandboxCustomer | undefined) => customer?.tagsData.map((tag) => tag.name) ?? [];
+
+/** The before/after table: one row per customer (or per changed one), removed tags listed; '' when no row. */
+export function tagsTable(before: SandboxCustomer[], after: SandboxCustomer[], { onlyChanged = false } = {}): string {
+  const afterById = new Map(after.map((customer) => [customer.id, customer]));
+  const changed = (customer: SandboxCustomer) => tagList(customer).join('\n') !== tagList(afterById.get(customer.id)).join('\n');
+  const rows = before.filter((customer) => !onlyChanged || changed(customer)).map((customer) => {
+    const was = tagList(customer);
+    const now = tagList(afterById.get(customer.id));
+    const removed = was.filter((tag) => !now.includes(tag));
+    const label = `${customer.id} ${customer.name ?? customer.email ?? customer.userId ?? ''}`;
+    const show = (tags: string[]) => (tags.length > 0 ? tags.join(', ') : '—');
+    return [label, show(was), show(now), removed.length > 0 ? `removed ${removed.join(', ')}` : ''];
+  });
+  if (rows.length === 0) return '';
+  const header = ['Customer', 'Tags before', 'Tags after', ''];
+  const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column]!.length)));
+  return [header, ...rows].map((row) => `  ${row.map((cell, column) => cell.padEnd(widths[column]!)).join('   ').trimEnd()}`).join('\n');
+}
+
+/** Resolves true when every example was accepted (2xx). */
+export async function runDemo(options: DemoOptions, examples: readonly Example[], rules: RulesConfig, write: (text: string) => void): Promise<boolean> {
+  const before = options.reset
+    ? await sandboxCustomers(options.sandboxUrl, { method: 'POST' }, '/_sandbox/reset')
+    : await sandboxCustomers(options.sandboxUrl);
+  write(`${options.reset ? 'Sandbox reset to the demo customers. ' : ''}Sending ${examples.length} examples to ${options.hostUrl}:\n`);
+  let allAccepted = true;
+  for (const example of examples) {
+    const sent = await sendExample(options.hostUrl, example, rules);
+    allAccepted &&= sent.status >= 200 && sent.status < 300;
+    write(`  ${example.name.padEnd(36)} ${outcomeSummary(sent)}\n`);
+  }
+  write(`\n${tagsTable(before, await sandboxCustomers(options.sandboxUrl))}\n\nLive view: ${options.sandboxUrl}/\n`);
+  return allAccepted;
+}

@@ -1,0 +1,104 @@
+/**
+ * Jobs -> jobs-queue messages with SendMessageBatch: at most 10 entries and 256 KiB per batch.
+ * Entries SQS fails on its side are re-sent (only those) a couple of times within the caller's
+ * time budget; anything still unsent is an error for the caller, never a silent drop.
+ */
+import type { SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { asUntagError, BadEventError, ConfigError, RetryableError } from '../errors';
+import { withRetry, type RetryBudget, type RetryPolicy } from '../retry';
+import type { Job } from '../types';
+import type { Dispatch } from '../untag-service';
+import { jobMessage, type JobOrigin } from './job-message';
+import { sqsFailure, type SqsApi } from './sqs-api';
+
+const MAX_BATCH_ENTRIES = 10;
+export const MAX_BATCH_BYTES = 256 * 1024;
+// A dead-lettered message is this body plus reason attributes; keep room for them.
+const MAX_MESSAGE_BYTES = MAX_BATCH_BYTES - 4 * 1024;
+
+export interface EnqueueOptions {
+  sqs: SqsApi;
+  queueUrl: string;
+  origin: JobOrigin;
+  budget: RetryBudget;
+  /** Re-sends of failed entries; default 3 attempts, 100 ms base backoff. */
+  retryPolicy?: RetryPolicy;
+}
+
+const defaultEnqueuePolicy: RetryPolicy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 };
+// SDK calls retry themselves; this only bounds how long one of ours may take.
+const sendTimeoutMs = 5_000;
+
+/** Entries SQS failed on its side (SenderFault false); only withRetry sees it. */
+class UnsentEntries extends Error {}
+
+/** Sends one message per job; resolves with the count, or throws RetryableError / ConfigError / BadEventError. */
+export async function enqueueJobs(jobs: Job[], options: EnqueueOptions): Promise<number> {
+  const entries = jobs.map((job, index) => ({ Id: String(index), MessageBody: JSON.stringify(jobMessage(job, options.origin)) }));
+  // Every message is checked before any is sent, so a bad event is refused with nothing enqueued.
+  for (const entry of entries) {
+    if (Buffer.byteLength(entry.MessageBody) > MAX_MESSAGE_BYTES) {
+      throw new BadEventError('job_too_large', `A job is larger than the ${MAX_MESSAGE_BYTES}-byte queue message limit`);
+    }
+  }
+  for (const batch of batches(entries)) await sendBatch(batch, options);
+  return entries.length;
+}
+
+/** Consecutive entries, at most MAX_BATCH_ENTRIES and MAX_BATCH_BYTES of bodies per batch. */
+function batches(entries: SendMessageBatchRequestEntry[]): SendMessageBatchRequestEntry[][] {
+  const result: SendMessageBatchRequestEntry[][] = [];
+  let current: SendMessageBatchRequestEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = Buffer.byteLength(entry.MessageBody!);
+    if (current.length === MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES) {
+      result.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(entry);
+    bytes += size;
+  }
+  if (current.length > 0) result.push(current);
+  return result;
+}
+
+async function sendBatch(entries: SendMessageBatchRequestEntry[], { sqs, queueUrl, budget, retryPolicy = defaultEnqueuePolicy }: EnqueueOptions) {
+  let unsent = entries;
+  const attempt = async () => {
+    let sent;
+    try {
+      sent = await sqs.sendMessageBatch({ QueueUrl: queueUrl, Entries: unsent });
+    } catch (error) {
+      throw sqsFailure('SendMessageBatch', error);
+    }
+    const failed = sent.Failed ?? [];
+    const refused = failed.find((entry) => entry.SenderFault);
+    if (refused) throw new ConfigError(`SQS refused a job message (${refused.Code})`, 'queue_misconfigured');
+    const failedIds = new Set(failed.map((entry) => entry.Id));
+    unsent = unsent.filter((entry) => failedIds.has(entry.Id));
+    if (unsent.length > 0) {
+      throw new UnsentEntries(`SQS failed ${unsent.length} of ${entries.length} job messages (${failed[0]!.Code})`);
+    }
+  };
+  try {
+    await withRetry(attempt, {
+      budget,
+      policy: retryPolicy,
+      classify: (error) => (error instanceof UnsentEntries ? { retryable: true, reason: error.message } : { retryable: false }),
+      attemptTimeoutMs: sendTimeoutMs,
+    });
+  } catch (error) {
+    // withRetry's own give-up carries HelpCrunch's code; here it is the queue that is unavailable.
+    if (error instanceof RetryableError && error.code === 'helpcrunch_unavailable') {
+      throw new RetryableError(error.message, error.retryAfterMs, 'queue_unavailable');
+    }
+    throw asUntagError(error);
+  }
+}
+
+/** Dispatch for `DISPATCH=queue`: one message per job, the count as the result. */
+export function queueDispatch({ sqs, queueUrl }: { sqs: SqsApi; queueUrl: string }): Dispatch {
+  return async (jobs, origin, budget) => ({ dispatch: 'queue', queued: await enqueueJobs(jobs, { sqs, queueUrl, origin, budget }) });
+}

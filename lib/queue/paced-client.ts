@@ -1,0 +1,36 @@
+/**
+ * The worker's HelpCrunch client: the same client the inline path uses, but every request waits
+ * for a token from the bucket, and no call retries inside Lambda — a retry is the message
+ * becoming visible again after its backoff, which costs nothing while it waits.
+ */
+import { createHelpCrunchClient, type ApiKeySource, type HelpCrunchClient } from '../helpcrunch/client';
+import type { RetryPolicy } from '../retry';
+import type { TokenBucket } from './token-bucket';
+
+export interface PacedClientOptions {
+  baseUrl: string;
+  apiKey: ApiKeySource;
+  timeoutMs: number;
+  bucket: TokenBucket;
+}
+
+/**
+ * One attempt per call and no backoff of its own, so a RetryableError's retryAfterMs is exactly
+ * HelpCrunch's Retry-After (0 without one) for the worker to turn into the message's visibility.
+ * The price: the client's re-send with a freshly read key after a 401 is an attempt too, so a
+ * rotated key is picked up when the secret cache expires (SECRET_CACHE_TTL_SECONDS), and the
+ * messages that meet the 401 until then are retried like any other.
+ */
+const singleAttempt: RetryPolicy = { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
+
+export function createPacedHelpCrunchClient({ baseUrl, apiKey, timeoutMs, bucket }: PacedClientOptions): HelpCrunchClient {
+  // The client reads the key right before sending each request (searches, deletes and re-sends
+  // alike), so taking the token there paces every request without the client knowing about it.
+  const pacedKey: ApiKeySource = {
+    async get(options) {
+      await bucket.take();
+      return apiKey.get(options);
+    },
+  };
+  return createHelpCrunchClient({ baseUrl, apiKey: pacedKey, timeoutMs, retryPolicy: singleAttempt });
+}

@@ -1,0 +1,169 @@
+/**
+ * The jobs-queue consumer. Each message holds one job; it is run through the same pipeline as
+ * the inline path and then settles one way:
+ *
+ *   done         untagged or skipped: reported as success, so SQS deletes it
+ *   retry        429, 5xx, timeout or a configuration problem: reported as a batch item failure
+ *                after its visibility timeout is set to the backoff (Retry-After as a floor)
+ *   dead-letter  a permanent failure (HelpCrunch 400, malformed body), or a retryable one on its
+ *                last receive: sent to the dead-letter queue with the reason, reported as success
+ *   deferred     not started because the invocation is running out of time: a batch item
+ *                failure, visible again after the queue's own visibility timeout
+ *
+ * A message is reported as success only once it is untagged, skipped or safely in the
+ * dead-letter queue; any other path leaves it in the queue, so nothing is lost.
+ */
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { asUntagError, BadEventError, ConfigError, type UntagError } from '../errors';
+import type { HelpCrunchClient } from '../helpcrunch/client';
+import { executeJobs } from '../pipeline';
+import { backoffDelay, type RetryBudget, type RetryPolicy } from '../retry';
+import type { Outcome } from '../types';
+import { sendToDeadLetter, type DeadLetterReason } from './dead-letter';
+import { jobOf, parseJobMessage, type JobMessage } from './job-message';
+import { sqsFailure, type SqsApi } from './sqs-api';
+
+export type MessageAction = 'done' | 'retry' | 'dead-letter' | 'deferred';
+
+export interface MessageResult {
+  messageId: string;
+  action: MessageAction;
+  /** SQS's ApproximateReceiveCount for this delivery. */
+  receiveCount: number;
+  /** From the body, when it could be read. */
+  eventId?: string;
+  /** When the body could be read: attempts including this one (earlier ones, e.g. before a redrive, plus receiveCount). */
+  attempt?: number;
+  outcomes: Outcome[];
+  /** Why the job was retried or dead-lettered. */
+  error?: UntagError;
+  /** retry: seconds until the message is received again; absent when the change failed. */
+  visibilitySeconds?: number;
+  /** An SQS call that failed while settling the message (it then stays in the queue). */
+  queueError?: UntagError;
+}
+
+export interface QueueWorkerOptions {
+  /** A paced, single-attempt client (see paced-client.ts). */
+  helpcrunch: HelpCrunchClient;
+  sqs: SqsApi;
+  queueUrl: string;
+  deadLetterQueueUrl: string;
+  /** The last receive that may retry; the queue's redrive policy uses the same number. */
+  maxReceiveCount: number;
+  /** Least time left in the budget to start a message (a search and a delete). */
+  minJobMs: number;
+  /** Backoff over receives for retryable failures; default 10 s base, 15 min cap, full jitter. */
+  backoff?: RetryPolicy;
+  /** Least wait after a configuration problem, which an operator has to fix; default 5 min. */
+  configRetryDelayMs?: number;
+  random?: () => number;
+}
+
+export interface QueueWorker {
+  processBatch(records: SQSRecord[], budget: RetryBudget): Promise<MessageResult[]>;
+}
+
+const defaultVisibilityBackoff: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, baseDelayMs: 10_000, maxDelayMs: 900_000 };
+/** SQS's limit for a visibility timeout. */
+const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
+
+const receiveCountOf = (record: SQSRecord) => Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
+
+/** A 4xx other than 429 from HelpCrunch, or a body we cannot read: retrying can never help. */
+const isPermanent = (error: UntagError) => error instanceof BadEventError;
+
+export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
+  const { helpcrunch, sqs, queueUrl, deadLetterQueueUrl, maxReceiveCount, minJobMs } = options;
+  const { backoff = defaultVisibilityBackoff, configRetryDelayMs = 300_000, random = Math.random } = options;
+
+  function visibilitySeconds(error: UntagError, receiveCount: number): number {
+    const retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs;
+    const delayMs = Math.max(
+      backoffDelay(receiveCount - 1, backoff, retryAfterMs, random),
+      error instanceof ConfigError ? configRetryDelayMs : 0,
+    );
+    // At least 1 s: 0 would hand the message straight back to this very poll.
+    return Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, Math.ceil(delayMs / 1000)));
+  }
+
+  async function deadLetter(body: string, result: MessageResult, reason: DeadLetterReason): Promise<MessageResult> {
+    try {
+      await sendToDeadLetter(sqs, deadLetterQueueUrl, body, reason);
+      return { ...result, action: 'dead-letter' };
+    } catch (error) {
+      // Not in the dead-letter queue, so it must stay in this one: its next receive tries again.
+      return { ...result, action: 'retry', queueError: sqsFailure('SendMessage to the dead-letter queue', error) };
+    }
+  }
+
+  async function retryLater(record: SQSRecord, message: JobMessage, started: MessageResult, error: UntagError): Promise<MessageResult> {
+    const result = { ...started, error };
+    const { receiveCount, attempt } = result;
+    if (receiveCount >= maxReceiveCount) {
+      const reason = { code: error.code, detail: `${error.message} (gave up after ${attempt} attempts)` };
+      return deadLetter(JSON.stringify({ ...message, attempt }), result, reason);
+    }
+    const seconds = visibilitySeconds(error, receiveCount);
+    try {
+      await sqs.changeMessageVisibility({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: seconds });
+      return { ...result, visibilitySeconds: seconds };
+    } catch (changeError) {
+      // Still a failure: the message comes back after the queue's visibility timeout instead.
+      return { ...result, queueError: sqsFailure('ChangeMessageVisibility', changeError) };
+    }
+  }
+
+  /** `halted`: a configuration error met earlier in this batch, which every job would meet too. */
+  async function processRecord(record: SQSRecord, budget: RetryBudget, halted: UntagError | undefined): Promise<MessageResult> {
+    const received: MessageResult = { messageId: record.messageId, action: 'retry', receiveCount: receiveCountOf(record), outcomes: [] };
+    let message: JobMessage;
+    try {
+      message = parseJobMessage(record.body);
+    } catch (error) {
+      const invalid = asUntagError(error);
+      return deadLetter(record.body, { ...received, error: invalid }, { code: invalid.code, detail: invalid.message });
+    }
+    const attempt = message.attempt + received.receiveCount;
+    const started: MessageResult = { ...received, eventId: message.eventId, attempt };
+    if (halted) return retryLater(record, message, started, halted);
+
+    const { outcomes, failure } = await executeJobs([jobOf(message)], helpcrunch, budget);
+    if (!failure) return { ...started, action: 'done', outcomes };
+    if (isPermanent(failure)) {
+      const result = { ...started, outcomes, error: failure };
+      return deadLetter(JSON.stringify({ ...message, attempt }), result, { code: failure.code, detail: failure.message });
+    }
+    return retryLater(record, message, { ...started, outcomes }, failure);
+  }
+
+  return {
+    async processBatch(records, budget) {
+      const results: MessageResult[] = [];
+      let halted: UntagError | undefined;
+      for (const record of records) {
+        const receiveCount = receiveCountOf(record);
+        if (!halted && budget.remainingMs() < minJobMs) {
+          results.push({ messageId: record.messageId, action: 'deferred', receiveCount, outcomes: [] });
+          continue;
+        }
+        // Nothing above should throw; if it does, the message stays in the queue all the same.
+        const result = await processRecord(record, budget, halted).catch(
+          (error: unknown): MessageResult => ({ messageId: record.messageId, action: 'retry', receiveCount, outcomes: [], error: asUntagError(error) }),
+        );
+        if (result.error instanceof ConfigError) halted ??= result.error;
+        results.push(result);
+      }
+      return results;
+    },
+  };
+}
+
+/** What Lambda needs back: every message not settled for good is a batch item failure. */
+export function batchResponse(results: MessageResult[]): SQSBatchResponse {
+  return {
+    batchItemFailures: results
+      .filter((result) => result.action === 'retry' || result.action === 'deferred')
+      .map((result) => ({ itemIdentifier: result.messageId })),
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The esbuild options of every Lambda bundle, in one place: serverless-esbuild reads them through
+ * scripts/esbuild-config.cjs (serverless.yml `custom.esbuild.config`) and the benchmark builds
+ * with them directly, so what is measured is what is deployed. The README's "Performance"
+ * section has the figures behind each choice (`npm run bench` measures them).
+ */
+import { readFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
+import { basename, extname } from 'node:path';
+import type { BuildOptions, Plugin } from 'esbuild';
+import { rulesEsbuildPlugin } from './rules-esbuild-plugin';
+
+/**
+ * axios as this function uses it: JSON over Node's http module. Three things it does at import
+ * serve only other uses, and cost every cold start:
+ *  - it imports the `form-data` package (and with it mime-types and mime-db, ~140 KB of JSON)
+ *    to build multipart bodies;
+ *  - its fetch adapter builds throwaway Request and ReadableStream objects to probe the
+ *    runtime's fetch, though in Node axios sends through its http adapter;
+ *  - its utils read globalThis.FormData; that and the probing each make Node load its whole
+ *    fetch implementation (undici), tens of milliseconds.
+ * So `form-data` becomes "none" (axios then builds multipart with the runtime's FormData, looked
+ * up when needed), the fetch adapter reports itself unavailable (what axios reports on a runtime
+ * without fetch), and the FormData check keeps axios's own duck-typing test, which a real
+ * FormData passes. tests/bench-build.test.ts checks that axios still sends JSON and multipart.
+ */
+export function nodeOnlyAxiosPlugin(): Plugin {
+  const namespace = 'node-only-axios';
+  const eagerFormData = "typeof G.FormData !== 'undefined' ? G.FormData : undefined";
+  return {
+    name: namespace,
+    setup(build) {
+      build.onResolve({ filter: /^form-data$/ }, () => ({ path: 'form-data', namespace }));
+      build.onLoad({ filter: /.*/, namespace }, () => ({ contents: 'export default undefined;\n', loader: 'js' }));
+      build.onLoad({ filter: /[\\/]axios[\\/]lib[\\/]adapters[\\/]fetch\.js$/ }, () => ({
+        contents: 'export const getFetch = () => false;\nexport default false;\n',
+        loader: 'js',
+      }));
+      build.onLoad({ filter: /[\\/]axios[\\/]lib[\\/]utils\.js$/ }, async ({ path }) => {
+        const source = await readFile(path, 'utf8');
+        if (!source.includes(eagerFormData)) {
+          return { warnings: [{ text: 'axios/lib/utils.js changed: globalThis.FormData is read at import again (Node loads undici)' }] };
+        }
+        return { contents: source.replace(eagerFormData, 'undefined'), loader: 'js' };
+      });
+    },
+  };
+}
+
+/**
+ * Node built-ins imported from ES modules are loaded through `require` instead. An ES module
+ * import of a built-in reads every export of it to build the module namespace, getters included,
+ * and on Node 24 some of those getters load whole subsystems: `http` has WebSocket, CloseEvent
+ * and MessageEvent, which load Node's fetch implementation (undici), ~50 ms; `fs` its streams and
+ * promises; `crypto` webcrypto. Through require() a getter runs only when the code reads it:
+ * each built-in becomes a CommonJS module re-exporting it, whose named imports esbuild reads off
+ * the module object where they are used. Static and dynamic imports alike (the AWS SDK imports
+ * `node:http` on its first plain-http request).
+ */
+export function builtinsThroughRequirePlugin(): Plugin {
+  const namespace = 'node-builtin';
+  const builtins = new Set(builtinModules.filter((name) => !name.startsWith('_')));
+  return {
+    name: 'builtins-through-require',
+    setup(build) {
+      build.onResolve({ filter: /^(node:)?[a-z][a-z0-9_/]*$/ }, ({ path, kind }) => {
+        const name = path.replace(/^node:/, '');
+        if ((kind !== 'import-statement' && kind !== 'dynamic-import') || !builtins.has(name)) return undefined;
+        return { path: name, namespace };
+      });
+      build.onLoad({ filter: /.*/, namespace }, ({ path }) => ({ contents: `module.exports = require('node:${path}');\n`, loader: 'js' }));
+    },
+  };
+}
+
+/**
+ * Code splitting moves what the AWS SDK only reaches through `await import()` (the SSO, profile,
+ * process, web-identity, container and instance credential providers with their STS/SSO clients,
+ * event streams) into chunks loaded when first used. Lambda hands the function its credentials
+ * in environment variables, which the SDK reads first, so those chunks never load there.
+ * Each handler's chunks go in a folder named after it (functions/webhook.chunks/): serverless-esbuild
+ * leaves files named after other handlers out of an artifact, so each zip holds only its own.
+ */
+export function chunksBesideEntryPlugin(): Plugin {
+  return {
+    name: 'chunks-beside-entry',
+    setup(build) {
+      const { entryPoints } = build.initialOptions;
+      const entries = Array.isArray(entryPoints) ? entryPoints : Object.values(entryPoints ?? {});
+      const [entry] = entries;
+      if (entries.length !== 1 || entry === undefined) return;
+      const path = typeof entry === 'string' ? entry : entry.in;
+      build.initialOptions.chunkNames = `${basename(path, extname(path))}.chunks/[name]-[hash]`;
+    },
+  };
+}
+
+/** The plugins of every Lambda bundle. */
+export function lambdaEsbuildPlugins(): Plugin[] {
+  return [rulesEsbuildPlugin(), nodeOnlyAxiosPlugin(), builtinsThroughRequirePlugin(), chunksBesideEntryPlugin()];
+}
+
+/** Everything but entry points, output location and plugins. */
+export const lambdaBuildOptions = {
+  bundle: true,
+  minify: true,
+  // Stack traces in Lambda map back to the TypeScript (NODE_OPTIONS=--enable-source-maps). Only
+  // the mappings are needed for that: without the sources' text the maps are a third the size,
+  // and Node reads and parses the map of every module it loads.
+  sourcemap: true,
+  sourcesContent: false,
+  target: 'node24',
+  platform: 'node',
+  format: 'esm',
+  splitting: true,
+  // Prefer each package's ES module build: CommonJS cannot be tree-shaken, and a package reached
+  // both ways (the AWS SDK's dist-cjs and dist-es) would be bundled twice.
+  mainFields: ['module', 'main'],
+  // Some CommonJS dependencies require() Node built-ins, which an ES module bundle has to provide.
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
+} as const satisfies BuildOptions;

@@ -1,0 +1,12 @@
+/** `npm run invoke -- <webhook|eventbridge> <event.json>`: one local invocation (lib/local/invoke.ts). */
+import { INVOKE_HELP, parseInvokeArgs, runInvoke } from '../lib/local/invoke';
+import { UsageError } from '../lib/sandbox/cli-options';
+
+try {
+  const args = parseInvokeArgs(process.argv.slice(2));
+  if (!args) console.log(INVOKE_HELP);
+  else if (!(await runInvoke(args, process.env, (text) => process.stdout.write(text)))) process.exitCode = 1;
+} catch (error) {
+  console.error(error instanceof UsageError ? `${error.message}\n\n${INVOKE_HELP}` : (error as Error).message);
+  process.exitCode = error instanceof UsageError ? 2 : 1;
+}

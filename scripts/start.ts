@@ -1,0 +1,50 @@
+/**
+ * `npm start`: the HelpCrunch sandbox, a local Secrets Manager and the functions behind a local
+ * API Gateway stand-in, until Ctrl-C. See `npm start -- --help` and lib/local/local-stack.ts.
+ */
+import { banner } from '../lib/local/banner';
+import { parseStartArgs, START_HELP } from '../lib/local/cli';
+import { loadExamples } from '../lib/local/examples';
+import { startLocalStack } from '../lib/local/local-stack';
+import { UsageError } from '../lib/sandbox/cli-options';
+
+function explain(error: unknown): string {
+  const { code, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (code === 'EADDRINUSE') return `${address}:${port} is already in use: stop what runs there, or pick another port (see npm start -- --help)`;
+  if (error instanceof UsageError) return `${error.message}\nSee: npm start -- --help`;
+  return (error as Error).message;
+}
+
+try {
+  const options = parseStartArgs(process.argv.slice(2), process.env);
+  if (!options) {
+    console.log(START_HELP);
+  } else {
+    console.log('Bundling the functions and starting…');
+    const stack = await startLocalStack(options);
+    console.log(`\n${banner(stack, loadExamples(), { rateLimit: options.sandbox?.rateLimit, faults: options.sandbox?.faults })}\n`);
+    let stopping = false;
+    const stop = () => {
+      // Ctrl-C reaches this process twice (from the terminal and relayed by tsx): act on the first.
+      if (stopping) return;
+      stopping = true;
+      console.log('\nStopping…');
+      setTimeout(() => {
+        console.error('Still stopping after 5 s; exiting anyway.');
+        process.exit(1);
+      }, 5_000).unref();
+      stack.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(`Stopping failed: ${(error as Error).message}`);
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  }
+} catch (error) {
+  console.error(explain(error));
+  process.exitCode = error instanceof UsageError ? 2 : 1;
+}

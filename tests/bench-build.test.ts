@@ -1,0 +1,136 @@
+/**
+ * The Lambda build options the benchmark measures (scripts/esbuild-options.ts, used by
+ * serverless-esbuild through scripts/esbuild-config.cjs): what they keep out of the bundle and
+ * out of a cold start, and that what they swap in still works.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { builtinModules, createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaBuildOptions, lambdaEsbuildPlugins } from '../scripts/esbuild-options';
+
+const require = createRequire(import.meta.url);
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const workDir = mkdtempSync(join(tmpdir(), 'bench-build-'));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+/** Builds `entry` (a project path, or module source resolved from the project) with the Lambda options. */
+async function bundle(entry: string | { contents: string }, outdir: string, overrides: BuildOptions = {}): Promise<Metafile> {
+  const result = await build({
+    ...lambdaBuildOptions,
+    ...overrides,
+    absWorkingDir: root,
+    ...(typeof entry === 'string' ? { entryPoints: [entry] } : { stdin: { contents: entry.contents, resolveDir: root, sourcefile: 'entry.ts', loader: 'ts' } }),
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    plugins: lambdaEsbuildPlugins(),
+    metafile: true,
+    logLevel: 'silent',
+  });
+  return result.metafile;
+}
+
+describe('the webhook bundle', () => {
+  let metafile: Metafile;
+  const outdir = join(workDir, 'webhook/functions');
+  beforeAll(async () => {
+    metafile = await bundle('functions/webhook.ts', outdir);
+  }, 30_000);
+
+  const inputs = () => Object.values(metafile.outputs).flatMap((output) => Object.keys(output.inputs));
+
+  it('carries neither form-data with its MIME database nor axios’s fetch adapter', () => {
+    expect(inputs().filter((input) => /node_modules\/(form-data|mime-types|mime-db)\//.test(input))).toEqual([]);
+    const fetchAdapter = Object.values(metafile.outputs)
+      .flatMap((output) => Object.entries(output.inputs))
+      .find(([input]) => input.endsWith('axios/lib/adapters/fetch.js'));
+    expect(fetchAdapter?.[1].bytesInOutput ?? 0).toBeLessThan(100);
+  });
+
+  it('takes the ES module build of the AWS SDK only, never its CommonJS one as well', () => {
+    expect(inputs().filter((input) => input.includes('/dist-cjs/'))).toEqual([]);
+    expect(inputs().some((input) => input.includes('@aws-sdk/client-secrets-manager/dist-es/'))).toBe(true);
+  });
+
+  it('loads every Node built-in through require(), never through an ES module import', () => {
+    const builtins = new Set(builtinModules);
+    const esmImports = Object.values(metafile.outputs)
+      .flatMap((output) => output.imports)
+      .filter((imported) => imported.external && imported.kind !== 'require-call')
+      .map((imported) => imported.path)
+      .filter((path) => builtins.has(path.replace(/^node:/, '')));
+    expect(esmImports).toEqual([]);
+  });
+
+  it('writes its chunks into webhook.chunks/, and keeps the credential providers Lambda never uses out of the entry', () => {
+    const files = Object.keys(metafile.outputs).map((path) => relative(outdir, join(root, path)));
+    const chunks = files.filter((file) => file !== 'webhook.mjs' && file !== 'webhook.mjs.map');
+    expect(chunks.length).toBeGreaterThan(0);
+    expect(chunks.every((file) => file.startsWith('webhook.chunks/'))).toBe(true);
+    const entry = Object.entries(metafile.outputs).find(([path]) => path.endsWith('functions/webhook.mjs'))![1];
+    expect(entry.imports.some((imported) => imported.kind === 'dynamic-import' && imported.path.includes('webhook.chunks/'))).toBe(true);
+    expect(Object.keys(entry.inputs).some((input) => input.includes('credential-provider-sso'))).toBe(false);
+  });
+
+  it('does not make Node load its fetch implementation (undici) when imported', async () => {
+    const script = [
+      `await import(${JSON.stringify(pathToFileURL(join(outdir, 'webhook.mjs')).href)});`,
+      "console.log(JSON.stringify(process.moduleLoadList.filter((name) => name.includes('undici'))));",
+    ].join('\n');
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', HELPCRUNCH_API_KEY_SECRET_ID: 'key' },
+    });
+    expect(JSON.parse(stdout)).toEqual([]);
+  });
+});
+
+describe('what the build swaps in still works', () => {
+  let server: ReturnType<typeof createServer>;
+  let url: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ method: req.method, type: req.headers['content-type'], body })));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tags`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('axios sends JSON and multipart over http, recognises a FormData, and reports fetch as unavailable', async () => {
+    // No source map: Vite would look for the sources of a bundle it imports.
+    await bundle({ contents: "export { default as axios } from 'axios';\n" }, join(workDir, 'axios-out'), { sourcemap: false });
+    const { axios } = (await import(pathToFileURL(join(workDir, 'axios-out/stdin.mjs')).href)) as { axios: typeof import('axios').default };
+
+    const json = await axios.delete(url, { data: { tags: [{ name: 'VIP' }] } });
+    expect(json.data).toEqual({ method: 'DELETE', type: 'application/json', body: '{"tags":[{"name":"VIP"}]}' });
+    const multipart = await axios.postForm(url, { name: 'VIP' });
+    expect(multipart.data.type).toMatch(/^multipart\/form-data; boundary=/);
+    expect(multipart.data.body).toMatch(/name="name"\r\n\r\nVIP\r\n/);
+
+    const form = new FormData();
+    form.append('name', 'VIP');
+    expect(axios.formToJSON(form)).toEqual({ name: 'VIP' });
+    expect(() => axios.getAdapter('fetch')).toThrow(/fetch/);
+  });
+});
+
+describe('scripts/esbuild-config.cjs', () => {
+  it('gives serverless-esbuild the same options and plugins, with ES module output and nothing left out', () => {
+    const config = (require('../scripts/esbuild-config.cjs') as () => Record<string, unknown>)();
+    const { plugins, outputFileExtension, exclude, ...options } = config;
+    expect(options).toEqual(lambdaBuildOptions);
+    expect((plugins as { name: string }[]).map((plugin) => plugin.name)).toEqual(lambdaEsbuildPlugins().map((plugin) => plugin.name));
+    expect(outputFileExtension).toBe('.mjs');
+    expect(exclude).toEqual([]);
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * The benchmark still runs end to end: `bench/run.ts --smoke` does one tiny iteration of every
+ * part (esbuild builds, local node, loopback services only) and writes a results file with every
+ * figure. Timings are not asserted; call counts are, since they are exact whatever the machine.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { BenchResults } from '../bench/report';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+const outFile = join(dir, 'results.json');
+
+let stdout: string;
+let results: BenchResults;
+
+beforeAll(async () => {
+  ({ stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', outFile], { cwd: root, timeout: 60_000 }));
+  results = JSON.parse(readFileSync(outFile, 'utf8')) as BenchResults;
+}, 60_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const spreadShape = { median: expect.any(Number), min: expect.any(Number), max: expect.any(Number), n: expect.any(Number) };
+
+describe('npm run bench:smoke', () => {
+  it('measures cold start for every function serverless.yml declares, against the reference', () => {
+    const declared = Object.keys((parse(readFileSync(join(root, 'serverless.yml'), 'utf8')) as { functions: object }).functions);
+    const { coldStart } = results;
+    expect(results.smoke).toBe(true);
+    expect(coldStart.handlers.map((handler) => handler.name).sort()).toEqual(declared.sort());
+    expect(coldStart.reference.jsBytes).toBeGreaterThan(0);
+    expect(coldStart.reference.topDependencies.map((dependency) => dependency.name)).toContain('axios');
+    for (const handler of coldStart.handlers) {
+      expect(handler.initMs).toEqual({ ...spreadShape, n: 1 });
+      expect(handler.initRatio).toEqual(spreadShape);
+      expect(handler.initBytes).toBeGreaterThan(0);
+      expect(handler.initBytes).toBeLessThanOrEqual(handler.jsBytes);
+      expect(handler.mapBytes).toBeGreaterThan(0);
+      expect(handler.sizeRatio).toBeCloseTo(handler.jsBytes / coldStart.reference.jsBytes, 6);
+      expect(handler.topDependencies.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('times warm events through the handler and bare axios side by side', () => {
+    const { warmOverhead } = results;
+    expect(warmOverhead.events).toBeGreaterThan(0);
+    for (const side of [warmOverhead.handlerMs, warmOverhead.bareAxiosMs, warmOverhead.ratio]) {
+      expect(side).toEqual({ p50: spreadShape, p99: spreadShape });
+    }
+    expect(warmOverhead.logBytesPerEvent).toBeGreaterThan(0);
+  });
+
+  it('drains a burst inline and through the queue without losing events', () => {
+    const { inline, queue } = results.throughput;
+    expect(inline.runs).toHaveLength(1);
+    expect(inline.lost).toBe(0);
+    expect(inline.rateRatio).toEqual(spreadShape);
+    expect(queue.status === 'pending' || queue.lost === 0).toBe(true);
+  });
+
+  it('counts exactly one HelpCrunch call per event by id, two by email, one Secrets Manager call per secret', () => {
+    const { calls, memory } = results;
+    expect(calls.helpcrunchCallsPerEvent).toEqual({ byId: 1, byEmail: 2 });
+    expect(calls.retries).toBe(0);
+    expect(calls.secretsManager.callsBySecret).toEqual({ 'helpcrunch-untag/api-key': 1, 'helpcrunch-untag/crm-webhook': 1 });
+    expect(memory.samples.length).toBeGreaterThan(0);
+    expect(memory.peakRssMiB).toBeGreaterThan(0);
+  });
+
+  it('checks every target and prints the table', () => {
+    const figures = results.targets.map((target) => target.figure);
+    expect(figures).toEqual(
+      expect.arrayContaining(['module init, webhook', 'bundle size, webhook', 'warm overhead p50', 'queue mode drain', 'Secrets Manager calls', 'HelpCrunch calls per event by id']),
+    );
+    for (const target of results.targets) expect([true, false, null]).toContain(target.met);
+    expect(stdout).toContain('Targets');
+    expect(stdout).toContain('SMOKE RUN');
+  });
+});

@@ -1,0 +1,93 @@
+/** Flags and environment variables of `npm start` and `npm run demo`, including the sandbox's. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseDemoArgs, parseStartArgs, START_HELP } from '../lib/local/cli';
+import { sandboxOptionsFromCli, UsageError } from '../lib/sandbox/cli-options';
+
+describe('parseStartArgs', () => {
+  it('defaults to host port 3000, sandbox port 4010, a free Secrets Manager port, readable logs', () => {
+    expect(parseStartArgs([], {})).toEqual({
+      env: {},
+      port: 3000,
+      secretsManagerPort: 0,
+      sandbox: { port: 4010, faults: {} },
+      timeoutsMs: { webhook: undefined, eventbridge: undefined },
+      logFormat: 'readable',
+    });
+  });
+
+  it('reads every setting from its flag, or else its environment variable', () => {
+    const env = { PORT: '3100', SANDBOX_PORT: '4100', SANDBOX_RATE_LIMIT: '30', WEBHOOK_TIMEOUT_SECONDS: '10', LOG_FORMAT: 'json' };
+    const args = ['--port', '3200', '--secrets-port', '4566', '--eventbridge-timeout', '2.5', '--fault-429', '0.25', '--retry-after', '3'];
+
+    expect(parseStartArgs(args, env)).toMatchObject({
+      port: 3200,
+      secretsManagerPort: 4566,
+      sandbox: { port: 4100, rateLimit: { requests: 30, windowMs: 60_000 }, faults: { rate429: 0.25, retryAfter: 3 } },
+      timeoutsMs: { webhook: 10_000, eventbridge: 2_500 },
+      logFormat: 'json',
+    });
+    expect(parseStartArgs(['--json-logs'], {})?.logFormat).toBe('json');
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(parseStartArgs([], { PORT: '', SANDBOX_FAULT_5XX: ' ' })).toMatchObject({ port: 3000, sandbox: { faults: {} } });
+  });
+
+  it.each([
+    [['--port', '70000'], {}, "--port (or PORT) must be a port 0-65535, got '70000'"],
+    [[], { SANDBOX_FAULT_5XX: '2' }, "--fault-5xx (or SANDBOX_FAULT_5XX) must be a probability 0-1, got '2'"],
+    [['--rate-limit', '0'], {}, '--rate-limit (or SANDBOX_RATE_LIMIT) must be requests per minute, 1 or more'],
+    [['--retry-after', 'soon'], {}, "must be seconds or 'none', got 'soon'"],
+    [['--latency-ms=-5'], {}, '--latency-ms (or SANDBOX_LATENCY_MS) must be milliseconds'],
+    [['--webhook-timeout', '0'], {}, '--webhook-timeout (or WEBHOOK_TIMEOUT_SECONDS) must be seconds, up to 900'],
+    [['--bogus'], {}, "Unknown option '--bogus'"],
+  ])('rejects %j %j with a UsageError naming the flag and variable', (args, env, message) => {
+    expect(() => parseStartArgs(args, env)).toThrow(UsageError);
+    expect(() => parseStartArgs(args, env)).toThrow(message);
+  });
+
+  it('answers --help with undefined, and the help names every flag and variable', () => {
+    expect(parseStartArgs(['--help'], {})).toBeUndefined();
+    for (const name of ['--port', 'PORT', '--sandbox-port', 'SANDBOX_PORT', '--rate-limit', '--fault-429', '--fault-5xx', '--fault-drop', '--latency-ms', '--retry-after', '--customers', '--json-logs', 'HELPCRUNCH_API_URL']) {
+      expect(START_HELP).toContain(name);
+    }
+  });
+});
+
+describe('sandboxOptionsFromCli', () => {
+  it('loads seed customers from --customers, checked like the demo file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sandbox-cli-'));
+    try {
+      const file = join(dir, 'customers.json');
+      await writeFile(file, JSON.stringify([{ id: 7, email: 'x@example.com', userId: null, name: 'X', tagsData: [{ name: 'VIP', color: '#000' }] }]));
+      expect(sandboxOptionsFromCli({ customers: file }, {}).customers).toEqual([
+        { id: 7, email: 'x@example.com', userId: null, name: 'X', tagsData: [{ name: 'VIP', color: '#000' }] },
+      ]);
+
+      await writeFile(file, JSON.stringify([{ id: 'seven' }]));
+      expect(() => sandboxOptionsFromCli({}, { SANDBOX_CUSTOMERS: file })).toThrow('customer #0 needs a positive integer id');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('passes every fault setting through', () => {
+    const env = { SANDBOX_FAULT_429: '0.1', SANDBOX_FAULT_5XX: '0.2', SANDBOX_FAULT_DROP: '0.3', SANDBOX_LATENCY_MS: '40', SANDBOX_RETRY_AFTER: 'none' };
+
+    expect(sandboxOptionsFromCli({}, env).faults).toEqual({ rate429: 0.1, rate5xx: 0.2, dropRate: 0.3, latencyMs: 40, retryAfter: 'none' });
+  });
+});
+
+describe('parseDemoArgs', () => {
+  it('points at the default ports, or the given ones, and resets unless --no-reset', () => {
+    expect(parseDemoArgs([], {})).toEqual({ hostUrl: 'http://127.0.0.1:3000', sandboxUrl: 'http://127.0.0.1:4010', reset: true });
+    expect(parseDemoArgs(['--port', '3100', '--no-reset'], { SANDBOX_PORT: '4100' })).toEqual({
+      hostUrl: 'http://127.0.0.1:3100',
+      sandboxUrl: 'http://127.0.0.1:4100',
+      reset: false,
+    });
+  });
+});

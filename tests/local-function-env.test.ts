@@ -1,0 +1,74 @@
+/** Which HelpCrunch and Secrets Manager a local run uses, and the environment its functions get. */
+import { describe, expect, it } from 'vitest';
+import { functionEnv, LOCAL_API_KEY_SECRET_ID, targetFrom } from '../lib/local/function-env';
+import { PROJECT_ROOT, readFunctionConfigs } from '../lib/local/serverless-config';
+import { UsageError } from '../lib/sandbox/cli-options';
+
+describe('targetFrom', () => {
+  it('is the sandbox unless HELPCRUNCH_API_URL is set', () => {
+    expect(targetFrom({})).toEqual({ kind: 'sandbox' });
+    expect(targetFrom({ HELPCRUNCH_API_URL: ' ' })).toEqual({ kind: 'sandbox' });
+  });
+
+  it('is the real API with HELPCRUNCH_API_URL, which then needs HELPCRUNCH_API_KEY_SECRET_ID', () => {
+    expect(targetFrom({ HELPCRUNCH_API_URL: 'https://api.helpcrunch.com/v1', HELPCRUNCH_API_KEY_SECRET_ID: 'prod/key' })).toEqual({
+      kind: 'external',
+      apiUrl: 'https://api.helpcrunch.com/v1',
+      apiKeySecretId: 'prod/key',
+    });
+    expect(() => targetFrom({ HELPCRUNCH_API_URL: 'https://api.helpcrunch.com/v1' })).toThrow(UsageError);
+    expect(() => targetFrom({ HELPCRUNCH_API_URL: 'https://api.helpcrunch.com/v1' })).toThrow('set HELPCRUNCH_API_KEY_SECRET_ID');
+  });
+});
+
+describe('functionEnv', () => {
+  const base = {
+    PATH: '/usr/bin',
+    SECRET_CACHE_TTL_SECONDS: '60',
+    POWERTOOLS_DEV: 'true',
+    AWS_PROFILE: 'prod',
+    AWS_SESSION_TOKEN: 'real-session',
+    AWS_ACCESS_KEY_ID: 'AKIAREAL',
+    AWS_REGION: 'eu-west-1',
+    UNSET: undefined,
+  };
+
+  it('points the functions at the local endpoints with dummy credentials no real account accepts', () => {
+    const env = functionEnv(base, { helpcrunchUrl: 'http://127.0.0.1:4010/v1', secretsManagerUrl: 'http://127.0.0.1:4011' });
+
+    expect(env).toMatchObject({
+      HELPCRUNCH_API_URL: 'http://127.0.0.1:4010/v1',
+      HELPCRUNCH_API_KEY_SECRET_ID: LOCAL_API_KEY_SECRET_ID,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:4011',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local-sandbox',
+      AWS_SECRET_ACCESS_KEY: 'local-sandbox',
+      SECRET_CACHE_TTL_SECONDS: '60',
+    });
+    // A named profile would make the SDK skip the environment's (dummy) keys.
+    expect(env).not.toHaveProperty('AWS_PROFILE');
+    expect(env).not.toHaveProperty('AWS_SESSION_TOKEN');
+  });
+
+  it("keeps the caller's AWS settings for the real target", () => {
+    const env = functionEnv(base);
+
+    expect(env).toMatchObject({ AWS_PROFILE: 'prod', AWS_SESSION_TOKEN: 'real-session', AWS_REGION: 'eu-west-1' });
+    expect(env).not.toHaveProperty('AWS_ENDPOINT_URL_SECRETS_MANAGER');
+  });
+
+  it('always drops POWERTOOLS_DEV, so each log entry stays one JSON line as in Lambda', () => {
+    expect(functionEnv(base)).not.toHaveProperty('POWERTOOLS_DEV');
+    expect(functionEnv(base)).not.toHaveProperty('UNSET');
+  });
+});
+
+describe('readFunctionConfigs', () => {
+  it("takes each function's handler, timeout and memory from serverless.yml", () => {
+    expect(readFunctionConfigs(['webhook', 'eventbridge'])).toEqual({
+      webhook: { entry: `${PROJECT_ROOT}functions/webhook.ts`, exportName: 'handler', timeoutMs: 28_000, memoryMb: 256 },
+      eventbridge: { entry: `${PROJECT_ROOT}functions/eventbridge.ts`, exportName: 'handler', timeoutMs: 60_000, memoryMb: 256 },
+    });
+    expect(() => readFunctionConfigs(['nope'])).toThrow("serverless.yml defines no function 'nope'");
+  });
+});

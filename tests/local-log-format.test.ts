@@ -1,0 +1,40 @@
+/** The readable lines the local host prints for what the functions log. */
+import { describe, expect, it } from 'vitest';
+import { formatLogLine } from '../lib/local/log-format';
+
+const entry = (fields: Record<string, unknown>) => JSON.stringify({ level: 'INFO', timestamp: '2026-11-24T08:09:10.123Z', service: 'helpcrunch-untag', ...fields });
+
+describe('formatLogLine', () => {
+  it('shows a job outcome as one line: time, status, rule, customer, tags, reason, attempts, ms', () => {
+    const job = { rule: 'deal-lost', customerId: 1001, tags: ['Lead', 'Trial user'], status: 'untagged', attempts: 2, ms: 12.4 };
+    expect(formatLogLine(entry({ message: 'job untagged', job }))).toBe('08:09:10   ✓ untagged  deal-lost  customer 1001  [Lead, Trial user]  2 attempts  12 ms');
+
+    const skipped = { ...job, status: 'skipped', reason: 'tags_absent', attempts: 1 };
+    expect(formatLogLine(entry({ message: 'job skipped', job: skipped }))).toBe('08:09:10   · skipped   deal-lost  customer 1001  [Lead, Trial user]  tags_absent  1 attempt  12 ms');
+
+    const failed = { ...job, customerId: null, status: 'failed', reason: 'helpcrunch_unavailable' };
+    expect(formatLogLine(entry({ level: 'WARN', message: 'job failed', job: failed }))).toContain('✗ failed    deal-lost  no customer  [Lead, Trial user]  helpcrunch_unavailable');
+  });
+
+  it('shows rejected webhooks and events with their reason', () => {
+    expect(formatLogLine(entry({ level: 'WARN', message: 'webhook rejected', status: 401, code: 'invalid_signature', reason: 'Signature does not match' }))).toBe(
+      '08:09:10   ✗ rejected 401 invalid_signature: Signature does not match',
+    );
+    expect(formatLogLine(entry({ level: 'ERROR', message: 'event rejected', reason: 'not retryable: invalid_customer: x' }))).toBe(
+      '08:09:10   ✗ rejected not retryable: invalid_customer: x',
+    );
+  });
+
+  it('hides EMF metric documents and the empty-metrics note', () => {
+    expect(formatLogLine(JSON.stringify({ _aws: { Timestamp: 1 }, JobsUntagged: 1 }))).toBeUndefined();
+    expect(formatLogLine('No application metrics to publish. The cold-start metric may be published if enabled.')).toBeUndefined();
+  });
+
+  it('keeps other lines: other log entries with their level and error, and plain text as it is', () => {
+    expect(formatLogLine(entry({ level: 'ERROR', message: 'unexpected error', error: { message: 'boom', stack: 'Error: boom\n    at x' } }))).toBe(
+      '08:09:10   [ERROR] unexpected error\nError: boom\n    at x',
+    );
+    expect(formatLogLine('plain text')).toBe('plain text');
+    expect(formatLogLine('42')).toBe('42');
+  });
+});

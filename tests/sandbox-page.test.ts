@@ -1,0 +1,166 @@
+/**
+ * The sandbox's read-only page and the endpoints it uses (lib/sandbox/inspector.ts), over real HTTP:
+ * GET /, GET /_sandbox/state, GET /_sandbox/events (SSE) and POST /_sandbox/reset.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_STATE_REQUESTS } from '../lib/sandbox/inspector';
+import { SANDBOX_ERRORS, startHelpCrunchSandbox, type HelpCrunchSandbox, type SandboxState } from '../lib/sandbox/helpcrunch-sandbox';
+
+const API_KEY = 'page-test-key';
+let sandbox: HelpCrunchSandbox | undefined;
+
+afterEach(async () => {
+  await sandbox?.close();
+  sandbox = undefined;
+});
+
+async function start(options: Parameters<typeof startHelpCrunchSandbox>[0] = {}) {
+  sandbox = await startHelpCrunchSandbox({ apiKey: API_KEY, ...options });
+  return { sandbox, root: sandbox.url.replace(/\/v1$/, '') };
+}
+
+const removeTag = (id: number, name: string) =>
+  fetch(`${sandbox!.url}/customers/${id}/tags`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ tags: [{ name }] }),
+  });
+
+const state = async (root: string) => (await (await fetch(`${root}/_sandbox/state`)).json()) as SandboxState;
+
+/** Reads `state` events from an SSE response. */
+function stateEvents(response: Response) {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  return {
+    async next(): Promise<SandboxState> {
+      for (;;) {
+        const end = buffer.indexOf('\n\n');
+        if (end !== -1) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = /^event: state\ndata: (.*)$/m.exec(frame);
+          if (data) return JSON.parse(data[1]!) as SandboxState;
+          continue;
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error('stream ended');
+        buffer += value;
+      }
+    },
+    cancel: () => reader.cancel(),
+  };
+}
+
+describe('GET /', () => {
+  it('serves the page without auth: plain HTML and a script that follows /_sandbox/events', async () => {
+    const { root } = await start();
+    const response = await fetch(`${root}/`);
+    const html = await response.text();
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(html).toContain('<title>HelpCrunch sandbox</title>');
+    expect(html).toContain("new EventSource('/_sandbox/events')");
+    // Text is inserted as text, never as HTML: tag names come from API callers.
+    expect(html).not.toContain('innerHTML');
+  });
+});
+
+describe('GET /_sandbox/state', () => {
+  it('shows customers, the latest requests newest first, stats, rate limit and faults', async () => {
+    const { root } = await start({ rateLimit: { requests: 50, windowMs: 60_000 }, faults: { latencyMs: 1 } });
+    await removeTag(1001, 'Lead');
+    await fetch(`${sandbox!.url}/customers/1001`);
+
+    const body = await state(root);
+
+    expect(body.customers.find((c) => c.id === 1001)?.tagsData.map((t) => t.name)).toEqual(['Trial user']);
+    expect(body.customerCount).toBe(6);
+    expect(body.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['GET /v1/customers/1001 401', 'DELETE /v1/customers/1001/tags 200']);
+    expect(body.stats).toMatchObject({ total: 2, byStatus: { 200: 1, 401: 1 } });
+    expect(body.rateLimit).toEqual({ requests: 50, windowMs: 60_000 });
+    expect(body.faults).toMatchObject({ latencyMs: 1 });
+  });
+
+  it('is not API traffic: no key needed, no faults, not logged, not rate-limited', async () => {
+    const { root } = await start({ rateLimit: { requests: 1, windowMs: 60_000 }, faults: { rate5xx: 1 } });
+
+    for (let i = 0; i < 3; i++) expect((await fetch(`${root}/_sandbox/state`)).status).toBe(200);
+    expect((await fetch(`${root}/`)).status).toBe(200);
+    expect(sandbox!.stats().total).toBe(0);
+  });
+
+  it('keeps only the latest requests', async () => {
+    const { root } = await start();
+    for (let i = 0; i < MAX_STATE_REQUESTS + 5; i++) await fetch(`${sandbox!.url}/customers`);
+
+    const { requests, stats } = await state(root);
+    expect(requests).toHaveLength(MAX_STATE_REQUESTS);
+    expect(stats.total).toBe(MAX_STATE_REQUESTS + 5);
+  });
+
+  it('leaves other paths to the API, which wants a key', async () => {
+    const { root } = await start();
+
+    const response = await fetch(`${root}/_sandbox/other`);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual(SANDBOX_ERRORS.unauthorized.body);
+  });
+});
+
+describe('GET /_sandbox/events', () => {
+  it('sends the state on connect and again after each change', async () => {
+    const { root } = await start();
+    const response = await fetch(`${root}/_sandbox/events`);
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const events = stateEvents(response);
+
+    expect((await events.next()).customers.find((c) => c.id === 1002)?.tagsData.map((t) => t.name)).toEqual(['Subscriber', 'VIP']);
+    await removeTag(1002, 'Subscriber');
+    const pushed = await events.next();
+
+    expect(pushed.customers.find((c) => c.id === 1002)?.tagsData.map((t) => t.name)).toEqual(['VIP']);
+    expect(pushed.requests[0]).toMatchObject({ method: 'DELETE', path: '/v1/customers/1002/tags', status: 200 });
+    await events.cancel();
+  });
+
+  it('coalesces a burst of requests into few pushes', async () => {
+    const { root } = await start();
+    const events = stateEvents(await fetch(`${root}/_sandbox/events`));
+    await events.next();
+
+    await Promise.all(Array.from({ length: 40 }, () => fetch(`${sandbox!.url}/customers`, { headers: { authorization: `Bearer ${API_KEY}` } })));
+    let latest = await events.next();
+    let pushes = 1;
+    for (; latest.stats.total < 40; pushes++) latest = await events.next();
+
+    expect(latest.stats.total).toBe(40);
+    expect(pushes).toBeLessThan(10);
+    await events.cancel();
+  });
+
+  it('does not keep close() waiting for connected pages', async () => {
+    const { root } = await start();
+    const events = stateEvents(await fetch(`${root}/_sandbox/events`));
+    await events.next();
+
+    await sandbox!.close();
+    await expect(events.next()).rejects.toThrow();
+  });
+});
+
+describe('POST /_sandbox/reset', () => {
+  it('restores the seed customers and clears the request log, and answers the state', async () => {
+    const { root } = await start();
+    await removeTag(1001, 'Lead');
+
+    const response = await fetch(`${root}/_sandbox/reset`, { method: 'POST' });
+    const body = (await response.json()) as SandboxState;
+
+    expect(response.status).toBe(200);
+    expect(body.customers.find((c) => c.id === 1001)?.tagsData.map((t) => t.name)).toEqual(['Lead', 'Trial user']);
+    expect(body.requests).toEqual([]);
+    expect(sandbox!.customer(1001)?.tagsData).toHaveLength(2);
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * functions/worker.ts end to end: the real handler module and runtime wiring, the HelpCrunch
+ * sandbox and a Secrets Manager endpoint on loopback, SQS mocked at the SDK.
+ */
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../lib/sandbox/helpcrunch-sandbox';
+import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../lib/sandbox/secrets-manager-endpoint';
+import { lambdaContext } from './support/lambda-events';
+import { captureOutput, useLocalAws, type CapturedOutput } from './support/local-aws';
+
+const API_KEY = 'hc-worker-live-key-77aa';
+const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/helpcrunch-untag-test-jobs';
+const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/helpcrunch-untag-test-jobs-dlq';
+const workerEnv = { JOBS_QUEUE_URL: QUEUE_URL, HELPCRUNCH_RATE_PER_MINUTE: '6000', MAX_RECEIVE_COUNT: '8' };
+
+const sqsMock = mockClient(SQSClient);
+let sandbox: HelpCrunchSandbox;
+let secrets: SecretsManagerEndpoint;
+let output: CapturedOutput;
+let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+const saved = Object.fromEntries(['DEAD_LETTER_QUEUE_URL', ...Object.keys(workerEnv)].map((name) => [name, process.env[name]]));
+
+beforeAll(async () => {
+  sandbox = await startHelpCrunchSandbox({ apiKey: API_KEY });
+  secrets = await startSecretsManagerEndpoint({ secrets: { 'helpcrunch-untag/api-key': API_KEY } });
+  useLocalAws({ secretsUrl: secrets.url, helpcrunchUrl: sandbox.url, apiKeySecretId: 'helpcrunch-untag/api-key' });
+  Object.assign(process.env, workerEnv);
+  delete process.env.DEAD_LETTER_QUEUE_URL;
+  output = captureOutput();
+  ({ handler } = (await import('../functions/worker')) as unknown as { handler: typeof handler });
+});
+
+afterAll(async () => {
+  output.restore();
+  for (const [name, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  sqsMock.restore();
+  await sandbox.close();
+  await secrets.close();
+});
+
+beforeEach(() => {
+  sandbox.reset();
+  sqsMock.reset();
+  sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
+  sqsMock.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
+});
+
+let nextId = 0;
+function record(body: unknown): SQSRecord {
+  const id = `msg-${++nextId}`;
+  return {
+    messageId: id,
+    receiptHandle: `handle-${id}`,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'A', ApproximateFirstReceiveTimestamp: '0' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:helpcrunch-untag-test-jobs',
+    awsRegion: 'us-east-1',
+  };
+}
+const job = (email: string) => ({ v: 1, eventId: `evt-${email}`, source: 'crm', rule: 'deal-lost', customer: { by: 'email', value: email }, tags: ['Lead', 'Trial user'], attempt: 0 });
+const tagsOf = (id: number) => sandbox.customer(id)?.tagsData.map((tag) => tag.name);
+
+describe('worker handler', () => {
+  // First: the runtime is built on the first invocation and kept only once it succeeds.
+  it('throws while misconfigured, leaving the whole batch in the queue; works once fixed', async () => {
+    const event = { Records: [record(job('ada@example.com'))] };
+    await expect(handler(event, lambdaContext(60_000))).rejects.toThrow('DEAD_LETTER_QUEUE_URL is not set');
+    expect(sandbox.requests).toEqual([]);
+
+    process.env.DEAD_LETTER_QUEUE_URL = DLQ_URL;
+    await expect(handler(event, lambdaContext(60_000))).resolves.toEqual({ batchItemFailures: [] });
+    expect(tagsOf(1001)).toEqual([]);
+  });
+
+  it('untags, dead-letters and retries message by message, answering with the batch item failures', async () => {
+    const good = record(job('katherine@example.com'));
+    const malformed = record('{"v":1');
+    const response = await handler({ Records: [good, malformed] }, lambdaContext(60_000));
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(tagsOf(1004)).toEqual(['Subscriber', 'VIP']);
+    expect(sqsMock.commandCalls(SendMessageCommand).map((call) => call.args[0].input)).toEqual([
+      expect.objectContaining({ QueueUrl: DLQ_URL, MessageBody: '{"v":1', MessageAttributes: expect.objectContaining({ reason: { DataType: 'String', StringValue: 'invalid_message' } }) }),
+    ]);
+
+    sandbox.setFaults({ rate5xx: 1 });
+    const failing = record(job('alan@example.com'));
+    const retried = await handler({ Records: [failing] }, lambdaContext(60_000));
+
+    expect(retried).toEqual({ batchItemFailures: [{ itemIdentifier: failing.messageId }] });
+    expect(sqsMock.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input)).toEqual([
+      { QueueUrl: QUEUE_URL, ReceiptHandle: failing.receiptHandle, VisibilityTimeout: expect.any(Number) },
+    ]);
+    // katherine: search + delete; alan: one search answered 500, no retry inside Lambda.
+    expect(sandbox.requests.map((r) => r.status)).toEqual([200, 200, 500]);
+  });
+
+  it('logs each message’s outcome with its event id, and never the API key', async () => {
+    await handler({ Records: [record(job('grace@example.com')), record('[]')] }, lambdaContext(60_000));
+
+    const logs = output.text();
+    expect(logs).toMatch(/"message":"message done".*"eventId":"evt-grace@example.com"/);
+    expect(logs).toMatch(/"message":"message dead-letter".*"code":"invalid_message"/);
+    expect(logs).not.toContain('reserved key');
+    for (const secret of [API_KEY, 'Bearer ']) expect(logs).not.toContain(secret);
+  });
+});

@@ -1,0 +1,295 @@
+/**
+ * The queue worker (lib/queue/worker.ts) message by message: the real paced client over HTTP to a
+ * programmable HelpCrunch stand-in, the real SQS adapter with the SDK client mocked.
+ */
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageCommand,
+  SQSClient,
+  type SendMessageCommandInput,
+} from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../lib/errors';
+import { jobMessage } from '../lib/queue/job-message';
+import { createPacedHelpCrunchClient } from '../lib/queue/paced-client';
+import { sqsApi } from '../lib/queue/sqs-api';
+import { TokenBucket } from '../lib/queue/token-bucket';
+import { batchResponse, createQueueWorker, type QueueWorkerOptions } from '../lib/queue/worker';
+import { RetryBudget } from '../lib/retry';
+import type { CustomerRef } from '../lib/types';
+import { startHelpCrunchStub, type HelpCrunchStub } from './support/helpcrunch-stub';
+
+const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/helpcrunch-untag-test-jobs';
+const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/helpcrunch-untag-test-jobs-dlq';
+const API_KEY = 'hc-worker-key-3c9d';
+
+const sqsMock = mockClient(SQSClient);
+let stub: HelpCrunchStub;
+
+beforeAll(async () => {
+  stub = await startHelpCrunchStub();
+});
+afterAll(async () => {
+  sqsMock.restore();
+  await stub.close();
+});
+beforeEach(() => {
+  stub.requests.length = 0;
+  stub.fallback = () => ({ status: 200, body: {} });
+  sqsMock.reset();
+  sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
+  sqsMock.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
+});
+
+function worker(overrides: Partial<QueueWorkerOptions> = {}) {
+  return createQueueWorker({
+    helpcrunch: createPacedHelpCrunchClient({
+      baseUrl: stub.url,
+      apiKey: { get: async () => API_KEY },
+      timeoutMs: 2_000,
+      bucket: new TokenBucket({ ratePerSecond: 1_000 }),
+    }),
+    sqs: sqsApi(new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })),
+    queueUrl: QUEUE_URL,
+    deadLetterQueueUrl: DLQ_URL,
+    maxReceiveCount: 8,
+    minJobMs: 1_000,
+    random: () => 1, // every backoff at its ceiling, so visibilities are exact
+    ...overrides,
+  });
+}
+
+let nextId = 0;
+function record(body: string | object, receiveCount = 1): SQSRecord {
+  const id = `msg-${++nextId}`;
+  return {
+    messageId: id,
+    receiptHandle: `handle-${id}`,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 'A', ApproximateFirstReceiveTimestamp: '0' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:helpcrunch-untag-test-jobs',
+    awsRegion: 'us-east-1',
+  };
+}
+
+const job = (customer: CustomerRef = { by: 'id', value: 1001 }, attempt = 0) =>
+  jobMessage({ rule: 'deal-lost', customer, tags: ['Lead', 'Trial user'] }, { eventId: 'evt-42', source: 'crm' }, attempt);
+const budget = (ms = 30_000) => RetryBudget.until(Date.now() + ms);
+const visibilityCalls = () => sqsMock.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input);
+const deadLetters = () => sqsMock.commandCalls(SendMessageCommand).map((call) => call.args[0].input as SendMessageCommandInput);
+const helpcrunchCalls = () => stub.requests.map((r) => `${r.method} ${r.path}`);
+
+describe('settled for good: reported as success', () => {
+  it('untags and reports the message done, touching no queue', async () => {
+    const message = record(job());
+    const results = await worker().processBatch([message], budget());
+
+    expect(results).toEqual([expect.objectContaining({ messageId: message.messageId, action: 'done', eventId: 'evt-42', attempt: 1 })]);
+    expect(results[0]!.outcomes.map((o) => o.status)).toEqual(['untagged']);
+    expect(helpcrunchCalls()).toEqual(['DELETE /v1/customers/1001/tags']);
+    expect(stub.requests[0]!.headers.authorization).toBe(`Bearer ${API_KEY}`);
+    expect(batchResponse(results)).toEqual({ batchItemFailures: [] });
+    expect(sqsMock.calls()).toHaveLength(0);
+  });
+
+  it('skips a customer HelpCrunch does not know, with the reason', async () => {
+    stub.enqueue({ status: 404, body: { errors: [{ code: 'not_found', message: 'Customer not found' }] } });
+    const results = await worker().processBatch([record(job())], budget());
+
+    expect(results[0]!.action).toBe('done');
+    expect(results[0]!.outcomes).toEqual([expect.objectContaining({ status: 'skipped', reason: 'customer_not_found' })]);
+  });
+
+  it('skips the DELETE when the customer found by email carries none of the tags', async () => {
+    stub.enqueue({ status: 200, body: { data: [{ id: 1005, tagsData: [{ name: 'VIP' }] }], meta: { total: 1 } } });
+    const results = await worker().processBatch([record(job({ by: 'email', value: 'linus@example.com' }))], budget());
+
+    expect(results[0]!.outcomes).toEqual([expect.objectContaining({ status: 'skipped', reason: 'tags_absent' })]);
+    expect(helpcrunchCalls()).toEqual(['POST /v1/customers/search']);
+  });
+});
+
+describe('retryable: a batch item failure whose visibility is the backoff', () => {
+  it('429 with Retry-After: visible again after exactly that long, with no retry inside Lambda', async () => {
+    stub.enqueue({ status: 429, headers: { 'retry-after': '120' }, body: { errors: [{ code: 'too_many_requests' }] } });
+    const message = record(job());
+    const results = await worker().processBatch([message], budget());
+
+    expect(results[0]).toMatchObject({ action: 'retry', visibilitySeconds: 120, error: { code: 'helpcrunch_unavailable' } });
+    expect(visibilityCalls()).toEqual([{ QueueUrl: QUEUE_URL, ReceiptHandle: message.receiptHandle, VisibilityTimeout: 120 }]);
+    expect(stub.requests).toHaveLength(1);
+    expect(batchResponse(results)).toEqual({ batchItemFailures: [{ itemIdentifier: message.messageId }] });
+  });
+
+  it('Retry-After is a floor, not a cap: a longer backoff wins', async () => {
+    stub.enqueue({ status: 429, headers: { 'retry-after': '5' } });
+    const results = await worker().processBatch([record(job(), 4)], budget());
+
+    // 4th receive: ceiling min(900 s, 10 s * 2^3) = 80 s > 5 s.
+    expect(results[0]!.visibilitySeconds).toBe(80);
+  });
+
+  it('429 without Retry-After: exponential backoff over the receive count', async () => {
+    stub.fallback = () => ({ status: 429 });
+    const results = await worker().processBatch([record(job(), 1), record(job(), 3), record(job(), 7)], budget());
+
+    expect(results.map((r) => r.visibilitySeconds)).toEqual([10, 40, 640]);
+    expect(visibilityCalls().map((c) => c.VisibilityTimeout)).toEqual([10, 40, 640]);
+  });
+
+  it('the backoff is jittered, never below 1 s', async () => {
+    stub.fallback = () => ({ status: 429 });
+    const results = await worker({ random: () => 0 }).processBatch([record(job(), 5)], budget());
+
+    expect(results[0]!.visibilitySeconds).toBe(1);
+  });
+
+  it('5xx: one request, then the message waits out its backoff in the queue', async () => {
+    stub.fallback = () => ({ status: 503 });
+    const results = await worker().processBatch([record(job(), 2)], budget());
+
+    expect(results[0]).toMatchObject({ action: 'retry', visibilitySeconds: 20, error: { message: expect.stringContaining('HelpCrunch answered 503') } });
+    expect(stub.requests).toHaveLength(1);
+  });
+
+  it('a dropped connection is retried the same way', async () => {
+    stub.enqueue({ reset: true });
+    const results = await worker().processBatch([record(job())], budget());
+
+    expect(results[0]).toMatchObject({ action: 'retry', visibilitySeconds: 10, error: { code: 'helpcrunch_unavailable' } });
+  });
+
+  it('on the last receive, dead-letters with the reason instead of retrying', async () => {
+    stub.fallback = () => ({ status: 500 });
+    const message = record(job({ by: 'id', value: 1001 }, 8), 8);
+    const results = await worker().processBatch([message], budget());
+
+    expect(results[0]).toMatchObject({ action: 'dead-letter', attempt: 16 });
+    expect(visibilityCalls()).toEqual([]);
+    const [sent] = deadLetters();
+    expect(sent!.QueueUrl).toBe(DLQ_URL);
+    expect(JSON.parse(sent!.MessageBody!)).toEqual({ ...job({ by: 'id', value: 1001 }), attempt: 16 });
+    expect(sent!.MessageAttributes!.reason!.StringValue).toBe('helpcrunch_unavailable');
+    expect(sent!.MessageAttributes!.reasonDetail!.StringValue).toMatch(/HelpCrunch answered 500.*gave up after 16 attempts/);
+    expect(batchResponse(results).batchItemFailures).toEqual([]);
+  });
+});
+
+describe('permanent: straight to the dead-letter queue, then deleted from the jobs queue', () => {
+  it('400 from HelpCrunch: dead-lettered with its reason and the attempt count', async () => {
+    stub.enqueue({ status: 400, body: { errors: [{ code: 'invalid_tags', message: 'Body must be {"tags":[…]}' }] } });
+    const message = record(job(), 2);
+    const results = await worker().processBatch([message], budget());
+
+    expect(results[0]).toMatchObject({ action: 'dead-letter', error: { code: 'helpcrunch_bad_request' } });
+    const [sent] = deadLetters();
+    expect(JSON.parse(sent!.MessageBody!)).toMatchObject({ eventId: 'evt-42', rule: 'deal-lost', attempt: 2 });
+    expect(sent!.MessageAttributes!.reason).toEqual({ DataType: 'String', StringValue: 'helpcrunch_bad_request' });
+    expect(sent!.MessageAttributes!.reasonDetail!.StringValue).toContain('invalid_tags');
+    expect(sent!.MessageAttributes!.failedAt!.StringValue).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(batchResponse(results).batchItemFailures).toEqual([]);
+  });
+
+  it.each([
+    ['not JSON', '{"v":1,'],
+    ['an unknown version', JSON.stringify({ ...job(), v: 2 })],
+    ['no tags', JSON.stringify({ ...job(), tags: [] })],
+    ['a customer id that is not a positive integer', JSON.stringify({ ...job(), customer: { by: 'id', value: -3 } })],
+  ])('a body with %s: dead-lettered as it is, HelpCrunch never called', async (_, body) => {
+    const results = await worker().processBatch([record(body)], budget());
+
+    expect(results[0]).toMatchObject({ action: 'dead-letter', error: { code: 'invalid_message' } });
+    expect(deadLetters()[0]!.MessageBody).toBe(body);
+    expect(deadLetters()[0]!.MessageAttributes!.reason!.StringValue).toBe('invalid_message');
+    expect(stub.requests).toEqual([]);
+  });
+
+  it('stays in the jobs queue when the dead-letter queue cannot take it', async () => {
+    sqsMock.on(SendMessageCommand).rejects(Object.assign(new Error('slow down'), { name: 'RequestThrottled', $fault: 'client' }));
+    const message = record('not json');
+    const results = await worker().processBatch([message], budget());
+
+    expect(results[0]).toMatchObject({ action: 'retry', queueError: { code: 'queue_unavailable' } });
+    expect(batchResponse(results)).toEqual({ batchItemFailures: [{ itemIdentifier: message.messageId }] });
+  });
+});
+
+describe('a batch', () => {
+  it('reports exactly the messages that must come back (partial batch response)', async () => {
+    stub.enqueue({ status: 200, body: {} }, { status: 502 }, { status: 400 }, { status: 200, body: {} });
+    const records = [record(job()), record(job()), record(job()), record('garbage'), record(job())];
+    const results = await worker().processBatch(records, budget());
+
+    expect(results.map((r) => r.action)).toEqual(['done', 'retry', 'dead-letter', 'dead-letter', 'done']);
+    expect(batchResponse(results)).toEqual({ batchItemFailures: [{ itemIdentifier: records[1]!.messageId }] });
+  });
+
+  it('a failed visibility change still reports the failure (the queue’s own timeout then applies)', async () => {
+    sqsMock.on(ChangeMessageVisibilityCommand).rejects(Object.assign(new Error('gone'), { name: 'ReceiptHandleIsInvalid', $fault: 'client' }));
+    stub.enqueue({ status: 500 });
+    const message = record(job());
+    const results = await worker().processBatch([message], budget());
+
+    expect(results[0]).toMatchObject({ action: 'retry', queueError: { code: 'queue_misconfigured' } });
+    expect(results[0]!.visibilitySeconds).toBeUndefined();
+    expect(batchResponse(results).batchItemFailures).toEqual([{ itemIdentifier: message.messageId }]);
+  });
+
+  it('a configuration error holds back the rest of the batch for at least 5 minutes, without calling HelpCrunch', async () => {
+    const broken = worker({
+      helpcrunch: createPacedHelpCrunchClient({
+        baseUrl: stub.url,
+        apiKey: { get: async () => Promise.reject(new ConfigError("Secret 'k' cannot be read (AccessDeniedException)", 'secret_unreadable')) },
+        timeoutMs: 2_000,
+        bucket: new TokenBucket({ ratePerSecond: 1_000 }),
+      }),
+    });
+    const results = await broken.processBatch([record(job()), record(job()), record(job(), 8)], budget());
+
+    expect(results.map((r) => [r.action, r.error?.code, r.visibilitySeconds])).toEqual([
+      ['retry', 'secret_unreadable', 300],
+      ['retry', 'secret_unreadable', 300],
+      // Its last receive: dead-lettered with the reason rather than moved by SQS without one.
+      ['dead-letter', 'secret_unreadable', undefined],
+    ]);
+    expect(stub.requests).toEqual([]);
+  });
+
+  it('stops taking messages when the invocation runs low on time, leaving them untouched in the queue', async () => {
+    const records = [record(job()), record(job())];
+    const results = await worker({ minJobMs: 5_000 }).processBatch(records, budget(4_000));
+
+    expect(results.map((r) => r.action)).toEqual(['deferred', 'deferred']);
+    expect(batchResponse(results).batchItemFailures).toHaveLength(2);
+    expect(stub.requests).toEqual([]);
+    expect(sqsMock.calls()).toHaveLength(0);
+  });
+
+  it('paces every HelpCrunch request, searches and deletes alike, through the token bucket', async () => {
+    const arrivals: number[] = [];
+    stub.fallback = (request) => {
+      arrivals.push(performance.now());
+      return request.method === 'POST'
+        ? { status: 200, body: { data: [{ id: 1001, tagsData: [{ name: 'Lead' }] }], meta: { total: 1 } } }
+        : { status: 200, body: {} };
+    };
+    const paced = worker({
+      helpcrunch: createPacedHelpCrunchClient({
+        baseUrl: stub.url,
+        apiKey: { get: async () => API_KEY },
+        timeoutMs: 2_000,
+        bucket: new TokenBucket({ ratePerSecond: 20 }),
+      }),
+    });
+    await paced.processBatch([record(job({ by: 'email', value: 'ada@example.com' })), record(job()), record(job())], budget());
+
+    expect(helpcrunchCalls()).toEqual(['POST /v1/customers/search', 'DELETE /v1/customers/1001/tags', 'DELETE /v1/customers/1001/tags', 'DELETE /v1/customers/1001/tags']);
+    const gaps = arrivals.slice(1).map((at, i) => at - arrivals[i]!);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(45); // 50 ms apart, less loopback jitter
+  });
+});
