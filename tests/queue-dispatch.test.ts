@@ -22,24 +22,23 @@ let sandbox: HelpCrunchSandbox;
 let secrets: SecretsManagerEndpoint;
 let webhook: (event: unknown, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 let eventbridge: (event: EventBridgeEvent<string, unknown>, context: Context) => Promise<unknown>;
-const saved = { DISPATCH: process.env.DISPATCH, JOBS_QUEUE_URL: process.env.JOBS_QUEUE_URL };
 
 beforeAll(async () => {
   sandbox = await startHelpCrunchSandbox();
   secrets = await startSecretsManagerEndpoint({
     secrets: { 'helpcrunch-untag/crm-webhook': CRM_SECRET, 'helpcrunch-untag/billing-webhook': BILLING_SECRET },
   });
-  useLocalAws({ secretsUrl: secrets.url, helpcrunchUrl: sandbox.url, apiKeySecretId: 'helpcrunch-untag/api-key' });
-  Object.assign(process.env, { DISPATCH: 'queue', JOBS_QUEUE_URL: QUEUE_URL });
+  useLocalAws({
+    secretsUrl: secrets.url,
+    helpcrunchUrl: sandbox.url,
+    apiKeySecretId: 'helpcrunch-untag/api-key',
+    env: { DISPATCH: 'queue', JOBS_QUEUE_URL: QUEUE_URL },
+  });
   ({ handler: webhook } = (await import('../functions/webhook')) as unknown as { handler: typeof webhook });
   ({ handler: eventbridge } = (await import('../functions/eventbridge')) as unknown as { handler: typeof eventbridge });
 });
 
 afterAll(async () => {
-  for (const [name, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
   sqsMock.restore();
   await sandbox.close();
   await secrets.close();

@@ -21,24 +21,22 @@ let sandbox: HelpCrunchSandbox;
 let secrets: SecretsManagerEndpoint;
 let output: CapturedOutput;
 let handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
-const saved = Object.fromEntries(['DEAD_LETTER_QUEUE_URL', ...Object.keys(workerEnv)].map((name) => [name, process.env[name]]));
 
 beforeAll(async () => {
   sandbox = await startHelpCrunchSandbox({ apiKey: API_KEY });
   secrets = await startSecretsManagerEndpoint({ secrets: { 'helpcrunch-untag/api-key': API_KEY } });
-  useLocalAws({ secretsUrl: secrets.url, helpcrunchUrl: sandbox.url, apiKeySecretId: 'helpcrunch-untag/api-key' });
-  Object.assign(process.env, workerEnv);
-  delete process.env.DEAD_LETTER_QUEUE_URL;
+  useLocalAws({
+    secretsUrl: secrets.url,
+    helpcrunchUrl: sandbox.url,
+    apiKeySecretId: 'helpcrunch-untag/api-key',
+    env: { ...workerEnv, DEAD_LETTER_QUEUE_URL: undefined },
+  });
   output = captureOutput();
   ({ handler } = (await import('../functions/worker')) as unknown as { handler: typeof handler });
 });
 
 afterAll(async () => {
   output.restore();
-  for (const [name, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
   sqsMock.restore();
   await sandbox.close();
   await secrets.close();

@@ -5,11 +5,13 @@ interface LocalAws {
   secretsUrl: string;
   helpcrunchUrl: string;
   apiKeySecretId: string;
+  /** More variables for this file; undefined removes one. */
+  env?: Record<string, string | undefined>;
 }
 
 /** Sets the same variables serverless.yml sets in Lambda, plus dummy credentials; restored after the file. */
-export function useLocalAws({ secretsUrl, helpcrunchUrl, apiKeySecretId }: LocalAws): void {
-  const values: Record<string, string> = {
+export function useLocalAws({ secretsUrl, helpcrunchUrl, apiKeySecretId, env = {} }: LocalAws): void {
+  const values: Record<string, string | undefined> = {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsUrl,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test-access-key',
@@ -17,15 +19,17 @@ export function useLocalAws({ secretsUrl, helpcrunchUrl, apiKeySecretId }: Local
     HELPCRUNCH_API_URL: helpcrunchUrl,
     HELPCRUNCH_API_KEY_SECRET_ID: apiKeySecretId,
     POWERTOOLS_DEV: 'false',
+    ...env,
   };
   const previous = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
-  Object.assign(process.env, values);
-  afterAll(() => {
-    for (const [name, value] of Object.entries(previous)) {
+  const apply = (variables: Record<string, string | undefined>) => {
+    for (const [name, value] of Object.entries(variables)) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
-  });
+  };
+  apply(values);
+  afterAll(() => apply(previous));
 }
 
 export interface CapturedOutput {
