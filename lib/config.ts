@@ -1,5 +1,6 @@
 /** Environment settings, read once per container. Defaults match serverless.yml and the README. */
 import { ConfigError } from './errors';
+import { DEFAULT_MAX_BODY_BYTES } from './http-event';
 
 /** inline: call HelpCrunch from the trigger; queue: enqueue jobs for the paced worker (functions/worker.ts). */
 export type DispatchMode = 'inline' | 'queue';
@@ -47,7 +48,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     apiUrl: env.HELPCRUNCH_API_URL,
     secretTtlMs: integer(env, 'SECRET_CACHE_TTL_SECONDS', 300) * 1000,
     requestTimeoutMs: integer(env, 'HELPCRUNCH_TIMEOUT_MS', 5000),
-    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 256 * 1024),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
     safetyMarginMs: integer(env, 'TIME_BUDGET_MARGIN_MS', 1500),
     dispatch: dispatchMode(env.DISPATCH),
     jobsQueueUrl: env.JOBS_QUEUE_URL?.trim() || undefined,
