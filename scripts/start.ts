@@ -1,6 +1,10 @@
 /**
  * `npm start`: the HelpCrunch sandbox, a local Secrets Manager and the functions behind a local
  * API Gateway stand-in, until Ctrl-C. See `npm start -- --help` and lib/local/local-stack.ts.
+ *
+ * package.json runs it as `node --import tsx`, one process, not under the `tsx` command: that one
+ * relays Ctrl-C to its child and SIGKILLs it if the child has not acknowledged within ~60 ms,
+ * which on a busy machine cut the shutdown short (exit 130, ports left to the OS).
  */
 import { banner } from '../lib/local/banner';
 import { parseStartArgs, START_HELP } from '../lib/local/cli';
@@ -25,7 +29,7 @@ try {
     console.log(`\n${banner(stack, loadExamples(), { rateLimit: options.sandbox?.rateLimit, faults: options.sandbox?.faults })}\n`);
     let stopping = false;
     const stop = () => {
-      // Ctrl-C reaches this process twice (from the terminal and relayed by tsx): act on the first.
+      // A second Ctrl-C (or SIGTERM) while stopping changes nothing: the 5 s guard below ends it.
       if (stopping) return;
       stopping = true;
       console.log('\nStopping…');

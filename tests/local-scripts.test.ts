@@ -18,7 +18,8 @@ describe('npm start (scripts/start.ts)', () => {
   });
 
   it('serves until Ctrl-C, then closes every port and exits 0', async () => {
-    child = spawn(join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['scripts/start.ts', '--port', '0', '--sandbox-port', '0'], {
+    // As package.json's "start" runs it.
+    child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--port', '0', '--sandbox-port', '0'], {
       cwd: PROJECT_ROOT,
       // Its own process group, which gets the SIGINT, as a terminal's foreground job does on Ctrl-C.
       detached: true,
