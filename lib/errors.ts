@@ -42,6 +42,18 @@ export class UnknownSourceError extends UntagError {
   }
 }
 
+/**
+ * Anything but POST at the webhook. HTTP API routes only POST here; a Function URL or a REST API
+ * proxy passes every method through.
+ */
+export class MethodNotAllowedError extends UntagError {
+  readonly status = 405;
+  readonly retryable = false;
+  constructor(method: string) {
+    super('method_not_allowed', `Webhooks are delivered with POST, not ${method}`);
+  }
+}
+
 /** Body larger than the configured limit. */
 export class PayloadTooLargeError extends UntagError {
   readonly status = 413;

@@ -1,6 +1,6 @@
 /** Webhook replies: JSON bodies, errors in HelpCrunch's own `{"errors":[{code,message}]}` shape. */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { RetryableError, type UntagError } from './errors';
+import { MethodNotAllowedError, RetryableError, type UntagError } from './errors';
 import type { Outcome } from './types';
 
 export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
@@ -8,10 +8,15 @@ export function jsonResponse(statusCode: number, body: unknown, headers: Record<
 }
 
 export function errorResponse(error: UntagError): APIGatewayProxyStructuredResultV2 {
+  return jsonResponse(error.status, { errors: [{ code: error.code, message: error.message }] }, errorHeaders(error));
+}
+
+/** What HTTP asks of these statuses. */
+function errorHeaders(error: UntagError): Record<string, string> {
   // A 503 always tells the sender when to come back, even when HelpCrunch gave no Retry-After.
-  const headers: Record<string, string> =
-    error instanceof RetryableError ? { 'retry-after': String(Math.max(1, Math.ceil((error.retryAfterMs ?? 0) / 1000))) } : {};
-  return jsonResponse(error.status, { errors: [{ code: error.code, message: error.message }] }, headers);
+  if (error instanceof RetryableError) return { 'retry-after': String(Math.max(1, Math.ceil((error.retryAfterMs ?? 0) / 1000))) };
+  if (error instanceof MethodNotAllowedError) return { allow: 'POST' };
+  return {};
 }
 
 /** The public per-job result: timing and attempt counts stay in the logs. */

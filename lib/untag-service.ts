@@ -5,7 +5,7 @@
  * paced worker (queue, see lib/queue/enqueue.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { UnknownSourceError } from './errors';
+import { MethodNotAllowedError, UnknownSourceError } from './errors';
 import type { HelpCrunchClient } from './helpcrunch/client';
 import { parseJsonPayloads, type HttpRequest } from './http-event';
 import { executeJobs, type PipelineResult } from './pipeline';
@@ -39,7 +39,10 @@ export interface BusEvent {
 }
 
 export interface UntagService {
-  /** Throws UnknownSourceError, WebhookAuthError or BadEventError before any job is dispatched. */
+  /**
+   * Throws MethodNotAllowedError, UnknownSourceError, WebhookAuthError or BadEventError before any
+   * job is dispatched.
+   */
   handleWebhook(request: HttpRequest, budget: RetryBudget): Promise<DispatchResult>;
   handleEvent(event: BusEvent, budget: RetryBudget): Promise<DispatchResult>;
 }
@@ -52,6 +55,7 @@ export function webhookEventId(request: HttpRequest): string | undefined {
 export function createUntagService({ rules, secrets, dispatch }: UntagServiceDeps): UntagService {
   return {
     async handleWebhook(request, budget) {
+      if (request.method !== 'POST') throw new MethodNotAllowedError(request.method);
       const source = request.source ?? '';
       const sourceConfig = rules.webhookSource(source);
       if (!sourceConfig) throw new UnknownSourceError(source);

@@ -182,6 +182,21 @@ describe('4xx: bad requests are refused before HelpCrunch is called', () => {
     expect(response.json.errors[0]).toEqual({ code: 'unknown_source', message: "Unknown webhook source 'hubspot'" });
   });
 
+  it.each([
+    ['function-url', 'GET'],
+    ['rest-api', 'PUT'],
+  ] as const)('405 with Allow: POST for a %s %s, before anything else is checked', async (trigger, method) => {
+    const event = crmEvent({ status: 'lost', email: 'ada@example.com' }, trigger) as Record<string, any>;
+    if (trigger === 'rest-api') event.httpMethod = method;
+    else event.requestContext = { ...event.requestContext, http: { ...event.requestContext.http, method } };
+    const response = await invoke(event);
+
+    expect(response.statusCode).toBe(405);
+    expect(response.headers).toMatchObject({ allow: 'POST' });
+    expect(response.json.errors[0]).toEqual({ code: 'method_not_allowed', message: `Webhooks are delivered with POST, not ${method}` });
+    expect(helpcrunchCalls()).toEqual([]);
+  });
+
   it('413 for a body over 256 KiB', async () => {
     const body = JSON.stringify({ status: 'lost', padding: 'x'.repeat(256 * 1024) });
     const response = await invoke(crmEvent(body));
