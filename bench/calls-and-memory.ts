@@ -15,7 +15,7 @@ import { SIGNING_SECRET, startLocalServices, type LocalServices } from './local-
 import type { MemoryProbeReport, MemorySample } from './memory-probe';
 import { lambdaNodeFlags, type NodeRuntime } from './node-runtime';
 import { withQuietOutput } from './quiet-output';
-import { round } from './stats';
+import { round, spread, type Spread } from './stats';
 
 export interface CallsAndMemoryOptions {
   /** Invocations of one container for the by-id and Secrets Manager counts. */
@@ -23,6 +23,8 @@ export interface CallsAndMemoryOptions {
   emailEvents: number;
   memoryEvents: number;
   memorySampleEvery: number;
+  /** Fresh processes per subject for the memory figures. */
+  memoryRuns: number;
   timeoutMs: number;
   workDir: string;
 }
@@ -37,9 +39,17 @@ export interface CallsResult {
 }
 
 export interface MemoryFigures {
-  peakRssMiB: number;
+  /**
+   * Over fresh processes: V8 optimises hot code on background threads, and where that work lands
+   * in time moves a process's peak by several MiB from one run to the next.
+   */
+  peakRssMiB: Spread;
+  /** The samples of the run with the median peak. */
   samples: MemorySample[];
-  /** From the first sample after warm-up to the last: after a full GC, so garbage does not count. */
+  /**
+   * From the first sample after warm-up to the last, after a full GC so garbage does not count;
+   * the largest over the runs.
+   */
   rssGrowthMiB: number;
   heapGrowthMiB: number;
   builtinsLoadedByEvents: string[];
@@ -134,19 +144,27 @@ async function runProbe(node: NodeRuntime, args: string[], env: Record<string, s
   if (code !== 0) throw new Error(`memory probe exited with ${code}: ${stderr.slice(-2000)}`);
 }
 
-function figures(report: MemoryProbeReport): MemoryFigures {
+function growth(report: MemoryProbeReport): { rssMiB: number; heapMiB: number } {
   const { samples } = report;
   // The first sample is still warming up (JIT, connection pools); growth is measured after it.
   const first = samples[Math.min(1, samples.length - 1)]!;
   const last = samples[samples.length - 1]!;
+  return { rssMiB: last.rssMiB - first.rssMiB, heapMiB: last.heapUsedMiB - first.heapUsedMiB };
+}
+
+function figures(reports: MemoryProbeReport[]): MemoryFigures {
+  const peaks = reports.map((report) => report.peakRssMiB);
+  const median = [...reports].sort((a, b) => a.peakRssMiB - b.peakRssMiB)[Math.floor((reports.length - 1) / 2)]!;
+  const growths = reports.map(growth);
   const rounded = (sample: MemorySample) =>
     Object.fromEntries(Object.entries(sample).map(([key, value]) => [key, key === 'events' ? value : round(value, 2)])) as unknown as MemorySample;
+  const { median: peakMedian, min, max, n } = spread(peaks);
   return {
-    peakRssMiB: round(report.peakRssMiB, 1),
-    samples: samples.map(rounded),
-    rssGrowthMiB: round(last.rssMiB - first.rssMiB, 1),
-    heapGrowthMiB: round(last.heapUsedMiB - first.heapUsedMiB, 2),
-    builtinsLoadedByEvents: report.builtinsLoadedByEvents,
+    peakRssMiB: { median: round(peakMedian, 1), min: round(min, 1), max: round(max, 1), n },
+    samples: median.samples.map(rounded),
+    rssGrowthMiB: round(Math.max(...growths.map((g) => g.rssMiB)), 1),
+    heapGrowthMiB: round(Math.max(...growths.map((g) => g.heapMiB)), 2),
+    builtinsLoadedByEvents: median.builtinsLoadedByEvents,
   };
 }
 
@@ -160,17 +178,21 @@ export async function measureMemory(
   const services: LocalServices = await startLocalServices();
   try {
     const probe = await buildProbe(options.workDir);
-    const nodeArgs = lambdaNodeFlags(lambda.memoryMiB);
+    const nodeArgs = lambdaNodeFlags(lambda.memoryMiB, lambda.nodeOptions);
     const env = { ...services.env, ...(lambda.nodeOptions && { NODE_OPTIONS: lambda.nodeOptions }) };
-    const measure = async (entryFile: string, name: string) => {
-      const outFile = join(options.workDir, `memory-${name}.json`);
-      const args = [probe, entryFile, String(options.memoryEvents), String(options.memorySampleEvery), SIGNING_SECRET, outFile];
-      await runProbe(node, [...nodeArgs, ...args], env);
-      return figures(JSON.parse(readFileSync(outFile, 'utf8')) as MemoryProbeReport);
-    };
-    const handler = await measure(bundles.handler, 'handler');
-    const reference = await measure(bundles.reference, 'reference');
-    const bareAxios = await measure(bundles.bareAxios, 'bare-axios');
+    const reports: Record<keyof typeof bundles, MemoryProbeReport[]> = { handler: [], reference: [], bareAxios: [] };
+    // Round by round, so whatever else the machine does weighs on the three alike.
+    for (let run = 0; run < options.memoryRuns; run++) {
+      for (const [name, entryFile] of Object.entries(bundles) as [keyof typeof bundles, string][]) {
+        const outFile = join(options.workDir, `memory-${name}-${run}.json`);
+        const args = [probe, entryFile, String(options.memoryEvents), String(options.memorySampleEvery), SIGNING_SECRET, outFile];
+        await runProbe(node, [...nodeArgs, ...args], env);
+        reports[name].push(JSON.parse(readFileSync(outFile, 'utf8')) as MemoryProbeReport);
+      }
+    }
+    const handler = figures(reports.handler);
+    const reference = figures(reports.reference);
+    const bareAxios = figures(reports.bareAxios);
     return { node: node.version, nodeArgs, nodeOptions: lambda.nodeOptions ?? null, events: options.memoryEvents, ...handler, reference, bareAxios };
   } finally {
     await services.close();

@@ -67,13 +67,13 @@ function lambdaEnvironment(subject: ColdStartSubject): NodeJS.ProcessEnv {
     AWS_SECRET_ACCESS_KEY: 'bench-secret-key',
     AWS_SESSION_TOKEN: 'bench-session-token',
     AWS_LAMBDA_FUNCTION_NAME: subject.name,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(subject.memoryMiB),
     ...subject.environment,
   };
 }
 
 export async function timeModuleInit(node: NodeRuntime, subject: ColdStartSubject): Promise<number> {
-  const args = [...lambdaNodeFlags(subject.memoryMiB), '--input-type=module', '-e', importScript, pathToFileURL(subject.entryFile).href];
+  const args = [...lambdaNodeFlags(subject.memoryMiB, subject.environment.NODE_OPTIONS), '--input-type=module', '-e', importScript, pathToFileURL(subject.entryFile).href];
   const { stdout } = await run(node.path, args, {
     env: lambdaEnvironment(subject),
     timeout: 60_000,

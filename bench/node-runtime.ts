@@ -41,14 +41,12 @@ export async function lambdaNode(): Promise<NodeRuntime> {
 
 /**
  * The flags Lambda's Node.js bootstrap starts node with (the runtime's /var/runtime/bootstrap in
- * the AWS base images): the young and old generations sized from the function's memory.
+ * the AWS base images): the young and old generations sized from the function's memory, unless
+ * the function's NODE_OPTIONS sizes either itself, in which case the bootstrap adds neither.
  */
-export function lambdaNodeFlags(memoryMiB: number): string[] {
+export function lambdaNodeFlags(memoryMiB: number, nodeOptions = ''): string[] {
+  const flags = ['--expose-gc', '--max-http-header-size=81920'];
+  if (/--max[-_](semi|old)[-_]space[-_]size/.test(nodeOptions)) return flags;
   const newSpace = Math.floor(memoryMiB / 10);
-  return [
-    '--expose-gc',
-    '--max-http-header-size=81920',
-    `--max-semi-space-size=${Math.floor(newSpace / 2)}`,
-    `--max-old-space-size=${memoryMiB - newSpace}`,
-  ];
+  return [...flags, `--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${memoryMiB - newSpace}`];
 }

@@ -39,14 +39,14 @@ const FULL: Settings = {
   initRuns: 15,
   warm: { rounds: 5, eventsPerRound: 500, warmupEvents: 200 },
   throughput: { events: 1000, limitPerSecond: 20, containers: 10, runs: 3 },
-  calls: { invocations: 1000, emailEvents: 100, memoryEvents: 10_000, memorySampleEvery: 1000 },
+  calls: { invocations: 1000, emailEvents: 100, memoryEvents: 10_000, memorySampleEvery: 1000, memoryRuns: 3 },
 };
 
 const SMOKE: Settings = {
   initRuns: 1,
   warm: { rounds: 1, eventsPerRound: 10, warmupEvents: 2 },
   throughput: { events: 12, limitPerSecond: 50, containers: 2, runs: 1 },
-  calls: { invocations: 10, emailEvents: 2, memoryEvents: 20, memorySampleEvery: 10 },
+  calls: { invocations: 10, emailEvents: 2, memoryEvents: 20, memorySampleEvery: 10, memoryRuns: 1 },
 };
 
 const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
     const inline = await measureInline(bundle, throughputOptions);
     const queue = await measureQueue(throughputOptions);
 
-    progress(`4/4 calls and memory: ${settings.calls.invocations} invocations, then ${settings.calls.memoryEvents} events in a process of their own …`);
+    progress(`4/4 calls and memory: ${settings.calls.invocations} invocations, then ${settings.calls.memoryEvents} events in a process of their own, ${settings.calls.memoryRuns} runs per subject …`);
     const callsOptions = { ...settings.calls, ...common };
     const calls = await measureCalls(bundle, callsOptions);
     const lambda = { memoryMiB: webhook.memoryMiB, nodeOptions: webhook.environment.NODE_OPTIONS };

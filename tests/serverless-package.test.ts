@@ -71,6 +71,16 @@ describe('serverless package', () => {
     expect(webhook.Properties.FunctionName).toBe('helpcrunch-untag-ci-webhook');
   });
 
+  it("sizes V8's heap in NODE_OPTIONS with the old space Lambda's bootstrap would give the function's memory", () => {
+    for (const { Properties } of ofType('AWS::Lambda::Function')) {
+      const options = String(Properties.Environment.Variables.NODE_OPTIONS);
+      // Setting either size makes the bootstrap set neither, so both must be here and agree with MemorySize.
+      expect(options).toMatch(/--max-semi-space-size=\d+/);
+      const oldSpace = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1]);
+      expect(oldSpace).toBe(Properties.MemorySize - Math.floor(Properties.MemorySize / 10));
+    }
+  });
+
   it('routes POST /webhooks/{source} through an HTTP API', () => {
     expect(ofType('AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey)).toEqual(['POST /webhooks/{source}']);
   });

@@ -1,12 +1,12 @@
 /**
- * The HelpCrunch REST calls this function makes, over one keep-alive axios instance per container.
+ * The HelpCrunch REST calls this function makes, over one axios instance per container (its
+ * transport, with the keep-alive connections, is ./http-adapter.ts).
  * Every status is mapped here to a result or a typed error; raw axios errors never escape because
  * they carry the request headers, Authorization included.
  */
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import axios, { type AxiosResponse, type Method } from 'axios';
 import { BadEventError, ConfigError, UntagError } from '../errors';
+import { createNodeHttpAdapter } from './http-adapter';
 import { defaultRetryPolicy, parseRetryAfter, withRetry, type RetryBudget, type RetryPolicy, type RetryVerdict } from '../retry';
 
 export interface HelpCrunchCustomer {
@@ -50,6 +50,8 @@ const pageSize = 100;
 // 1,000 customers sharing one email or userId means something is wrong; stop paging there.
 const maxSearchPages = 10;
 const maxDetailLength = 200;
+// HelpCrunch's answers are a few KB; a page of 100 customers well under this.
+const maxResponseBytes = 4 * 1024 * 1024;
 
 /** A failure worth retrying; only ever seen by withRetry, which turns it into a RetryableError. */
 class TransientFailure extends Error {
@@ -113,11 +115,9 @@ function parseSearchPage(body: unknown): { customers: HelpCrunchCustomer[]; tota
 
 export function createHelpCrunchClient(options: HelpCrunchClientOptions): HelpCrunchClient {
   const { baseUrl, apiKey, timeoutMs = 5_000, retryPolicy = defaultRetryPolicy } = options;
-  // Warm invocations reuse the TLS connection instead of paying a handshake per call.
   const http = axios.create({
-    httpAgent: new HttpAgent({ keepAlive: true }),
-    httpsAgent: new HttpsAgent({ keepAlive: true }),
-    maxRedirects: 0,
+    adapter: createNodeHttpAdapter(),
+    maxContentLength: maxResponseBytes,
     validateStatus: () => true,
     headers: { 'User-Agent': 'helpcrunch-untag', Accept: 'application/json' },
   });
