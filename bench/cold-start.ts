@@ -8,18 +8,16 @@
 import { execFile } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import type { LambdaFunction } from './artifacts';
 import type { Dependency } from './bundles';
 import { lambdaNodeFlags, type NodeRuntime } from './node-runtime';
 import { pairedRatios, spread, type Spread } from './stats';
 
 const run = promisify(execFile);
 
-export interface ColdStartSubject {
-  name: string;
+/** A function as serverless.yml declares it (its environment's NODE_OPTIONS applies, as in Lambda), built. */
+export interface ColdStartSubject extends Pick<LambdaFunction, 'name' | 'environment' | 'memoryMiB'> {
   entryFile: string;
-  /** The function's Lambda environment: NODE_OPTIONS in it applies, as in Lambda. */
-  environment: Record<string, string>;
-  memoryMiB: number;
   jsBytes: number;
   initBytes: number;
   mapBytes: number;

@@ -38,6 +38,9 @@ function targetUrl(config: InternalAxiosRequestConfig): URL {
   return url;
 }
 
+/** axios's size limits: -1 (its default) or unset means none. */
+const byteLimit = (limit: number | undefined) => (limit !== undefined && limit > -1 ? limit : Infinity);
+
 function refuseUnsupported(config: InternalAxiosRequestConfig): void {
   const unsupported = [
     config.params !== undefined && 'params',
@@ -59,7 +62,7 @@ export function createNodeHttpAdapter(): AxiosAdapter {
       refuseUnsupported(config);
       const url = targetUrl(config);
       const body = config.data === undefined || config.data === null ? undefined : Buffer.from(config.data as string | Buffer);
-      if (body && config.maxBodyLength !== undefined && config.maxBodyLength > -1 && body.length > config.maxBodyLength) {
+      if (body && body.length > byteLimit(config.maxBodyLength)) {
         throw new AxiosError('Request body larger than maxBodyLength limit', AxiosError.ERR_BAD_REQUEST, config);
       }
       const headers = AxiosHeaders.from(config.headers).toJSON() as Record<string, string>;
@@ -67,7 +70,7 @@ export function createNodeHttpAdapter(): AxiosAdapter {
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
       const agent = url.protocol === 'https:' ? agents.https : agents.http;
       const method = (config.method ?? 'get').toUpperCase();
-      const maxBytes = config.maxContentLength !== undefined && config.maxContentLength > -1 ? config.maxContentLength : Infinity;
+      const maxBytes = byteLimit(config.maxContentLength);
 
       let timer: NodeJS.Timeout | undefined;
       const fail = (error: AxiosError) => {
