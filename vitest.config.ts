@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
-import { rulesVitePlugin } from './scripts/rules-vite-plugin';
+import { nodeBanner, requireLambdaNode } from './tooling/lambda-node';
+import { rulesVitePlugin } from './tooling/rules-vite-plugin';
+
+requireLambdaNode('The test suite');
+console.log(nodeBanner());
 
 export default defineConfig({
   // rules.yml is validated and inlined as JSON, exactly as the esbuild build does for Lambda.

@@ -35,7 +35,7 @@ export interface PackagedFunction extends LambdaFunction {
 }
 
 /** What `serverless package` needs; node_modules is linked, not copied. */
-const projectEntries = ['serverless.yml', 'package.json', 'tsconfig.json', 'rules.yml', 'functions', 'lib', 'scripts'];
+const projectEntries = ['serverless.yml', 'package.json', 'tsconfig.json', 'rules.yml', 'functions', 'lib', 'tooling'];
 
 /** A copy of the project to package or build in. */
 export function projectCopy(dir: string): string {

@@ -1,12 +1,12 @@
 /**
- * esbuild builds for the benchmark: a handler with the deployed options (scripts/esbuild-options.ts),
+ * esbuild builds for the benchmark: a handler with the deployed options (tooling/esbuild-options.ts),
  * optionally with the benchmark's rules, and the naive reference handler. Each build keeps its
  * metafile, which says what the bundle pays for.
  */
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile, type Plugin } from 'esbuild';
-import { lambdaBuildOptions, lambdaEsbuildPlugins } from '../scripts/esbuild-options';
+import { lambdaBuildOptions, lambdaEsbuildPlugins } from '../tooling/esbuild-options';
 
 export interface Dependency {
   /** npm package name, or "(app)" for this project's code and "(build stubs)" for plugin-made modules. */

@@ -1,9 +1,9 @@
 /**
- * HelpCrunch and Secrets Manager on loopback (lib/sandbox), and the environment that points a
+ * HelpCrunch and Secrets Manager on loopback (local/sandbox), and the environment that points a
  * handler at them the way serverless.yml points it at the real ones.
  */
-import { startHelpCrunchSandbox, type HelpCrunchSandbox, type RateLimit } from '../lib/sandbox/helpcrunch-sandbox';
-import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../lib/sandbox/secrets-manager-endpoint';
+import { startHelpCrunchSandbox, type HelpCrunchSandbox, type RateLimit } from '../local/sandbox/helpcrunch-sandbox';
+import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { SIGNING_SECRET_ID } from './events';
 
 export const API_KEY_SECRET_ID = 'helpcrunch-untag/api-key';

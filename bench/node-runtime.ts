@@ -1,11 +1,8 @@
 /**
- * The Node binary for fresh-process measurements: the Lambda runtime's major (nodejs24.x) from the
- * npm registry's `node@24` package when it can be fetched, else the Node running the benchmark.
+ * The Node binary for fresh-process measurements: the one running the benchmark, which npm run
+ * bench makes the project's own node@24 (Lambda's nodejs24.x major).
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { LAMBDA_NODE_MAJOR, requireLambdaNode } from '../tooling/lambda-node';
 
 export interface NodeRuntime {
   path: string;
@@ -14,29 +11,10 @@ export interface NodeRuntime {
   origin: string;
 }
 
-export const LAMBDA_NODE_MAJOR = 24;
-
-/** Set by a run that restarted itself on a fetched node, so the report still says where it came from. */
-export const NODE_ORIGIN_ENV = 'BENCH_NODE_ORIGIN';
-
-export const localNode = (): NodeRuntime => ({
-  path: process.execPath,
-  version: process.version,
-  origin: process.env[NODE_ORIGIN_ENV] ?? 'the local node',
-});
-
-export async function lambdaNode(): Promise<NodeRuntime> {
-  if (Number(process.versions.node.split('.')[0]) === LAMBDA_NODE_MAJOR) return localNode();
-  try {
-    const { stdout } = await run('npx', ['-y', `node@${LAMBDA_NODE_MAJOR}`, '-p', 'process.execPath + " " + process.version'], {
-      timeout: 120_000,
-    });
-    const [path, version] = stdout.trim().split(/\s+/).slice(-2);
-    if (path && version?.startsWith(`v${LAMBDA_NODE_MAJOR}.`)) return { path, version, origin: `npm node@${LAMBDA_NODE_MAJOR}` };
-  } catch {
-    // Offline or no npx: measure with the local node and say so.
-  }
-  return localNode();
+/** The full run measures on Lambda's major only; a smoke run takes whatever runs it. */
+export function benchNode(smoke: boolean): NodeRuntime {
+  if (!smoke) requireLambdaNode('npm run bench');
+  return { path: process.execPath, version: process.version, origin: `the project's node@${LAMBDA_NODE_MAJOR}` };
 }
 
 /**

@@ -17,7 +17,7 @@ import { deadLetterReason } from '../lib/queue/dead-letter';
 import { batchResponse, type MessageResult } from '../lib/queue/worker';
 import { RetryBudget } from '../lib/retry';
 import { createWorkerRuntime } from '../lib/runtime';
-import { startHelpCrunchSandbox, type Faults, type SandboxCustomer } from '../lib/sandbox/helpcrunch-sandbox';
+import { startHelpCrunchSandbox, type Faults, type SandboxCustomer } from '../local/sandbox/helpcrunch-sandbox';
 import type { SecretCache } from '../lib/secrets';
 import type { Job } from '../lib/types';
 import { drainQueue, SqsModel } from '../tests/support/sqs-model';

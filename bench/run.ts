@@ -7,15 +7,12 @@
  *                                         results to the temp directory
  *   tsx bench/run.ts [--smoke] [--out results.json]
  *
- * The full run packages with `serverless package` and runs on Lambda's Node major (npm's node@24,
- * fetched by npx; the local node when that fails, and the report says which); the smoke run
- * builds with esbuild and uses the local node, so it needs no network.
+ * The full run packages with `serverless package` and runs on Lambda's Node major (the project's
+ * node@24, which npm run puts first on the PATH); the smoke run builds with esbuild.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { declaredFunctions, packageFunctions, projectCopy, type LambdaFunction } from './artifacts';
 import { buildLambdaBundle, buildReferenceBundle, projectRoot, type BuiltBundle } from './bundles';
@@ -23,7 +20,7 @@ import { measureCalls, measureMemory, type CallsAndMemoryOptions } from './calls
 import { measureColdStart, type ColdStartSubject } from './cold-start';
 import type { Bundle } from './containers';
 import { estimateCost } from './cost';
-import { lambdaNode, localNode, NODE_ORIGIN_ENV } from './node-runtime';
+import { benchNode } from './node-runtime';
 import { checkTargets, formatReport, type BenchResults } from './report';
 import { measureInline, measureQueue, type ThroughputOptions } from './throughput';
 import { measureWarmOverhead, type WarmOverheadOptions } from './warm-overhead';
@@ -93,27 +90,10 @@ async function coldStartSubjects(smoke: boolean, projectDir: string, workDir: st
   return { functions: packaged, subjects };
 }
 
-/**
- * The full run measures on Lambda's Node major throughout: when this is another node, it starts
- * itself again on node@24 (through tsx) and passes its exit code on. True when it did.
- */
-async function ranOnLambdaNode(): Promise<boolean> {
-  const node = await lambdaNode();
-  if (node.path === process.execPath) return false;
-  progress(`running on node ${node.version} (${node.origin}) …`);
-  const tsx = import.meta.resolve('tsx');
-  const child = spawn(node.path, ['--import', tsx, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, [NODE_ORIGIN_ENV]: node.origin },
-  });
-  process.exitCode = await new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? 1)));
-  return true;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, out: { type: 'string' } } });
   const smoke = values.smoke ?? false;
-  if (!smoke && (await ranOnLambdaNode())) return;
+  const node = benchNode(smoke);
   // A smoke run's figures mean nothing: by default they never replace the real results.
   const outFile = values.out ?? (smoke ? join(tmpdir(), 'helpcrunch-bench-smoke.json') : join(projectRoot, 'bench/results.json'));
   const settings = smoke ? SMOKE : FULL;
@@ -126,8 +106,6 @@ async function main(): Promise<void> {
     if (!webhook) throw new Error('no webhook function in serverless.yml');
 
     const reference = await buildReferenceBundle(join(workDir, 'reference'));
-    // The full run is on Lambda's node by now when it could be fetched (ranOnLambdaNode).
-    const node = smoke ? localNode() : await lambdaNode();
     progress(`1/4 cold start: ${subjects.length} handlers and the reference, ${settings.initRuns} runs each on node ${node.version} (${node.origin}) …`);
     const coldStart = await measureColdStart(
       node,

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { HelpCrunchSandbox } from '../lib/sandbox/helpcrunch-sandbox';
+import type { HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { projectRoot } from './bundles';
 import { startContainer, useEnvironment, type Bundle, type Handler } from './containers';
 import { lambdaContext, signedWebhookEvent } from './events';
@@ -55,7 +55,7 @@ export interface ThroughputResult {
   queue: QueueFigures;
 }
 
-/** The demo customers (lib/sandbox/demo-customers.json): the burst names them in turn, by id. */
+/** The demo customers (local/sandbox/demo-customers.json): the burst names them in turn, by id. */
 const CUSTOMER_IDS = [1001, 1002, 1003, 1004, 1005, 1006];
 
 function summarise(runs: BurstRun[]): BurstFigures {

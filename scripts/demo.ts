@@ -1,11 +1,11 @@
-/** `npm run demo`: the examples through the running `npm start`, with tags before and after (lib/local/demo.ts). */
+/** `npm run demo`: the examples through the running `npm start`, with tags before and after (local/host/demo.ts). */
 import { join } from 'node:path';
-import { DEMO_HELP, parseDemoArgs } from '../lib/local/cli';
-import { DemoUnreachableError, runDemo } from '../lib/local/demo';
-import { loadExamples } from '../lib/local/examples';
-import { PROJECT_ROOT } from '../lib/local/serverless-config';
-import { loadRulesFile } from '../lib/rules/load';
-import { UsageError } from '../lib/sandbox/cli-options';
+import { DEMO_HELP, parseDemoArgs } from '../local/host/cli';
+import { DemoUnreachableError, runDemo } from '../local/host/demo';
+import { loadExamples } from '../local/host/examples';
+import { PROJECT_ROOT } from '../local/host/serverless-config';
+import { loadRulesFile } from '../tooling/rules/load';
+import { UsageError } from '../local/sandbox/cli-options';
 
 try {
   const options = parseDemoArgs(process.argv.slice(2), process.env);

@@ -1,6 +1,6 @@
-/** `npm run invoke -- <webhook|eventbridge> <event.json>`: one local invocation (lib/local/invoke.ts). */
-import { INVOKE_HELP, parseInvokeArgs, runInvoke } from '../lib/local/invoke';
-import { UsageError } from '../lib/sandbox/cli-options';
+/** `npm run invoke -- <webhook|eventbridge> <event.json>`: one local invocation (local/host/invoke.ts). */
+import { INVOKE_HELP, parseInvokeArgs, runInvoke } from '../local/host/invoke';
+import { UsageError } from '../local/sandbox/cli-options';
 
 try {
   const args = parseInvokeArgs(process.argv.slice(2));

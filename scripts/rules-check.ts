@@ -2,7 +2,7 @@
  * `tsx scripts/rules-check.ts [file]`: validates a rules file (default ./rules.yml) and prints a
  * one-line summary, or the problems and exit code 1. Part of `npm run build`.
  */
-import { loadRulesFile } from '../lib/rules/load';
+import { loadRulesFile } from '../tooling/rules/load';
 import { compileRules } from '../lib/rules/match';
 
 const file = process.argv[2] ?? 'rules.yml';

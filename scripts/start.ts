@@ -1,16 +1,17 @@
 /**
  * `npm start`: the HelpCrunch sandbox, a local Secrets Manager and the functions behind a local
- * API Gateway stand-in, until Ctrl-C. See `npm start -- --help` and lib/local/local-stack.ts.
+ * API Gateway stand-in, until Ctrl-C. See `npm start -- --help` and local/host/local-stack.ts.
  *
  * package.json runs it as `node --import tsx`, one process, not under the `tsx` command: that one
  * relays Ctrl-C to its child and SIGKILLs it if the child has not acknowledged within ~60 ms,
  * which on a busy machine cut the shutdown short (exit 130, ports left to the OS).
  */
-import { banner } from '../lib/local/banner';
-import { parseStartArgs, START_HELP } from '../lib/local/cli';
-import { loadExamples } from '../lib/local/examples';
-import { startLocalStack } from '../lib/local/local-stack';
-import { UsageError } from '../lib/sandbox/cli-options';
+import { nodeBanner, requireLambdaNode } from '../tooling/lambda-node';
+import { banner } from '../local/host/banner';
+import { parseStartArgs, START_HELP } from '../local/host/cli';
+import { loadExamples } from '../local/host/examples';
+import { startLocalStack } from '../local/host/local-stack';
+import { UsageError } from '../local/sandbox/cli-options';
 
 function explain(error: unknown): string {
   const { code, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
@@ -20,11 +21,12 @@ function explain(error: unknown): string {
 }
 
 try {
+  requireLambdaNode('npm start');
   const options = parseStartArgs(process.argv.slice(2), process.env);
   if (!options) {
     console.log(START_HELP);
   } else {
-    console.log('Bundling the functions and starting…');
+    console.log(`Bundling the functions and starting on ${nodeBanner()}…`);
     const stack = await startLocalStack(options);
     console.log(`\n${banner(stack, loadExamples(), { rateLimit: options.sandbox?.rateLimit, faults: options.sandbox?.faults })}\n`);
     let stopping = false;

@@ -1,6 +1,6 @@
 /**
- * The Lambda build options the benchmark measures (scripts/esbuild-options.ts, used by
- * serverless-esbuild through scripts/esbuild-config.cjs): what they keep out of the bundle and
+ * The Lambda build options the benchmark measures (tooling/esbuild-options.ts, used by
+ * serverless-esbuild through tooling/esbuild-config.cjs): what they keep out of the bundle and
  * out of a cold start, and that what they swap in still works.
  */
 import { execFile } from 'node:child_process';
@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lambdaBuildOptions, lambdaEsbuildPlugins } from '../scripts/esbuild-options';
+import { lambdaBuildOptions, lambdaEsbuildPlugins } from '../tooling/esbuild-options';
 
 const require = createRequire(import.meta.url);
 const run = promisify(execFile);
@@ -124,9 +124,9 @@ describe('what the build swaps in still works', () => {
   });
 });
 
-describe('scripts/esbuild-config.cjs', () => {
+describe('tooling/esbuild-config.cjs', () => {
   it('gives serverless-esbuild the same options and plugins, with ES module output and nothing left out', () => {
-    const config = (require('../scripts/esbuild-config.cjs') as () => Record<string, unknown>)();
+    const config = (require('../tooling/esbuild-config.cjs') as () => Record<string, unknown>)();
     const { plugins, outputFileExtension, exclude, ...options } = config;
     expect(options).toEqual(lambdaBuildOptions);
     expect((plugins as { name: string }[]).map((plugin) => plugin.name)).toEqual(lambdaEsbuildPlugins().map((plugin) => plugin.name));

@@ -1,8 +1,8 @@
 /** The EventBridge function end to end, with the shipped rules.yml, the sandbox and a local Secrets Manager. */
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../lib/sandbox/helpcrunch-sandbox';
-import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../lib/sandbox/secrets-manager-endpoint';
+import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
+import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { eventBridgeEvent, lambdaContext } from './support/lambda-events';
 import { useLocalAws } from './support/local-aws';
 

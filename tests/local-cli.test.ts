@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseDemoArgs, parseStartArgs, START_HELP } from '../lib/local/cli';
-import { sandboxOptionsFromCli, UsageError } from '../lib/sandbox/cli-options';
+import { parseDemoArgs, parseStartArgs, START_HELP } from '../local/host/cli';
+import { sandboxOptionsFromCli, UsageError } from '../local/sandbox/cli-options';
 
 describe('parseStartArgs', () => {
   it('defaults to host port 3000, sandbox port 4010, a free Secrets Manager port, readable logs', () => {

@@ -10,12 +10,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { banner } from '../lib/local/banner';
-import { DemoUnreachableError, runDemo, tagsTable } from '../lib/local/demo';
-import { loadExamples, type Example } from '../lib/local/examples';
-import { startLocalStack, type LocalStack } from '../lib/local/local-stack';
-import { PROJECT_ROOT } from '../lib/local/serverless-config';
-import { loadRulesFile } from '../lib/rules/load';
+import { banner } from '../local/host/banner';
+import { DemoUnreachableError, runDemo, tagsTable } from '../local/host/demo';
+import { loadExamples, type Example } from '../local/host/examples';
+import { startLocalStack, type LocalStack } from '../local/host/local-stack';
+import { PROJECT_ROOT } from '../local/host/serverless-config';
+import { loadRulesFile } from '../tooling/rules/load';
 import { verifyWebhook } from '../lib/webhook-auth';
 
 const run = promisify(execFile);

@@ -1,8 +1,8 @@
 /** Which HelpCrunch and Secrets Manager a local run uses, and the environment its functions get. */
 import { describe, expect, it } from 'vitest';
-import { functionEnv, LOCAL_API_KEY_SECRET_ID, targetFrom } from '../lib/local/function-env';
-import { PROJECT_ROOT, readFunctionConfigs } from '../lib/local/serverless-config';
-import { UsageError } from '../lib/sandbox/cli-options';
+import { functionEnv, LOCAL_API_KEY_SECRET_ID, targetFrom } from '../local/host/function-env';
+import { PROJECT_ROOT, readFunctionConfigs } from '../local/host/serverless-config';
+import { UsageError } from '../local/sandbox/cli-options';
 
 describe('targetFrom', () => {
   it('is the sandbox unless HELPCRUNCH_API_URL is set', () => {

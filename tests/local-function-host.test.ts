@@ -4,12 +4,12 @@
  */
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { banner } from '../lib/local/banner';
-import { loadExamples } from '../lib/local/examples';
-import { LOCAL_API_KEY_SECRET_ID } from '../lib/local/function-env';
-import { startLocalStack, type LocalStack } from '../lib/local/local-stack';
-import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../lib/sandbox/helpcrunch-sandbox';
-import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../lib/sandbox/secrets-manager-endpoint';
+import { banner } from '../local/host/banner';
+import { loadExamples } from '../local/host/examples';
+import { LOCAL_API_KEY_SECRET_ID } from '../local/host/function-env';
+import { startLocalStack, type LocalStack } from '../local/host/local-stack';
+import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
+import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 
 const CRM_SECRET_ID = 'helpcrunch-untag/crm-webhook';
 

@@ -3,9 +3,9 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { fromHttpApiResult, toHttpApiEvent } from '../lib/local/http-api-event';
+import { fromHttpApiResult, toHttpApiEvent } from '../local/host/http-api-event';
 import { parseHttpEvent } from '../lib/http-event';
-import { readBody } from '../lib/sandbox/http-server';
+import { readBody } from '../local/sandbox/http-server';
 
 /** Sends one real request and turns what the server received into an event. */
 async function eventFor(path: string, init: { headers?: Record<string, string>; body?: string | Buffer }): Promise<APIGatewayProxyEventV2> {

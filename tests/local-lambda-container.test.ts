@@ -6,8 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildLambdaRuntime } from '../lib/local/bundle';
-import { startLambdaContainer, type LambdaContainer, type LambdaContainerOptions } from '../lib/local/lambda-container';
+import { buildLambdaRuntime } from '../local/host/bundle';
+import { startLambdaContainer, type LambdaContainer, type LambdaContainerOptions } from '../local/host/lambda-container';
 
 let dir: string;
 let runtimeFile: string;

@@ -1,6 +1,6 @@
 /** The readable lines the local host prints for what the functions log. */
 import { describe, expect, it } from 'vitest';
-import { formatLogLine } from '../lib/local/log-format';
+import { formatLogLine } from '../local/host/log-format';
 
 const entry = (fields: Record<string, unknown>) => JSON.stringify({ level: 'INFO', timestamp: '2026-11-24T08:09:10.123Z', service: 'helpcrunch-untag', ...fields });
 

@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runInvoke, signHttpEvent, parseInvokeArgs } from '../lib/local/invoke';
-import type { LocalStack } from '../lib/local/local-stack';
-import { PROJECT_ROOT } from '../lib/local/serverless-config';
-import { UsageError } from '../lib/sandbox/cli-options';
+import { runInvoke, signHttpEvent, parseInvokeArgs } from '../local/host/invoke';
+import type { LocalStack } from '../local/host/local-stack';
+import { PROJECT_ROOT } from '../local/host/serverless-config';
+import { UsageError } from '../local/sandbox/cli-options';
 import { webhookEvent } from './support/lambda-events';
 
 const example = (name: string) => join(PROJECT_ROOT, 'examples', name, 'event.json');

@@ -1,6 +1,6 @@
 /** The sender's side of each verify scheme, checked by the function's own verifier, and the demo secrets. */
 import { describe, expect, it } from 'vitest';
-import { demoSigningSecret, demoSigningSecrets, signWebhook, type SecretVerifyConfig } from '../lib/local/webhook-signing';
+import { demoSigningSecret, demoSigningSecrets, signWebhook, type SecretVerifyConfig } from '../local/host/webhook-signing';
 import type { RulesConfig } from '../lib/rules/types';
 import { verifyWebhook } from '../lib/webhook-auth';
 

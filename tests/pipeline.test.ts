@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHelpCrunchClient, type HelpCrunchClient } from '../lib/helpcrunch/client';
 import { executeJobs } from '../lib/pipeline';
 import { RetryBudget } from '../lib/retry';
-import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../lib/sandbox/helpcrunch-sandbox';
+import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import type { Job } from '../lib/types';
 import { startHelpCrunchStub, type HelpCrunchStub } from './support/helpcrunch-stub';
 

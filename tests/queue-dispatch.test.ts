@@ -8,8 +8,8 @@ import { QueueDoesNotExist, SendMessageBatchCommand, SQSClient, type SendMessage
 import type { APIGatewayProxyStructuredResultV2, Context, EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../lib/sandbox/helpcrunch-sandbox';
-import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../lib/sandbox/secrets-manager-endpoint';
+import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
+import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { eventBridgeEvent, lambdaContext, webhookEvent } from './support/lambda-events';
 import { useLocalAws } from './support/local-aws';
 

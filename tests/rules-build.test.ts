@@ -7,9 +7,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type BuildFailure, type Plugin } from 'esbuild';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bundledRules } from '../lib/rules/bundled';
-import { loadRulesFile } from '../lib/rules/load';
-import { rulesEsbuildPlugin } from '../scripts/rules-esbuild-plugin';
-import { rulesVitePlugin } from '../scripts/rules-vite-plugin';
+import { loadRulesFile } from '../tooling/rules/load';
+import { rulesEsbuildPlugin } from '../tooling/rules-esbuild-plugin';
+import { rulesVitePlugin } from '../tooling/rules-vite-plugin';
 
 const require = createRequire(import.meta.url);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -19,7 +19,7 @@ const shippedRules = join(root, 'rules.yml');
 /** Both ways the plugin is wired: programmatic, and the CommonJS array serverless-esbuild requires. */
 const pluginSetups: [string, () => Plugin[]][] = [
   ['rulesEsbuildPlugin()', () => [rulesEsbuildPlugin()]],
-  ['scripts/rules-esbuild-plugins.cjs', () => require('../scripts/rules-esbuild-plugins.cjs')],
+  ['tooling/rules-esbuild-plugins.cjs', () => require('../tooling/rules-esbuild-plugins.cjs')],
 ];
 
 function bundle(entry: string, plugins: Plugin[]) {
@@ -103,8 +103,8 @@ describe('Vite plugin', () => {
   });
 });
 
-describe('serverless variables (scripts/rules-serverless.cjs)', () => {
-  const resolvers = require('../scripts/rules-serverless.cjs');
+describe('serverless variables (tooling/rules-serverless.cjs)', () => {
+  const resolvers = require('../tooling/rules-serverless.cjs');
   let savedBus: string | undefined;
   beforeEach(() => {
     savedBus = process.env.EVENT_BUS;

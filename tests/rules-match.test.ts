@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BadEventError, UnknownSourceError } from '../lib/errors';
 import { compileRules } from '../lib/rules/match';
 import type { RuleConfig, RulesConfig } from '../lib/rules/types';
-import { validateRulesConfig } from '../lib/rules/validate';
+import { validateRulesConfig } from '../tooling/rules/validate';
 
 /** A rule as written in rules.yml, where source and detailType may be a single string. */
 type RawRule = Omit<Partial<RuleConfig>, 'source' | 'detailType'> & { source?: string | string[]; detailType?: string | string[] };

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../lib/errors';
-import { loadRulesFile } from '../lib/rules/load';
-import { InvalidRulesError, validateRulesConfig } from '../lib/rules/validate';
+import { loadRulesFile } from '../tooling/rules/load';
+import { InvalidRulesError, validateRulesConfig } from '../tooling/rules/validate';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/rules/${name}`, import.meta.url));
 const shippedRules = fileURLToPath(new URL('../rules.yml', import.meta.url));

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEMO_CUSTOMERS_PATH, loadDemoCustomers, parseSandboxCustomers } from '../lib/sandbox/demo-customers';
+import { DEMO_CUSTOMERS_PATH, loadDemoCustomers, parseSandboxCustomers } from '../local/sandbox/demo-customers';
 
 const dir = mkdtempSync(join(tmpdir(), 'sandbox-demo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,7 +16,7 @@ function writeSeed(name: string, content: string): string {
 describe('loadDemoCustomers', () => {
   it('loads the bundled seed: ids from 1001, example.com emails, u-* userIds and the demo tags', () => {
     const customers = loadDemoCustomers();
-    expect(DEMO_CUSTOMERS_PATH).toMatch(/lib[\\/]sandbox[\\/]demo-customers\.json$/);
+    expect(DEMO_CUSTOMERS_PATH).toMatch(/local[\\/]sandbox[\\/]demo-customers\.json$/);
     expect(customers.map((c) => c.id)).toEqual([1001, 1002, 1003, 1004, 1005, 1006]);
     expect(customers[0]).toEqual({
       id: 1001,

@@ -1,17 +1,17 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadDemoCustomers } from '../lib/sandbox/demo-customers';
+import { loadDemoCustomers } from '../local/sandbox/demo-customers';
 import {
   DEFAULT_SANDBOX_API_KEY,
   SANDBOX_ERRORS,
   startHelpCrunchSandbox,
-} from '../lib/sandbox/helpcrunch-sandbox';
+} from '../local/sandbox/helpcrunch-sandbox';
 import type {
   HelpCrunchSandbox,
   HelpCrunchSandboxOptions,
   RequestRecord,
   SandboxCustomer,
-} from '../lib/sandbox/helpcrunch-sandbox';
+} from '../local/sandbox/helpcrunch-sandbox';
 
 const API_KEY = 'test-key-0123456789';
 

@@ -1,10 +1,10 @@
 /**
- * The sandbox's read-only page and the endpoints it uses (lib/sandbox/inspector.ts), over real HTTP:
+ * The sandbox's read-only page and the endpoints it uses (local/sandbox/inspector.ts), over real HTTP:
  * GET /, GET /_sandbox/state, GET /_sandbox/events (SSE) and POST /_sandbox/reset.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_STATE_REQUESTS } from '../lib/sandbox/inspector';
-import { SANDBOX_ERRORS, startHelpCrunchSandbox, type HelpCrunchSandbox, type SandboxState } from '../lib/sandbox/helpcrunch-sandbox';
+import { MAX_STATE_REQUESTS } from '../local/sandbox/inspector';
+import { SANDBOX_ERRORS, startHelpCrunchSandbox, type HelpCrunchSandbox, type SandboxState } from '../local/sandbox/helpcrunch-sandbox';
 
 const API_KEY = 'page-test-key';
 let sandbox: HelpCrunchSandbox | undefined;

@@ -8,8 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   SECRETS_MANAGER_ERRORS,
   startSecretsManagerEndpoint,
-} from '../lib/sandbox/secrets-manager-endpoint';
-import type { SecretsManagerEndpoint } from '../lib/sandbox/secrets-manager-endpoint';
+} from '../local/sandbox/secrets-manager-endpoint';
+import type { SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 
 const SDK_ENV = {
   AWS_REGION: 'us-east-1',

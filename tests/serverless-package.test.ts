@@ -21,7 +21,7 @@ function offlineEnv(): NodeJS.ProcessEnv {
 /** A copy of the project (sharing node_modules) so packaging never touches the work tree. */
 function projectCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'hcu-package-'));
-  for (const entry of ['serverless.yml', 'package.json', 'tsconfig.json', 'rules.yml', 'functions', 'lib', 'scripts']) {
+  for (const entry of ['serverless.yml', 'package.json', 'tsconfig.json', 'rules.yml', 'functions', 'lib', 'tooling']) {
     cpSync(join(root, entry), join(dir, entry), { recursive: true });
   }
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));

@@ -5,8 +5,8 @@
 import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../lib/sandbox/helpcrunch-sandbox';
-import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../lib/sandbox/secrets-manager-endpoint';
+import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
+import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { lambdaContext, webhookEvent, type HttpTrigger } from './support/lambda-events';
 import { captureOutput, useLocalAws, type CapturedOutput } from './support/local-aws';
 

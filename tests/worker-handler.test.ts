@@ -6,8 +6,8 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../lib/sandbox/helpcrunch-sandbox';
-import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../lib/sandbox/secrets-manager-endpoint';
+import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
+import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { lambdaContext } from './support/lambda-events';
 import { captureOutput, useLocalAws, type CapturedOutput } from './support/local-aws';
 

@@ -1,7 +1,7 @@
 /**
  * A small programmable HelpCrunch stand-in on 127.0.0.1 for client tests: queued replies
  * (status, headers, JSON body, delay, or a dropped connection) and a record of every request.
- * The full sandbox lives in lib/sandbox; this only answers what a test tells it to.
+ * The full sandbox lives in local/sandbox; this only answers what a test tells it to.
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';

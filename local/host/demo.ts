@@ -2,7 +2,7 @@
  * `npm run demo`: sends every example through a running local host and shows each sandbox
  * customer's tags before and after. Talks to both over HTTP only, like any other client.
  */
-import type { RulesConfig } from '../rules/types';
+import type { RulesConfig } from '../../lib/rules/types';
 import type { SandboxCustomer, SandboxState } from '../sandbox/helpcrunch-sandbox';
 import type { DemoOptions } from './cli';
 import type { Example } from './examples';

@@ -44,8 +44,6 @@ export function functionEnv(base: NodeJS.ProcessEnv, local?: LocalEndpoints): Re
   for (const [name, value] of Object.entries(base)) if (value !== undefined) env[name] = value;
   // Lambda prints each log entry as one JSON line; POWERTOOLS_DEV would pretty-print them over several.
   delete env.POWERTOOLS_DEV;
-  // Lambda runs nodejs24.x; the SDK's warning about an older local Node says nothing about it.
-  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   if (!local) return env;
   for (const name of REAL_AWS_SETTINGS) delete env[name];
   return {

@@ -1,11 +1,11 @@
 // serverless.yml variables computed from rules.yml, e.g.
-//   events: ${file(./scripts/rules-serverless.cjs):eventBridgeEvents}
+//   events: ${file(./tooling/rules-serverless.cjs):eventBridgeEvents}
 // osls require()s this file and calls the named export with ({ options, resolveVariable }).
 // An invalid rules.yml throws here, which fails `serverless package` with the validation message.
 const path = require('node:path');
 const { require: requireTs } = require('tsx/cjs/api');
 
-const { loadRulesFile } = requireTs('../lib/rules/load.ts', __filename);
+const { loadRulesFile } = requireTs('./rules/load.ts', __filename);
 const { compileRules } = requireTs('../lib/rules/match.ts', __filename);
 
 /**

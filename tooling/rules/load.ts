@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { ConfigError } from '../errors';
-import type { RulesConfig } from './types';
+import { ConfigError } from '../../lib/errors';
+import type { RulesConfig } from '../../lib/rules/types';
 import { InvalidRulesError, validateRulesConfig } from './validate';
 
 export function loadRulesFile(path: string): RulesConfig {

@@ -4,8 +4,8 @@
  * HELPCRUNCH_API_URL points elsewhere, see function-env.ts), the functions, and the host in front.
  */
 import { join } from 'node:path';
-import { loadRulesFile } from '../rules/load';
-import type { RulesConfig } from '../rules/types';
+import { loadRulesFile } from '../../tooling/rules/load';
+import type { RulesConfig } from '../../lib/rules/types';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox, type HelpCrunchSandboxOptions } from '../sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../sandbox/secrets-manager-endpoint';
 import { functionEnv, LOCAL_API_KEY_SECRET_ID, targetFrom, type Target } from './function-env';

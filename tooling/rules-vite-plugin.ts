@@ -1,9 +1,9 @@
 /**
- * Vite/Vitest plugin: `import rules from './rules.yml'` becomes the validated RulesConfig as
+ * Vite/Vitest plugin: `import rules from '../scripts/rules.yml'` becomes the validated RulesConfig as
  * JSON, exactly as in the esbuild build, and an invalid file fails the import with the message.
  */
 import type { Plugin } from 'vitest/config';
-import { rulesModuleSource } from '../lib/rules/load';
+import { rulesModuleSource } from './rules/load';
 
 export function rulesVitePlugin(): Plugin {
   return {

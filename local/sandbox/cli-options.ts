@@ -92,7 +92,7 @@ export const sandboxSettings = {
     arg: 'file',
     env: 'SANDBOX_CUSTOMERS',
     expected: 'a JSON file',
-    help: 'seed customers (default lib/sandbox/demo-customers.json)',
+    help: 'seed customers (default local/sandbox/demo-customers.json)',
     parse: (raw: string) => raw,
   },
   rate429: {

@@ -6,8 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, EventBridgeEvent } from 'aws-lambda';
-import { loadRulesFile } from '../rules/load';
-import type { RuleConfig, RulesConfig } from '../rules/types';
+import { loadRulesFile } from '../../tooling/rules/load';
+import type { RuleConfig, RulesConfig } from '../../lib/rules/types';
 import { PROJECT_ROOT } from './serverless-config';
 
 export const EXAMPLES_DIR = join(PROJECT_ROOT, 'examples');

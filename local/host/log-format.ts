@@ -3,7 +3,7 @@
  * readable lines the local host shows: one per processed job, one per rejected request.
  * `--json-logs` shows the lines unchanged instead.
  */
-import type { Outcome } from '../types';
+import type { Outcome } from '../../lib/types';
 
 interface LogEntry {
   timestamp?: string;

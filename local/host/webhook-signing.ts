@@ -3,7 +3,7 @@
  * function accepts, and the demo secrets the local stack stores for every source's secretId.
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import type { RulesConfig, VerifyConfig } from '../rules/types';
+import type { RulesConfig, VerifyConfig } from '../../lib/rules/types';
 
 /** A verify scheme that needs a secret. */
 export type SecretVerifyConfig = Exclude<VerifyConfig, { scheme: 'none' }>;

@@ -5,7 +5,7 @@
  * so the messages can name the rule and the field a person has to fix.
  */
 import { JMESPathError, JMESPathTypeError, search } from '@aws-lambda-powertools/jmespath';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../../lib/errors';
 import type {
   CustomerSelector,
   RuleConfig,
@@ -13,7 +13,7 @@ import type {
   VerifyConfig,
   VerifyScheme,
   WebhookSourceConfig,
-} from './types';
+} from '../../lib/rules/types';
 
 /** Every problem found in one rules config; the message lists them one per line. */
 export class InvalidRulesError extends ConfigError {

@@ -1,11 +1,11 @@
 /**
  * Builds what a local run executes: each function bundled with the deployment's esbuild options
- * and plugins (scripts/esbuild-options.ts, rules.yml inlined), plus the worker-thread runtime that
+ * and plugins (tooling/esbuild-options.ts, rules.yml inlined), plus the worker-thread runtime that
  * hosts a bundle (lambda-worker.ts). Only the target differs: the Node running here, not Lambda's.
  */
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { lambdaBuildOptions, lambdaEsbuildPlugins } from '../../scripts/esbuild-options';
+import { lambdaBuildOptions, lambdaEsbuildPlugins } from '../../tooling/esbuild-options';
 import { PROJECT_ROOT, type FunctionConfig } from './serverless-config';
 
 export interface FunctionBundles {
@@ -20,7 +20,7 @@ const LOCAL_TARGET = `node${process.versions.node.split('.')[0]}`;
 /** Bundles lambda-worker.ts into `outFile`, a plain .mjs any Node can start as a worker. */
 export async function buildLambdaRuntime(outFile: string): Promise<void> {
   await build({
-    entryPoints: [join(PROJECT_ROOT, 'lib/local/lambda-worker.ts')],
+    entryPoints: [join(PROJECT_ROOT, 'local/host/lambda-worker.ts')],
     outfile: outFile,
     bundle: true,
     platform: 'node',

@@ -1,11 +1,11 @@
 /**
- * esbuild plugin: `import rules from './rules.yml'` becomes the validated RulesConfig as JSON,
+ * esbuild plugin: `import rules from '../scripts/rules.yml'` becomes the validated RulesConfig as JSON,
  * so neither `yaml` nor the validator reaches the bundle, and an invalid file fails the build
  * with the validation message. For programmatic esbuild.build(); serverless-esbuild loads it
- * through scripts/rules-esbuild-plugins.cjs.
+ * through tooling/rules-esbuild-plugins.cjs.
  */
 import type { Plugin } from 'esbuild';
-import { rulesModuleSource } from '../lib/rules/load';
+import { rulesModuleSource } from './rules/load';
 
 export function rulesEsbuildPlugin(): Plugin {
   return {

@@ -1,6 +1,6 @@
 /**
  * The esbuild options of every Lambda bundle, in one place: serverless-esbuild reads them through
- * scripts/esbuild-config.cjs (serverless.yml `custom.esbuild.config`) and the benchmark builds
+ * tooling/esbuild-config.cjs (serverless.yml `custom.esbuild.config`) and the benchmark builds
  * with them directly, so what is measured is what is deployed. The README's "Performance"
  * section has the figures behind each choice (`npm run bench` measures them).
  */
