@@ -111,7 +111,8 @@ describe('parseHttpEvent: REST API payload 1.0', () => {
       isBase64Encoded: true,
     });
     const config: VerifyConfig = {
-      scheme: 'hmac-sha256',
+      scheme: 'hmac',
+      algorithm: 'sha256',
       header: 'X-Hub-Signature-256',
       prefix: 'sha256=',
       encoding: 'hex',

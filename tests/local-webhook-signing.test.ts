@@ -5,9 +5,9 @@ import type { RulesConfig } from '../lib/rules/types';
 import { verifyWebhook } from '../lib/webhook-auth';
 
 const schemes: SecretVerifyConfig[] = [
-  { scheme: 'hmac-sha256', header: 'X-Signature', prefix: 'sha256=', encoding: 'hex', secretId: 's/hmac-hex' },
-  { scheme: 'hmac-sha256', header: 'X-Hub', encoding: 'base64', secretId: 's/hmac-b64' },
-  { scheme: 'standard-webhooks', secretId: 's/standard' },
+  { scheme: 'hmac', algorithm: 'sha256', header: 'X-Signature', prefix: 'sha256=', encoding: 'hex', secretId: 's/hmac-hex' },
+  { scheme: 'hmac', algorithm: 'sha256', header: 'X-Hub', encoding: 'base64', secretId: 's/hmac-b64' },
+  { scheme: 'standard-webhooks', secretId: 's/standard', toleranceSeconds: 300 },
   { scheme: 'token', header: 'X-Token', secretId: 's/token' },
   { scheme: 'basic', secretId: 's/basic' },
 ];

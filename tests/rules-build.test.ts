@@ -88,7 +88,7 @@ describe('Vite plugin', () => {
 
   it('is wired into vitest.config.ts, so lib/rules/bundled.ts gets the shipped rules', () => {
     expect(bundledRules.webhookSource('billing')).toEqual({
-      verify: { scheme: 'standard-webhooks', secretId: 'helpcrunch-untag/billing-webhook' },
+      verify: { scheme: 'standard-webhooks', secretId: 'helpcrunch-untag/billing-webhook', toleranceSeconds: 300 },
     });
   });
 

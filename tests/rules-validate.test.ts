@@ -47,7 +47,8 @@ describe('validateRulesConfig: valid input', () => {
   it('normalises string-or-list fields to lists and fills defaults', () => {
     const config = validateRulesConfig(validRaw());
     expect(config.sources.crm.verify).toEqual({
-      scheme: 'hmac-sha256',
+      scheme: 'hmac',
+      algorithm: 'sha256',
       header: 'X-Signature',
       prefix: 'sha256=',
       encoding: 'hex',
@@ -76,8 +77,8 @@ describe('validateRulesConfig: valid input', () => {
     };
     raw.rules[0].source = ['a', 'b', 'c', 'd', 'e'];
     expect(validateRulesConfig(raw).sources).toEqual({
-      a: { verify: { scheme: 'hmac-sha256', header: 'X-Sig', encoding: 'base64', secretId: 'a' } },
-      b: { verify: { scheme: 'standard-webhooks', secretId: 'b' } },
+      a: { verify: { scheme: 'hmac', algorithm: 'sha256', header: 'X-Sig', encoding: 'base64', secretId: 'a' } },
+      b: { verify: { scheme: 'standard-webhooks', secretId: 'b', toleranceSeconds: 300 } },
       c: { verify: { scheme: 'token', header: 'X-Token', secretId: 'arn:aws:secretsmanager:eu-west-1:1:secret:c-AbCdEf' } },
       d: { verify: { scheme: 'basic', secretId: 'd' } },
       e: { verify: { scheme: 'none' } },
@@ -242,7 +243,8 @@ describe('loadRulesFile', () => {
     expect(config.rules.map((rule) => rule.name)).toEqual(['deal-lost', 'subscription-cancelled', 'churned', 'account-closed']);
     expect(Object.keys(config.sources)).toEqual(['crm', 'billing']);
     expect(config.sources.crm.verify).toEqual({
-      scheme: 'hmac-sha256',
+      scheme: 'hmac',
+      algorithm: 'sha256',
       header: 'X-Signature',
       prefix: 'sha256=',
       encoding: 'hex',

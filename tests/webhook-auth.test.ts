@@ -34,8 +34,8 @@ describe('scheme none', () => {
 
 describe('missing secret', () => {
   const schemes: VerifyConfig[] = [
-    { scheme: 'hmac-sha256', header: 'X-Sig', encoding: 'hex', secretId: 's' },
-    { scheme: 'standard-webhooks', secretId: 's' },
+    { scheme: 'hmac', algorithm: 'sha256', header: 'X-Sig', encoding: 'hex', secretId: 's' },
+    { scheme: 'standard-webhooks', secretId: 's', toleranceSeconds: 300 },
     { scheme: 'token', header: 'X-Token', secretId: 's' },
     { scheme: 'basic', secretId: 's' },
   ];
@@ -50,13 +50,14 @@ describe('hmac-sha256', () => {
   const hex = createHmac('sha256', secret).update(body).digest('hex');
   const base64 = createHmac('sha256', secret).update(body).digest('base64');
   const github: VerifyConfig = {
-    scheme: 'hmac-sha256',
+    scheme: 'hmac',
+    algorithm: 'sha256',
     header: 'X-Hub-Signature-256',
     prefix: 'sha256=',
     encoding: 'hex',
     secretId: 'github',
   };
-  const plainBase64: VerifyConfig = { scheme: 'hmac-sha256', header: 'X-Signature', encoding: 'base64', secretId: 's' };
+  const plainBase64: VerifyConfig = { scheme: 'hmac', algorithm: 'sha256', header: 'X-Signature', encoding: 'base64', secretId: 's' };
 
   it('accepts prefix + hex digest over the raw body, header name matched case-insensitively', () => {
     expect(() => verifyWebhook(github, request({ 'x-hub-signature-256': `sha256=${hex}` }), secret)).not.toThrow();
@@ -109,7 +110,7 @@ describe('hmac-sha256', () => {
 });
 
 describe('standard-webhooks (spec test vector)', () => {
-  const config: VerifyConfig = { scheme: 'standard-webhooks', secretId: 'sw' };
+  const config: VerifyConfig = { scheme: 'standard-webhooks', secretId: 'sw', toleranceSeconds: 300 };
   const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
   const timestamp = 1614265330;
   const valid = 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=';

@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors';
 import type { VerifyConfig } from '../rules/types';
 import { verifyBasic } from './basic';
-import { verifyHmacSha256 } from './hmac-sha256';
+import { verifyHmac } from './hmac';
 import type { WebhookRequest } from './request';
 import { verifyStandardWebhook } from './standard-webhooks';
 import { verifyToken } from './token';
@@ -25,10 +25,12 @@ export function verifyWebhook(
     throw new ConfigError(`No secret loaded for '${config.scheme}' verification (secretId '${config.secretId}')`);
   }
   switch (config.scheme) {
-    case 'hmac-sha256':
-      return verifyHmacSha256(config, request, secret);
+    case 'hmac':
+      return verifyHmac(config, request, secret);
     case 'standard-webhooks':
       return verifyStandardWebhook(request, secret, nowMs);
+    default:
+      throw new ConfigError(`Verify scheme '${config.scheme}' is not implemented yet`);
     case 'token':
       return verifyToken(config.header, request, secret);
     case 'basic':

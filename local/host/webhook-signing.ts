@@ -42,8 +42,8 @@ export function signWebhook(
   switch (verify.scheme) {
     case 'none':
       return {};
-    case 'hmac-sha256': {
-      const digest = createHmac('sha256', secret).update(body).digest(verify.encoding);
+    case 'hmac': {
+      const digest = createHmac(verify.algorithm, secret).update(body).digest(verify.encoding);
       return { [verify.header]: `${verify.prefix ?? ''}${digest}` };
     }
     case 'standard-webhooks': {
@@ -55,5 +55,7 @@ export function signWebhook(
       return { [verify.header]: secret };
     case 'basic':
       return { authorization: `Basic ${Buffer.from(secret).toString('base64')}` };
+    default:
+      throw new Error(`Signing for scheme '${verify.scheme}' is not implemented yet`);
   }
 }

@@ -11,7 +11,6 @@ import type {
   RuleConfig,
   RulesConfig,
   VerifyConfig,
-  VerifyScheme,
   WebhookSourceConfig,
 } from '../../lib/rules/types';
 
@@ -35,14 +34,15 @@ const CUSTOMER_KEYS = ['id', 'email', 'userId'] as const;
 const ENCODINGS = ['hex', 'base64'] as const;
 
 /** The fields each scheme takes besides `scheme`. */
-const SCHEME_FIELDS: Record<VerifyScheme, { required: string[]; optional: string[] }> = {
+type RawScheme = 'hmac-sha256' | 'standard-webhooks' | 'token' | 'basic' | 'none';
+const SCHEME_FIELDS: Record<RawScheme, { required: string[]; optional: string[] }> = {
   'hmac-sha256': { required: ['header', 'secretId'], optional: ['prefix', 'encoding'] },
   'standard-webhooks': { required: ['secretId'], optional: [] },
   token: { required: ['header', 'secretId'], optional: [] },
   basic: { required: ['secretId'], optional: [] },
   none: { required: [], optional: [] },
 };
-const SCHEMES = Object.keys(SCHEME_FIELDS) as VerifyScheme[];
+const SCHEMES = Object.keys(SCHEME_FIELDS) as RawScheme[];
 const VERIFY_KEYS = ['scheme', ...new Set(Object.values(SCHEME_FIELDS).flatMap((f) => [...f.required, ...f.optional]))];
 
 /** A webhook source name is the last path segment of /webhooks/<name>. */
@@ -148,12 +148,12 @@ function readVerify(raw: unknown, report: Report): VerifyConfig | undefined {
     return undefined;
   }
   const scheme = raw.scheme;
-  if (typeof scheme !== 'string' || !SCHEMES.includes(scheme as VerifyScheme)) {
+  if (typeof scheme !== 'string' || !SCHEMES.includes(scheme as RawScheme)) {
     report.add('verify.scheme', `must be one of ${SCHEMES.join(' | ')}`);
     checkKeys(raw, VERIFY_KEYS, report, 'verify.');
     return undefined;
   }
-  const fields = SCHEME_FIELDS[scheme as VerifyScheme];
+  const fields = SCHEME_FIELDS[scheme as RawScheme];
   const before = report.count;
   for (const key of Object.keys(raw)) {
     if (key === 'scheme' || fields.required.includes(key) || fields.optional.includes(key)) continue;
@@ -170,10 +170,11 @@ function readVerify(raw: unknown, report: Report): VerifyConfig | undefined {
   }
   if (report.count > before) return undefined;
 
-  switch (scheme as VerifyScheme) {
+  switch (scheme as RawScheme) {
     case 'hmac-sha256':
       return {
-        scheme: 'hmac-sha256',
+        scheme: 'hmac',
+        algorithm: 'sha256',
         header: header!,
         ...(raw.prefix !== undefined && { prefix: raw.prefix as string }),
         encoding: (raw.encoding as 'hex' | 'base64' | undefined) ?? 'hex',
@@ -182,8 +183,9 @@ function readVerify(raw: unknown, report: Report): VerifyConfig | undefined {
     case 'token':
       return { scheme: 'token', header: header!, secretId: secretId! };
     case 'standard-webhooks':
+      return { scheme: 'standard-webhooks', secretId: secretId!, toleranceSeconds: 300 };
     case 'basic':
-      return { scheme: scheme as 'standard-webhooks' | 'basic', secretId: secretId! };
+      return { scheme: 'basic', secretId: secretId! };
     case 'none':
       return { scheme: 'none' };
   }
