@@ -11,6 +11,11 @@ export interface HttpRequest {
   headers: Record<string, string>;
   /** Exact bytes the sender signed. */
   rawBody: Buffer;
+  /**
+   * The URL the sender called, as far as the event tells (https, the API's domain, the path with
+   * any stage prefix, the query string): HubSpot signs it. Undefined when the event has no domain.
+   */
+  url: string | undefined;
   requestId?: string;
 }
 
@@ -29,8 +34,25 @@ export function parseHttpEvent(event: HttpEvent, options: { maxBodyBytes?: numbe
     source: event.pathParameters?.source ?? sourceFromPath(path),
     headers: isV2 ? lowerCaseHeaders(event.headers) : lowerCaseHeaders(event.headers, event.multiValueHeaders),
     rawBody,
+    url: calledUrl(event),
     requestId: event.requestContext?.requestId,
   };
+}
+
+/**
+ * 2.0 events keep the query as sent (rawQueryString); 1.0 events only decoded parameters, rebuilt
+ * here in their order. A REST API's `requestContext.path` includes the stage, `path` does not.
+ */
+function calledUrl(event: HttpEvent): string | undefined {
+  const domain = event.requestContext?.domainName;
+  if (!domain) return undefined;
+  if ('rawPath' in event) return `https://${domain}${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`;
+  const query = new URLSearchParams();
+  for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
+    for (const value of values ?? []) query.append(name, value);
+  }
+  const search = query.size > 0 ? `?${query}` : '';
+  return `https://${domain}${event.requestContext.path ?? event.path}${search}`;
 }
 
 /**

@@ -34,8 +34,20 @@ describe('parseHttpEvent: HTTP API payload 2.0', () => {
       source: 'crm',
       headers: { 'content-type': 'application/json', 'x-signature': 'abc' },
       rawBody: Buffer.from(json),
+      url: 'https://lsw1ro4ipb.execute-api.eu-west-1.amazonaws.com/webhooks/crm',
       requestId: 'ZhNHJhhLjoEEPiw=',
     });
+  });
+
+  it('keeps the query string as sent in the called URL', () => {
+    const event = httpApi({ rawPath: '/prod/webhooks/crm', rawQueryString: 'b=2&a=%20x' });
+    expect(parseHttpEvent(event).url).toBe('https://lsw1ro4ipb.execute-api.eu-west-1.amazonaws.com/prod/webhooks/crm?b=2&a=%20x');
+  });
+
+  it('has no called URL when the event carries no domain', () => {
+    const event = httpApi({ rawPath: '/webhooks/crm' });
+    delete (event.requestContext as { domainName?: string }).domainName;
+    expect(parseHttpEvent(event).url).toBeUndefined();
   });
 
   it('takes the source from a stage-prefixed rawPath when there are no path parameters', () => {
@@ -87,6 +99,12 @@ describe('parseHttpEvent: REST API payload 1.0', () => {
     expect(request.headers['cloudfront-viewer-country']).toBe('GB');
     expect(Object.keys(request.headers).every((name) => name === name.toLowerCase())).toBe(true);
     expect(request.rawBody).toEqual(Buffer.alloc(0));
+  });
+
+  it('rebuilds the called URL with the stage prefix and the query parameters in order', () => {
+    const event = restApi({ path: '/webhooks/crm', multiValueQueryStringParameters: { b: ['2', '3'], a: ['x y'] } });
+    event.requestContext.path = '/prod/webhooks/crm';
+    expect(parseHttpEvent(event).url).toBe('https://puhdx84jy9.execute-api.eu-west-1.amazonaws.com/prod/webhooks/crm?b=2&b=3&a=x+y');
   });
 
   it('joins repeated headers from multiValueHeaders', () => {

@@ -52,7 +52,7 @@ describe('examples/', () => {
   it('crm-deal-lost carries a signature the demo secret verifies, so `npm run invoke` takes it as it is', () => {
     const { event } = byName('crm-deal-lost') as Extract<Example, { kind: 'webhook' }>;
     const { verify } = rules.sources.crm!;
-    const request = { headers: event.headers as Record<string, string>, rawBody: Buffer.from(event.body!) };
+    const request = { method: 'POST', url: undefined, headers: event.headers as Record<string, string>, rawBody: Buffer.from(event.body!) };
 
     expect(() => verifyWebhook(verify, request, stack.secrets['helpcrunch-untag/crm-webhook'])).not.toThrow();
   });

@@ -21,9 +21,9 @@ describe('signWebhook', () => {
     const body = Buffer.from('{"status":"lost"}');
     const headers = asReceived(signWebhook(verify, secret, body));
 
-    expect(() => verifyWebhook(verify, { headers, rawBody: body }, secret)).not.toThrow();
+    expect(() => verifyWebhook(verify, { method: 'POST', url: undefined, headers, rawBody: body }, secret)).not.toThrow();
     if (verify.scheme !== 'token' && verify.scheme !== 'basic') {
-      expect(() => verifyWebhook(verify, { headers, rawBody: Buffer.from('{"status":"won"}') }, secret)).toThrow();
+      expect(() => verifyWebhook(verify, { method: 'POST', url: undefined, headers, rawBody: Buffer.from('{"status":"won"}') }, secret)).toThrow();
     }
   });
 
@@ -34,7 +34,7 @@ describe('signWebhook', () => {
     const headers = signWebhook(verify, secret, body, { nowMs: Date.now() - 10 * 60_000, id: 'msg_1' });
 
     expect(headers['webhook-id']).toBe('msg_1');
-    expect(() => verifyWebhook(verify, { headers, rawBody: body }, secret)).toThrow("'webhook-timestamp' is more than 300s");
+    expect(() => verifyWebhook(verify, { method: 'POST', url: undefined, headers, rawBody: body }, secret)).toThrow("'webhook-timestamp' is more than 300s");
   });
 });
 

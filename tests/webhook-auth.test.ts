@@ -7,7 +7,7 @@ import { verifyWebhook, type WebhookRequest } from '../lib/webhook-auth';
 const body = Buffer.from('{"event":"deal.won","customer":{"email":"ana@example.com"}}');
 
 function request(headers: Record<string, string>, rawBody = body): WebhookRequest {
-  return { headers, rawBody };
+  return { method: 'POST', url: undefined, headers, rawBody };
 }
 
 /** The error verifyWebhook throws, for asserting its type, code and message. */

@@ -3,6 +3,9 @@ import { WebhookAuthError } from '../errors';
 
 /** What a verifier needs from the HTTP request: header names lower-cased, the body exactly as received. */
 export interface WebhookRequest {
+  method: string;
+  /** The URL the sender called (see HttpRequest.url); schemes that sign it need it. */
+  url: string | undefined;
   headers: Record<string, string>;
   rawBody: Buffer;
 }
