@@ -10,9 +10,11 @@ import type {
   CustomerSelector,
   RuleConfig,
   RulesConfig,
-  VerifyConfig,
   WebhookSourceConfig,
 } from '../../lib/rules/types';
+
+import { checkKeys, isRecord, Report } from './report';
+import { readVerify } from './verify';
 
 /** Every problem found in one rules config; the message lists them one per line. */
 export class InvalidRulesError extends ConfigError {
@@ -31,42 +33,9 @@ const TOP_KEYS = ['sources', 'rules'] as const;
 const SOURCE_KEYS = ['verify'] as const;
 const RULE_KEYS = ['name', 'source', 'when', 'detailType', 'customer', 'removeTags'] as const;
 const CUSTOMER_KEYS = ['id', 'email', 'userId'] as const;
-const ENCODINGS = ['hex', 'base64'] as const;
-
-/** The fields each scheme takes besides `scheme`. */
-type RawScheme = 'hmac-sha256' | 'standard-webhooks' | 'token' | 'basic' | 'none';
-const SCHEME_FIELDS: Record<RawScheme, { required: string[]; optional: string[] }> = {
-  'hmac-sha256': { required: ['header', 'secretId'], optional: ['prefix', 'encoding'] },
-  'standard-webhooks': { required: ['secretId'], optional: [] },
-  token: { required: ['header', 'secretId'], optional: [] },
-  basic: { required: ['secretId'], optional: [] },
-  none: { required: [], optional: [] },
-};
-const SCHEMES = Object.keys(SCHEME_FIELDS) as RawScheme[];
-const VERIFY_KEYS = ['scheme', ...new Set(Object.values(SCHEME_FIELDS).flatMap((f) => [...f.required, ...f.optional]))];
 
 /** A webhook source name is the last path segment of /webhooks/<name>. */
 const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._~-]*$/;
-/** RFC 9110 token: what an HTTP header name may contain. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** Secrets Manager name characters, plus ':' so a full ARN is accepted. */
-const SECRET_ID = /^[A-Za-z0-9/_+=.@:-]+$/;
-
-/** Collects the problems of one entity (a source or a rule) into the shared list. */
-class Report {
-  /** Problems reported through this entity so far: a reader compares before/after its checks. */
-  count = 0;
-  constructor(
-    private readonly entity: string,
-    private readonly problems: string[],
-  ) {}
-
-  add(field: string, message: string): void {
-    this.count += 1;
-    this.problems.push(field ? `${this.entity}: ${field}: ${message}` : `${this.entity}: ${message}`);
-  }
-}
-
 export function validateRulesConfig(raw: unknown): RulesConfig {
   const problems: string[] = [];
   const reportAt = (entity: string) => new Report(entity, problems);
@@ -136,59 +105,6 @@ function readSources(
     if (verify) sources[name] = { verify };
   }
   return sources;
-}
-
-function readVerify(raw: unknown, report: Report): VerifyConfig | undefined {
-  if (raw === undefined || raw === null) {
-    report.add('verify', 'is required (write `scheme: none` to accept unsigned webhooks)');
-    return undefined;
-  }
-  if (!isRecord(raw)) {
-    report.add('verify', 'must be a mapping with a `scheme`');
-    return undefined;
-  }
-  const scheme = raw.scheme;
-  if (typeof scheme !== 'string' || !SCHEMES.includes(scheme as RawScheme)) {
-    report.add('verify.scheme', `must be one of ${SCHEMES.join(' | ')}`);
-    checkKeys(raw, VERIFY_KEYS, report, 'verify.');
-    return undefined;
-  }
-  const fields = SCHEME_FIELDS[scheme as RawScheme];
-  const before = report.count;
-  for (const key of Object.keys(raw)) {
-    if (key === 'scheme' || fields.required.includes(key) || fields.optional.includes(key)) continue;
-    report.add(`verify.${key}`, VERIFY_KEYS.includes(key) ? `not used by scheme ${scheme}` : unknownKey(key, VERIFY_KEYS));
-  }
-  for (const key of fields.required) {
-    if (raw[key] === undefined || raw[key] === null) report.add(`verify.${key}`, `is required for scheme ${scheme}`);
-  }
-  const header = raw.header === undefined ? undefined : readPattern(raw.header, HEADER_NAME, 'an HTTP header name', 'verify.header', report);
-  const secretId = raw.secretId === undefined ? undefined : readPattern(raw.secretId, SECRET_ID, 'a Secrets Manager secret name or ARN', 'verify.secretId', report);
-  if (raw.prefix !== undefined && typeof raw.prefix !== 'string') report.add('verify.prefix', 'must be a string');
-  if (raw.encoding !== undefined && !ENCODINGS.includes(raw.encoding as never)) {
-    report.add('verify.encoding', `must be one of ${ENCODINGS.join(' | ')}`);
-  }
-  if (report.count > before) return undefined;
-
-  switch (scheme as RawScheme) {
-    case 'hmac-sha256':
-      return {
-        scheme: 'hmac',
-        algorithm: 'sha256',
-        header: header!,
-        ...(raw.prefix !== undefined && { prefix: raw.prefix as string }),
-        encoding: (raw.encoding as 'hex' | 'base64' | undefined) ?? 'hex',
-        secretId: secretId!,
-      };
-    case 'token':
-      return { scheme: 'token', header: header!, secretId: secretId! };
-    case 'standard-webhooks':
-      return { scheme: 'standard-webhooks', secretId: secretId!, toleranceSeconds: 300 };
-    case 'basic':
-      return { scheme: 'basic', secretId: secretId! };
-    case 'none':
-      return { scheme: 'none' };
-  }
 }
 
 function readRule(raw: unknown, webhookNames: Set<string>, report: Report): RuleConfig | undefined {
@@ -313,25 +229,3 @@ function readNameList(
   return report.count > before ? undefined : [...(list as string[])];
 }
 
-function readPattern(raw: unknown, pattern: RegExp, what: string, field: string, report: Report): string | undefined {
-  if (typeof raw === 'string' && pattern.test(raw)) return raw;
-  report.add(field, `must be ${what}`);
-  return undefined;
-}
-
-/** Reports every key outside `allowed`. */
-function checkKeys(raw: Record<string, unknown>, allowed: readonly string[], report: Report, prefix = ''): void {
-  for (const key of Object.keys(raw)) {
-    if (!allowed.includes(key)) report.add(`${prefix}${key}`, unknownKey(key, allowed));
-  }
-}
-
-/** Suggests the allowed key that differs only in case, the usual typo (`removetags`). */
-function unknownKey(key: string, allowed: readonly string[]): string {
-  const near = allowed.find((name) => name.toLowerCase() === key.toLowerCase());
-  return near ? `unknown key (did you mean ${near}?)` : `unknown key (expected ${allowed.join(', ')})`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
