@@ -6,8 +6,10 @@ requireLambdaNode('The test suite');
 console.log(nodeBanner());
 
 export default defineConfig({
-  // rules.yml is validated and inlined as JSON, exactly as the esbuild build does for Lambda.
-  plugins: [rulesVitePlugin()],
+  // Rules files are validated and inlined as JSON, exactly as the esbuild build does for Lambda.
+  // The functions get the suite's own rules: the project's rules.yml is the user's, checked by
+  // validation and the user's rule tests, never by the suite.
+  plugins: [rulesVitePlugin({ replace: { file: 'rules.yml', with: 'tests/fixtures/rules/suite.yml' } })],
   test: {
     include: ['tests/**/*.test.ts'],
     testTimeout: 20_000,

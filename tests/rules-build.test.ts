@@ -86,10 +86,8 @@ describe('Vite plugin', () => {
     expect(config).toEqual(loadRulesFile(shippedRules));
   });
 
-  it('is wired into vitest.config.ts, so lib/rules/bundled.ts gets the shipped rules', () => {
-    expect(bundledRules.webhookSource('billing')).toEqual({
-      verify: { scheme: 'standard-webhooks', secretId: 'helpcrunch-untag/billing-webhook', toleranceSeconds: 300 },
-    });
+  it("is wired into vitest.config.ts, so lib/rules/bundled.ts gets the suite's rules, not the project's", () => {
+    expect(bundledRules.eventBridgePatterns()).toContainEqual({ source: 'suite.marker' });
   });
 
   it('leaves other files to Vite', () => {
