@@ -76,8 +76,8 @@ function scenario(count: number): { customers: SandboxCustomer[]; jobs: Job[] } 
     const tagged = i % 50 !== 13;
     customers.push({ id, email: `c${i}@example.test`, userId: `u-${i}`, name: `Customer ${i}`, tagsData: tagged ? TAGS.map((name) => ({ name, color: '#4caf50' })) : [] });
     const customer =
-      i % 50 === 7 ? { by: 'id' as const, value: 900_000 + i } : i % 10 === 0 || !tagged ? { by: 'email' as const, value: `c${i}@example.test` } : { by: 'id' as const, value: id };
-    jobs.push({ rule: 'deal-lost', customer, tags: TAGS });
+      i % 50 === 7 ? { by: 'helpcrunchId' as const, value: 900_000 + i } : i % 10 === 0 || !tagged ? { by: 'email' as const, value: `c${i}@example.test` } : { by: 'helpcrunchId' as const, value: id };
+    jobs.push({ rule: 'deal-lost', customer, removeTags: TAGS, addTags: [] });
   }
   return { customers, jobs };
 }

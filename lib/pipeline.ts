@@ -3,7 +3,7 @@
  * rules remove from one customer into ONE DELETE, and skip calls that cannot change anything.
  * Knows nothing about the trigger that produced the jobs.
  */
-import { asUntagError, type UntagError } from './errors';
+import { asUntagError, ConfigError, type UntagError } from './errors';
 import type { HelpCrunchClient, HelpCrunchCustomer } from './helpcrunch/client';
 import type { RetryBudget } from './retry';
 import type { CustomerRef, Job, Outcome } from './types';
@@ -46,7 +46,7 @@ export async function executeJobs(
   let failure: UntagError | undefined;
   const fail = (job: Job, customerId: number | null, error: UntagError, attempts: number, startedAt: number) => {
     if (!failure || severity(error) > severity(failure)) failure = error;
-    outcomes.push({ rule: job.rule, customerId, tags: job.tags, status: 'failed', reason: error.code, attempts, ms: Date.now() - startedAt });
+    outcomes.push({ rule: job.rule, customerId, tags: job.removeTags, status: 'failed', reason: error.code, attempts, ms: Date.now() - startedAt });
   };
 
   const startedAt = Date.now();
@@ -65,7 +65,7 @@ export async function executeJobs(
       continue;
     }
     if (resolution.customers.length === 0) {
-      outcomes.push({ rule: job.rule, customerId: null, tags: job.tags, status: 'skipped', reason: 'customer_not_found', attempts: resolution.attempts, ms: Date.now() - startedAt });
+      outcomes.push({ rule: job.rule, customerId: null, tags: job.removeTags, status: 'skipped', reason: 'customer_not_found', attempts: resolution.attempts, ms: Date.now() - startedAt });
       continue;
     }
     for (const customer of resolution.customers) {
@@ -81,11 +81,11 @@ export async function executeJobs(
     const callStartedAt = Date.now();
     const searchAttempts = [...refs].reduce((sum, key) => sum + resolutions.get(key)!.attempts, 0);
     const carries = (tag: string) => customer.tagNames === undefined || customer.tagNames.has(tag);
-    const tags = [...new Set(customerJobs.flatMap((job) => job.tags))].filter(carries);
+    const tags = [...new Set(customerJobs.flatMap((job) => job.removeTags))].filter(carries);
     const outcome = (job: Job, status: Outcome['status'], attempts: number, reason?: string): Outcome => ({
       rule: job.rule,
       customerId: customer.id,
-      tags: job.tags,
+      tags: job.removeTags,
       status,
       ...(reason ? { reason } : {}),
       attempts,
@@ -99,7 +99,7 @@ export async function executeJobs(
       const { found, attempts } = await helpcrunch.untagCustomer(customer.id, tags, { budget });
       for (const job of customerJobs) {
         if (!found) outcomes.push(outcome(job, 'skipped', searchAttempts + attempts, 'customer_not_found'));
-        else if (!job.tags.some(carries)) outcomes.push(outcome(job, 'skipped', searchAttempts + attempts, 'tags_absent'));
+        else if (!job.removeTags.some(carries)) outcomes.push(outcome(job, 'skipped', searchAttempts + attempts, 'tags_absent'));
         else outcomes.push(outcome(job, 'untagged', searchAttempts + attempts));
       }
     } catch (error) {
@@ -113,7 +113,8 @@ export async function executeJobs(
 
 /** id -> that customer; email/userId -> every customer the search returns, with their tags. */
 async function resolveCustomer(ref: CustomerRef, helpcrunch: HelpCrunchClient, budget: RetryBudget): Promise<Resolution> {
-  if (ref.by === 'id') return { ok: true, customers: [{ id: ref.value }], attempts: 0 };
+  if (ref.by === 'helpcrunchId') return { ok: true, customers: [{ id: ref.value }], attempts: 0 };
+  if (ref.by === 'lookup') return { ok: false, error: new ConfigError(`Lookup '${ref.lookup}' cannot run yet`, 'lookup_unavailable'), attempts: 0 };
   try {
     const { customers, attempts } = await helpcrunch.searchCustomers(ref.by, ref.value, { budget });
     return { ok: true, customers: customers.map(toResolved), attempts };

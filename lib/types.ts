@@ -1,16 +1,21 @@
-/** The shapes that flow through the pipeline: trigger -> Envelope -> Job[] -> Outcome[]. */
+/** The shapes that flow through the pipeline: trigger -> payload -> Job[] -> Outcome[]. */
 
-/** How a rule names the customer, already read from the payload and validated. */
+/**
+ * How a rule names the customer, already read from the payload and validated: a reference
+ * HelpCrunch understands, or the sender's own id for a lookup (rules.yml `lookups`) to resolve.
+ */
 export type CustomerRef =
-  | { by: 'id'; value: number }
+  | { by: 'helpcrunchId'; value: number }
   | { by: 'email'; value: string }
-  | { by: 'userId'; value: string };
+  | { by: 'userId'; value: string }
+  | { by: 'lookup'; lookup: string; value: string };
 
-/** One rule matched one payload: remove `tags` from the customer `customer` points to. */
+/** One rule matched one payload: change these tags of the customer `customer` points to. */
 export interface Job {
   rule: string;
   customer: CustomerRef;
-  tags: string[];
+  removeTags: string[];
+  addTags: string[];
 }
 
 export type OutcomeStatus = 'untagged' | 'skipped' | 'failed';

@@ -64,7 +64,7 @@ export function createUntagService({ rules, secrets, dispatch }: UntagServiceDep
       const secret = verify.scheme === 'none' ? undefined : (await secrets.get(verify.secretId)).trim();
       verifyWebhook(verify, request, secret);
       // Match every payload before dispatching, so a bad element fails the batch untouched.
-      const jobs = parseJsonPayloads(request.rawBody).flatMap((payload) => rules.matchWebhook(source, payload));
+      const jobs = parseJsonPayloads(request.rawBody).flatMap((payload) => rules.matchWebhook({ source, payload, headers: request.headers }));
       return dispatch(jobs, { eventId: webhookEventId(request) ?? randomUUID(), source }, budget);
     },
     async handleEvent(event, budget) {

@@ -46,6 +46,8 @@ describe('demoSigningSecrets', () => {
         billing: { verify: schemes[2]! },
         open: { verify: { scheme: 'none' } },
       },
+      eventSources: {},
+      lookups: {},
       rules: [],
     };
 

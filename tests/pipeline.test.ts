@@ -25,9 +25,9 @@ beforeEach(() => sandbox.reset());
 describe('executeJobs', () => {
   it('merges every tag the rules remove from one customer into one DELETE', async () => {
     const jobs: Job[] = [
-      { rule: 'by-email', customer: { by: 'email', value: 'katherine@example.com' }, tags: ['Lead'] },
-      { rule: 'by-user-id', customer: { by: 'userId', value: 'u-katherine' }, tags: ['VIP'] },
-      { rule: 'by-id', customer: { by: 'id', value: 1004 }, tags: ['Subscriber', 'Lead'] },
+      { rule: 'by-email', customer: { by: 'email', value: 'katherine@example.com' }, removeTags: ['Lead'], addTags: [] },
+      { rule: 'by-user-id', customer: { by: 'userId', value: 'u-katherine' }, removeTags: ['VIP'], addTags: [] },
+      { rule: 'by-id', customer: { by: 'helpcrunchId', value: 1004 }, removeTags: ['Subscriber', 'Lead'], addTags: [] },
     ];
 
     const { outcomes, failure } = await executeJobs(jobs, client, budget());
@@ -46,8 +46,8 @@ describe('executeJobs', () => {
     const ref = { by: 'email', value: 'ada@example.com' } as const;
     const { outcomes } = await executeJobs(
       [
-        { rule: 'one', customer: ref, tags: ['Lead'] },
-        { rule: 'two', customer: ref, tags: ['Trial user'] },
+        { rule: 'one', customer: ref, removeTags: ['Lead'], addTags: [] },
+        { rule: 'two', customer: ref, removeTags: ['Trial user'], addTags: [] },
       ],
       client,
       budget(),
@@ -61,8 +61,8 @@ describe('executeJobs', () => {
     const ref = { by: 'email', value: 'alan@example.com' } as const; // carries only "Trial user"
     const { outcomes } = await executeJobs(
       [
-        { rule: 'lead', customer: ref, tags: ['Lead'] },
-        { rule: 'trial', customer: ref, tags: ['Trial user', 'VIP'] },
+        { rule: 'lead', customer: ref, removeTags: ['Lead'], addTags: [] },
+        { rule: 'trial', customer: ref, removeTags: ['Trial user', 'VIP'], addTags: [] },
       ],
       client,
       budget(),
@@ -76,7 +76,7 @@ describe('executeJobs', () => {
   });
 
   it('treats tag names as case-sensitive', async () => {
-    const { outcomes } = await executeJobs([{ rule: 'lower', customer: { by: 'email', value: 'ada@example.com' }, tags: ['lead'] }], client, budget());
+    const { outcomes } = await executeJobs([{ rule: 'lower', customer: { by: 'email', value: 'ada@example.com' }, removeTags: ['lead'], addTags: [] }], client, budget());
 
     expect(outcomes[0]).toMatchObject({ status: 'skipped', reason: 'tags_absent' });
     expect(calls()).toEqual(['POST /v1/customers/search']);
@@ -88,7 +88,7 @@ describe('executeJobs', () => {
       { id: 2, email: 'twin@example.com', userId: null, name: null, tagsData: [{ name: 'Lead', color: '#000' }] },
     ];
     sandbox.reset(twins);
-    const { outcomes } = await executeJobs([{ rule: 'r', customer: { by: 'email', value: 'twin@example.com' }, tags: ['Lead'] }], client, budget());
+    const { outcomes } = await executeJobs([{ rule: 'r', customer: { by: 'email', value: 'twin@example.com' }, removeTags: ['Lead'], addTags: [] }], client, budget());
 
     expect(outcomes.map((o) => [o.customerId, o.status])).toEqual([[1, 'untagged'], [2, 'untagged']]);
     expect(sandbox.customers().flatMap((c) => c.tagsData)).toEqual([]);
@@ -107,7 +107,7 @@ describe('executeJobs failures', () => {
 
   it('fails the jobs with a 400 from HelpCrunch as a bad event, without retrying', async () => {
     stub.enqueue({ status: 400, body: { errors: [{ code: 'invalid_tags', message: 'bad tags' }] } });
-    const { outcomes, failure } = await executeJobs([{ rule: 'r', customer: { by: 'id', value: 7 }, tags: ['X'] }], clientFor(stub.url), budget());
+    const { outcomes, failure } = await executeJobs([{ rule: 'r', customer: { by: 'helpcrunchId', value: 7 }, removeTags: ['X'], addTags: [] }], clientFor(stub.url), budget());
 
     expect(failure).toMatchObject({ status: 400, retryable: false });
     expect(outcomes).toEqual([expect.objectContaining({ rule: 'r', customerId: 7, status: 'failed', reason: failure!.code, attempts: 1 })]);
@@ -128,8 +128,8 @@ describe('executeJobs failures', () => {
     });
     const { outcomes, failure } = await executeJobs(
       [
-        { rule: 'a', customer: { by: 'id', value: 1 }, tags: ['X'] },
-        { rule: 'b', customer: { by: 'id', value: 2 }, tags: ['Y'] },
+        { rule: 'a', customer: { by: 'helpcrunchId', value: 1 }, removeTags: ['X'], addTags: [] },
+        { rule: 'b', customer: { by: 'helpcrunchId', value: 2 }, removeTags: ['Y'], addTags: [] },
       ],
       client,
       budget(),

@@ -78,8 +78,8 @@ describe('webhook, DISPATCH=queue', () => {
     expect(response.json).toEqual({ queued: 2 });
     const requestId = (event as { requestContext: { requestId: string } }).requestContext.requestId;
     expect(queued()).toEqual([
-      { v: 1, eventId: requestId, source: 'crm', rule: 'deal-lost', customer: { by: 'email', value: 'ada@example.com' }, tags: ['Lead', 'Trial user'], attempt: 0 },
-      { v: 1, eventId: requestId, source: 'crm', rule: 'deal-lost', customer: { by: 'email', value: 'alan@example.com' }, tags: ['Lead', 'Trial user'], attempt: 0 },
+      { v: 2, eventId: requestId, source: 'crm', rule: 'deal-lost', customer: { by: 'email', value: 'ada@example.com' }, removeTags: ['Lead', 'Trial user'], addTags: [], attempt: 0 },
+      { v: 2, eventId: requestId, source: 'crm', rule: 'deal-lost', customer: { by: 'email', value: 'alan@example.com' }, removeTags: ['Lead', 'Trial user'], addTags: [], attempt: 0 },
     ]);
     expect(sqsMock.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.QueueUrl).toBe(QUEUE_URL);
     expect(sandbox.requests).toEqual([]);
@@ -143,7 +143,7 @@ describe('EventBridge, DISPATCH=queue', () => {
 
     await expect(eventbridge(event, lambdaContext())).resolves.toEqual({ queued: 1 });
     expect(queued()).toEqual([
-      { v: 1, eventId: event.id, source: 'crm.app', rule: 'account-closed', customer: { by: 'id', value: 1004 }, tags: ['VIP', 'Lead'], attempt: 0 },
+      { v: 2, eventId: event.id, source: 'crm.app', rule: 'account-closed', customer: { by: 'helpcrunchId', value: 1004 }, removeTags: ['VIP', 'Lead'], addTags: [], attempt: 0 },
     ]);
     expect(sandbox.requests).toEqual([]);
   });

@@ -30,7 +30,7 @@ beforeEach(() => {
 });
 
 const jobs = (count: number, email = (i: number) => `c${i}@example.com`): Job[] =>
-  Array.from({ length: count }, (_, i) => ({ rule: 'deal-lost', customer: { by: 'email', value: email(i) }, tags: ['Lead'] }));
+  Array.from({ length: count }, (_, i) => ({ rule: 'deal-lost', customer: { by: 'email', value: email(i) }, removeTags: ['Lead'], addTags: [] }));
 const enqueue = (list: Job[]) => enqueueJobs(list, { sqs, queueUrl: QUEUE_URL, origin, budget: RetryBudget.until(Date.now() + 10_000) });
 const batches = () => sqsMock.commandCalls(SendMessageBatchCommand).map((call) => call.args[0].input.Entries!);
 
@@ -41,7 +41,7 @@ describe('enqueueJobs', () => {
     expect(batches().map((entries) => entries.length)).toEqual([10, 10, 3]);
     for (const entries of batches()) expect(new Set(entries.map((e) => e.Id)).size).toBe(entries.length);
     const bodies = batches().flat().map((entry) => JSON.parse(entry.MessageBody!));
-    expect(bodies[0]).toEqual({ v: 1, eventId: 'evt-7', source: 'crm', rule: 'deal-lost', customer: { by: 'email', value: 'c0@example.com' }, tags: ['Lead'], attempt: 0 });
+    expect(bodies[0]).toEqual({ v: 2, eventId: 'evt-7', source: 'crm', rule: 'deal-lost', customer: { by: 'email', value: 'c0@example.com' }, removeTags: ['Lead'], addTags: [], attempt: 0 });
     expect(bodies.map((body) => body.customer.value)).toEqual(jobs(23).map((job) => job.customer.value));
     expect(sqsMock.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.QueueUrl).toBe(QUEUE_URL);
   });

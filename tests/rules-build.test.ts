@@ -49,7 +49,7 @@ describe.each(pluginSetups)('esbuild plugin via %s', (_, plugins) => {
       expect(code).not.toContain(buildOnly);
     }
 
-    // The bundle runs on its own and matches with the shipped rules.
+    // The bundle runs on its own and matches with the bundled rules.
     const file = join(workDir, `handler-${Math.random().toString(36).slice(2)}.mjs`);
     writeFileSync(file, code);
     const run = spawnSync(
@@ -63,14 +63,14 @@ describe.each(pluginSetups)('esbuild plugin via %s', (_, plugins) => {
       { encoding: 'utf8' },
     );
     expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toEqual([{ rule: 'account-closed', customer: { by: 'id', value: 42 }, tags: ['VIP', 'Lead'] }]);
+    expect(JSON.parse(run.stdout)).toEqual([{ rule: 'account-closed', customer: { by: 'helpcrunchId', value: 42 }, removeTags: ['VIP', 'Lead'], addTags: [] }]);
   });
 
   it('fails the build with the validation message for an invalid rules file', async () => {
     const failure = (await bundle(fixture('invalid-entry.ts'), plugins()).catch((error) => error)) as BuildFailure;
     expect(failure.errors).toHaveLength(1);
     expect(failure.errors[0].text).toContain('tests/fixtures/rules/invalid.yml is invalid (4 problems):');
-    expect(failure.errors[0].text).toContain('rules[1] "churned": customer: exactly one of id | email | userId is required');
+    expect(failure.errors[0].text).toContain('rules[1] "churned": customer: exactly one of helpcrunchId | email | userId | lookup (with from) is required');
     expect(failure.errors[0].text).toContain('rules[0] "deal-lost": removetags: unknown key (did you mean removeTags?)');
   });
 });
@@ -87,7 +87,7 @@ describe('Vite plugin', () => {
   });
 
   it("is wired into vitest.config.ts, so lib/rules/bundled.ts gets the suite's rules, not the project's", () => {
-    expect(bundledRules.eventBridgePatterns()).toContainEqual({ source: 'suite.marker' });
+    expect(bundledRules.eventBridgePatterns()).toContainEqual({ source: 'suite.marker', bus: 'default' });
   });
 
   it('leaves other files to Vite', () => {
@@ -96,7 +96,7 @@ describe('Vite plugin', () => {
 
   it('fails the import of an invalid file with a message naming rule and field', () => {
     expect(() => load(fixture('invalid.yml'))).toThrowError(
-      'rules[1] "churned": customer: exactly one of id | email | userId is required',
+      'rules[1] "churned": customer: exactly one of helpcrunchId | email | userId | lookup (with from) is required',
     );
   });
 });
@@ -178,6 +178,6 @@ describe('rules-check CLI', () => {
     expect(run.status).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain('tests/fixtures/rules/invalid.yml is invalid (4 problems):');
-    expect(run.stderr).toContain('rules[1] "churned": customer: exactly one of id | email | userId is required');
+    expect(run.stderr).toContain('rules[1] "churned": customer: exactly one of helpcrunchId | email | userId | lookup (with from) is required');
   });
 });

@@ -77,8 +77,8 @@ function record(body: string | object, receiveCount = 1): SQSRecord {
   };
 }
 
-const job = (customer: CustomerRef = { by: 'id', value: 1001 }, attempt = 0) =>
-  jobMessage({ rule: 'deal-lost', customer, tags: ['Lead', 'Trial user'] }, { eventId: 'evt-42', source: 'crm' }, attempt);
+const job = (customer: CustomerRef = { by: 'helpcrunchId', value: 1001 }, attempt = 0) =>
+  jobMessage({ rule: 'deal-lost', customer, removeTags: ['Lead', 'Trial user'], addTags: [] }, { eventId: 'evt-42', source: 'crm' }, attempt);
 const budget = (ms = 30_000) => RetryBudget.until(Date.now() + ms);
 const visibilityCalls = () => sqsMock.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input);
 const deadLetters = () => sqsMock.commandCalls(SendMessageCommand).map((call) => call.args[0].input as SendMessageCommandInput);
@@ -166,14 +166,14 @@ describe('retryable: a batch item failure whose visibility is the backoff', () =
 
   it('on the last receive, dead-letters with the reason instead of retrying', async () => {
     stub.fallback = () => ({ status: 500 });
-    const message = record(job({ by: 'id', value: 1001 }, 8), 8);
+    const message = record(job({ by: 'helpcrunchId', value: 1001 }, 8), 8);
     const results = await worker().processBatch([message], budget());
 
     expect(results[0]).toMatchObject({ action: 'dead-letter', attempt: 16 });
     expect(visibilityCalls()).toEqual([]);
     const [sent] = deadLetters();
     expect(sent!.QueueUrl).toBe(DLQ_URL);
-    expect(JSON.parse(sent!.MessageBody!)).toEqual({ ...job({ by: 'id', value: 1001 }), attempt: 16 });
+    expect(JSON.parse(sent!.MessageBody!)).toEqual({ ...job({ by: 'helpcrunchId', value: 1001 }), attempt: 16 });
     expect(sent!.MessageAttributes!.reason!.StringValue).toBe('helpcrunch_unavailable');
     expect(sent!.MessageAttributes!.reasonDetail!.StringValue).toMatch(/HelpCrunch answered 500.*gave up after 16 attempts/);
     expect(batchResponse(results).batchItemFailures).toEqual([]);
@@ -197,9 +197,9 @@ describe('permanent: straight to the dead-letter queue, then deleted from the jo
 
   it.each([
     ['not JSON', '{"v":1,'],
-    ['an unknown version', JSON.stringify({ ...job(), v: 2 })],
-    ['no tags', JSON.stringify({ ...job(), tags: [] })],
-    ['a customer id that is not a positive integer', JSON.stringify({ ...job(), customer: { by: 'id', value: -3 } })],
+    ['an unknown version', JSON.stringify({ ...job(), v: 3 })],
+    ['no tags', JSON.stringify({ ...job(), removeTags: [] })],
+    ['a customer id that is not a positive integer', JSON.stringify({ ...job(), customer: { by: 'helpcrunchId', value: -3 } })],
   ])('a body with %s: dead-lettered as it is, HelpCrunch never called', async (_, body) => {
     const results = await worker().processBatch([record(body)], budget());
 

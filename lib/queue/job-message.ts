@@ -1,7 +1,7 @@
 /**
  * The body of one jobs-queue message: one Job plus where it came from and how often it has been
  * tried. Bodies outlive deployments (a message may wait 14 days in the dead-letter queue), so
- * they carry a version and are checked field by field when read.
+ * they carry a version, are checked field by field when read, and older versions stay readable.
  */
 import { BadEventError } from '../errors';
 import type { CustomerRef, Job } from '../types';
@@ -13,25 +13,31 @@ export interface JobOrigin {
 }
 
 export interface JobMessage extends Job, JobOrigin {
-  v: 1;
+  v: 2;
   /** Attempts made before this message was (re)sent: 0 when first enqueued, more after a redrive. */
   attempt: number;
 }
 
 export function jobMessage(job: Job, origin: JobOrigin, attempt = 0): JobMessage {
-  return { v: 1, eventId: origin.eventId, source: origin.source, rule: job.rule, customer: job.customer, tags: job.tags, attempt };
+  const { rule, customer, removeTags, addTags } = job;
+  return { v: 2, eventId: origin.eventId, source: origin.source, rule, customer, removeTags, addTags, attempt };
 }
 
-export function jobOf({ rule, customer, tags }: JobMessage): Job {
-  return { rule, customer, tags };
+export function jobOf({ rule, customer, removeTags, addTags }: JobMessage): Job {
+  return { rule, customer, removeTags, addTags };
 }
 
 const isText = (value: unknown): value is string => typeof value === 'string' && value !== '';
+const isTagList = (value: unknown): value is string[] => Array.isArray(value) && value.every(isText);
 
-function isCustomerRef(value: unknown): value is CustomerRef {
-  const { by, value: ref } = (value ?? {}) as { by?: unknown; value?: unknown };
-  if (by === 'id') return typeof ref === 'number' && Number.isSafeInteger(ref) && ref > 0;
-  return (by === 'email' || by === 'userId') && isText(ref);
+/** A customer reference as written by this version (helpcrunchId, lookup) or version 1 (id). */
+function customerRef(value: unknown): CustomerRef | undefined {
+  const { by, value: ref, lookup } = (value ?? {}) as { by?: unknown; value?: unknown; lookup?: unknown };
+  if (by === 'helpcrunchId' || by === 'id') {
+    return typeof ref === 'number' && Number.isSafeInteger(ref) && ref > 0 ? { by: 'helpcrunchId', value: ref } : undefined;
+  }
+  if (by === 'lookup') return isText(ref) && isText(lookup) ? { by, lookup, value: ref } : undefined;
+  return (by === 'email' || by === 'userId') && isText(ref) ? { by, value: ref } : undefined;
 }
 
 /** The message in `body`, or BadEventError invalid_message naming the first thing wrong with it. */
@@ -42,19 +48,23 @@ export function parseJobMessage(body: string): JobMessage {
   } catch {
     throw invalid('body is not JSON');
   }
-  const message = (value ?? {}) as Partial<Record<keyof JobMessage, unknown>>;
+  const message = (value ?? {}) as Record<string, unknown>;
   if (typeof value !== 'object' || Array.isArray(value)) throw invalid('body is not a JSON object');
-  if (message.v !== 1) throw invalid(`unsupported version ${JSON.stringify(message.v)}`);
+  if (message.v !== 1 && message.v !== 2) throw invalid(`unsupported version ${JSON.stringify(message.v)}`);
   for (const field of ['eventId', 'source', 'rule'] as const) {
     if (!isText(message[field])) throw invalid(`${field} must be a non-empty string`);
   }
-  if (!isCustomerRef(message.customer)) throw invalid('customer must be {by: id|email|userId, value}');
-  if (!Array.isArray(message.tags) || message.tags.length === 0 || !message.tags.every(isText)) {
-    throw invalid('tags must be a non-empty list of tag names');
+  const customer = customerRef(message.customer);
+  if (!customer) throw invalid('customer must be {by: helpcrunchId|email|userId|lookup, value}');
+  // Version 1 only removed tags, under `tags`.
+  const removeTags = message.v === 1 ? message.tags : message.removeTags;
+  const addTags = message.v === 1 ? [] : message.addTags;
+  if (!isTagList(removeTags) || !isTagList(addTags) || removeTags.length + addTags.length === 0) {
+    throw invalid('removeTags and addTags must be lists of tag names, not both empty');
   }
   if (!Number.isSafeInteger(message.attempt) || (message.attempt as number) < 0) throw invalid('attempt must be an integer >= 0');
-  const { eventId, source, rule, customer, tags, attempt } = message as JobMessage;
-  return jobMessage({ rule, customer, tags }, { eventId, source }, attempt);
+  const { eventId, source, rule, attempt } = message as { eventId: string; source: string; rule: string; attempt: number };
+  return jobMessage({ rule, customer, removeTags, addTags }, { eventId, source }, attempt);
 }
 
 function invalid(reason: string): BadEventError {

@@ -1,16 +1,27 @@
 /**
- * Runtime side of rules.yml: which rules apply to a payload and whom they name. Takes an
- * already validated RulesConfig (bundled as JSON at build time), so it carries no validator.
+ * Runtime side of rules.yml: which rules apply to a payload and whom they name, and why a rule
+ * did or did not apply (explain). Takes an already validated RulesConfig (bundled as JSON at
+ * build time), so it carries no validator.
  */
-import { JMESPathError, search } from '@aws-lambda-powertools/jmespath';
+import { JMESPathError } from '@aws-lambda-powertools/jmespath';
 import { BadEventError, UnknownSourceError } from '../errors';
 import type { CustomerRef, Job } from '../types';
-import type { RuleConfig, RulesConfig, WebhookSourceConfig } from './types';
+import { evaluate } from './jmespath';
+import type { CustomerSelector, EventTypeSelector, RuleConfig, RulesConfig, WebhookSourceConfig } from './types';
 
-/** One EventBridge rule to create: `detailType` absent means every detail-type of `source`. */
+/** One EventBridge rule to create: on `bus`, events of `source` (and of `detailType`, when given). */
 export interface EventBridgePattern {
   source: string;
+  bus: string;
   detailType?: string[];
+}
+
+export interface WebhookPayload {
+  source: string;
+  /** One payload: the body, or one element of a batch body. */
+  payload: Record<string, unknown>;
+  /** Lower-cased names, as the HTTP event parser gives them. */
+  headers: Record<string, string>;
 }
 
 export interface BusEventInput {
@@ -19,98 +30,158 @@ export interface BusEventInput {
   detail: unknown;
 }
 
+/** Why one rule did or did not apply to one payload, check by check, for `--explain` and DEBUG logs. */
+export interface RuleVerdict {
+  rule: string;
+  matched: boolean;
+  /** The first check that failed, when one did. */
+  failed?: 'eventType' | 'when' | 'customer';
+  eventType?: { accepted: string[]; ok: boolean };
+  when?: { expression: string; value: unknown; ok: boolean };
+  customer?: { by: CustomerSelector['by']; expression: string; value: unknown };
+  /** Why evaluating the rule failed: the event is refused as a whole (400) when this rule is matched. */
+  error?: string;
+}
+
+export interface Explanation {
+  source: string;
+  /** null: the source has no event type, or this payload carries none. */
+  eventType: string | null;
+  /** Every rule of the source, in rules.yml order. */
+  rules: RuleVerdict[];
+}
+
 export interface RuleSet {
   /** The webhook source named by /webhooks/<name>, or undefined when there is none. */
   webhookSource(name: string): WebhookSourceConfig | undefined;
-  /** Jobs for one webhook payload (one element of an array body). Throws BadEventError, UnknownSourceError. */
-  matchWebhook(source: string, payload: Record<string, unknown>): Job[];
+  /** Jobs for one webhook payload. Throws BadEventError, UnknownSourceError. */
+  matchWebhook(input: WebhookPayload): Job[];
   /** Jobs for one EventBridge event; its `detail` is the payload. Throws BadEventError. */
   matchEvent(event: BusEventInput): Job[];
+  explainWebhook(input: WebhookPayload): Explanation;
+  explainEvent(event: BusEventInput): Explanation;
   /** One pattern per EventBridge source, so each event reaches the function exactly once. */
   eventBridgePatterns(): EventBridgePattern[];
 }
 
-type CustomerKind = CustomerRef['by'];
-
-interface CompiledRule {
-  name: string;
-  when?: string;
-  detailTypes?: Set<string>;
-  customerKind: CustomerKind;
-  customerExpression: string;
-  tags: string[];
+interface Judged {
+  verdict: RuleVerdict;
+  job?: Job;
+  error?: BadEventError;
 }
 
 export function compileRules(config: RulesConfig): RuleSet {
-  // A Map, not the config object, so names like "__proto__" or "constructor" find nothing.
+  // Maps, not the config objects, so names like "__proto__" or "constructor" find nothing.
   const webhookSources = new Map(Object.entries(config.sources));
-  const webhookRules = new Map<string, CompiledRule[]>();
-  const eventRules = new Map<string, CompiledRule[]>();
+  const rulesBySource = new Map<string, RuleConfig[]>();
   for (const rule of config.rules) {
-    const compiled = compileRule(rule);
-    for (const source of rule.source) {
-      const index = webhookSources.has(source) ? webhookRules : eventRules;
-      index.set(source, [...(index.get(source) ?? []), compiled]);
-    }
+    for (const source of rule.source) rulesBySource.set(source, [...(rulesBySource.get(source) ?? []), rule]);
   }
-  const patterns = toPatterns(eventRules);
+  const patterns = toPatterns(config, rulesBySource);
+
+  /** Only webhook sources: an EventBridge source name posted as a webhook would skip verification. */
+  function webhookRules({ source, payload, headers }: WebhookPayload) {
+    const sourceConfig = webhookSources.get(source);
+    if (!sourceConfig) throw new UnknownSourceError(source);
+    const eventType = sourceConfig.eventType ? readEventType(sourceConfig.eventType, payload, headers) : null;
+    return { rules: rulesBySource.get(source) ?? [], payload, eventType };
+  }
+
+  function eventRules({ source, detailType, detail }: BusEventInput) {
+    const rules = Object.hasOwn(config.eventSources, source) ? (rulesBySource.get(source) ?? []) : [];
+    return { rules, payload: detail ?? null, eventType: detailType };
+  }
+
+  function jobs({ rules, payload, eventType }: { rules: RuleConfig[]; payload: unknown; eventType: string | null }): Job[] {
+    const result: Job[] = [];
+    for (const rule of rules) {
+      const { job, error } = judge(rule, payload, eventType);
+      if (error) throw error;
+      if (job) result.push(job);
+    }
+    return result;
+  }
+
+  function explain(source: string, { rules, payload, eventType }: { rules: RuleConfig[]; payload: unknown; eventType: string | null }): Explanation {
+    return { source, eventType, rules: rules.map((rule) => judge(rule, payload, eventType).verdict) };
+  }
 
   return {
     webhookSource: (name) => webhookSources.get(name),
-    matchWebhook(source, payload) {
-      // Only webhook sources: an EventBridge source name posted as a webhook would skip verification.
-      if (!webhookSources.has(source)) throw new UnknownSourceError(source);
-      return jobsFor(webhookRules.get(source) ?? [], payload);
-    },
-    matchEvent({ source, detailType, detail }) {
-      const rules = (eventRules.get(source) ?? []).filter((rule) => rule.detailTypes?.has(detailType) ?? true);
-      return jobsFor(rules, detail ?? null);
-    },
+    matchWebhook: (input) => jobs(webhookRules(input)),
+    matchEvent: (event) => jobs(eventRules(event)),
+    explainWebhook: (input) => explain(input.source, webhookRules(input)),
+    explainEvent: (event) => explain(event.source, eventRules(event)),
     eventBridgePatterns: () => patterns.map((pattern) => structuredClone(pattern)),
   };
 }
 
-function compileRule(rule: RuleConfig): CompiledRule {
-  const [customerKind, customerExpression] = Object.entries(rule.customer)[0] as [CustomerKind, string];
-  return {
-    name: rule.name,
-    ...(rule.when !== undefined && { when: rule.when }),
-    ...(rule.detailType && { detailTypes: new Set(rule.detailType) }),
-    customerKind,
-    customerExpression,
-    tags: rule.removeTags,
-  };
-}
-
 /**
- * Rules for one source are merged into one pattern (union of detail types, or none when any
- * rule takes every detail type): overlapping EventBridge rules would deliver an event twice.
+ * Rules for one source are merged into one pattern (union of event types, or none when any rule
+ * takes every type): overlapping EventBridge rules would deliver an event twice.
  */
-function toPatterns(eventRules: Map<string, CompiledRule[]>): EventBridgePattern[] {
-  return [...eventRules].map(([source, rules]) => {
-    if (rules.some((rule) => !rule.detailTypes)) return { source };
-    return { source, detailType: [...new Set(rules.flatMap((rule) => [...rule.detailTypes!]))] };
+function toPatterns(config: RulesConfig, rulesBySource: Map<string, RuleConfig[]>): EventBridgePattern[] {
+  return Object.entries(config.eventSources).map(([source, { bus }]) => {
+    const rules = rulesBySource.get(source) ?? [];
+    if (rules.some((rule) => !rule.eventType)) return { source, bus };
+    return { source, bus, detailType: [...new Set(rules.flatMap((rule) => rule.eventType!))] };
   });
 }
 
-function jobsFor(rules: CompiledRule[], payload: unknown): Job[] {
-  return rules
-    .filter((rule) => rule.when === undefined || isTruthy(evaluate(rule, 'when', rule.when, payload, 'invalid_event')))
-    .map((rule) => ({ rule: rule.name, customer: readCustomer(rule, payload), tags: [...rule.tags] }));
+/** A webhook's event type: a header, or a field of the payload; anything but a non-empty string is none. */
+function readEventType(selector: EventTypeSelector, payload: unknown, headers: Record<string, string>): string | null {
+  const value = 'header' in selector ? headers[selector.header.toLowerCase()] : safeEvaluate(selector.field, payload);
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function safeEvaluate(expression: string, payload: unknown): unknown {
+  try {
+    return evaluate(expression, payload);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every check of one rule against one payload, in order; the first that fails decides. */
+function judge(rule: RuleConfig, payload: unknown, eventType: string | null): Judged {
+  const verdict: RuleVerdict = { rule: rule.name, matched: false };
+  if (rule.eventType) {
+    const ok = eventType !== null && rule.eventType.includes(eventType);
+    verdict.eventType = { accepted: rule.eventType, ok };
+    if (!ok) return { verdict: { ...verdict, failed: 'eventType' } };
+  }
+  let stage: 'when' | 'customer' = 'when';
+  try {
+    if (rule.when !== undefined) {
+      const value = evaluateField(rule, 'when', rule.when, payload, 'invalid_event');
+      const ok = isTruthy(value);
+      verdict.when = { expression: rule.when, value, ok };
+      if (!ok) return { verdict: { ...verdict, failed: 'when' } };
+    }
+    stage = 'customer';
+    const { by, expression } = rule.customer;
+    const field = by === 'lookup' ? 'customer.from' : `customer.${by}`;
+    const value = evaluateField(rule, field, expression, payload, 'invalid_customer');
+    verdict.customer = { by, expression, value };
+    const customer = customerRef(rule, field, value);
+    return { verdict: { ...verdict, matched: true }, job: { rule: rule.name, customer, removeTags: [...rule.removeTags], addTags: [...rule.addTags] } };
+  } catch (error) {
+    if (!(error instanceof BadEventError)) throw error;
+    return { verdict: { ...verdict, failed: stage, error: error.message }, error };
+  }
 }
 
 /**
- * The powertools package exports `search` but not its parser; `search` parses through a
- * module-level cache (128 expressions), so each expression is parsed once in practice.
+ * Powertools' `search` parses through a module-level cache (128 expressions), so each expression
+ * is parsed once in practice. Validation rejected syntax errors, so a JMESPathError here is a type
+ * error on this payload's data; a RangeError is data nested too deeply to walk.
  */
-function evaluate(rule: CompiledRule, field: string, expression: string, payload: unknown, code: string): unknown {
+function evaluateField(rule: RuleConfig, field: string, expression: string, payload: unknown, code: string): unknown {
   try {
-    return search(expression, payload as Parameters<typeof search>[1]) ?? null;
+    return evaluate(expression, payload) ?? null;
   } catch (error) {
-    // Validation rejected syntax errors, so this is a type error on this payload's data.
-    if (error instanceof JMESPathError) {
-      throw new BadEventError(code, `rule "${rule.name}": ${field} (${expression}) failed: ${error.message}`);
-    }
+    if (error instanceof JMESPathError) throw new BadEventError(code, `rule "${rule.name}": ${field} (${expression}) failed: ${error.message}`);
+    if (error instanceof RangeError) throw new BadEventError(code, `rule "${rule.name}": ${field} (${expression}): the payload is nested too deeply to evaluate`);
     throw error;
   }
 }
@@ -123,35 +194,41 @@ function isTruthy(value: unknown): boolean {
   return true;
 }
 
-/** Reads the customer a matched rule names; a missing or malformed value fails the event. */
-function readCustomer(rule: CompiledRule, payload: unknown): CustomerRef {
-  const { customerKind: by, customerExpression: expression } = rule;
-  const field = `customer.${by}`;
-  const value = evaluate(rule, field, expression, payload, 'invalid_customer');
+/**
+ * The customer a matched rule names; a missing or malformed value fails the event. Numbers must
+ * be exact: JSON parsing rounds integers beyond 2^53, which would name another customer.
+ */
+function customerRef(rule: RuleConfig, field: string, value: unknown): CustomerRef {
+  const { customer } = rule;
   // Values are described by type, not echoed: they may be personal data.
-  const fail = (problem: string) =>
-    new BadEventError('invalid_customer', `rule "${rule.name}": ${field} (${expression}) ${problem}`);
-
+  const fail = (problem: string) => new BadEventError('invalid_customer', `rule "${rule.name}": ${field} (${customer.expression}) ${problem}`);
   if (value === null || (typeof value === 'string' && value.trim() === '')) throw fail('is missing');
-  switch (by) {
-    case 'id': {
+  if (typeof value === 'number' && !Number.isSafeInteger(value)) throw fail(`must be a whole number below 2^53, got ${describe(value)}`);
+  switch (customer.by) {
+    case 'helpcrunchId': {
       const id = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-      if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) return { by, value: id };
-      throw fail(`must be a positive integer, got ${describe(value)}`);
+      if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) return { by: 'helpcrunchId', value: id };
+      throw fail(`must be a positive HelpCrunch customer id below 2^53, got ${describe(value)}`);
     }
     case 'email':
-      if (typeof value === 'string') return { by, value };
+      if (typeof value === 'string') return { by: 'email', value };
       throw fail(`must be a string, got ${describe(value)}`);
     case 'userId':
-      if (typeof value === 'string') return { by, value };
-      if (typeof value === 'number' && Number.isFinite(value)) return { by, value: String(value) };
+      if (typeof value === 'string') return { by: 'userId', value };
+      if (typeof value === 'number') return { by: 'userId', value: String(value) };
       throw fail(`must be a string, got ${describe(value)}`);
+    case 'lookup': {
+      const id = typeof value === 'number' ? String(value) : value;
+      // The id becomes one path segment or query value of the lookup's URL: dot segments would move it.
+      if (typeof id === 'string' && id !== '.' && id !== '..') return { by: 'lookup', lookup: customer.lookup, value: id };
+      throw fail(typeof id === 'string' ? 'cannot be "." or ".."' : `must be a string or a whole number, got ${describe(value)}`);
+    }
   }
 }
 
 function describe(value: unknown): string {
   if (typeof value === 'number') return String(value); // a number is not personal data on its own
-  if (typeof value === 'string') return 'a string that is not one'; // only `id` rejects strings
+  if (typeof value === 'string') return 'a string that is not one'; // only helpcrunchId rejects strings
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

@@ -48,22 +48,68 @@ export interface WebhookSourceConfig {
   eventType?: EventTypeSelector;
 }
 
-/** Exactly one key: a JMESPath expression into the payload that yields the customer. */
-export type CustomerSelector = { id: string } | { email: string } | { userId: string };
+/** A reference to a HelpCrunch customer that HelpCrunch itself understands. */
+export type DirectCustomerKind = 'helpcrunchId' | 'email' | 'userId';
+
+/**
+ * Whom a rule's tag changes apply to: a JMESPath into the payload that yields a HelpCrunch id,
+ * email or userId; or (lookup) a JMESPath that yields the sender's own id, which the named
+ * lookup turns into one of those through the sender's API.
+ */
+export type CustomerSelector =
+  | { by: DirectCustomerKind; expression: string }
+  | { by: 'lookup'; lookup: string; expression: string };
 
 export interface RuleConfig {
   name: string;
-  /** Webhook source names and/or EventBridge `source` values (always a list once validated). */
+  /** Webhook source names and/or EventBridge sources (always a list once validated). */
   source: string[];
+  /**
+   * Accepted event types (absent = any): a webhook source's event type (sources.<name>.eventType),
+   * an EventBridge event's `detail-type`. A rule with event types never matches an untyped event.
+   */
+  eventType?: string[];
   /** Optional JMESPath; the rule applies when it is truthy. */
   when?: string;
-  /** EventBridge only: `detail-type` values this rule accepts (absent = any). */
-  detailType?: string[];
   customer: CustomerSelector;
+  /** Tags to remove and to add; at least one of the two is non-empty. */
   removeTags: string[];
+  addTags: string[];
 }
+
+/** An EventBridge source the stack listens to, and on which bus (a name or ARN; `default`). */
+export interface EventSourceConfig {
+  bus: string;
+}
+
+export const LOOKUP_PRESETS = ['stripe-customer', 'paddle-customer', 'pipedrive-person', 'hubspot-contact', 'hubspot-deal-contacts'] as const;
+export type LookupPreset = (typeof LOOKUP_PRESETS)[number];
+
+/** How a generic lookup sends its secret: Authorization Bearer or Basic, a header, or a query parameter. */
+export type LookupAuth = { in: 'bearer' } | { in: 'basic' } | { in: 'header'; name: string } | { in: 'query'; name: string };
+
+/** A lookup turns a sender's own id into a HelpCrunch customer reference through the sender's API. */
+export type LookupConfig =
+  | {
+      preset: LookupPreset;
+      /** The API's origin, when not the vendor's default (Pipedrive company domain, a stand-in). */
+      baseUrl?: string;
+      secretId: string;
+      cacheSeconds: number;
+    }
+  | {
+      /** https URL with one `{id}` placeholder in its path or query. */
+      url: string;
+      auth: LookupAuth;
+      secretId: string;
+      /** JMESPath into the JSON answer yielding the reference. */
+      select: { by: DirectCustomerKind; expression: string };
+      cacheSeconds: number;
+    };
 
 export interface RulesConfig {
   sources: Record<string, WebhookSourceConfig>;
+  eventSources: Record<string, EventSourceConfig>;
+  lookups: Record<string, LookupConfig>;
   rules: RuleConfig[];
 }

@@ -1,20 +1,16 @@
 /**
  * Turns the parsed rules.yml (plain data) into a RulesConfig, or throws one InvalidRulesError
- * listing every problem. Runs at build time (esbuild/Vite plugins, rules-check, serverless
- * resolver), so a broken rules.yml never deploys. Hand-written rather than a schema library
- * so the messages can name the rule and the field a person has to fix.
+ * listing every problem. Runs at build time (esbuild/Vite plugins, check-rules, serverless
+ * resolver), so a broken rules.yml never deploys. Hand-written rather than a schema library so
+ * the messages name the rule and the field a person has to fix; rules.schema.json describes the
+ * same shape for editors (tests keep the two in step).
  */
-import { JMESPathError, JMESPathTypeError, search } from '@aws-lambda-powertools/jmespath';
 import { ConfigError } from '../../lib/errors';
-import type {
-  CustomerSelector,
-  RuleConfig,
-  RulesConfig,
-  WebhookSourceConfig,
-} from '../../lib/rules/types';
-
-import { checkKeys, isRecord, Report } from './report';
-import { readVerify } from './verify';
+import type { RuleConfig, RulesConfig } from '../../lib/rules/types';
+import { readLookups } from './lookups';
+import { checkKeys, didYouMean, Findings, isRecord } from './report';
+import { readRule } from './rule';
+import { readEventSources, readSources } from './sources';
 
 /** Every problem found in one rules config; the message lists them one per line. */
 export class InvalidRulesError extends ConfigError {
@@ -28,204 +24,97 @@ export class InvalidRulesError extends ConfigError {
   }
 }
 
-const MAX_TAGS = 50;
-const TOP_KEYS = ['sources', 'rules'] as const;
-const SOURCE_KEYS = ['verify'] as const;
-const RULE_KEYS = ['name', 'source', 'when', 'detailType', 'customer', 'removeTags'] as const;
-const CUSTOMER_KEYS = ['id', 'email', 'userId'] as const;
+export const TOP_KEYS = ['sources', 'eventSources', 'lookups', 'rules'] as const;
 
-/** A webhook source name is the last path segment of /webhooks/<name>. */
-const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._~-]*$/;
+export interface ValidatedRules {
+  config: RulesConfig;
+  /** Accepted but worth changing, e.g. an old key name. */
+  warnings: string[];
+}
+
 export function validateRulesConfig(raw: unknown): RulesConfig {
-  const problems: string[] = [];
-  const reportAt = (entity: string) => new Report(entity, problems);
+  return validateRules(raw).config;
+}
 
-  if (!isRecord(raw)) {
-    throw new InvalidRulesError(['top level: must be a mapping with `sources` and `rules`']);
-  }
-  const top = reportAt('top level');
+export function validateRules(raw: unknown): ValidatedRules {
+  const findings = new Findings();
+  if (!isRecord(raw)) throw new InvalidRulesError(['top level: must be a mapping with `rules` (and `sources`, `eventSources`, `lookups`)']);
+  const top = findings.at('top level');
   checkKeys(raw, TOP_KEYS, top);
 
-  const sources = readSources(raw.sources, top, reportAt);
-  const webhookNames = new Set(Object.keys(sources));
+  const sources = readSources(raw.sources, top, findings);
+  const eventSources = readEventSources(raw.eventSources, top, findings);
+  const lookups = readLookups(raw.lookups, top, findings);
+  for (const name of Object.keys(sources)) {
+    if (Object.hasOwn(eventSources, name)) findings.at(`eventSources.${name}`).add('', 'is also a webhook source under `sources`: give each name once');
+  }
 
   const rules: RuleConfig[] = [];
-  // Counted from the raw rules, so a rule with other problems still marks its source used.
-  const usedSources = new Set<unknown>();
+  // Counted from the raw rules, so a rule with other problems still marks its names used.
+  const used = { sources: new Set<unknown>(), lookups: new Set<unknown>() };
   if (!Array.isArray(raw.rules) || raw.rules.length === 0) {
     top.add('rules', 'must be a list with at least one rule');
   } else {
     const firstIndexByName = new Map<string, number>();
     raw.rules.forEach((item, index) => {
       const name = isRecord(item) && typeof item.name === 'string' ? item.name : undefined;
-      const report = reportAt(name ? `rules[${index}] "${name}"` : `rules[${index}]`);
-      const rule = readRule(item, webhookNames, report);
-      if (isRecord(item)) [item.source].flat().forEach((source) => usedSources.add(source));
-      if (name !== undefined && firstIndexByName.has(name)) {
-        report.add('name', `duplicate of rules[${firstIndexByName.get(name)}]`);
-      } else if (name !== undefined) {
-        firstIndexByName.set(name, index);
+      const report = findings.at(name ? `rules[${index}] "${name}"` : `rules[${index}]`);
+      if (isRecord(item)) {
+        [item.source].flat().forEach((source) => used.sources.add(source));
+        if (isRecord(item.customer)) used.lookups.add(item.customer.lookup);
       }
-      if (rule) rules.push(rule);
+      if (name !== undefined && firstIndexByName.has(name)) report.add('name', `duplicate of rules[${firstIndexByName.get(name)}]`);
+      else if (name !== undefined) firstIndexByName.set(name, index);
+
+      const rule = readRule(item, report);
+      if (!rule) return;
+      const before = report.count;
+      for (const source of rule.source) {
+        if (Object.hasOwn(sources, source) || Object.hasOwn(eventSources, source)) continue;
+        const near = didYouMean(source, [...Object.keys(sources), ...Object.keys(eventSources)]);
+        report.add(
+          'source',
+          `"${source}" is neither a webhook source (sources) nor an EventBridge source (eventSources)${near ? `: did you mean ${near}?` : ': declare it in one of them'}`,
+        );
+      }
+      if (rule.eventType) {
+        const untyped = rule.source.filter((source) => Object.hasOwn(sources, source) && !sources[source]!.eventType);
+        if (untyped.length > 0) report.add('eventType', `source ${untyped.join(', ')} has no event type: set sources.${untyped[0]}.eventType`);
+      }
+      if (rule.customer.by === 'lookup' && !Object.hasOwn(lookups, rule.customer.lookup)) {
+        const near = didYouMean(rule.customer.lookup, Object.keys(lookups));
+        report.add('customer.lookup', `"${rule.customer.lookup}" is not defined under lookups${near ? ` (did you mean ${near}?)` : ''}`);
+      }
+      if (report.count === before) rules.push(rule);
     });
   }
 
-  // A webhook source no rule uses is almost always a typo in a rule's `source`, which would
-  // otherwise silently turn that rule into an EventBridge rule.
-  for (const name of webhookNames) {
-    if (!usedSources.has(name)) reportAt(`sources.${name}`).add('', 'not used by any rule');
-  }
+  // A source no rule uses is almost always a typo in a rule's `source`.
+  for (const name of Object.keys(sources)) if (!used.sources.has(name)) findings.at(`sources.${name}`).add('', 'not used by any rule');
+  for (const name of Object.keys(eventSources)) if (!used.sources.has(name)) findings.at(`eventSources.${name}`).add('', 'not used by any rule');
+  for (const name of Object.keys(lookups)) if (!used.lookups.has(name)) findings.at(`lookups.${name}`).warn('', 'not used by any rule');
+  reportConflicts(rules, findings);
 
-  if (problems.length > 0) throw new InvalidRulesError(problems);
-  return { sources, rules };
-}
-
-function readSources(
-  raw: unknown,
-  top: Report,
-  reportAt: (entity: string) => Report,
-): Record<string, WebhookSourceConfig> {
-  const sources: Record<string, WebhookSourceConfig> = {};
-  if (raw === undefined || raw === null) return sources; // EventBridge-only configs need no sources
-  if (!isRecord(raw)) {
-    top.add('sources', 'must be a mapping of source name to { verify }');
-    return sources;
-  }
-  for (const [name, entry] of Object.entries(raw)) {
-    const report = reportAt(`sources.${name}`);
-    if (!SOURCE_NAME.test(name)) {
-      report.add('', 'name must be letters, digits, ".", "_", "~" or "-" (it is the last segment of /webhooks/<name>)');
-    }
-    if (!isRecord(entry)) {
-      report.add('', 'must be a mapping with `verify`');
-      continue;
-    }
-    checkKeys(entry, SOURCE_KEYS, report);
-    const verify = readVerify(entry.verify, report);
-    if (verify) sources[name] = { verify };
-  }
-  return sources;
-}
-
-function readRule(raw: unknown, webhookNames: Set<string>, report: Report): RuleConfig | undefined {
-  if (!isRecord(raw)) {
-    report.add('', 'must be a mapping with name, source, customer and removeTags');
-    return undefined;
-  }
-  const before = report.count;
-  checkKeys(raw, RULE_KEYS, report);
-
-  if (typeof raw.name !== 'string' || raw.name.trim() === '') report.add('name', 'is required (a non-empty string)');
-  else if (raw.name !== raw.name.trim()) report.add('name', 'has leading or trailing whitespace');
-
-  const source = readNameList(raw.source, 'source', report, { single: true });
-  for (const name of source ?? []) {
-    const near = [...webhookNames].find((w) => w !== name && w.toLowerCase() === name.toLowerCase());
-    if (near) report.add('source', `"${name}" is not a webhook source (did you mean ${near}?)`);
-  }
-
-  const when = raw.when === undefined ? undefined : readExpression(raw.when, 'when', report);
-  const customer = readCustomer(raw.customer, report);
-  const removeTags = readNameList(raw.removeTags, 'removeTags', report, { single: false, max: MAX_TAGS });
-
-  let detailType: string[] | undefined;
-  if (raw.detailType !== undefined) {
-    detailType = readNameList(raw.detailType, 'detailType', report, { single: true });
-    const webhook = source?.filter((name) => webhookNames.has(name)) ?? [];
-    if (webhook.length > 0) {
-      report.add('detailType', `only applies to EventBridge sources, but ${webhook.join(', ')} is a webhook source`);
-    }
-  }
-
-  if (report.count > before) return undefined;
-  return {
-    name: raw.name as string,
-    source: source!,
-    ...(when !== undefined && { when }),
-    ...(detailType !== undefined && { detailType }),
-    customer: customer!,
-    removeTags: removeTags!,
-  };
-}
-
-function readCustomer(raw: unknown, report: Report): CustomerSelector | undefined {
-  const required = `exactly one of ${CUSTOMER_KEYS.join(' | ')} is required`;
-  if (!isRecord(raw)) {
-    report.add('customer', raw === undefined ? required : `must be a mapping: ${required}`);
-    return undefined;
-  }
-  checkKeys(raw, CUSTOMER_KEYS, report, 'customer.');
-  const given = CUSTOMER_KEYS.filter((key) => raw[key] !== undefined);
-  if (given.length !== 1) {
-    report.add('customer', given.length === 0 ? required : `${required}, got ${given.join(', ')}`);
-    return undefined;
-  }
-  const key = given[0];
-  const expression = readExpression(raw[key], `customer.${key}`, report);
-  if (expression === undefined) return undefined;
-  return { [key]: expression } as CustomerSelector;
-}
-
-/** A JMESPath expression that parses and calls known functions with the right number of arguments. */
-function readExpression(raw: unknown, field: string, report: Report): string | undefined {
-  if (typeof raw !== 'string' || raw.trim() === '') {
-    report.add(field, 'must be a non-empty JMESPath expression');
-    return undefined;
-  }
-  try {
-    // The powertools package exports no standalone parser: evaluating against {} parses the
-    // expression and checks the functions it reaches (names, argument counts).
-    search(raw, {});
-  } catch (error) {
-    // A type error depends on the data ({} here has none), so it says nothing about the expression.
-    if (error instanceof JMESPathTypeError) return raw;
-    if (!(error instanceof JMESPathError)) throw error;
-    report.add(field, `invalid JMESPath: ${error.message}`);
-    return undefined;
-  }
-  return raw;
+  if (findings.problems.length > 0) throw new InvalidRulesError(findings.problems);
+  return { config: { sources, eventSources, lookups, rules }, warnings: findings.warnings };
 }
 
 /**
- * A list of names (tags, sources, detail types): non-empty strings with no surrounding
- * whitespace (they are matched or sent exactly as written) and no duplicates.
+ * Two unconditional rules for the same events where one removes a tag the other adds would undo
+ * each other on every event: almost surely a mistake. Conditional ones are settled per event
+ * (the tag is left alone, the outcome says conflicting_rules).
  */
-function readNameList(
-  raw: unknown,
-  field: string,
-  report: Report,
-  options: { single: boolean; max?: number },
-): string[] | undefined {
-  if (raw === undefined || raw === null) {
-    report.add(field, 'is required');
-    return undefined;
-  }
-  const list = typeof raw === 'string' && options.single ? [raw] : raw;
-  if (!Array.isArray(list)) {
-    report.add(field, options.single ? 'must be a string or a list of strings' : 'must be a list of strings');
-    return undefined;
-  }
-  const before = report.count;
-  if (list.length === 0) report.add(field, 'must not be empty');
-  if (options.max !== undefined && list.length > options.max) {
-    report.add(field, `at most ${options.max} entries, got ${list.length}`);
-  }
-  const seen = new Set<string>();
-  list.forEach((item, index) => {
-    const at = Array.isArray(raw) ? `${field}[${index}]` : field;
-    if (typeof item !== 'string') {
-      const hint = typeof item === 'number' || typeof item === 'boolean' ? ' (quote it in YAML)' : '';
-      report.add(at, `must be a string${hint}`);
-    } else if (item.trim() === '') {
-      report.add(at, 'must not be empty');
-    } else if (item !== item.trim()) {
-      report.add(at, `"${item}" has leading or trailing whitespace (values are used exactly as written)`);
-    } else if (seen.has(item)) {
-      report.add(at, `duplicate "${item}"`);
-    } else {
-      seen.add(item);
-    }
+function reportConflicts(rules: RuleConfig[], findings: Findings): void {
+  const overlaps = (a: string[] | undefined, b: string[] | undefined) => !a || !b || a.some((item) => b.includes(item));
+  rules.forEach((remover, i) => {
+    rules.forEach((adder, j) => {
+      if (i === j || remover.when !== undefined || adder.when !== undefined) return;
+      if (!overlaps(remover.source, adder.source) || !overlaps(remover.eventType, adder.eventType)) return;
+      for (const tag of remover.removeTags.filter((name) => adder.addTags.includes(name))) {
+        findings
+          .at(`rules "${remover.name}" and "${adder.name}"`)
+          .add('', `"${remover.name}" removes "${tag}" and "${adder.name}" adds it for the same events (same source, no condition): one undoes the other`);
+      }
+    });
   });
-  return report.count > before ? undefined : [...(list as string[])];
 }
-
