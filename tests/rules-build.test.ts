@@ -168,9 +168,28 @@ describe('rules-check CLI', () => {
     });
 
   it('summarises a valid file', () => {
-    const run = check();
-    expect(run.stdout).toBe('rules.yml OK: 4 rules, 2 webhook sources, 2 EventBridge patterns\n');
+    const run = check('tests/fixtures/rules/suite.yml');
+    expect(run.stdout).toBe(
+      'tests/fixtures/rules/suite.yml OK: 5 rules, 2 webhook sources, 3 EventBridge sources (3 EventBridge rules), 0 lookups\n',
+    );
+    expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
+  });
+
+  it('checks ./rules.yml by default', () => {
+    expect(check().stdout).toMatch(/^rules\.yml OK: /);
+  });
+
+  it('prints warnings and still exits 0', () => {
+    const run = check('tests/fixtures/rules/warnings.yml');
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe(
+      [
+        'warning: rules[0] "closed": customer.id: is now called helpcrunchId (it must be a HelpCrunch customer id, never the sender’s own id)',
+        'warning: lookups.spare: not used by any rule',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('prints the problems and exits 1 for an invalid file', () => {

@@ -7,9 +7,14 @@ import { relative } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../../lib/errors';
 import type { RulesConfig } from '../../lib/rules/types';
-import { InvalidRulesError, validateRulesConfig } from './validate';
+import { InvalidRulesError, validateRules, type ValidatedRules } from './validate';
 
 export function loadRulesFile(path: string): RulesConfig {
+  return loadRules(path).config;
+}
+
+/** The validated config and the validator's warnings (check-rules prints them). */
+export function loadRules(path: string): ValidatedRules {
   const name = displayName(path);
   let text: string;
   try {
@@ -32,7 +37,7 @@ export function loadRulesFile(path: string): RulesConfig {
   }
 
   try {
-    return validateRulesConfig(document.toJS());
+    return validateRules(document.toJS());
   } catch (error) {
     if (error instanceof InvalidRulesError) throw new InvalidRulesError(error.problems, name);
     throw error;

@@ -18,12 +18,12 @@ import {
   type Report,
 } from './report';
 
-const PRESET_KEYS = ['preset', 'baseUrl', 'secretId', 'cacheSeconds'] as const;
-const GENERIC_KEYS = ['url', 'auth', 'secretId', 'select', 'cacheSeconds'] as const;
-const AUTH_KINDS = ['bearer', 'basic', 'header', 'query'] as const;
-const SELECT_KEYS: readonly DirectCustomerKind[] = ['email', 'userId', 'helpcrunchId'];
-const LOOKUP_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
-const DEFAULT_CACHE_SECONDS = 300;
+export const PRESET_KEYS = ['preset', 'baseUrl', 'secretId', 'cacheSeconds'] as const;
+export const GENERIC_KEYS = ['url', 'auth', 'secretId', 'select', 'cacheSeconds'] as const;
+export const AUTH_KINDS = ['bearer', 'basic', 'header', 'query'] as const;
+export const SELECT_KEYS: readonly DirectCustomerKind[] = ['email', 'userId', 'helpcrunchId'];
+export const LOOKUP_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+export const DEFAULT_CACHE_SECONDS = 300;
 /** The one placeholder a URL template may hold; the payload's value goes there and nowhere else. */
 const ID = '{id}';
 /** A query parameter name: RFC 3986 unreserved characters. */

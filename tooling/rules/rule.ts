@@ -3,10 +3,10 @@ import type { CustomerSelector, DirectCustomerKind, RuleConfig } from '../../lib
 import { checkKeys, isRecord, readExpression, readNameList, type Report } from './report';
 
 export const RULE_KEYS = ['name', 'source', 'eventType', 'detailType', 'when', 'customer', 'removeTags', 'addTags'] as const;
-const DIRECT_KEYS: readonly DirectCustomerKind[] = ['helpcrunchId', 'email', 'userId'];
+export const DIRECT_KEYS: readonly DirectCustomerKind[] = ['helpcrunchId', 'email', 'userId'];
 /** `id` is the old name of `helpcrunchId`: still read, with a warning. */
 const CUSTOMER_KEYS = [...DIRECT_KEYS, 'id', 'lookup', 'from'] as const;
-const MAX_TAGS = 50;
+export const MAX_TAGS = 50;
 
 export function readRule(raw: unknown, report: Report): RuleConfig | undefined {
   if (!isRecord(raw)) {

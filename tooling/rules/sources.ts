@@ -6,14 +6,14 @@ import type { EventSourceConfig, EventTypeSelector, WebhookSourceConfig } from '
 import { checkKeys, HEADER_NAME, isRecord, readExpression, readPattern, type Findings, type Report } from './report';
 import { defaultEventType, readVerify } from './verify';
 
-const SOURCE_KEYS = ['verify', 'eventType'] as const;
-const EVENT_SOURCE_KEYS = ['bus'] as const;
+export const SOURCE_KEYS = ['verify', 'eventType'] as const;
+export const EVENT_SOURCE_KEYS = ['bus'] as const;
 /** A webhook source name is the last path segment of /webhooks/<name>. */
-const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._~-]*$/;
+export const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._~-]*$/;
 /** EventBridge: a `source` is 1–256 characters; partner sources contain '/'. */
 const EVENT_SOURCE_NAME = /^[\x21-\x7e]{1,256}$/;
 /** An event bus name (partner buses contain '/') or ARN. */
-const BUS = /^(default|[A-Za-z0-9._/-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._/-]{1,256})$/;
+export const BUS = /^(default|[A-Za-z0-9._/-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._/-]{1,256})$/;
 
 export function readSources(raw: unknown, top: Report, findings: Findings): Record<string, WebhookSourceConfig> {
   const sources: Record<string, WebhookSourceConfig> = {};

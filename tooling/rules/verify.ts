@@ -6,7 +6,7 @@ const ENCODINGS = ['hex', 'base64'] as const;
 
 /** The fields each scheme takes besides `scheme`. */
 type RawScheme = 'hmac-sha256' | 'standard-webhooks' | 'token' | 'basic' | 'none';
-const SCHEME_FIELDS: Record<RawScheme, { required: string[]; optional: string[] }> = {
+export const SCHEME_FIELDS: Record<RawScheme, { required: string[]; optional: string[] }> = {
   'hmac-sha256': { required: ['header', 'secretId'], optional: ['prefix', 'encoding'] },
   'standard-webhooks': { required: ['secretId'], optional: [] },
   token: { required: ['header', 'secretId'], optional: [] },
