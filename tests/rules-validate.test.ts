@@ -156,8 +156,8 @@ describe('validateRulesConfig: each problem names where it is', () => {
       (r) => ((r.rules[1].source = ['billing.app', 'crm']), (r.rules[0].source = 'other.app')),
       'rules[1] "churned": detailType: only applies to EventBridge sources, but crm is a webhook source'],
     ['an empty detailType', (r) => (r.rules[1].detailType = []), 'rules[1] "churned": detailType: must not be empty'],
-    ['an unknown scheme', (r) => (r.sources.crm.verify.scheme = 'hmac'),
-      'sources.crm: verify.scheme: must be one of hmac-sha256 | standard-webhooks | token | basic | none'],
+    ['an unknown scheme', (r) => (r.sources.crm.verify.scheme = 'hmac-md5'),
+      'sources.crm: verify.scheme: must be one of hmac | hmac-sha256 | stripe | calendly | paddle | hubspot-v3 | helpcrunch | github | shopify | standard-webhooks | token | basic | none'],
     ['a missing verify', (r) => delete r.sources.crm.verify,
       'sources.crm: verify: is required (write `scheme: none` to accept unsigned webhooks)'],
     ['a verify that is not a mapping', (r) => (r.sources.crm.verify = 'none'),
@@ -223,7 +223,7 @@ describe('validateRulesConfig: each problem names where it is', () => {
     const { code, status, message, problems } = error as InvalidRulesError;
     expect({ code, status }).toEqual({ code: 'invalid_rules', status: 500 });
     expect(problems).toEqual([
-      'sources.crm: verify.scheme: must be one of hmac-sha256 | standard-webhooks | token | basic | none',
+      'sources.crm: verify.scheme: must be one of hmac | hmac-sha256 | stripe | calendly | paddle | hubspot-v3 | helpcrunch | github | shopify | standard-webhooks | token | basic | none',
       'rules[0] "deal-lost": removetags: unknown key (did you mean removeTags?)',
       'rules[1] "churned": customer: exactly one of id | email | userId is required',
     ]);

@@ -1,30 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, WebhookAuthError } from '../lib/errors';
+import { ConfigError } from '../lib/errors';
 import type { VerifyConfig } from '../lib/rules/types';
-import { verifyWebhook, type WebhookRequest } from '../lib/webhook-auth';
+import { verifyWebhook } from '../lib/webhook-auth';
+import { expectAuthError, failure, webhookRequest } from './support/webhook-auth';
 
 const body = Buffer.from('{"event":"deal.won","customer":{"email":"ana@example.com"}}');
 
-function request(headers: Record<string, string>, rawBody = body): WebhookRequest {
-  return { method: 'POST', url: undefined, headers, rawBody };
-}
-
-/** The error verifyWebhook throws, for asserting its type, code and message. */
-function failure(...args: Parameters<typeof verifyWebhook>): unknown {
-  try {
-    verifyWebhook(...args);
-  } catch (error) {
-    return error;
-  }
-  throw new Error('verifyWebhook accepted the request');
-}
-
-function expectAuthError(error: unknown, code: string, ...mustNotContain: string[]) {
-  expect(error).toBeInstanceOf(WebhookAuthError);
-  expect((error as WebhookAuthError).code).toBe(code);
-  for (const text of mustNotContain) expect((error as Error).message).not.toContain(text);
-}
+const request = (headers: Record<string, string>, rawBody = body) => webhookRequest(headers, rawBody);
 
 describe('scheme none', () => {
   it('accepts any request without a secret', () => {
@@ -35,6 +18,13 @@ describe('scheme none', () => {
 describe('missing secret', () => {
   const schemes: VerifyConfig[] = [
     { scheme: 'hmac', algorithm: 'sha256', header: 'X-Sig', encoding: 'hex', secretId: 's' },
+    { scheme: 'stripe', secretId: 's', toleranceSeconds: 300 },
+    { scheme: 'calendly', secretId: 's', toleranceSeconds: 180 },
+    { scheme: 'paddle', secretId: 's', toleranceSeconds: 5 },
+    { scheme: 'hubspot-v3', secretId: 's', toleranceSeconds: 300 },
+    { scheme: 'helpcrunch', secretId: 's' },
+    { scheme: 'github', secretId: 's' },
+    { scheme: 'shopify', secretId: 's' },
     { scheme: 'standard-webhooks', secretId: 's', toleranceSeconds: 300 },
     { scheme: 'token', header: 'X-Token', secretId: 's' },
     { scheme: 'basic', secretId: 's' },
