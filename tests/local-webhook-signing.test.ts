@@ -13,22 +13,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RulesConfig } from '../lib/rules/types';
 import { verifyWebhook } from '../lib/webhook-auth';
 import { demoSigningSecret, demoSigningSecrets, signWebhook, type SecretVerifyConfig } from '../local/host/webhook-signing';
-import { tampered, webhookRequest } from './support/webhook-auth';
+import { SECRET_SCHEMES, tampered, webhookRequest } from './support/webhook-auth';
 
-const schemes: SecretVerifyConfig[] = [
-  { scheme: 'hmac', algorithm: 'sha256', header: 'X-Signature', prefix: 'sha256=', encoding: 'hex', secretId: 's/hmac-hex' },
-  { scheme: 'hmac', algorithm: 'sha1', header: 'X-Hub', encoding: 'base64', secretId: 's/hmac-b64' },
-  { scheme: 'stripe', secretId: 's/stripe', toleranceSeconds: 300 },
-  { scheme: 'calendly', secretId: 's/calendly', toleranceSeconds: 180 },
-  { scheme: 'paddle', secretId: 's/paddle', toleranceSeconds: 5 },
-  { scheme: 'hubspot-v3', secretId: 's/hubspot', toleranceSeconds: 300 },
-  { scheme: 'helpcrunch', secretId: 's/helpcrunch' },
-  { scheme: 'github', secretId: 's/github' },
-  { scheme: 'shopify', secretId: 's/shopify' },
-  { scheme: 'standard-webhooks', secretId: 's/standard', toleranceSeconds: 300 },
-  { scheme: 'token', header: 'X-Token', secretId: 's/token' },
-  { scheme: 'basic', secretId: 's/basic' },
-];
+const schemes = SECRET_SCHEMES;
 const byScheme = <S extends SecretVerifyConfig['scheme']>(scheme: S) => schemes.find((verify) => verify.scheme === scheme) as Extract<SecretVerifyConfig, { scheme: S }>;
 
 const NOW = 1_795_507_200_000;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../lib/errors';
 import type { VerifyConfig } from '../lib/rules/types';
 import { verifyWebhook } from '../lib/webhook-auth';
-import { expectAuthError, failure, webhookRequest } from './support/webhook-auth';
+import { expectAuthError, failure, SECRET_SCHEMES, webhookRequest } from './support/webhook-auth';
 
 const body = Buffer.from('{"event":"deal.won","customer":{"email":"ana@example.com"}}');
 
@@ -16,20 +16,7 @@ describe('scheme none', () => {
 });
 
 describe('missing secret', () => {
-  const schemes: VerifyConfig[] = [
-    { scheme: 'hmac', algorithm: 'sha256', header: 'X-Sig', encoding: 'hex', secretId: 's' },
-    { scheme: 'stripe', secretId: 's', toleranceSeconds: 300 },
-    { scheme: 'calendly', secretId: 's', toleranceSeconds: 180 },
-    { scheme: 'paddle', secretId: 's', toleranceSeconds: 5 },
-    { scheme: 'hubspot-v3', secretId: 's', toleranceSeconds: 300 },
-    { scheme: 'helpcrunch', secretId: 's' },
-    { scheme: 'github', secretId: 's' },
-    { scheme: 'shopify', secretId: 's' },
-    { scheme: 'standard-webhooks', secretId: 's', toleranceSeconds: 300 },
-    { scheme: 'token', header: 'X-Token', secretId: 's' },
-    { scheme: 'basic', secretId: 's' },
-  ];
-  it.each(schemes)('$scheme without a loaded secret is a ConfigError', (config) => {
+  it.each(SECRET_SCHEMES)('$scheme without a loaded secret is a ConfigError', (config) => {
     expect(failure(config, request({}), undefined)).toBeInstanceOf(ConfigError);
     expect(failure(config, request({}), '')).toBeInstanceOf(ConfigError);
   });

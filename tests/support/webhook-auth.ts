@@ -1,6 +1,7 @@
 /** Requests for lib/webhook-auth and the checks every scheme's tests share. */
 import { expect } from 'vitest';
 import { WebhookAuthError } from '../../lib/errors';
+import type { VerifyConfig } from '../../lib/rules/types';
 import { verifyWebhook, type WebhookRequest } from '../../lib/webhook-auth';
 
 /** A POST with these headers (names lower-cased, as lib/http-event.ts delivers them). */
@@ -32,3 +33,19 @@ export function tampered(body: string | Buffer): Buffer {
   bytes[bytes.length >> 1] ^= 0x01;
   return bytes;
 }
+
+/** One config of every scheme that takes a secret (the generic hmac twice: hex with a prefix, base64), secretId `s/<scheme>`. */
+export const SECRET_SCHEMES: Exclude<VerifyConfig, { scheme: 'none' }>[] = [
+  { scheme: 'hmac', algorithm: 'sha256', header: 'X-Signature', prefix: 'sha256=', encoding: 'hex', secretId: 's/hmac-hex' },
+  { scheme: 'hmac', algorithm: 'sha1', header: 'X-Hub', encoding: 'base64', secretId: 's/hmac-b64' },
+  { scheme: 'stripe', secretId: 's/stripe', toleranceSeconds: 300 },
+  { scheme: 'calendly', secretId: 's/calendly', toleranceSeconds: 180 },
+  { scheme: 'paddle', secretId: 's/paddle', toleranceSeconds: 5 },
+  { scheme: 'hubspot-v3', secretId: 's/hubspot', toleranceSeconds: 300 },
+  { scheme: 'helpcrunch', secretId: 's/helpcrunch' },
+  { scheme: 'github', secretId: 's/github' },
+  { scheme: 'shopify', secretId: 's/shopify' },
+  { scheme: 'standard-webhooks', secretId: 's/standard', toleranceSeconds: 300 },
+  { scheme: 'token', header: 'X-Token', secretId: 's/token' },
+  { scheme: 'basic', secretId: 's/basic' },
+];
