@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { MethodNotAllowedError, UnknownSourceError } from './errors';
 import type { HelpCrunchClient } from './helpcrunch/client';
-import { parseJsonPayloads, type HttpRequest } from './http-event';
+import type { HttpRequest } from './http-event';
 import { executeJobs, type PipelineResult } from './pipeline';
 import type { JobOrigin } from './queue/job-message';
 import type { RetryBudget } from './retry';
@@ -15,6 +15,7 @@ import type { RuleSet } from './rules/match';
 import type { SecretCache } from './secrets';
 import type { Job } from './types';
 import { verifyWebhook } from './webhook-auth';
+import { parseWebhookPayloads } from './webhook-payloads';
 
 export type DispatchResult = ({ dispatch: 'inline' } & PipelineResult) | { dispatch: 'queue'; queued: number };
 
@@ -64,7 +65,8 @@ export function createUntagService({ rules, secrets, dispatch }: UntagServiceDep
       const secret = verify.scheme === 'none' ? undefined : (await secrets.get(verify.secretId)).trim();
       verifyWebhook(verify, request, secret);
       // Match every payload before dispatching, so a bad element fails the batch untouched.
-      const jobs = parseJsonPayloads(request.rawBody).flatMap((payload) => rules.matchWebhook({ source, payload, headers: request.headers }));
+      const payloads = parseWebhookPayloads(request.rawBody, request.headers['content-type']);
+      const jobs = payloads.flatMap((payload) => rules.matchWebhook({ source, payload, headers: request.headers }));
       return dispatch(jobs, { eventId: webhookEventId(request) ?? randomUUID(), source }, budget);
     },
     async handleEvent(event, budget) {

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BadEventError, PayloadTooLargeError } from '../lib/errors';
-import { DEFAULT_MAX_BODY_BYTES, parseHttpEvent, parseJsonPayloads } from '../lib/http-event';
+import { PayloadTooLargeError } from '../lib/errors';
+import { DEFAULT_MAX_BODY_BYTES, parseHttpEvent } from '../lib/http-event';
 import type { VerifyConfig } from '../lib/rules/types';
 import { verifyWebhook } from '../lib/webhook-auth';
 import { sample as loadSample, type SampleFile } from './support/lambda-events';
@@ -177,51 +177,5 @@ describe('parseHttpEvent: body size limit', () => {
     expect(DEFAULT_MAX_BODY_BYTES).toBe(262144);
     expect(parseHttpEvent(httpApi({ body: 'x'.repeat(262144) })).rawBody).toHaveLength(262144);
     expect(() => parseHttpEvent(httpApi({ body: 'x'.repeat(262145) }))).toThrow(PayloadTooLargeError);
-  });
-});
-
-describe('parseJsonPayloads', () => {
-  const parse = (text: string) => parseJsonPayloads(Buffer.from(text));
-  const rejection = (text: string) => {
-    try {
-      parse(text);
-    } catch (error) {
-      expect(error).toBeInstanceOf(BadEventError);
-      return error as BadEventError;
-    }
-    throw new Error(`accepted ${text}`);
-  };
-
-  it('wraps a single object', () => {
-    expect(parse(json)).toEqual([JSON.parse(json)]);
-  });
-
-  it('returns the elements of an array of objects', () => {
-    expect(parse('[{"a":1},{"b":2}]')).toEqual([{ a: 1 }, { b: 2 }]);
-  });
-
-  it('reports invalid JSON without echoing the body', () => {
-    for (const text of ['{"token":"s3cr3t"', '', 'plain text s3cr3t']) {
-      const error = rejection(text);
-      expect(error.code).toBe('invalid_json');
-      expect(error.message).toMatch(/not valid JSON/);
-      expect(error.message).not.toContain('s3cr3t');
-    }
-  });
-
-  it.each([
-    ['"s3cr3t"', /a string/],
-    ['42', /a number/],
-    ['null', /null/],
-    ['true', /a boolean/],
-    ['[]', /empty array/],
-    ['[{"a":1},3]', /element 1 is a number/],
-    ['[{"a":1},{"b":2},["x"]]', /element 2 is an array/],
-    ['[null]', /element 0 is null/],
-  ])('rejects %s as invalid_payload', (text, message) => {
-    const error = rejection(text);
-    expect(error.code).toBe('invalid_payload');
-    expect(error.message).toMatch(message);
-    expect(error.message).not.toContain('s3cr3t');
   });
 });

@@ -70,22 +70,20 @@ describe('validateRulesConfig: valid input', () => {
     expect(config.lookups).toEqual({});
   });
 
-  it('accepts every verify scheme with exactly its fields', () => {
+  it("gives a source its scheme's event type unless it names its own", () => {
     const raw = validRaw();
     raw.sources = {
-      a: { verify: { scheme: 'hmac-sha256', header: 'X-Sig', encoding: 'base64', secretId: 'a' } },
-      b: { verify: { scheme: 'standard-webhooks', secretId: 'b' } },
-      c: { verify: { scheme: 'token', header: 'X-Token', secretId: 'arn:aws:secretsmanager:eu-west-1:1:secret:c-AbCdEf' } },
-      d: { verify: { scheme: 'basic', secretId: 'd' } },
-      e: { verify: { scheme: 'none' } },
+      a: { verify: { scheme: 'stripe', secretId: 'a' } },
+      b: { verify: { scheme: 'github', secretId: 'b' }, eventType: { field: 'action' } },
+      c: { verify: { scheme: 'token', header: 'X-Token', secretId: 'c' } },
+      d: { verify: { scheme: 'none' }, eventType: { header: 'X-Event' } },
     };
-    raw.rules[0].source = ['a', 'b', 'c', 'd', 'e'];
+    raw.rules[0]!.source = ['a', 'b', 'c', 'd'];
     expect(validateRulesConfig(raw).sources).toEqual({
-      a: { verify: { scheme: 'hmac', algorithm: 'sha256', header: 'X-Sig', encoding: 'base64', secretId: 'a' } },
-      b: { verify: { scheme: 'standard-webhooks', secretId: 'b', toleranceSeconds: 300 } },
-      c: { verify: { scheme: 'token', header: 'X-Token', secretId: 'arn:aws:secretsmanager:eu-west-1:1:secret:c-AbCdEf' } },
-      d: { verify: { scheme: 'basic', secretId: 'd' } },
-      e: { verify: { scheme: 'none' } },
+      a: { verify: { scheme: 'stripe', secretId: 'a', toleranceSeconds: 300 }, eventType: { field: 'type' } },
+      b: { verify: { scheme: 'github', secretId: 'b' }, eventType: { field: 'action' } },
+      c: { verify: { scheme: 'token', header: 'X-Token', secretId: 'c' } },
+      d: { verify: { scheme: 'none' }, eventType: { header: 'X-Event' } },
     });
   });
 

@@ -1,30 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, WebhookAuthError } from '../lib/errors';
+import { ConfigError } from '../lib/errors';
 import type { VerifyConfig } from '../lib/rules/types';
-import { verifyWebhook, type WebhookRequest } from '../lib/webhook-auth';
+import { verifyWebhook } from '../lib/webhook-auth';
+import { expectAuthError, failure, SECRET_SCHEMES, webhookRequest } from './support/webhook-auth';
 
 const body = Buffer.from('{"event":"deal.won","customer":{"email":"ana@example.com"}}');
 
-function request(headers: Record<string, string>, rawBody = body): WebhookRequest {
-  return { method: 'POST', url: undefined, headers, rawBody };
-}
-
-/** The error verifyWebhook throws, for asserting its type, code and message. */
-function failure(...args: Parameters<typeof verifyWebhook>): unknown {
-  try {
-    verifyWebhook(...args);
-  } catch (error) {
-    return error;
-  }
-  throw new Error('verifyWebhook accepted the request');
-}
-
-function expectAuthError(error: unknown, code: string, ...mustNotContain: string[]) {
-  expect(error).toBeInstanceOf(WebhookAuthError);
-  expect((error as WebhookAuthError).code).toBe(code);
-  for (const text of mustNotContain) expect((error as Error).message).not.toContain(text);
-}
+const request = (headers: Record<string, string>, rawBody = body) => webhookRequest(headers, rawBody);
 
 describe('scheme none', () => {
   it('accepts any request without a secret', () => {
@@ -33,13 +16,7 @@ describe('scheme none', () => {
 });
 
 describe('missing secret', () => {
-  const schemes: VerifyConfig[] = [
-    { scheme: 'hmac', algorithm: 'sha256', header: 'X-Sig', encoding: 'hex', secretId: 's' },
-    { scheme: 'standard-webhooks', secretId: 's', toleranceSeconds: 300 },
-    { scheme: 'token', header: 'X-Token', secretId: 's' },
-    { scheme: 'basic', secretId: 's' },
-  ];
-  it.each(schemes)('$scheme without a loaded secret is a ConfigError', (config) => {
+  it.each(SECRET_SCHEMES)('$scheme without a loaded secret is a ConfigError', (config) => {
     expect(failure(config, request({}), undefined)).toBeInstanceOf(ConfigError);
     expect(failure(config, request({}), '')).toBeInstanceOf(ConfigError);
   });

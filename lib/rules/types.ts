@@ -39,7 +39,7 @@ export type VerifyConfig =
   | { scheme: 'basic'; secretId: string }
   | { scheme: 'none' };
 
-/** Where a webhook's event type is read: a request header, or a JMESPath into each payload. */
+/** Where a webhook's event type is read: a request header (any case), or a JMESPath into each payload. */
 export type EventTypeSelector = { header: string } | { field: string };
 
 export interface WebhookSourceConfig {

@@ -1,9 +1,11 @@
 import { ConfigError } from '../errors';
 import type { VerifyConfig } from '../rules/types';
 import { verifyBasic } from './basic';
-import { verifyHmac } from './hmac';
+import { HMAC_PRESETS, verifyHmac } from './hmac';
+import { verifyHubSpotV3 } from './hubspot';
 import type { WebhookRequest } from './request';
 import { verifyStandardWebhook } from './standard-webhooks';
+import { TIMESTAMPED_FORMATS, verifyTimestamped } from './timestamped';
 import { verifyToken } from './token';
 
 export type { WebhookRequest } from './request';
@@ -27,10 +29,18 @@ export function verifyWebhook(
   switch (config.scheme) {
     case 'hmac':
       return verifyHmac(config, request, secret);
+    case 'github':
+    case 'shopify':
+    case 'helpcrunch':
+      return verifyHmac(HMAC_PRESETS[config.scheme], request, secret);
+    case 'stripe':
+    case 'calendly':
+    case 'paddle':
+      return verifyTimestamped(TIMESTAMPED_FORMATS[config.scheme], config.toleranceSeconds, request, secret, nowMs);
+    case 'hubspot-v3':
+      return verifyHubSpotV3(config, request, secret, nowMs);
     case 'standard-webhooks':
-      return verifyStandardWebhook(request, secret, nowMs);
-    default:
-      throw new ConfigError(`Verify scheme '${config.scheme}' is not implemented yet`);
+      return verifyStandardWebhook(config.toleranceSeconds, request, secret, nowMs);
     case 'token':
       return verifyToken(config.header, request, secret);
     case 'basic':

@@ -27,3 +27,22 @@ export function safeEqual(received: string | Buffer, expected: string | Buffer):
   const digest = (value: string | Buffer) => createHash('sha256').update(value).digest();
   return timingSafeEqual(digest(received), digest(expected));
 }
+
+/** Digits only and at most 15 of them, so Number() is exact; anything else is a malformed header. */
+const UNIX_TIME = /^\d{1,15}$/;
+
+/** A timestamp from a signature header (seconds or ms, as the scheme says), or a 401 `invalid_signature`. */
+export function readUnixTime(text: string, what: string): number {
+  if (!UNIX_TIME.test(text)) throw new WebhookAuthError(`${what} is not a unix timestamp`);
+  return Number(text);
+}
+
+/**
+ * Replay protection: a 401 `timestamp_out_of_tolerance` when the signed time is more than
+ * `toleranceSeconds` away from our clock, in either direction (a future time is as suspect as an old one).
+ */
+export function requireFreshTimestamp(timestampMs: number, nowMs: number, toleranceSeconds: number, what: string): void {
+  if (Math.abs(nowMs - timestampMs) > toleranceSeconds * 1000) {
+    throw new WebhookAuthError(`${what} is more than ${toleranceSeconds}s from the current time`, 'timestamp_out_of_tolerance');
+  }
+}

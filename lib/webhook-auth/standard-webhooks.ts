@@ -1,42 +1,49 @@
 import { createHmac } from 'node:crypto';
 import { ConfigError, WebhookAuthError } from '../errors';
-import { requireHeader, safeEqual, type WebhookRequest } from './request';
+import { readUnixTime, requireFreshTimestamp, requireHeader, safeEqual, type WebhookRequest } from './request';
 
-/** Spec default: reject messages more than 5 minutes older or newer than our clock (replay window). */
-const TOLERANCE_SECONDS = 5 * 60;
+/**
+ * The header names: the spec's `webhook-*`, or `svix-*`, which Svix (Clerk, Resend, …) sends
+ * unless its customer white-labels them. A request carrying any `webhook-*` header is read with
+ * those names only, so the two sets are never mixed.
+ */
+export type StandardWebhooksPrefix = 'webhook' | 'svix';
+
+function headerPrefix(request: WebhookRequest): StandardWebhooksPrefix {
+  const carries = (prefix: StandardWebhooksPrefix) => ['id', 'timestamp', 'signature'].some((name) => Object.hasOwn(request.headers, `${prefix}-${name}`));
+  return carries('svix') && !carries('webhook') ? 'svix' : 'webhook';
+}
 
 /** `whsec_<base64>` (or bare base64) -> HMAC key bytes. */
-function signingKey(secret: string): Buffer {
+export function standardWebhooksKey(secret: string): Buffer {
   const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
   if (key.length === 0) throw new ConfigError('Standard Webhooks secret is not base64 (whsec_<base64>)');
   return key;
 }
 
+/** The base64 signature of `${id}.${timestamp}.${body}`. */
+export function standardWebhooksSignature(secret: string, id: string, timestamp: string, body: string | Buffer): string {
+  return createHmac('sha256', standardWebhooksKey(secret)).update(`${id}.${timestamp}.`).update(body).digest('base64');
+}
+
 /** https://www.standardwebhooks.com/ : HMAC-SHA256 over `${id}.${timestamp}.${body}`, `v1,<base64>` entries. */
-export function verifyStandardWebhook(request: WebhookRequest, secret: string, nowMs: number): void {
-  const id = requireHeader(request, 'webhook-id');
-  const timestamp = requireHeader(request, 'webhook-timestamp');
-  const signatures = requireHeader(request, 'webhook-signature');
+export function verifyStandardWebhook(toleranceSeconds: number, request: WebhookRequest, secret: string, nowMs: number): void {
+  const prefix = headerPrefix(request);
+  const id = requireHeader(request, `${prefix}-id`);
+  const timestamp = requireHeader(request, `${prefix}-timestamp`);
+  const signatures = requireHeader(request, `${prefix}-signature`);
 
-  if (!/^\d+$/.test(timestamp)) {
-    throw new WebhookAuthError("Header 'webhook-timestamp' is not a unix timestamp");
-  }
-  const nowSeconds = Math.floor(nowMs / 1000);
-  if (Math.abs(nowSeconds - Number(timestamp)) > TOLERANCE_SECONDS) {
-    throw new WebhookAuthError(
-      `Header 'webhook-timestamp' is more than ${TOLERANCE_SECONDS}s from the current time`,
-      'timestamp_out_of_tolerance',
-    );
-  }
+  const what = `Header '${prefix}-timestamp'`;
+  requireFreshTimestamp(readUnixTime(timestamp, what) * 1000, nowMs, toleranceSeconds, what);
 
-  const expected = createHmac('sha256', signingKey(secret))
-    .update(`${id}.${timestamp}.`)
-    .update(request.rawBody)
-    .digest('base64');
+  const expected = standardWebhooksSignature(secret, id, timestamp, request.rawBody);
   // Several entries allow key rotation; versions other than v1 are for future schemes and ignored.
-  const matches = signatures.split(' ').some((entry) => {
-    const [version, signature = ''] = entry.split(',', 2);
-    return version === 'v1' && safeEqual(signature, expected);
-  });
-  if (!matches) throw new WebhookAuthError("Signature in header 'webhook-signature' does not match");
+  const matches = signatures
+    .split(' ')
+    .map((entry) => {
+      const [version, signature = ''] = entry.split(',', 2);
+      return version === 'v1' && safeEqual(signature, expected);
+    })
+    .includes(true);
+  if (!matches) throw new WebhookAuthError(`Signature in header '${prefix}-signature' does not match`);
 }

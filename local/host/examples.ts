@@ -48,10 +48,17 @@ function readExample(dir: string, name: string): Example {
   return { ...base, kind: 'webhook', event: http, source, body };
 }
 
-/** Every example, in directory-name order. */
+/**
+ * The examples the local stack runs against the sandbox's demo customers; their entries ship in
+ * rules.yml. The vendor examples beside them (stripe-…, hubspot-…) are setup guides whose
+ * rules.yml fragments use syntax still landing (eventType, addTags, lookups).
+ */
+export const LOCAL_EXAMPLES: ReadonlySet<string> = new Set(['billing-subscription-cancelled', 'crm-deal-lost', 'eventbridge-subscription-cancelled']);
+
+/** Every local example, in directory-name order. */
 export function loadExamples(dir: string = EXAMPLES_DIR): Example[] {
   return readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
+    .filter((entry) => entry.isDirectory() && LOCAL_EXAMPLES.has(entry.name))
     .map((entry) => entry.name)
     .sort()
     .map((name) => readExample(dir, name));

@@ -1,0 +1,94 @@
+/** sources.<name>.verify in rules.yml -> VerifyConfig, with problems that name the field; and each vendor's event type. */
+import { describe, expect, it } from 'vitest';
+import type { VerifyConfig } from '../lib/rules/types';
+import { Findings } from '../tooling/rules/report';
+import { defaultEventType, MAX_TOLERANCE_SECONDS, readVerify } from '../tooling/rules/verify';
+
+function read(raw: unknown): { config: VerifyConfig | undefined; problems: string[] } {
+  const findings = new Findings();
+  const config = readVerify(raw, findings.at('sources.x'));
+  return { config, problems: findings.problems };
+}
+
+describe('readVerify: one line per vendor', () => {
+  it.each([
+    ['stripe', { scheme: 'stripe', secretId: 'x', toleranceSeconds: 300 }],
+    ['calendly', { scheme: 'calendly', secretId: 'x', toleranceSeconds: 180 }],
+    ['paddle', { scheme: 'paddle', secretId: 'x', toleranceSeconds: 5 }],
+    ['hubspot-v3', { scheme: 'hubspot-v3', secretId: 'x', toleranceSeconds: 300 }],
+    ['standard-webhooks', { scheme: 'standard-webhooks', secretId: 'x', toleranceSeconds: 300 }],
+    ['helpcrunch', { scheme: 'helpcrunch', secretId: 'x' }],
+    ['github', { scheme: 'github', secretId: 'x' }],
+    ['shopify', { scheme: 'shopify', secretId: 'x' }],
+  ])('%s takes only a secretId, its tolerance defaulting to what the vendor documents', (scheme, expected) => {
+    expect(read({ scheme, secretId: 'x' })).toEqual({ config: expected, problems: [] });
+  });
+
+  it('takes toleranceSeconds on every timestamped scheme, and publicUrl on hubspot-v3', () => {
+    for (const scheme of ['stripe', 'calendly', 'paddle', 'hubspot-v3', 'standard-webhooks']) {
+      expect(read({ scheme, secretId: 'x', toleranceSeconds: 60 }).config).toMatchObject({ scheme, toleranceSeconds: 60 });
+    }
+    const hubspot = read({ scheme: 'hubspot-v3', secretId: 'x', publicUrl: 'https://hooks.example.com/crm/hubspot' });
+    expect(hubspot).toEqual({ config: { scheme: 'hubspot-v3', secretId: 'x', toleranceSeconds: 300, publicUrl: 'https://hooks.example.com/crm/hubspot' }, problems: [] });
+  });
+
+  it('reads the generic hmac with its algorithm, and hmac-sha256 as its sha256 alias', () => {
+    expect(read({ scheme: 'hmac', algorithm: 'sha1', header: 'X-Hub-Signature', prefix: 'sha1=', secretId: 'x' }).config).toEqual({
+      scheme: 'hmac', algorithm: 'sha1', header: 'X-Hub-Signature', prefix: 'sha1=', encoding: 'hex', secretId: 'x',
+    });
+    expect(read({ scheme: 'hmac-sha256', header: 'X-Sig', encoding: 'base64', secretId: 'x' }).config).toEqual({
+      scheme: 'hmac', algorithm: 'sha256', header: 'X-Sig', encoding: 'base64', secretId: 'x',
+    });
+  });
+});
+
+describe('readVerify: problems name the field', () => {
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ['toleranceSeconds zero', { scheme: 'stripe', secretId: 'x', toleranceSeconds: 0 }, [`verify.toleranceSeconds: must be a whole number of seconds from 1 to ${MAX_TOLERANCE_SECONDS}`]],
+    ['toleranceSeconds fractional', { scheme: 'paddle', secretId: 'x', toleranceSeconds: 2.5 }, [`verify.toleranceSeconds: must be a whole number of seconds from 1 to ${MAX_TOLERANCE_SECONDS}`]],
+    ['toleranceSeconds over the maximum', { scheme: 'calendly', secretId: 'x', toleranceSeconds: MAX_TOLERANCE_SECONDS + 1 }, [`verify.toleranceSeconds: must be a whole number of seconds from 1 to ${MAX_TOLERANCE_SECONDS}`]],
+    ['toleranceSeconds as text', { scheme: 'hubspot-v3', secretId: 'x', toleranceSeconds: '300' }, [`verify.toleranceSeconds: must be a whole number of seconds from 1 to ${MAX_TOLERANCE_SECONDS}`]],
+    ['toleranceSeconds on an untimed scheme', { scheme: 'github', secretId: 'x', toleranceSeconds: 60 }, ['verify.toleranceSeconds: not used by scheme github']],
+    ['a header on a vendor scheme', { scheme: 'shopify', secretId: 'x', header: 'X-Shopify-Hmac-Sha256' }, ['verify.header: not used by scheme shopify']],
+    ['publicUrl on stripe', { scheme: 'stripe', secretId: 'x', publicUrl: 'https://a.example' }, ['verify.publicUrl: not used by scheme stripe']],
+    ['publicUrl over http', { scheme: 'hubspot-v3', secretId: 'x', publicUrl: 'http://hooks.example.com/h' }, ['verify.publicUrl: must be the https:// URL HubSpot calls, e.g. https://hooks.example.com/webhooks/hubspot']],
+    ['publicUrl that is no URL', { scheme: 'hubspot-v3', secretId: 'x', publicUrl: 'hooks.example.com' }, ['verify.publicUrl: must be the https:// URL HubSpot calls, e.g. https://hooks.example.com/webhooks/hubspot']],
+    ['publicUrl with a query', { scheme: 'hubspot-v3', secretId: 'x', publicUrl: 'https://hooks.example.com/h?a=1' }, ["verify.publicUrl: must not carry a query or fragment (the request's own query is appended)"]],
+    ['hmac without algorithm', { scheme: 'hmac', header: 'X-Sig', secretId: 'x' }, ['verify.algorithm: is required for scheme hmac']],
+    ['hmac with an unknown algorithm', { scheme: 'hmac', algorithm: 'md5', header: 'X-Sig', secretId: 'x' }, ['verify.algorithm: must be one of sha1 | sha256 | sha512']],
+    ['an algorithm on the sha256 alias', { scheme: 'hmac-sha256', algorithm: 'sha1', header: 'X-Sig', secretId: 'x' }, ['verify.algorithm: not used by scheme hmac-sha256']],
+    ['a vendor scheme without secretId', { scheme: 'helpcrunch' }, ['verify.secretId: is required for scheme helpcrunch']],
+    ['a typo', { scheme: 'stripe', secretId: 'x', tolerance: 60 }, ['verify.tolerance: unknown key (expected scheme, algorithm, header, secretId, prefix, encoding, toleranceSeconds, publicUrl)']],
+  ])('%s', (_, raw, problems) => {
+    expect(read(raw)).toEqual({ config: undefined, problems: problems.map((problem) => `sources.x: ${problem}`) });
+  });
+
+  it('lists every scheme when the scheme is unknown', () => {
+    expect(read({ scheme: 'svix', secretId: 'x' }).problems).toEqual([
+      'sources.x: verify.scheme: must be one of hmac | hmac-sha256 | stripe | calendly | paddle | hubspot-v3 | helpcrunch | github | shopify | standard-webhooks | token | basic | none',
+    ]);
+  });
+
+  it('does not take a scheme name from the prototype', () => {
+    expect(read({ scheme: 'constructor', secretId: 'x' }).problems).toHaveLength(1);
+  });
+});
+
+describe('defaultEventType', () => {
+  it.each<[VerifyConfig, ReturnType<typeof defaultEventType>]>([
+    [{ scheme: 'stripe', secretId: 'x', toleranceSeconds: 300 }, { field: 'type' }],
+    [{ scheme: 'paddle', secretId: 'x', toleranceSeconds: 5 }, { field: 'event_type' }],
+    [{ scheme: 'helpcrunch', secretId: 'x' }, { field: 'event' }],
+    [{ scheme: 'calendly', secretId: 'x', toleranceSeconds: 180 }, { field: 'event' }],
+    [{ scheme: 'hubspot-v3', secretId: 'x', toleranceSeconds: 300 }, { field: 'subscriptionType' }],
+    [{ scheme: 'standard-webhooks', secretId: 'x', toleranceSeconds: 300 }, { field: 'type' }],
+    [{ scheme: 'github', secretId: 'x' }, { header: 'X-GitHub-Event' }],
+    [{ scheme: 'shopify', secretId: 'x' }, { header: 'X-Shopify-Topic' }],
+    [{ scheme: 'hmac', algorithm: 'sha256', header: 'X-Sig', encoding: 'hex', secretId: 'x' }, undefined],
+    [{ scheme: 'token', header: 'X-Token', secretId: 'x' }, undefined],
+    [{ scheme: 'basic', secretId: 'x' }, undefined],
+    [{ scheme: 'none' }, undefined],
+  ])('$scheme -> %o', (verify, expected) => {
+    expect(defaultEventType(verify)).toEqual(expected);
+  });
+});
