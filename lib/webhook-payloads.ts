@@ -9,9 +9,18 @@ export type WebhookPayload = Record<string, unknown>;
 
 const FORM = 'application/x-www-form-urlencoded';
 
+// Strict: a lossy decode would turn bytes that are not UTF-8 into U+FFFD, and a mangled email
+// would then be searched for (and perhaps found) in HelpCrunch.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** The payloads of one request body; `contentType` is the request's Content-Type header, if any. */
 export function parseWebhookPayloads(rawBody: Buffer, contentType: string | undefined): WebhookPayload[] {
-  const text = rawBody.toString('utf8');
+  let text: string;
+  try {
+    text = utf8.decode(rawBody);
+  } catch {
+    throw new BadEventError('invalid_encoding', 'Request body is not valid UTF-8');
+  }
   return mediaType(contentType) === FORM ? parseForm(text) : parseJson(text);
 }
 
@@ -27,7 +36,7 @@ function mediaType(contentType: string | undefined): string {
  */
 function parseForm(text: string): WebhookPayload[] {
   const fields = new Map<string, string | string[]>();
-  for (const [key, value] of new URLSearchParams(text)) {
+  for (const [key, value] of formFields(text)) {
     const previous = fields.get(key);
     fields.set(key, previous === undefined ? value : [previous, value].flat());
   }
@@ -35,6 +44,27 @@ function parseForm(text: string): WebhookPayload[] {
   if (fields.size === 1 && typeof payload === 'string' && /^\s*[[{]/.test(payload)) return parseJson(payload);
   // fromEntries defines own properties, so a field named "__proto__" cannot touch the prototype.
   return [Object.fromEntries(fields)];
+}
+
+/**
+ * `application/x-www-form-urlencoded` pairs, decoded strictly: URLSearchParams would keep a
+ * malformed escape as text and turn an escaped byte sequence that is not UTF-8 into U+FFFD.
+ */
+function formFields(text: string): [string, string][] {
+  const decode = (part: string) => {
+    try {
+      return decodeURIComponent(part.replaceAll('+', ' '));
+    } catch {
+      throw new BadEventError('invalid_encoding', 'Form body has an escape that is malformed or not UTF-8');
+    }
+  };
+  return text
+    .split('&')
+    .filter((pair) => pair !== '')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      return equals === -1 ? [decode(pair), ''] : [decode(pair.slice(0, equals)), decode(pair.slice(equals + 1))];
+    });
 }
 
 /** A JSON object, or a non-empty array of objects (a batch, as HubSpot sends). */

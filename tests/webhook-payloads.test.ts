@@ -97,3 +97,34 @@ describe('form bodies (application/x-www-form-urlencoded)', () => {
     expect(parse('', FORM)).toEqual([{}]);
   });
 });
+
+describe('encoding', () => {
+  const notUtf8 = Buffer.concat([Buffer.from('{"email":"ann'), Buffer.from([0xff, 0xfe]), Buffer.from('@example.com"}')]);
+
+  it('refuses a JSON body that is not UTF-8 instead of searching for a mangled email', () => {
+    expect(() => parseWebhookPayloads(notUtf8, 'application/json')).toThrowError(
+      expect.objectContaining({ name: 'BadEventError', code: 'invalid_encoding', status: 400 }),
+    );
+  });
+
+  it('refuses an escaped byte sequence that is not UTF-8 in a form', () => {
+    expect(() => parseWebhookPayloads(Buffer.from('email=ann%FF%FE%40example.com'), FORM)).toThrowError(
+      expect.objectContaining({ code: 'invalid_encoding' }),
+    );
+  });
+
+  it('refuses a malformed escape in a form', () => {
+    expect(() => parseWebhookPayloads(Buffer.from('email=100%'), FORM)).toThrowError(expect.objectContaining({ code: 'invalid_encoding' }));
+  });
+
+  it('reads UTF-8 beyond ASCII, in JSON and in forms', () => {
+    expect(parseWebhookPayloads(Buffer.from('{"name":"Zoë 🚀"}'), 'application/json')).toEqual([{ name: 'Zoë 🚀' }]);
+    expect(parseWebhookPayloads(Buffer.from('name=Zo%C3%AB+%F0%9F%9A%80'), FORM)).toEqual([{ name: 'Zoë 🚀' }]);
+  });
+
+  it('parses JSON nested as deep as the body limit allows', () => {
+    const depth = 100_000;
+    const body = Buffer.from(`{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+    expect(parseWebhookPayloads(body, 'application/json')).toHaveLength(1);
+  });
+});
