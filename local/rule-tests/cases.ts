@@ -1,0 +1,223 @@
+/**
+ * rules.test.yml: a user's cases for their own rules. Each case sends one event (a webhook to a
+ * source, or an EventBridge event) through the bundled functions against the local stand-ins,
+ * and says what must happen: the rules that match, whose tags change and how, or the status and
+ * error code of a refused event. Read and checked here, with problems naming the case and field.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { checkKeys, Findings, isRecord, readNameList, type Report } from '../../tooling/rules/report';
+
+/** A sandbox customer as a case writes it: tags by name. */
+export interface CaseCustomer {
+  id: number;
+  email: string | null;
+  userId: string | null;
+  name: string | null;
+  tags: string[];
+}
+
+export type CaseTrigger =
+  | { kind: 'webhook'; source: string; headers: Record<string, string>; sign: boolean }
+  | { kind: 'eventbridge'; source: string; detailType: string };
+
+export interface CaseExpectation {
+  /** Webhooks: the reply's status (default 200); events: 200 when resolved, else the rejection's status. */
+  status: number;
+  /** The error code of a refused event. */
+  error?: string;
+  /** Names of the rules that matched (any order). */
+  rules?: string[];
+  /** The customers whose tags the event touches, by id, email or userId. */
+  customers?: (number | string)[];
+  /** Tags removed from and added to those customers, as the sandbox shows them afterwards. */
+  removed?: string[];
+  added?: string[];
+}
+
+export interface RuleTestCase {
+  name: string;
+  trigger: CaseTrigger;
+  payload: unknown;
+  /** The sandbox's customers for this case: its own, the file's, or (undefined) the demo customers. */
+  customers?: CaseCustomer[];
+  expect: CaseExpectation;
+}
+
+export interface RuleTestFile {
+  path: string;
+  cases: RuleTestCase[];
+}
+
+/** Every problem of one test file; the message lists them one per line. */
+export class InvalidRuleTestsError extends Error {
+  constructor(
+    readonly problems: string[],
+    origin: string,
+  ) {
+    super(`${origin} is invalid (${problems.length === 1 ? '1 problem' : `${problems.length} problems`}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'InvalidRuleTestsError';
+  }
+}
+
+const FILE_KEYS = ['customers', 'cases'] as const;
+const CASE_KEYS = ['name', 'webhook', 'event', 'headers', 'sign', 'payload', 'payloadFile', 'customers', 'expect'] as const;
+const EXPECT_KEYS = ['status', 'error', 'rules', 'customer', 'customers', 'removed', 'added'] as const;
+const CUSTOMER_KEYS = ['id', 'email', 'userId', 'name', 'tags'] as const;
+
+export function loadRuleTests(path: string): RuleTestFile {
+  const origin = relative(process.cwd(), path) || path;
+  let raw: unknown;
+  try {
+    raw = parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new InvalidRuleTestsError([(error as Error).message], origin);
+  }
+  const findings = new Findings();
+  const top = findings.at('top level');
+  if (!isRecord(raw)) throw new InvalidRuleTestsError(['top level: must be a mapping with `cases`'], origin);
+  checkKeys(raw, FILE_KEYS, top);
+  const shared = raw.customers === undefined ? undefined : readCustomers(raw.customers, top);
+  const cases: RuleTestCase[] = [];
+  if (!Array.isArray(raw.cases) || raw.cases.length === 0) top.add('cases', 'must be a list with at least one case');
+  else {
+    const names = new Set<string>();
+    raw.cases.forEach((item, index) => {
+      const name = isRecord(item) && typeof item.name === 'string' ? item.name : undefined;
+      const report = findings.at(name ? `cases[${index}] "${name}"` : `cases[${index}]`);
+      if (name !== undefined && names.has(name)) report.add('name', 'duplicate case name');
+      if (name !== undefined) names.add(name);
+      const testCase = readCase(item, dirname(path), report);
+      if (testCase) cases.push({ ...testCase, ...(testCase.customers === undefined && shared && { customers: shared }) });
+    });
+  }
+  if (findings.problems.length > 0) throw new InvalidRuleTestsError(findings.problems, origin);
+  return { path, cases };
+}
+
+function readCase(raw: unknown, baseDir: string, report: Report): RuleTestCase | undefined {
+  if (!isRecord(raw)) {
+    report.add('', 'must be a mapping with name, webhook or event, payload and expect');
+    return undefined;
+  }
+  const before = report.count;
+  checkKeys(raw, CASE_KEYS, report);
+  if (typeof raw.name !== 'string' || raw.name.trim() === '') report.add('name', 'is required');
+  const trigger = readTrigger(raw, report);
+  const payload = readPayload(raw, baseDir, report);
+  const customers = raw.customers === undefined ? undefined : readCustomers(raw.customers, report);
+  const expectation = readExpectation(raw.expect, report);
+  if (report.count > before) return undefined;
+  return { name: raw.name as string, trigger: trigger!, payload, ...(customers && { customers }), expect: expectation! };
+}
+
+function readTrigger(raw: Record<string, unknown>, report: Report): CaseTrigger | undefined {
+  if ((raw.webhook === undefined) === (raw.event === undefined)) {
+    report.add('', 'needs exactly one of `webhook: <source>` or `event: {source, detailType}`');
+    return undefined;
+  }
+  if (raw.webhook !== undefined) {
+    if (typeof raw.webhook !== 'string' || raw.webhook === '') report.add('webhook', 'must name a source of rules.yml');
+    const headers = raw.headers === undefined ? {} : readHeaders(raw.headers, report);
+    if (raw.sign !== undefined && typeof raw.sign !== 'boolean') report.add('sign', 'must be true or false');
+    if (typeof raw.webhook !== 'string' || !headers) return undefined;
+    return { kind: 'webhook', source: raw.webhook, headers, sign: raw.sign !== false };
+  }
+  for (const key of ['headers', 'sign'] as const) if (raw[key] !== undefined) report.add(key, 'applies to webhooks only');
+  if (!isRecord(raw.event) || typeof raw.event.source !== 'string' || typeof raw.event.detailType !== 'string') {
+    report.add('event', 'must be {source: <EventBridge source>, detailType: <detail-type>}');
+    return undefined;
+  }
+  checkKeys(raw.event, ['source', 'detailType'], report, 'event.');
+  return { kind: 'eventbridge', source: raw.event.source, detailType: raw.event.detailType };
+}
+
+function readHeaders(raw: unknown, report: Report): Record<string, string> | undefined {
+  if (!isRecord(raw) || !Object.values(raw).every((value) => typeof value === 'string')) {
+    report.add('headers', 'must be a mapping of header name to string value');
+    return undefined;
+  }
+  return raw as Record<string, string>;
+}
+
+/** Inline (`payload`), or a JSON file (`payloadFile`, relative to the test file), e.g. a vendor's sample. */
+function readPayload(raw: Record<string, unknown>, baseDir: string, report: Report): unknown {
+  if ((raw.payload === undefined) === (raw.payloadFile === undefined)) {
+    report.add('', 'needs exactly one of `payload` (inline) or `payloadFile` (a JSON file)');
+    return undefined;
+  }
+  if (raw.payload !== undefined) return raw.payload;
+  if (typeof raw.payloadFile !== 'string') {
+    report.add('payloadFile', 'must be a path relative to the test file');
+    return undefined;
+  }
+  const file = resolve(baseDir, raw.payloadFile);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  } catch (error) {
+    report.add('payloadFile', `cannot read ${raw.payloadFile} as JSON (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    return undefined;
+  }
+}
+
+function readCustomers(raw: unknown, report: Report): CaseCustomer[] | undefined {
+  if (!Array.isArray(raw)) {
+    report.add('customers', 'must be a list of {id, email, userId, name, tags}');
+    return undefined;
+  }
+  const before = report.count;
+  const ids = new Set<number>();
+  const customers = raw.map((entry, index): CaseCustomer | undefined => {
+    const field = `customers[${index}]`;
+    if (!isRecord(entry)) {
+      report.add(field, 'must be a mapping');
+      return undefined;
+    }
+    checkKeys(entry, CUSTOMER_KEYS, report, `${field}.`);
+    const { id } = entry;
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) report.add(`${field}.id`, 'must be a positive whole number');
+    else if (ids.has(id)) report.add(`${field}.id`, `repeats ${id}`);
+    else ids.add(id);
+    const text = (key: 'email' | 'userId' | 'name') => {
+      const value = entry[key];
+      if (value === undefined || value === null) return null;
+      if (typeof value !== 'string') report.add(`${field}.${key}`, 'must be a string');
+      return typeof value === 'string' ? value : null;
+    };
+    const tags = entry.tags === undefined ? [] : readNameList(entry.tags, `${field}.tags`, report, { single: false, allowEmpty: true });
+    return { id: id as number, email: text('email'), userId: text('userId'), name: text('name'), tags: tags ?? [] };
+  });
+  return report.count > before ? undefined : (customers as CaseCustomer[]);
+}
+
+function readExpectation(raw: unknown, report: Report): CaseExpectation | undefined {
+  if (!isRecord(raw)) {
+    report.add('expect', 'is required: {rules, customer(s), removed, added} or {status, error}');
+    return undefined;
+  }
+  checkKeys(raw, EXPECT_KEYS, report, 'expect.');
+  const before = report.count;
+  const status = raw.status === undefined ? 200 : raw.status;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) report.add('expect.status', 'must be an HTTP status');
+  if (raw.error !== undefined && typeof raw.error !== 'string') report.add('expect.error', 'must be an error code, e.g. invalid_customer');
+  if (raw.customer !== undefined && raw.customers !== undefined) report.add('expect.customer', 'give customer or customers, not both');
+  const list = (key: 'rules' | 'removed' | 'added') =>
+    raw[key] === undefined ? undefined : readNameList(raw[key], `expect.${key}`, report, { single: true, allowEmpty: true });
+  const rules = list('rules');
+  const removed = list('removed');
+  const added = list('added');
+  const customerList = raw.customers ?? (raw.customer === undefined ? undefined : [raw.customer]);
+  if (customerList !== undefined && (!Array.isArray(customerList) || !customerList.every((c) => typeof c === 'number' || (typeof c === 'string' && c !== '')))) {
+    report.add(raw.customers === undefined ? 'expect.customer' : 'expect.customers', 'must be customer ids, emails or userIds');
+  }
+  if (report.count > before) return undefined;
+  return {
+    status: status as number,
+    ...(raw.error !== undefined && { error: raw.error as string }),
+    ...(rules && { rules }),
+    ...(customerList !== undefined && { customers: customerList as (number | string)[] }),
+    ...(removed && { removed }),
+    ...(added && { added }),
+  };
+}
