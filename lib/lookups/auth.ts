@@ -18,7 +18,9 @@ export function authorize(lookup: string, auth: LookupAuth, secret: string, requ
       headers.Authorization = `Bearer ${secret}`;
       break;
     case 'basic':
-      if (!secret.includes(':')) throw new ConfigError(`Lookup "${lookup}": its secret must be "user:password" for basic auth`, 'secret_unreadable');
+      if (!secret.includes(':')) {
+        throw new ConfigError(`Lookup "${lookup}": its secret must be "user:password" for basic auth`, 'secret_unreadable');
+      }
       headers.Authorization = `Basic ${Buffer.from(secret, 'utf8').toString('base64')}`;
       break;
     case 'header':

@@ -39,8 +39,8 @@ export function selectRefs(lookup: string, config: GenericLookup, answer: Lookup
   try {
     selection = evaluate(expression, answer.body ?? null);
   } catch (error) {
-    const reason = error instanceof JMESPathError ? error.message : error instanceof RangeError ? 'the answer is nested too deeply' : undefined;
-    if (reason === undefined) throw error;
+    if (!(error instanceof JMESPathError || error instanceof RangeError)) throw error;
+    const reason = error instanceof JMESPathError ? error.message : 'the answer is nested too deeply';
     throw new ConfigError(`Lookup "${lookup}": select.${by} (${expression}) failed on the answer: ${reason}`, 'lookup_failed');
   }
   return toRefs(by, selection);

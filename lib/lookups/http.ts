@@ -56,7 +56,9 @@ const classify = (error: unknown): RetryVerdict =>
 
 const isKeyRejected = (status: number) => status === 401 || status === 403;
 
-export function createLookupTransport(options: LookupTransportOptions): (lookup: string, secretId: string, budget: RetryBudget) => LookupSession {
+export type LookupTransport = (lookup: string, secretId: string, budget: RetryBudget) => LookupSession;
+
+export function createLookupTransport(options: LookupTransportOptions): LookupTransport {
   const { secrets, timeoutMs, retryPolicy = defaultRetryPolicy, now, sleep, random } = options;
   const http = axios.create({
     adapter: createNodeHttpAdapter(),
@@ -85,7 +87,9 @@ export function createLookupTransport(options: LookupTransportOptions): (lookup:
         return await http.request<string>({ method, url: url.href, headers, data: body, timeout });
       } catch (error) {
         const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-        if (typeof message === 'string' && message.startsWith('maxContentLength')) throw failed(`${url.host} answered more than ${maxAnswerBytes} bytes`);
+        if (typeof message === 'string' && message.startsWith('maxContentLength')) {
+          throw failed(`${url.host} answered more than ${maxAnswerBytes} bytes`);
+        }
         if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') throw new Transient(`${url.host} did not answer within ${timeout} ms`);
         throw new Transient(`${url.host} unreachable (${typeof code === 'string' ? code : 'network error'})`);
       }
@@ -96,7 +100,9 @@ export function createLookupTransport(options: LookupTransportOptions): (lookup:
       if (status === 429 || status >= 500) {
         throw new Transient(`${host} answered ${status}`, parseRetryAfter(response.headers['retry-after'] as string | undefined, now()));
       }
-      if (status >= 300 && status < 400) throw failed(`${host} answered ${status}, a redirect, which is not followed: check the lookup's URL`);
+      if (status >= 300 && status < 400) {
+        throw failed(`${host} answered ${status}, a redirect, which is not followed: check the lookup's URL`);
+      }
       if (status !== 404 && (status < 200 || status >= 300)) throw failed(`${host} answered ${status}`);
       const text = response.data.trim();
       if (text === '') return { status, body: undefined };
@@ -125,7 +131,8 @@ export function createLookupTransport(options: LookupTransportOptions): (lookup:
         }
       }
       if (isKeyRejected(response.status)) {
-        throw failed(`${request.url.host} refused the credentials (${response.status}), also after reading the secret again`, 'lookup_unauthorized');
+        const refused = `${request.url.host} refused the credentials (${response.status}), also after reading the secret again`;
+        throw failed(refused, 'lookup_unauthorized');
       }
       return judge(response, request.url.host);
     }

@@ -26,7 +26,10 @@ export interface LookupResult {
 }
 
 export interface LookupResolver {
-  /** Throws RetryableError lookup_unavailable, ConfigError lookup_unauthorized | lookup_failed, BadEventError invalid_customer | lookup_too_many. */
+  /**
+   * Throws RetryableError lookup_unavailable, ConfigError lookup_unauthorized | lookup_failed | lookup_unknown,
+   * BadEventError invalid_customer | lookup_too_many. Errors raised once the lookup ran carry `requests` too.
+   */
   resolve(lookup: string, id: string, options: { budget: RetryBudget }): Promise<LookupResult>;
 }
 
@@ -60,7 +63,10 @@ function checkId(lookup: string, id: string): void {
 }
 
 async function lookUp(lookup: string, config: LookupConfig, id: string, session: LookupSession): Promise<DirectRef[]> {
-  if ('url' in config) return selectRefs(lookup, config, await session.send((secret) => authorize(lookup, config.auth, secret, genericRequest(config, id))));
+  if ('url' in config) {
+    const answer = await session.send((secret) => authorize(lookup, config.auth, secret, genericRequest(config, id)));
+    return selectRefs(lookup, config, answer);
+  }
   const preset = PRESETS[config.preset];
   const send = (method: LookupRequest['method'], url: URL, body?: unknown) =>
     session.send((secret) => authorize(lookup, preset.auth, secret, { method, url, headers: {}, body }));
@@ -78,7 +84,8 @@ export function createLookupResolver(options: LookupResolverOptions): LookupReso
     try {
       const refs = await lookUp(lookup, config, id, session);
       if (refs.length > MAX_REFS) {
-        throw new BadEventError('lookup_too_many', `Lookup "${lookup}" names ${refs.length} customers, more than the ${MAX_REFS} one event may change`);
+        const problem = `Lookup "${lookup}" names ${refs.length} customers, more than the ${MAX_REFS} one event may change`;
+        throw new BadEventError('lookup_too_many', problem);
       }
       // Only finds are kept: a record created a moment later must not stay "not found" for cacheSeconds.
       if (config.cacheSeconds > 0 && refs.length > 0) cache.set(key, refs, config.cacheSeconds * 1000);
