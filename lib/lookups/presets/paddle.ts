@@ -1,0 +1,21 @@
+/**
+ * paddle-customer: Paddle Billing GET /customers/{customer_id} (API reference, "Get a customer"),
+ * API key as Bearer; the customer is `data`, its email `data.email`. A missing one answers 404
+ * `{"error":{"type":"request_error","code":"not_found",…},"meta":{…}}`. An archived customer keeps
+ * its email and is still found: the event is about that person.
+ */
+import { toRefs } from '../refs';
+import { isRecord, type Preset } from './preset';
+
+export const paddleCustomer: Preset = {
+  vendor: 'Paddle',
+  defaultBaseUrl: 'https://api.paddle.com',
+  auth: { in: 'bearer' },
+  async resolve(id, api) {
+    const answer = await api.get(`/customers/${encodeURIComponent(id)}`);
+    if (api.notFound(answer, (body) => isRecord(body) && isRecord(body.error))) return [];
+    const data = isRecord(answer.body) ? answer.body.data : undefined;
+    api.expect(isRecord(data), 'a Paddle customer in `data`');
+    return toRefs('email', (data as Record<string, unknown>).email);
+  },
+};

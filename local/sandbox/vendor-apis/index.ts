@@ -1,0 +1,117 @@
+/**
+ * Local stand-ins for the vendor APIs the lookup presets call, on one node:http server on
+ * 127.0.0.1, routed by each vendor's own paths:
+ *   /v1/customers/:id                          Stripe            (Bearer secret key)
+ *   /customers/:id                             Paddle Billing    (Bearer API key)
+ *   /api/v2/persons/:id                        Pipedrive v2      (x-api-token)
+ *   /crm/v3/objects/contacts/…, /crm/v4/…      HubSpot CRM       (Bearer private-app token)
+ * A lookup's `baseUrl` set to `url` sends its preset here. Each vendor's answers and error bodies
+ * are in its module; `requests` records what arrived (headers included) for tests.
+ */
+import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { BoundedLog } from '../bounded-log';
+import { baseUrl, closerFor, listen, readBody, sendJson } from '../http-server';
+import { hubSpotRoute } from './hubspot';
+import { paddleRoute } from './paddle';
+import { pipedriveRoute } from './pipedrive';
+import { DEFAULT_VENDOR_RECORDS, type VendorRecords } from './records';
+import { stripeRoute } from './stripe';
+import { invalidJson, type VendorReply, type VendorRequest } from './vendor';
+
+export { DEFAULT_VENDOR_RECORDS, type VendorRecords } from './records';
+
+export interface VendorKeys {
+  stripe: string;
+  paddle: string;
+  pipedrive: string;
+  hubspot: string;
+}
+
+export const DEFAULT_VENDOR_KEYS: VendorKeys = {
+  stripe: 'sk_test_sandboxStripeKey0000',
+  paddle: 'pdl_sdbx_apikey_sandboxpaddlekey',
+  pipedrive: 'sandbox-pipedrive-api-token',
+  hubspot: 'pat-na1-sandbox-hubspot-token',
+};
+
+export interface VendorApiRequest {
+  method: string;
+  /** Path and query exactly as sent. */
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+}
+
+export interface VendorApisOptions {
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  records?: VendorRecords;
+  keys?: Partial<VendorKeys>;
+}
+
+export interface VendorApis {
+  /** The origin, e.g. http://127.0.0.1:PORT: every preset's baseUrl. */
+  readonly url: string;
+  readonly port: number;
+  /** The keys accepted now (see setKey). */
+  readonly keys: VendorKeys;
+  /** Accept only `key` for `vendor` from now on, as after a rotation. */
+  setKey(vendor: keyof VendorKeys, key: string): void;
+  /** The most recent requests, oldest first. */
+  readonly requests: VendorApiRequest[];
+  close(): Promise<void>;
+}
+
+const maxBodyBytes = 1024 * 1024;
+
+function route(request: VendorRequest, keys: VendorKeys, records: VendorRecords): VendorReply {
+  const path = request.url.pathname;
+  if (path.startsWith('/v1/')) return stripeRoute(request, keys.stripe, records.stripeCustomers);
+  if (path.startsWith('/customers/')) return paddleRoute(request, keys.paddle, records.paddleCustomers);
+  if (path.startsWith('/api/v2/')) return pipedriveRoute(request, keys.pipedrive, records.pipedrivePersons);
+  if (path.startsWith('/crm/')) return hubSpotRoute(request, keys.hubspot, records.hubspotContacts, records.hubspotDeals);
+  return { status: 404, body: { error: `No vendor stand-in serves ${path}` } };
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const text = (await readBody(req, maxBodyBytes)).toString('utf8');
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return invalidJson;
+  }
+}
+
+export async function startVendorApis(options: VendorApisOptions = {}): Promise<VendorApis> {
+  const host = options.host ?? '127.0.0.1';
+  const records = options.records ?? DEFAULT_VENDOR_RECORDS;
+  const keys: VendorKeys = { ...DEFAULT_VENDOR_KEYS, ...options.keys };
+  const log = new BoundedLog<VendorApiRequest>(1000);
+
+  const server = createServer((req, res) => {
+    readJson(req)
+      .then((body) => {
+        const path = req.url ?? '/';
+        log.push({ method: req.method ?? '', path, headers: req.headers, body });
+        const reply = route({ method: req.method ?? '', url: new URL(path, 'http://vendor'), headers: req.headers, body }, keys, records);
+        sendJson(res, reply.status, reply.body, reply.headers);
+      })
+      .catch(() => sendJson(res, 413, { error: 'Request body too large' }));
+  });
+  const port = await listen(server, host, options.port ?? 0);
+
+  return {
+    url: baseUrl(host, port),
+    port,
+    keys,
+    setKey: (vendor, key) => {
+      keys[vendor] = key;
+    },
+    get requests() {
+      return log.toArray();
+    },
+    close: closerFor(server),
+  };
+}
