@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../lib/errors';
 import { lookupUrl } from '../lib/lookups/generic';
 import type { DirectCustomerKind, LookupAuth, LookupConfig } from '../lib/rules/types';
-import { fakeClock, rejection, resolverFor, secretSource, useStubApi } from './lookups-support';
+import { fakeClock, rejection, resolverFor, secretSource, useStubApi } from './support/lookups';
 
 const secret = 's3cr3t/+&=?#value';
 

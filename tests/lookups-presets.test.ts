@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadEventError, ConfigError } from '../lib/errors';
 import type { LookupConfig, LookupPreset } from '../lib/rules/types';
 import { startVendorApis, type VendorApis, type VendorKeys } from '../local/sandbox/vendor-apis';
-import { fakeClock, rejection, resolverFor, secretSource, useStubApi } from './lookups-support';
+import { fakeClock, rejection, resolverFor, secretSource, useStubApi } from './support/lookups';
 
 const presetOf: Record<string, { preset: LookupPreset; vendor: keyof VendorKeys }> = {
   stripe: { preset: 'stripe-customer', vendor: 'stripe' },

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadEventError, ConfigError, RetryableError } from '../lib/errors';
 import type { LookupResolverOptions } from '../lib/lookups/resolver';
 import type { LookupConfig } from '../lib/rules/types';
-import { fakeClock, rejection, resolverFor, secretSource, useStubApi } from './lookups-support';
+import { fakeClock, rejection, resolverFor, secretSource, useStubApi } from './support/lookups';
 
 const found = { status: 200, body: { email: 'ann@example.com' } };
 const ann = [{ by: 'email', value: 'ann@example.com' }];

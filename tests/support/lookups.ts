@@ -1,9 +1,9 @@
 /** What the lookup tests share: a recording secret source, a fake clock with its sleep, a resolver on both, a stub API. */
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { createLookupResolver, type LookupResolverOptions } from '../lib/lookups/resolver';
-import { RetryBudget, type RetryPolicy } from '../lib/retry';
-import type { LookupConfig } from '../lib/rules/types';
-import { startHelpCrunchStub, type HelpCrunchStub } from './support/helpcrunch-stub';
+import { createLookupResolver, type LookupResolverOptions } from '../../lib/lookups/resolver';
+import { RetryBudget, type RetryPolicy } from '../../lib/retry';
+import type { LookupConfig } from '../../lib/rules/types';
+import { startHelpCrunchStub, type HelpCrunchStub } from './helpcrunch-stub';
 
 /** Serves `values` in turn for every read (the last one repeats) and records how it was asked. */
 export function secretSource(...values: string[]) {
