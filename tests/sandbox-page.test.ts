@@ -1,10 +1,12 @@
 /**
  * The sandbox's read-only page and the endpoints it uses (local/sandbox/inspector.ts), over real HTTP:
- * GET /, GET /_sandbox/state, GET /_sandbox/events (SSE) and POST /_sandbox/reset.
+ * GET /, GET /_sandbox/state, GET /_sandbox/events (SSE) and POST /_sandbox/reset; and, in queue
+ * mode, the local SQS's /_local/queues and /_local/queues/events the page shows the queues from.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_STATE_REQUESTS } from '../local/sandbox/inspector';
 import { SANDBOX_ERRORS, startHelpCrunchSandbox, type HelpCrunchSandbox, type SandboxState } from '../local/sandbox/helpcrunch-sandbox';
+import { startSqsEndpoint, type SqsEndpoint } from '../local/sandbox/sqs-endpoint';
 
 const API_KEY = 'page-test-key';
 let sandbox: HelpCrunchSandbox | undefined;
@@ -162,5 +164,70 @@ describe('POST /_sandbox/reset', () => {
     expect(body.customers.find((c) => c.id === 1001)?.tagsData.map((t) => t.name)).toEqual(['Lead', 'Trial user']);
     expect(body.requests).toEqual([]);
     expect(sandbox!.customer(1001)?.tagsData).toHaveLength(2);
+  });
+});
+
+describe('the queues panel (npm start in queue mode)', () => {
+  let sqs: SqsEndpoint | undefined;
+  afterEach(async () => {
+    await sqs?.close();
+    sqs = undefined;
+  });
+
+  /** Reads `queues` events from the local SQS's SSE stream. */
+  function queueEvents(response: Response) {
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    return {
+      async next(): Promise<{ queues: { name: string; visible: number; inFlight: number; delayed: number }[] }> {
+        for (;;) {
+          const end = buffer.indexOf('\n\n');
+          if (end !== -1) {
+            const frame = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const data = /^event: queues\ndata: (.*)$/m.exec(frame);
+            if (data) return JSON.parse(data[1]!);
+            continue;
+          }
+          const { value, done } = await reader.read();
+          if (done) throw new Error('stream ended');
+          buffer += value;
+        }
+      },
+      cancel: () => reader.cancel(),
+    };
+  }
+
+  it('the page follows ?sqs=<local SQS> for the queues (tests/sandbox-page-e2e.test.ts shows it in a browser)', async () => {
+    const { root } = await start();
+    const html = await (await fetch(`${root}/`)).text();
+
+    expect(html).toContain("new URLSearchParams(location.search).get('sqs')");
+    expect(html).toContain('`${sqsUrl}/_local/queues/events`');
+  });
+
+  it('the local SQS serves each queue’s depth to the page, live, across origins', async () => {
+    sqs = await startSqsEndpoint({ queues: [{ name: 'jobs-dlq', visibilityTimeoutSeconds: 30 }, { name: 'jobs', visibilityTimeoutSeconds: 30 }] });
+    const snapshot = await fetch(`${sqs.url}/_local/queues`);
+    expect(snapshot.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await snapshot.json()).toEqual({
+      queues: [
+        { name: 'jobs-dlq', visible: 0, inFlight: 0, delayed: 0 },
+        { name: 'jobs', visible: 0, inFlight: 0, delayed: 0 },
+      ],
+    });
+
+    const stream = await fetch(`${sqs.url}/_local/queues/events`);
+    expect(stream.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(stream.headers.get('access-control-allow-origin')).toBe('*');
+    const events = queueEvents(stream);
+    await events.next();
+
+    await sqs.model.sendMessage({ QueueUrl: sqs.queueUrl('jobs'), MessageBody: 'job' });
+    sqs.model.receive(sqs.queueUrl('jobs'), 1);
+    let latest = await events.next();
+    while (latest.queues[1]!.inFlight === 0) latest = await events.next();
+    expect(latest.queues[1]).toEqual({ name: 'jobs', visible: 0, inFlight: 1, delayed: 0 });
+    await events.cancel();
   });
 });

@@ -2,20 +2,25 @@
  * Everything `npm start` runs, in one call that tests use too: the HelpCrunch sandbox and a
  * Secrets Manager endpoint holding its key and a demo secret for every webhook source (unless
  * HELPCRUNCH_API_URL points elsewhere, see function-env.ts), the functions, and the host in front.
+ * In queue dispatch (the deployed default) also a local SQS with the jobs queue and its dead-letter
+ * queue, the worker function, and Lambda's SQS poller driving it, configured as serverless.yml.
  */
 import { join } from 'node:path';
 import { loadRulesFile } from '../../tooling/rules/load';
 import type { RulesConfig } from '../../lib/rules/types';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox, type HelpCrunchSandboxOptions } from '../sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../sandbox/secrets-manager-endpoint';
+import { startSqsEndpoint, type SqsEndpoint } from '../sandbox/sqs-endpoint';
 import { functionEnv, LOCAL_API_KEY_SECRET_ID, targetFrom, type Target } from './function-env';
 import { startFunctionHost, type HandledRequest } from './function-host';
 import { startLocalFunctions, type LocalFunctions } from './local-functions';
 import { clock, formatLogLine } from './log-format';
-import { PROJECT_ROOT } from './serverless-config';
+import { deployParamDefault, localQueueNames, PROJECT_ROOT, readWorkerQueueConfig } from './serverless-config';
+import { startSqsEventSource, type SqsEventSource } from './sqs-event-source';
 import { demoSigningSecrets } from './webhook-signing';
 
 export type LogFormat = 'readable' | 'json';
+export type DispatchMode = 'inline' | 'queue';
 
 export interface LocalStackOptions {
   /** Decides the target and is the functions' environment (default process.env). */
@@ -25,7 +30,13 @@ export interface LocalStackOptions {
   /** Sandbox options; its port too defaults to 0. */
   sandbox?: HelpCrunchSandboxOptions;
   secretsManagerPort?: number;
-  /** The serverless.yml functions to run (default webhook and eventbridge). */
+  /** Default serverless.yml's dispatch param: queue. */
+  dispatch?: DispatchMode;
+  /** The local SQS's port in queue mode; 0 (default) picks a free one. */
+  sqsPort?: number;
+  /** Lambda's batching window for the worker's queue; default serverless.yml's maximumBatchingWindow. */
+  batchingWindowMs?: number;
+  /** The serverless.yml functions to run (default webhook and eventbridge); in queue mode the worker too. */
   functions?: readonly string[];
   /** Per function name; default serverless.yml's timeouts. */
   timeoutsMs?: Readonly<Record<string, number | undefined>>;
@@ -48,7 +59,17 @@ export interface LocalStack {
   secrets: Record<string, string>;
   /** The functions the host calls, for direct invocations. */
   functions: LocalFunctions;
+  dispatch: DispatchMode;
+  /** Queue dispatch only: the local SQS, its two queues, and the poller feeding the worker. */
+  queue?: LocalQueue;
   close(): Promise<void>;
+}
+
+export interface LocalQueue {
+  sqs: SqsEndpoint;
+  jobsQueueUrl: string;
+  deadLetterQueueUrl: string;
+  eventSource: SqsEventSource;
 }
 
 function requestLine({ method, path, status, ms }: HandledRequest): string {
@@ -77,9 +98,31 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       secretsManager = await startSecretsManagerEndpoint({ port: options.secretsManagerPort ?? 0, secrets });
       closers.push(secretsManager.close);
     }
+    const dispatch = options.dispatch ?? (deployParamDefault('dispatch') as DispatchMode);
+    const queueConfig = dispatch === 'queue' ? readWorkerQueueConfig() : undefined;
+    const names = localQueueNames();
+    let sqs: SqsEndpoint | undefined;
+    if (queueConfig) {
+      sqs = await startSqsEndpoint({
+        port: options.sqsPort ?? 0,
+        queues: [
+          { name: names.deadLetters, visibilityTimeoutSeconds: queueConfig.visibilityTimeoutSeconds },
+          {
+            name: names.jobs,
+            visibilityTimeoutSeconds: queueConfig.visibilityTimeoutSeconds,
+            redrive: { deadLetterQueue: names.deadLetters, maxReceiveCount: queueConfig.maxReceiveCount },
+          },
+        ],
+      });
+      closers.push(sqs.close);
+    }
+    const targetEnv = functionEnv(env, sandbox && secretsManager && { helpcrunchUrl: sandbox.url, secretsManagerUrl: secretsManager.url });
     const functions: LocalFunctions = await startLocalFunctions({
-      names: options.functions,
-      env: functionEnv(env, sandbox && secretsManager && { helpcrunchUrl: sandbox.url, secretsManagerUrl: secretsManager.url }),
+      names: [...new Set([...(options.functions ?? ['webhook', 'eventbridge']), ...(sqs ? ['worker'] : [])])],
+      env: { ...targetEnv, DISPATCH: dispatch, ...(sqs && { AWS_ENDPOINT_URL_SQS: sqs.url }) },
+      refs: sqs ? { JobsQueue: sqs.queueUrl(names.jobs), JobsDeadLetterQueue: sqs.queueUrl(names.deadLetters) } : {},
+      // One execution environment per batch the event source may run at once, as Lambda scales it.
+      instances: { worker: queueConfig?.maximumConcurrency ?? 1 },
       timeoutsMs: options.timeoutsMs,
       onOutput: (line) => {
         const shown = logFormat === 'json' ? line : formatLogLine(line);
@@ -87,13 +130,32 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     });
     closers.push(functions.close);
+    let queue: LocalQueue | undefined;
+    if (sqs && queueConfig) {
+      const jobsQueueUrl = sqs.queueUrl(names.jobs);
+      const eventSource = startSqsEventSource({
+        model: sqs.model,
+        queueUrl: jobsQueueUrl,
+        invoke: async (event) => {
+          const result = await functions.invoke('worker', event);
+          if (!result.ok) throw new Error(`${result.error.errorType}: ${result.error.errorMessage}`);
+          return result.value;
+        },
+        batchSize: queueConfig.batchSize,
+        maximumBatchingWindowMs: options.batchingWindowMs ?? queueConfig.maximumBatchingWindowSeconds * 1000,
+        maximumConcurrency: queueConfig.maximumConcurrency,
+      });
+      // Closers run back to front: polling stops before the functions go.
+      closers.push(eventSource.stop);
+      queue = { sqs, jobsQueueUrl, deadLetterQueueUrl: sqs.queueUrl(names.deadLetters), eventSource };
+    }
     const host = await startFunctionHost({
       functions,
       port: options.port ?? 0,
       onRequest: logFormat === 'readable' ? (request) => write(`${requestLine(request)}\n`) : undefined,
     });
     closers.push(host.close);
-    return { target, hostUrl: host.url, rules, sandbox, secretsManager, secrets, functions, close };
+    return { target, hostUrl: host.url, rules, sandbox, secretsManager, secrets, functions, dispatch, queue, close };
   } catch (error) {
     await close();
     throw error;
