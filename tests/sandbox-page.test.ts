@@ -30,19 +30,20 @@ const removeTag = (id: number, name: string) =>
 
 const state = async (root: string) => (await (await fetch(`${root}/_sandbox/state`)).json()) as SandboxState;
 
-/** Reads `state` events from an SSE response. */
-function stateEvents(response: Response) {
+/** Reads the events named `event` from an SSE response. */
+function sseEvents<T>(response: Response, event: string) {
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const pattern = new RegExp(`^event: ${event}\ndata: (.*)$`, 'm');
   let buffer = '';
   return {
-    async next(): Promise<SandboxState> {
+    async next(): Promise<T> {
       for (;;) {
         const end = buffer.indexOf('\n\n');
         if (end !== -1) {
           const frame = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const data = /^event: state\ndata: (.*)$/m.exec(frame);
-          if (data) return JSON.parse(data[1]!) as SandboxState;
+          const data = pattern.exec(frame);
+          if (data) return JSON.parse(data[1]!) as T;
           continue;
         }
         const { value, done } = await reader.read();
@@ -53,6 +54,8 @@ function stateEvents(response: Response) {
     cancel: () => reader.cancel(),
   };
 }
+
+const stateEvents = (response: Response) => sseEvents<SandboxState>(response, 'state');
 
 describe('GET /', () => {
   it('serves the page without auth: plain HTML and a script that follows /_sandbox/events', async () => {
@@ -174,29 +177,7 @@ describe('the queues panel (npm start in queue mode)', () => {
     sqs = undefined;
   });
 
-  /** Reads `queues` events from the local SQS's SSE stream. */
-  function queueEvents(response: Response) {
-    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    return {
-      async next(): Promise<{ queues: { name: string; visible: number; inFlight: number; delayed: number }[] }> {
-        for (;;) {
-          const end = buffer.indexOf('\n\n');
-          if (end !== -1) {
-            const frame = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const data = /^event: queues\ndata: (.*)$/m.exec(frame);
-            if (data) return JSON.parse(data[1]!);
-            continue;
-          }
-          const { value, done } = await reader.read();
-          if (done) throw new Error('stream ended');
-          buffer += value;
-        }
-      },
-      cancel: () => reader.cancel(),
-    };
-  }
+  type QueueDepths = { queues: { name: string; visible: number; inFlight: number; delayed: number }[] };
 
   it('the page follows ?sqs=<local SQS> for the queues (tests/sandbox-page-e2e.test.ts shows it in a browser)', async () => {
     const { root } = await start();
@@ -220,7 +201,7 @@ describe('the queues panel (npm start in queue mode)', () => {
     const stream = await fetch(`${sqs.url}/_local/queues/events`);
     expect(stream.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     expect(stream.headers.get('access-control-allow-origin')).toBe('*');
-    const events = queueEvents(stream);
+    const events = sseEvents<QueueDepths>(stream, 'queues');
     await events.next();
 
     await sqs.model.sendMessage({ QueueUrl: sqs.queueUrl('jobs'), MessageBody: 'job' });

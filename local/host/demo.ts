@@ -101,8 +101,7 @@ export interface DrainOptions {
 const DRAIN: DrainOptions = { timeoutMs: 60_000, pollMs: 200 };
 
 /** Messages in each local queue: visible, in flight and delayed together. */
-async function queueDepths(sqsUrl: string): Promise<{ jobs: number; deadLetters: number }> {
-  const sqs = new SQSClient({ endpoint: sqsUrl, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+async function queueDepths(sqs: SQSClient, sqsUrl: string): Promise<{ jobs: number; deadLetters: number }> {
   const depth = async (name: string) => {
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
     const { Attributes = {} } = await sqs.send(
@@ -118,22 +117,25 @@ async function queueDepths(sqsUrl: string): Promise<{ jobs: number; deadLetters:
     return { jobs: await depth(names.jobs), deadLetters: await depth(names.deadLetters) };
   } catch {
     throw new DemoUnreachableError(`The webhooks queued jobs, but no local SQS with the jobs queue answers at ${sqsUrl}. Pass the --sqs-port \`npm start\` printed (see npm run demo -- --help).`);
-  } finally {
-    sqs.destroy();
   }
 }
 
 /** Waits until the worker has taken every queued job; says so when it takes longer than `timeoutMs`. */
 async function waitForQueue(sqsUrl: string, write: (text: string) => void, { timeoutMs, pollMs }: DrainOptions): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let depths = await queueDepths(sqsUrl);
-  if (depths.jobs > 0) write(`\nWaiting for the worker to take the queued jobs…\n`);
-  while (depths.jobs > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-    depths = await queueDepths(sqsUrl);
+  const sqs = new SQSClient({ endpoint: sqsUrl, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    let depths = await queueDepths(sqs, sqsUrl);
+    if (depths.jobs > 0) write(`\nWaiting for the worker to take the queued jobs…\n`);
+    while (depths.jobs > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      depths = await queueDepths(sqs, sqsUrl);
+    }
+    if (depths.jobs > 0) write(`${depths.jobs} jobs still queued after ${timeoutMs / 1000} s (HelpCrunch busy?): the tags below may still change.\n`);
+    if (depths.deadLetters > 0) write(`${depths.deadLetters} jobs in the dead-letter queue: see why in npm start's log, or on its sandbox page.\n`);
+  } finally {
+    sqs.destroy();
   }
-  if (depths.jobs > 0) write(`${depths.jobs} jobs still queued after ${timeoutMs / 1000} s (HelpCrunch busy?): the tags below may still change.\n`);
-  if (depths.deadLetters > 0) write(`${depths.deadLetters} jobs in the dead-letter queue: see why with npm start's log, or its sandbox page.\n`);
 }
 
 /** Resolves true when every example was accepted (2xx). */

@@ -10,13 +10,13 @@ import { loadRulesFile } from '../../tooling/rules/load';
 import type { RulesConfig } from '../../lib/rules/types';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox, type HelpCrunchSandboxOptions } from '../sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../sandbox/secrets-manager-endpoint';
-import { startSqsEndpoint, type SqsEndpoint } from '../sandbox/sqs-endpoint';
 import { functionEnv, LOCAL_API_KEY_SECRET_ID, targetFrom, type Target } from './function-env';
 import { startFunctionHost, type HandledRequest } from './function-host';
 import { startLocalFunctions, type LocalFunctions } from './local-functions';
 import { clock, formatLogLine } from './log-format';
-import { deployParamDefault, localQueueNames, PROJECT_ROOT, readWorkerQueueConfig } from './serverless-config';
-import { startSqsEventSource, type SqsEventSource } from './sqs-event-source';
+import { driveWorker, startLocalQueue, type LocalQueue } from './local-queue';
+import { deployParamDefault, PROJECT_ROOT } from './serverless-config';
+import type { SqsEventSource } from './sqs-event-source';
 import { demoSigningSecrets } from './webhook-signing';
 
 export type LogFormat = 'readable' | 'json';
@@ -61,15 +61,8 @@ export interface LocalStack {
   functions: LocalFunctions;
   dispatch: DispatchMode;
   /** Queue dispatch only: the local SQS, its two queues, and the poller feeding the worker. */
-  queue?: LocalQueue;
+  queue?: LocalQueue & { eventSource: SqsEventSource };
   close(): Promise<void>;
-}
-
-export interface LocalQueue {
-  sqs: SqsEndpoint;
-  jobsQueueUrl: string;
-  deadLetterQueueUrl: string;
-  eventSource: SqsEventSource;
 }
 
 function requestLine({ method, path, status, ms }: HandledRequest): string {
@@ -99,30 +92,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       closers.push(secretsManager.close);
     }
     const dispatch = options.dispatch ?? (deployParamDefault('dispatch') as DispatchMode);
-    const queueConfig = dispatch === 'queue' ? readWorkerQueueConfig() : undefined;
-    const names = localQueueNames();
-    let sqs: SqsEndpoint | undefined;
-    if (queueConfig) {
-      sqs = await startSqsEndpoint({
-        port: options.sqsPort ?? 0,
-        queues: [
-          { name: names.deadLetters, visibilityTimeoutSeconds: queueConfig.visibilityTimeoutSeconds },
-          {
-            name: names.jobs,
-            visibilityTimeoutSeconds: queueConfig.visibilityTimeoutSeconds,
-            redrive: { deadLetterQueue: names.deadLetters, maxReceiveCount: queueConfig.maxReceiveCount },
-          },
-        ],
-      });
-      closers.push(sqs.close);
+    let queue: LocalQueue | undefined;
+    if (dispatch === 'queue') {
+      queue = await startLocalQueue(options.sqsPort ?? 0);
+      closers.push(queue.sqs.close);
     }
     const targetEnv = functionEnv(env, sandbox && secretsManager && { helpcrunchUrl: sandbox.url, secretsManagerUrl: secretsManager.url });
     const functions: LocalFunctions = await startLocalFunctions({
-      names: [...new Set([...(options.functions ?? ['webhook', 'eventbridge']), ...(sqs ? ['worker'] : [])])],
-      env: { ...targetEnv, DISPATCH: dispatch, ...(sqs && { AWS_ENDPOINT_URL_SQS: sqs.url }) },
-      refs: sqs ? { JobsQueue: sqs.queueUrl(names.jobs), JobsDeadLetterQueue: sqs.queueUrl(names.deadLetters) } : {},
+      names: [...new Set([...(options.functions ?? ['webhook', 'eventbridge']), ...(queue ? ['worker'] : [])])],
+      env: { ...targetEnv, DISPATCH: dispatch, ...(queue && { AWS_ENDPOINT_URL_SQS: queue.sqs.url }) },
+      refs: queue ? { JobsQueue: queue.jobsQueueUrl, JobsDeadLetterQueue: queue.deadLetterQueueUrl } : {},
       // One execution environment per batch the event source may run at once, as Lambda scales it.
-      instances: { worker: queueConfig?.maximumConcurrency ?? 1 },
+      instances: { worker: queue?.config.maximumConcurrency ?? 1 },
       timeoutsMs: options.timeoutsMs,
       onOutput: (line) => {
         const shown = logFormat === 'json' ? line : formatLogLine(line);
@@ -130,24 +111,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     });
     closers.push(functions.close);
-    let queue: LocalQueue | undefined;
-    if (sqs && queueConfig) {
-      const jobsQueueUrl = sqs.queueUrl(names.jobs);
-      const eventSource = startSqsEventSource({
-        model: sqs.model,
-        queueUrl: jobsQueueUrl,
-        invoke: async (event) => {
-          const result = await functions.invoke('worker', event);
-          if (!result.ok) throw new Error(`${result.error.errorType}: ${result.error.errorMessage}`);
-          return result.value;
-        },
-        batchSize: queueConfig.batchSize,
-        maximumBatchingWindowMs: options.batchingWindowMs ?? queueConfig.maximumBatchingWindowSeconds * 1000,
-        maximumConcurrency: queueConfig.maximumConcurrency,
-      });
+    let queueing: LocalStack['queue'];
+    if (queue) {
+      queueing = { ...queue, eventSource: driveWorker(queue, functions, options.batchingWindowMs) };
       // Closers run back to front: polling stops before the functions go.
-      closers.push(eventSource.stop);
-      queue = { sqs, jobsQueueUrl, deadLetterQueueUrl: sqs.queueUrl(names.deadLetters), eventSource };
+      closers.push(queueing.eventSource.stop);
     }
     const host = await startFunctionHost({
       functions,
@@ -155,7 +123,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onRequest: logFormat === 'readable' ? (request) => write(`${requestLine(request)}\n`) : undefined,
     });
     closers.push(host.close);
-    return { target, hostUrl: host.url, rules, sandbox, secretsManager, secrets, functions, dispatch, queue, close };
+    return { target, hostUrl: host.url, rules, sandbox, secretsManager, secrets, functions, dispatch, queue: queueing, close };
   } catch (error) {
     await close();
     throw error;

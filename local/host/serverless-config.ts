@@ -60,8 +60,11 @@ function resolve(document: Yaml, value: unknown, where: string, refs: Readonly<R
   if (typeof value !== 'string' || !value.includes('${')) return value;
   const param = /^\$\{self:custom\.deployParams\.(\w+)\}$/.exec(value)?.[1];
   if (!param) throw new Error(`serverless.yml ${where}: ${value} cannot be resolved for local runs`);
-  const defaults = ((document.params as Yaml | undefined)?.default ?? {}) as Yaml;
-  return checkParam(param, defaults[param]);
+  return paramDefault(document, param);
+}
+
+function paramDefault(document: Yaml, name: string): string | number {
+  return checkParam(name, (((document.params as Yaml | undefined)?.default ?? {}) as Yaml)[name]);
 }
 
 /** The stage local runs stand for: the local queues are named as `--stage local` would deploy them. */
@@ -75,8 +78,7 @@ export function localQueueNames(): { jobs: string; deadLetters: string } {
 
 /** A deploy param's default (serverless.yml params.default), checked. */
 export function deployParamDefault(name: string): string | number {
-  const document = readServerlessYml();
-  return checkParam(name, (((document.params as Yaml | undefined)?.default ?? {}) as Yaml)[name]);
+  return paramDefault(readServerlessYml(), name);
 }
 
 function environmentOf(document: Yaml, definition: Yaml, name: string, refs: Readonly<Record<string, string>>): Record<string, string> {

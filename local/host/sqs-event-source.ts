@@ -27,8 +27,6 @@ export interface SqsEventSourceOptions {
   maximumBatchingWindowMs?: number;
   /** Default 2, Lambda's minimum. */
   maximumConcurrency?: number;
-  /** After each invocation: how many records it had and which of them stay in the queue. */
-  onBatch?(batch: { records: number; failed: number }): void;
 }
 
 export interface SqsEventSource {
@@ -144,7 +142,6 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
     );
     const failed = response ? failedMessageIds(response.value, records) : new Set(records.map((record) => record.messageId));
     for (const record of records) if (!failed.has(record.messageId)) model.deleteMessage(queueUrl, record.receiptHandle);
-    options.onBatch?.({ records: records.length, failed: failed.size });
   }
 
   function launch(messages: ModelMessage[]): void {

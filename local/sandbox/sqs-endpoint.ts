@@ -24,9 +24,9 @@ import { QueueAttributeName, type MessageAttributeValue } from '@aws-sdk/client-
 import { baseUrl, closerFor, listen, readBody, sendJson } from './http-server';
 import { SqsModel, SqsModelError, md5Hex, md5OfMessageAttributes, type ModelMessage, type ModelQueueOptions } from './sqs-model';
 
-export interface LocalQueue extends Omit<ModelQueueOptions, 'redrive'> {
+export interface QueueDefinition extends Omit<ModelQueueOptions, 'redrive'> {
   name: string;
-  /** The dead-letter queue (another LocalQueue's name) and the receives before a message moves there. */
+  /** The dead-letter queue (another definition's name) and the receives before a message moves there. */
   redrive?: { deadLetterQueue: string; maxReceiveCount: number };
 }
 
@@ -36,7 +36,7 @@ export interface SqsEndpointOptions {
   port?: number;
   region?: string;
   /** Created in order: a dead-letter queue before the queues that name it. */
-  queues?: readonly LocalQueue[];
+  queues?: readonly QueueDefinition[];
 }
 
 export interface SqsEndpoint {
@@ -203,16 +203,14 @@ export async function startSqsEndpoint(options: SqsEndpointOptions = {}): Promis
   }
 
   const actions: Record<string, (request: Record<string, unknown>, res: ServerResponse) => unknown> = {
-    SendMessage: async (request) => {
-      const result = await model.sendMessage({
+    SendMessage: (request) =>
+      model.sendMessage({
         QueueUrl: queueUrlOf(request),
         MessageBody: request.MessageBody as string | undefined,
         DelaySeconds: request.DelaySeconds as number | undefined,
         MessageAttributes: fromWire(request.MessageAttributes as WireAttributes | undefined),
-      });
-      return result;
-    },
-    SendMessageBatch: async (request) => {
+      }),
+    SendMessageBatch: (request) => {
       const entries = (request.Entries as (Record<string, unknown> & { MessageAttributes?: WireAttributes })[] | undefined) ?? [];
       return model.sendMessageBatch({
         QueueUrl: queueUrlOf(request),

@@ -76,11 +76,11 @@ interface MoveTask extends ListMessageMoveTasksResultEntry {
   SourceArn: string;
 }
 
-export const MAX_BATCH_ENTRIES = 10;
+const MAX_BATCH_ENTRIES = 10;
 /** SendMessageBatch: all bodies together (the API reference's 1 MiB). */
 const MAX_BATCH_BYTES = 1024 * 1024;
 /** The queues' MaximumMessageSize (serverless.yml sets none: SQS's 256 KiB default). */
-export const MAX_MESSAGE_BYTES = 256 * 1024;
+const MAX_MESSAGE_BYTES = 256 * 1024;
 const MAX_VISIBILITY_SECONDS = 43_200;
 const MAX_DELAY_SECONDS = 900;
 const MAX_ATTRIBUTES = 10;
