@@ -123,6 +123,7 @@ describe('runDemo (npm run demo)', () => {
     expect(output).toMatch(/1002 Grace Hopper +Subscriber, VIP +VIP +removed Subscriber/);
     expect(output).toMatch(/1004 Katherine Johnson +Lead, Subscriber, VIP +Lead, VIP +removed Subscriber/);
     expect(output).toMatch(/1003 Alan Turing +Trial user +Trial user\n/);
+    expect(output).toContain(`Live view: ${sandboxUrl}/?sqs=${stack.queue!.sqs.url}\n`);
   });
 
   it('says how to start the stack when nothing answers', async () => {

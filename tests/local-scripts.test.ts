@@ -57,15 +57,14 @@ describe('npm start (scripts/start.ts)', () => {
     expect(started.pageUrl).toBe(`${new URL(started.pageUrl).origin}/?sqs=${started.sqsUrl}`);
 
     expect(await sendLostDeal(started.hostUrl)).toEqual({ status: 202, json: { queued: 1 } });
-    // serverless.yml's 5 s batching window, then the worker's paced requests.
-    await expect.poll(() => sandboxTags(started.pageUrl, 1001), { timeout: 30_000 }).toEqual([]);
-    await expect.poll(() => started.output(), { timeout: 10_000 }).toMatch(/✓ untagged {2}deal-lost {2}customer 1001 {2}\[Lead, Trial user\] {2}2 requests/);
-
     const event = await fetch(`${started.hostUrl}/events`, {
       method: 'POST',
       body: JSON.stringify({ source: 'billing.app', 'detail-type': 'Subscription Cancelled', detail: { account: { id: 'u-grace' } } }),
     });
     expect(await event.json()).toEqual({ queued: 1 });
+    // serverless.yml's 5 s batching window, then the worker's paced requests.
+    await expect.poll(() => sandboxTags(started.pageUrl, 1001), { timeout: 30_000 }).toEqual([]);
+    await expect.poll(() => started.output(), { timeout: 30_000 }).toMatch(/✓ untagged {2}deal-lost {2}customer 1001 {2}\[Lead, Trial user\] {2}2 requests/);
     await expect.poll(() => started.output(), { timeout: 30_000 }).toMatch(/✓ untagged {2}churned {2}customer 1002/);
 
     process.kill(-child!.pid!, 'SIGINT');

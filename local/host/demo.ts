@@ -159,6 +159,7 @@ export async function runDemo(
     write(`  ${example.name.padEnd(36)} ${outcomeSummary(sent)}\n`);
   }
   if (queued > 0) await waitForQueue(options.sqsUrl, write, drain);
-  write(`\n${tagsTable(before, await sandboxCustomers(options.sandboxUrl))}\n\nLive view: ${options.sandboxUrl}/\n`);
+  const liveView = `${options.sandboxUrl}/${queued > 0 ? `?sqs=${options.sqsUrl}` : ''}`;
+  write(`\n${tagsTable(before, await sandboxCustomers(options.sandboxUrl))}\n\nLive view: ${liveView}\n`);
   return allAccepted;
 }
