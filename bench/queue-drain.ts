@@ -1,7 +1,8 @@
 /**
  * Drains a backlog of jobs through the real queue path — enqueueJobs, then the worker runtime
  * (paced single-attempt client, visibility backoff, dead-lettering) — against the HelpCrunch
- * sandbox, with the SQS model from tests/support standing in for SQS and Lambda's poller.
+ * sandbox, with the SQS model (local/sandbox/sqs-model.ts) standing in for SQS and the local event
+ * source (local/host/sqs-event-source.ts) for Lambda's poller.
  * Time-scaled: the sandbox allows `limitPerSecond` requests per 1 s window (HelpCrunch: 120 per
  * minute) and the worker's rate is set to match.
  *
@@ -20,7 +21,8 @@ import { createWorkerRuntime } from '../lib/runtime';
 import { startHelpCrunchSandbox, type Faults, type SandboxCustomer } from '../local/sandbox/helpcrunch-sandbox';
 import type { SecretCache } from '../lib/secrets';
 import type { Job } from '../lib/types';
-import { drainQueue, SqsModel } from '../tests/support/sqs-model';
+import { drainQueue } from '../local/host/sqs-event-source';
+import { SqsModel } from '../local/sandbox/sqs-model';
 
 export interface QueueDrainOptions {
   jobs: number;
@@ -128,7 +130,7 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
       }
       return batchResponse(results);
     };
-    await drainQueue({ model, queueUrl, handler, timeoutMs });
+    await drainQueue({ model, queueUrl, invoke: handler, timeoutMs });
     const durationMs = performance.now() - startedAt;
 
     const outcomes: Record<string, number> = {};

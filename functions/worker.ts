@@ -1,5 +1,5 @@
 /**
- * Jobs-queue consumer (SQS event source with ReportBatchItemFailures, reserved concurrency 1):
+ * Jobs-queue consumer (SQS event source with ReportBatchItemFailures, at most maximumConcurrency instances):
  * each message is done, retried later or dead-lettered by lib/queue/worker.ts; this adapter
  * answers Lambda with the batch item failures.
  */

@@ -20,8 +20,10 @@ export interface RuntimeConfig {
   jobsQueueUrl: string | undefined;
   /** Where the worker sends jobs that cannot succeed, with the reason. */
   deadLetterQueueUrl: string | undefined;
-  /** The worker's HelpCrunch request rate, shared by all its requests (HelpCrunch allows 120/min). */
+  /** The worker's HelpCrunch request rate for the whole account, shared by all its instances (HelpCrunch allows 120/min). */
   ratePerMinute: number;
+  /** Worker instances at most (the event source's maximum concurrency): each paces itself at its share of ratePerMinute. */
+  workerConcurrency: number;
   /** Receives of one message before it is dead-lettered; the queue's redrive policy uses the same value. */
   maxReceiveCount: number;
 }
@@ -54,6 +56,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     jobsQueueUrl: env.JOBS_QUEUE_URL?.trim() || undefined,
     deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL?.trim() || undefined,
     ratePerMinute: integer(env, 'HELPCRUNCH_RATE_PER_MINUTE', 110, 1),
+    workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 1, 1),
     maxReceiveCount: integer(env, 'MAX_RECEIVE_COUNT', 8, 1),
   };
 }

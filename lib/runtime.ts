@@ -62,9 +62,11 @@ export function createRuntime(rules: RuleSet, env: NodeJS.ProcessEnv = process.e
 export function createWorkerRuntime(env: NodeJS.ProcessEnv = process.env, deps: RuntimeDeps = {}): WorkerRuntime {
   const config = readConfig(env);
   const secrets = deps.secrets ?? createSecretCache({ ttlMs: config.secretTtlMs });
-  // One bucket per container, kept across warm invocations; reserved concurrency 1 makes it one per account.
-  const bucket = new TokenBucket({ ratePerSecond: config.ratePerMinute / 60 });
-  const tokenIntervalMs = 60_000 / config.ratePerMinute;
+  // One bucket per container, kept across warm invocations, at this instance's share of the
+  // account's rate: the event source runs at most workerConcurrency instances.
+  const ratePerMinute = config.ratePerMinute / config.workerConcurrency;
+  const bucket = new TokenBucket({ ratePerSecond: ratePerMinute / 60 });
+  const tokenIntervalMs = 60_000 / ratePerMinute;
   const worker = createQueueWorker({
     helpcrunch: createPacedHelpCrunchClient({ ...helpCrunchConnection(config, secrets), bucket }),
     sqs: deps.sqs ?? sqsApi(),

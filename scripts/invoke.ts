@@ -3,7 +3,7 @@ import { INVOKE_HELP, parseInvokeArgs, runInvoke } from '../local/host/invoke';
 import { UsageError } from '../local/sandbox/cli-options';
 
 try {
-  const args = parseInvokeArgs(process.argv.slice(2));
+  const args = parseInvokeArgs(process.argv.slice(2), process.env);
   if (!args) console.log(INVOKE_HELP);
   else if (!(await runInvoke(args, process.env, (text) => process.stdout.write(text)))) process.exitCode = 1;
 } catch (error) {

@@ -1,5 +1,5 @@
 /**
- * `npm start`: the HelpCrunch sandbox, a local Secrets Manager and the functions behind a local
+ * `npm start`: the HelpCrunch sandbox, a local Secrets Manager and SQS, and the functions behind a local
  * API Gateway stand-in, until Ctrl-C. See `npm start -- --help` and local/host/local-stack.ts.
  *
  * package.json runs it as `node --import tsx`, one process, not under the `tsx` command: that one

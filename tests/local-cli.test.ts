@@ -7,11 +7,13 @@ import { parseDemoArgs, parseStartArgs, START_HELP } from '../local/host/cli';
 import { sandboxOptionsFromCli, UsageError } from '../local/sandbox/cli-options';
 
 describe('parseStartArgs', () => {
-  it('defaults to host port 3000, sandbox port 4010, a free Secrets Manager port, readable logs', () => {
+  it("defaults to host port 3000, sandbox port 4010, SQS port 4020, a free Secrets Manager port, serverless.yml's dispatch, readable logs", () => {
     expect(parseStartArgs([], {})).toEqual({
       env: {},
       port: 3000,
       secretsManagerPort: 0,
+      sqsPort: 4020,
+      dispatch: undefined,
       sandbox: { port: 4010, faults: {} },
       timeoutsMs: { webhook: undefined, eventbridge: undefined },
       logFormat: 'readable',
@@ -19,12 +21,14 @@ describe('parseStartArgs', () => {
   });
 
   it('reads every setting from its flag, or else its environment variable', () => {
-    const env = { PORT: '3100', SANDBOX_PORT: '4100', SANDBOX_RATE_LIMIT: '30', WEBHOOK_TIMEOUT_SECONDS: '10', LOG_FORMAT: 'json' };
-    const args = ['--port', '3200', '--secrets-port', '4566', '--eventbridge-timeout', '2.5', '--fault-429', '0.25', '--retry-after', '3'];
+    const env = { PORT: '3100', SANDBOX_PORT: '4100', SANDBOX_RATE_LIMIT: '30', WEBHOOK_TIMEOUT_SECONDS: '10', LOG_FORMAT: 'json', SQS_PORT: '4120' };
+    const args = ['--port', '3200', '--secrets-port', '4566', '--eventbridge-timeout', '2.5', '--fault-429', '0.25', '--retry-after', '3', '--dispatch', 'inline'];
 
     expect(parseStartArgs(args, env)).toMatchObject({
       port: 3200,
       secretsManagerPort: 4566,
+      sqsPort: 4120,
+      dispatch: 'inline',
       sandbox: { port: 4100, rateLimit: { requests: 30, windowMs: 60_000 }, faults: { rate429: 0.25, retryAfter: 3 } },
       timeoutsMs: { webhook: 10_000, eventbridge: 2_500 },
       logFormat: 'json',
@@ -43,6 +47,8 @@ describe('parseStartArgs', () => {
     [['--retry-after', 'soon'], {}, "must be seconds or 'none', got 'soon'"],
     [['--latency-ms=-5'], {}, '--latency-ms (or SANDBOX_LATENCY_MS) must be milliseconds'],
     [['--webhook-timeout', '0'], {}, '--webhook-timeout (or WEBHOOK_TIMEOUT_SECONDS) must be seconds, up to 900'],
+    [['--dispatch', 'queued'], {}, "--dispatch (or DISPATCH) must be inline or queue, got 'queued'"],
+    [[], { SQS_PORT: 'x' }, "--sqs-port (or SQS_PORT) must be a port 0-65535, got 'x'"],
     [['--bogus'], {}, "Unknown option '--bogus'"],
   ])('rejects %j %j with a UsageError naming the flag and variable', (args, env, message) => {
     expect(() => parseStartArgs(args, env)).toThrow(UsageError);
@@ -51,7 +57,7 @@ describe('parseStartArgs', () => {
 
   it('answers --help with undefined, and the help names every flag and variable', () => {
     expect(parseStartArgs(['--help'], {})).toBeUndefined();
-    for (const name of ['--port', 'PORT', '--sandbox-port', 'SANDBOX_PORT', '--rate-limit', '--fault-429', '--fault-5xx', '--fault-drop', '--latency-ms', '--retry-after', '--customers', '--json-logs', 'HELPCRUNCH_API_URL']) {
+    for (const name of ['--port', 'PORT', '--sandbox-port', 'SANDBOX_PORT', '--dispatch', 'DISPATCH', '--sqs-port', 'SQS_PORT', '--rate-limit', '--fault-429', '--fault-5xx', '--fault-drop', '--latency-ms', '--retry-after', '--customers', '--json-logs', 'HELPCRUNCH_API_URL']) {
       expect(START_HELP).toContain(name);
     }
   });
@@ -83,10 +89,11 @@ describe('sandboxOptionsFromCli', () => {
 
 describe('parseDemoArgs', () => {
   it('points at the default ports, or the given ones, and resets unless --no-reset', () => {
-    expect(parseDemoArgs([], {})).toEqual({ hostUrl: 'http://127.0.0.1:3000', sandboxUrl: 'http://127.0.0.1:4010', reset: true });
-    expect(parseDemoArgs(['--port', '3100', '--no-reset'], { SANDBOX_PORT: '4100' })).toEqual({
+    expect(parseDemoArgs([], {})).toEqual({ hostUrl: 'http://127.0.0.1:3000', sandboxUrl: 'http://127.0.0.1:4010', sqsUrl: 'http://127.0.0.1:4020', reset: true });
+    expect(parseDemoArgs(['--port', '3100', '--no-reset', '--sqs-port', '4120'], { SANDBOX_PORT: '4100' })).toEqual({
       hostUrl: 'http://127.0.0.1:3100',
       sandboxUrl: 'http://127.0.0.1:4100',
+      sqsUrl: 'http://127.0.0.1:4120',
       reset: false,
     });
   });

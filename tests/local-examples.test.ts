@@ -1,6 +1,7 @@
 /**
- * The shipped examples against the local stack: they match rules.yml, the banner's curl commands
- * work as printed, `npm run demo` shows the tags go, and each event works through `npm run invoke`.
+ * The shipped examples against the local stack in queue mode, as deployed: they match rules.yml,
+ * the banner's curl commands work as printed, and `npm run demo` shows the tags go once the queue
+ * has drained (and at once in inline mode).
  */
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
@@ -26,7 +27,8 @@ const byName = (name: string) => examples.find((example) => example.name === nam
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: {}, write: () => undefined });
+  // No batching window: the worker takes each job as soon as it is queued.
+  stack = await startLocalStack({ env: {}, batchingWindowMs: 0, write: () => undefined });
 });
 
 afterAll(() => stack?.close());
@@ -78,9 +80,12 @@ describe('the banner', () => {
 
     expect(text).toContain(stack.hostUrl);
     expect(text).toContain(stack.sandbox!.url);
-    expect(text).toContain(stack.sandbox!.url.replace(/v1$/, ''));
     expect(text).toContain(stack.secretsManager!.url);
-    expect(text).toContain(`npm run demo -- --port ${new URL(stack.hostUrl).port} --sandbox-port ${stack.sandbox!.port}`);
+    expect(text).toMatch(/SQS +http:\/\/127\.0\.0\.1:\d+ +the jobs queue and its dead-letter queue/);
+    expect(text).toContain('Dispatch: queue, as deployed');
+    // The page, told where the local SQS is, shows the queues too.
+    expect(text).toContain(`${stack.sandbox!.url.replace(/v1$/, '')}?sqs=${stack.queue!.sqs.url}`);
+    expect(text).toContain(`npm run demo -- --port ${new URL(stack.hostUrl).port} --sandbox-port ${stack.sandbox!.port} --sqs-port ${stack.queue!.sqs.port}`);
   });
 
   it.skipIf(!hasShellTools)('prints one command per example that works as pasted into a shell', async () => {
@@ -89,9 +94,9 @@ describe('the banner', () => {
 
     for (const { name, command } of printed) {
       const { stdout } = await run('/bin/sh', ['-c', command]);
-      expect(JSON.parse(stdout), name).toEqual({ results: [expect.objectContaining({ status: 'untagged' })] });
+      expect(JSON.parse(stdout), name).toEqual({ queued: 1 });
     }
-    expect([tagsOf(1001), tagsOf(1002), tagsOf(1004)]).toEqual([[], ['VIP'], ['Lead', 'VIP']]);
+    await expect.poll(() => [tagsOf(1001), tagsOf(1002), tagsOf(1004)], { timeout: 20_000 }).toEqual([[], ['VIP'], ['Lead', 'VIP']]);
   });
 });
 
@@ -106,15 +111,19 @@ describe('runDemo (npm run demo)', () => {
     let output = '';
     const sandboxUrl = stack.sandbox!.url.replace(/\/v1$/, '');
 
-    const accepted = await runDemo({ hostUrl: stack.hostUrl, sandboxUrl, reset: true }, examples, rules, (text) => (output += text));
+    const accepted = await runDemo({ hostUrl: stack.hostUrl, sandboxUrl, sqsUrl: stack.queue!.sqs.url, reset: true }, examples, rules, (text) => (output += text));
 
     expect(accepted).toBe(true);
     expect(output).toContain('Sandbox reset to the demo customers.');
-    expect(output).toMatch(/crm-deal-lost +200 deal-lost: untagged, customer 1001/);
+    expect(output).toMatch(/crm-deal-lost +202 queued 1 job\n/);
+    expect(output).toMatch(/eventbridge-subscription-cancelled +200 queued 1 job\n/);
+    // Read once the worker has taken every job: the table shows them all done.
+    expect(stack.queue!.sqs.model.depth(stack.queue!.jobsQueueUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
     expect(output).toMatch(/1001 Ada Lovelace +Lead, Trial user +— +removed Lead, Trial user/);
     expect(output).toMatch(/1002 Grace Hopper +Subscriber, VIP +VIP +removed Subscriber/);
     expect(output).toMatch(/1004 Katherine Johnson +Lead, Subscriber, VIP +Lead, VIP +removed Subscriber/);
     expect(output).toMatch(/1003 Alan Turing +Trial user +Trial user\n/);
+    expect(output).toContain(`Live view: ${sandboxUrl}/?sqs=${stack.queue!.sqs.url}\n`);
   });
 
   it('says how to start the stack when nothing answers', async () => {
@@ -124,10 +133,25 @@ describe('runDemo (npm run demo)', () => {
     const closedUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     await new Promise((resolve) => server.close(resolve));
 
-    const demo = runDemo({ hostUrl: closedUrl, sandboxUrl: closedUrl, reset: true }, examples, rules, () => undefined);
+    const demo = runDemo({ hostUrl: closedUrl, sandboxUrl: closedUrl, sqsUrl: closedUrl, reset: true }, examples, rules, () => undefined);
 
     await expect(demo).rejects.toThrow(DemoUnreachableError);
     await expect(demo).rejects.toThrow('npm start');
+  });
+});
+
+describe('runDemo against a queue it cannot see', () => {
+  it('says to pass the local SQS port when the webhooks queued jobs but no SQS answers', async () => {
+    const server = createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const closedUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await new Promise((resolve) => server.close(resolve));
+    const sandboxUrl = stack.sandbox!.url.replace(/\/v1$/, '');
+
+    const demo = runDemo({ hostUrl: stack.hostUrl, sandboxUrl, sqsUrl: closedUrl, reset: true }, examples, rules, () => undefined);
+
+    await expect(demo).rejects.toThrow(DemoUnreachableError);
+    await expect(demo).rejects.toThrow(`no local SQS with the jobs queue answers at ${closedUrl}. Pass the --sqs-port`);
   });
 });
 

@@ -1,7 +1,7 @@
 /** Which HelpCrunch and Secrets Manager a local run uses, and the environment its functions get. */
 import { describe, expect, it } from 'vitest';
 import { functionEnv, LOCAL_API_KEY_SECRET_ID, targetFrom } from '../local/host/function-env';
-import { PROJECT_ROOT, readFunctionConfigs } from '../local/host/serverless-config';
+import { PROJECT_ROOT, readFunctionConfigs, readWorkerQueueConfig } from '../local/host/serverless-config';
 import { UsageError } from '../local/sandbox/cli-options';
 
 describe('targetFrom', () => {
@@ -66,9 +66,25 @@ describe('functionEnv', () => {
 describe('readFunctionConfigs', () => {
   it("takes each function's handler, timeout and memory from serverless.yml", () => {
     expect(readFunctionConfigs(['webhook', 'eventbridge'])).toEqual({
-      webhook: { entry: `${PROJECT_ROOT}functions/webhook.ts`, exportName: 'handler', timeoutMs: 28_000, memoryMb: 256 },
-      eventbridge: { entry: `${PROJECT_ROOT}functions/eventbridge.ts`, exportName: 'handler', timeoutMs: 60_000, memoryMb: 256 },
+      webhook: expect.objectContaining({ entry: `${PROJECT_ROOT}functions/webhook.ts`, exportName: 'handler', timeoutMs: 28_000, memoryMb: 256 }),
+      eventbridge: expect.objectContaining({ entry: `${PROJECT_ROOT}functions/eventbridge.ts`, exportName: 'handler', timeoutMs: 60_000, memoryMb: 256 }),
     });
     expect(() => readFunctionConfigs(['nope'])).toThrow("serverless.yml defines no function 'nope'");
+  });
+
+  it('gives each function its deployed environment: params at their defaults, Refs from the local resources', () => {
+    const { webhook, worker } = readFunctionConfigs(['webhook', 'worker'], { JobsQueue: 'http://127.0.0.1:4020/000000000000/jobs' });
+
+    expect(webhook!.environment).toMatchObject({ DISPATCH: 'queue', HELPCRUNCH_TIMEOUT_MS: '5000', POWERTOOLS_LOG_LEVEL: 'INFO', JOBS_QUEUE_URL: 'http://127.0.0.1:4020/000000000000/jobs' });
+    expect(webhook!.environment).not.toHaveProperty('WORKER_CONCURRENCY');
+    expect(worker!.environment).toMatchObject({ HELPCRUNCH_RATE_PER_MINUTE: '110', WORKER_CONCURRENCY: '2', MAX_RECEIVE_COUNT: '8' });
+    // A Ref with no local resource is left out.
+    expect(worker!.environment).not.toHaveProperty('DEAD_LETTER_QUEUE_URL');
+  });
+});
+
+describe('readWorkerQueueConfig', () => {
+  it("takes the jobs queue's visibility and redrive, and the worker's event source, from serverless.yml", () => {
+    expect(readWorkerQueueConfig()).toEqual({ visibilityTimeoutSeconds: 360, maxReceiveCount: 8, batchSize: 10, maximumBatchingWindowSeconds: 5, maximumConcurrency: 2 });
   });
 });

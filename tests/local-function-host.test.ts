@@ -19,7 +19,8 @@ let logged: string[];
 beforeAll(async () => {
   logged = [];
   // A 3 s webhook timeout leaves a 1.5 s budget after TIME_BUDGET_MARGIN_MS, so a slow HelpCrunch shows quickly.
-  stack = await startLocalStack({ env: {}, timeoutsMs: { webhook: 3_000 }, write: (text) => logged.push(text) });
+  // Inline dispatch: these tests are about the host and the functions' direct path (queue mode: local-queue.test.ts).
+  stack = await startLocalStack({ env: {}, dispatch: 'inline', timeoutsMs: { webhook: 3_000 }, write: (text) => logged.push(text) });
 });
 
 afterAll(() => stack?.close());
@@ -74,7 +75,7 @@ describe('POST /webhooks/<source>', () => {
   it('prints one readable line per job and one per request, never a secret', async () => {
     await post('/webhooks/crm', lostDeal, { 'x-signature': crmSignature(lostDeal) });
 
-    await expect.poll(() => logged.join('')).toMatch(/✓ untagged {2}deal-lost {2}customer 1001 {2}\[Lead, Trial user\] {2}2 attempts {2}\d+ ms/);
+    await expect.poll(() => logged.join('')).toMatch(/✓ untagged {2}deal-lost {2}customer 1001 {2}\[Lead, Trial user\] {2}2 requests {2}\d+ ms/);
     expect(logged.join('')).toMatch(/POST \/webhooks\/crm → 200 {2}\d+ ms/);
     const text = logged.join('');
     for (const secret of Object.values(stack.secrets)) expect(text).not.toContain(secret);
@@ -187,7 +188,7 @@ describe('against a real HelpCrunch (HELPCRUNCH_API_URL set)', () => {
       AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'example',
     };
-    real = { helpcrunch, secretsManager, stack: await startLocalStack({ env, write: () => undefined }) };
+    real = { helpcrunch, secretsManager, stack: await startLocalStack({ env, dispatch: 'inline', write: () => undefined }) };
   });
 
   afterAll(async () => {

@@ -5,12 +5,12 @@ import { formatLogLine } from '../local/host/log-format';
 const entry = (fields: Record<string, unknown>) => JSON.stringify({ level: 'INFO', timestamp: '2026-11-24T08:09:10.123Z', service: 'helpcrunch-untag', ...fields });
 
 describe('formatLogLine', () => {
-  it('shows a job outcome as one line: time, status, rule, customer, tags, reason, attempts, ms', () => {
+  it('shows a job outcome as one line: time, status, rule, customer, tags, reason, HelpCrunch requests, ms', () => {
     const job = { rule: 'deal-lost', customerId: 1001, tags: ['Lead', 'Trial user'], status: 'untagged', attempts: 2, ms: 12.4 };
-    expect(formatLogLine(entry({ message: 'job untagged', job }))).toBe('08:09:10   ✓ untagged  deal-lost  customer 1001  [Lead, Trial user]  2 attempts  12 ms');
+    expect(formatLogLine(entry({ message: 'job untagged', job }))).toBe('08:09:10   ✓ untagged  deal-lost  customer 1001  [Lead, Trial user]  2 requests  12 ms');
 
     const skipped = { ...job, status: 'skipped', reason: 'tags_absent', attempts: 1 };
-    expect(formatLogLine(entry({ message: 'job skipped', job: skipped }))).toBe('08:09:10   · skipped   deal-lost  customer 1001  [Lead, Trial user]  tags_absent  1 attempt  12 ms');
+    expect(formatLogLine(entry({ message: 'job skipped', job: skipped }))).toBe('08:09:10   · skipped   deal-lost  customer 1001  [Lead, Trial user]  tags_absent  1 request  12 ms');
 
     const failed = { ...job, customerId: null, status: 'failed', reason: 'helpcrunch_unavailable' };
     expect(formatLogLine(entry({ level: 'WARN', message: 'job failed', job: failed }))).toContain('✗ failed    deal-lost  no customer  [Lead, Trial user]  helpcrunch_unavailable');
@@ -23,6 +23,19 @@ describe('formatLogLine', () => {
     expect(formatLogLine(entry({ level: 'ERROR', message: 'event rejected', reason: 'not retryable: invalid_customer: x' }))).toBe(
       '08:09:10   ✗ rejected not retryable: invalid_customer: x',
     );
+  });
+
+  it('shows what the queue path does: jobs queued, and messages retried, dead-lettered or deferred', () => {
+    expect(formatLogLine(entry({ message: 'jobs queued', queued: 2 }))).toBe('08:09:10   → queued   2 jobs');
+    const sqsMessage = { messageId: '059f36b4-87a3-44ab-83d2-661975830a7d', receiveCount: 3 };
+    expect(formatLogLine(entry({ message: 'message done', sqsMessage: { ...sqsMessage, action: 'done' } }))).toBeUndefined();
+    expect(
+      formatLogLine(entry({ level: 'WARN', message: 'message retry', code: 'helpcrunch_unavailable', reason: 'HelpCrunch answered 429', sqsMessage: { ...sqsMessage, action: 'retry', visibilitySeconds: 40 } })),
+    ).toBe('08:09:10   ↻ retry    message 059f36b4, receive 3  helpcrunch_unavailable: HelpCrunch answered 429  (again in 40 s)');
+    expect(formatLogLine(entry({ level: 'WARN', message: 'message dead-letter', code: 'invalid_message', sqsMessage: { ...sqsMessage, action: 'dead-letter' } }))).toBe(
+      '08:09:10   ✗ dead-lettered  message 059f36b4, receive 3  invalid_message',
+    );
+    expect(formatLogLine(entry({ level: 'WARN', message: 'message deferred', sqsMessage: { ...sqsMessage, action: 'deferred' } }))).toContain('↻ deferred message 059f36b4');
   });
 
   it('hides EMF metric documents and the empty-metrics note', () => {

@@ -139,24 +139,34 @@ describe('serverless variables (tooling/rules-serverless.cjs)', () => {
     expect((await resolvers.eventBridgeEvents())[0].eventBridge.eventBus).toBe('orders');
   });
 
-  it('lists the API key and the signing secrets as IAM resources', async () => {
+  it('grants secrets by name, partial ARN or complete ARN, as Secrets Manager reads them', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/helpcrunch-key';
+    expect(resolvers.secretArn('prod/helpcrunch-key')).toEqual({
+      'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:prod/helpcrunch-key-??????`,
+    });
+    // Partial: without the "-" and 6 random characters Secrets Manager appends.
+    expect(resolvers.secretArn(arn)).toBe(`${arn}-??????`);
+    expect(resolvers.secretArn(`${arn}-a1B2c3`)).toBe(`${arn}-a1B2c3`);
+    // A name ending in "-" + 6 characters reads as a complete ARN, to Secrets Manager too.
+    expect(resolvers.secretArn(`${arn}-ending`)).toBe(`${arn}-ending`);
+  });
+
+  it('lists the signing secrets, the API key and the (not yet any) lookup secrets as IAM resources', async () => {
     const secretArn = (name: string) => ({
       'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${name}-??????`,
     });
     const resolveVariable = async (variable: string) => (variable === 'param:apiKeySecretId' ? 'prod/helpcrunch-key' : undefined);
 
     expect(resolvers.signingSecretIds()).toEqual(['helpcrunch-untag/billing-webhook', 'helpcrunch-untag/crm-webhook']);
-    expect(await resolvers.secretArns({ resolveVariable })).toEqual([
-      secretArn('prod/helpcrunch-key'),
-      secretArn('helpcrunch-untag/billing-webhook'),
-      secretArn('helpcrunch-untag/crm-webhook'),
-    ]);
+    expect(resolvers.signingSecretArns()).toEqual([secretArn('helpcrunch-untag/billing-webhook'), secretArn('helpcrunch-untag/crm-webhook')]);
+    expect(await resolvers.apiKeySecretArns({ resolveVariable })).toEqual([secretArn('prod/helpcrunch-key')]);
+    expect(await resolvers.lookupSecretArns({ resolveVariable })).toEqual([]);
   });
 
   it('throws the validation message for an invalid rules file, which fails `serverless package`', async () => {
     const invalid = resolvers.resolversFor(fixture('invalid.yml'));
     await expect(invalid.eventBridgeEvents({})).rejects.toThrowError('rules[1] "churned": customer: exactly one of');
-    expect(() => invalid.signingSecretIds()).toThrowError('sources.crm: verify.header: is required for scheme hmac-sha256');
+    expect(() => invalid.signingSecretArns()).toThrowError('sources.crm: verify.header: is required for scheme hmac-sha256');
   });
 });
 

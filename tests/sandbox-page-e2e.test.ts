@@ -1,8 +1,8 @@
 /**
  * The sandbox page in a real browser: headless Chromium (Debian's `chromium` package, driven by
- * playwright-core) watches the page while a signed webhook goes through the local stack, and sees
- * the tag vanish and the requests appear. .ci/run installs Chromium; elsewhere a missing browser
- * skips this test with a notice.
+ * playwright-core) watches the page while a signed webhook goes through the local stack in queue
+ * mode, and sees the queues, the tag vanish and the requests appear. .ci/run installs Chromium;
+ * elsewhere a missing browser skips this test with a notice.
  */
 import { createHmac } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -19,15 +19,17 @@ if (!hasChromium) {
 describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
   let stack: LocalStack;
   let browser: Browser;
+  let pageRoot: string;
 
   beforeAll(async () => {
     [stack, browser] = await Promise.all([
-      startLocalStack({ env: {}, write: () => undefined }),
+      startLocalStack({ env: {}, batchingWindowMs: 0, write: () => undefined }),
       chromium.launch({
         executablePath: CHROMIUM,
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       }),
     ]);
+    pageRoot = stack.sandbox!.url.replace(/v1$/, '');
   });
 
   afterAll(async () => {
@@ -35,12 +37,19 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     await stack?.close();
   });
 
-  it('shows a rule take effect: the tag vanishes and the requests appear, live', async () => {
+  it('shows a rule take effect through the queue: the queues, the tag vanishing and the requests, live', async () => {
     const page = await browser.newPage();
-    await page.goto(stack.sandbox!.url.replace(/v1$/, ''));
+    // As npm start's banner prints it.
+    await page.goto(`${pageRoot}?sqs=${stack.queue!.sqs.url}`);
     const ada = page.locator('tr[data-customer-id="1001"]');
     await ada.locator('[data-tag="Lead"]').waitFor();
     await page.locator('#connection.live').waitFor();
+    const jobsRow = page.locator('tr[data-queue="helpcrunch-untag-local-jobs"]');
+    await jobsRow.waitFor();
+    expect(await page.locator('#queue-rows tr').allInnerTexts()).toEqual([
+      expect.stringMatching(/^helpcrunch-untag-local-jobs-dlq\s+0\s+0\s+0$/),
+      expect.stringMatching(/^helpcrunch-untag-local-jobs\s+0\s+0\s+0$/),
+    ]);
 
     const body = JSON.stringify({ status: 'lost', person: { email: 'ada@example.com' } });
     const signature = createHmac('sha256', stack.secrets['helpcrunch-untag/crm-webhook']!).update(body).digest('hex');
@@ -49,16 +58,38 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
       headers: { 'content-type': 'application/json', 'x-signature': `sha256=${signature}` },
       body,
     });
-    expect(response.status).toBe(200);
+    expect(response.status).toBe(202);
 
-    await ada.locator('[data-tag="Lead"]').waitFor({ state: 'detached', timeout: 5_000 });
+    await ada.locator('[data-tag="Lead"]').waitFor({ state: 'detached', timeout: 15_000 });
     expect(await ada.locator('.tags').innerText()).toBe('no tags');
     expect(await ada.getAttribute('class')).toBe('changed');
-    expect(await page.locator('#requests tr').allInnerTexts()).toEqual([
+    await expect.poll(() => page.locator('#requests tr').allInnerTexts(), { timeout: 10_000 }).toEqual([
       expect.stringMatching(/DELETE \/v1\/customers\/1001\/tags\s+200/),
       expect.stringMatching(/POST \/v1\/customers\/search\s+200/),
     ]);
     // Someone else's tags stay as they were.
     expect(await page.locator('tr[data-customer-id="1002"] .tag').allInnerTexts()).toEqual(['Subscriber', 'VIP']);
+    // The job is done: nothing left in the queue.
+    await expect.poll(() => jobsRow.innerText(), { timeout: 10_000 }).toMatch(/^helpcrunch-untag-local-jobs\s+0\s+0\s+0$/);
+  });
+
+  it('shows a dead-lettered job in the dead-letter queue’s row', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${pageRoot}?sqs=${stack.queue!.sqs.url}`);
+    const deadLetters = page.locator('tr[data-queue="helpcrunch-untag-local-jobs-dlq"]');
+    await deadLetters.waitFor();
+
+    await stack.queue!.sqs.model.sendMessage({ QueueUrl: stack.queue!.jobsQueueUrl, MessageBody: 'not a job' });
+
+    await expect.poll(() => deadLetters.innerText(), { timeout: 10_000 }).toMatch(/^helpcrunch-untag-local-jobs-dlq\s+1\s+0\s+0$/);
+    expect(await deadLetters.getAttribute('class')).toBe('dead');
+  });
+
+  it('follows only a loopback address for the queues', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${pageRoot}?sqs=http://example.com:4020`);
+    await page.locator('#connection.live').waitFor();
+
+    expect(await page.locator('#queues').isHidden()).toBe(true);
   });
 });

@@ -1,10 +1,12 @@
 /**
  * The sandbox's read-only page and the endpoints it uses (local/sandbox/inspector.ts), over real HTTP:
- * GET /, GET /_sandbox/state, GET /_sandbox/events (SSE) and POST /_sandbox/reset.
+ * GET /, GET /_sandbox/state, GET /_sandbox/events (SSE) and POST /_sandbox/reset; and, in queue
+ * mode, the local SQS's /_local/queues and /_local/queues/events the page shows the queues from.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_STATE_REQUESTS } from '../local/sandbox/inspector';
 import { SANDBOX_ERRORS, startHelpCrunchSandbox, type HelpCrunchSandbox, type SandboxState } from '../local/sandbox/helpcrunch-sandbox';
+import { startSqsEndpoint, type SqsEndpoint } from '../local/sandbox/sqs-endpoint';
 
 const API_KEY = 'page-test-key';
 let sandbox: HelpCrunchSandbox | undefined;
@@ -28,19 +30,20 @@ const removeTag = (id: number, name: string) =>
 
 const state = async (root: string) => (await (await fetch(`${root}/_sandbox/state`)).json()) as SandboxState;
 
-/** Reads `state` events from an SSE response. */
-function stateEvents(response: Response) {
+/** Reads the events named `event` from an SSE response. */
+function sseEvents<T>(response: Response, event: string) {
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const pattern = new RegExp(`^event: ${event}\ndata: (.*)$`, 'm');
   let buffer = '';
   return {
-    async next(): Promise<SandboxState> {
+    async next(): Promise<T> {
       for (;;) {
         const end = buffer.indexOf('\n\n');
         if (end !== -1) {
           const frame = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const data = /^event: state\ndata: (.*)$/m.exec(frame);
-          if (data) return JSON.parse(data[1]!) as SandboxState;
+          const data = pattern.exec(frame);
+          if (data) return JSON.parse(data[1]!) as T;
           continue;
         }
         const { value, done } = await reader.read();
@@ -51,6 +54,8 @@ function stateEvents(response: Response) {
     cancel: () => reader.cancel(),
   };
 }
+
+const stateEvents = (response: Response) => sseEvents<SandboxState>(response, 'state');
 
 describe('GET /', () => {
   it('serves the page without auth: plain HTML and a script that follows /_sandbox/events', async () => {
@@ -162,5 +167,48 @@ describe('POST /_sandbox/reset', () => {
     expect(body.customers.find((c) => c.id === 1001)?.tagsData.map((t) => t.name)).toEqual(['Lead', 'Trial user']);
     expect(body.requests).toEqual([]);
     expect(sandbox!.customer(1001)?.tagsData).toHaveLength(2);
+  });
+});
+
+describe('the queues panel (npm start in queue mode)', () => {
+  let sqs: SqsEndpoint | undefined;
+  afterEach(async () => {
+    await sqs?.close();
+    sqs = undefined;
+  });
+
+  type QueueDepths = { queues: { name: string; visible: number; inFlight: number; delayed: number }[] };
+
+  it('the page follows ?sqs=<local SQS> for the queues (tests/sandbox-page-e2e.test.ts shows it in a browser)', async () => {
+    const { root } = await start();
+    const html = await (await fetch(`${root}/`)).text();
+
+    expect(html).toContain("new URLSearchParams(location.search).get('sqs')");
+    expect(html).toContain('`${sqsUrl}/_local/queues/events`');
+  });
+
+  it('the local SQS serves each queue’s depth to the page, live, across origins', async () => {
+    sqs = await startSqsEndpoint({ queues: [{ name: 'jobs-dlq', visibilityTimeoutSeconds: 30 }, { name: 'jobs', visibilityTimeoutSeconds: 30 }] });
+    const snapshot = await fetch(`${sqs.url}/_local/queues`);
+    expect(snapshot.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await snapshot.json()).toEqual({
+      queues: [
+        { name: 'jobs-dlq', visible: 0, inFlight: 0, delayed: 0 },
+        { name: 'jobs', visible: 0, inFlight: 0, delayed: 0 },
+      ],
+    });
+
+    const stream = await fetch(`${sqs.url}/_local/queues/events`);
+    expect(stream.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(stream.headers.get('access-control-allow-origin')).toBe('*');
+    const events = sseEvents<QueueDepths>(stream, 'queues');
+    await events.next();
+
+    await sqs.model.sendMessage({ QueueUrl: sqs.queueUrl('jobs'), MessageBody: 'job' });
+    sqs.model.receive(sqs.queueUrl('jobs'), 1);
+    let latest = await events.next();
+    while (latest.queues[1]!.inFlight === 0) latest = await events.next();
+    expect(latest.queues[1]).toEqual({ name: 'jobs', visible: 0, inFlight: 1, delayed: 0 });
+    await events.cancel();
   });
 });

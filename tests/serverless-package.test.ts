@@ -1,6 +1,7 @@
 /**
  * `serverless package` (osls) offline with no AWS credentials, and the CloudFormation it produces:
- * what users deploy. Also proves an invalid rules.yml fails packaging with a message naming the rule.
+ * what users deploy. Also proves an invalid rules.yml or deploy param fails packaging with a
+ * message naming the rule, or the param and the values it takes.
  */
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -18,9 +19,12 @@ function offlineEnv(): NodeJS.ProcessEnv {
   return { ...env, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', SLS_TELEMETRY_DISABLED: '1' };
 }
 
+const copies: string[] = [];
+
 /** A copy of the project (sharing node_modules) so packaging never touches the work tree. */
 function projectCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'hcu-package-'));
+  copies.push(dir);
   for (const entry of ['serverless.yml', 'package.json', 'tsconfig.json', 'rules.yml', 'functions', 'lib', 'tooling']) {
     cpSync(join(root, entry), join(dir, entry), { recursive: true });
   }
@@ -31,48 +35,128 @@ function projectCopy(): string {
 const serverless = (cwd: string, ...args: string[]) =>
   run(process.execPath, [join(root, 'node_modules/osls/bin/serverless.js'), ...args], { cwd, env: offlineEnv(), timeout: 120_000 });
 
-type Resource = { Type: string; Properties: Record<string, any> };
-type Template = { Resources: Record<string, Resource>; Conditions?: Record<string, unknown> };
-let resources: Record<string, Resource>;
-/** The same project packaged with `--param dispatch=queue` and the queue knobs changed. */
-let queueMode: Template;
-const copies: string[] = [];
-const ofType = (type: string) => Object.values(resources).filter((r) => r.Type === type);
+/** What a failed packaging printed. */
+const failureOf = (cwd: string, ...args: string[]) =>
+  serverless(cwd, 'package', ...args).then(
+    () => 'packaged',
+    (error: { stdout: string; stderr: string }) => error.stdout + error.stderr,
+  );
+
+type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
+type Template = { Resources: Record<string, Resource>; Conditions: Record<string, unknown> };
 
 async function packaged(...params: string[]): Promise<Template> {
   const copy = projectCopy();
-  copies.push(copy);
   await serverless(copy, 'package', '--stage', 'ci', '--region', 'eu-west-1', ...params);
   return JSON.parse(readFileSync(join(copy, '.serverless/cloudformation-template-update-stack.json'), 'utf8'));
 }
 
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:ops';
+const KMS_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+/** A partial ARN: the secret's ARN without Secrets Manager's random suffix. */
+const PARTIAL_API_KEY_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/helpcrunch-key';
+
+/** The deploy defaults, but for the bus. */
+let defaults: Template;
+/** Inline dispatch with every other knob changed too. */
+let inline: Template;
+
 beforeAll(async () => {
-  const queueParams = ['--param=dispatch=queue', '--param=ratePerMinute=90', '--param=maxReceiveCount=5', '--param=alarmTopicArn=arn:aws:sns:eu-west-1:123456789012:ops'];
-  const [inline, queue] = await Promise.all([packaged('--param=eventBus=orders-bus-arn'), packaged(...queueParams)]);
-  resources = inline.Resources;
-  queueMode = queue;
+  [defaults, inline] = await Promise.all([
+    packaged('--param=eventBus=orders-bus-arn'),
+    packaged(
+      '--param=dispatch=inline',
+      '--param=ratePerMinute=90',
+      '--param=maxReceiveCount=5',
+      '--param=workerConcurrency=3',
+      `--param=alarmTopicArn=${TOPIC}`,
+      '--param=jobsAgeAlarmSeconds=1800',
+      `--param=apiKeySecretId=${PARTIAL_API_KEY_ARN}`,
+      `--param=secretsKmsKeyArn=${KMS_KEY}`,
+      '--param=helpcrunchTimeoutMs=4000',
+      '--param=maxBodyBytes=65536',
+      '--param=timeBudgetMarginMs=2000',
+      '--param=maxJobsPerRequest=20',
+      '--param=dryRun=true',
+      '--param=logLevel=DEBUG',
+    ),
+  ]);
 }, 120_000);
 
 afterAll(() => {
   for (const copy of copies) rmSync(copy, { recursive: true, force: true });
 });
 
+const ofType = (template: Template, type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
+const getAtt = (resource: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [resource, attribute] });
+const fn = (template: Template, name: string) => template.Resources[`${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`]!;
+const env = (template: Template, name: string) => fn(template, name).Properties.Environment.Variables as Record<string, unknown>;
+const FUNCTIONS = ['webhook', 'eventbridge', 'worker'] as const;
+
+/** CloudFormation's condition functions, enough to evaluate this template's Conditions. */
+function conditionValue(template: Template, expression: any): boolean {
+  if ('Condition' in expression) return conditionValue(template, template.Conditions[expression.Condition]);
+  if ('Fn::Equals' in expression) return expression['Fn::Equals'][0] === expression['Fn::Equals'][1];
+  if ('Fn::Not' in expression) return !conditionValue(template, expression['Fn::Not'][0]);
+  if ('Fn::And' in expression) return expression['Fn::And'].every((part: unknown) => conditionValue(template, part));
+  throw new Error(`unsupported condition ${JSON.stringify(expression)}`);
+}
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+/** A role's policy statements as IAM sees them once CloudFormation has applied Fn::If. */
+function statements(template: Template, role: string): Statement[] {
+  const { Policies } = template.Resources[role]!.Properties;
+  return Policies.flatMap((policy: any) => policy.PolicyDocument.Statement).flatMap((statement: any) => {
+    if (!('Fn::If' in statement)) return [statement];
+    const [condition, whenTrue, whenFalse] = statement['Fn::If'];
+    const chosen = conditionValue(template, { Condition: condition }) ? whenTrue : whenFalse;
+    return chosen?.Ref === 'AWS::NoValue' ? [] : [chosen];
+  });
+}
+
+/** action -> resources it is allowed on, for one role. */
+function grants(template: Template, role: string): Record<string, unknown[]> {
+  const result: Record<string, unknown[]> = {};
+  for (const { Effect, Action, Resource } of statements(template, role)) {
+    expect(Effect).toBe('Allow');
+    for (const action of [Action].flat()) (result[action] ??= []).push(...[Resource].flat());
+  }
+  return result;
+}
+
+const secretArn = (name: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${name}-??????` });
+const logGroup = (fnName: string, suffix: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/helpcrunch-untag-ci-${fnName}${suffix}`,
+});
+const logGrants = (fnName: string) => ({
+  'logs:CreateLogStream': [logGroup(fnName, ':*')],
+  'logs:CreateLogGroup': [logGroup(fnName, ':*')],
+  'logs:TagResource': [logGroup(fnName, ':*')],
+  'logs:PutLogEvents': [logGroup(fnName, ':*:*')],
+});
+const SIGNING_SECRETS = [secretArn('helpcrunch-untag/billing-webhook'), secretArn('helpcrunch-untag/crm-webhook')];
+
 describe('serverless package', () => {
   it('builds the three functions on nodejs24.x / arm64, the webhook inside HTTP API’s 30 s limit', () => {
-    const functions = ofType('AWS::Lambda::Function');
+    const functions = ofType(defaults, 'AWS::Lambda::Function');
     expect(functions.map((f) => f.Properties.Handler).sort()).toEqual(['functions/eventbridge.handler', 'functions/webhook.handler', 'functions/worker.handler']);
     for (const { Properties } of functions) {
       expect(Properties.Runtime).toBe('nodejs24.x');
       expect(Properties.Architectures).toEqual(['arm64']);
       expect(Properties.Environment.Variables.HELPCRUNCH_API_KEY_SECRET_ID).toBe('helpcrunch-untag/api-key');
     }
-    const webhook = functions.find((f) => f.Properties.Handler === 'functions/webhook.handler')!;
-    expect(webhook.Properties.Timeout).toBeLessThan(30);
-    expect(webhook.Properties.FunctionName).toBe('helpcrunch-untag-ci-webhook');
+    expect(fn(defaults, 'webhook').Properties.Timeout).toBeLessThan(30);
+    expect(fn(defaults, 'webhook').Properties.FunctionName).toBe('helpcrunch-untag-ci-webhook');
   });
 
   it("sizes V8's heap in NODE_OPTIONS with the old space Lambda's bootstrap would give the function's memory", () => {
-    for (const { Properties } of ofType('AWS::Lambda::Function')) {
+    for (const { Properties } of ofType(defaults, 'AWS::Lambda::Function')) {
       const options = String(Properties.Environment.Variables.NODE_OPTIONS);
       // Setting either size makes the bootstrap set neither, so both must be here and agree with MemorySize.
       expect(options).toMatch(/--max-semi-space-size=\d+/);
@@ -82,11 +166,11 @@ describe('serverless package', () => {
   });
 
   it('routes POST /webhooks/{source} through an HTTP API', () => {
-    expect(ofType('AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey)).toEqual(['POST /webhooks/{source}']);
+    expect(ofType(defaults, 'AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey)).toEqual(['POST /webhooks/{source}']);
   });
 
   it('generates one EventBridge rule per rules.yml EventBridge source, on the configured bus', () => {
-    const rules = ofType('AWS::Events::Rule').map((r) => ({ bus: r.Properties.EventBusName, pattern: r.Properties.EventPattern }));
+    const rules = ofType(defaults, 'AWS::Events::Rule').map((r) => ({ bus: r.Properties.EventBusName, pattern: r.Properties.EventPattern }));
     expect(rules).toEqual(
       expect.arrayContaining([
         { bus: 'orders-bus-arn', pattern: { source: ['billing.app'], 'detail-type': ['Subscription Cancelled', 'Subscription Expired'] } },
@@ -97,131 +181,265 @@ describe('serverless package', () => {
   });
 
   it('retries failed EventBridge invocations twice, then sends them to a 14-day dead-letter queue', () => {
-    const [config] = ofType('AWS::Lambda::EventInvokeConfig');
-    expect(config.Properties.MaximumRetryAttempts).toBe(2);
-    expect(config.Properties.MaximumEventAgeInSeconds).toBe(3600);
-    expect(config.Properties.DestinationConfig.OnFailure.Destination).toEqual({ 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] });
-    expect(resources.EventsDeadLetterQueue.Properties.MessageRetentionPeriod).toBe(1209600);
-  });
-
-  it('grants GetSecretValue on exactly the configured secrets, and no wildcard actions', () => {
-    const statements = resources.IamRoleLambdaExecution.Properties.Policies[0].PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
-    for (const statement of statements) {
-      for (const action of [statement.Action].flat()) expect(action).not.toContain('*');
-    }
-    const secrets = statements.find((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))!;
-    const arn = (name: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${name}-??????` });
-    expect(secrets.Resource).toEqual([arn('helpcrunch-untag/api-key'), arn('helpcrunch-untag/billing-webhook'), arn('helpcrunch-untag/crm-webhook')]);
+    const [config] = ofType(defaults, 'AWS::Lambda::EventInvokeConfig');
+    expect(config!.Properties.MaximumRetryAttempts).toBe(2);
+    expect(config!.Properties.MaximumEventAgeInSeconds).toBe(3600);
+    expect(config!.Properties.DestinationConfig.OnFailure.Destination).toEqual(getAtt('EventsDeadLetterQueue'));
+    expect(defaults.Resources.EventsDeadLetterQueue!.Properties.MessageRetentionPeriod).toBe(1209600);
   });
 
   it('sets log retention', () => {
-    for (const group of ofType('AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays).toBe(30);
+    for (const group of ofType(defaults, 'AWS::Logs::LogGroup')) expect(group.Properties.RetentionInDays).toBe(30);
   });
-
-  it('fails, naming the variable, when the dispatch param is not a known mode', async () => {
-    const copy = projectCopy();
-    copies.push(copy);
-    const failure = await serverless(copy, 'package', '--param=dispatch=queued').then(
-      () => undefined,
-      (error: { stdout: string; stderr: string }) => error.stdout + error.stderr,
-    );
-    expect(failure).toContain('Cannot resolve variable at "provider.environment.DISPATCH"');
-  }, 120_000);
 
   it('fails with a message naming the rule and field when rules.yml is invalid', async () => {
     const broken = projectCopy();
-    try {
-      const rules = readFileSync(join(broken, 'rules.yml'), 'utf8').replace('removeTags: [Subscriber]', 'removeTags: []');
-      writeFileSync(join(broken, 'rules.yml'), rules);
-      const failure = await serverless(broken, 'package').then(
-        () => undefined,
-        (error: { stdout: string; stderr: string }) => error.stdout + error.stderr,
-      );
-      expect(failure).toMatch(/"subscription-cancelled": removeTags/);
-    } finally {
-      rmSync(broken, { recursive: true, force: true });
+    const rules = readFileSync(join(broken, 'rules.yml'), 'utf8').replace('removeTags: [Subscriber]', 'removeTags: []');
+    writeFileSync(join(broken, 'rules.yml'), rules);
+    expect(await failureOf(broken)).toMatch(/"subscription-cancelled": removeTags/);
+  }, 120_000);
+});
+
+describe('serverless package: deploy parameters', () => {
+  it('passes every configurable setting to the functions, from its param', () => {
+    for (const name of FUNCTIONS) {
+      expect(env(defaults, name)).toMatchObject({
+        HELPCRUNCH_TIMEOUT_MS: '5000',
+        MAX_BODY_BYTES: '262144',
+        TIME_BUDGET_MARGIN_MS: '1500',
+        MAX_JOBS_PER_REQUEST: '100',
+        DRY_RUN: 'false',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        SECRET_CACHE_TTL_SECONDS: '300',
+        HELPCRUNCH_API_URL: 'https://api.helpcrunch.com/v1',
+      });
+      expect(env(inline, name)).toMatchObject({
+        HELPCRUNCH_TIMEOUT_MS: '4000',
+        MAX_BODY_BYTES: '65536',
+        TIME_BUDGET_MARGIN_MS: '2000',
+        MAX_JOBS_PER_REQUEST: '20',
+        DRY_RUN: 'true',
+        POWERTOOLS_LOG_LEVEL: 'DEBUG',
+        HELPCRUNCH_API_KEY_SECRET_ID: PARTIAL_API_KEY_ARN,
+      });
     }
+  });
+
+  it('fails naming each bad param and the values it takes, and a --param no one reads', async () => {
+    const failure = await failureOf(
+      projectCopy(),
+      '--param=dispatch=bogus',
+      '--param=workerConcurrency=1',
+      '--param=dryRun=yes',
+      '--param=logLevel=verbose',
+      '--param=alarmTopicArn=ops-topic',
+      '--param=ratePerMinte=60',
+    );
+    expect(failure).toContain('Invalid --param dispatch=bogus: expected inline | queue');
+    expect(failure).toContain('Invalid --param workerConcurrency=1: expected an integer from 2 to 1000');
+    expect(failure).toContain('Invalid --param dryRun=yes: expected false | true');
+    expect(failure).toContain('Invalid --param logLevel=verbose: expected TRACE | DEBUG | INFO | WARN | ERROR | CRITICAL | SILENT');
+    expect(failure).toContain('Invalid --param alarmTopicArn=ops-topic: expected empty, or an SNS topic ARN');
+    expect(failure).toMatch(/Unknown --param ratePerMinte: expected one of .*ratePerMinute/);
+    // The message is the whole story: no stack trace of the checker.
+    expect(failure).not.toContain('deploy-params.cjs:');
   }, 120_000);
 });
 
 describe('serverless package: the queue path', () => {
-  const getAtt = (resource: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [resource, attribute] });
-  const fn = (template: Template, handler: string) =>
-    Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === handler)!;
-  const env = (template: Template, handler: string) => fn(template, handler).Properties.Environment.Variables;
-
-  it('dispatches inline by default and to the queue with --param dispatch=queue', () => {
-    for (const handler of ['functions/webhook.handler', 'functions/eventbridge.handler']) {
-      expect(env({ Resources: resources }, handler)).toMatchObject({ DISPATCH: 'inline', JOBS_QUEUE_URL: { Ref: 'JobsQueue' } });
-      expect(env(queueMode, handler)).toMatchObject({ DISPATCH: 'queue', JOBS_QUEUE_URL: { Ref: 'JobsQueue' } });
+  it('dispatches to the queue by default and inline with --param dispatch=inline', () => {
+    for (const name of ['webhook', 'eventbridge']) {
+      expect(env(defaults, name)).toMatchObject({ DISPATCH: 'queue', JOBS_QUEUE_URL: { Ref: 'JobsQueue' } });
+      expect(env(inline, name)).toMatchObject({ DISPATCH: 'inline', JOBS_QUEUE_URL: { Ref: 'JobsQueue' } });
     }
   });
 
-  it('has a jobs queue with a redrive policy to a 14-day dead-letter queue', () => {
-    const { JobsQueue, JobsDeadLetterQueue } = resources;
-    const worker = fn({ Resources: resources }, 'functions/worker.handler');
-    expect(JobsQueue!.Type).toBe('AWS::SQS::Queue');
-    expect(JobsQueue!.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: getAtt('JobsDeadLetterQueue'), maxReceiveCount: 8 });
-    // AWS: a Lambda consumer's queue needs a visibility timeout of at least 6 × the function timeout.
-    expect(JobsQueue!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * worker.Properties.Timeout);
-    expect(JobsQueue!.Properties.QueueName).toBe('helpcrunch-untag-ci-jobs');
-    expect(JobsDeadLetterQueue!.Properties).toMatchObject({ QueueName: 'helpcrunch-untag-ci-jobs-dlq', MessageRetentionPeriod: 1209600 });
-    // A --param arrives as text; SQS reads maxReceiveCount as text or number alike.
-    expect(String(queueMode.Resources.JobsQueue!.Properties.RedrivePolicy.maxReceiveCount)).toBe('5');
+  it('reserves no concurrency anywhere: the deploy must work on accounts with a quota of 10', () => {
+    for (const template of [defaults, inline]) {
+      expect(JSON.stringify(template)).not.toContain('ReservedConcurrentExecutions');
+    }
   });
 
-  it('runs one worker at a time on the jobs queue, with partial batch responses', () => {
-    const worker = fn({ Resources: resources }, 'functions/worker.handler');
-    expect(worker.Properties.ReservedConcurrentExecutions).toBe(1);
-    expect(worker.Properties.Environment.Variables).toMatchObject({
-      HELPCRUNCH_RATE_PER_MINUTE: '110',
-      MAX_RECEIVE_COUNT: '8',
-      DEAD_LETTER_QUEUE_URL: { Ref: 'JobsDeadLetterQueue' },
-    });
-    expect(env(queueMode, 'functions/worker.handler')).toMatchObject({ HELPCRUNCH_RATE_PER_MINUTE: '90', MAX_RECEIVE_COUNT: '5' });
-    const [mapping, ...others] = ofType('AWS::Lambda::EventSourceMapping');
+  it('bounds the worker with the event source’s maximum concurrency, each instance at its share of the rate', () => {
+    const [mapping, ...others] = ofType(defaults, 'AWS::Lambda::EventSourceMapping');
     expect(others).toEqual([]);
     expect(mapping!.Properties).toMatchObject({
       EventSourceArn: getAtt('JobsQueue'),
       FunctionName: getAtt('WorkerLambdaFunction'),
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 2 },
     });
+    expect(env(defaults, 'worker')).toMatchObject({
+      HELPCRUNCH_RATE_PER_MINUTE: '110',
+      WORKER_CONCURRENCY: '2',
+      MAX_RECEIVE_COUNT: '8',
+      DEAD_LETTER_QUEUE_URL: { Ref: 'JobsDeadLetterQueue' },
+    });
+    expect(ofType(inline, 'AWS::Lambda::EventSourceMapping')[0]!.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 3 });
+    expect(env(inline, 'worker')).toMatchObject({ HELPCRUNCH_RATE_PER_MINUTE: '90', WORKER_CONCURRENCY: '3', MAX_RECEIVE_COUNT: '5' });
   });
 
-  it('grants SQS actions on exactly these queues, and only the worker’s actions on the jobs queue', () => {
-    const statements = resources.IamRoleLambdaExecution!.Properties.Policies[0].PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
-    const sqsStatements = statements.filter((s) => [s.Action].flat().some((action) => action.startsWith('sqs:')));
-    const queues = [getAtt('JobsQueue'), getAtt('JobsDeadLetterQueue'), getAtt('EventsDeadLetterQueue')];
-    for (const statement of sqsStatements) {
-      for (const resource of [statement.Resource].flat()) expect(queues).toContainEqual(resource);
-    }
-    const granted = (action: string) =>
-      sqsStatements.filter((s) => [s.Action].flat().includes(action)).flatMap((s) => [s.Resource].flat());
-    expect(granted('sqs:SendMessage')).toEqual(expect.arrayContaining([getAtt('JobsQueue'), getAtt('JobsDeadLetterQueue')]));
-    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']) {
-      expect(new Set(granted(action).map((r) => JSON.stringify(r)))).toEqual(new Set([JSON.stringify(getAtt('JobsQueue'))]));
-    }
+  it('has a jobs queue that dead-letters after maxReceiveCount, kept shorter than its dead-letter queue keeps messages', () => {
+    const { JobsQueue, JobsDeadLetterQueue } = defaults.Resources;
+    expect(JobsQueue!.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: getAtt('JobsDeadLetterQueue'), maxReceiveCount: 8 });
+    // AWS: a Lambda consumer's queue needs a visibility timeout of at least 6 × the function timeout.
+    expect(JobsQueue!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn(defaults, 'worker').Properties.Timeout);
+    expect(JobsQueue!.Properties.QueueName).toBe('helpcrunch-untag-ci-jobs');
+    expect(JobsDeadLetterQueue!.Properties).toMatchObject({ QueueName: 'helpcrunch-untag-ci-jobs-dlq', MessageRetentionPeriod: 1209600 });
+    // A move keeps a message's enqueue time: the dead-letter queue must keep messages longer than its source.
+    expect(JobsQueue!.Properties.MessageRetentionPeriod).toBe(345600);
+    expect(JobsQueue!.Properties.MessageRetentionPeriod).toBeLessThan(JobsDeadLetterQueue!.Properties.MessageRetentionPeriod);
+    expect(inline.Resources.JobsQueue!.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
   });
+});
 
-  it('alarms on any dead-lettered job and on the worker’s error rate, notifying the topic when one is given', () => {
-    const { JobsDeadLetterAlarm, WorkerErrorRateAlarm } = resources;
-    expect(JobsDeadLetterAlarm!.Properties).toMatchObject({
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: getAtt('JobsDeadLetterQueue', 'QueueName') }],
-      Threshold: 0,
+describe('serverless package: alarms', () => {
+  const notifies = (alarm: Resource, template: Template) => {
+    const actions = { 'Fn::If': ['HasAlarmTopic', [TOPIC], { Ref: 'AWS::NoValue' }] };
+    expect(alarm.Properties).toMatchObject({ AlarmActions: actions, OKActions: actions });
+    expect(conditionValue(template, template.Conditions.HasAlarmTopic)).toBe(true);
+  };
+  const single = (name: string, namespace: string, metric: string, dimension: unknown, threshold: number, template = defaults) => {
+    const alarm = template.Resources[name]!;
+    expect(alarm.Type).toBe('AWS::CloudWatch::Alarm');
+    expect(alarm.Properties).toMatchObject({
+      Namespace: namespace,
+      MetricName: metric,
+      Dimensions: [dimension],
+      Threshold: threshold,
       ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
     });
+    return alarm;
+  };
+
+  it('alarms on any dead-lettered job or event', () => {
+    single('JobsDeadLetterAlarm', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', { Name: 'QueueName', Value: getAtt('JobsDeadLetterQueue', 'QueueName') }, 0);
+    single('EventsDeadLetterAlarm', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', { Name: 'QueueName', Value: getAtt('EventsDeadLetterQueue', 'QueueName') }, 0);
+  });
+
+  it('alarms when the oldest queued job is older than jobsAgeAlarmSeconds', () => {
+    single('JobsAgeAlarm', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', { Name: 'QueueName', Value: getAtt('JobsQueue', 'QueueName') }, 900);
+    notifies(single('JobsAgeAlarm', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', { Name: 'QueueName', Value: getAtt('JobsQueue', 'QueueName') }, 1800, inline), inline);
+  });
+
+  it('alarms on any throttled worker invocation', () => {
+    const alarm = single('WorkerThrottlesAlarm', 'AWS/Lambda', 'Throttles', { Name: 'FunctionName', Value: { Ref: 'WorkerLambdaFunction' } }, 0);
+    expect(alarm.Properties.Statistic).toBe('Sum');
+    notifies(inline.Resources.WorkerThrottlesAlarm!, inline);
+  });
+
+  it('alarms when failed EventBridge events cannot be delivered to their dead-letter queue', () => {
+    const alarm = single('EventsDestinationFailureAlarm', 'AWS/Lambda', 'DestinationDeliveryFailures', { Name: 'FunctionName', Value: { Ref: 'EventbridgeLambdaFunction' } }, 0);
+    expect(alarm.Properties.Statistic).toBe('Sum');
+    notifies(inline.Resources.EventsDestinationFailureAlarm!, inline);
+  });
+
+  it('alarms on the worker’s error rate', () => {
+    const { WorkerErrorRateAlarm } = defaults.Resources;
     const metrics = WorkerErrorRateAlarm!.Properties.Metrics as { Id: string; Expression?: string; MetricStat?: any }[];
     const stat = (id: string) => metrics.find((m) => m.Id === id)!.MetricStat.Metric;
     expect(stat('errors')).toEqual({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'WorkerLambdaFunction' } }] });
     expect(stat('invocations').MetricName).toBe('Invocations');
     expect(metrics.find((m) => m.Id === 'errorRate')!.Expression).toContain('100 * errors / invocations');
     expect(WorkerErrorRateAlarm!.Properties).toMatchObject({ Threshold: 5, ComparisonOperator: 'GreaterThanThreshold' });
+  });
 
-    const topic = 'arn:aws:sns:eu-west-1:123456789012:ops';
-    expect(queueMode.Conditions!.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [topic, ''] }] });
-    expect(queueMode.Resources.JobsDeadLetterAlarm!.Properties.AlarmActions).toEqual({ 'Fn::If': ['HasAlarmTopic', [topic], { Ref: 'AWS::NoValue' }] });
+  it('shows alarms in CloudWatch only when no topic is given', () => {
+    expect(conditionValue(defaults, defaults.Conditions.HasAlarmTopic)).toBe(false);
+    for (const name of ['JobsDeadLetterAlarm', 'JobsAgeAlarm', 'EventsDeadLetterAlarm', 'EventsDestinationFailureAlarm', 'WorkerThrottlesAlarm', 'WorkerErrorRateAlarm']) {
+      notifies(inline.Resources[name]!, inline);
+    }
+  });
+});
+
+describe('serverless package: one IAM role per function', () => {
+  const ROLES = { webhook: 'WebhookRole', eventbridge: 'EventbridgeRole', worker: 'WorkerRole' } as const;
+
+  it('gives each function its own role, and osls generates no shared one', () => {
+    for (const template of [defaults, inline]) {
+      expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+      for (const name of FUNCTIONS) {
+        expect(fn(template, name).Properties.Role).toEqual(getAtt(ROLES[name]));
+        expect(template.Resources[ROLES[name]]!.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+          { Effect: 'Allow', Principal: { Service: ['lambda.amazonaws.com'] }, Action: ['sts:AssumeRole'] },
+        ]);
+      }
+    }
+  });
+
+  it('queue mode: the webhook reads its signing secrets and enqueues, nothing more', () => {
+    expect(grants(defaults, 'WebhookRole')).toEqual({
+      ...logGrants('webhook'),
+      'secretsmanager:GetSecretValue': SIGNING_SECRETS,
+      'sqs:SendMessage': [getAtt('JobsQueue')],
+    });
+  });
+
+  it('queue mode: the EventBridge function enqueues and dead-letters, and reads no secret', () => {
+    expect(grants(defaults, 'EventbridgeRole')).toEqual({
+      ...logGrants('eventbridge'),
+      'sqs:SendMessage': [getAtt('JobsQueue'), getAtt('EventsDeadLetterQueue')],
+    });
+  });
+
+  it('the worker reads the API key, consumes and re-times the jobs queue, dead-letters; no signing secret', () => {
+    for (const template of [defaults, inline]) {
+      const worker = grants(template, 'WorkerRole');
+      expect(worker).toMatchObject({
+        ...logGrants('worker'),
+        'sqs:ReceiveMessage': [getAtt('JobsQueue')],
+        'sqs:DeleteMessage': [getAtt('JobsQueue')],
+        'sqs:GetQueueAttributes': [getAtt('JobsQueue')],
+        'sqs:ChangeMessageVisibility': [getAtt('JobsQueue')],
+        'sqs:SendMessage': [getAtt('JobsDeadLetterQueue')],
+      });
+      for (const signing of SIGNING_SECRETS) expect(worker['secretsmanager:GetSecretValue']).not.toContainEqual(signing);
+    }
+    expect(grants(defaults, 'WorkerRole')['secretsmanager:GetSecretValue']).toEqual([secretArn('helpcrunch-untag/api-key')]);
+    expect(Object.keys(grants(defaults, 'WorkerRole')).sort()).toEqual(
+      [...Object.keys(logGrants('worker')), 'secretsmanager:GetSecretValue', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'].sort(),
+    );
+  });
+
+  it('no trigger may receive, delete or re-time queued jobs', () => {
+    for (const template of [defaults, inline]) {
+      for (const role of ['WebhookRole', 'EventbridgeRole']) {
+        const actions = Object.keys(grants(template, role));
+        for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']) expect(actions).not.toContain(action);
+      }
+    }
+  });
+
+  it('inline mode: both triggers also read the API key, given as a partial ARN (suffix pattern appended)', () => {
+    const apiKey = `${PARTIAL_API_KEY_ARN}-??????`;
+    expect(grants(inline, 'WebhookRole')['secretsmanager:GetSecretValue']).toEqual([...SIGNING_SECRETS, apiKey]);
+    expect(grants(inline, 'EventbridgeRole')['secretsmanager:GetSecretValue']).toEqual([apiKey]);
+    expect(grants(inline, 'WorkerRole')['secretsmanager:GetSecretValue']).toEqual([apiKey]);
+  });
+
+  it('grants kms:Decrypt on secretsKmsKeyArn, through Secrets Manager only, to every role that reads secrets', () => {
+    const decrypt = (template: Template, role: string) => statements(template, role).filter((s) => [s.Action].flat().includes('kms:Decrypt'));
+    for (const role of Object.values(ROLES)) {
+      expect(decrypt(inline, role)).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: KMS_KEY,
+          Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'secretsmanager.${AWS::Region}.amazonaws.com' } } },
+        },
+      ]);
+      // No key given: no KMS grant at all.
+      expect(decrypt(defaults, role)).toEqual([]);
+    }
+  });
+
+  it('allows no wildcard actions', () => {
+    for (const template of [defaults, inline]) {
+      for (const role of Object.values(ROLES)) {
+        for (const action of Object.keys(grants(template, role))) expect(action).not.toContain('*');
+      }
+    }
   });
 });

@@ -1,5 +1,6 @@
 // serverless.yml variables computed from rules.yml, e.g.
 //   events: ${file(./tooling/rules-serverless.cjs):eventBridgeEvents}
+// and the secrets each function reads, as IAM resources (function-roles.cjs grants them).
 // osls require()s this file and calls the named export with ({ options, resolveVariable }).
 // An invalid rules.yml throws here, which fails `serverless package` with the validation message.
 const path = require('node:path');
@@ -7,6 +8,7 @@ const { require: requireTs } = require('tsx/cjs/api');
 
 const { loadRulesFile } = requireTs('./rules/load.ts', __filename);
 const { compileRules } = requireTs('../lib/rules/match.ts', __filename);
+const { checkParam } = require('./deploy-params.cjs');
 
 /**
  * The bus the EventBridge rules listen on: the `eventBus` param (`--param="eventBus=…"` or
@@ -39,23 +41,44 @@ function resolversFor(rulesFile) {
     return [...new Set(ids)].sort();
   }
 
-  /**
-   * IAM resources for GetSecretValue: the HelpCrunch API key (param apiKeySecretId) and every
-   * signing secret. A name becomes an ARN pattern: Secrets Manager appends "-" and 6 random
-   * characters to the name in the ARN.
-   */
-  async function secretArns({ resolveVariable } = {}) {
-    const apiKeySecretId = resolveVariable ? await resolveVariable('param:apiKeySecretId') : undefined;
-    const ids = [...new Set([...(apiKeySecretId ? [apiKeySecretId] : []), ...signingSecretIds()])];
-    return ids.map((id) =>
-      id.startsWith('arn:')
-        ? id
-        : { 'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${id}-??????` },
-    );
+  /** IAM resources (secretArn) of the signing secrets: what the webhook function reads. */
+  function signingSecretArns() {
+    return signingSecretIds().map(secretArn);
   }
 
-  return { eventBridgeEvents, signingSecretIds, secretArns };
+  /**
+   * IAM resources of the secrets that customer lookups in senders' APIs read: none yet (the
+   * extension point for them). Whatever this returns is granted to every HelpCrunch caller (the
+   * worker; the triggers in inline mode), next to the API key: return secretArn(id) for each.
+   */
+  async function lookupSecretArns() {
+    return [];
+  }
+
+  return { eventBridgeEvents, signingSecretIds, signingSecretArns, lookupSecretArns };
+}
+
+/**
+ * The IAM resource that grants one secret, from the id the functions read it by:
+ *   a name          arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-??????
+ *                   (Secrets Manager ends every secret's ARN in "-" and 6 random characters)
+ *   a partial ARN   (no random suffix) the same, "-??????" appended
+ *   a complete ARN  as it is
+ * An ARN ending in "-" and 6 letters or digits is complete: Secrets Manager reads an id the same
+ * way, so a secret whose *name* ends like that must be given by its complete ARN or its name.
+ */
+function secretArn(id) {
+  if (!id.startsWith('arn:')) {
+    return { 'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${id}-??????` };
+  }
+  const name = id.split(':secret:')[1] ?? '';
+  return /-[A-Za-z0-9]{6}$/.test(name) ? id : `${id}-??????`;
+}
+
+/** IAM resource of the HelpCrunch API key (param apiKeySecretId): what every HelpCrunch caller reads. */
+async function apiKeySecretArns({ resolveVariable }) {
+  return [secretArn(checkParam('apiKeySecretId', await resolveVariable('param:apiKeySecretId')))];
 }
 
 // `resolversFor` lets tests point the same functions at a fixture.
-module.exports = { ...resolversFor(path.join(__dirname, '..', 'rules.yml')), resolversFor };
+module.exports = { ...resolversFor(path.join(__dirname, '..', 'rules.yml')), resolversFor, secretArn, apiKeySecretArns };

@@ -1,7 +1,7 @@
 /**
  * A token bucket: `take()` resolves once a token is free, so callers proceed at most
  * `ratePerSecond` times per second on average and at most `capacity` at once after an idle spell.
- * The worker keeps one per container (reserved concurrency 1 makes that one per account), and
+ * The worker keeps one per container, at its share of the account's rate (see runtime.ts), and
  * every HelpCrunch request takes a token.
  */
 export interface TokenBucketOptions {

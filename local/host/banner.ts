@@ -1,7 +1,7 @@
 /** What `npm start` prints once everything listens: where things are, and commands to try. */
 import { DEFAULT_RATE_LIMIT, NO_FAULTS, type Faults, type RateLimit } from '../sandbox/helpcrunch-sandbox';
 import { DEFAULT_SANDBOX_PORT } from '../sandbox/cli-options';
-import { DEFAULT_HOST_PORT } from './cli';
+import { DEFAULT_HOST_PORT, DEFAULT_SQS_PORT } from './cli';
 import { eventCurl, webhookCurl } from './curl-commands';
 import type { Example } from './examples';
 import type { LocalStack } from './local-stack';
@@ -12,7 +12,7 @@ export interface BannerOptions {
 }
 
 function row(name: string, url: string, note: string): string {
-  return `  ${name.padEnd(20)}${url.padEnd(30)}${note}`;
+  return `  ${name.padEnd(20)}${url.padEnd(29)} ${note}`;
 }
 
 function faultSummary(faults: Partial<Faults>): string | undefined {
@@ -40,13 +40,25 @@ function exampleCommand(stack: LocalStack, example: Example): string {
 }
 
 /** `npm run demo`, with the ports when they are not its defaults. */
-function demoCommand(hostUrl: string, sandboxPort: number): string {
-  const hostPort = Number(new URL(hostUrl).port);
+function demoCommand(stack: LocalStack, sandboxPort: number): string {
+  const hostPort = Number(new URL(stack.hostUrl).port);
+  const sqsPort = stack.queue?.sqs.port;
   const flags = [
     ...(hostPort === DEFAULT_HOST_PORT ? [] : [`--port ${hostPort}`]),
     ...(sandboxPort === DEFAULT_SANDBOX_PORT ? [] : [`--sandbox-port ${sandboxPort}`]),
+    ...(sqsPort === undefined || sqsPort === DEFAULT_SQS_PORT ? [] : [`--sqs-port ${sqsPort}`]),
   ];
   return flags.length > 0 ? `npm run demo -- ${flags.join(' ')}` : 'npm run demo';
+}
+
+/** The local SQS row and what dispatch means, in queue mode. */
+function queueRows(stack: LocalStack): string[] {
+  const { queue } = stack;
+  if (!queue) return ['  Dispatch: inline (the webhook and EventBridge functions call HelpCrunch themselves)'];
+  return [
+    row('SQS', queue.sqs.url, 'the jobs queue and its dead-letter queue, drained by the worker'),
+    '  Dispatch: queue, as deployed (webhooks answer 202 {"queued":N}; --dispatch inline calls HelpCrunch directly)',
+  ];
 }
 
 export function banner(stack: LocalStack, examples: readonly Example[], options: BannerOptions = {}): string {
@@ -58,6 +70,7 @@ export function banner(stack: LocalStack, examples: readonly Example[], options:
       `(API key from the Secrets Manager secret ${apiKeySecretId}; webhook secrets from the secretIds in rules.yml)`,
       '',
       host,
+      ...queueRows(stack),
       '',
       'Webhooks need signatures made with your real secrets. No sandbox runs: calls change real customers.',
       'Ctrl-C stops everything.',
@@ -66,20 +79,22 @@ export function banner(stack: LocalStack, examples: readonly Example[], options:
   const { sandbox, secretsManager } = stack;
   const rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
   const faults = faultSummary(options.faults ?? {});
-  const pageUrl = sandbox.url.replace(/\/v1$/, '/');
+  // The page shows the queues too when it knows where the local SQS is.
+  const pageUrl = `${sandbox.url.replace(/\/v1$/, '/')}${stack.queue ? `?sqs=${stack.queue.sqs.url}` : ''}`;
   return [
     'helpcrunch-untag is running locally: no AWS account, no HelpCrunch key needed.',
     '',
     host,
     row('HelpCrunch sandbox', sandbox.url, `${rateLimit.requests} requests per ${rateLimit.windowMs / 1000} s, key "${sandbox.apiKey}"`),
-    row('Sandbox page', pageUrl, 'customers, tags and requests, live'),
+    row('Sandbox page', pageUrl, `customers, tags and requests${stack.queue ? ', queues' : ''}, live`),
     row('Secrets Manager', secretsManager.url, 'the API key and a demo secret per webhook source'),
+    ...queueRows(stack),
     ...(faults ? [`  Faults injected:    ${faults}`] : []),
     '',
     `Try the examples from another terminal, and watch the tags go on ${pageUrl}`,
     '',
     ...examples.flatMap((example) => [exampleCommand(stack, example), '']),
-    `Or send them all and see each customer's tags before and after:  ${demoCommand(stack.hostUrl, sandbox.port)}`,
+    `Or send them all and see each customer's tags before and after:  ${demoCommand(stack, sandbox.port)}`,
     'Ctrl-C stops everything.',
   ].join('\n');
 }

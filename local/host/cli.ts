@@ -12,9 +12,11 @@ import {
   type CliValues,
   type Setting,
 } from '../sandbox/cli-options';
-import type { LocalStackOptions } from './local-stack';
+import type { DispatchMode, LocalStackOptions } from './local-stack';
 
 export const DEFAULT_HOST_PORT = 3000;
+/** The local SQS in queue mode; fixed by default so `npm run demo` finds it. */
+export const DEFAULT_SQS_PORT = 4020;
 
 const seconds = (raw: string) => {
   const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
@@ -37,6 +39,22 @@ export const hostSettings = {
     expected: 'a port 0-65535',
     help: 'local Secrets Manager port (default: any free port)',
     parse: parsePort,
+  },
+  sqsPort: {
+    flag: 'sqs-port',
+    arg: 'port',
+    env: 'SQS_PORT',
+    expected: 'a port 0-65535',
+    help: `local SQS port in queue mode (default ${DEFAULT_SQS_PORT}; 0 = any free port)`,
+    parse: parsePort,
+  },
+  dispatch: {
+    flag: 'dispatch',
+    arg: 'mode',
+    env: 'DISPATCH',
+    expected: 'inline or queue',
+    help: "queue: webhooks and events enqueue jobs for the worker, as deployed (default); inline: they call HelpCrunch",
+    parse: (raw: string): DispatchMode | undefined => (raw === 'inline' || raw === 'queue' ? raw : undefined),
   },
   webhookTimeout: {
     flag: 'webhook-timeout',
@@ -62,6 +80,7 @@ export const START_HELP = `npm start [-- options]   run the functions locally be
 
 Without HELPCRUNCH_API_URL, against an in-memory HelpCrunch sandbox and a local Secrets Manager.
 With HELPCRUNCH_API_URL, HELPCRUNCH_API_KEY_SECRET_ID and AWS credentials: against the real ones.
+In queue dispatch (serverless.yml's default) jobs go through a local SQS to the worker function.
 
 Options (flag, or environment variable):
 ${helpFor(startSettings, [
@@ -88,6 +107,8 @@ export function parseStartArgs(args: readonly string[], env: NodeJS.ProcessEnv):
     env,
     port: read(hostSettings.port) ?? DEFAULT_HOST_PORT,
     secretsManagerPort: read(hostSettings.secretsPort) ?? 0,
+    dispatch: read(hostSettings.dispatch),
+    sqsPort: read(hostSettings.sqsPort) ?? DEFAULT_SQS_PORT,
     sandbox: { ...sandbox, port: sandboxPort },
     timeoutsMs: { webhook: toMs(read(hostSettings.webhookTimeout)), eventbridge: toMs(read(hostSettings.eventbridgeTimeout)) },
     logFormat: values['json-logs'] || env.LOG_FORMAT?.trim() === 'json' ? 'json' : 'readable',
@@ -96,8 +117,10 @@ export function parseStartArgs(args: readonly string[], env: NodeJS.ProcessEnv):
 
 export const DEMO_HELP = `npm run demo [-- options]   send the examples through the running \`npm start\` and show the tags before and after
 
+In queue mode the tags are shown once the local jobs queue has drained.
+
 Options (flag, or environment variable):
-${helpFor([hostSettings.port, sandboxSettings.port], [
+${helpFor([hostSettings.port, sandboxSettings.port, hostSettings.sqsPort], [
   ['--no-reset', '', 'keep the sandbox as it is (default: restore the demo customers first)'],
   ['--help', '', ''],
 ])}`;
@@ -105,19 +128,22 @@ ${helpFor([hostSettings.port, sandboxSettings.port], [
 export interface DemoOptions {
   hostUrl: string;
   sandboxUrl: string;
+  /** The local SQS `npm start` runs in queue mode. */
+  sqsUrl: string;
   reset: boolean;
 }
 
 export function parseDemoArgs(args: readonly string[], env: NodeJS.ProcessEnv): DemoOptions | undefined {
   const { values } = parseUsage(args, {
-    ...flagsFor([hostSettings.port, sandboxSettings.port]),
+    ...flagsFor([hostSettings.port, sandboxSettings.port, hostSettings.sqsPort]),
     'no-reset': { type: 'boolean' },
     help: { type: 'boolean' },
   });
   if (values.help) return undefined;
   const port = readSetting(hostSettings.port, values, env) ?? DEFAULT_HOST_PORT;
   const sandboxPort = readSetting(sandboxSettings.port, values, env) ?? DEFAULT_SANDBOX_PORT;
-  return { hostUrl: `http://127.0.0.1:${port}`, sandboxUrl: `http://127.0.0.1:${sandboxPort}`, reset: !values['no-reset'] };
+  const sqsPort = readSetting(hostSettings.sqsPort, values, env) ?? DEFAULT_SQS_PORT;
+  return { hostUrl: `http://127.0.0.1:${port}`, sandboxUrl: `http://127.0.0.1:${sandboxPort}`, sqsUrl: `http://127.0.0.1:${sqsPort}`, reset: !values['no-reset'] };
 }
 
 /** parseArgs, with its errors (unknown flag, missing value) as UsageError. */

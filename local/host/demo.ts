@@ -1,11 +1,15 @@
 /**
  * `npm run demo`: sends every example through a running local host and shows each sandbox
- * customer's tags before and after. Talks to both over HTTP only, like any other client.
+ * customer's tags before and after. Talks to them over HTTP only, like any other client: in queue
+ * mode (the webhooks answer 202) it asks the local SQS, through the AWS SDK, until the jobs queue
+ * has drained, and only then reads the tags.
  */
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { RulesConfig } from '../../lib/rules/types';
 import type { SandboxCustomer, SandboxState } from '../sandbox/helpcrunch-sandbox';
 import type { DemoOptions } from './cli';
 import type { Example } from './examples';
+import { localQueueNames } from './serverless-config';
 import { demoSigningSecret, signWebhook } from './webhook-signing';
 
 interface SentExample {
@@ -54,7 +58,15 @@ async function sandboxCustomers(sandboxUrl: string, init: RequestInit = {}, path
   return ((await response.json()) as SandboxState).customers;
 }
 
+/** Jobs the reply says were queued ({"queued": N}: a webhook's 202, an event's result); undefined for an inline reply. */
+function queuedBy({ status, body }: SentExample): number | undefined {
+  const queued = (body as { queued?: unknown } | null)?.queued;
+  return status >= 200 && status < 300 && typeof queued === 'number' ? queued : undefined;
+}
+
 function outcomeSummary({ status, body }: SentExample): string {
+  const queued = queuedBy({ status, body });
+  if (queued !== undefined) return `${status} queued ${queued} job${queued === 1 ? '' : 's'}`;
   const results = (body as { results?: { rule: string; customerId: number | null; status: string; reason?: string }[] } | null)?.results;
   if (status !== 200 || !Array.isArray(results)) return `${status} ${JSON.stringify(body)}`;
   if (results.length === 0) return `${status} no rule matched`;
@@ -81,18 +93,73 @@ export function tagsTable(before: SandboxCustomer[], after: SandboxCustomer[], {
   return [header, ...rows].map((row) => `  ${row.map((cell, column) => cell.padEnd(widths[column]!)).join('   ').trimEnd()}`).join('\n');
 }
 
+export interface DrainOptions {
+  timeoutMs: number;
+  pollMs: number;
+}
+
+const DRAIN: DrainOptions = { timeoutMs: 60_000, pollMs: 200 };
+
+/** Messages in each local queue: visible, in flight and delayed together. */
+async function queueDepths(sqs: SQSClient, sqsUrl: string): Promise<{ jobs: number; deadLetters: number }> {
+  const depth = async (name: string) => {
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    const { Attributes = {} } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
+    return Object.values(Attributes).reduce((sum, count) => sum + Number(count), 0);
+  };
+  const names = localQueueNames();
+  try {
+    return { jobs: await depth(names.jobs), deadLetters: await depth(names.deadLetters) };
+  } catch {
+    throw new DemoUnreachableError(`The webhooks queued jobs, but no local SQS with the jobs queue answers at ${sqsUrl}. Pass the --sqs-port \`npm start\` printed (see npm run demo -- --help).`);
+  }
+}
+
+/** Waits until the worker has taken every queued job; says so when it takes longer than `timeoutMs`. */
+async function waitForQueue(sqsUrl: string, write: (text: string) => void, { timeoutMs, pollMs }: DrainOptions): Promise<void> {
+  const sqs = new SQSClient({ endpoint: sqsUrl, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    let depths = await queueDepths(sqs, sqsUrl);
+    if (depths.jobs > 0) write(`\nWaiting for the worker to take the queued jobs…\n`);
+    while (depths.jobs > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      depths = await queueDepths(sqs, sqsUrl);
+    }
+    if (depths.jobs > 0) write(`${depths.jobs} jobs still queued after ${timeoutMs / 1000} s (HelpCrunch busy?): the tags below may still change.\n`);
+    if (depths.deadLetters > 0) write(`${depths.deadLetters} jobs in the dead-letter queue: see why in npm start's log, or on its sandbox page.\n`);
+  } finally {
+    sqs.destroy();
+  }
+}
+
 /** Resolves true when every example was accepted (2xx). */
-export async function runDemo(options: DemoOptions, examples: readonly Example[], rules: RulesConfig, write: (text: string) => void): Promise<boolean> {
+export async function runDemo(
+  options: DemoOptions,
+  examples: readonly Example[],
+  rules: RulesConfig,
+  write: (text: string) => void,
+  drain: DrainOptions = DRAIN,
+): Promise<boolean> {
   const before = options.reset
     ? await sandboxCustomers(options.sandboxUrl, { method: 'POST' }, '/_sandbox/reset')
     : await sandboxCustomers(options.sandboxUrl);
   write(`${options.reset ? 'Sandbox reset to the demo customers. ' : ''}Sending ${examples.length} examples to ${options.hostUrl}:\n`);
   let allAccepted = true;
+  let queued = 0;
   for (const example of examples) {
     const sent = await sendExample(options.hostUrl, example, rules);
     allAccepted &&= sent.status >= 200 && sent.status < 300;
+    queued += queuedBy(sent) ?? 0;
     write(`  ${example.name.padEnd(36)} ${outcomeSummary(sent)}\n`);
   }
-  write(`\n${tagsTable(before, await sandboxCustomers(options.sandboxUrl))}\n\nLive view: ${options.sandboxUrl}/\n`);
+  if (queued > 0) await waitForQueue(options.sqsUrl, write, drain);
+  const liveView = `${options.sandboxUrl}/${queued > 0 ? `?sqs=${options.sqsUrl}` : ''}`;
+  write(`\n${tagsTable(before, await sandboxCustomers(options.sandboxUrl))}\n\nLive view: ${liveView}\n`);
   return allAccepted;
 }

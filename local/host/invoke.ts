@@ -1,17 +1,18 @@
 /**
  * `npm run invoke -- <webhook|eventbridge> <event.json>`: one invocation of one function with a
  * Lambda event from a file, against a fresh sandbox (or, with HELPCRUNCH_API_URL, the real API),
- * printing the job lines, the handler's result and what changed in the sandbox.
+ * printing the job lines, the handler's result and what changed in the sandbox. In queue dispatch
+ * (serverless.yml's) the worker then takes the queued jobs before the changes are shown.
  */
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
-import { UsageError } from '../sandbox/cli-options';
-import { parseUsage } from './cli';
+import { readSetting, UsageError } from '../sandbox/cli-options';
+import { hostSettings, parseUsage } from './cli';
 import { tagsTable } from './demo';
-import { startLocalStack, type LocalStack } from './local-stack';
+import { startLocalStack, type DispatchMode, type LocalStack } from './local-stack';
 import { signWebhook } from './webhook-signing';
 
-export const INVOKE_HELP = `npm run invoke -- <webhook|eventbridge> <event.json> [--sign] [--json-logs]
+export const INVOKE_HELP = `npm run invoke -- <webhook|eventbridge> <event.json> [--sign] [--dispatch <mode>] [--json-logs]
 
 Runs the function once with a Lambda event from a file: an API Gateway (HTTP API 2.0, REST 1.0)
 or Function URL event for webhook, an EventBridge event for eventbridge. Uses a fresh HelpCrunch
@@ -19,7 +20,12 @@ sandbox with the demo customers, or the real HelpCrunch when HELPCRUNCH_API_URL 
 
   --sign        re-sign a webhook event's body with the sandbox's demo secret for its source
                 (Standard Webhooks signatures expire after 5 minutes)
+  --dispatch    queue (default, as deployed): the function enqueues and the worker takes the jobs
+                before the changes are shown; inline: the function calls HelpCrunch itself
   --json-logs   print the function's JSON log lines as they are`;
+
+/** How long the worker may take the queued jobs before the changes are shown anyway. */
+const DRAIN_TIMEOUT_MS = 60_000;
 
 export const FUNCTION_KINDS = ['webhook', 'eventbridge'] as const;
 type FunctionKind = (typeof FUNCTION_KINDS)[number];
@@ -29,11 +35,14 @@ export interface InvokeArgs {
   eventFile: string;
   sign: boolean;
   jsonLogs: boolean;
+  /** Default serverless.yml's. */
+  dispatch?: DispatchMode;
 }
 
-export function parseInvokeArgs(args: readonly string[]): InvokeArgs | undefined {
+export function parseInvokeArgs(args: readonly string[], env: NodeJS.ProcessEnv = {}): InvokeArgs | undefined {
   const { values, positionals } = parseUsage(args, {
     sign: { type: 'boolean' },
+    dispatch: { type: 'string' },
     'json-logs': { type: 'boolean' },
     help: { type: 'boolean' },
   });
@@ -42,7 +51,8 @@ export function parseInvokeArgs(args: readonly string[]): InvokeArgs | undefined
   if (!FUNCTION_KINDS.includes(kind as FunctionKind) || !eventFile || extra.length > 0) {
     throw new UsageError(`Expected <webhook|eventbridge> <event.json>, got: ${positionals.join(' ') || 'nothing'}`);
   }
-  return { kind: kind as FunctionKind, eventFile, sign: values.sign === true, jsonLogs: values['json-logs'] === true };
+  const dispatch = readSetting(hostSettings.dispatch, values, env);
+  return { kind: kind as FunctionKind, eventFile, sign: values.sign === true, jsonLogs: values['json-logs'] === true, ...(dispatch && { dispatch }) };
 }
 
 type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
@@ -77,7 +87,15 @@ export async function runInvoke(args: InvokeArgs, env: NodeJS.ProcessEnv, write:
   } catch (error) {
     throw new UsageError(`Cannot read the event from ${args.eventFile}: ${(error as Error).message}`);
   }
-  const stack = await startLocalStack({ env, functions: [args.kind], logFormat: args.jsonLogs ? 'json' : 'readable', write });
+  const stack = await startLocalStack({
+    env,
+    dispatch: args.dispatch,
+    functions: [args.kind],
+    // In queue mode the worker takes the jobs at once.
+    batchingWindowMs: 0,
+    logFormat: args.jsonLogs ? 'json' : 'readable',
+    write,
+  });
   try {
     if (args.sign) event = signHttpEvent(event as HttpEvent, stack);
     const before = stack.sandbox?.customers();
@@ -86,6 +104,9 @@ export async function runInvoke(args: InvokeArgs, env: NodeJS.ProcessEnv, write:
     const result = await stack.functions.invoke(args.kind, event);
     const value = result.ok ? result.value : result.error;
     write(`\n${result.ok ? 'Result' : 'Error'}:\n${JSON.stringify(value, null, 2)}\n`);
+    if (stack.queue && !(await stack.queue.eventSource.whenIdle(DRAIN_TIMEOUT_MS))) {
+      write(`\nThe worker had not taken every queued job after ${DRAIN_TIMEOUT_MS / 1000} s.\n`);
+    }
     if (before && stack.sandbox) {
       const changed = tagsTable(before, stack.sandbox.customers(), { onlyChanged: true });
       write(`\n${changed ? `Sandbox customers changed:\n${changed}` : 'No sandbox customer changed.'}\n`);

@@ -2,6 +2,8 @@
  * Everything `npm start` runs, in one call that tests use too: the HelpCrunch sandbox and a
  * Secrets Manager endpoint holding its key and a demo secret for every webhook source (unless
  * HELPCRUNCH_API_URL points elsewhere, see function-env.ts), the functions, and the host in front.
+ * In queue dispatch (the deployed default) also a local SQS with the jobs queue and its dead-letter
+ * queue, the worker function, and Lambda's SQS poller driving it, configured as serverless.yml.
  */
 import { join } from 'node:path';
 import { loadRulesFile } from '../../tooling/rules/load';
@@ -12,10 +14,13 @@ import { functionEnv, LOCAL_API_KEY_SECRET_ID, targetFrom, type Target } from '.
 import { startFunctionHost, type HandledRequest } from './function-host';
 import { startLocalFunctions, type LocalFunctions } from './local-functions';
 import { clock, formatLogLine } from './log-format';
-import { PROJECT_ROOT } from './serverless-config';
+import { driveWorker, startLocalQueue, type LocalQueue } from './local-queue';
+import { deployParamDefault, PROJECT_ROOT } from './serverless-config';
+import type { SqsEventSource } from './sqs-event-source';
 import { demoSigningSecrets } from './webhook-signing';
 
 export type LogFormat = 'readable' | 'json';
+export type DispatchMode = 'inline' | 'queue';
 
 export interface LocalStackOptions {
   /** Decides the target and is the functions' environment (default process.env). */
@@ -25,7 +30,13 @@ export interface LocalStackOptions {
   /** Sandbox options; its port too defaults to 0. */
   sandbox?: HelpCrunchSandboxOptions;
   secretsManagerPort?: number;
-  /** The serverless.yml functions to run (default webhook and eventbridge). */
+  /** Default serverless.yml's dispatch param: queue. */
+  dispatch?: DispatchMode;
+  /** The local SQS's port in queue mode; 0 (default) picks a free one. */
+  sqsPort?: number;
+  /** Lambda's batching window for the worker's queue; default serverless.yml's maximumBatchingWindow. */
+  batchingWindowMs?: number;
+  /** The serverless.yml functions to run (default webhook and eventbridge); in queue mode the worker too. */
   functions?: readonly string[];
   /** Per function name; default serverless.yml's timeouts. */
   timeoutsMs?: Readonly<Record<string, number | undefined>>;
@@ -48,6 +59,9 @@ export interface LocalStack {
   secrets: Record<string, string>;
   /** The functions the host calls, for direct invocations. */
   functions: LocalFunctions;
+  dispatch: DispatchMode;
+  /** Queue dispatch only: the local SQS, its two queues, and the poller feeding the worker. */
+  queue?: LocalQueue & { eventSource: SqsEventSource };
   close(): Promise<void>;
 }
 
@@ -77,9 +91,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       secretsManager = await startSecretsManagerEndpoint({ port: options.secretsManagerPort ?? 0, secrets });
       closers.push(secretsManager.close);
     }
+    const dispatch = options.dispatch ?? (deployParamDefault('dispatch') as DispatchMode);
+    let queue: LocalQueue | undefined;
+    if (dispatch === 'queue') {
+      queue = await startLocalQueue(options.sqsPort ?? 0);
+      closers.push(queue.sqs.close);
+    }
+    const targetEnv = functionEnv(env, sandbox && secretsManager && { helpcrunchUrl: sandbox.url, secretsManagerUrl: secretsManager.url });
     const functions: LocalFunctions = await startLocalFunctions({
-      names: options.functions,
-      env: functionEnv(env, sandbox && secretsManager && { helpcrunchUrl: sandbox.url, secretsManagerUrl: secretsManager.url }),
+      names: [...new Set([...(options.functions ?? ['webhook', 'eventbridge']), ...(queue ? ['worker'] : [])])],
+      env: { ...targetEnv, DISPATCH: dispatch, ...(queue && { AWS_ENDPOINT_URL_SQS: queue.sqs.url }) },
+      refs: queue ? { JobsQueue: queue.jobsQueueUrl, JobsDeadLetterQueue: queue.deadLetterQueueUrl } : {},
+      // One execution environment per batch the event source may run at once, as Lambda scales it.
+      instances: { worker: queue?.config.maximumConcurrency ?? 1 },
       timeoutsMs: options.timeoutsMs,
       onOutput: (line) => {
         const shown = logFormat === 'json' ? line : formatLogLine(line);
@@ -87,13 +111,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     });
     closers.push(functions.close);
+    let queueing: LocalStack['queue'];
+    if (queue) {
+      queueing = { ...queue, eventSource: driveWorker(queue, functions, options.batchingWindowMs) };
+      // Closers run back to front: polling stops before the functions go.
+      closers.push(queueing.eventSource.stop);
+    }
     const host = await startFunctionHost({
       functions,
       port: options.port ?? 0,
       onRequest: logFormat === 'readable' ? (request) => write(`${requestLine(request)}\n`) : undefined,
     });
     closers.push(host.close);
-    return { target, hostUrl: host.url, rules, sandbox, secretsManager, secrets, functions, close };
+    return { target, hostUrl: host.url, rules, sandbox, secretsManager, secrets, functions, dispatch, queue: queueing, close };
   } catch (error) {
     await close();
     throw error;

@@ -1,8 +1,10 @@
 /**
  * Turns what a function prints (Powertools JSON log lines, EMF metrics, plain text) into the
- * readable lines the local host shows: one per processed job, one per rejected request.
+ * readable lines the local host shows: one per processed job, one per rejected request; in queue
+ * mode also one per enqueue and one per message the worker did not settle as done.
  * `--json-logs` shows the lines unchanged instead.
  */
+import type { MessageResult } from '../../lib/queue/worker';
 import type { Outcome } from '../../lib/types';
 
 interface LogEntry {
@@ -14,6 +16,8 @@ interface LogEntry {
   code?: string;
   reason?: string;
   error?: { name?: string; message?: string; stack?: string };
+  queued?: number;
+  sqsMessage?: Pick<MessageResult, 'messageId' | 'action' | 'receiveCount' | 'visibilitySeconds'>;
 }
 
 const STATUS_MARK: Record<Outcome['status'], string> = { untagged: '✓', skipped: '·', failed: '✗' };
@@ -37,9 +41,27 @@ function formatJob({ rule, customerId, tags, status, reason, attempts, ms }: Out
     customerId === null ? 'no customer' : `customer ${customerId}`,
     `[${tags.join(', ')}]`,
     ...(reason ? [reason] : []),
-    plural(attempts, 'attempt'),
+    // Outcome.attempts counts HelpCrunch requests, searches included.
+    plural(attempts, 'request'),
     `${Math.round(ms)} ms`,
   ].join('  ');
+}
+
+/** A queued message the worker did not settle as done (its job line says how done ones went). */
+function formatMessage({ sqsMessage, code, reason }: LogEntry, time: string): string | undefined {
+  const { action, messageId, receiveCount, visibilitySeconds } = sqsMessage!;
+  const why = code ? `  ${code}${reason ? `: ${reason}` : ''}` : '';
+  const message = `message ${messageId.slice(0, 8)}, receive ${receiveCount}`;
+  switch (action) {
+    case 'done':
+      return undefined;
+    case 'retry':
+      return `${time}   ↻ retry    ${message}${why}${visibilitySeconds === undefined ? '' : `  (again in ${visibilitySeconds} s)`}`;
+    case 'dead-letter':
+      return `${time}   ✗ dead-lettered  ${message}${why}`;
+    case 'deferred':
+      return `${time}   ↻ deferred ${message}  (no time left in this invocation)`;
+  }
 }
 
 /** The readable form of one printed line, or undefined when it is not worth showing. */
@@ -57,6 +79,8 @@ export function formatLogLine(line: string): string | undefined {
   if (entry.job && /^job (untagged|skipped|failed)$/.test(message)) return formatJob(entry.job, entry.timestamp);
   if (message === 'webhook rejected') return `${time}   ✗ rejected ${entry.status} ${entry.code}: ${entry.reason}`;
   if (message === 'event rejected') return `${time}   ✗ rejected ${entry.reason}`;
+  if (message === 'jobs queued') return `${time}   → queued   ${plural(entry.queued ?? 0, 'job')}`;
+  if (entry.sqsMessage && /^message (done|retry|dead-letter|deferred)$/.test(message)) return formatMessage(entry, time);
   const error = entry.error?.stack ?? entry.error?.message;
   return `${time}   [${level}] ${message}${error ? `\n${error}` : ''}`;
 }

@@ -1,13 +1,19 @@
 /**
  * What the local host takes from serverless.yml, so a local run limits each function the way the
- * deployment does: its handler module and export, timeout and memory size.
+ * deployment does: its handler module and export, timeout, memory size and environment (with the
+ * deploy params' defaults), and the worker's queue and event source settings.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const { checkParam } = createRequire(import.meta.url)('../../tooling/deploy-params.cjs') as {
+  checkParam(name: string, value: unknown): string | number;
+};
 
 export interface FunctionConfig {
   /** Source file of the handler module, absolute. */
@@ -16,6 +22,17 @@ export interface FunctionConfig {
   exportName: string;
   timeoutMs: number;
   memoryMb: number;
+  /** provider.environment and the function's own, params at their defaults, Refs from `refs` (others left out). */
+  environment: Record<string, string>;
+}
+
+/** The jobs queue and the worker's SQS event source, as deployed. */
+export interface WorkerQueueConfig {
+  visibilityTimeoutSeconds: number;
+  maxReceiveCount: number;
+  batchSize: number;
+  maximumBatchingWindowSeconds: number;
+  maximumConcurrency: number;
 }
 
 // The Serverless Framework's defaults when serverless.yml sets none.
@@ -24,21 +41,70 @@ const DEFAULT_MEMORY_MB = 1024;
 
 type Yaml = Record<string, unknown>;
 
+function readServerlessYml(): Yaml {
+  return parse(readFileSync(join(PROJECT_ROOT, 'serverless.yml'), 'utf8')) as Yaml;
+}
+
 function positive(value: unknown, where: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value > 0)) throw new Error(`serverless.yml ${where} must be a positive number for local runs`);
   return value;
 }
 
-/** The named serverless.yml functions, by name. */
-export function readFunctionConfigs(names: readonly string[]): Record<string, FunctionConfig> {
-  const document = parse(readFileSync(join(PROJECT_ROOT, 'serverless.yml'), 'utf8')) as Yaml;
+/**
+ * A serverless.yml value as it deploys with the default params: `${self:custom.deployParams.<name>}`
+ * becomes params.default.<name>, checked; `{Ref: X}` becomes refs[X] (undefined when absent).
+ */
+function resolve(document: Yaml, value: unknown, where: string, refs: Readonly<Record<string, string>> = {}): unknown {
+  if (typeof value === 'object' && value !== null && 'Ref' in value) return refs[String((value as { Ref: unknown }).Ref)];
+  if (typeof value !== 'string' || !value.includes('${')) return value;
+  const param = /^\$\{self:custom\.deployParams\.(\w+)\}$/.exec(value)?.[1];
+  if (!param) throw new Error(`serverless.yml ${where}: ${value} cannot be resolved for local runs`);
+  return paramDefault(document, param);
+}
+
+function paramDefault(document: Yaml, name: string): string | number {
+  return checkParam(name, (((document.params as Yaml | undefined)?.default ?? {}) as Yaml)[name]);
+}
+
+/** The stage local runs stand for: the local queues are named as `--stage local` would deploy them. */
+export const LOCAL_STAGE = 'local';
+
+/** The jobs queue and its dead-letter queue, named as serverless.yml names them (<service>-<stage>-jobs…). */
+export function localQueueNames(): { jobs: string; deadLetters: string } {
+  const service = String(readServerlessYml().service);
+  return { jobs: `${service}-${LOCAL_STAGE}-jobs`, deadLetters: `${service}-${LOCAL_STAGE}-jobs-dlq` };
+}
+
+/** A deploy param's default (serverless.yml params.default), checked. */
+export function deployParamDefault(name: string): string | number {
+  return paramDefault(readServerlessYml(), name);
+}
+
+function environmentOf(document: Yaml, definition: Yaml, name: string, refs: Readonly<Record<string, string>>): Record<string, string> {
   const provider = (document.provider ?? {}) as Yaml;
-  const declared = (document.functions ?? {}) as Record<string, Yaml | undefined>;
+  const merged = { ...((provider.environment ?? {}) as Yaml), ...((definition.environment ?? {}) as Yaml) };
+  const environment: Record<string, string> = {};
+  for (const [variable, raw] of Object.entries(merged)) {
+    const value = resolve(document, raw, `functions.${name}.environment.${variable}`, refs);
+    if (value !== undefined) environment[variable] = String(value);
+  }
+  return environment;
+}
+
+function functionDefinition(document: Yaml, name: string): Yaml {
+  const definition = ((document.functions ?? {}) as Record<string, Yaml | undefined>)[name];
+  if (!definition) throw new Error(`serverless.yml defines no function '${name}'`);
+  return definition;
+}
+
+/** The named serverless.yml functions, by name; `refs` resolve {Ref: …} environment values (e.g. queue URLs). */
+export function readFunctionConfigs(names: readonly string[], refs: Readonly<Record<string, string>> = {}): Record<string, FunctionConfig> {
+  const document = readServerlessYml();
+  const provider = (document.provider ?? {}) as Yaml;
   const functions: Record<string, FunctionConfig> = {};
   for (const name of names) {
-    const definition = declared[name];
-    if (!definition) throw new Error(`serverless.yml defines no function '${name}'`);
+    const definition = functionDefinition(document, name);
     const handler = String(definition.handler);
     const dot = handler.lastIndexOf('.');
     functions[name] = {
@@ -46,7 +112,30 @@ export function readFunctionConfigs(names: readonly string[]): Record<string, Fu
       exportName: handler.slice(dot + 1),
       timeoutMs: positive(definition.timeout ?? provider.timeout, `functions.${name}.timeout`, DEFAULT_TIMEOUT_SECONDS) * 1000,
       memoryMb: positive(definition.memorySize ?? provider.memorySize, `functions.${name}.memorySize`, DEFAULT_MEMORY_MB),
+      environment: environmentOf(document, definition, name, refs),
     };
   }
   return functions;
+}
+
+/** The JobsQueue resource and the worker's `sqs` event, with the default params. */
+export function readWorkerQueueConfig(): WorkerQueueConfig {
+  const document = readServerlessYml();
+  const resources = ((document.resources as Yaml | undefined)?.Resources ?? {}) as Record<string, { Properties?: Yaml }>;
+  const queue = resources.JobsQueue?.Properties ?? {};
+  const events = (functionDefinition(document, 'worker').events ?? []) as { sqs?: Yaml }[];
+  const sqs = events.find((event) => event.sqs)?.sqs;
+  if (!sqs) throw new Error('serverless.yml: the worker has no sqs event');
+  const number = (value: unknown, where: string, fallback?: number) => {
+    const resolved = resolve(document, value, where) ?? fallback;
+    if (resolved === undefined) throw new Error(`serverless.yml ${where} is not set`);
+    return positive(resolved, where, 0);
+  };
+  return {
+    visibilityTimeoutSeconds: number(queue.VisibilityTimeout, 'resources.Resources.JobsQueue.Properties.VisibilityTimeout'),
+    maxReceiveCount: number((queue.RedrivePolicy as Yaml | undefined)?.maxReceiveCount, 'JobsQueue RedrivePolicy.maxReceiveCount'),
+    batchSize: number(sqs.batchSize, 'functions.worker sqs batchSize', 10),
+    maximumBatchingWindowSeconds: (resolve(document, sqs.maximumBatchingWindow, 'functions.worker sqs maximumBatchingWindow') as number | undefined) ?? 0,
+    maximumConcurrency: number(sqs.maximumConcurrency, 'functions.worker sqs maximumConcurrency'),
+  };
 }

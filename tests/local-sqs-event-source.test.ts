@@ -1,0 +1,164 @@
+/**
+ * The local stand-in for Lambda's SQS event source mapping (local/host/sqs-event-source.ts) over
+ * the SQS model: batches and their records, partial batch responses, visibility timeouts, redrive
+ * to the dead-letter queue, and the concurrency bound. Time-scaled queues (one SQS second = 10 ms)
+ * and polled conditions; nothing asserts on wall-clock durations.
+ */
+import { readFileSync } from 'node:fs';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterEach, describe, expect, it } from 'vitest';
+import { failedMessageIds, startSqsEventSource, type SqsEventSource, type SqsEventSourceOptions } from '../local/host/sqs-event-source';
+import { md5Hex, SqsModel } from '../local/sandbox/sqs-model';
+
+const awsSample = JSON.parse(readFileSync(new URL('./fixtures/aws-events/sqs.json', import.meta.url), 'utf8')) as SQSEvent;
+
+let source: SqsEventSource | undefined;
+afterEach(async () => {
+  await source?.stop();
+  source = undefined;
+});
+
+function queues({ visibilityTimeoutSeconds = 1, maxReceiveCount = 3 } = {}) {
+  const model = new SqsModel({ msPerSecond: 10 });
+  const deadLetters = model.createQueue('jobs-dlq', { visibilityTimeoutSeconds: 30 });
+  const jobs = model.createQueue('jobs', { visibilityTimeoutSeconds, redrive: { deadLetterQueueUrl: deadLetters, maxReceiveCount } });
+  return { model, jobs, deadLetters };
+}
+
+async function send(model: SqsModel, queueUrl: string, bodies: string[]) {
+  for (let i = 0; i < bodies.length; i += 10) {
+    await model.sendMessageBatch({ QueueUrl: queueUrl, Entries: bodies.slice(i, i + 10).map((MessageBody, index) => ({ Id: `${index}`, MessageBody })) });
+  }
+}
+
+function start(options: Omit<SqsEventSourceOptions, 'maximumConcurrency'> & { maximumConcurrency?: number }) {
+  source = startSqsEventSource({ maximumConcurrency: 1, ...options });
+  return source;
+}
+
+const poll = { timeout: 10_000 };
+
+describe('the local SQS event source', () => {
+  it('invokes with batches of up to batchSize records shaped like AWS’s, and deletes what succeeded', async () => {
+    const { model, jobs } = queues();
+    await send(model, jobs, Array.from({ length: 25 }, (_, i) => `job ${i}`));
+    await model.sendMessage({ QueueUrl: jobs, MessageBody: 'with attribute', MessageAttributes: { reason: { DataType: 'String', StringValue: 'x' } } });
+    const events: SQSEvent[] = [];
+
+    start({ model, queueUrl: jobs, batchSize: 10, invoke: async (event) => void events.push(event) });
+
+    await expect.poll(() => model.msUntilVisible(jobs), poll).toBeUndefined();
+    expect(events.map((event) => event.Records.length)).toEqual([10, 10, 6]);
+    const record = events[0]!.Records[0]!;
+    // Every key AWS sends, with the same types.
+    const sample = awsSample.Records[1]!;
+    expect(Object.keys(record).sort()).toEqual(Object.keys(sample).sort());
+    expect(Object.keys(record.attributes).sort()).toEqual(Object.keys(sample.attributes).sort());
+    expect(record).toMatchObject({ body: 'job 0', md5OfBody: md5Hex('job 0'), eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:jobs', awsRegion: 'us-east-1' });
+    expect(record.attributes.ApproximateReceiveCount).toBe('1');
+    const withAttribute = events[2]!.Records.at(-1)!;
+    expect(withAttribute.messageAttributes).toEqual({ reason: { stringValue: 'x', stringListValues: [], binaryListValues: [], dataType: 'String' } });
+    expect(withAttribute.md5OfMessageAttributes).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('keeps the messages a partial batch response lists: they come back after their visibility timeout', async () => {
+    const { model, jobs } = queues();
+    await send(model, jobs, ['ok', 'fails once', 'ok too']);
+    const deliveries: SQSRecord[] = [];
+
+    start({
+      model,
+      queueUrl: jobs,
+      invoke: async ({ Records }) => {
+        deliveries.push(...Records);
+        const failing = Records.filter((record) => record.body === 'fails once' && record.attributes.ApproximateReceiveCount === '1');
+        return { batchItemFailures: failing.map((record) => ({ itemIdentifier: record.messageId })) };
+      },
+    });
+
+    await expect.poll(() => deliveries.length, poll).toBe(4);
+    await expect.poll(() => model.msUntilVisible(jobs), poll).toBeUndefined();
+    expect(deliveries.map((record) => `${record.body} #${record.attributes.ApproximateReceiveCount}`)).toEqual(['ok #1', 'fails once #1', 'ok too #1', 'fails once #2']);
+  });
+
+  it('redrives a message that keeps failing to the dead-letter queue after maxReceiveCount receives', async () => {
+    const { model, jobs, deadLetters } = queues({ maxReceiveCount: 3 });
+    await send(model, jobs, ['poison']);
+    let receives = 0;
+
+    start({ model, queueUrl: jobs, invoke: async () => { receives++; throw new Error('function failed'); } });
+
+    await expect.poll(() => model.messages(deadLetters).map((message) => message.body), poll).toEqual(['poison']);
+    expect(receives).toBe(3);
+    expect(model.messages(jobs)).toEqual([]);
+  });
+
+  it('never has more than maximumConcurrency batches in flight, and uses them all', async () => {
+    const { model, jobs } = queues({ visibilityTimeoutSeconds: 3600 });
+    await send(model, jobs, Array.from({ length: 40 }, (_, i) => `job ${i}`));
+    let inFlight = 0;
+    let most = 0;
+    let held = true;
+    const release: (() => void)[] = [];
+
+    start({
+      model,
+      queueUrl: jobs,
+      batchSize: 10,
+      maximumConcurrency: 2,
+      invoke: async () => {
+        most = Math.max(most, ++inFlight);
+        if (held) await new Promise<void>((resolve) => release.push(resolve));
+        inFlight--;
+      },
+    });
+
+    // Both slots taken and held: a third batch would have to start now to break the bound.
+    await expect.poll(() => release.length, poll).toBe(2);
+    held = false;
+    for (const resolve of release) resolve();
+    await expect.poll(() => model.msUntilVisible(jobs), poll).toBeUndefined();
+    expect(most).toBe(2);
+  });
+
+  it('with a batching window, does not wait for a full batch', async () => {
+    const { model, jobs } = queues();
+    const sizes: number[] = [];
+    start({ model, queueUrl: jobs, batchSize: 10, maximumBatchingWindowMs: 3_600_000, invoke: async ({ Records }) => void sizes.push(Records.length) });
+
+    await send(model, jobs, Array.from({ length: 10 }, (_, i) => `job ${i}`));
+
+    await expect.poll(() => sizes, poll).toEqual([10]);
+  });
+
+  it('stops polling on stop(), leaving the queue as it is', async () => {
+    const { model, jobs } = queues();
+    let invocations = 0;
+    const running = start({ model, queueUrl: jobs, invoke: async () => void invocations++ });
+    await running.stop();
+
+    await send(model, jobs, ['after stop']);
+
+    expect(await running.whenIdle(0)).toBe(false);
+    expect(invocations).toBe(0);
+  });
+});
+
+describe('partial batch responses, as Lambda reads them', () => {
+  const records = [{ messageId: 'a' }, { messageId: 'b' }] as SQSRecord[];
+
+  it('treats a null or empty response or list as complete success', () => {
+    for (const response of [null, undefined, {}, { batchItemFailures: null }, { batchItemFailures: [] }]) {
+      expect([...failedMessageIds(response, records)]).toEqual([]);
+    }
+  });
+
+  it('keeps the listed messages', () => {
+    expect([...failedMessageIds({ batchItemFailures: [{ itemIdentifier: 'b' }] }, records)]).toEqual(['b']);
+  });
+
+  it('treats anything malformed as complete failure', () => {
+    const malformed = ['fine', [], { batchItemFailures: 'b' }, { batchItemFailures: [{ itemIdentifier: '' }] }, { batchItemFailures: [{ itemIdentifier: null }] }, { batchItemFailures: [{ id: 'b' }] }, { batchItemFailures: [{ itemIdentifier: 'c' }] }];
+    for (const response of malformed) expect([...failedMessageIds(response, records)].sort(), JSON.stringify(response)).toEqual(['a', 'b']);
+  });
+});
