@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type BuildFailure, type Plugin } from 'esbuild';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { bundledRules } from '../lib/rules/bundled';
 import { loadRulesFile } from '../tooling/rules/load';
 import { rulesEsbuildPlugin } from '../tooling/rules-esbuild-plugin';
@@ -102,70 +102,60 @@ describe('Vite plugin', () => {
 });
 
 describe('serverless variables (tooling/rules-serverless.cjs)', () => {
-  const resolvers = require('../tooling/rules-serverless.cjs');
-  let savedBus: string | undefined;
-  beforeEach(() => {
-    savedBus = process.env.EVENT_BUS;
-    delete process.env.EVENT_BUS;
-  });
-  afterEach(() => {
-    if (savedBus === undefined) delete process.env.EVENT_BUS;
-    else process.env.EVENT_BUS = savedBus;
-  });
+  const module = require('../tooling/rules-serverless.cjs');
+  const resolvers = module.resolversFor(fixture('package.yml'));
 
-  it('builds one eventBridge event per EventBridge source, on the default bus', async () => {
-    expect(await resolvers.eventBridgeEvents({})).toEqual([
+  it('writes one EventBridge rule per eventSources entry on its bus, with its invoke permission', () => {
+    const resources = resolvers.eventBridgeResources();
+    const rules = Object.values(resources as Record<string, { Type: string; Properties: Record<string, unknown> }>).filter((r) => r.Type === 'AWS::Events::Rule');
+    expect(rules.map(({ Properties: { EventBusName, EventPattern } }) => ({ EventBusName, EventPattern }))).toEqual([
+      { EventBusName: undefined, EventPattern: { source: ['billing.app'], 'detail-type': ['Subscription Cancelled', 'Subscription Expired'] } },
+      { EventBusName: 'crm-events', EventPattern: { source: ['crm.app'] } },
       {
-        eventBridge: {
-          eventBus: 'default',
-          pattern: { source: ['billing.app'], 'detail-type': ['Subscription Cancelled', 'Subscription Expired'] },
-        },
+        EventBusName: 'arn:aws:events:eu-west-1:123456789012:event-bus/aws.partner/stripe.com/ed_test',
+        EventPattern: { source: ['aws.partner/stripe.com/ed_test'], 'detail-type': ['Subscription Cancelled', 'Subscription Expired'] },
       },
-      { eventBridge: { eventBus: 'default', pattern: { source: ['crm.app'] } } },
     ]);
+    expect(Object.keys(resources)).toHaveLength(6);
   });
 
-  it('asks osls for the eventBus param, then EVENT_BUS, then the default bus', async () => {
-    const asked: string[] = [];
-    const bus = 'arn:aws:events:eu-west-1:123456789012:event-bus/orders';
-    const resolveVariable = async (variable: string) => (asked.push(variable), bus);
-    const events = await resolvers.eventBridgeEvents({ options: {}, resolveVariable });
-    expect(asked).toEqual(["param:eventBus, env:EVENT_BUS, 'default'"]);
-    expect(events.map((event: { eventBridge: { eventBus: string } }) => event.eventBridge.eventBus)).toEqual([bus, bus]);
-  });
-
-  it('uses the EVENT_BUS environment variable when called without osls', async () => {
-    process.env.EVENT_BUS = 'orders';
-    expect((await resolvers.eventBridgeEvents())[0].eventBridge.eventBus).toBe('orders');
+  it('keeps a source’s logical id when other sources come and go, and never lets two sources share one', () => {
+    const ids = Object.keys(resolvers.eventBridgeResources()).filter((id) => !id.endsWith('Permission'));
+    const suiteIds = Object.keys(module.resolversFor(fixture('suite.yml')).eventBridgeResources());
+    expect(suiteIds).toContain(ids[0]);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id) => /^[A-Za-z0-9]{1,255}$/.test(id))).toBe(true);
   });
 
   it('grants secrets by name, partial ARN or complete ARN, as Secrets Manager reads them', () => {
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/helpcrunch-key';
-    expect(resolvers.secretArn('prod/helpcrunch-key')).toEqual({
+    expect(module.secretArn('prod/helpcrunch-key')).toEqual({
       'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:prod/helpcrunch-key-??????`,
     });
     // Partial: without the "-" and 6 random characters Secrets Manager appends.
-    expect(resolvers.secretArn(arn)).toBe(`${arn}-??????`);
-    expect(resolvers.secretArn(`${arn}-a1B2c3`)).toBe(`${arn}-a1B2c3`);
+    expect(module.secretArn(arn)).toBe(`${arn}-??????`);
+    expect(module.secretArn(`${arn}-a1B2c3`)).toBe(`${arn}-a1B2c3`);
     // A name ending in "-" + 6 characters reads as a complete ARN, to Secrets Manager too.
-    expect(resolvers.secretArn(`${arn}-ending`)).toBe(`${arn}-ending`);
+    expect(module.secretArn(`${arn}-ending`)).toBe(`${arn}-ending`);
   });
 
-  it('lists the signing secrets, the API key and the (not yet any) lookup secrets as IAM resources', async () => {
+  it('lists the signing secrets, the API key and the lookup secrets as IAM resources', async () => {
     const secretArn = (name: string) => ({
       'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${name}-??????`,
     });
     const resolveVariable = async (variable: string) => (variable === 'param:apiKeySecretId' ? 'prod/helpcrunch-key' : undefined);
 
-    expect(resolvers.signingSecretIds()).toEqual(['helpcrunch-untag/billing-webhook', 'helpcrunch-untag/crm-webhook']);
-    expect(resolvers.signingSecretArns()).toEqual([secretArn('helpcrunch-untag/billing-webhook'), secretArn('helpcrunch-untag/crm-webhook')]);
-    expect(await resolvers.apiKeySecretArns({ resolveVariable })).toEqual([secretArn('prod/helpcrunch-key')]);
-    expect(await resolvers.lookupSecretArns({ resolveVariable })).toEqual([]);
+    expect(resolvers.signingSecretIds()).toEqual(['helpcrunch-untag/billing-webhook', 'helpcrunch-untag/crm-webhook', 'helpcrunch-untag/stripe-webhook']);
+    expect(resolvers.signingSecretArns()).toEqual(
+      ['helpcrunch-untag/billing-webhook', 'helpcrunch-untag/crm-webhook', 'helpcrunch-untag/stripe-webhook'].map(secretArn),
+    );
+    expect(await module.apiKeySecretArns({ resolveVariable })).toEqual([secretArn('prod/helpcrunch-key')]);
+    expect(resolvers.lookupSecretArns()).toEqual([secretArn('helpcrunch-untag/stripe-api-key')]);
   });
 
   it('throws the validation message for an invalid rules file, which fails `serverless package`', async () => {
-    const invalid = resolvers.resolversFor(fixture('invalid.yml'));
-    await expect(invalid.eventBridgeEvents({})).rejects.toThrowError('rules[1] "churned": customer: exactly one of');
+    const invalid = module.resolversFor(fixture('invalid.yml'));
+    expect(() => invalid.eventBridgeResources()).toThrowError('rules[1] "churned": customer: exactly one of');
     expect(() => invalid.signingSecretArns()).toThrowError('sources.crm: verify.header: is required for scheme hmac-sha256');
   });
 });

@@ -25,9 +25,11 @@ const copies: string[] = [];
 function projectCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'hcu-package-'));
   copies.push(dir);
-  for (const entry of ['serverless.yml', 'package.json', 'tsconfig.json', 'rules.yml', 'functions', 'lib', 'tooling']) {
+  for (const entry of ['serverless.yml', 'package.json', 'tsconfig.json', 'functions', 'lib', 'tooling']) {
     cpSync(join(root, entry), join(dir, entry), { recursive: true });
   }
+  // The project's rules.yml is the user's: package the tests' own.
+  cpSync(join(root, 'tests/fixtures/rules/package.yml'), join(dir, 'rules.yml'));
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
   return dir;
 }
@@ -56,14 +58,14 @@ const KMS_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-
 /** A partial ARN: the secret's ARN without Secrets Manager's random suffix. */
 const PARTIAL_API_KEY_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/helpcrunch-key';
 
-/** The deploy defaults, but for the bus. */
+/** The deploy defaults. */
 let defaults: Template;
 /** Inline dispatch with every other knob changed too. */
 let inline: Template;
 
 beforeAll(async () => {
   [defaults, inline] = await Promise.all([
-    packaged('--param=eventBus=orders-bus-arn'),
+    packaged(),
     packaged(
       '--param=dispatch=inline',
       '--param=ratePerMinute=90',
@@ -140,7 +142,8 @@ const logGrants = (fnName: string) => ({
   'logs:TagResource': [logGroup(fnName, ':*')],
   'logs:PutLogEvents': [logGroup(fnName, ':*:*')],
 });
-const SIGNING_SECRETS = [secretArn('helpcrunch-untag/billing-webhook'), secretArn('helpcrunch-untag/crm-webhook')];
+const SIGNING_SECRETS = [secretArn('helpcrunch-untag/billing-webhook'), secretArn('helpcrunch-untag/crm-webhook'), secretArn('helpcrunch-untag/stripe-webhook')];
+const LOOKUP_SECRETS = [secretArn('helpcrunch-untag/stripe-api-key')];
 
 describe('serverless package', () => {
   it('builds the three functions on nodejs24.x / arm64, the webhook inside HTTP API’s 30 s limit', () => {
@@ -169,15 +172,31 @@ describe('serverless package', () => {
     expect(ofType(defaults, 'AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey)).toEqual(['POST /webhooks/{source}']);
   });
 
-  it('generates one EventBridge rule per rules.yml EventBridge source, on the configured bus', () => {
+  it('generates one EventBridge rule per eventSources entry, each on its bus, and creates no bus', () => {
     const rules = ofType(defaults, 'AWS::Events::Rule').map((r) => ({ bus: r.Properties.EventBusName, pattern: r.Properties.EventPattern }));
+    const cancelled = ['Subscription Cancelled', 'Subscription Expired'];
     expect(rules).toEqual(
       expect.arrayContaining([
-        { bus: 'orders-bus-arn', pattern: { source: ['billing.app'], 'detail-type': ['Subscription Cancelled', 'Subscription Expired'] } },
-        { bus: 'orders-bus-arn', pattern: { source: ['crm.app'] } },
+        { bus: undefined, pattern: { source: ['billing.app'], 'detail-type': cancelled } },
+        { bus: 'crm-events', pattern: { source: ['crm.app'] } },
+        {
+          bus: 'arn:aws:events:eu-west-1:123456789012:event-bus/aws.partner/stripe.com/ed_test',
+          pattern: { source: ['aws.partner/stripe.com/ed_test'], 'detail-type': cancelled },
+        },
       ]),
     );
-    expect(rules).toHaveLength(2);
+    expect(rules).toHaveLength(3);
+    expect(ofType(defaults, 'AWS::Events::EventBus')).toEqual([]);
+    // Each rule may invoke the eventbridge function, and only that rule.
+    for (const [id, resource] of Object.entries(defaults.Resources).filter(([, r]) => r.Type === 'AWS::Events::Rule')) {
+      expect(resource.Properties.Targets).toEqual([{ Arn: getAtt('EventbridgeLambdaFunction'), Id: 'eventbridge' }]);
+      expect(defaults.Resources[`${id}Permission`]!.Properties).toEqual({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: getAtt('EventbridgeLambdaFunction'),
+        Principal: 'events.amazonaws.com',
+        SourceArn: getAtt(id),
+      });
+    }
   });
 
   it('retries failed EventBridge invocations twice, then sends them to a 14-day dead-letter queue', () => {
@@ -194,9 +213,9 @@ describe('serverless package', () => {
 
   it('fails with a message naming the rule and field when rules.yml is invalid', async () => {
     const broken = projectCopy();
-    const rules = readFileSync(join(broken, 'rules.yml'), 'utf8').replace('removeTags: [Subscriber]', 'removeTags: []');
+    const rules = readFileSync(join(broken, 'rules.yml'), 'utf8').replace('source: crm.app', 'source: crm.ap');
     writeFileSync(join(broken, 'rules.yml'), rules);
-    expect(await failureOf(broken)).toMatch(/"subscription-cancelled": removeTags/);
+    expect(await failureOf(broken)).toMatch(/"account-closed": source: "crm.ap" is neither a webhook source \(sources\) nor an EventBridge source \(eventSources\): did you mean crm.app\?/);
   }, 120_000);
 });
 
@@ -384,7 +403,7 @@ describe('serverless package: one IAM role per function', () => {
     });
   });
 
-  it('the worker reads the API key, consumes and re-times the jobs queue, dead-letters; no signing secret', () => {
+  it('the worker reads the API key and lookup secrets, consumes and re-times the jobs queue, dead-letters; no signing secret', () => {
     for (const template of [defaults, inline]) {
       const worker = grants(template, 'WorkerRole');
       expect(worker).toMatchObject({
@@ -397,7 +416,8 @@ describe('serverless package: one IAM role per function', () => {
       });
       for (const signing of SIGNING_SECRETS) expect(worker['secretsmanager:GetSecretValue']).not.toContainEqual(signing);
     }
-    expect(grants(defaults, 'WorkerRole')['secretsmanager:GetSecretValue']).toEqual([secretArn('helpcrunch-untag/api-key')]);
+    // The API key, and the secrets of the senders' APIs its lookups call.
+    expect(grants(defaults, 'WorkerRole')['secretsmanager:GetSecretValue']).toEqual([secretArn('helpcrunch-untag/api-key'), ...LOOKUP_SECRETS]);
     expect(Object.keys(grants(defaults, 'WorkerRole')).sort()).toEqual(
       [...Object.keys(logGrants('worker')), 'secretsmanager:GetSecretValue', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'].sort(),
     );
@@ -412,11 +432,16 @@ describe('serverless package: one IAM role per function', () => {
     }
   });
 
-  it('inline mode: both triggers also read the API key, given as a partial ARN (suffix pattern appended)', () => {
+  it('inline mode: both triggers also read the API key (a partial ARN: suffix pattern appended) and lookup secrets', () => {
     const apiKey = `${PARTIAL_API_KEY_ARN}-??????`;
-    expect(grants(inline, 'WebhookRole')['secretsmanager:GetSecretValue']).toEqual([...SIGNING_SECRETS, apiKey]);
-    expect(grants(inline, 'EventbridgeRole')['secretsmanager:GetSecretValue']).toEqual([apiKey]);
-    expect(grants(inline, 'WorkerRole')['secretsmanager:GetSecretValue']).toEqual([apiKey]);
+    expect(grants(inline, 'WebhookRole')['secretsmanager:GetSecretValue']).toEqual([...SIGNING_SECRETS, apiKey, ...LOOKUP_SECRETS]);
+    expect(grants(inline, 'EventbridgeRole')['secretsmanager:GetSecretValue']).toEqual([apiKey, ...LOOKUP_SECRETS]);
+    expect(grants(inline, 'WorkerRole')['secretsmanager:GetSecretValue']).toEqual([apiKey, ...LOOKUP_SECRETS]);
+  });
+
+  it('queue mode: the triggers read no API key and no lookup secret', () => {
+    expect(grants(defaults, 'WebhookRole')['secretsmanager:GetSecretValue']).toEqual(SIGNING_SECRETS);
+    expect(grants(defaults, 'EventbridgeRole')['secretsmanager:GetSecretValue']).toBeUndefined();
   });
 
   it('grants kms:Decrypt on secretsKmsKeyArn, through Secrets Manager only, to every role that reads secrets', () => {

@@ -35,7 +35,6 @@ const JOBS_RETENTION_SECONDS = 4 * 24 * 3600;
 const PARAMS = {
   apiKeySecretId: matching('a Secrets Manager secret name or ARN', /^\S+$/),
   helpcrunchApiUrl: matching('an https:// URL', /^https:\/\/[^\s/]+(\/\S*)?$/),
-  eventBus: matching('a bus name or ARN', /^\S+$/),
   dispatch: oneOf('inline', 'queue'),
   dryRun: oneOf('false', 'true'),
   logLevel: oneOf('TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'),

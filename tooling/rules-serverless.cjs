@@ -1,8 +1,9 @@
 // serverless.yml variables computed from rules.yml, e.g.
-//   events: ${file(./tooling/rules-serverless.cjs):eventBridgeEvents}
+//   Resources: ${file(./tooling/rules-serverless.cjs):eventBridgeResources}
 // and the secrets each function reads, as IAM resources (function-roles.cjs grants them).
 // osls require()s this file and calls the named export with ({ options, resolveVariable }).
 // An invalid rules.yml throws here, which fails `serverless package` with the validation message.
+const { createHash } = require('node:crypto');
 const path = require('node:path');
 const { require: requireTs } = require('tsx/cjs/api');
 
@@ -10,28 +11,44 @@ const { loadRulesFile } = requireTs('./rules/load.ts', __filename);
 const { compileRules } = requireTs('../lib/rules/match.ts', __filename);
 const { checkParam } = require('./deploy-params.cjs');
 
-/**
- * The bus the EventBridge rules listen on: the `eventBus` param (`--param="eventBus=…"` or
- * serverless.yml `params:`), else the EVENT_BUS environment variable, else the default bus.
- * osls *creates* a bus given by plain name (other than "default"): give an existing one as an ARN.
- */
-async function eventBus(resolveVariable) {
-  if (!resolveVariable) return process.env.EVENT_BUS || 'default';
-  return resolveVariable("param:eventBus, env:EVENT_BUS, 'default'");
+/** A CloudFormation logical id for a source: its letters and digits, and a hash so different sources never share one. */
+function logicalIdOf(source) {
+  const readable = source.replace(/[^A-Za-z0-9]/g, '').slice(0, 40);
+  return `EventRule${readable}${createHash('sha256').update(source).digest('hex').slice(0, 8)}`;
 }
 
 /** The variables for one rules file; the file is read on every call, so edits are picked up. */
 function resolversFor(rulesFile) {
-  /** The `events:` list of the EventBridge function: one eventBridge event per rules.yml source. */
-  async function eventBridgeEvents({ resolveVariable } = {}) {
+  /**
+   * The EventBridge rules of the eventbridge function as CloudFormation: one rule per rules.yml
+   * eventSources entry on its bus (omitted for the default bus; a name or an ARN of an existing
+   * bus otherwise), and the permission for it to invoke the function. Written here rather than as
+   * osls `eventBridge` events, which would *create* (and on removal delete) a bus given by name,
+   * and cannot name an existing one otherwise than by its full ARN. Logical ids come from the
+   * source, so adding a source leaves the others' rules in place.
+   */
+  function eventBridgeResources() {
     const patterns = compileRules(loadRulesFile(rulesFile)).eventBridgePatterns();
-    const bus = await eventBus(resolveVariable);
-    return patterns.map(({ source, detailType }) => ({
-      eventBridge: {
-        eventBus: bus,
-        pattern: { source: [source], ...(detailType && { 'detail-type': detailType }) },
-      },
-    }));
+    const functionArn = { 'Fn::GetAtt': ['EventbridgeLambdaFunction', 'Arn'] };
+    const resources = {};
+    for (const { source, bus, detailType } of patterns) {
+      const id = logicalIdOf(source);
+      resources[id] = {
+        Type: 'AWS::Events::Rule',
+        Properties: {
+          Description: `helpcrunch-untag: ${source} events to the eventbridge function`,
+          ...(bus !== 'default' && { EventBusName: bus }),
+          EventPattern: { source: [source], ...(detailType && { 'detail-type': detailType }) },
+          State: 'ENABLED',
+          Targets: [{ Arn: functionArn, Id: 'eventbridge' }],
+        },
+      };
+      resources[`${id}Permission`] = {
+        Type: 'AWS::Lambda::Permission',
+        Properties: { Action: 'lambda:InvokeFunction', FunctionName: functionArn, Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [id, 'Arn'] } },
+      };
+    }
+    return resources;
   }
 
   /** Secrets Manager ids (names or ARNs) of every webhook source's signing secret, sorted, unique. */
@@ -47,15 +64,15 @@ function resolversFor(rulesFile) {
   }
 
   /**
-   * IAM resources of the secrets that customer lookups in senders' APIs read: none yet (the
-   * extension point for them). Whatever this returns is granted to every HelpCrunch caller (the
-   * worker; the triggers in inline mode), next to the API key: return secretArn(id) for each.
+   * IAM resources of the secrets that customer lookups (rules.yml `lookups`) read in senders' APIs:
+   * granted to every function that resolves customers (the worker; the triggers in inline mode).
    */
-  async function lookupSecretArns() {
-    return [];
+  function lookupSecretArns() {
+    const { lookups } = loadRulesFile(rulesFile);
+    return [...new Set(Object.values(lookups).map((lookup) => lookup.secretId))].sort().map(secretArn);
   }
 
-  return { eventBridgeEvents, signingSecretIds, signingSecretArns, lookupSecretArns };
+  return { eventBridgeResources, signingSecretIds, signingSecretArns, lookupSecretArns };
 }
 
 /**

@@ -121,7 +121,11 @@ export function readFunctionConfigs(names: readonly string[], refs: Readonly<Rec
 /** The JobsQueue resource and the worker's `sqs` event, with the default params. */
 export function readWorkerQueueConfig(): WorkerQueueConfig {
   const document = readServerlessYml();
-  const resources = ((document.resources as Yaml | undefined)?.Resources ?? {}) as Record<string, { Properties?: Yaml }>;
+  // `resources` is a list of fragments that osls merges; the queues are in the one written out
+  // in serverless.yml (the others are variables, e.g. the EventBridge rules from rules.yml).
+  const fragments = [document.resources ?? []].flat() as Yaml[];
+  const written = fragments.map((fragment) => fragment?.Resources).filter((part) => typeof part === 'object' && part !== null);
+  const resources = Object.assign({}, ...written) as Record<string, { Properties?: Yaml }>;
   const queue = resources.JobsQueue?.Properties ?? {};
   const events = (functionDefinition(document, 'worker').events ?? []) as { sqs?: Yaml }[];
   const sqs = events.find((event) => event.sqs)?.sqs;
