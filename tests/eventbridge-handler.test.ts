@@ -24,7 +24,7 @@ afterAll(async () => {
 
 beforeEach(() => sandbox.reset());
 
-const tagsOf = (id: number) => sandbox.customer(id)?.tagsData.map((tag) => tag.name);
+const tagsOf = (id: number) => sandbox.customer(id)?.tags.map((tag) => tag.name);
 
 describe('EventBridge handler', () => {
   it('resolves with the results when the tags are removed', async () => {
@@ -65,6 +65,18 @@ describe('EventBridge handler', () => {
     const event = eventBridgeEvent('billing.app', 'Subscription Expired', { account: {} });
 
     await expect(handler(event, lambdaContext())).rejects.toThrow(/^not retryable: invalid_customer: .*churned.*account\.id/);
+    expect(sandbox.requests).toEqual([]);
+  });
+
+  it.each([
+    ['a null event', null, 'An EventBridge event must be an object, not null'],
+    ['a string event', 'Account Closed', 'An EventBridge event must be an object, not a string'],
+    ['an event without a source', { id: 'e-1', 'detail-type': 'Account Closed', detail: {} }, 'An EventBridge event needs string id, source and detail-type'],
+    ['a null detail', { ...eventBridgeEvent('crm.app', 'Account Closed', null) }, "An EventBridge event's detail must be a JSON object, not null"],
+    ['a string detail', { ...eventBridgeEvent('crm.app', 'Account Closed', '1004') }, "An EventBridge event's detail must be a JSON object, not a string"],
+    ['an array detail', { ...eventBridgeEvent('crm.app', 'Account Closed', [1004]) }, "An EventBridge event's detail must be a JSON object, not an array"],
+  ])('rejects %s as not retryable invalid_event, calling nobody', async (_, event, message) => {
+    await expect(handler(event as EventBridgeEvent<string, unknown>, lambdaContext())).rejects.toThrow(`not retryable: invalid_event: ${message}`);
     expect(sandbox.requests).toEqual([]);
   });
 

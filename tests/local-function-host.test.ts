@@ -29,7 +29,7 @@ beforeEach(() => {
   logged.length = 0;
 });
 
-const tagsOf = (id: number) => stack.sandbox!.customer(id)?.tagsData.map((tag) => tag.name);
+const tagsOf = (id: number) => stack.sandbox!.customer(id)?.tags.map((tag) => tag.name);
 
 function crmSignature(body: string): string {
   return `sha256=${createHmac('sha256', stack.secrets[CRM_SECRET_ID]!).update(body).digest('hex')}`;
@@ -54,7 +54,8 @@ describe('startLocalStack', () => {
   it('reads the key through the real SDK from the local Secrets Manager, without touching this process', async () => {
     await post('/webhooks/crm', lostDeal, { 'x-signature': crmSignature(lostDeal) });
 
-    expect(stack.secretsManager!.calls().bySecret).toMatchObject({ [LOCAL_API_KEY_SECRET_ID]: 1, [CRM_SECRET_ID]: 1 });
+    // Each function reads its secrets once, at init: the API key in both (inline dispatch), the signing secrets in the webhook's.
+    expect(stack.secretsManager!.calls().bySecret).toMatchObject({ [LOCAL_API_KEY_SECRET_ID]: 2, [CRM_SECRET_ID]: 1 });
     expect(process.env.HELPCRUNCH_API_URL).toBeUndefined();
     expect(process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER).toBeUndefined();
   });
@@ -207,8 +208,9 @@ describe('against a real HelpCrunch (HELPCRUNCH_API_URL set)', () => {
     });
 
     expect(response.status).toBe(200);
-    expect(real.helpcrunch.customer(1002)?.tagsData.map((tag) => tag.name)).toEqual(['VIP']);
-    expect(real.secretsManager.calls().bySecret).toEqual({ 'prod/helpcrunch-key': 1 });
+    expect(real.helpcrunch.customer(1002)?.tags.map((tag) => tag.name)).toEqual(['VIP']);
+    // Read once per function, at init (both call HelpCrunch inline).
+    expect(real.secretsManager.calls().bySecret).toMatchObject({ 'prod/helpcrunch-key': 2 });
   });
 
   it('prints a banner with no ready-made commands, since they would change real customers', () => {

@@ -39,7 +39,7 @@ describe('executeJobs', () => {
       ['by-id', 1004, 'untagged'],
     ]);
     expect(calls()).toEqual(['POST /v1/customers/search', 'POST /v1/customers/search', 'DELETE /v1/customers/1004/tags']);
-    expect(sandbox.customer(1004)?.tagsData).toEqual([]);
+    expect(sandbox.customer(1004)?.tags).toEqual([]);
   });
 
   it('searches once for a reference that several rules share', async () => {
@@ -72,7 +72,7 @@ describe('executeJobs', () => {
       ['lead', 'skipped', 'tags_absent'],
       ['trial', 'untagged', undefined],
     ]);
-    expect(sandbox.customer(1003)?.tagsData).toEqual([]);
+    expect(sandbox.customer(1003)?.tags).toEqual([]);
   });
 
   it('treats tag names as case-sensitive', async () => {
@@ -84,14 +84,14 @@ describe('executeJobs', () => {
 
   it('untags every customer a search returns', async () => {
     const twins = [
-      { id: 1, email: 'twin@example.com', userId: null, name: null, tagsData: [{ name: 'Lead', color: '#000' }] },
-      { id: 2, email: 'twin@example.com', userId: null, name: null, tagsData: [{ name: 'Lead', color: '#000' }] },
+      { id: 1, email: 'twin@example.com', userId: null, name: null, tags: [{ name: 'Lead', color: '#000' }] },
+      { id: 2, email: 'twin@example.com', userId: null, name: null, tags: [{ name: 'Lead', color: '#000' }] },
     ];
     sandbox.reset(twins);
     const { outcomes } = await executeJobs([{ rule: 'r', customer: { by: 'email', value: 'twin@example.com' }, tags: ['Lead'] }], client, budget());
 
     expect(outcomes.map((o) => [o.customerId, o.status])).toEqual([[1, 'untagged'], [2, 'untagged']]);
-    expect(sandbox.customers().flatMap((c) => c.tagsData)).toEqual([]);
+    expect(sandbox.customers().flatMap((c) => c.tags)).toEqual([]);
   });
 });
 

@@ -65,7 +65,7 @@ function record(body: unknown): SQSRecord {
   };
 }
 const job = (email: string) => ({ v: 1, eventId: `evt-${email}`, source: 'crm', rule: 'deal-lost', customer: { by: 'email', value: email }, tags: ['Lead', 'Trial user'], attempt: 0 });
-const tagsOf = (id: number) => sandbox.customer(id)?.tagsData.map((tag) => tag.name);
+const tagsOf = (id: number) => sandbox.customer(id)?.tags.map((tag) => tag.name);
 
 describe('worker handler', () => {
   // First: the runtime is built on the first invocation and kept only once it succeeds.

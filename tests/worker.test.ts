@@ -106,7 +106,7 @@ describe('settled for good: reported as success', () => {
   });
 
   it('skips the DELETE when the customer found by email carries none of the tags', async () => {
-    stub.enqueue({ status: 200, body: { data: [{ id: 1005, tagsData: [{ name: 'VIP' }] }], meta: { total: 1 } } });
+    stub.enqueue({ status: 200, body: { data: [{ id: 1005, tags: [{ name: 'VIP' }] }], total: 1 } });
     const results = await worker().processBatch([record(job({ by: 'email', value: 'linus@example.com' }))], budget());
 
     expect(results[0]!.outcomes).toEqual([expect.objectContaining({ status: 'skipped', reason: 'tags_absent' })]);
@@ -279,7 +279,7 @@ describe('a batch', () => {
     stub.fallback = (request) => {
       arrivals.push(clockMs);
       return request.method === 'POST'
-        ? { status: 200, body: { data: [{ id: 1001, tagsData: [{ name: 'Lead' }] }], meta: { total: 1 } } }
+        ? { status: 200, body: { data: [{ id: 1001, tags: [{ name: 'Lead' }] }], total: 1 } }
         : { status: 200, body: {} };
     };
     const paced = worker({
