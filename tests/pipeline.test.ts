@@ -114,6 +114,33 @@ describe('executeJobs failures', () => {
     expect(stub.requests).toHaveLength(1);
   });
 
+  it('never counts a 404 from a wrong base URL as "customer not found": the jobs fail as a configuration error', async () => {
+    // The sandbox, reached without its /v1 prefix: every route answers 404, none with HelpCrunch's not_found.
+    const wrongBase = clientFor(sandbox.url.replace(/\/v1$/, '/v2'));
+    const { outcomes, failure } = await executeJobs([{ rule: 'r', customer: { by: 'id', value: 1001 }, tags: ['Lead'] }], wrongBase, budget());
+
+    expect(failure).toMatchObject({ status: 500, code: 'helpcrunch_route_not_found' });
+    expect(outcomes).toEqual([expect.objectContaining({ status: 'failed', reason: 'helpcrunch_route_not_found' })]);
+    expect(sandbox.customer(1001)?.tags.map((tag) => tag.name)).toEqual(['Lead', 'Trial user']);
+  });
+
+  it('fails a reference shared by more customers than the search takes, naming the field only', async () => {
+    stub.fallback = (request) => {
+      const { offset } = request.body as { offset: number };
+      return { status: 200, body: { data: Array.from({ length: 100 }, (_, i) => ({ id: offset + i + 1, tags: [{ name: 'X' }] })), total: 5_000 } };
+    };
+    try {
+      const { outcomes, failure } = await executeJobs([{ rule: 'r', customer: { by: 'email', value: 'shared@example.com' }, tags: ['X'] }], clientFor(stub.url), budget());
+
+      expect(failure).toMatchObject({ status: 400, code: 'too_many_customers' });
+      expect(failure!.message).not.toContain('shared@example.com');
+      expect(outcomes).toEqual([expect.objectContaining({ customerId: null, status: 'failed', reason: 'too_many_customers' })]);
+      expect(stub.requests.map((request) => request.method)).toEqual(['POST']);
+    } finally {
+      stub.fallback = () => ({ status: 200, body: {} });
+    }
+  });
+
   it('reports the most severe failure: a retryable one outranks a bad event', async () => {
     stub.enqueue(
       { status: 400, body: { errors: [{ code: 'invalid_tags', message: 'bad tags' }] } },

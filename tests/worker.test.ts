@@ -209,6 +209,13 @@ describe('permanent: straight to the dead-letter queue, then deleted from the jo
     expect(stub.requests).toEqual([]);
   });
 
+  it('names a bad version without echoing it (the reason goes to logs and message attributes)', async () => {
+    const results = await worker().processBatch([record(JSON.stringify({ ...job(), v: 'x'.repeat(100_000) }))], budget());
+
+    expect(results[0]!.error!.message).toBe('Invalid job message: unsupported version string');
+    expect(deadLetters()[0]!.MessageAttributes!.reasonDetail!.StringValue).toBe('Invalid job message: unsupported version string');
+  });
+
   it('stays in the jobs queue when the dead-letter queue cannot take it', async () => {
     sqsMock.on(SendMessageCommand).rejects(Object.assign(new Error('slow down'), { name: 'RequestThrottled', $fault: 'client' }));
     const message = record('not json');
