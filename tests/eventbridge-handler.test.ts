@@ -4,20 +4,29 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { eventBridgeEvent, lambdaContext } from './support/lambda-events';
-import { useLocalAws } from './support/local-aws';
+import { captureOutput, useLocalAws, type CapturedOutput } from './support/local-aws';
 
 let sandbox: HelpCrunchSandbox;
 let secrets: SecretsManagerEndpoint;
 let handler: (event: EventBridgeEvent<string, unknown>, context: Context) => Promise<unknown>;
+let output: CapturedOutput;
 
 beforeAll(async () => {
   sandbox = await startHelpCrunchSandbox({ apiKey: 'eb-test-key' });
   secrets = await startSecretsManagerEndpoint({ secrets: { 'helpcrunch-untag/api-key': 'eb-test-key' } });
-  useLocalAws({ secretsUrl: secrets.url, helpcrunchUrl: sandbox.url, apiKeySecretId: 'helpcrunch-untag/api-key' });
+  useLocalAws({
+    secretsUrl: secrets.url,
+    helpcrunchUrl: sandbox.url,
+    apiKeySecretId: 'helpcrunch-untag/api-key',
+    // Events must stay out of the logs even when this asks for them.
+    env: { POWERTOOLS_LOGGER_LOG_EVENT: 'true' },
+  });
+  output = captureOutput();
   ({ handler } = (await import('../functions/eventbridge')) as unknown as { handler: typeof handler });
 });
 
 afterAll(async () => {
+  output.restore();
   await sandbox.close();
   await secrets.close();
 });
@@ -78,6 +87,14 @@ describe('EventBridge handler', () => {
   ])('rejects %s as not retryable invalid_event, calling nobody', async (_, event, message) => {
     await expect(handler(event as EventBridgeEvent<string, unknown>, lambdaContext())).rejects.toThrow(`not retryable: invalid_event: ${message}`);
     expect(sandbox.requests).toEqual([]);
+  });
+
+  it('never logs the event, even with POWERTOOLS_LOGGER_LOG_EVENT=true', async () => {
+    await handler(eventBridgeEvent('billing.app', 'Subscription Cancelled', { account: { id: 'u-grace' }, card: 'pan-4111-marker' }), lambdaContext());
+
+    expect(output.text()).toContain('"rule":"churned"'); // the capture does see the handler's log lines
+    expect(output.text()).not.toContain('Lambda invocation event');
+    expect(output.text()).not.toContain('pan-4111-marker');
   });
 
   it('rejects as retryable when HelpCrunch is still failing at the end of the budget', async () => {
