@@ -76,7 +76,7 @@ function scenario(count: number): { customers: SandboxCustomer[]; jobs: Job[] } 
   for (let i = 0; i < count; i++) {
     const id = 100_000 + i;
     const tagged = i % 50 !== 13;
-    customers.push({ id, email: `c${i}@example.test`, userId: `u-${i}`, name: `Customer ${i}`, tagsData: tagged ? TAGS.map((name) => ({ name, color: '#4caf50' })) : [] });
+    customers.push({ id, email: `c${i}@example.test`, userId: `u-${i}`, name: `Customer ${i}`, tags: tagged ? TAGS.map((name) => ({ name, color: '#4caf50' })) : [] });
     const customer =
       i % 50 === 7 ? { by: 'helpcrunchId' as const, value: 900_000 + i } : i % 10 === 0 || !tagged ? { by: 'email' as const, value: `c${i}@example.test` } : { by: 'helpcrunchId' as const, value: id };
     jobs.push({ rule: 'deal-lost', customer, removeTags: TAGS, addTags: [] });
@@ -102,7 +102,7 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
       redrive: { deadLetterQueueUrl, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
     const configuredRate = limitPerSecond * rateShare;
-    const secrets: SecretCache = { get: async () => sandbox.apiKey, clear: () => undefined };
+    const secrets: SecretCache = { get: async () => sandbox.apiKey, prefetch: () => undefined, clear: () => undefined };
     const { worker } = createWorkerRuntime(
       {
         HELPCRUNCH_API_URL: sandbox.url,
@@ -149,7 +149,7 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
     for (const [key, state] of done) {
       count(state);
       settled.add(key);
-      const stillTagged = byKey.get(key)?.tagsData.some((tag) => TAGS.includes(tag.name));
+      const stillTagged = byKey.get(key)?.tags.some((tag) => TAGS.includes(tag.name));
       if (state === 'untagged' && stillTagged) untaggedButStillTagged++;
     }
     const lost = jobs.filter((job) => !settled.has(customerKey(job))).length;

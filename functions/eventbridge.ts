@@ -5,25 +5,27 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import type { Context, EventBridgeEvent } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
+import { parseBusEvent } from '../lib/bus-event';
 import { asUntagError, EventRejectedError } from '../lib/errors';
 import { resultsBody } from '../lib/http-response';
 import { logger, metrics, recordOutcomes } from '../lib/observability';
 import { recordQueued } from '../lib/queue/observability';
 import { RetryBudget } from '../lib/retry';
 import { bundledRules } from '../lib/rules/bundled';
-import { lazyRuntime } from '../lib/runtime';
+import { inlineApiKey, lazyRuntime, startSecretReads } from '../lib/runtime';
 
 const runtime = lazyRuntime(bundledRules);
+startSecretReads(runtime, inlineApiKey);
 
-async function eventbridge(event: EventBridgeEvent<string, unknown>, context: Context) {
-  logger.setCorrelationId(event.id);
-  logger.appendKeys({ source: event.source, detailType: event['detail-type'] });
+async function eventbridge(event: unknown, context: Context) {
+  logger.setCorrelationId(context.awsRequestId);
   try {
+    const busEvent = parseBusEvent(event);
+    logger.setCorrelationId(busEvent.id);
+    logger.appendKeys({ source: busEvent.source, detailType: busEvent.detailType });
     const { config, service } = runtime();
-    const budget = RetryBudget.fromContext(context, config.safetyMarginMs);
-    const busEvent = { id: event.id, source: event.source, detailType: event['detail-type'], detail: event.detail };
-    const result = await service.handleEvent(busEvent, budget);
+    const result = await service.handleEvent(busEvent, RetryBudget.fromContext(context, config.safetyMarginMs));
     if (result.dispatch === 'queue') {
       recordQueued(result.queued);
       return { queued: result.queued };
@@ -32,12 +34,15 @@ async function eventbridge(event: EventBridgeEvent<string, unknown>, context: Co
     if (result.failure) throw result.failure;
     return resultsBody(result.outcomes);
   } catch (error) {
-    const rejected = new EventRejectedError(asUntagError(error));
-    logger.error('event rejected', { code: rejected.cause.code, retryable: rejected.cause.retryable, reason: rejected.message });
+    const cause = asUntagError(error);
+    if (cause !== error) logger.error('unexpected error', error as Error);
+    const rejected = new EventRejectedError(cause);
+    logger.error('event rejected', { code: cause.code, retryable: cause.retryable, reason: rejected.message, detail: cause.detail });
     throw rejected;
   }
 }
 
+// Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it may carry personal data.
 export const handler = middy(eventbridge)
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
   .use(logMetrics(metrics));

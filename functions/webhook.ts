@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import rulesConfig from '../rules.yml';
 import { asUntagError } from '../lib/errors';
 import { parseHttpEvent } from '../lib/http-event';
 import { errorResponse, jsonResponse, resultsBody } from '../lib/http-response';
@@ -10,18 +11,20 @@ import { logger, metrics, recordOutcomes } from '../lib/observability';
 import { recordQueued } from '../lib/queue/observability';
 import { RetryBudget } from '../lib/retry';
 import { bundledRules } from '../lib/rules/bundled';
-import { lazyRuntime } from '../lib/runtime';
-import { webhookEventId } from '../lib/untag-service';
+import { inlineApiKey, lazyRuntime, signingSecretIds, startSecretReads } from '../lib/runtime';
 
 const runtime = lazyRuntime(bundledRules);
+startSecretReads(runtime, (config) => [...signingSecretIds(rulesConfig.sources), ...inlineApiKey(config)]);
 
 async function webhook(event: APIGatewayProxyEventV2 | APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
+  // The gateway's id until the request is verified: nothing an unverified caller sends reaches the logs' correlation id.
+  logger.setCorrelationId(event?.requestContext?.requestId ?? context.awsRequestId);
   try {
     const { config, service } = runtime();
     const request = parseHttpEvent(event, { maxBodyBytes: config.maxBodyBytes });
-    logger.setCorrelationId(webhookEventId(request) ?? context.awsRequestId);
     logger.appendKeys({ source: request.source });
-    const result = await service.handleWebhook(request, RetryBudget.fromContext(context, config.safetyMarginMs));
+    const budget = RetryBudget.fromContext(context, config.safetyMarginMs);
+    const result = await service.handleWebhook(request, budget, (eventId) => logger.setCorrelationId(eventId));
     // Queued: accepted, not yet done; the worker reports each job's outcome in its own logs.
     if (result.dispatch === 'queue') {
       recordQueued(result.queued);
@@ -36,12 +39,14 @@ async function webhook(event: APIGatewayProxyEventV2 | APIGatewayProxyEvent, con
 
 function reject(error: unknown): APIGatewayProxyStructuredResultV2 {
   const untagError = asUntagError(error);
-  // Unexpected errors are logged whole (they carry no secrets of ours); typed ones by code.
+  // Unexpected errors are logged whole (they carry no secrets of ours); typed ones by code, with
+  // the detail only operators see.
   if (untagError !== error) logger.error('unexpected error', error as Error);
-  logger.warn('webhook rejected', { status: untagError.status, code: untagError.code, reason: untagError.message });
+  logger.warn('webhook rejected', { status: untagError.status, code: untagError.code, reason: untagError.message, detail: untagError.detail });
   return errorResponse(untagError);
 }
 
+// Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries signatures, tokens and credentials.
 export const handler = middy(webhook)
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
   .use(logMetrics(metrics));

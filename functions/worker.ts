@@ -11,9 +11,10 @@ import { logger, metrics } from '../lib/observability';
 import { recordMessageResults } from '../lib/queue/observability';
 import { batchResponse } from '../lib/queue/worker';
 import { RetryBudget } from '../lib/retry';
-import { createWorkerRuntime, lazy } from '../lib/runtime';
+import { createWorkerRuntime, lazy, startSecretReads } from '../lib/runtime';
 
 const runtime = lazy(() => createWorkerRuntime());
+startSecretReads(runtime, (config) => [config.apiKeySecretId]);
 
 async function consume(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   // A misconfigured worker throws here: the whole batch stays in the queue and the error alarm fires.
@@ -23,6 +24,7 @@ async function consume(event: SQSEvent, context: Context): Promise<SQSBatchRespo
   return batchResponse(results);
 }
 
+// Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: job messages carry emails and user ids.
 export const handler = middy(consume)
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
   .use(logMetrics(metrics));

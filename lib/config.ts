@@ -13,6 +13,8 @@ export interface RuntimeConfig {
   secretTtlMs: number;
   requestTimeoutMs: number;
   maxBodyBytes: number;
+  /** Most jobs one webhook request or EventBridge event may produce (413 too_many_jobs above). */
+  maxJobsPerRequest: number;
   /** Time kept back from the invocation's remaining time so the function can still answer. */
   safetyMarginMs: number;
   dispatch: DispatchMode;
@@ -51,6 +53,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     secretTtlMs: integer(env, 'SECRET_CACHE_TTL_SECONDS', 300) * 1000,
     requestTimeoutMs: integer(env, 'HELPCRUNCH_TIMEOUT_MS', 5000),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
+    // HubSpot's batch size: one full batch of one rule each.
+    maxJobsPerRequest: integer(env, 'MAX_JOBS_PER_REQUEST', 100, 1),
     safetyMarginMs: integer(env, 'TIME_BUDGET_MARGIN_MS', 1500),
     dispatch: dispatchMode(env.DISPATCH),
     jobsQueueUrl: env.JOBS_QUEUE_URL?.trim() || undefined,

@@ -2,6 +2,8 @@
  * Typed errors, in one place. Every failure the function can meet is one of these, so each
  * trigger adapter maps them to its own reply (HTTP status, rejection, batch item failure)
  * in a single function. Messages never carry secrets: they are written to logs and replies.
+ * What only an operator may see (secret ids, SDK error names, HelpCrunch's own words) goes in
+ * `detail`, which adapters log and never send.
  */
 
 /** Base class: `status` is the HTTP status a webhook sender sees, `code` the machine-readable reason. */
@@ -9,12 +11,16 @@ export abstract class UntagError extends Error {
   abstract readonly status: number;
   /** true when the same event may succeed later (rate limit, outage, timeout). */
   abstract readonly retryable: boolean;
+  /** For the logs only, never a reply. */
+  readonly detail?: string;
   constructor(
     readonly code: string,
     message: string,
+    detail?: string,
   ) {
     super(message);
     this.name = new.target.name;
+    if (detail) this.detail = detail;
   }
 }
 
@@ -33,12 +39,16 @@ export class WebhookAuthError extends UntagError {
   }
 }
 
+// The name comes from the URL anyone may call: echoed, but bounded.
+const maxEchoedSourceLength = 64;
+
 /** `/webhooks/<source>` names no configured source. */
 export class UnknownSourceError extends UntagError {
   readonly status = 404;
   readonly retryable = false;
   constructor(source: string) {
-    super('unknown_source', `Unknown webhook source '${source}'`);
+    const shown = source.length > maxEchoedSourceLength ? `${source.slice(0, maxEchoedSourceLength)}…` : source;
+    super('unknown_source', `Unknown webhook source '${shown}'`);
   }
 }
 
@@ -63,6 +73,15 @@ export class PayloadTooLargeError extends UntagError {
   }
 }
 
+/** One request or event matched more jobs than MAX_JOBS_PER_REQUEST; nothing was dispatched. */
+export class TooManyJobsError extends UntagError {
+  readonly status = 413;
+  readonly retryable = false;
+  constructor(count: number, limit: number) {
+    super('too_many_jobs', `The request matched ${count} jobs; at most ${limit} are taken per request (MAX_JOBS_PER_REQUEST): send smaller batches`);
+  }
+}
+
 /** HelpCrunch rate-limited, failing or unreachable, and the time budget ran out. The sender should retry. */
 export class RetryableError extends UntagError {
   readonly status = 503;
@@ -72,8 +91,9 @@ export class RetryableError extends UntagError {
     /** Suggested wait before trying again, in ms (from Retry-After or the backoff policy). */
     readonly retryAfterMs?: number,
     code = 'helpcrunch_unavailable',
+    detail?: string,
   ) {
-    super(code, message);
+    super(code, message, detail);
   }
 }
 
@@ -81,9 +101,14 @@ export class RetryableError extends UntagError {
 export class ConfigError extends UntagError {
   readonly status = 500;
   readonly retryable = false;
-  constructor(message: string, code = 'configuration_error') {
-    super(code, message);
+  constructor(message: string, code = 'configuration_error', detail?: string) {
+    super(code, message, detail);
   }
+}
+
+/** The message with its detail, for operators' eyes only (logs, dead-letter reasons). */
+export function operatorMessage(error: UntagError): string {
+  return error.detail ? `${error.message} (${error.detail})` : error.message;
 }
 
 /** Any thrown value as an UntagError; unknown errors become a 500 without leaking their message. */

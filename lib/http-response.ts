@@ -11,10 +11,16 @@ export function errorResponse(error: UntagError): APIGatewayProxyStructuredResul
   return jsonResponse(error.status, { errors: [{ code: error.code, message: error.message }] }, errorHeaders(error));
 }
 
+// A Retry-After from HelpCrunch is passed on, but no broken or hostile answer makes senders wait for days.
+const maxRetryAfterSeconds = 3600;
+
 /** What HTTP asks of these statuses. */
 function errorHeaders(error: UntagError): Record<string, string> {
   // A 503 always tells the sender when to come back, even when HelpCrunch gave no Retry-After.
-  if (error instanceof RetryableError) return { 'retry-after': String(Math.max(1, Math.ceil((error.retryAfterMs ?? 0) / 1000))) };
+  if (error instanceof RetryableError) {
+    const seconds = Math.ceil((error.retryAfterMs ?? 0) / 1000);
+    return { 'retry-after': String(Math.min(maxRetryAfterSeconds, Math.max(1, seconds || 1))) };
+  }
   if (error instanceof MethodNotAllowedError) return { allow: 'POST' };
   return {};
 }

@@ -4,7 +4,7 @@
  * Knows nothing about the trigger that produced the jobs.
  */
 import { asUntagError, ConfigError, type UntagError } from './errors';
-import type { HelpCrunchClient, HelpCrunchCustomer } from './helpcrunch/client';
+import { tagNames, type HelpCrunchClient, type HelpCrunchCustomer } from './helpcrunch/client';
 import type { RetryBudget } from './retry';
 import type { CustomerRef, Job, Outcome } from './types';
 
@@ -124,8 +124,5 @@ async function resolveCustomer(ref: CustomerRef, helpcrunch: HelpCrunchClient, b
 }
 
 function toResolved(customer: HelpCrunchCustomer): ResolvedCustomer {
-  return {
-    id: customer.id,
-    tagNames: Array.isArray(customer.tagsData) ? new Set(customer.tagsData.map((tag) => tag.name)) : undefined,
-  };
+  return { id: customer.id, tagNames: tagNames(customer) };
 }

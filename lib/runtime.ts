@@ -1,6 +1,7 @@
 /**
- * Per-container wiring from the environment. Built on the first invocation rather than at import,
- * so a misconfiguration answers with a clear ConfigError instead of a failed cold start.
+ * Per-container wiring from the environment. Built lazily and memoised once it succeeds: a build
+ * tried during init that fails is left for the first invocation, so a misconfiguration answers
+ * with a clear ConfigError instead of a failed cold start.
  */
 import { readConfig, type RuntimeConfig } from './config';
 import { ConfigError } from './errors';
@@ -12,16 +13,19 @@ import { sqsApi, type SqsApi } from './queue/sqs-api';
 import { TokenBucket } from './queue/token-bucket';
 import { createQueueWorker, type QueueWorker } from './queue/worker';
 import type { RuleSet } from './rules/match';
+import type { WebhookSourceConfig } from './rules/types';
 import { createSecretCache, parseApiKeySecret, type SecretCache } from './secrets';
 import { createUntagService, inlineDispatch, type UntagService } from './untag-service';
 
 export interface Runtime {
   config: RuntimeConfig;
+  secrets: SecretCache;
   service: UntagService;
 }
 
 export interface WorkerRuntime {
   config: RuntimeConfig;
+  secrets: SecretCache;
   worker: QueueWorker;
 }
 
@@ -41,7 +45,7 @@ function helpCrunchConnection(config: RuntimeConfig, secrets: SecretCache) {
   const apiKey: ApiKeySource = {
     async get(options) {
       if (!apiKeySecretId) throw new ConfigError('HELPCRUNCH_API_KEY_SECRET_ID is not set');
-      return parseApiKeySecret(await secrets.get(apiKeySecretId, options));
+      return parseApiKeySecret(await secrets.get(apiKeySecretId, { ...options, label: 'The HelpCrunch API key secret' }));
     },
   };
   return { baseUrl: parseApiUrl(config.apiUrl), timeoutMs: config.requestTimeoutMs, apiKey };
@@ -55,7 +59,7 @@ export function createRuntime(rules: RuleSet, env: NodeJS.ProcessEnv = process.e
     config.dispatch === 'queue'
       ? queueDispatch({ sqs: deps.sqs ?? sqsApi(), queueUrl: required(config.jobsQueueUrl, 'JOBS_QUEUE_URL') })
       : inlineDispatch(createHelpCrunchClient(helpCrunchConnection(config, secrets)));
-  return { config, service: createUntagService({ rules, secrets, dispatch }) };
+  return { config, secrets, service: createUntagService({ rules, secrets, dispatch, maxJobs: config.maxJobsPerRequest }) };
 }
 
 /** The queue worker: a paced single-attempt HelpCrunch client, and the queues it settles messages in. */
@@ -76,7 +80,7 @@ export function createWorkerRuntime(env: NodeJS.ProcessEnv = process.env, deps: 
     // Room for a search and a delete, each waiting for its token.
     minJobMs: 2 * (config.requestTimeoutMs + tokenIntervalMs),
   });
-  return { config, worker };
+  return { config, secrets, worker };
 }
 
 /** Memoises a successful build; a failed one is retried on the next invocation. */
@@ -88,3 +92,29 @@ export function lazy<T>(build: () => T): () => T {
 export function lazyRuntime(rules: RuleSet): () => Runtime {
   return lazy(() => createRuntime(rules));
 }
+
+/**
+ * Starts reading, during init and all at once, the secrets a function will need, so its first
+ * request waits for one Secrets Manager round trip at most, not one per secret in turn. Nothing is
+ * awaited and nothing thrown: a failed read is retried on use, inside the invocation's budget, and
+ * a misconfiguration is left for the first invocation to answer.
+ */
+export function startSecretReads<R extends { config: RuntimeConfig; secrets: SecretCache }>(
+  runtime: () => R,
+  secretIds: (config: RuntimeConfig) => (string | undefined)[],
+): void {
+  let built: R;
+  try {
+    built = runtime();
+  } catch {
+    return;
+  }
+  for (const secretId of secretIds(built.config)) if (secretId) built.secrets.prefetch(secretId);
+}
+
+/** Every webhook source's signing secret. */
+export const signingSecretIds = (sources: Record<string, WebhookSourceConfig>): string[] =>
+  Object.values(sources).flatMap(({ verify }) => ('secretId' in verify ? [verify.secretId] : []));
+
+/** The API key, when this function calls HelpCrunch itself (inline dispatch). */
+export const inlineApiKey = (config: RuntimeConfig): (string | undefined)[] => (config.dispatch === 'inline' ? [config.apiKeySecretId] : []);

@@ -5,13 +5,14 @@
  * paced worker (queue, see lib/queue/enqueue.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { MethodNotAllowedError, UnknownSourceError } from './errors';
+import { ConfigError, MethodNotAllowedError, TooManyJobsError, UnknownSourceError, WebhookAuthError } from './errors';
 import type { HelpCrunchClient } from './helpcrunch/client';
 import type { HttpRequest } from './http-event';
 import { executeJobs, type PipelineResult } from './pipeline';
 import type { JobOrigin } from './queue/job-message';
 import type { RetryBudget } from './retry';
 import type { RuleSet } from './rules/match';
+import type { VerifyConfig } from './rules/types';
 import type { SecretCache } from './secrets';
 import type { Job } from './types';
 import { verifyWebhook } from './webhook-auth';
@@ -30,6 +31,8 @@ export interface UntagServiceDeps {
   rules: RuleSet;
   secrets: SecretCache;
   dispatch: Dispatch;
+  /** Most jobs one request or event may produce (MAX_JOBS_PER_REQUEST). */
+  maxJobs: number;
 }
 
 export interface BusEvent {
@@ -41,36 +44,66 @@ export interface BusEvent {
 
 export interface UntagService {
   /**
-   * Throws MethodNotAllowedError, UnknownSourceError, WebhookAuthError or BadEventError before any
-   * job is dispatched.
+   * Throws MethodNotAllowedError, UnknownSourceError, WebhookAuthError, BadEventError or
+   * TooManyJobsError before any job is dispatched. `onVerified` learns the sender's event id once
+   * the request is authenticated (nothing an unverified request says is trusted before).
    */
-  handleWebhook(request: HttpRequest, budget: RetryBudget): Promise<DispatchResult>;
+  handleWebhook(request: HttpRequest, budget: RetryBudget, onVerified?: (eventId: string) => void): Promise<DispatchResult>;
   handleEvent(event: BusEvent, budget: RetryBudget): Promise<DispatchResult>;
 }
 
 /** The sender's id for a webhook delivery (Standard Webhooks' webhook-id), else the gateway's request id. */
-export function webhookEventId(request: HttpRequest): string | undefined {
+function webhookEventId(request: HttpRequest): string | undefined {
   return request.headers['webhook-id'] ?? request.requestId;
 }
 
-export function createUntagService({ rules, secrets, dispatch }: UntagServiceDeps): UntagService {
+export function createUntagService({ rules, secrets, dispatch, maxJobs }: UntagServiceDeps): UntagService {
+  /** The source's signing secret; what goes wrong is told by the source's name, never the secret's id. */
+  async function signingSecret(source: string, secretId: string, budget: RetryBudget, forceRefresh = false): Promise<string> {
+    const label = `Signing secret for source '${source}'`;
+    // Stored secrets often end with a newline pasted along with them.
+    const secret = (await secrets.get(secretId, { budget, forceRefresh, label })).trim();
+    if (!secret) throw new ConfigError(`${label} is empty`, 'secret_unreadable', `Secret '${secretId}' is empty`);
+    return secret;
+  }
+
+  async function authenticate(source: string, verify: VerifyConfig, request: HttpRequest, budget: RetryBudget): Promise<void> {
+    if (verify.scheme === 'none') return verifyWebhook(verify, request, undefined);
+    const secret = await signingSecret(source, verify.secretId, budget);
+    try {
+      verifyWebhook(verify, request, secret);
+    } catch (error) {
+      if (!(error instanceof WebhookAuthError && error.code === 'invalid_signature')) throw error;
+      // The secret may have been rotated since it was cached: read it once more. The cache allows one
+      // forced read per secret per 30 s, so a flood of forged signatures costs no more than that.
+      const fresh = await signingSecret(source, verify.secretId, budget, true).catch(() => secret);
+      if (fresh === secret) throw error;
+      verifyWebhook(verify, request, fresh);
+    }
+  }
+
+  /** Checked after matching, before anything is dispatched: a signed batch must not become thousands of calls. */
+  function capped(jobs: Job[]): Job[] {
+    if (jobs.length > maxJobs) throw new TooManyJobsError(jobs.length, maxJobs);
+    return jobs;
+  }
+
   return {
-    async handleWebhook(request, budget) {
+    async handleWebhook(request, budget, onVerified) {
       if (request.method !== 'POST') throw new MethodNotAllowedError(request.method);
       const source = request.source ?? '';
       const sourceConfig = rules.webhookSource(source);
       if (!sourceConfig) throw new UnknownSourceError(source);
-      const { verify } = sourceConfig;
-      // Stored secrets often end with a newline pasted along with them.
-      const secret = verify.scheme === 'none' ? undefined : (await secrets.get(verify.secretId)).trim();
-      verifyWebhook(verify, request, secret);
+      await authenticate(source, sourceConfig.verify, request, budget);
+      const eventId = webhookEventId(request) ?? randomUUID();
+      onVerified?.(eventId);
       // Match every payload before dispatching, so a bad element fails the batch untouched.
       const payloads = parseWebhookPayloads(request.rawBody, request.headers['content-type']);
-      const jobs = payloads.flatMap((payload) => rules.matchWebhook({ source, payload, headers: request.headers }));
-      return dispatch(jobs, { eventId: webhookEventId(request) ?? randomUUID(), source }, budget);
+      const jobs = capped(payloads.flatMap((payload) => rules.matchWebhook({ source, payload, headers: request.headers })));
+      return dispatch(jobs, { eventId, source }, budget);
     },
     async handleEvent(event, budget) {
-      return dispatch(rules.matchEvent(event), { eventId: event.id, source: event.source }, budget);
+      return dispatch(capped(rules.matchEvent(event)), { eventId: event.id, source: event.source }, budget);
     },
   };
 }

@@ -4,27 +4,36 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { eventBridgeEvent, lambdaContext } from './support/lambda-events';
-import { useLocalAws } from './support/local-aws';
+import { captureOutput, useLocalAws, type CapturedOutput } from './support/local-aws';
 
 let sandbox: HelpCrunchSandbox;
 let secrets: SecretsManagerEndpoint;
 let handler: (event: EventBridgeEvent<string, unknown>, context: Context) => Promise<unknown>;
+let output: CapturedOutput;
 
 beforeAll(async () => {
   sandbox = await startHelpCrunchSandbox({ apiKey: 'eb-test-key' });
   secrets = await startSecretsManagerEndpoint({ secrets: { 'helpcrunch-untag/api-key': 'eb-test-key' } });
-  useLocalAws({ secretsUrl: secrets.url, helpcrunchUrl: sandbox.url, apiKeySecretId: 'helpcrunch-untag/api-key' });
+  useLocalAws({
+    secretsUrl: secrets.url,
+    helpcrunchUrl: sandbox.url,
+    apiKeySecretId: 'helpcrunch-untag/api-key',
+    // Events must stay out of the logs even when this asks for them.
+    env: { POWERTOOLS_LOGGER_LOG_EVENT: 'true' },
+  });
+  output = captureOutput();
   ({ handler } = (await import('../functions/eventbridge')) as unknown as { handler: typeof handler });
 });
 
 afterAll(async () => {
+  output.restore();
   await sandbox.close();
   await secrets.close();
 });
 
 beforeEach(() => sandbox.reset());
 
-const tagsOf = (id: number) => sandbox.customer(id)?.tagsData.map((tag) => tag.name);
+const tagsOf = (id: number) => sandbox.customer(id)?.tags.map((tag) => tag.name);
 
 describe('EventBridge handler', () => {
   it('resolves with the results when the tags are removed', async () => {
@@ -66,6 +75,26 @@ describe('EventBridge handler', () => {
 
     await expect(handler(event, lambdaContext())).rejects.toThrow(/^not retryable: invalid_customer: .*churned.*account\.id/);
     expect(sandbox.requests).toEqual([]);
+  });
+
+  it.each([
+    ['a null event', null, 'An EventBridge event must be an object, not null'],
+    ['a string event', 'Account Closed', 'An EventBridge event must be an object, not a string'],
+    ['an event without a source', { id: 'e-1', 'detail-type': 'Account Closed', detail: {} }, 'An EventBridge event needs string id, source and detail-type'],
+    ['a null detail', { ...eventBridgeEvent('crm.app', 'Account Closed', null) }, "An EventBridge event's detail must be a JSON object, not null"],
+    ['a string detail', { ...eventBridgeEvent('crm.app', 'Account Closed', '1004') }, "An EventBridge event's detail must be a JSON object, not a string"],
+    ['an array detail', { ...eventBridgeEvent('crm.app', 'Account Closed', [1004]) }, "An EventBridge event's detail must be a JSON object, not an array"],
+  ])('rejects %s as not retryable invalid_event, calling nobody', async (_, event, message) => {
+    await expect(handler(event as EventBridgeEvent<string, unknown>, lambdaContext())).rejects.toThrow(`not retryable: invalid_event: ${message}`);
+    expect(sandbox.requests).toEqual([]);
+  });
+
+  it('never logs the event, even with POWERTOOLS_LOGGER_LOG_EVENT=true', async () => {
+    await handler(eventBridgeEvent('billing.app', 'Subscription Cancelled', { account: { id: 'u-grace' }, card: 'pan-4111-marker' }), lambdaContext());
+
+    expect(output.text()).toContain('"rule":"churned"'); // the capture does see the handler's log lines
+    expect(output.text()).not.toContain('Lambda invocation event');
+    expect(output.text()).not.toContain('pan-4111-marker');
   });
 
   it('rejects as retryable when HelpCrunch is still failing at the end of the budget', async () => {

@@ -1,10 +1,10 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BadEventError, ConfigError, RetryableError } from '../lib/errors';
 import { defaultApiUrl, parseApiUrl } from '../lib/helpcrunch/api-url';
 import { createHelpCrunchClient, type ApiKeySource, type HelpCrunchCustomer } from '../lib/helpcrunch/client';
 import { RetryBudget, type RetryPolicy } from '../lib/retry';
+import { documented } from './support/helpcrunch-fixtures';
 import { startHelpCrunchStub, type HelpCrunchStub } from './support/helpcrunch-stub';
 
 const apiKey = 'hc_live_s3cr3t_key';
@@ -14,7 +14,7 @@ const fastPolicy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 5 
 
 /** An ApiKeySource that records how it was asked and serves `keys` in turn (the last one repeats). */
 function keySource(...keys: string[]) {
-  const calls: ({ forceRefresh?: boolean } | undefined)[] = [];
+  const calls: Parameters<ApiKeySource['get']>[0][] = [];
   const source: ApiKeySource = {
     async get(options) {
       calls.push(options);
@@ -31,7 +31,7 @@ const customer = (id: number): HelpCrunchCustomer => ({
   email: 'ann@example.com',
   userId: `u-${id}`,
   name: 'Ann',
-  tagsData: [{ name: 'trial', color: '#fff' }],
+  tags: [{ name: 'trial', color: '#fff' }],
 });
 
 async function failure(promise: Promise<unknown>): Promise<Error & { attempts?: number; code?: string }> {
@@ -84,19 +84,35 @@ describe('HelpCrunch client', () => {
       });
     });
 
-    it('reports found:false on 404 without retrying', async () => {
-      stub.enqueue({ status: 404, body: { errors: [{ code: 'not_found', message: 'Customer not found' }] } });
+    it('reports found:false on HelpCrunch’s 404 not_found, without retrying', async () => {
+      stub.enqueue({ status: 404, body: documented('error-404.json') });
       expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: false, attempts: 1 });
       expect(stub.requests).toHaveLength(1);
     });
 
-    it('turns 400 into BadEventError carrying HelpCrunch’s reason, without retrying', async () => {
-      stub.enqueue({ status: 400, body: { errors: [{ code: 'invalid_tags', message: 'Tag name is required' }] } });
+    it.each([
+      ['no body', undefined],
+      ['an HTML page', '<html><body>404 Not Found</body></html>'],
+      ['another JSON error', { message: 'Not Found' }],
+      ['HelpCrunch’s error shape without not_found', { errors: [{ code: 'invalid_request', message: 'Invalid request' }] }],
+    ])('treats a 404 with %s as a configuration error, never as customer not found', async (_, body) => {
+      stub.enqueue({ status: 404, body });
+      const error = await failure(client().untagCustomer(7, ['trial'], budget()));
+
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error).toMatchObject({ code: 'helpcrunch_route_not_found', attempts: 1 });
+      expect(error.message).toContain('HELPCRUNCH_API_URL');
+      expect(stub.requests).toHaveLength(1);
+    });
+
+    it('turns 400 into BadEventError, HelpCrunch’s reasons kept for the logs only, without retrying', async () => {
+      stub.enqueue({ status: 400, body: documented('error-400.json') });
       const error = await failure(client().untagCustomer(7, [''], budget()));
 
       expect(error).toBeInstanceOf(BadEventError);
       expect(error).toMatchObject({ code: 'helpcrunch_bad_request', attempts: 1 });
-      expect(error.message).toBe('HelpCrunch rejected the request (400 invalid_tags: Tag name is required)');
+      expect(error.message).toBe('HelpCrunch rejected the request (400)');
+      expect((error as BadEventError).detail).toBe('customer: This value should be of type numeric.; filter[0].field: This value should not be blank.');
       expect(stub.requests).toHaveLength(1);
     });
 
@@ -106,7 +122,8 @@ describe('HelpCrunch client', () => {
 
       expect(error).toBeInstanceOf(BadEventError);
       expect(error.code).toBe('helpcrunch_422');
-      expect(error.message.length).toBeLessThan(300);
+      expect(error.message).toBe('HelpCrunch rejected the request (422)');
+      expect((error as BadEventError).detail!.length).toBeLessThan(300);
     });
 
     it('retries 429 after Retry-After and counts every request', async () => {
@@ -138,6 +155,68 @@ describe('HelpCrunch client', () => {
       expect(stub.requests).toHaveLength(2);
     });
 
+    /** A server that accepts connections and then does `onConnection` with each socket; it never closes them itself. */
+    async function rawServer(onConnection: (socket: Socket) => void) {
+      const sockets = new Set<Socket>();
+      const server = createServer((socket) => {
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+        onConnection(socket);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      const close = () => {
+        for (const socket of sockets) socket.destroy();
+        return new Promise((resolve) => server.close(resolve));
+      };
+      return { url: `http://127.0.0.1:${port}/v1`, connections: () => sockets.size, close };
+    }
+
+    it.each([
+      ['accepts the connection and never answers', () => undefined],
+      ['sends its headers, then never ends the body', (socket: Socket) =>
+        socket.once('data', () => socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"id":')),
+      ],
+    ])('gives up on a HelpCrunch that %s, within the budget', async (_, behave) => {
+      const stalled = await rawServer(behave);
+      try {
+        const helpcrunch = createHelpCrunchClient({ baseUrl: stalled.url, apiKey: keys.source, timeoutMs: 200, retryPolicy: { ...fastPolicy, maxAttempts: 2 } });
+        const error = await failure(helpcrunch.untagCustomer(7, ['trial'], budget()));
+
+        expect(error).toBeInstanceOf(RetryableError);
+        expect(error.message).toBe('HelpCrunch did not answer within 200 ms on 2 attempts; attempt limit reached');
+        expect(error.attempts).toBe(2);
+        expect(stalled.connections()).toBe(2);
+      } finally {
+        await stalled.close();
+      }
+    });
+
+    it('refuses an answer over 4 MiB at once, as a configuration error it does not retry', async () => {
+      const huge = await rawServer((socket) =>
+        socket.once('data', () => {
+          socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n');
+          const chunk = Buffer.alloc(64 * 1024, 0x20);
+          // Keeps sending until the client hangs up.
+          const pump = () => {
+            while (!socket.destroyed && socket.write(chunk));
+            if (!socket.destroyed) socket.once('drain', pump);
+          };
+          pump();
+        }),
+      );
+      try {
+        const helpcrunch = createHelpCrunchClient({ baseUrl: huge.url, apiKey: keys.source, retryPolicy: fastPolicy });
+        const error = await failure(helpcrunch.searchCustomers('email', 'ann@example.com', budget()));
+
+        expect(error).toBeInstanceOf(ConfigError);
+        expect(error).toMatchObject({ code: 'helpcrunch_unexpected_response', attempts: 1 });
+        expect(huge.connections()).toBe(1);
+      } finally {
+        await huge.close();
+      }
+    });
+
     it('retries a reset connection', async () => {
       stub.enqueue({ reset: true }, { status: 200 });
       expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: true, attempts: 2 });
@@ -155,7 +234,7 @@ describe('HelpCrunch client', () => {
       const result = await client().untagCustomer(7, ['trial'], budget());
 
       expect(result).toEqual({ found: true, attempts: 2 });
-      expect(keys.calls).toEqual([undefined, { forceRefresh: true }]);
+      expect(keys.calls).toEqual([{ budget: expect.any(RetryBudget) }, { forceRefresh: true, budget: expect.any(RetryBudget) }]);
       expect(stub.requests.map((request) => request.headers.authorization)).toEqual([
         `Bearer ${apiKey}`,
         `Bearer ${rotatedKey}`,
@@ -167,7 +246,7 @@ describe('HelpCrunch client', () => {
       const singleAttempt = client({ retryPolicy: { maxAttempts: 1, baseDelayMs: 250, maxDelayMs: 10_000 } });
 
       await expect(singleAttempt.untagCustomer(7, ['trial'], budget())).resolves.toEqual({ found: true, attempts: 2 });
-      expect(keys.calls).toEqual([undefined, { forceRefresh: true }]);
+      expect(keys.calls.map((options) => options.forceRefresh)).toEqual([undefined, true]);
     });
 
     it('reports a key rejected again after the refresh as ConfigError, never showing the key', async () => {
@@ -235,7 +314,7 @@ describe('HelpCrunch client', () => {
 
   describe('searchCustomers', () => {
     it('POSTs the filter for the field and returns the customers', async () => {
-      stub.enqueue({ status: 200, body: { data: [customer(1)], meta: { limit: 100, offset: 0, total: 1 } } });
+      stub.enqueue({ status: 200, body: { data: [customer(1)], total: 1 } });
       const result = await client().searchCustomers('email', 'ann@example.com', budget());
 
       expect(result).toEqual({ customers: [customer(1)], attempts: 1 });
@@ -248,49 +327,86 @@ describe('HelpCrunch client', () => {
     });
 
     it('filters on customers.userId for userId', async () => {
-      stub.enqueue({ status: 200, body: { data: [], meta: { total: 0 } } });
+      stub.enqueue({ status: 200, body: { data: [], total: 0 } });
       expect(await client().searchCustomers('userId', 'u-1', budget())).toEqual({ customers: [], attempts: 1 });
       expect(stub.requests[0]!.body).toMatchObject({ filter: [{ field: 'customers.userId', value: 'u-1' }] });
     });
 
-    it('pages with offset until meta.total is reached, summing attempts', async () => {
+    it('pages with offset until total is reached, summing attempts', async () => {
       const total = 230;
       stub.fallback = (request) => {
         const { offset, limit } = request.body as { offset: number; limit: number };
-        const ids = Array.from({ length: Math.max(0, Math.min(limit, total - offset)) }, (_, i) => offset + i);
-        return { status: 200, body: { data: ids.map(customer), meta: { limit, offset, total } } };
+        const ids = Array.from({ length: Math.max(0, Math.min(limit, total - offset)) }, (_, i) => offset + i + 1);
+        return { status: 200, body: { data: ids.map(customer), total } };
       };
       stub.enqueue({ status: 503 });
       const result = await client().searchCustomers('email', 'ann@example.com', budget());
 
-      expect(result.customers.map((c) => c.id)).toEqual(Array.from({ length: total }, (_, i) => i));
+      expect(result.customers.map((c) => c.id)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
       expect(stub.requests.map((request) => (request.body as { offset: number }).offset)).toEqual([0, 0, 100, 200]);
       expect(result.attempts).toBe(4);
     });
 
-    it('stops paging after 10 pages', async () => {
-      stub.fallback = (request) => {
-        const { offset } = request.body as { offset: number };
-        return { status: 200, body: { data: Array.from({ length: 100 }, (_, i) => customer(offset + i)), meta: { total: 1e6 } } };
-      };
+    /** Full pages of customers sharing one email; `total` as HelpCrunch reports it, or none. */
+    const fullPages = (total?: number) => (request: { body: unknown }) => {
+      const { offset } = request.body as { offset: number };
+      const data = Array.from({ length: 100 }, (_, i) => customer(offset + i + 1));
+      return { status: 200, body: total === undefined ? { data } : { data, total } };
+    };
+
+    it('takes up to 1,000 customers (10 pages of 100)', async () => {
+      stub.fallback = fullPages(1_000);
       const result = await client().searchCustomers('email', 'ann@example.com', budget());
       expect(stub.requests).toHaveLength(10);
       expect(result.customers).toHaveLength(1_000);
     });
 
+    it('fails with too_many_customers, naming the field but not the value, as soon as the total is past the cap', async () => {
+      stub.fallback = fullPages(1_001);
+      const error = await failure(client().searchCustomers('email', 'ann@example.com', budget()));
+
+      expect(error).toBeInstanceOf(BadEventError);
+      expect(error).toMatchObject({ code: 'too_many_customers', attempts: 1 });
+      expect(error.message).toContain('email');
+      expect(error.message).not.toContain('ann@example.com');
+      expect(stub.requests).toHaveLength(1);
+    });
+
+    it('fails with too_many_customers when a search without a total still has a full page after 10', async () => {
+      stub.fallback = fullPages();
+      const error = await failure(client().searchCustomers('userId', 'u-shared', budget()));
+
+      expect(error).toMatchObject({ code: 'too_many_customers', attempts: 10 });
+      expect(error.message).toContain('userId');
+      expect(error.message).not.toContain('u-shared');
+    });
+
     it('counts the requests of earlier pages on a failure', async () => {
-      const fullPage = { data: Array.from({ length: 100 }, (_, i) => customer(i)), meta: { total: 150 } };
+      const fullPage = { data: Array.from({ length: 100 }, (_, i) => customer(i + 1)), total: 150 };
       stub.enqueue({ status: 200, body: fullPage }, { status: 400, body: { errors: [{ message: 'bad offset' }] } });
       const error = await failure(client().searchCustomers('email', 'ann@example.com', budget()));
       expect(error).toBeInstanceOf(BadEventError);
       expect(error.attempts).toBe(2);
     });
 
-    it('rejects a body that is not a customer list', async () => {
-      stub.enqueue({ status: 200, body: { customers: [] } });
+    it.each([
+      ['no customer list', { customers: [] }],
+      ['an id beyond 2^53', { data: [{ id: 2 ** 53 + 2 }], total: 1 }],
+      ['a negative id', { data: [{ id: -4 }], total: 1 }],
+      ['a fractional id', { data: [{ id: 1.5 }], total: 1 }],
+    ])('rejects a body with %s, without calling anything else', async (_, body) => {
+      stub.enqueue({ status: 200, body });
       const error = await failure(client().searchCustomers('email', 'ann@example.com', budget()));
       expect(error).toBeInstanceOf(ConfigError);
       expect(error.code).toBe('helpcrunch_unexpected_response');
+      expect(stub.requests).toHaveLength(1);
+    });
+
+    it('treats a 404 as a wrong base URL (500), not as a bad event', async () => {
+      stub.enqueue({ status: 404, body: '<html>Not Found</html>' });
+      const error = await failure(client().searchCustomers('email', 'ann@example.com', budget()));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.code).toBe('helpcrunch_route_not_found');
     });
   });
 });
@@ -303,12 +419,31 @@ describe('parseApiUrl', () => {
 
   it.each([
     ['https://api.helpcrunch.com/v1/', 'https://api.helpcrunch.com/v1'],
-    ['https://eu.example.com/api/v1//', 'https://eu.example.com/api/v1'],
+    ['https://api.helpcrunch.com/v1//', 'https://api.helpcrunch.com/v1'],
     ['http://127.0.0.1:4010/v1', 'http://127.0.0.1:4010/v1'],
-    ['http://localhost:4010', 'http://localhost:4010'],
+    ['http://localhost:4010/v1', 'http://localhost:4010/v1'],
     ['http://[::1]:4010/v1/', 'http://[::1]:4010/v1'],
   ])('accepts %s', (input, expected) => {
     expect(parseApiUrl(input)).toBe(expected);
+  });
+
+  it.each(['https://api.helpcrunch.com', 'https://api.helpcrunch.com/', 'https://api.helpcrunch.com/v2', 'https://proxy.example.com/api/v1', 'http://127.0.0.1:4010'])(
+    'refuses %s: the path must be /v1, or every call would answer 404',
+    (input) => {
+      expect(() => parseApiUrl(input)).toThrow(ConfigError);
+      expect(() => parseApiUrl(input)).toThrow(/^HELPCRUNCH_API_URL must be the API's \/v1 base/);
+    },
+  );
+
+  it('never echoes the URL, which could carry credentials', () => {
+    for (const input of ['https://user:s3cret@api.helpcrunch.com/v1', 'https://api.helpcrunch.com/v1?key=s3cret', 'https://s3cret.example.com/']) {
+      expect(() => parseApiUrl(input)).toThrow(ConfigError);
+      try {
+        parseApiUrl(input);
+      } catch (error) {
+        expect((error as Error).message).not.toContain('s3cret');
+      }
+    }
   });
 
   it.each([

@@ -117,7 +117,7 @@ describe('Node HTTP adapter for axios', () => {
 
   describe('response', () => {
     it('hands back the JSON answer parsed, with its status, status text and headers', async () => {
-      const body = { data: { id: 42, tagsData: [{ name: 'trial' }] } };
+      const body = { data: { id: 42, tags: [{ name: 'trial' }] } };
       stub.enqueue({ status: 201, body, headers: { 'retry-after': '7', 'x-ratelimit-remaining': '99' } });
 
       const response = await instance().post(`${stub.url}/customers`, { id: 42 });

@@ -68,9 +68,9 @@ describe('sandboxOptionsFromCli', () => {
     const dir = await mkdtemp(join(tmpdir(), 'sandbox-cli-'));
     try {
       const file = join(dir, 'customers.json');
-      await writeFile(file, JSON.stringify([{ id: 7, email: 'x@example.com', userId: null, name: 'X', tagsData: [{ name: 'VIP', color: '#000' }] }]));
+      await writeFile(file, JSON.stringify([{ id: 7, email: 'x@example.com', userId: null, name: 'X', tags: [{ name: 'VIP', color: '#000' }] }]));
       expect(sandboxOptionsFromCli({ customers: file }, {}).customers).toEqual([
-        { id: 7, email: 'x@example.com', userId: null, name: 'X', tagsData: [{ name: 'VIP', color: '#000' }] },
+        { id: 7, email: 'x@example.com', userId: null, name: 'X', tags: [{ name: 'VIP', color: '#000' }] },
       ]);
 
       await writeFile(file, JSON.stringify([{ id: 'seven' }]));

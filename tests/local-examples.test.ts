@@ -35,7 +35,7 @@ afterAll(() => stack?.close());
 
 beforeEach(() => stack.sandbox!.reset());
 
-const tagsOf = (id: number) => stack.sandbox!.customer(id)?.tagsData.map((tag) => tag.name);
+const tagsOf = (id: number) => stack.sandbox!.customer(id)?.tags.map((tag) => tag.name);
 
 describe('examples/', () => {
   it('ships a CRM deal-lost and a billing subscription-cancelled webhook, and a direct EventBridge event', () => {
@@ -156,11 +156,11 @@ describe('runDemo against a queue it cannot see', () => {
 });
 
 describe('tagsTable', () => {
-  const ada = { id: 1, email: null, userId: null, name: 'Ada', tagsData: [{ name: 'Lead', color: '#000' }] };
+  const ada = { id: 1, email: null, userId: null, name: 'Ada', tags: [{ name: 'Lead', color: '#000' }] };
 
   it('lists only changed customers when asked, and nothing when none changed', () => {
     const bob = { ...ada, id: 2, name: 'Bob' };
-    const table = tagsTable([ada, bob], [{ ...ada, tagsData: [] }, bob], { onlyChanged: true });
+    const table = tagsTable([ada, bob], [{ ...ada, tags: [] }, bob], { onlyChanged: true });
 
     expect(table).toContain('1 Ada');
     expect(table).not.toContain('2 Bob');

@@ -29,7 +29,7 @@ beforeEach(() => {
   logged.length = 0;
 });
 
-const tagsOf = (id: number) => stack.sandbox!.customer(id)?.tagsData.map((tag) => tag.name);
+const tagsOf = (id: number) => stack.sandbox!.customer(id)?.tags.map((tag) => tag.name);
 const poll = { timeout: 20_000 };
 
 async function post(path: string, body: string, headers: Record<string, string> = {}) {

@@ -48,7 +48,7 @@ describe('npm start (scripts/start.ts)', () => {
 
   async function sandboxTags(pageUrl: string, id: number) {
     const state = (await (await fetch(new URL('/_sandbox/state', pageUrl))).json()) as SandboxState;
-    return state.customers.find((customer) => customer.id === id)?.tagsData.map((tag) => tag.name);
+    return state.customers.find((customer) => customer.id === id)?.tags.map((tag) => tag.name);
   }
 
   it('runs queue dispatch, as deployed: 202 at once, then the worker removes the tags; Ctrl-C closes every port, exit 0', async () => {

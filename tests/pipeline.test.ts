@@ -39,7 +39,7 @@ describe('executeJobs', () => {
       ['by-id', 1004, 'untagged'],
     ]);
     expect(calls()).toEqual(['POST /v1/customers/search', 'POST /v1/customers/search', 'DELETE /v1/customers/1004/tags']);
-    expect(sandbox.customer(1004)?.tagsData).toEqual([]);
+    expect(sandbox.customer(1004)?.tags).toEqual([]);
   });
 
   it('searches once for a reference that several rules share', async () => {
@@ -72,7 +72,7 @@ describe('executeJobs', () => {
       ['lead', 'skipped', 'tags_absent'],
       ['trial', 'untagged', undefined],
     ]);
-    expect(sandbox.customer(1003)?.tagsData).toEqual([]);
+    expect(sandbox.customer(1003)?.tags).toEqual([]);
   });
 
   it('treats tag names as case-sensitive', async () => {
@@ -84,14 +84,14 @@ describe('executeJobs', () => {
 
   it('untags every customer a search returns', async () => {
     const twins = [
-      { id: 1, email: 'twin@example.com', userId: null, name: null, tagsData: [{ name: 'Lead', color: '#000' }] },
-      { id: 2, email: 'twin@example.com', userId: null, name: null, tagsData: [{ name: 'Lead', color: '#000' }] },
+      { id: 1, email: 'twin@example.com', userId: null, name: null, tags: [{ name: 'Lead', color: '#000' }] },
+      { id: 2, email: 'twin@example.com', userId: null, name: null, tags: [{ name: 'Lead', color: '#000' }] },
     ];
     sandbox.reset(twins);
     const { outcomes } = await executeJobs([{ rule: 'r', customer: { by: 'email', value: 'twin@example.com' }, removeTags: ['Lead'], addTags: [] }], client, budget());
 
     expect(outcomes.map((o) => [o.customerId, o.status])).toEqual([[1, 'untagged'], [2, 'untagged']]);
-    expect(sandbox.customers().flatMap((c) => c.tagsData)).toEqual([]);
+    expect(sandbox.customers().flatMap((c) => c.tags)).toEqual([]);
   });
 });
 
@@ -112,6 +112,33 @@ describe('executeJobs failures', () => {
     expect(failure).toMatchObject({ status: 400, retryable: false });
     expect(outcomes).toEqual([expect.objectContaining({ rule: 'r', customerId: 7, status: 'failed', reason: failure!.code, attempts: 1 })]);
     expect(stub.requests).toHaveLength(1);
+  });
+
+  it('never counts a 404 from a wrong base URL as "customer not found": the jobs fail as a configuration error', async () => {
+    // The sandbox, reached without its /v1 prefix: every route answers 404, none with HelpCrunch's not_found.
+    const wrongBase = clientFor(sandbox.url.replace(/\/v1$/, '/v2'));
+    const { outcomes, failure } = await executeJobs([{ rule: 'r', customer: { by: 'helpcrunchId', value: 1001 }, removeTags: ['Lead'], addTags: [] }], wrongBase, budget());
+
+    expect(failure).toMatchObject({ status: 500, code: 'helpcrunch_route_not_found' });
+    expect(outcomes).toEqual([expect.objectContaining({ status: 'failed', reason: 'helpcrunch_route_not_found' })]);
+    expect(sandbox.customer(1001)?.tags.map((tag) => tag.name)).toEqual(['Lead', 'Trial user']);
+  });
+
+  it('fails a reference shared by more customers than the search takes, naming the field only', async () => {
+    stub.fallback = (request) => {
+      const { offset } = request.body as { offset: number };
+      return { status: 200, body: { data: Array.from({ length: 100 }, (_, i) => ({ id: offset + i + 1, tags: [{ name: 'X' }] })), total: 5_000 } };
+    };
+    try {
+      const { outcomes, failure } = await executeJobs([{ rule: 'r', customer: { by: 'email', value: 'shared@example.com' }, removeTags: ['X'], addTags: [] }], clientFor(stub.url), budget());
+
+      expect(failure).toMatchObject({ status: 400, code: 'too_many_customers' });
+      expect(failure!.message).not.toContain('shared@example.com');
+      expect(outcomes).toEqual([expect.objectContaining({ customerId: null, status: 'failed', reason: 'too_many_customers' })]);
+      expect(stub.requests.map((request) => request.method)).toEqual(['POST']);
+    } finally {
+      stub.fallback = () => ({ status: 200, body: {} });
+    }
   });
 
   it('reports the most severe failure: a retryable one outranks a bad event', async () => {

@@ -23,12 +23,12 @@ describe('loadDemoCustomers', () => {
       email: 'ada@example.com',
       userId: 'u-ada',
       name: 'Ada Lovelace',
-      tagsData: [
+      tags: [
         { name: 'Lead', color: '#2196f3' },
         { name: 'Trial user', color: '#ff9800' },
       ],
     });
-    const tagNames = new Set(customers.flatMap((c) => c.tagsData.map((t) => t.name)));
+    const tagNames = new Set(customers.flatMap((c) => c.tags.map((t) => t.name)));
     expect([...tagNames].sort()).toEqual(['Lead', 'Subscriber', 'Trial user', 'VIP']);
     // Lookups by email and by userId both need customers where the other is missing.
     expect(customers.some((c) => c.email === null)).toBe(true);
@@ -36,8 +36,8 @@ describe('loadDemoCustomers', () => {
   });
 
   it('loads a user-edited file', () => {
-    const path = writeSeed('one.json', '[{"id":7,"email":null,"userId":"u-7","name":"Seven","tagsData":[]}]');
-    expect(loadDemoCustomers(path)).toEqual([{ id: 7, email: null, userId: 'u-7', name: 'Seven', tagsData: [] }]);
+    const path = writeSeed('one.json', '[{"id":7,"email":null,"userId":"u-7","name":"Seven","tags":[]}]');
+    expect(loadDemoCustomers(path)).toEqual([{ id: 7, email: null, userId: 'u-7', name: 'Seven', tags: [] }]);
   });
 
   it('names the file when it cannot be read or parsed', () => {
@@ -50,29 +50,29 @@ describe('loadDemoCustomers', () => {
   it.each([
     ['not an array', { id: 1 }, 'seed: expected an array of customers'],
     ['a non-object entry', [5], 'seed: customer #0 is not an object'],
-    ['a string id', [{ id: '1', email: null, userId: null, name: null, tagsData: [] }], 'seed: customer #0 needs a positive integer id'],
-    ['a zero id', [{ id: 0, email: null, userId: null, name: null, tagsData: [] }], 'seed: customer #0 needs a positive integer id'],
+    ['a string id', [{ id: '1', email: null, userId: null, name: null, tags: [] }], 'seed: customer #0 needs a positive integer id'],
+    ['a zero id', [{ id: 0, email: null, userId: null, name: null, tags: [] }], 'seed: customer #0 needs a positive integer id'],
     [
       'a repeated id',
       [
-        { id: 1, email: null, userId: null, name: null, tagsData: [] },
-        { id: 1, email: null, userId: null, name: null, tagsData: [] },
+        { id: 1, email: null, userId: null, name: null, tags: [] },
+        { id: 1, email: null, userId: null, name: null, tags: [] },
       ],
       'seed: customer #1 repeats id 1',
     ],
-    ['a numeric email', [{ id: 1, email: 3, userId: null, name: null, tagsData: [] }], 'seed: customer #0 needs email, userId and name'],
-    ['a missing name', [{ id: 1, email: null, userId: null, tagsData: [] }], 'seed: customer #0 needs email, userId and name'],
-    ['tags as strings', [{ id: 1, email: null, userId: null, name: null, tagsData: ['VIP'] }], 'seed: customer #0 needs tagsData'],
-    ['a tag without color', [{ id: 1, email: null, userId: null, name: null, tagsData: [{ name: 'VIP' }] }], 'seed: customer #0 needs tagsData'],
+    ['a numeric email', [{ id: 1, email: 3, userId: null, name: null, tags: [] }], 'seed: customer #0 needs email, userId and name'],
+    ['a missing name', [{ id: 1, email: null, userId: null, tags: [] }], 'seed: customer #0 needs email, userId and name'],
+    ['tags as strings', [{ id: 1, email: null, userId: null, name: null, tags: ['VIP'] }], 'seed: customer #0 needs tags'],
+    ['a tag without color', [{ id: 1, email: null, userId: null, name: null, tags: [{ name: 'VIP' }] }], 'seed: customer #0 needs tags'],
   ])('rejects %s', (_case, value, message) => {
     expect(() => parseSandboxCustomers(value, 'seed')).toThrow(message);
   });
 
   it('keeps only the known fields', () => {
     const [customer] = parseSandboxCustomers(
-      [{ id: 1, email: null, userId: null, name: null, extra: true, tagsData: [{ name: 'A', color: '#fff', x: 1 }] }],
+      [{ id: 1, email: null, userId: null, name: null, extra: true, tags: [{ name: 'A', color: '#fff', x: 1 }] }],
       'seed',
     );
-    expect(customer).toEqual({ id: 1, email: null, userId: null, name: null, tagsData: [{ name: 'A', color: '#fff' }] });
+    expect(customer).toEqual({ id: 1, email: null, userId: null, name: null, tags: [{ name: 'A', color: '#fff' }] });
   });
 });

@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_TAG_COLOR, helpCrunchCustomer } from '../local/sandbox/customer-store';
 import { loadDemoCustomers } from '../local/sandbox/demo-customers';
 import {
   DEFAULT_SANDBOX_API_KEY,
@@ -20,7 +21,7 @@ const ADA: SandboxCustomer = {
   email: 'ada@example.com',
   userId: 'u-ada',
   name: 'Ada Lovelace',
-  tagsData: [
+  tags: [
     { name: 'Lead', color: '#2196f3' },
     { name: 'Trial user', color: '#ff9800' },
   ],
@@ -30,12 +31,12 @@ const GRACE: SandboxCustomer = {
   email: 'grace@example.com',
   userId: 'u-grace',
   name: 'Grace Hopper',
-  tagsData: [
+  tags: [
     { name: 'Subscriber', color: '#4caf50' },
     { name: 'VIP', color: '#9c27b0' },
   ],
 };
-const NOBODY: SandboxCustomer = { id: 1003, email: null, userId: null, name: null, tagsData: [] };
+const NOBODY: SandboxCustomer = { id: 1003, email: null, userId: null, name: null, tags: [] };
 
 let sandbox: HelpCrunchSandbox | undefined;
 
@@ -69,7 +70,16 @@ async function call(method: string, path: string, { body, authorization = `Beare
 }
 
 const search = (body: unknown) => call('POST', '/customers/search', { body });
-const tagNames = (customer: SandboxCustomer | undefined) => customer?.tagsData.map((tag) => tag.name);
+/** A customer as HelpCrunch answers it: the sandbox's fields inside every documented key. */
+const answered = (customer: SandboxCustomer) => helpCrunchCustomer(customer);
+/** HelpCrunch's error body: the generic entry, then the reason. */
+const helpCrunchError = (code: string, message: string) => ({
+  errors: [
+    { code: 'invalid_request', message: 'Invalid request' },
+    { code, message },
+  ],
+});
+const tagNames = (customer: SandboxCustomer | undefined) => customer?.tags.map((tag) => tag.name);
 
 describe('startHelpCrunchSandbox', () => {
   it('listens on a random loopback port and exposes the /v1 base URL', async () => {
@@ -92,7 +102,7 @@ describe('DELETE /v1/customers/:id/tags', () => {
     await start();
     const response = await call('DELETE', '/customers/1001/tags', { body: { tags: [{ name: 'Lead' }] } });
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ ...ADA, tagsData: [{ name: 'Trial user', color: '#ff9800' }] });
+    expect(response.body).toEqual(answered({ ...ADA, tags: [{ name: 'Trial user', color: '#ff9800' }] }));
     expect(tagNames(sandbox!.customer(1001))).toEqual(['Trial user']);
   });
 
@@ -117,24 +127,22 @@ describe('DELETE /v1/customers/:id/tags', () => {
     await start();
     const response = await call('DELETE', '/customers/999/tags', { body: { tags: [{ name: 'Lead' }] } });
     expect(response.status).toBe(404);
-    expect(response.body).toEqual({ errors: [{ code: 'not_found', message: 'Customer not found' }] });
+    expect(response.body).toEqual(helpCrunchError('not_found', 'Customer not found'));
     expect(response.body).toEqual(SANDBOX_ERRORS.customerNotFound.body);
   });
 
-  it.each(['abc', '0', '-1', '1.5', '1e3', '01'])('answers 400 invalid_id for id %s', async (id) => {
+  it.each(['abc', '0', '-1', '1.5', '1e3', '01'])('answers 400 as documented for a non-numeric id %s', async (id) => {
     await start();
     const response = await call('DELETE', `/customers/${id}/tags`, { body: { tags: [{ name: 'Lead' }] } });
     expect(response.status).toBe(400);
-    expect(response.body).toEqual({
-      errors: [{ code: 'invalid_id', message: 'Customer id must be a positive integer' }],
-    });
+    expect(response.body).toEqual(helpCrunchError('customer', 'This value should be of type numeric.'));
   });
 
   it('answers 400 invalid_json for a body that is not JSON, and changes nothing', async () => {
     await start();
     const response = await call('DELETE', '/customers/1001/tags', { body: '{"tags":[' });
     expect(response.status).toBe(400);
-    expect(response.body).toEqual({ errors: [{ code: 'invalid_json', message: 'Request body is not valid JSON' }] });
+    expect(response.body).toEqual(helpCrunchError('body', 'This value should be valid JSON.'));
     expect(sandbox!.customer(1001)).toEqual(ADA);
   });
 
@@ -155,11 +163,8 @@ describe('DELETE /v1/customers/:id/tags', () => {
     expect(sandbox!.customer(1001)).toEqual(ADA);
   });
 
-  it('pins the exact invalid_tags body', () => {
-    expect(SANDBOX_ERRORS.invalidTags).toEqual({
-      status: 400,
-      body: { errors: [{ code: 'invalid_tags', message: 'Body must be {"tags":[{"name":"…"}]} with at least one tag' }] },
-    });
+  it('pins the exact invalid tags body', () => {
+    expect(SANDBOX_ERRORS.invalidTags).toEqual({ status: 400, body: helpCrunchError('tags', 'This value should be a non-empty list of {"name": "…"}.') });
   });
 
   it('answers 413 payload_too_large for a body over 1 MiB and keeps serving', async () => {
@@ -167,26 +172,26 @@ describe('DELETE /v1/customers/:id/tags', () => {
     const huge = JSON.stringify({ tags: [{ name: 'x'.repeat(1024 * 1024) }] });
     const response = await call('DELETE', '/customers/1001/tags', { body: huge });
     expect(response.status).toBe(413);
-    expect(response.body).toEqual({ errors: [{ code: 'payload_too_large', message: 'Request body is too large' }] });
+    expect(response.body).toEqual(helpCrunchError('body', 'This value is too large.'));
     expect((await call('GET', '/customers/1001')).status).toBe(200);
   });
 });
 
 describe('PUT /v1/customers/:id/tags', () => {
-  it('adds missing tags with a color, keeps existing ones, and answers with the customer', async () => {
+  it('adds missing tags, in HelpCrunch’s default color unless given one, keeps existing ones, and answers with the customer', async () => {
     await start();
     const response = await call('PUT', '/customers/1003/tags', {
       body: { tags: [{ name: 'VIP' }, { name: 'Lead', color: '#123456' }] },
     });
     expect(response.status).toBe(200);
     const customer = response.body as SandboxCustomer;
-    expect(customer.tagsData).toEqual([
-      { name: 'VIP', color: expect.stringMatching(/^#[0-9a-f]{6}$/) },
+    expect(customer.tags).toEqual([
+      { name: 'VIP', color: DEFAULT_TAG_COLOR },
       { name: 'Lead', color: '#123456' },
     ]);
     const again = await call('PUT', '/customers/1003/tags', { body: { tags: [{ name: 'VIP', color: '#000000' }] } });
-    expect((again.body as SandboxCustomer).tagsData).toEqual(customer.tagsData);
-    expect(sandbox!.customer(1003)).toEqual(customer);
+    expect((again.body as SandboxCustomer).tags).toEqual(customer.tags);
+    expect(answered(sandbox!.customer(1003)!)).toEqual(customer);
   });
 
   it('shares validation and 404 with DELETE', async () => {
@@ -206,7 +211,7 @@ describe('GET /v1/customers and /v1/customers/:id', () => {
     const response = await call('GET', '/customers/1002');
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
-    expect(response.body).toEqual(GRACE);
+    expect(response.body).toEqual(answered(GRACE));
   });
 
   it('answers 404 and 400 for unknown and non-numeric ids', async () => {
@@ -215,25 +220,21 @@ describe('GET /v1/customers and /v1/customers/:id', () => {
     expect(await call('GET', '/customers/ada')).toMatchObject({ status: 400, body: SANDBOX_ERRORS.invalidId.body });
   });
 
-  it('lists customers by id with limit/offset and meta', async () => {
+  it('lists customers by id with limit/offset and the total', async () => {
     await start({ customers: [GRACE, NOBODY, ADA] });
     const all = await call('GET', '/customers');
-    expect(all.body).toEqual({ data: [ADA, GRACE, NOBODY], meta: { limit: 20, offset: 0, total: 3 } });
+    expect(all.body).toEqual({ data: [ADA, GRACE, NOBODY].map(answered), total: 3 });
     const page = await call('GET', '/customers?limit=1&offset=1');
-    expect(page.body).toEqual({ data: [GRACE], meta: { limit: 1, offset: 1, total: 3 } });
+    expect(page.body).toEqual({ data: [answered(GRACE)], total: 3 });
     const capped = await call('GET', '/customers?limit=500&offset=5');
-    expect(capped.body).toEqual({ data: [], meta: { limit: 100, offset: 5, total: 3 } });
+    expect(capped.body).toEqual({ data: [], total: 3 });
   });
 
   it.each(['limit=0', 'limit=abc', 'offset=-1', 'limit=2.5'])('answers 400 invalid_pagination for %s', async (query) => {
     await start();
     const response = await call('GET', `/customers?${query}`);
     expect(response.status).toBe(400);
-    expect(response.body).toEqual({
-      errors: [
-        { code: 'invalid_pagination', message: 'limit must be a positive integer and offset a non-negative integer' },
-      ],
-    });
+    expect(response.body).toEqual(helpCrunchError('limit', 'limit should be a positive integer and offset a non-negative integer.'));
   });
 });
 
@@ -249,20 +250,20 @@ describe('POST /v1/customers/search', () => {
     ]) {
       const response = await search({ filter: [filter(field!, '=', value)] });
       expect(response.status).toBe(200);
-      expect(response.body).toEqual({ data: [ADA], meta: { limit: 20, offset: 0, total: 1 } });
+      expect(response.body).toEqual({ data: [answered(ADA)], total: 1 });
     }
   });
 
   it("'=' is exact: another case finds nobody", async () => {
     await start();
     const response = await search({ filter: [filter('customers.email', '=', 'ADA@example.com')] });
-    expect(response.body).toEqual({ data: [], meta: { limit: 20, offset: 0, total: 0 } });
+    expect(response.body).toEqual({ data: [], total: 0 });
   });
 
   it("'~' is a case-insensitive contains", async () => {
     await start();
     const response = await search({ filter: [filter('customers.email', '~', 'GRACE@')] });
-    expect((response.body as { data: SandboxCustomer[] }).data).toEqual([GRACE]);
+    expect((response.body as { data: SandboxCustomer[] }).data).toEqual([answered(GRACE)]);
   });
 
   it("'!=' matches customers whose field differs, null included", async () => {
@@ -271,30 +272,31 @@ describe('POST /v1/customers/search', () => {
     expect((response.body as { data: SandboxCustomer[] }).data.map((c) => c.id)).toEqual([1002, 1003]);
   });
 
-  it('matches tagsData by tag name with every operator', async () => {
+  it("filters on tags as documented: customers.tagsData '=' [{name}, …], every name required, exact case", async () => {
     await start();
-    const ids = async (operator: string, value: string) => {
-      const response = await search({ filter: [filter('customers.tagsData', operator, value)] });
+    const ids = async (...names: string[]) => {
+      const response = await search({ filter: [filter('customers.tagsData', '=', names.map((name) => ({ name })))] });
       return (response.body as { data: SandboxCustomer[] }).data.map((c) => c.id);
     };
-    expect(await ids('=', 'VIP')).toEqual([1002]);
-    expect(await ids('=', 'vip')).toEqual([]);
-    expect(await ids('!=', 'VIP')).toEqual([1001, 1003]);
-    expect(await ids('~', 'TRIAL')).toEqual([1001]);
+    expect(await ids('VIP')).toEqual([1002]);
+    expect(await ids('vip')).toEqual([]);
+    expect(await ids('Lead', 'Trial user')).toEqual([1001]);
+    expect(await ids('Lead', 'VIP')).toEqual([]);
   });
 
-  it('ANDs multiple filters', async () => {
+  it('ANDs multiple filters by default, ORs them with comparison OR', async () => {
     await start();
-    const both = await search({
-      filter: [filter('customers.tagsData', '~', 'e'), filter('customers.name', '~', 'hopper')],
-    });
-    expect((both.body as { data: SandboxCustomer[] }).data).toEqual([GRACE]);
+    const filters = [filter('customers.tagsData', '=', [{ name: 'VIP' }]), filter('customers.name', '~', 'lovelace')];
+    const ids = (body: { data: SandboxCustomer[] }) => body.data.map((c) => c.id);
+    expect(ids((await search({ filter: filters })).body as { data: SandboxCustomer[] })).toEqual([]);
+    expect(ids((await search({ filter: filters, comparison: 'AND' })).body as { data: SandboxCustomer[] })).toEqual([]);
+    expect(ids((await search({ filter: filters, comparison: 'OR' })).body as { data: SandboxCustomer[] })).toEqual([1001, 1002]);
   });
 
   it('pages results and reports the total', async () => {
     await start();
     const response = await search({ filter: [], limit: 1, offset: 1 });
-    expect(response.body).toEqual({ data: [GRACE], meta: { limit: 1, offset: 1, total: 3 } });
+    expect(response.body).toEqual({ data: [answered(GRACE)], total: 3 });
   });
 
   it.each([
@@ -303,14 +305,15 @@ describe('POST /v1/customers/search', () => {
     ['an unknown field', { filter: [filter('customers.phone', '=', 'x')] }],
     ['an unknown operator', { filter: [filter('customers.email', 'LIKE', 'x')] }],
     ['a non-string value', { filter: [filter('customers.email', '=', 5)] }],
+    ['a tag filter with a string value', { filter: [filter('customers.tagsData', '=', 'VIP')] }],
+    ['a tag filter with another operator', { filter: [filter('customers.tagsData', '!=', [{ name: 'VIP' }])] }],
+    ['an unknown comparison', { filter: [], comparison: 'XOR' }],
     ['a null body', null],
-  ])('answers 400 invalid_filter for %s', async (_case, body) => {
+  ])('answers 400 for a filter with %s', async (_case, body) => {
     await start();
     const response = await search(body === null ? 'null' : body);
     expect(response.status).toBe(400);
-    expect(response.body).toEqual({
-      errors: [{ code: 'invalid_filter', message: 'filter must be a list of {field, operator, value}' }],
-    });
+    expect(response.body).toEqual(helpCrunchError('filter', 'This value should be a list of {field, operator, value}.'));
   });
 
   it('answers 400 invalid_json and invalid_pagination', async () => {
@@ -330,7 +333,7 @@ describe('authentication and routing', () => {
     await start();
     const response = await call('DELETE', '/customers/1001/tags', { authorization, body: { tags: [{ name: 'Lead' }] } });
     expect(response.status).toBe(401);
-    expect(response.body).toEqual({ errors: [{ code: 'unauthorized', message: 'Invalid or missing API key' }] });
+    expect(response.body).toEqual(helpCrunchError('unauthorized', 'Unauthorized'));
     expect(response.text).not.toContain(API_KEY);
     expect(sandbox!.customer(1001)).toEqual(ADA);
   });
@@ -346,11 +349,11 @@ describe('authentication and routing', () => {
     ['GET', '/customers/1001/tags'],
     ['DELETE', '/customers/1001/tags/extra'],
     ['GET', '/customers/1001/notes'],
-  ])('answers 404 route_not_found for %s %s', async (method, path) => {
+  ])('answers 404 without a not_found entry (not a missing customer) for %s %s', async (method, path) => {
     await start();
     const response = await call(method, path);
     expect(response.status).toBe(404);
-    expect(response.body).toEqual({ errors: [{ code: 'route_not_found', message: 'No such endpoint' }] });
+    expect(response.body).toEqual(helpCrunchError('route', 'No route found.'));
   });
 
   it('answers 404 outside /v1', async () => {
@@ -374,7 +377,7 @@ describe('rate limit', () => {
     clock = 1_002_500;
     const limited = await call('GET', '/customers/1001');
     expect(limited.status).toBe(429);
-    expect(limited.body).toEqual({ errors: [{ code: 'too_many_requests', message: 'Too many requests' }] });
+    expect(limited.body).toEqual(helpCrunchError('too_many_requests', 'Too many requests'));
     // The first admitted request leaves the window at 1_010_000: 7.5 s away, rounded up.
     expect(limited.headers.get('retry-after')).toBe('8');
 
@@ -542,12 +545,12 @@ describe('request log, stats and lifecycle', () => {
 
   it('hands out snapshots that callers cannot use to change the sandbox', async () => {
     await start();
-    sandbox!.customers()[0]!.tagsData.length = 0;
-    sandbox!.customer(1001)!.tagsData.push({ name: 'Hacked', color: '#000' });
+    sandbox!.customers()[0]!.tags.length = 0;
+    sandbox!.customer(1001)!.tags.push({ name: 'Hacked', color: '#000' });
     sandbox!.requests.length = 0;
     expect(sandbox!.customer(1001)).toEqual(ADA);
     await call('GET', '/customers/1001');
-    expect((await call('GET', '/customers/1001')).body).toEqual(ADA);
+    expect((await call('GET', '/customers/1001')).body).toEqual(answered(ADA));
   });
 
   it('reset() restores customers and faults and clears log, stats and rate limit', async () => {

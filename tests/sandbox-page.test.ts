@@ -80,7 +80,7 @@ describe('GET /_sandbox/state', () => {
 
     const body = await state(root);
 
-    expect(body.customers.find((c) => c.id === 1001)?.tagsData.map((t) => t.name)).toEqual(['Trial user']);
+    expect(body.customers.find((c) => c.id === 1001)?.tags.map((t) => t.name)).toEqual(['Trial user']);
     expect(body.customerCount).toBe(6);
     expect(body.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['GET /v1/customers/1001 401', 'DELETE /v1/customers/1001/tags 200']);
     expect(body.stats).toMatchObject({ total: 2, byStatus: { 200: 1, 401: 1 } });
@@ -121,11 +121,11 @@ describe('GET /_sandbox/events', () => {
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     const events = stateEvents(response);
 
-    expect((await events.next()).customers.find((c) => c.id === 1002)?.tagsData.map((t) => t.name)).toEqual(['Subscriber', 'VIP']);
+    expect((await events.next()).customers.find((c) => c.id === 1002)?.tags.map((t) => t.name)).toEqual(['Subscriber', 'VIP']);
     await removeTag(1002, 'Subscriber');
     const pushed = await events.next();
 
-    expect(pushed.customers.find((c) => c.id === 1002)?.tagsData.map((t) => t.name)).toEqual(['VIP']);
+    expect(pushed.customers.find((c) => c.id === 1002)?.tags.map((t) => t.name)).toEqual(['VIP']);
     expect(pushed.requests[0]).toMatchObject({ method: 'DELETE', path: '/v1/customers/1002/tags', status: 200 });
     await events.cancel();
   });
@@ -164,9 +164,9 @@ describe('POST /_sandbox/reset', () => {
     const body = (await response.json()) as SandboxState;
 
     expect(response.status).toBe(200);
-    expect(body.customers.find((c) => c.id === 1001)?.tagsData.map((t) => t.name)).toEqual(['Lead', 'Trial user']);
+    expect(body.customers.find((c) => c.id === 1001)?.tags.map((t) => t.name)).toEqual(['Lead', 'Trial user']);
     expect(body.requests).toEqual([]);
-    expect(sandbox!.customer(1001)?.tagsData).toHaveLength(2);
+    expect(sandbox!.customer(1001)?.tags).toHaveLength(2);
   });
 });
 

@@ -140,7 +140,7 @@ describe.each(deliveries)('$source', (delivery) => {
     const response = await deliver(delivery, delivery.body, await delivery.sign(delivery.body));
 
     expect(response).toEqual({ status: 200, json: { results: [{ rule: `${delivery.source}-lost`, customerId: 1001, tags: ['Lead'], status: 'untagged' }] } });
-    expect(sandbox.customer(1001)?.tagsData.map((tag) => tag.name)).toEqual(['Trial user']);
+    expect(sandbox.customer(1001)?.tags.map((tag) => tag.name)).toEqual(['Trial user']);
   });
 
   it('answers 401 for the same delivery with one body byte changed, and never calls HelpCrunch', async () => {

@@ -28,7 +28,13 @@ beforeAll(async () => {
       'helpcrunch-untag/billing-webhook': BILLING_SECRET,
     },
   });
-  useLocalAws({ secretsUrl: secrets.url, helpcrunchUrl: sandbox.url, apiKeySecretId: 'helpcrunch-untag/api-key' });
+  useLocalAws({
+    secretsUrl: secrets.url,
+    helpcrunchUrl: sandbox.url,
+    apiKeySecretId: 'helpcrunch-untag/api-key',
+    // Events must stay out of the logs even when this asks for them.
+    env: { POWERTOOLS_LOGGER_LOG_EVENT: 'true', MAX_JOBS_PER_REQUEST: '5' },
+  });
   output = captureOutput();
   ({ handler } = (await import('../functions/webhook')) as unknown as { handler: typeof handler });
 });
@@ -55,7 +61,7 @@ async function invoke(event: unknown, context = lambdaContext()) {
   return { ...response, json: JSON.parse(response.body ?? 'null') };
 }
 
-const tagsOf = (id: number) => sandbox.customer(id)?.tagsData.map((tag) => tag.name);
+const tagsOf = (id: number) => sandbox.customer(id)?.tags.map((tag) => tag.name);
 const helpcrunchCalls = () => sandbox.requests.map((r) => `${r.method} ${r.path}`);
 
 describe('200: processed', () => {
@@ -197,6 +203,19 @@ describe('4xx: bad requests are refused before HelpCrunch is called', () => {
     expect(helpcrunchCalls()).toEqual([]);
   });
 
+  it('413 too_many_jobs, naming the count and the limit, when a signed batch matches more jobs than MAX_JOBS_PER_REQUEST', async () => {
+    const batch = Array.from({ length: 6 }, () => ({ status: 'lost', person: { email: 'ada@example.com' } }));
+    const response = await invoke(crmEvent(batch));
+
+    expect(response.statusCode).toBe(413);
+    expect(response.json.errors[0]).toEqual({
+      code: 'too_many_jobs',
+      message: 'The request matched 6 jobs; at most 5 are taken per request (MAX_JOBS_PER_REQUEST): send smaller batches',
+    });
+    expect(helpcrunchCalls()).toEqual([]);
+    expect((await invoke(crmEvent(batch.slice(1)))).statusCode).toBe(200);
+  });
+
   it('413 for a body over 256 KiB', async () => {
     const body = JSON.stringify({ status: 'lost', padding: 'x'.repeat(256 * 1024) });
     const response = await invoke(crmEvent(body));
@@ -218,44 +237,64 @@ describe('5xx: HelpCrunch or configuration trouble', () => {
     expect(sandbox.requests.length).toBe(1);
   });
 
-  it('reads the API key again after a 401 and succeeds with the rotated key', async () => {
-    const rotated = 'hc-rotated-key-9a8b7c';
-    sandbox.rotateApiKey(rotated);
-    secrets.setSecret('helpcrunch-untag/api-key', rotated);
-    const readsBefore = secrets.calls().bySecret['helpcrunch-untag/api-key'];
-    try {
-      const response = await invoke(crmEvent({ status: 'lost', person: { email: 'ada@example.com' } }));
-
-      expect(response.statusCode).toBe(200);
-      expect(sandbox.requests.map((r) => r.status)).toEqual([401, 200, 200]);
-      expect(secrets.calls().bySecret['helpcrunch-untag/api-key']).toBe(readsBefore + 1);
-    } finally {
-      secrets.setSecret('helpcrunch-untag/api-key', API_KEY);
-    }
-  });
-
-  it('500 without the key when HelpCrunch rejects the API key even after a fresh read', async () => {
-    sandbox.rotateApiKey('a-key-this-deployment-does-not-have');
+  it('passes on a huge Retry-After only up to an hour', async () => {
+    sandbox.setFaults({ rate429: 1, retryAfter: 10 ** 9 });
     const response = await invoke(crmEvent({ status: 'lost', person: { email: 'ada@example.com' } }));
 
-    expect(response.statusCode).toBe(500);
-    expect(response.json.errors[0].code).toBe('api_key_rejected');
-    expect(response.body).not.toContain(API_KEY);
-    expect(sandbox.requests.map((r) => r.status)).toEqual([401, 401]);
+    expect(response.statusCode).toBe(503);
+    expect(response.headers?.['retry-after']).toBe('3600');
   });
+
 });
 
 describe('secrets never leak', () => {
-  it('no log line carries the API key, a signing secret, a signature or an Authorization header', async () => {
+  it('no log line carries the API key, a signing secret, a signature, a token or credentials, even with POWERTOOLS_LOGGER_LOG_EVENT=true', async () => {
+    expect(process.env.POWERTOOLS_LOGGER_LOG_EVENT).toBe('true');
     const body = JSON.stringify({ status: 'lost', person: { email: 'grace@example.com' } });
     const signature = sign(body);
-    await invoke(crmEvent(body, 'http-api', { signature }));
-    await invoke(crmEvent(body, 'http-api', { signature: sign('tampered') }));
+    const basic = `Basic ${Buffer.from('pipedrive-user:pipedrive-pass-77').toString('base64')}`;
+    const extra = { authorization: basic, 'x-api-token': 'token-value-5c1e' };
+    const signed = webhookEvent('http-api', { source: 'crm', body, headers: { 'X-Signature': signature, ...extra } });
+    const forged = webhookEvent('rest-api', { source: 'crm', body, headers: { 'X-Signature': sign('tampered'), ...extra } });
+    expect((await invoke(signed)).statusCode).toBe(200);
+    expect((await invoke(forged)).statusCode).toBe(401);
 
     const logs = output.text();
     expect(logs).toContain('"rule":"deal-lost"'); // the capture does see the handler's log lines
-    for (const secret of [API_KEY, CRM_SECRET, BILLING_SECRET, signature.slice(7), 'Bearer ']) {
+    expect(logs).not.toContain('Lambda invocation event');
+    for (const secret of [API_KEY, CRM_SECRET, BILLING_SECRET, signature.slice(7), basic.slice(6), 'pipedrive-pass-77', 'token-value-5c1e', 'Bearer ']) {
       expect(logs).not.toContain(secret);
     }
+  });
+});
+
+describe('correlation ids', () => {
+  const logLines = () =>
+    output
+      .text()
+      .split('\n')
+      .filter((line) => line.startsWith('{"level"'))
+      .map((line) => JSON.parse(line) as { message: string; correlation_id?: string });
+
+  it('an unverified request cannot set the logs’ correlation id: it is the gateway’s request id', async () => {
+    const body = JSON.stringify({ status: 'lost', person: { email: 'ada@example.com' } });
+    const event = webhookEvent('http-api', { source: 'crm', body, headers: { 'X-Signature': sign('tampered'), 'webhook-id': 'attacker-chosen-id' } });
+    await invoke(event);
+
+    const rejected = logLines().filter((line) => line.message === 'webhook rejected').at(-1)!;
+    expect(rejected.correlation_id).toBe(event.requestContext.requestId);
+    expect(output.text()).not.toContain('attacker-chosen-id');
+  });
+
+  it('a verified Standard Webhooks request is logged under its webhook-id', async () => {
+    const body = JSON.stringify({ type: 'subscription.cancelled', data: { customer_id: 'u-grace' } });
+    const id = 'msg_verified_41', timestamp = Math.floor(Date.now() / 1000);
+    const key = Buffer.from(BILLING_SECRET.slice('whsec_'.length), 'base64');
+    const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+    const headers = { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` };
+    expect((await invoke(webhookEvent('http-api', { source: 'billing', body, headers }))).statusCode).toBe(200);
+
+    const untagged = logLines().filter((line) => line.message === 'job untagged').at(-1)!;
+    expect(untagged.correlation_id).toBe(id);
   });
 });

@@ -48,7 +48,7 @@ describe('WORKER_CONCURRENCY', () => {
           JOBS_QUEUE_URL: queueUrl,
           DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
         },
-        { sqs: model, secrets: { get: async () => 'unused', clear: () => undefined } },
+        { sqs: model, secrets: { get: async () => 'unused', prefetch: () => undefined, clear: () => undefined } },
       );
       const [result] = await worker.processBatch([record], RetryBudget.until(40_000, () => 0));
       return result!.action;

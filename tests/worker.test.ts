@@ -106,7 +106,7 @@ describe('settled for good: reported as success', () => {
   });
 
   it('skips the DELETE when the customer found by email carries none of the tags', async () => {
-    stub.enqueue({ status: 200, body: { data: [{ id: 1005, tagsData: [{ name: 'VIP' }] }], meta: { total: 1 } } });
+    stub.enqueue({ status: 200, body: { data: [{ id: 1005, tags: [{ name: 'VIP' }] }], total: 1 } });
     const results = await worker().processBatch([record(job({ by: 'email', value: 'linus@example.com' }))], budget());
 
     expect(results[0]!.outcomes).toEqual([expect.objectContaining({ status: 'skipped', reason: 'tags_absent' })]);
@@ -209,6 +209,13 @@ describe('permanent: straight to the dead-letter queue, then deleted from the jo
     expect(stub.requests).toEqual([]);
   });
 
+  it('names a bad version without echoing it (the reason goes to logs and message attributes)', async () => {
+    const results = await worker().processBatch([record(JSON.stringify({ ...job(), v: 'x'.repeat(100_000) }))], budget());
+
+    expect(results[0]!.error!.message).toBe('Invalid job message: unsupported version string');
+    expect(deadLetters()[0]!.MessageAttributes!.reasonDetail!.StringValue).toBe('Invalid job message: unsupported version string');
+  });
+
   it('stays in the jobs queue when the dead-letter queue cannot take it', async () => {
     sqsMock.on(SendMessageCommand).rejects(Object.assign(new Error('slow down'), { name: 'RequestThrottled', $fault: 'client' }));
     const message = record('not json');
@@ -279,7 +286,7 @@ describe('a batch', () => {
     stub.fallback = (request) => {
       arrivals.push(clockMs);
       return request.method === 'POST'
-        ? { status: 200, body: { data: [{ id: 1001, tagsData: [{ name: 'Lead' }] }], meta: { total: 1 } } }
+        ? { status: 200, body: { data: [{ id: 1001, tags: [{ name: 'Lead' }] }], total: 1 } }
         : { status: 200, body: {} };
     };
     const paced = worker({

@@ -5,7 +5,11 @@ export const defaultApiUrl = 'https://api.helpcrunch.com/v1';
 // Plain http only to this machine (local sandbox, tests): anywhere else it would send the key in clear.
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-/** HELPCRUNCH_API_URL, validated: https (or http to loopback), no credentials/query, no trailing slash. */
+/**
+ * HELPCRUNCH_API_URL, validated: https (or http to loopback), no credentials/query, and the API's
+ * `/v1` base path. Without /v1 every call answers 404, which must never pass for "customer not found".
+ * Messages never echo the value: it could carry credentials.
+ */
 export function parseApiUrl(value: string | undefined): string {
   const text = value?.trim();
   if (!text) return defaultApiUrl;
@@ -22,5 +26,8 @@ export function parseApiUrl(value: string | undefined): string {
   if (url.username || url.password || url.search || url.hash) {
     throw new ConfigError('HELPCRUNCH_API_URL must not carry credentials, a query or a fragment', 'invalid_api_url');
   }
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+  if (url.pathname.replace(/\/+$/, '') !== '/v1') {
+    throw new ConfigError(`HELPCRUNCH_API_URL must be the API's /v1 base, e.g. ${defaultApiUrl}`, 'invalid_api_url');
+  }
+  return `${url.origin}/v1`;
 }

@@ -9,16 +9,19 @@ import { BadEventError, ConfigError, UntagError } from '../errors';
 import { createNodeHttpAdapter } from './http-adapter';
 import { defaultRetryPolicy, parseRetryAfter, withRetry, type RetryBudget, type RetryPolicy, type RetryVerdict } from '../retry';
 
+/** A customer as HelpCrunch documents it (Customer model): the fields this function reads. */
 export interface HelpCrunchCustomer {
   id: number;
   email?: string | null;
   userId?: string | null;
   name?: string | null;
-  tagsData?: { name: string; color?: string }[];
+  /** Its tags. (`customers.tagsData` is only the name of the search filter on them.) */
+  tags?: { name: string; color?: string }[];
 }
 
 export interface ApiKeySource {
-  get(options?: { forceRefresh?: boolean }): Promise<string>;
+  /** `forceRefresh`: HelpCrunch refused the key, which may have been rotated; `budget`: what the read may take. */
+  get(options: { forceRefresh?: boolean; budget: RetryBudget }): Promise<string>;
 }
 
 export interface CallOptions {
@@ -26,9 +29,9 @@ export interface CallOptions {
 }
 
 export interface HelpCrunchClient {
-  /** found=false when HelpCrunch answers 404 (no such customer). */
+  /** found=false when HelpCrunch answers its 404 not_found (no such customer). */
   untagCustomer(customerId: number, tags: string[], options: CallOptions): Promise<{ found: boolean; attempts: number }>;
-  /** Every customer whose email/userId equals `value`. */
+  /** Every customer whose email/userId equals `value`; BadEventError too_many_customers past the search cap. */
   searchCustomers(
     field: 'email' | 'userId',
     value: string,
@@ -47,8 +50,10 @@ export interface HelpCrunchClientOptions {
 }
 
 const pageSize = 100;
-// 1,000 customers sharing one email or userId means something is wrong; stop paging there.
 const maxSearchPages = 10;
+// More customers sharing one email or userId means something is wrong: the job fails rather than
+// untag some of them and report success.
+const maxCustomers = pageSize * maxSearchPages;
 const maxDetailLength = 200;
 // HelpCrunch's answers are a few KB; a page of 100 customers well under this.
 const maxResponseBytes = 4 * 1024 * 1024;
@@ -68,28 +73,57 @@ const classify = (error: unknown): RetryVerdict =>
     ? { retryable: true, retryAfterMs: error.retryAfterMs, reason: error.reason }
     : { retryable: false };
 
-/** HelpCrunch's own explanation (`errors[0]`), trimmed to something fit for a log line. */
-function helpCrunchDetail(body: unknown): string {
-  const first = (body as { errors?: { code?: unknown; message?: unknown }[] } | null)?.errors?.[0];
-  const detail = [first?.code, first?.message].filter((part) => typeof part === 'string' && part).join(': ');
-  const flat = detail.replace(/\s+/g, ' ').trim();
+type ErrorEntry = { code?: unknown; message?: unknown };
+
+/** The entries of HelpCrunch's error body `{"errors":[{code, message}, …]}`; none for any other body. */
+function errorEntries(body: unknown): ErrorEntry[] {
+  const errors = (body as { errors?: unknown } | null)?.errors;
+  return Array.isArray(errors) ? errors.filter((entry): entry is ErrorEntry => typeof entry === 'object' && entry !== null) : [];
+}
+
+/**
+ * HelpCrunch's reasons, for the logs: its entries after the generic `invalid_request` one, trimmed.
+ * They stay out of replies, since they may quote what was sent.
+ */
+function helpCrunchDetail(body: unknown): string | undefined {
+  const entries = errorEntries(body);
+  const reasons = entries.filter((entry) => entry.code !== 'invalid_request');
+  const text = (reasons.length > 0 ? reasons : entries)
+    .map(({ code, message }) => [code, message].filter((part) => typeof part === 'string' && part).join(': '))
+    .filter(Boolean)
+    .join('; ');
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (!flat) return undefined;
   return flat.length > maxDetailLength ? `${flat.slice(0, maxDetailLength)}…` : flat;
 }
 
+/** HelpCrunch's answer for a customer id it does not know: 404 with a `not_found` entry in its error body. */
+const isCustomerNotFound = (response: AxiosResponse) =>
+  response.status === 404 && errorEntries(response.data).some((entry) => entry.code === 'not_found');
+
 function rejection(response: AxiosResponse): UntagError {
   const { status } = response;
+  const detail = helpCrunchDetail(response.data);
+  if (status === 404) {
+    // Not HelpCrunch's customer-not-found answer: a wrong base URL or a proxy. Every event would meet
+    // it, so it is the deployment's problem, never a skipped customer.
+    return new ConfigError('HelpCrunch answered 404 for an API route: check HELPCRUNCH_API_URL', 'helpcrunch_route_not_found', detail);
+  }
   if (status >= 400 && status < 500) {
-    const detail = helpCrunchDetail(response.data);
     const code = status === 400 ? 'helpcrunch_bad_request' : `helpcrunch_${status}`;
-    return new BadEventError(code, `HelpCrunch rejected the request (${status}${detail ? ` ${detail}` : ''})`);
+    return new BadEventError(code, `HelpCrunch rejected the request (${status})`, detail);
   }
   return new ConfigError(`HelpCrunch answered unexpected status ${status}`, 'helpcrunch_unexpected_status');
 }
 
-function transportFailure(error: unknown, timeoutMs: number): TransientFailure {
-  const code = (error as { code?: unknown } | null)?.code;
+function transportFailure(error: unknown, timeoutMs: number): Error {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
     return new TransientFailure(`HelpCrunch did not answer within ${timeoutMs} ms`);
+  }
+  // axios's own wording for maxContentLength (our adapter keeps it): no retry brings a smaller answer.
+  if (code === 'ERR_BAD_RESPONSE' && typeof message === 'string' && message.startsWith('maxContentLength')) {
+    return new ConfigError(`HelpCrunch answered more than ${maxResponseBytes} bytes`, 'helpcrunch_unexpected_response');
   }
   return new TransientFailure(`HelpCrunch unreachable (${typeof code === 'string' ? code : 'network error'})`);
 }
@@ -104,14 +138,27 @@ async function counted<T>(run: (counter: { requests: number }) => Promise<T>): P
   }
 }
 
+const isCustomerId = (id: unknown): id is number => Number.isSafeInteger(id) && (id as number) > 0;
+
+/** One page of Search customers, shaped as HelpCrunch's lists are: `{"data": [customer, …], "total": N}`. */
 function parseSearchPage(body: unknown): { customers: HelpCrunchCustomer[]; total?: number } {
-  const { data, meta } = (body ?? {}) as { data?: unknown; meta?: { total?: unknown } };
-  const valid = Array.isArray(data) && data.every((item) => typeof (item as { id?: unknown } | null)?.id === 'number');
+  const { data, total } = (body ?? {}) as { data?: unknown; total?: unknown };
+  const valid = Array.isArray(data) && data.every((item) => isCustomerId((item as { id?: unknown } | null)?.id));
   if (!valid) {
     throw new ConfigError('HelpCrunch search answered without a customer list', 'helpcrunch_unexpected_response');
   }
-  return { customers: data as HelpCrunchCustomer[], total: typeof meta?.total === 'number' ? meta.total : undefined };
+  return { customers: data as HelpCrunchCustomer[], total: Number.isSafeInteger(total) ? (total as number) : undefined };
 }
+
+/** The tag names a customer carries, or undefined when the answer does not say (then nothing is skipped). */
+export function tagNames(customer: HelpCrunchCustomer): Set<string> | undefined {
+  const { tags } = customer;
+  const valid = Array.isArray(tags) && tags.every((tag) => typeof (tag as { name?: unknown } | null)?.name === 'string');
+  return valid ? new Set(tags.map((tag) => tag.name)) : undefined;
+}
+
+const tooManyCustomers = (field: string) =>
+  new BadEventError('too_many_customers', `More than ${maxCustomers} HelpCrunch customers share this ${field}: none of them was untagged`);
 
 export function createHelpCrunchClient(options: HelpCrunchClientOptions): HelpCrunchClient {
   const { baseUrl, apiKey, timeoutMs = 5_000, retryPolicy = defaultRetryPolicy } = options;
@@ -136,7 +183,7 @@ export function createHelpCrunchClient(options: HelpCrunchClientOptions): HelpCr
   ): Promise<T> {
     let keyRefreshed = false;
     const send = async (timeout: number, forceRefresh: boolean): Promise<AxiosResponse> => {
-      const bearer = await apiKey.get(forceRefresh ? { forceRefresh } : undefined);
+      const bearer = await apiKey.get(forceRefresh ? { forceRefresh, budget } : { budget });
       counter.requests++;
       const { method, path, body } = request;
       try {
@@ -180,8 +227,8 @@ export function createHelpCrunchClient(options: HelpCrunchClientOptions): HelpCr
       const request = { method: 'DELETE', path, body: { tags: tags.map((name) => ({ name })) } } as const;
       const { value: found, attempts } = await counted((counter) =>
         call(request, budget, counter, (response) => {
-          if (response.status === 404) return false;
           if (isSuccess(response)) return true;
+          if (isCustomerNotFound(response)) return false;
           throw rejection(response);
         }),
       );
@@ -191,7 +238,7 @@ export function createHelpCrunchClient(options: HelpCrunchClientOptions): HelpCr
     async searchCustomers(field, value, { budget }) {
       const { value: customers, attempts } = await counted(async (counter) => {
         const collected: HelpCrunchCustomer[] = [];
-        for (let page = 0; page < maxSearchPages; page++) {
+        for (;;) {
           const filter = [{ field: `customers.${field}`, operator: '=', value }];
           const body = { filter, limit: pageSize, offset: collected.length };
           const request = { method: 'POST', path: '/customers/search', body } as const;
@@ -201,9 +248,10 @@ export function createHelpCrunchClient(options: HelpCrunchClientOptions): HelpCr
           });
           collected.push(...found);
           const more = total === undefined ? found.length === pageSize : collected.length < total;
-          if (found.length === 0 || !more) break;
+          if (found.length === 0 || !more) return collected;
+          // A known total says at once; without one, a full last page does.
+          if ((total ?? collected.length + 1) > maxCustomers) throw tooManyCustomers(field);
         }
-        return collected;
       });
       return { customers, attempts };
     },

@@ -26,7 +26,7 @@ export interface EnqueueOptions {
 }
 
 const defaultEnqueuePolicy: RetryPolicy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 };
-// SDK calls retry themselves; this only bounds how long one of ours may take.
+// SDK calls retry themselves; this bounds how long one of ours may take (less when the budget has less).
 const sendTimeoutMs = 5_000;
 
 /** Entries SQS failed on its side (SenderFault false); only withRetry sees it. */
@@ -66,10 +66,10 @@ function batches(entries: SendMessageBatchRequestEntry[]): SendMessageBatchReque
 
 async function sendBatch(entries: SendMessageBatchRequestEntry[], { sqs, queueUrl, budget, retryPolicy = defaultEnqueuePolicy }: EnqueueOptions) {
   let unsent = entries;
-  const attempt = async () => {
+  const attempt = async (_attempt: number, timeoutMs: number) => {
     let sent;
     try {
-      sent = await sqs.sendMessageBatch({ QueueUrl: queueUrl, Entries: unsent });
+      sent = await sqs.sendMessageBatch({ QueueUrl: queueUrl, Entries: unsent }, { abortSignal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
       throw sqsFailure('SendMessageBatch', error);
     }

@@ -50,7 +50,8 @@ export function parseJobMessage(body: string): JobMessage {
   }
   const message = (value ?? {}) as Record<string, unknown>;
   if (typeof value !== 'object' || Array.isArray(value)) throw invalid('body is not a JSON object');
-  if (message.v !== 1 && message.v !== 2) throw invalid(`unsupported version ${JSON.stringify(message.v)}`);
+  // The version is named only when it is a plain number: a message body never echoes what it holds.
+  if (message.v !== 1 && message.v !== 2) throw invalid(`unsupported version ${Number.isSafeInteger(message.v) ? message.v : typeof message.v}`);
   for (const field of ['eventId', 'source', 'rule'] as const) {
     if (!isText(message[field])) throw invalid(`${field} must be a non-empty string`);
   }

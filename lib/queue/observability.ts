@@ -24,7 +24,7 @@ export function recordMessageResults(results: MessageResult[]): void {
     const fields = {
       // `message` is Powertools' own key for the log text.
       sqsMessage: result,
-      ...(error && { code: error.code, reason: error.message }),
+      ...(error && { code: error.code, reason: error.message, detail: error.detail }),
       ...(queueError && { queueError: `${queueError.code}: ${queueError.message}` }),
     };
     if (result.action === 'done') logger.info('message done', fields);

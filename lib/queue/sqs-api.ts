@@ -15,15 +15,25 @@ import {
 import { ConfigError, RetryableError, type UntagError } from '../errors';
 
 export interface SqsApi {
-  sendMessageBatch(input: SendMessageBatchCommandInput): Promise<Pick<SendMessageBatchCommandOutput, 'Successful' | 'Failed'>>;
+  /** `abortSignal` ends a call SQS does not answer in time (the caller's time budget). */
+  sendMessageBatch(
+    input: SendMessageBatchCommandInput,
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<Pick<SendMessageBatchCommandOutput, 'Successful' | 'Failed'>>;
   sendMessage(input: SendMessageCommandInput): Promise<unknown>;
   changeMessageVisibility(input: ChangeMessageVisibilityCommandInput): Promise<unknown>;
 }
 
-/** The port over the real SDK; the client is configured by the Lambda environment (region, credentials). */
-export function sqsApi(client: SQSClient = new SQSClient({})): SqsApi {
+/**
+ * The port over the real SDK; the client is configured by the Lambda environment (region,
+ * credentials), and every HTTP attempt is bounded, so an SQS that accepts a connection and never
+ * answers cannot hold an invocation until Lambda kills it.
+ */
+export function sqsApi(
+  client: SQSClient = new SQSClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000, throwOnRequestTimeout: true } }),
+): SqsApi {
   return {
-    sendMessageBatch: (input) => client.send(new SendMessageBatchCommand(input)),
+    sendMessageBatch: (input, options) => client.send(new SendMessageBatchCommand(input), options),
     sendMessage: (input) => client.send(new SendMessageCommand(input)),
     changeMessageVisibility: (input) => client.send(new ChangeMessageVisibilityCommand(input)),
   };

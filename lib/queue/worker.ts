@@ -14,7 +14,7 @@
  * dead-letter queue; any other path leaves it in the queue, so nothing is lost.
  */
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { asUntagError, BadEventError, ConfigError, type UntagError } from '../errors';
+import { asUntagError, BadEventError, ConfigError, operatorMessage, type UntagError } from '../errors';
 import type { HelpCrunchClient } from '../helpcrunch/client';
 import { executeJobs } from '../pipeline';
 import { backoffDelay, type RetryBudget, type RetryPolicy } from '../retry';
@@ -101,7 +101,7 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
     const result = { ...started, error };
     const { receiveCount, attempt } = result;
     if (receiveCount >= maxReceiveCount) {
-      const reason = { code: error.code, detail: `${error.message} (gave up after ${attempt} attempts)` };
+      const reason = { code: error.code, detail: `${operatorMessage(error)} (gave up after ${attempt} attempts)` };
       return deadLetter(JSON.stringify({ ...message, attempt }), result, reason);
     }
     const seconds = visibilitySeconds(error, receiveCount);
@@ -122,7 +122,7 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
       message = parseJobMessage(record.body);
     } catch (error) {
       const invalid = asUntagError(error);
-      return deadLetter(record.body, { ...received, error: invalid }, { code: invalid.code, detail: invalid.message });
+      return deadLetter(record.body, { ...received, error: invalid }, { code: invalid.code, detail: operatorMessage(invalid) });
     }
     const attempt = message.attempt + received.receiveCount;
     const started: MessageResult = { ...received, eventId: message.eventId, attempt };
@@ -132,7 +132,7 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
     if (!failure) return { ...started, action: 'done', outcomes };
     if (isPermanent(failure)) {
       const result = { ...started, outcomes, error: failure };
-      return deadLetter(JSON.stringify({ ...message, attempt }), result, { code: failure.code, detail: failure.message });
+      return deadLetter(JSON.stringify({ ...message, attempt }), result, { code: failure.code, detail: operatorMessage(failure) });
     }
     return retryLater(record, message, { ...started, outcomes }, failure);
   }

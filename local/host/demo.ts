@@ -73,7 +73,7 @@ function outcomeSummary({ status, body }: SentExample): string {
   return `${status} ${results.map((r) => `${r.rule}: ${r.status}${r.reason ? ` (${r.reason})` : ''}, customer ${r.customerId ?? '?'}`).join('; ')}`;
 }
 
-const tagList = (customer: SandboxCustomer | undefined) => customer?.tagsData.map((tag) => tag.name) ?? [];
+const tagList = (customer: SandboxCustomer | undefined) => customer?.tags.map((tag) => tag.name) ?? [];
 
 /** The before/after table: one row per customer (or per changed one), removed tags listed; '' when no row. */
 export function tagsTable(before: SandboxCustomer[], after: SandboxCustomer[], { onlyChanged = false } = {}): string {

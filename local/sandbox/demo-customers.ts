@@ -27,17 +27,17 @@ export function parseSandboxCustomers(value: unknown, source: string): SandboxCu
       throw new Error(`${source}: customer #${index} ${why}`);
     };
     if (typeof entry !== 'object' || entry === null) return fail('is not an object');
-    const { id, email, userId, name, tagsData } = entry as Record<string, unknown>;
+    const { id, email, userId, name, tags } = entry as Record<string, unknown>;
     if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) return fail('needs a positive integer id');
     if (seen.has(id)) return fail(`repeats id ${id}`);
     seen.add(id);
     if (!isNullableString(email) || !isNullableString(userId) || !isNullableString(name)) {
       return fail('needs email, userId and name as strings or null');
     }
-    if (!Array.isArray(tagsData) || !tagsData.every(isTag)) {
-      return fail('needs tagsData as [{ "name": non-empty string, "color": string }]');
+    if (!Array.isArray(tags) || !tags.every(isTag)) {
+      return fail('needs tags as [{ "name": non-empty string, "color": string }]');
     }
-    return { id, email, userId, name, tagsData: tagsData.map(({ name, color }) => ({ name, color })) };
+    return { id, email, userId, name, tags: tags.map(({ name, color }) => ({ name, color })) };
   });
 }
 

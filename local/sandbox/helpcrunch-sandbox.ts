@@ -1,28 +1,33 @@
 /**
  * A local, in-memory HelpCrunch on node:http for tests, `npm start` and the benchmark.
- * It follows HelpCrunch's REST contract under /v1; every route needs `Authorization: Bearer <apiKey>`.
+ * It answers in the shapes HelpCrunch's REST API v1 docs show (their example answers are kept in
+ * tests/fixtures/helpcrunch/, and tests/helpcrunch-documented.test.ts holds the sandbox to them);
+ * every route needs `Authorization: Bearer <apiKey>`.
  * Beside the API and without auth, `/` serves a read-only page of customers and requests, fed by
  * GET /_sandbox/state and /_sandbox/events, and POST /_sandbox/reset restores the seed (inspector.ts).
  *
- *   GET    /v1/customers?limit=&offset=  200 {data, meta:{limit, offset, total}}
+ *   GET    /v1/customers?limit=&offset=  200 {data: [customer], total}
  *   GET    /v1/customers/:id             200 customer
- *   POST   /v1/customers/search          200 {data, meta}; body {filter:[{field, operator, value}], limit?, offset?}
- *                                        fields customers.email|userId|name|tagsData, operators = != ~;
- *                                        filters are ANDed; '=' and '!=' are exact, '~' is a
- *                                        case-insensitive "contains"; tagsData compares tag names
- *   PUT    /v1/customers/:id/tags        200 updated customer; body {tags:[{name, color?}]}; adds missing names
- *   DELETE /v1/customers/:id/tags        200 updated customer; body {tags:[{name}]}; removes exact
- *                                        names, names the customer lacks are ignored
+ *   POST   /v1/customers/search          200 {data: [customer], total}; body {filter:[{field, operator, value}],
+ *                                        comparison?: AND|OR (default AND), limit?, offset?}; fields
+ *                                        customers.email|userId|name with = != ~ ('=' and '!=' exact,
+ *                                        '~' a case-insensitive "contains"), and customers.tagsData with
+ *                                        '=' and a value [{name}, …]: customers carrying all those tags
+ *   PUT    /v1/customers/:id/tags        200 customer; body {tags:[{name, color?}]}; adds missing names,
+ *                                        without a color in HelpCrunch's default #c377e0
+ *   DELETE /v1/customers/:id/tags        200 customer; body {tags:[{name}]}; removes exact names,
+ *                                        names the customer lacks are ignored
  *
- * PUT/DELETE reply with the updated customer (HelpCrunch answers that or {"success":true}); the
- * customer lets a client see the tags are gone without another request. limit defaults to 20 and
- * is capped at 100; offset defaults to 0.
+ * A customer is HelpCrunch's Customer model, its tags as `tags: [{name, color}]`; fields the
+ * sandbox does not keep are null or empty. limit defaults to 20 and is capped at 100; offset
+ * defaults to 0.
  *
  * Each request meets, in this order: injected latency, injected drop (socket destroyed, no reply),
  * injected 429, injected 500, the bearer check (401), the account rate limit (429 with Retry-After),
  * then routing: unknown route 404 -> non-numeric id 400 -> body (413, invalid JSON 400, invalid
  * tags/filter/pagination 400) -> unknown customer 404. Error bodies are exactly
- * SANDBOX_ERRORS[…].body, HelpCrunch's `{"errors":[{"code","message"}]}` shape.
+ * SANDBOX_ERRORS[…].body, HelpCrunch's `{"errors":[{"code":"invalid_request",…},{"code":<reason>,…}]}`;
+ * only an unknown customer's 404 carries the `not_found` entry, an unknown route's does not.
  *
  * The rate limit is a sliding window over admitted requests (rejected ones do not count), so
  * Retry-After is the whole seconds until the oldest admitted request leaves the window.
@@ -34,7 +39,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BoundedLog } from './bounded-log';
-import { CustomerStore, parseSearchFilters } from './customer-store';
+import { CustomerStore, helpCrunchCustomer, parseSearchFilters } from './customer-store';
 import type { SandboxCustomer } from './customer-store';
 import { loadDemoCustomers } from './demo-customers';
 import { BodyTooLargeError, baseUrl, closerFor, listen, readBody, sendJson } from './http-server';
@@ -130,27 +135,27 @@ interface Reply {
   headers?: Record<string, string>;
 }
 
+/** HelpCrunch's error body: a generic `invalid_request` entry, then the reason (a code, or the field at fault). */
 function errorReply(status: number, code: string, message: string) {
-  return { status, body: { errors: [{ code, message }] } } as const;
+  return { status, body: { errors: [{ code: 'invalid_request', message: 'Invalid request' }, { code, message }] } } as const;
 }
 
 /** Every error the sandbox sends, with its exact body, for clients and tests to assert on. */
 export const SANDBOX_ERRORS = {
-  unauthorized: errorReply(401, 'unauthorized', 'Invalid or missing API key'),
-  invalidId: errorReply(400, 'invalid_id', 'Customer id must be a positive integer'),
+  // As documented (Untag customer); 404's message there reads "Chat not found", a slip of the doc.
+  unauthorized: errorReply(401, 'unauthorized', 'Unauthorized'),
   customerNotFound: errorReply(404, 'not_found', 'Customer not found'),
-  routeNotFound: errorReply(404, 'route_not_found', 'No such endpoint'),
-  invalidJson: errorReply(400, 'invalid_json', 'Request body is not valid JSON'),
-  invalidTags: errorReply(400, 'invalid_tags', 'Body must be {"tags":[{"name":"…"}]} with at least one tag'),
-  invalidFilter: errorReply(400, 'invalid_filter', 'filter must be a list of {field, operator, value}'),
-  invalidPagination: errorReply(
-    400,
-    'invalid_pagination',
-    'limit must be a positive integer and offset a non-negative integer',
-  ),
-  payloadTooLarge: errorReply(413, 'payload_too_large', 'Request body is too large'),
   tooManyRequests: errorReply(429, 'too_many_requests', 'Too many requests'),
-  internalError: errorReply(500, 'internal_error', 'Internal server error'),
+  // Field errors as the documented 400 words them: the field as code, a validator's message.
+  invalidId: errorReply(400, 'customer', 'This value should be of type numeric.'),
+  invalidJson: errorReply(400, 'body', 'This value should be valid JSON.'),
+  invalidTags: errorReply(400, 'tags', 'This value should be a non-empty list of {"name": "…"}.'),
+  invalidFilter: errorReply(400, 'filter', 'This value should be a list of {field, operator, value}.'),
+  invalidPagination: errorReply(400, 'limit', 'limit should be a positive integer and offset a non-negative integer.'),
+  payloadTooLarge: errorReply(413, 'body', 'This value is too large.'),
+  // Not documented: a route the API does not have, and a server fault. Neither says not_found.
+  routeNotFound: errorReply(404, 'route', 'No route found.'),
+  internalError: { status: 500, body: { errors: [{ code: 'internal_error', message: 'Internal server error' }] } },
 } as const;
 
 function checkFaults(faults: Faults): Faults {
@@ -177,10 +182,7 @@ function paginate(customers: SandboxCustomer[], rawLimit: unknown, rawOffset: un
   const effectiveLimit = Math.min(limit, MAX_LIMIT);
   return {
     status: 200,
-    body: {
-      data: customers.slice(offset, offset + effectiveLimit),
-      meta: { limit: effectiveLimit, offset, total: customers.length },
-    },
+    body: { data: customers.slice(offset, offset + effectiveLimit).map(helpCrunchCustomer), total: customers.length },
   };
 }
 
@@ -285,17 +287,17 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
       req.method === 'DELETE'
         ? store.removeTags(id, tags.map((tag) => tag.name))
         : store.addTags(id, tags);
-    return updated ? { status: 200, body: updated } : SANDBOX_ERRORS.customerNotFound;
+    return updated ? { status: 200, body: helpCrunchCustomer(updated) } : SANDBOX_ERRORS.customerNotFound;
   }
 
   async function search(req: IncomingMessage): Promise<Reply> {
     const body = await readJson(req);
     if ('error' in body) return body.error;
     if (typeof body.value !== 'object' || body.value === null) return SANDBOX_ERRORS.invalidFilter;
-    const { filter, limit, offset } = body.value as Record<string, unknown>;
+    const { filter, comparison = 'AND', limit, offset } = body.value as Record<string, unknown>;
     const filters = parseSearchFilters(filter);
-    if (!filters) return SANDBOX_ERRORS.invalidFilter;
-    return paginate(store.search(filters), limit, offset);
+    if (!filters || (comparison !== 'AND' && comparison !== 'OR')) return SANDBOX_ERRORS.invalidFilter;
+    return paginate(store.search(filters, comparison), limit, offset);
   }
 
   async function route(req: IncomingMessage): Promise<Reply> {
@@ -318,7 +320,7 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
     if (id === undefined) return SANDBOX_ERRORS.invalidId;
     if (isTagsRoute) return editTags(req, id);
     const customer = store.get(id);
-    return customer ? { status: 200, body: customer } : SANDBOX_ERRORS.customerNotFound;
+    return customer ? { status: 200, body: helpCrunchCustomer(customer) } : SANDBOX_ERRORS.customerNotFound;
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,0 +1,350 @@
+/**
+ * The functions and their secrets, each test with freshly imported modules (a new container):
+ * secret reads started at init and in parallel, Secrets Manager stalling or failing, a rotated
+ * signing secret, and what an unverified caller may learn. Real SDK, real loopback Secrets
+ * Manager, the HelpCrunch sandbox; the clock (Date only) is faked where the cache must expire.
+ */
+import { createHmac } from 'node:crypto';
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
+import { eventBridgeEvent, lambdaContext, webhookEvent } from './support/lambda-events';
+import { captureOutput, type CapturedOutput } from './support/local-aws';
+import { startSecretsManagerStub, type SecretsManagerStub } from './support/secrets-manager-stub';
+import { startStallingProxy, type StallingProxy } from './support/stalling-proxy';
+
+const API_KEY_ID = 'helpcrunch-untag/api-key';
+const CRM_ID = 'helpcrunch-untag/crm-webhook';
+const BILLING_ID = 'helpcrunch-untag/billing-webhook';
+const API_KEY = 'hc-secrets-test-key-31f';
+const CRM_SECRET = 'crm-secret-before-rotation';
+
+type Handler = (event: unknown, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+let sandbox: HelpCrunchSandbox;
+let stub: SecretsManagerStub;
+let proxy: StallingProxy;
+let secrets: Record<string, string>;
+let output: CapturedOutput;
+const savedEnv = { ...process.env };
+
+function restoreEnv() {
+  for (const name of Object.keys(process.env)) if (!(name in savedEnv)) delete process.env[name];
+  Object.assign(process.env, savedEnv);
+}
+
+beforeAll(async () => {
+  sandbox = await startHelpCrunchSandbox({ apiKey: API_KEY });
+});
+afterAll(() => sandbox.close());
+
+beforeEach(async () => {
+  sandbox.reset();
+  secrets = { [API_KEY_ID]: API_KEY, [CRM_ID]: CRM_SECRET, [BILLING_ID]: `whsec_${Buffer.from('billing').toString('base64')}` };
+  stub = await startSecretsManagerStub(secrets);
+  proxy = await startStallingProxy(stub.url);
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.url,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test-access-key',
+    AWS_SECRET_ACCESS_KEY: 'test-secret-key',
+    HELPCRUNCH_API_URL: sandbox.url,
+    HELPCRUNCH_API_KEY_SECRET_ID: API_KEY_ID,
+    POWERTOOLS_DEV: 'false',
+  });
+  output = captureOutput();
+});
+
+afterEach(async () => {
+  output.restore();
+  vi.useRealTimers();
+  restoreEnv();
+  await proxy.close();
+  await stub.close();
+});
+
+/** Imports a function afresh: module init runs again, as in a new Lambda container. */
+async function coldStart<H = Handler>(name: 'webhook' | 'eventbridge' | 'worker' = 'webhook'): Promise<H> {
+  vi.resetModules();
+  const module = (await import(`../functions/${name}.ts`)) as unknown as { handler: H };
+  return module.handler;
+}
+
+const lostDeal = JSON.stringify({ status: 'lost', person: { email: 'ada@example.com' } });
+const sign = (body: string, secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+const crmEvent = (signature: string | undefined, headers: Record<string, string> = {}) =>
+  webhookEvent('http-api', { source: 'crm', body: lostDeal, headers: { ...(signature ? { 'X-Signature': signature } : {}), ...headers } });
+
+async function invoke(handler: Handler, event: unknown, context = lambdaContext()) {
+  const response = await handler(event, context);
+  return { ...response, json: JSON.parse(response.body ?? 'null') as { errors?: { code: string; message: string }[] } };
+}
+
+const readsOf = (secretId: string) => stub.requests.filter((id) => id === secretId).length;
+
+async function until(condition: () => boolean) {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** Fakes Date only (timers and sockets stay real), so the cache's memory of a failure can run out. */
+function fakeDate() {
+  vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+  return (ms: number) => vi.setSystemTime(Date.now() + ms);
+}
+
+describe('secret reads at init', () => {
+  it('starts every signing secret and the API key at import, in parallel, without awaiting them', async () => {
+    const release = stub.hold();
+    // Resolves while every read is held: init does not wait for Secrets Manager.
+    const handler = await coldStart();
+    // All three in flight at once: they were started together, not one after the other.
+    await until(() => stub.held() === 3);
+    expect([...stub.requests].sort()).toEqual([API_KEY_ID, BILLING_ID, CRM_ID]);
+    release();
+
+    const response = await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)));
+
+    expect(response.statusCode).toBe(200);
+    expect(stub.requests).toHaveLength(3);
+  });
+
+  it('a failed early read fails neither the init nor the first request: it is read again on use', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      proxy.stall(true);
+      const handler = await coldStart();
+      await until(() => proxy.stalledConnections() >= 3);
+      proxy.stall(false);
+
+      // The early reads are still stalled (3 s read timeout); the request reads again when they fail.
+      const response = await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)));
+
+      expect(response.statusCode).toBe(200);
+      expect(readsOf(CRM_ID)).toBe(1);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('a misconfiguration still answers a clear ConfigError, not a failed cold start', async () => {
+    process.env.HELPCRUNCH_API_URL = 'https://api.helpcrunch.com';
+    const handler = await coldStart();
+
+    const response = await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)));
+
+    expect(response.statusCode).toBe(500);
+    expect(response.json.errors![0]).toEqual({ code: 'invalid_api_url', message: "HELPCRUNCH_API_URL must be the API's /v1 base, e.g. https://api.helpcrunch.com/v1" });
+  });
+});
+
+describe('Secrets Manager stalled or failing', () => {
+  it('answers 503 secrets_unavailable with Retry-After when Secrets Manager never answers, and recovers', async () => {
+    const advance = fakeDate();
+    const handler = await coldStart();
+    expect((await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)))).statusCode).toBe(200);
+    sandbox.reset();
+    // The cached secrets expire, and Secrets Manager now accepts connections and never answers.
+    advance(300_000);
+    proxy.stall(true);
+    const readsBefore = readsOf(CRM_ID);
+
+    // 1.8 s left, 1.5 s kept back: the read gets 300 ms, not the rest of the invocation.
+    const stalled = await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)), lambdaContext(1_800));
+
+    expect(stalled.statusCode).toBe(503);
+    expect(stalled.headers?.['retry-after']).toBe('5');
+    expect(stalled.json.errors![0]).toEqual({
+      code: 'secrets_unavailable',
+      message: "Signing secret for source 'crm' cannot be read now: Secrets Manager did not answer",
+    });
+    expect(sandbox.requests).toEqual([]);
+
+    proxy.stall(false);
+    // Remembered for 5 s, so a flood meanwhile costs no Secrets Manager calls.
+    expect((await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)))).statusCode).toBe(503);
+    expect(readsOf(CRM_ID)).toBe(readsBefore);
+
+    advance(5_000);
+    const recovered = await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)));
+    expect(recovered.statusCode).toBe(200);
+    expect(sandbox.customer(1001)?.tags).toEqual([]);
+  });
+
+  it('tells an unverified caller which source’s secret is unreadable, never its id, ARN or the SDK’s error', async () => {
+    const arn = `arn:aws:secretsmanager:us-east-1:123456789012:secret:${CRM_ID}-AbCdEf`;
+    delete secrets[CRM_ID];
+    const handler = await coldStart();
+
+    const event = crmEvent('sha256=forged', { 'webhook-id': 'attacker-chosen' });
+    const response = await invoke(handler, event);
+
+    expect(response.statusCode).toBe(500);
+    expect(response.json.errors![0]).toEqual({ code: 'secret_unreadable', message: "Signing secret for source 'crm' cannot be read" });
+    for (const leak of [CRM_ID, arn, '123456789012', 'ResourceNotFoundException']) expect(response.body).not.toContain(leak);
+    // The operator finds the detail in the logs, under the gateway's request id.
+    const rejected = output.text().split('\n').find((line) => line.includes('"webhook rejected"'))!;
+    expect(JSON.parse(rejected)).toMatchObject({
+      correlation_id: event.requestContext.requestId,
+      code: 'secret_unreadable',
+      detail: `Secret '${CRM_ID}' cannot be read (ResourceNotFoundException)`,
+    });
+  });
+});
+
+describe('a rotated signing secret', () => {
+  const rotated = 'crm-secret-after-rotation';
+
+  it('is accepted at once: a signature mismatch re-reads the secret, bypassing the cache', async () => {
+    const handler = await coldStart();
+    expect((await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)))).statusCode).toBe(200);
+    secrets[CRM_ID] = rotated;
+
+    const response = await invoke(handler, crmEvent(sign(lostDeal, rotated)));
+
+    expect(response.statusCode).toBe(200);
+    expect(readsOf(CRM_ID)).toBe(2);
+    // The old secret is gone from the cache too.
+    expect((await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)))).statusCode).toBe(401);
+  });
+
+  it('re-reads at most once per 30 s, so forged signatures cannot multiply Secrets Manager calls', async () => {
+    const advance = fakeDate();
+    const handler = await coldStart();
+    await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)));
+    const before = readsOf(CRM_ID);
+
+    for (let i = 0; i < 20; i++) expect((await invoke(handler, crmEvent(sign(lostDeal, `forged-${i}`)))).statusCode).toBe(401);
+    expect(readsOf(CRM_ID)).toBe(before + 1);
+
+    advance(30_000);
+    expect((await invoke(handler, crmEvent(sign(lostDeal, 'forged-again')))).statusCode).toBe(401);
+    expect(readsOf(CRM_ID)).toBe(before + 2);
+  });
+
+  it('is not re-read for a missing signature', async () => {
+    const handler = await coldStart();
+    await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)));
+    const before = readsOf(CRM_ID);
+
+    const response = await invoke(handler, crmEvent(undefined));
+
+    expect(response.json.errors![0]!.code).toBe('missing_signature');
+    expect(readsOf(CRM_ID)).toBe(before);
+  });
+});
+
+describe('a rotated API key', () => {
+  const lostDealEvent = () => crmEvent(sign(lostDeal, CRM_SECRET));
+
+  it('is read again after HelpCrunch answers 401, and the call succeeds with it', async () => {
+    const handler = await coldStart();
+    const rotated = 'hc-rotated-key-9a8b7c';
+    await until(() => readsOf(API_KEY_ID) === 1);
+    sandbox.rotateApiKey(rotated);
+    secrets[API_KEY_ID] = rotated;
+
+    const response = await invoke(handler, lostDealEvent());
+
+    expect(response.statusCode).toBe(200);
+    expect(sandbox.requests.map((r) => r.status)).toEqual([401, 200, 200]);
+    expect(readsOf(API_KEY_ID)).toBe(2);
+  });
+
+  it('answers 500 api_key_rejected, without the key, when HelpCrunch refuses it after a fresh read; and re-reads at most once per 30 s', async () => {
+    const advance = fakeDate();
+    const handler = await coldStart();
+    await until(() => readsOf(API_KEY_ID) === 1);
+    sandbox.rotateApiKey('a-key-this-deployment-does-not-have');
+
+    const response = await invoke(handler, lostDealEvent());
+
+    expect(response.statusCode).toBe(500);
+    expect(response.json.errors![0]!.code).toBe('api_key_rejected');
+    expect(response.body).not.toContain(API_KEY);
+    expect(sandbox.requests.map((r) => r.status)).toEqual([401, 401]);
+    expect(readsOf(API_KEY_ID)).toBe(2);
+
+    await invoke(handler, lostDealEvent());
+    expect(readsOf(API_KEY_ID)).toBe(2);
+    advance(30_000);
+    await invoke(handler, lostDealEvent());
+    expect(readsOf(API_KEY_ID)).toBe(3);
+  });
+});
+
+describe('the API key in the EventBridge and worker functions', () => {
+  const sqsMock = mockClient(SQSClient);
+  afterAll(() => sqsMock.restore());
+
+  /** A new container that used its API key once, then saw it expire from its cache while Secrets Manager stalled. */
+  async function stalledAfterFirstUse<H>(name: 'eventbridge' | 'worker', firstUse: (handler: H) => Promise<unknown>) {
+    const advance = fakeDate();
+    const handler = await coldStart<H>(name);
+    await firstUse(handler);
+    sandbox.reset();
+    advance(300_000);
+    proxy.stall(true);
+    return { handler, advance };
+  }
+
+  it('EventBridge: rejects as retryable secrets_unavailable within the budget, and recovers', async () => {
+    const event = eventBridgeEvent('crm.app', 'Account Closed', { helpcrunchId: 1004 });
+    const { handler, advance } = await stalledAfterFirstUse<(event: unknown, context: Context) => Promise<unknown>>('eventbridge', (first) =>
+      expect(first(event, lambdaContext())).resolves.toMatchObject({ results: [{ status: 'untagged' }] }),
+    );
+
+    // 2.6 s left, 1.5 s kept back: room for one HelpCrunch attempt, whose key read is cut to what is left.
+    await expect(handler(event, lambdaContext(2_600))).rejects.toThrow(
+      /^retryable: secrets_unavailable: The HelpCrunch API key secret cannot be read now/,
+    );
+    expect(sandbox.requests).toEqual([]);
+
+    proxy.stall(false);
+    advance(5_000);
+    await expect(handler(event, lambdaContext())).resolves.toMatchObject({ results: [{ status: 'untagged' }] });
+  });
+
+  it('worker: retries the message (a batch item failure, visible again after the wait) and recovers', async () => {
+    Object.assign(process.env, {
+      JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/jobs',
+      DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/dlq',
+      // Short HelpCrunch requests, so a 3 s invocation has room to start the job.
+      HELPCRUNCH_TIMEOUT_MS: '500',
+      HELPCRUNCH_RATE_PER_MINUTE: '6000',
+    });
+    sqsMock.reset();
+    sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
+    const body = JSON.stringify({ v: 1, eventId: 'e-1', source: 'crm', rule: 'deal-lost', customer: { by: 'id', value: 1004 }, tags: ['VIP'], attempt: 0 });
+    const record = {
+      messageId: 'm-1',
+      receiptHandle: 'h-1',
+      body,
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'A', ApproximateFirstReceiveTimestamp: '0' },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:1:jobs',
+      awsRegion: 'us-east-1',
+    };
+    const { handler, advance } = await stalledAfterFirstUse<(event: SQSEvent, context: Context) => Promise<SQSBatchResponse>>('worker', (first) =>
+      expect(first({ Records: [record] }, lambdaContext(60_000))).resolves.toEqual({ batchItemFailures: [] }),
+    );
+
+    const retried = await handler({ Records: [record] }, lambdaContext(3_000));
+
+    expect(retried).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+    const [change] = sqsMock.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input);
+    expect(change!.VisibilityTimeout).toBeGreaterThanOrEqual(5);
+    expect(sandbox.requests).toEqual([]);
+
+    proxy.stall(false);
+    advance(5_000);
+    await expect(handler({ Records: [record] }, lambdaContext(60_000))).resolves.toEqual({ batchItemFailures: [] });
+    expect(sandbox.customer(1004)?.tags.map((tag) => tag.name)).toEqual(['Lead', 'Subscriber']);
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * The service as the runtime wires it, in both dispatch modes: a request or event that matches more
+ * jobs than MAX_JOBS_PER_REQUEST is refused before anything is dispatched (no HelpCrunch call, no
+ * queue message). Real HelpCrunch sandbox over HTTP; SQS is a recording port.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TooManyJobsError } from '../lib/errors';
+import type { HttpRequest } from '../lib/http-event';
+import type { SqsApi } from '../lib/queue/sqs-api';
+import { RetryBudget } from '../lib/retry';
+import { compileRules } from '../lib/rules/match';
+import { createRuntime } from '../lib/runtime';
+import type { SecretCache } from '../lib/secrets';
+import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
+
+// Two rules per source: every payload is two jobs.
+const rules = compileRules({
+  sources: { open: { verify: { scheme: 'none' } } },
+  eventSources: { 'bus.app': { bus: 'default' } },
+  lookups: {},
+  rules: [
+    { name: 'drop-a', source: ['open', 'bus.app'], customer: { by: 'helpcrunchId', expression: 'id' }, removeTags: ['Lead'], addTags: [] },
+    { name: 'drop-b', source: ['open', 'bus.app'], customer: { by: 'helpcrunchId', expression: 'id' }, removeTags: ['VIP'], addTags: [] },
+  ],
+});
+
+let sandbox: HelpCrunchSandbox;
+const sent: unknown[] = [];
+const sqs: SqsApi = {
+  sendMessageBatch: async (input) => {
+    sent.push(input);
+    return { Successful: input.Entries!.map((entry) => ({ Id: entry.Id!, MessageId: entry.Id!, MD5OfMessageBody: '' })), Failed: [] };
+  },
+  sendMessage: async (input) => sent.push(input),
+  changeMessageVisibility: async () => undefined,
+};
+const secrets: SecretCache = { get: async () => sandbox.apiKey, prefetch: () => undefined, clear: () => undefined };
+
+beforeAll(async () => {
+  sandbox = await startHelpCrunchSandbox();
+});
+afterAll(() => sandbox.close());
+beforeEach(() => {
+  sandbox.reset();
+  sent.length = 0;
+});
+
+const budget = () => RetryBudget.until(Date.now() + 10_000);
+const webhook = (payloads: unknown[]): HttpRequest => ({
+  method: 'POST',
+  path: '/webhooks/open',
+  source: 'open',
+  headers: {},
+  rawBody: Buffer.from(JSON.stringify(payloads)),
+  url: undefined,
+});
+const event = { id: 'evt-1', source: 'bus.app', detailType: 'Anything', detail: { id: 1004 } };
+
+describe.each([
+  ['inline', {}],
+  ['queue', { DISPATCH: 'queue', JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/jobs' }],
+])('MAX_JOBS_PER_REQUEST, %s dispatch', (_, dispatchEnv) => {
+  const service = (max: number) =>
+    createRuntime(rules, { HELPCRUNCH_API_URL: sandbox.url, HELPCRUNCH_API_KEY_SECRET_ID: 'key', MAX_JOBS_PER_REQUEST: String(max), ...dispatchEnv }, { sqs, secrets })
+      .service;
+
+  it('refuses a webhook batch over the limit with 413 too_many_jobs, dispatching nothing', async () => {
+    const error = await service(3).handleWebhook(webhook([{ id: 1001 }, { id: 1004 }]), budget()).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(TooManyJobsError);
+    expect(error).toMatchObject({ status: 413, code: 'too_many_jobs', retryable: false, message: expect.stringContaining('matched 4 jobs; at most 3') });
+    expect(sandbox.requests).toEqual([]);
+    expect(sent).toEqual([]);
+  });
+
+  it('refuses an EventBridge event over the limit the same way', async () => {
+    await expect(service(1).handleEvent(event, budget())).rejects.toMatchObject({ code: 'too_many_jobs' });
+    expect(sandbox.requests).toEqual([]);
+    expect(sent).toEqual([]);
+  });
+
+  it('takes a request at the limit', async () => {
+    const result = await service(4).handleWebhook(webhook([{ id: 1001 }, { id: 1004 }]), budget());
+    expect(result.dispatch === 'queue' ? result.queued : result.outcomes.length).toBe(4);
+  });
+});
+
+it('defaults to 100 jobs per request', () => {
+  expect(createRuntime(rules, { HELPCRUNCH_API_KEY_SECRET_ID: 'key' }, { secrets }).config.maxJobsPerRequest).toBe(100);
+});
