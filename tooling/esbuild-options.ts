@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { basename, extname } from 'node:path';
 import type { BuildOptions, Plugin } from 'esbuild';
-import { rulesEsbuildPlugin } from './rules-esbuild-plugin';
+import { rulesEsbuildPlugin, rulesFilePlugin } from './rules-esbuild-plugin';
 
 /**
  * axios as this function uses it: JSON over Node's http module. Three things it does at import
@@ -95,9 +95,15 @@ export function chunksBesideEntryPlugin(): Plugin {
   };
 }
 
-/** The plugins of every Lambda bundle. */
-export function lambdaEsbuildPlugins(): Plugin[] {
-  return [rulesEsbuildPlugin(), nodeOnlyAxiosPlugin(), builtinsThroughRequirePlugin(), chunksBesideEntryPlugin()];
+/** The plugins of every Lambda bundle; `rulesFile` bundles another rules file in place of rules.yml. */
+export function lambdaEsbuildPlugins({ rulesFile }: { rulesFile?: string } = {}): Plugin[] {
+  return [
+    ...(rulesFile ? [rulesFilePlugin(rulesFile)] : []),
+    rulesEsbuildPlugin(),
+    nodeOnlyAxiosPlugin(),
+    builtinsThroughRequirePlugin(),
+    chunksBesideEntryPlugin(),
+  ];
 }
 
 /** Everything but entry points, output location and plugins. */

@@ -22,3 +22,16 @@ export function rulesEsbuildPlugin(): Plugin {
     },
   };
 }
+
+/**
+ * Bundles `rulesFile` wherever the code imports rules.yml: the local host and the benchmark run
+ * the functions with other rules (an example's, the benchmark's) exactly as they would deploy.
+ */
+export function rulesFilePlugin(rulesFile: string): Plugin {
+  return {
+    name: 'rules-file',
+    setup(build) {
+      build.onResolve({ filter: /(^|[\\/])rules\.ya?ml$/ }, () => ({ path: rulesFile }));
+    },
+  };
+}

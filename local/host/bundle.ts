@@ -30,9 +30,11 @@ export async function buildLambdaRuntime(outFile: string): Promise<void> {
   });
 }
 
+/** `rulesFile` replaces rules.yml in the bundles. */
 export async function buildFunctionBundles(
   functions: Readonly<Record<string, FunctionConfig>>,
   outDir: string,
+  rulesFile?: string,
 ): Promise<FunctionBundles> {
   const runtimeFile = join(outDir, 'lambda-runtime.mjs');
   await Promise.all([
@@ -42,7 +44,7 @@ export async function buildFunctionBundles(
       outdir: outDir,
       outExtension: { '.js': '.mjs' },
       target: LOCAL_TARGET,
-      plugins: lambdaEsbuildPlugins(),
+      plugins: lambdaEsbuildPlugins({ rulesFile }),
       logLevel: 'error',
     }),
     buildLambdaRuntime(runtimeFile),

@@ -23,6 +23,8 @@ export interface LocalFunctionsOptions {
   instances?: Readonly<Record<string, number>>;
   /** Overrides serverless.yml's timeout per function name. */
   timeoutsMs?: Readonly<Record<string, number | undefined>>;
+  /** Bundled in place of the project's rules.yml. */
+  rulesFile?: string;
   /** Every line a function prints. */
   onOutput(line: string, origin: { functionName: string; stream: 'stdout' | 'stderr' }): void;
 }
@@ -45,7 +47,7 @@ export async function startLocalFunctions(options: LocalFunctionsOptions): Promi
     await rm(outDir, { recursive: true, force: true });
   };
   try {
-    const bundles = await buildFunctionBundles(functions, outDir);
+    const bundles = await buildFunctionBundles(functions, outDir, options.rulesFile);
     const start = async (name: string) => {
       const { environment, ...fn } = functions[name]!;
       // NODE_OPTIONS configures Lambda's process; these environments are threads of this one.

@@ -25,6 +25,8 @@ export type DispatchMode = 'inline' | 'queue';
 export interface LocalStackOptions {
   /** Decides the target and is the functions' environment (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** The rules the functions run with (default the project's rules.yml). */
+  rulesFile?: string;
   /** Function host port; 0 (default) picks a free one. */
   port?: number;
   /** Sandbox options; its port too defaults to 0. */
@@ -50,7 +52,7 @@ export interface LocalStack {
   target: Target;
   /** The function host, e.g. http://127.0.0.1:3000 */
   hostUrl: string;
-  /** The deployed rules (rules.yml). */
+  /** The rules the functions run with (rules.yml unless options.rulesFile). */
   rules: RulesConfig;
   /** Only for the sandbox target. */
   sandbox?: HelpCrunchSandbox;
@@ -73,7 +75,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const { env = process.env, logFormat = 'readable' } = options;
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
   const target = targetFrom(env);
-  const rules = loadRulesFile(join(PROJECT_ROOT, 'rules.yml'));
+  const rulesFile = options.rulesFile ?? join(PROJECT_ROOT, 'rules.yml');
+  const rules = loadRulesFile(rulesFile);
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
     // Front to back: stop taking requests before what serves them goes away.
@@ -100,6 +103,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const targetEnv = functionEnv(env, sandbox && secretsManager && { helpcrunchUrl: sandbox.url, secretsManagerUrl: secretsManager.url });
     const functions: LocalFunctions = await startLocalFunctions({
       names: [...new Set([...(options.functions ?? ['webhook', 'eventbridge']), ...(queue ? ['worker'] : [])])],
+      rulesFile,
       env: { ...targetEnv, DISPATCH: dispatch, ...(queue && { AWS_ENDPOINT_URL_SQS: queue.sqs.url }) },
       refs: queue ? { JobsQueue: queue.jobsQueueUrl, JobsDeadLetterQueue: queue.deadLetterQueueUrl } : {},
       // One execution environment per batch the event source may run at once, as Lambda scales it.

@@ -23,8 +23,11 @@ export type CaseTrigger =
   | { kind: 'eventbridge'; source: string; detailType: string };
 
 export interface CaseExpectation {
-  /** Webhooks: the reply's status (default 200); events: 200 when resolved, else the rejection's status. */
-  status: number;
+  /**
+   * The reply's status for webhooks; 200 for an EventBridge event the function resolved, 500 for
+   * one it rejected. Default 200, unless `error` is given (then only the code is compared).
+   */
+  status?: number;
   /** The error code of a refused event. */
   error?: string;
   /** Names of the rules that matched (any order). */
@@ -198,8 +201,10 @@ function readExpectation(raw: unknown, report: Report): CaseExpectation | undefi
   }
   checkKeys(raw, EXPECT_KEYS, report, 'expect.');
   const before = report.count;
-  const status = raw.status === undefined ? 200 : raw.status;
-  if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) report.add('expect.status', 'must be an HTTP status');
+  const { status } = raw;
+  if (status !== undefined && (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599)) {
+    report.add('expect.status', 'must be an HTTP status');
+  }
   if (raw.error !== undefined && typeof raw.error !== 'string') report.add('expect.error', 'must be an error code, e.g. invalid_customer');
   if (raw.customer !== undefined && raw.customers !== undefined) report.add('expect.customer', 'give customer or customers, not both');
   const list = (key: 'rules' | 'removed' | 'added') =>
@@ -213,7 +218,7 @@ function readExpectation(raw: unknown, report: Report): CaseExpectation | undefi
   }
   if (report.count > before) return undefined;
   return {
-    status: status as number,
+    ...(status !== undefined && { status: status as number }),
     ...(raw.error !== undefined && { error: raw.error as string }),
     ...(rules && { rules }),
     ...(customerList !== undefined && { customers: customerList as (number | string)[] }),

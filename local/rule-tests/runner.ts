@@ -1,0 +1,154 @@
+/**
+ * Runs rules.test.yml cases: the functions bundled with the rules under test, the HelpCrunch
+ * sandbox, the local Secrets Manager (and whatever else the local stack starts), exactly as
+ * `npm start` runs them. Each case resets the sandbox to its customers, sends its event (a webhook
+ * signed with the source's scheme and demo secret, or an EventBridge event), and reports what
+ * happened in the terms a case states its expectations in.
+ */
+import type { SandboxCustomer } from '../sandbox/customer-store';
+import { toEventBridgeEvent } from '../host/eventbridge-event';
+import { startLocalStack, type LocalStack } from '../host/local-stack';
+import { signWebhook } from '../host/webhook-signing';
+import type { CaseCustomer, CaseExpectation, RuleTestCase } from './cases';
+
+/** What a case observed, in the shape of its expectation. */
+export interface CaseObservation {
+  status: number;
+  error?: string;
+  rules: string[];
+  /** Ids of the customers the jobs named (found, whether or not their tags changed). */
+  customers: number[];
+  removed: string[];
+  added: string[];
+}
+
+export interface CaseReport {
+  /** The expectation, customers named by email or userId turned into ids. */
+  expected: Partial<CaseObservation>;
+  /** The observation, cut down to what the case expects. */
+  actual: Partial<CaseObservation>;
+  /** The job outcomes the functions logged, for the failure message. */
+  jobs: unknown[];
+}
+
+export interface RuleTestRunner {
+  run(testCase: RuleTestCase): Promise<CaseReport>;
+  close(): Promise<void>;
+}
+
+// Settings that would send the functions to a real HelpCrunch or account instead of the stand-ins.
+const REAL_TARGET = ['HELPCRUNCH_API_URL', 'HELPCRUNCH_API_KEY_SECRET_ID', 'DRY_RUN'];
+
+/** The stack the cases of one rules file run against; inline dispatch, so every job is done when the reply comes. */
+export async function startRuleTestRunner(rulesFile: string, env: NodeJS.ProcessEnv = process.env): Promise<RuleTestRunner> {
+  const lines: string[] = [];
+  const stack = await startLocalStack({
+    rulesFile,
+    env: Object.fromEntries(Object.entries(env).filter(([name]) => !REAL_TARGET.includes(name))),
+    dispatch: 'inline',
+    logFormat: 'json',
+    write: (text) => lines.push(...text.split('\n').filter(Boolean)),
+  });
+  const sandbox = stack.sandbox!;
+  return {
+    async run(testCase) {
+      sandbox.reset(testCase.customers?.map(sandboxCustomer));
+      lines.length = 0;
+      const before = sandbox.customers();
+      const reply = testCase.trigger.kind === 'webhook' ? await sendWebhook(stack, testCase) : await sendEvent(stack, testCase);
+      const jobs = jobOutcomes(lines);
+      const changes = tagChanges(before, sandbox.customers());
+      const observed: CaseObservation = {
+        ...reply,
+        rules: [...new Set(jobs.map((job) => job.rule))].sort(),
+        customers: [...new Set(jobs.flatMap((job) => (typeof job.customerId === 'number' ? [job.customerId] : [])))].sort((a, b) => a - b),
+        ...changes,
+      };
+      const expected = expectation(testCase.expect, before);
+      return { expected, actual: pick(observed, Object.keys(expected) as (keyof CaseObservation)[]), jobs };
+    },
+    close: stack.close,
+  };
+}
+
+function sandboxCustomer({ tags, ...customer }: CaseCustomer): SandboxCustomer {
+  // HelpCrunch's default colour for a tag created without one.
+  return { ...customer, tags: tags.map((name) => ({ name, color: '#c377e0' })) };
+}
+
+/** POSTs the payload to /webhooks/<source> as the sender would, signed unless the case says not to. */
+async function sendWebhook(stack: LocalStack, testCase: RuleTestCase): Promise<Pick<CaseObservation, 'status' | 'error'>> {
+  if (testCase.trigger.kind !== 'webhook') throw new Error('not a webhook case');
+  const { source, headers, sign } = testCase.trigger;
+  const verify = stack.rules.sources[source]?.verify;
+  if (!verify) throw new Error(`case "${testCase.name}": webhook source '${source}' is not in the rules under test`);
+  const body = typeof testCase.payload === 'string' ? testCase.payload : JSON.stringify(testCase.payload);
+  const url = `${stack.hostUrl}/webhooks/${encodeURIComponent(source)}`;
+  // HubSpot signs the URL it calls; the function rebuilds it as https on the host it was sent to.
+  const calledUrl = `https://${new URL(url).host}${new URL(url).pathname}`;
+  const signature = sign && verify.scheme !== 'none' ? signWebhook(verify, stack.secrets[verify.secretId]!, body, { url: calledUrl }) : {};
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...signature, ...headers }, body });
+  const reply = (await response.json().catch(() => ({}))) as { errors?: { code?: string }[] };
+  const error = reply.errors?.[0]?.code;
+  return { status: response.status, ...(error && { error }) };
+}
+
+/** Invokes the eventbridge function with the event EventBridge would deliver; a rejection names its code. */
+async function sendEvent(stack: LocalStack, testCase: RuleTestCase): Promise<Pick<CaseObservation, 'status' | 'error'>> {
+  if (testCase.trigger.kind !== 'eventbridge') throw new Error('not an EventBridge case');
+  const parsed = toEventBridgeEvent({ source: testCase.trigger.source, 'detail-type': testCase.trigger.detailType, detail: testCase.payload });
+  if ('error' in parsed) throw new Error(`case "${testCase.name}": ${parsed.error}`);
+  const result = await stack.functions.invoke('eventbridge', parsed.event);
+  if (result.ok) return { status: 200 };
+  // "retryable: <code>: …" / "not retryable: <code>: …" (lib/errors.ts EventRejectedError)
+  const code = /^(?:not )?retryable: ([a-z_]+):/.exec(result.error.errorMessage)?.[1];
+  return { status: 500, error: code ?? result.error.errorType };
+}
+
+interface JobLine {
+  rule: string;
+  customerId: number | null;
+}
+
+/** The `job` of every job line the functions logged (Powertools JSON: message "job <status>"). */
+function jobOutcomes(lines: string[]): (JobLine & Record<string, unknown>)[] {
+  return lines.flatMap((line) => {
+    try {
+      const entry = JSON.parse(line) as { message?: unknown; job?: JobLine & Record<string, unknown> };
+      return typeof entry.message === 'string' && entry.message.startsWith('job ') && entry.job ? [entry.job] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function tagChanges(before: SandboxCustomer[], after: SandboxCustomer[]): Pick<CaseObservation, 'removed' | 'added'> {
+  const removed = new Set<string>();
+  const added = new Set<string>();
+  for (const customer of after) {
+    const was = new Set(before.find((old) => old.id === customer.id)?.tags.map((tag) => tag.name) ?? []);
+    const is = new Set(customer.tags.map((tag) => tag.name));
+    for (const name of was) if (!is.has(name)) removed.add(name);
+    for (const name of is) if (!was.has(name)) added.add(name);
+  }
+  return { removed: [...removed].sort(), added: [...added].sort() };
+}
+
+/** The expectation in the observation's terms: lists sorted, customers as sandbox ids. */
+function expectation(expect: CaseExpectation, customers: SandboxCustomer[]): Partial<CaseObservation> {
+  const idOf = (reference: number | string) =>
+    typeof reference === 'number' ? reference : (customers.find((c) => c.email === reference || c.userId === reference)?.id ?? reference);
+  const status = expect.status ?? (expect.error === undefined ? 200 : undefined);
+  return {
+    ...(status !== undefined && { status }),
+    ...(expect.error !== undefined && { error: expect.error }),
+    ...(expect.rules && { rules: [...expect.rules].sort() }),
+    ...(expect.customers && { customers: expect.customers.map(idOf).sort() as number[] }),
+    ...(expect.removed && { removed: [...expect.removed].sort() }),
+    ...(expect.added && { added: [...expect.added].sort() }),
+  };
+}
+
+function pick<T extends object, K extends keyof T>(value: T, keys: K[]): Partial<T> {
+  return Object.fromEntries(keys.filter((key) => key in value).map((key) => [key, value[key]])) as unknown as Partial<T>;
+}

@@ -1,0 +1,27 @@
+/**
+ * A rules.test.yml as a vitest suite: one test per case, run against the functions bundled with
+ * the rules it tests. A failing case shows the expected and the observed side by side, and the
+ * job outcomes the functions logged.
+ */
+import { relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRuleTests } from './cases';
+import { startRuleTestRunner, type RuleTestRunner } from './runner';
+
+export function ruleTestSuite(testFile: string, rulesFile: string): void {
+  const { cases } = loadRuleTests(testFile);
+  describe(`${relative(process.cwd(), testFile)} (rules: ${relative(process.cwd(), rulesFile)})`, () => {
+    let runner: RuleTestRunner | undefined;
+    beforeAll(async () => {
+      runner = await startRuleTestRunner(rulesFile);
+    }, 120_000);
+    afterAll(() => runner?.close());
+
+    for (const testCase of cases) {
+      it(testCase.name, async () => {
+        const { expected, actual, jobs } = await runner!.run(testCase);
+        expect(actual, `job outcomes: ${JSON.stringify(jobs, null, 2)}`).toEqual(expected);
+      });
+    }
+  });
+}

@@ -1,0 +1,77 @@
+/** rules.test.yml: the case format (local/rule-tests/cases.ts) and the runner (runner.ts) on fixture rules. */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidRuleTestsError, loadRuleTests } from '../local/rule-tests/cases';
+import { startRuleTestRunner, type RuleTestRunner } from '../local/rule-tests/runner';
+
+const fixtures = join(import.meta.dirname, 'fixtures/rule-tests');
+
+describe('loadRuleTests', () => {
+  it('reads cases with shared customers, header, file payloads and expectations', () => {
+    const { cases } = loadRuleTests(join(fixtures, 'rules.test.yml'));
+    expect(cases[0]).toEqual({
+      name: 'refund',
+      trigger: { kind: 'webhook', source: 'shop', headers: { 'X-Shop-Event': 'order.refunded' }, sign: true },
+      payload: { customer: { email: 'Ann@Example.com' } },
+      customers: [{ id: 1, email: 'ann@example.com', userId: 'u-ann', name: null, tags: ['Buyer', 'VIP'] }],
+      expect: { rules: ['order-refunded'], customers: ['ann@example.com'], removed: ['Buyer'], added: [] },
+    });
+    expect(cases[2]!.trigger).toEqual({ kind: 'eventbridge', source: 'orders.app', detailType: 'Order Cancelled' });
+    expect(cases[3]!.trigger).toMatchObject({ sign: false });
+  });
+
+  it('names every problem with its case and field', () => {
+    let error: unknown;
+    try {
+      loadRuleTests(join(fixtures, 'invalid.test.yml'));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(InvalidRuleTestsError);
+    expect((error as InvalidRuleTestsError).problems).toEqual([
+      'cases[0] "both": needs exactly one of `webhook: <source>` or `event: {source, detailType}`',
+      'cases[1] "both": name: duplicate case name',
+      'cases[1] "both": payloadFile: cannot read missing.json as JSON (ENOENT)',
+      'cases[1] "both": expect.stauts: unknown key (did you mean status?)',
+      'cases[1] "both": expect.customer: give customer or customers, not both',
+      'cases[2]: name: is required',
+      'cases[2]: expect.status: must be an HTTP status',
+    ]);
+  });
+});
+
+describe('startRuleTestRunner', () => {
+  let runner: RuleTestRunner;
+  beforeAll(async () => {
+    runner = await startRuleTestRunner(join(fixtures, 'rules.yml'));
+  }, 120_000);
+  afterAll(() => runner?.close());
+  const cases = () => loadRuleTests(join(fixtures, 'rules.test.yml')).cases;
+
+  it('signs the webhook with the source scheme, reads the event type header, and sees the tags go', async () => {
+    const report = await runner.run(cases()[0]!);
+    expect(report.actual).toEqual(report.expected);
+    expect(report.expected).toEqual({ status: 200, rules: ['order-refunded'], customers: [1], removed: ['Buyer'], added: [] });
+    expect(report.jobs).toEqual([expect.objectContaining({ rule: 'order-refunded', customerId: 1, status: 'untagged' })]);
+  });
+
+  it('reports what happened when it is not what the case expects', async () => {
+    const report = await runner.run(cases()[1]!);
+    expect(report).toMatchObject({ expected: { status: 200, removed: ['VIP'] }, actual: { status: 200, removed: ['Buyer'] } });
+  });
+
+  it('runs EventBridge cases through the eventbridge function', async () => {
+    const report = await runner.run(cases()[2]!);
+    expect(report.actual).toEqual({ status: 200, rules: ['order-cancelled'], customers: [1], removed: ['Buyer'] });
+  });
+
+  it('sends unsigned when the case says so, and compares status and error code', async () => {
+    const report = await runner.run(cases()[3]!);
+    expect(report.actual).toEqual({ status: 401, error: 'missing_signature' });
+  });
+
+  it('starts each case from its customers again', async () => {
+    await runner.run(cases()[0]!);
+    expect((await runner.run(cases()[0]!)).actual).toMatchObject({ removed: ['Buyer'] });
+  });
+});
