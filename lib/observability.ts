@@ -4,6 +4,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Explanation } from './rules/match';
 import type { Outcome, OutcomeStatus } from './types';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'helpcrunch-untag';
@@ -34,4 +35,18 @@ export function recordOutcomes(outcomes: Outcome[]): void {
     if (counts[status] > 0) metrics.addMetric(outcomeMetric[status], MetricUnit.Count, counts[status]);
   }
   if (attempts > 0) metrics.addMetric('HelpCrunchRequests', MetricUnit.Count, attempts);
+}
+
+/**
+ * An event no rule matched leaves a trace: one INFO line with its source and event type, and at
+ * DEBUG each rule's reason (the check that failed, the value `when` gave).
+ */
+export function recordUnmatched(explanations: Explanation[]): void {
+  const [first] = explanations;
+  if (!first) return;
+  const eventTypes = [...new Set(explanations.map((explanation) => explanation.eventType))];
+  logger.info('no rule matched', { source: first.source, eventType: eventTypes.length === 1 ? eventTypes[0] : eventTypes });
+  if (logger.getLevelName() === 'DEBUG' || logger.getLevelName() === 'TRACE') {
+    logger.debug('rule reasons', { rules: explanations.flatMap((explanation) => explanation.rules) });
+  }
 }

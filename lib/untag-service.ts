@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { ConfigError, MethodNotAllowedError, TooManyJobsError, UnknownSourceError, WebhookAuthError } from './errors';
 import type { HelpCrunchClient } from './helpcrunch/client';
 import type { HttpRequest } from './http-event';
+import { recordUnmatched } from './observability';
 import { executeJobs, type PipelineResult } from './pipeline';
 import type { JobOrigin } from './queue/job-message';
 import type { RetryBudget } from './retry';
@@ -52,9 +53,13 @@ export interface UntagService {
   handleEvent(event: BusEvent, budget: RetryBudget): Promise<DispatchResult>;
 }
 
-/** The sender's id for a webhook delivery (Standard Webhooks' webhook-id), else the gateway's request id. */
+/** Headers senders put their delivery's id in: Standard Webhooks, Svix, GitHub, Shopify. */
+const DELIVERY_ID_HEADERS = ['webhook-id', 'svix-id', 'x-github-delivery', 'x-shopify-webhook-id'];
+
+/** The sender's id for a webhook delivery, else the gateway's request id. */
 function webhookEventId(request: HttpRequest): string | undefined {
-  return request.headers['webhook-id'] ?? request.requestId;
+  const header = DELIVERY_ID_HEADERS.find((name) => request.headers[name]);
+  return (header && request.headers[header]) || request.requestId;
 }
 
 export function createUntagService({ rules, secrets, dispatch, maxJobs }: UntagServiceDeps): UntagService {
@@ -98,12 +103,15 @@ export function createUntagService({ rules, secrets, dispatch, maxJobs }: UntagS
       const eventId = webhookEventId(request) ?? randomUUID();
       onVerified?.(eventId);
       // Match every payload before dispatching, so a bad element fails the batch untouched.
-      const payloads = parseWebhookPayloads(request.rawBody, request.headers['content-type']);
-      const jobs = capped(payloads.flatMap((payload) => rules.matchWebhook({ source, payload, headers: request.headers })));
+      const payloads = parseWebhookPayloads(request.rawBody, request.headers['content-type']).map((payload) => ({ source, payload, headers: request.headers }));
+      const jobs = capped(payloads.flatMap((payload) => rules.matchWebhook(payload)));
+      if (jobs.length === 0) recordUnmatched(payloads.map((payload) => rules.explainWebhook(payload)));
       return dispatch(jobs, { eventId, source }, budget);
     },
     async handleEvent(event, budget) {
-      return dispatch(capped(rules.matchEvent(event)), { eventId: event.id, source: event.source }, budget);
+      const jobs = capped(rules.matchEvent(event));
+      if (jobs.length === 0) recordUnmatched([rules.explainEvent(event)]);
+      return dispatch(jobs, { eventId: event.id, source: event.source }, budget);
     },
   };
 }

@@ -1,9 +1,11 @@
 /** The scripts as a user runs them: `npm start` as a process until Ctrl-C, in queue and inline dispatch, and `npm run invoke`. */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runInvoke, signHttpEvent, parseInvokeArgs } from '../local/host/invoke';
+import { parseInvokeArgs, runInvoke, signHttpEvent, type InvokeArgs } from '../local/host/invoke';
 import type { LocalStack } from '../local/host/local-stack';
 import { PROJECT_ROOT } from '../local/host/serverless-config';
 import { UsageError } from '../local/sandbox/cli-options';
@@ -12,7 +14,7 @@ import { demoSigningSecret, signWebhook, type SecretVerifyConfig } from '../loca
 import { loadRulesFile } from '../tooling/rules/load';
 import { webhookEvent } from './support/lambda-events';
 
-const example = (name: string) => join(PROJECT_ROOT, 'examples', name, 'event.json');
+const root = PROJECT_ROOT;
 
 describe('npm start (scripts/start.ts)', () => {
   let child: ReturnType<typeof spawn> | undefined;
@@ -88,43 +90,87 @@ describe('npm start (scripts/start.ts)', () => {
 });
 
 describe('npm run invoke (runInvoke)', () => {
-  const billing = { kind: 'webhook' as const, eventFile: example('billing-subscription-cancelled') };
-
-  it('refuses an expired Standard Webhooks signature and suggests --sign', async () => {
+  const fixtures = join(root, 'tests/fixtures/rule-tests');
+  const refund = join(fixtures, 'refund.json');
+  // The fixture rules (a token-signed shop webhook typed by a header, an EventBridge source) and
+  // their customer: ann@example.com, id 1, tags Buyer and VIP.
+  const base = { file: refund, headers: {}, sign: false, explain: false, jsonLogs: false, rulesFile: join(fixtures, 'rules.yml'), customersFile: join(fixtures, 'customers.json') };
+  const shop = { ...base, kind: 'webhook' as const, source: 'shop', headers: { 'X-Shop-Event': 'order.refunded' } };
+  const invoke = async (args: InvokeArgs) => {
     let output = '';
+    const ok = await runInvoke(args, {}, (text) => (output += text));
+    return { ok, output };
+  };
 
-    expect(await runInvoke({ ...billing, sign: false, jsonLogs: true }, {}, (text) => (output += text))).toBe(false);
-    expect(output).toContain('timestamp_out_of_tolerance');
-    expect(output).toContain('--sign re-signs the body');
-    // --json-logs: the function's own JSON lines, as Lambda writes them.
-    expect(output).toMatch(/^\{"level":"WARN","message":"webhook rejected"/m);
+  it('posts a raw payload to its source, signed, and waits for the worker in queue dispatch', async () => {
+    const { ok, output } = await invoke({ ...shop, sign: true });
+    expect(ok).toBe(true);
+    expect(output).toContain('Reply 202:');
+    expect(output).toContain('Jobs: 1 untagged');
+    expect(output).toMatch(/Sandbox customers changed:\n.*\n {2}1 Ann +Buyer, VIP +VIP +removed Buyer\n/);
+  });
+
+  it('with --dispatch inline, the webhook calls HelpCrunch itself and replies with the results', async () => {
+    const { ok, output } = await invoke({ ...shop, sign: true, dispatch: 'inline' });
+    expect(ok).toBe(true);
+    expect(output).toContain('Reply 200:');
+    expect(output).toContain('"status": "untagged"');
+  });
+
+  it('exits non-zero for a refused request, and suggests --sign', async () => {
+    const { ok, output } = await invoke(shop);
+    expect(ok).toBe(false);
+    expect(output).toContain('Reply 401:');
+    expect(output).toContain('missing_signature');
+    expect(output).toContain('--sign signs the body');
     expect(output).toContain('No sandbox customer changed.');
   });
 
-  it('with --sign, runs the function once against a fresh sandbox; in queue mode the worker then takes the job', async () => {
-    let output = '';
-
-    expect(await runInvoke({ ...billing, sign: true, jsonLogs: false }, {}, (text) => (output += text))).toBe(true);
-    expect(output).toContain('"statusCode": 202');
-    expect(output).toMatch(/✓ untagged {2}subscription-cancelled {2}customer 1002 {2}\[Subscriber\]/);
-    expect(output).toMatch(/Sandbox customers changed:\n.*\n {2}1002 Grace Hopper +Subscriber, VIP +VIP +removed Subscriber\n/);
+  it('--explain says per rule why it matched or not, with the values the expressions gave', async () => {
+    const { output } = await invoke({ ...shop, sign: true, explain: true, headers: { 'X-Shop-Event': 'order.paid' } });
+    expect(output).toContain('Explain: source shop, event type "order.paid"');
+    expect(output).toContain('✗ no match  order-refunded: event type is not one of order.refunded');
+    expect(output).toContain('No job: no rule matched');
+    const matched = await invoke({ ...shop, sign: true, explain: true });
+    expect(matched.output).toContain('✓ matches  order-refunded: event type is one of order.refunded; customer.email lower(customer.email) → "ann@example.com"');
   });
 
-  it('with --dispatch inline, the function calls HelpCrunch itself and its result shows it', async () => {
-    let output = '';
-
-    expect(await runInvoke({ ...billing, sign: true, jsonLogs: false, dispatch: 'inline' }, {}, (text) => (output += text))).toBe(true);
-    expect(output).toContain('"statusCode": 200');
-    expect(output).toMatch(/removed Subscriber\n/);
+  it('sends an EventBridge detail with its source and detail-type', async () => {
+    const detail = join(mkdtempSync(join(tmpdir(), 'hcu-invoke-')), 'detail.json');
+    writeFileSync(detail, JSON.stringify({ userId: 'u-ann' }));
+    const { ok, output } = await invoke({ ...base, kind: 'eventbridge', file: detail, source: 'orders.app', detailType: 'Order Cancelled', explain: true });
+    expect(ok).toBe(true);
+    expect(output).toContain('✓ matches  order-cancelled: event type is one of Order Cancelled; customer.userId userId → "u-ann"');
+    expect(output).toContain('Jobs: 1 untagged');
   });
 
-  it('parses <webhook|eventbridge> <event.json> and its flags', () => {
-    expect(parseInvokeArgs(['webhook', 'e.json', '--sign'])).toEqual({ kind: 'webhook', eventFile: 'e.json', sign: true, jsonLogs: false });
-    expect(parseInvokeArgs(['webhook', 'e.json', '--dispatch', 'inline'])).toMatchObject({ dispatch: 'inline' });
+  it('still takes a whole Lambda event, signing it with --sign', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'hcu-invoke-')), 'event.json');
+    writeFileSync(file, JSON.stringify(webhookEvent('http-api', { source: 'shop', body: readFileSync(refund), headers: { 'X-Shop-Event': 'order.refunded' } })));
+    const { ok, output } = await invoke({ ...base, kind: 'webhook', file, sign: true, dispatch: 'inline' });
+    expect(ok).toBe(true);
+    expect(output).toContain('Jobs: 1 untagged');
+  });
+
+  it('parses both forms and their flags', () => {
+    expect(parseInvokeArgs(['webhook', 'p.json', '--source', 'crm', '--header', 'X-Event: a: b', '--header', 'X-Two:2', '--sign', '--explain'])).toEqual({
+      kind: 'webhook',
+      file: 'p.json',
+      source: 'crm',
+      headers: { 'X-Event': 'a: b', 'X-Two': '2' },
+      sign: true,
+      explain: true,
+      jsonLogs: false,
+    });
+    expect(parseInvokeArgs(['eventbridge', 'd.json', '--source', 'a.app', '--detail-type', 'X'])).toMatchObject({ source: 'a.app', detailType: 'X' });
+    expect(parseInvokeArgs(['webhook', 'e.json', '--dispatch', 'inline', '--rules', 'r.yml'])).toMatchObject({ dispatch: 'inline', rulesFile: 'r.yml' });
     expect(() => parseInvokeArgs(['webhook', 'e.json', '--dispatch', 'later'])).toThrow("--dispatch (or DISPATCH) must be inline or queue, got 'later'");
+    expect(() => parseInvokeArgs(['eventbridge', 'd.json', '--source', 'a.app'])).toThrow('needs both --source and --detail-type');
+    expect(() => parseInvokeArgs(['webhook', 'e.json', '--header', 'X: 1'])).toThrow('--header goes with webhook <payload.json> --source <name>');
+    expect(() => parseInvokeArgs(['webhook', 'p.json', '--source', 's', '--header', 'nocolon'])).toThrow("--header must be 'Name: value'");
     expect(parseInvokeArgs(['--help'])).toBeUndefined();
     expect(() => parseInvokeArgs(['sqs', 'e.json'])).toThrow(UsageError);
-    expect(() => parseInvokeArgs(['webhook'])).toThrow('Expected <webhook|eventbridge> <event.json>');
+    expect(() => parseInvokeArgs(['webhook'])).toThrow('Expected <webhook|eventbridge> <file.json>');
     expect(() => parseInvokeArgs(['webhook', 'e.json', '--nope'])).toThrow(UsageError);
   });
 });

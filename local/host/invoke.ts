@@ -1,30 +1,45 @@
 /**
- * `npm run invoke -- <webhook|eventbridge> <event.json>`: one invocation of one function with a
- * Lambda event from a file, against a fresh sandbox (or, with HELPCRUNCH_API_URL, the real API),
- * printing the job lines, the handler's result and what changed in the sandbox. In queue dispatch
- * (serverless.yml's) the worker then takes the queued jobs before the changes are shown.
+ * `npm run invoke`: one event through one function, against a fresh sandbox (or, with
+ * HELPCRUNCH_API_URL, the real API). The event is a vendor's raw payload, wrapped as API Gateway
+ * or EventBridge would deliver it, or a whole Lambda event from a file. Invoke waits until every
+ * job is done (in queue dispatch the worker takes them), prints each job's outcome and what
+ * changed, and exits non-zero when the event was refused or a job failed. `--explain` says, rule
+ * by rule, why it matched or not.
  */
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { compileRules, type Explanation, type RuleVerdict } from '../../lib/rules/match';
+import { parseWebhookPayloads } from '../../lib/webhook-payloads';
+import { loadDemoCustomers } from '../sandbox/demo-customers';
 import { readSetting, UsageError } from '../sandbox/cli-options';
 import { hostSettings, parseUsage } from './cli';
 import { tagsTable } from './demo';
+import { toEventBridgeEvent } from './eventbridge-event';
 import { startLocalStack, type DispatchMode, type LocalStack } from './local-stack';
 import { signWebhook } from './webhook-signing';
 
-export const INVOKE_HELP = `npm run invoke -- <webhook|eventbridge> <event.json> [--sign] [--dispatch <mode>] [--json-logs]
+export const INVOKE_HELP = `npm run invoke -- webhook <payload.json> --source <name> [--header 'Name: value']… [--sign] [options]
+npm run invoke -- eventbridge <detail.json> --source <source> --detail-type <type> [options]
+npm run invoke -- <webhook|eventbridge> <lambda-event.json> [--sign] [options]
 
-Runs the function once with a Lambda event from a file: an API Gateway (HTTP API 2.0, REST 1.0)
-or Function URL event for webhook, an EventBridge event for eventbridge. Uses a fresh HelpCrunch
-sandbox with the demo customers, or the real HelpCrunch when HELPCRUNCH_API_URL is set (see npm start).
+Sends one event through the function: a vendor's payload (as the sender posts it to
+/webhooks/<source>, or an EventBridge event's detail), or a whole Lambda event (an API Gateway
+HTTP API 2.0 / REST 1.0 / Function URL event, an EventBridge event). Runs against a fresh
+HelpCrunch sandbox with the demo customers, or the real HelpCrunch when HELPCRUNCH_API_URL is
+set (see npm start). Waits until every job is done, prints each job's outcome, and exits 1 when
+the event was refused or a job failed.
 
-  --sign        re-sign a webhook event's body with the sandbox's demo secret for its source
-                (Standard Webhooks signatures expire after 5 minutes)
-  --dispatch    queue (default, as deployed): the function enqueues and the worker takes the jobs
-                before the changes are shown; inline: the function calls HelpCrunch itself
-  --json-logs   print the function's JSON log lines as they are`;
+  --source          webhook: the rules.yml source (POST /webhooks/<source>); eventbridge: the event's source
+  --detail-type     eventbridge: the event's detail-type
+  --header          webhook: a request header, 'Name: value' (repeat for more)
+  --sign            sign a webhook with the sandbox's demo secret for its source (as the sender would)
+  --customers       sandbox customers from a JSON file (default local/sandbox/demo-customers.json)
+  --rules           the rules file the functions run with (default rules.yml)
+  --explain         say, rule by rule, why it matched or not, with the values the expressions gave
+  --dispatch        queue (default, as deployed): the worker takes the jobs; inline: the function calls HelpCrunch
+  --json-logs       print the function's JSON log lines as they are`;
 
-/** How long the worker may take the queued jobs before the changes are shown anyway. */
+/** How long the worker may take the queued jobs before invoke gives up waiting. */
 const DRAIN_TIMEOUT_MS = 60_000;
 
 export const FUNCTION_KINDS = ['webhook', 'eventbridge'] as const;
@@ -32,42 +47,90 @@ type FunctionKind = (typeof FUNCTION_KINDS)[number];
 
 export interface InvokeArgs {
   kind: FunctionKind;
-  eventFile: string;
+  file: string;
+  /** Raw payloads: the webhook source or EventBridge source; absent for a whole Lambda event. */
+  source?: string;
+  detailType?: string;
+  headers: Record<string, string>;
   sign: boolean;
+  explain: boolean;
   jsonLogs: boolean;
+  customersFile?: string;
+  /** Default the project's rules.yml. */
+  rulesFile?: string;
   /** Default serverless.yml's. */
   dispatch?: DispatchMode;
 }
 
 export function parseInvokeArgs(args: readonly string[], env: NodeJS.ProcessEnv = {}): InvokeArgs | undefined {
   const { values, positionals } = parseUsage(args, {
+    source: { type: 'string' },
+    'detail-type': { type: 'string' },
+    header: { type: 'string', multiple: true },
     sign: { type: 'boolean' },
+    explain: { type: 'boolean' },
+    customers: { type: 'string' },
+    rules: { type: 'string' },
     dispatch: { type: 'string' },
     'json-logs': { type: 'boolean' },
     help: { type: 'boolean' },
   });
   if (values.help) return undefined;
-  const [kind, eventFile, ...extra] = positionals;
-  if (!FUNCTION_KINDS.includes(kind as FunctionKind) || !eventFile || extra.length > 0) {
-    throw new UsageError(`Expected <webhook|eventbridge> <event.json>, got: ${positionals.join(' ') || 'nothing'}`);
+  const [kind, file, ...extra] = positionals;
+  if (!FUNCTION_KINDS.includes(kind as FunctionKind) || !file || extra.length > 0) {
+    throw new UsageError(`Expected <webhook|eventbridge> <file.json>, got: ${positionals.join(' ') || 'nothing'}`);
   }
+  const source = values.source as string | undefined;
+  const detailType = values['detail-type'] as string | undefined;
+  if (kind === 'webhook' && detailType !== undefined) throw new UsageError('--detail-type is for eventbridge');
+  if (kind === 'eventbridge' && (source === undefined) !== (detailType === undefined)) {
+    throw new UsageError('An EventBridge detail needs both --source and --detail-type (or give a whole EventBridge event)');
+  }
+  const headerValues = (values.header as string[] | undefined) ?? [];
+  if (headerValues.length > 0 && (kind !== 'webhook' || source === undefined)) throw new UsageError('--header goes with webhook <payload.json> --source <name>');
   const dispatch = readSetting(hostSettings.dispatch, values, env);
-  return { kind: kind as FunctionKind, eventFile, sign: values.sign === true, jsonLogs: values['json-logs'] === true, ...(dispatch && { dispatch }) };
+  return {
+    kind: kind as FunctionKind,
+    file,
+    ...(source !== undefined && { source }),
+    ...(detailType !== undefined && { detailType }),
+    headers: Object.fromEntries(headerValues.map(parseHeader)),
+    sign: values.sign === true,
+    explain: values.explain === true,
+    jsonLogs: values['json-logs'] === true,
+    ...(typeof values.customers === 'string' && { customersFile: values.customers }),
+    ...(typeof values.rules === 'string' && { rulesFile: values.rules }),
+    ...(dispatch && { dispatch }),
+  };
+}
+
+function parseHeader(text: string): [string, string] {
+  const colon = text.indexOf(':');
+  if (colon <= 0) throw new UsageError(`--header must be 'Name: value', got '${text}'`);
+  return [text.slice(0, colon).trim(), text.slice(colon + 1).trim()];
 }
 
 type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
 
-/** The event with fresh signature headers for its body, from the stack's demo secret for its source. */
+/** The signature headers for `body` from the stack's demo secret for `source`, or none for an unsigned source. */
+function signatureHeaders(stack: LocalStack, source: string, body: Buffer, url: string): Record<string, string> {
+  const verify = stack.rules.sources[source]?.verify;
+  if (!verify) throw new UsageError(`rules.yml has no webhook source '${source}'`);
+  if (verify.scheme === 'none') return {};
+  const secret = stack.secrets[verify.secretId];
+  if (secret === undefined) throw new UsageError('--sign needs the sandbox: it signs with the demo secrets, which the real endpoints do not accept');
+  return signWebhook(verify, secret, body, { url });
+}
+
+/** A whole webhook event with fresh signature headers for its body. */
 export function signHttpEvent(event: HttpEvent, stack: LocalStack): HttpEvent {
   const path = 'rawPath' in event ? event.rawPath : event.path;
   const source = event.pathParameters?.source ?? decodeURIComponent(path.split('/').pop() ?? '');
-  const verify = stack.rules.sources[source]?.verify;
-  if (!verify) throw new UsageError(`--sign: rules.yml has no webhook source '${source}' (from the event's path)`);
-  if (verify.scheme === 'none') return event;
-  const secret = stack.secrets[verify.secretId];
-  if (secret === undefined) throw new UsageError('--sign needs the sandbox: it signs with the demo secrets, which the real endpoints do not accept');
   const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
-  const signed = Object.fromEntries(Object.entries(signWebhook(verify, secret, body)).map(([name, value]) => [name.toLowerCase(), value]));
+  const domain = event.requestContext?.domainName ?? 'localhost';
+  const signed = Object.fromEntries(
+    Object.entries(signatureHeaders(stack, source, body, `https://${domain}${path}`)).map(([name, value]) => [name.toLowerCase(), value]),
+  );
   const replaced = <T>(record: Record<string, T> | null | undefined, value: (text: string) => T) => ({
     ...Object.fromEntries(Object.entries(record ?? {}).filter(([name]) => !(name.toLowerCase() in signed))),
     ...Object.fromEntries(Object.entries(signed).map(([name, text]) => [name, value(text)])),
@@ -79,44 +142,164 @@ export function signHttpEvent(event: HttpEvent, stack: LocalStack): HttpEvent {
   return { ...event, headers };
 }
 
-/** Resolves true when the function succeeded (a webhook reply below 400, or a resolved event). */
+interface JobLine {
+  rule: string;
+  status: string;
+  reason?: string;
+}
+
+/** What the function replied: a webhook's status and body, or an event's result or rejection. */
+interface Reply {
+  ok: boolean;
+  text: string;
+}
+
+/** Resolves true when the event was accepted and no job failed. */
 export async function runInvoke(args: InvokeArgs, env: NodeJS.ProcessEnv, write: (text: string) => void): Promise<boolean> {
-  let event: unknown;
+  let content: unknown;
   try {
-    event = JSON.parse(readFileSync(args.eventFile, 'utf8'));
+    content = JSON.parse(readFileSync(args.file, 'utf8'));
   } catch (error) {
-    throw new UsageError(`Cannot read the event from ${args.eventFile}: ${(error as Error).message}`);
+    throw new UsageError(`Cannot read JSON from ${args.file}: ${(error as Error).message}`);
   }
+  const jobs: JobLine[] = [];
   const stack = await startLocalStack({
     env,
+    ...(args.rulesFile && { rulesFile: args.rulesFile }),
     dispatch: args.dispatch,
     functions: [args.kind],
     // In queue mode the worker takes the jobs at once.
     batchingWindowMs: 0,
     logFormat: args.jsonLogs ? 'json' : 'readable',
     write,
+    onFunctionOutput: (line) => {
+      const job = jobOf(line);
+      if (job) jobs.push(job);
+    },
+    ...(args.customersFile && { sandbox: { customers: loadDemoCustomers(args.customersFile) } }),
   });
   try {
-    if (args.sign) event = signHttpEvent(event as HttpEvent, stack);
     const before = stack.sandbox?.customers();
     const against = stack.target.kind === 'external' ? stack.target.apiUrl : 'a fresh HelpCrunch sandbox';
-    write(`Invoking ${args.kind} with ${args.eventFile} against ${against}\n`);
-    const result = await stack.functions.invoke(args.kind, event);
-    const value = result.ok ? result.value : result.error;
-    write(`\n${result.ok ? 'Result' : 'Error'}:\n${JSON.stringify(value, null, 2)}\n`);
+    write(`Invoking ${args.kind} with ${args.file} against ${against}\n`);
+    const reply = args.kind === 'webhook' ? await invokeWebhook(stack, args, content, write) : await invokeEvent(stack, args, content, write);
+    write(`\n${reply.text}\n`);
     if (stack.queue && !(await stack.queue.eventSource.whenIdle(DRAIN_TIMEOUT_MS))) {
       write(`\nThe worker had not taken every queued job after ${DRAIN_TIMEOUT_MS / 1000} s.\n`);
+      return false;
     }
+    write(`\n${outcomesText(jobs)}\n`);
     if (before && stack.sandbox) {
       const changed = tagsTable(before, stack.sandbox.customers(), { onlyChanged: true });
       write(`\n${changed ? `Sandbox customers changed:\n${changed}` : 'No sandbox customer changed.'}\n`);
     }
-    const status = (value as { statusCode?: number } | null)?.statusCode;
-    if (status === 401 && stack.sandbox && !args.sign) {
-      write('\nThe signature was refused: --sign re-signs the body with the demo secret the sandbox uses.\n');
-    }
-    return result.ok && !(typeof status === 'number' && status >= 400);
+    return reply.ok && !jobs.some((job) => job.status === 'failed');
   } finally {
     await stack.close();
+  }
+}
+
+async function invokeWebhook(stack: LocalStack, args: InvokeArgs, content: unknown, write: (text: string) => void): Promise<Reply> {
+  let status: number;
+  let bodyText: string;
+  if (args.source === undefined) {
+    // A whole Lambda event, invoked as API Gateway would.
+    const event = args.sign ? signHttpEvent(content as HttpEvent, stack) : (content as HttpEvent);
+    if (args.explain) explainHttpEvent(stack, event, write);
+    const result = await stack.functions.invoke('webhook', event);
+    if (!result.ok) return { ok: false, text: `Error:\n${JSON.stringify(result.error, null, 2)}` };
+    ({ statusCode: status = 200, body: bodyText = '' } = result.value as { statusCode?: number; body?: string });
+  } else {
+    // A raw payload, posted to the local host as the sender would.
+    const body = Buffer.from(JSON.stringify(content));
+    const url = `${stack.hostUrl}/webhooks/${encodeURIComponent(args.source)}`;
+    const signature = args.sign ? signatureHeaders(stack, args.source, body, `https://${new URL(url).host}${new URL(url).pathname}`) : {};
+    const headers = { 'content-type': 'application/json', ...signature, ...args.headers };
+    if (args.explain) write(explanationText(explainWebhook(stack, args.source, body, headers)));
+    const response = await fetch(url, { method: 'POST', headers, body });
+    status = response.status;
+    bodyText = await response.text();
+  }
+  const hint = status === 401 && stack.sandbox && !args.sign ? '\nThe signature was refused: --sign signs the body with the demo secret the sandbox uses.' : '';
+  return { ok: status < 400, text: `Reply ${status}:\n${prettyJson(bodyText)}${hint}` };
+}
+
+async function invokeEvent(stack: LocalStack, args: InvokeArgs, content: unknown, write: (text: string) => void): Promise<Reply> {
+  const given = args.source === undefined ? content : { source: args.source, 'detail-type': args.detailType, detail: content };
+  const parsed = toEventBridgeEvent(given);
+  if ('error' in parsed) throw new UsageError(parsed.error);
+  const { event } = parsed;
+  if (args.explain) {
+    const explanation = compileRules(stack.rules).explainEvent({ source: event.source, detailType: event['detail-type'], detail: event.detail });
+    write(explanationText([explanation]));
+  }
+  const result = await stack.functions.invoke('eventbridge', event);
+  return result.ok
+    ? { ok: true, text: `Result:\n${JSON.stringify(result.value, null, 2)}` }
+    : { ok: false, text: `Rejected:\n${JSON.stringify(result.error, null, 2)}` };
+}
+
+/** One explanation per payload of the body (a batch has several), as the function matches them. */
+function explainWebhook(stack: LocalStack, source: string, body: Buffer, headers: Record<string, string>): Explanation[] {
+  const rules = compileRules(stack.rules);
+  const lower = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+  return parseWebhookPayloads(body, lower['content-type']).map((payload) => rules.explainWebhook({ source, payload, headers: lower }));
+}
+
+function explainHttpEvent(stack: LocalStack, event: HttpEvent, write: (text: string) => void): void {
+  const path = 'rawPath' in event ? event.rawPath : event.path;
+  const source = event.pathParameters?.source ?? decodeURIComponent(path.split('/').pop() ?? '');
+  const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+  write(explanationText(explainWebhook(stack, source, body, (event.headers ?? {}) as Record<string, string>)));
+}
+
+const show = (value: unknown) => (value === undefined ? 'nothing' : JSON.stringify(value));
+
+/** The per-rule reasons, one line each. */
+export function explanationText(explanations: Explanation[]): string {
+  return explanations
+    .map((explanation, index) => {
+      const header = `Explain${explanations.length > 1 ? ` payload ${index + 1}` : ''}: source ${explanation.source}, event type ${show(explanation.eventType ?? undefined)}`;
+      const lines = explanation.rules.length === 0 ? ['  no rule has this source'] : explanation.rules.map(verdictLine);
+      return [header, ...lines].join('\n');
+    })
+    .join('\n')
+    .concat('\n');
+}
+
+function verdictLine(verdict: RuleVerdict): string {
+  const parts: string[] = [];
+  if (verdict.eventType) parts.push(`event type ${verdict.eventType.ok ? 'is' : 'is not'} one of ${verdict.eventType.accepted.join(', ')}`);
+  if (verdict.when) parts.push(`when ${verdict.when.expression} → ${show(verdict.when.value)}${verdict.when.ok ? '' : ' (not truthy)'}`);
+  if (verdict.customer) parts.push(`customer.${verdict.customer.by === 'lookup' ? 'from' : verdict.customer.by} ${verdict.customer.expression} → ${show(verdict.customer.value)}`);
+  if (verdict.error) parts.push(`refused: ${verdict.error}`);
+  return `  ${verdict.matched ? '✓ matches' : '✗ no match'}  ${verdict.rule}: ${parts.join('; ') || 'applies to every event of its source'}`;
+}
+
+function outcomesText(jobs: JobLine[]): string {
+  if (jobs.length === 0) return 'No job: no rule matched (or the event was refused).';
+  const counts = new Map<string, number>();
+  for (const job of jobs) {
+    const key = job.reason ? `${job.status} (${job.reason})` : job.status;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return `Jobs: ${[...counts].map(([key, count]) => `${count} ${key}`).join(', ')}`;
+}
+
+/** A job line the functions log (Powertools JSON, message "job <status>"). */
+function jobOf(line: string): JobLine | undefined {
+  try {
+    const entry = JSON.parse(line) as { message?: unknown; job?: JobLine };
+    return typeof entry.message === 'string' && entry.message.startsWith('job ') ? entry.job : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
   }
 }

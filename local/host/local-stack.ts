@@ -46,6 +46,8 @@ export interface LocalStackOptions {
   logFormat?: LogFormat;
   /** Where log lines go (default stdout). */
   write?: (text: string) => void;
+  /** Every line a function prints, as it prints it (e.g. to collect job outcomes). */
+  onFunctionOutput?: (line: string) => void;
 }
 
 export interface LocalStack {
@@ -110,6 +112,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       instances: { worker: queue?.config.maximumConcurrency ?? 1 },
       timeoutsMs: options.timeoutsMs,
       onOutput: (line) => {
+        options.onFunctionOutput?.(line);
         const shown = logFormat === 'json' ? line : formatLogLine(line);
         if (shown !== undefined) write(`${shown}\n`);
       },
