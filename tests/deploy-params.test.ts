@@ -41,7 +41,8 @@ describe('deploy params', () => {
     ['logRetentionDays', '10', 'expected 1 | 3 | 5 | 7 | 14 | 30'],
     ['dryRun', 'TRUE', 'expected false | true'],
     ['logLevel', 'info', 'expected TRACE | DEBUG | INFO'],
-    ['helpcrunchApiUrl', 'http://api.helpcrunch.com/v1', 'expected an https:// URL'],
+    ['helpcrunchApiUrl', 'http://api.helpcrunch.com/v1', 'expected an https:// URL whose path is /v1'],
+    ['helpcrunchApiUrl', 'https://api.helpcrunch.com', 'expected an https:// URL whose path is /v1'],
     ['secretsKmsKeyArn', 'alias/secrets', 'expected empty, or a KMS key ARN'],
   ])('refuses %s=%s: %s', (name, value, message) => {
     expect(() => checkParam(name, value)).toThrow(`Invalid --param ${name}=${value}: ${message}`);

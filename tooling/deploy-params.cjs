@@ -34,7 +34,8 @@ const JOBS_RETENTION_SECONDS = 4 * 24 * 3600;
 
 const PARAMS = {
   apiKeySecretId: matching('a Secrets Manager secret name or ARN', /^\S+$/),
-  helpcrunchApiUrl: matching('an https:// URL', /^https:\/\/[^\s/]+(\/\S*)?$/),
+  // HelpCrunch's API lives under /v1: a base URL without it makes every call a 404 (lib/helpcrunch/api-url.ts).
+  helpcrunchApiUrl: matching('an https:// URL whose path is /v1', /^https:\/\/[^\s/?#]+\/v1\/?$/),
   dispatch: oneOf('inline', 'queue'),
   dryRun: oneOf('false', 'true'),
   logLevel: oneOf('TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'),
