@@ -12,6 +12,7 @@ import {
   readExpression,
   readInteger,
   readPattern,
+  readSection,
   readServiceUrl,
   SECRET_ID,
   type Findings,
@@ -30,23 +31,12 @@ const ID = '{id}';
 const QUERY_NAME = /^[A-Za-z0-9._~-]+$/;
 
 export function readLookups(raw: unknown, top: Report, findings: Findings): Record<string, LookupConfig> {
-  const lookups: Record<string, LookupConfig> = {};
-  if (raw === undefined || raw === null) return lookups;
-  if (!isRecord(raw)) {
-    top.add('lookups', 'must be a mapping of lookup name to { preset | url, … }');
-    return lookups;
-  }
-  for (const [name, entry] of Object.entries(raw)) {
-    const report = findings.at(`lookups.${name}`);
-    if (!LOOKUP_NAME.test(name)) report.add('', 'name must be letters, digits, "_" or "-"');
-    if (!isRecord(entry)) {
-      report.add('', 'must be a mapping with `preset` or `url`');
-      continue;
-    }
-    const lookup = readLookup(entry, report);
-    if (lookup) lookups[name] = lookup;
-  }
-  return lookups;
+  const section = { key: 'lookups', shape: 'lookup name to { preset | url, … }', name: LOOKUP_NAME, nameRule: 'name must be letters, digits, "_" or "-"' };
+  return readSection(raw, section, top, findings, (entry, report) => {
+    if (isRecord(entry)) return readLookup(entry, report);
+    report.add('', 'must be a mapping with `preset` or `url`');
+    return undefined;
+  });
 }
 
 function readLookup(raw: Record<string, unknown>, report: Report): LookupConfig | undefined {

@@ -98,6 +98,32 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * A top-level section mapping names to entries (sources, eventSources, lookups): absent is empty;
+ * each name is checked, and each entry read with a report named `<section>.<name>`.
+ */
+export function readSection<T>(
+  raw: unknown,
+  section: { key: string; shape: string; name: RegExp; nameRule: string },
+  top: Report,
+  findings: Findings,
+  readEntry: (entry: unknown, report: Report) => T | undefined,
+): Record<string, T> {
+  const entries: Record<string, T> = {};
+  if (raw === undefined || raw === null) return entries;
+  if (!isRecord(raw)) {
+    top.add(section.key, `must be a mapping of ${section.shape}`);
+    return entries;
+  }
+  for (const [name, entry] of Object.entries(raw)) {
+    const report = findings.at(`${section.key}.${name}`);
+    if (!section.name.test(name)) report.add('', section.nameRule);
+    const value = readEntry(entry, report);
+    if (value !== undefined) entries[name] = value;
+  }
+  return entries;
+}
+
 /** A JMESPath expression that parses and calls known functions with the right number of arguments. */
 export function readExpression(raw: unknown, field: string, report: Report): string | undefined {
   if (typeof raw !== 'string' || raw.trim() === '') {

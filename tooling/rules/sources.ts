@@ -3,7 +3,7 @@
  * sources the stack listens to, each on a bus): the two places a rule's `source` may come from.
  */
 import type { EventSourceConfig, EventTypeSelector, WebhookSourceConfig } from '../../lib/rules/types';
-import { checkKeys, HEADER_NAME, isRecord, readExpression, readPattern, type Findings, type Report } from './report';
+import { checkKeys, HEADER_NAME, isRecord, readExpression, readPattern, readSection, type Findings, type Report } from './report';
 import { defaultEventType, readVerify } from './verify';
 
 export const SOURCE_KEYS = ['verify', 'eventType'] as const;
@@ -16,27 +16,22 @@ const EVENT_SOURCE_NAME = /^[\x21-\x7e]{1,256}$/;
 export const BUS = /^(default|[A-Za-z0-9._/-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._/-]{1,256})$/;
 
 export function readSources(raw: unknown, top: Report, findings: Findings): Record<string, WebhookSourceConfig> {
-  const sources: Record<string, WebhookSourceConfig> = {};
-  if (raw === undefined || raw === null) return sources; // EventBridge-only configs need no sources
-  if (!isRecord(raw)) {
-    top.add('sources', 'must be a mapping of source name to { verify }');
-    return sources;
-  }
-  for (const [name, entry] of Object.entries(raw)) {
-    const report = findings.at(`sources.${name}`);
-    if (!SOURCE_NAME.test(name)) {
-      report.add('', 'name must be letters, digits, ".", "_", "~" or "-" (it is the last segment of /webhooks/<name>)');
-    }
+  const section = {
+    key: 'sources',
+    shape: 'source name to { verify }',
+    name: SOURCE_NAME,
+    nameRule: 'name must be letters, digits, ".", "_", "~" or "-" (it is the last segment of /webhooks/<name>)',
+  };
+  return readSection(raw, section, top, findings, (entry, report) => {
     if (!isRecord(entry)) {
       report.add('', 'must be a mapping with `verify`');
-      continue;
+      return undefined;
     }
     checkKeys(entry, SOURCE_KEYS, report);
     const verify = readVerify(entry.verify, report);
     const eventType = entry.eventType === undefined ? verify && defaultEventType(verify) : readEventTypeSelector(entry.eventType, report);
-    if (verify) sources[name] = { verify, ...(eventType && { eventType }) };
-  }
-  return sources;
+    return verify && { verify, ...(eventType && { eventType }) };
+  });
 }
 
 /** `{header: <name>}` or `{field: <JMESPath>}`. */
@@ -60,22 +55,19 @@ function readEventTypeSelector(raw: unknown, report: Report): EventTypeSelector 
 }
 
 export function readEventSources(raw: unknown, top: Report, findings: Findings): Record<string, EventSourceConfig> {
-  const eventSources: Record<string, EventSourceConfig> = {};
-  if (raw === undefined || raw === null) return eventSources;
-  if (!isRecord(raw)) {
-    top.add('eventSources', 'must be a mapping of EventBridge source to { bus } (or {})');
-    return eventSources;
-  }
-  for (const [name, entry] of Object.entries(raw)) {
-    const report = findings.at(`eventSources.${name}`);
-    if (!EVENT_SOURCE_NAME.test(name)) report.add('', 'must be an EventBridge source: 1 to 256 printable characters, no spaces');
+  const section = {
+    key: 'eventSources',
+    shape: 'EventBridge source to { bus } (or {})',
+    name: EVENT_SOURCE_NAME,
+    nameRule: 'must be an EventBridge source: 1 to 256 printable characters, no spaces',
+  };
+  return readSection(raw, section, top, findings, (entry, report) => {
     if (entry !== null && !isRecord(entry)) {
       report.add('', 'must be a mapping (`{}` or `{bus: <name or ARN>}`)');
-      continue;
+      return undefined;
     }
     checkKeys(entry ?? {}, EVENT_SOURCE_KEYS, report);
     const bus = entry?.bus === undefined ? 'default' : readPattern(entry.bus, BUS, 'an event bus name or ARN', 'bus', report);
-    if (bus !== undefined) eventSources[name] = { bus };
-  }
-  return eventSources;
+    return bus === undefined ? undefined : { bus };
+  });
 }
