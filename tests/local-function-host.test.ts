@@ -69,14 +69,14 @@ describe('POST /webhooks/<source>', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(response.headers.get('apigw-requestid')).toMatch(/^[A-Za-z0-9+/]{14}==$/);
-    expect(response.json()).toEqual({ results: [{ rule: 'deal-lost', customerId: 1001, tags: ['Lead', 'Trial user'], status: 'untagged' }] });
+    expect(response.json()).toEqual({ results: [{ rule: 'deal-lost', customerId: 1001, removed: ['Lead', 'Trial user'], added: [], status: 'untagged' }] });
     expect(tagsOf(1001)).toEqual([]);
   });
 
   it('prints one readable line per job and one per request, never a secret', async () => {
     await post('/webhooks/crm', lostDeal, { 'x-signature': crmSignature(lostDeal) });
 
-    await expect.poll(() => logged.join('')).toMatch(/✓ untagged {2}deal-lost {2}customer 1001 {2}\[Lead, Trial user\] {2}2 requests {2}\d+ ms/);
+    await expect.poll(() => logged.join('')).toMatch(/✓ untagged {5}deal-lost {2}customer 1001 {2}− Lead, Trial user {2}2 requests {2}\d+ ms/);
     expect(logged.join('')).toMatch(/POST \/webhooks\/crm → 200 {2}\d+ ms/);
     const text = logged.join('');
     for (const secret of Object.values(stack.secrets)) expect(text).not.toContain(secret);
@@ -135,7 +135,7 @@ describe('POST /events', () => {
     const response = await post('/events', JSON.stringify(cancelled));
 
     expect(response.status).toBe(200);
-    expect(response.json()).toEqual({ results: [{ rule: 'churned', customerId: 1002, tags: ['Subscriber'], status: 'untagged' }] });
+    expect(response.json()).toEqual({ results: [{ rule: 'churned', customerId: 1002, removed: ['Subscriber'], added: [], status: 'untagged' }] });
     expect(tagsOf(1002)).toEqual(['VIP']);
   });
 

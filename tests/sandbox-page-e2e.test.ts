@@ -64,7 +64,7 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     expect(await ada.locator('.tags').innerText()).toBe('no tags');
     expect(await ada.getAttribute('class')).toBe('changed');
     await expect.poll(() => page.locator('#requests tr').allInnerTexts(), { timeout: 10_000 }).toEqual([
-      expect.stringMatching(/DELETE \/v1\/customers\/1001\/tags\s+200/),
+      expect.stringMatching(/DELETE \/v1\/customers\/1001\/tags\s+− Lead, Trial user\s+200/),
       expect.stringMatching(/POST \/v1\/customers\/search\s+200/),
     ]);
     // Someone else's tags stay as they were.
