@@ -18,6 +18,9 @@ import { startStallingProxy, type StallingProxy } from './support/stalling-proxy
 const API_KEY_ID = 'helpcrunch-untag/api-key';
 const CRM_ID = 'helpcrunch-untag/crm-webhook';
 const BILLING_ID = 'helpcrunch-untag/billing-webhook';
+// The suite's Stripe source and the stripe lookup's API key.
+const STRIPE_WEBHOOK_ID = 'helpcrunch-untag/stripe-webhook';
+const STRIPE_API_KEY_ID = 'helpcrunch-untag/stripe-api-key';
 const API_KEY = 'hc-secrets-test-key-31f';
 const CRM_SECRET = 'crm-secret-before-rotation';
 
@@ -95,19 +98,37 @@ function fakeDate() {
 }
 
 describe('secret reads at init', () => {
-  it('starts every signing secret and the API key at import, in parallel, without awaiting them', async () => {
+  it('starts every signing secret, the API key and the lookups’ secrets at import (inline), in parallel, without awaiting them', async () => {
     const release = stub.hold();
     // Resolves while every read is held: init does not wait for Secrets Manager.
     const handler = await coldStart();
-    // All three in flight at once: they were started together, not one after the other.
-    await until(() => stub.held() === 3);
-    expect([...stub.requests].sort()).toEqual([API_KEY_ID, BILLING_ID, CRM_ID]);
+    // All five in flight at once: they were started together, not one after the other.
+    await until(() => stub.held() === 5);
+    expect([...stub.requests].sort()).toEqual([API_KEY_ID, BILLING_ID, CRM_ID, STRIPE_API_KEY_ID, STRIPE_WEBHOOK_ID].sort());
     release();
 
     const response = await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)));
 
     expect(response.statusCode).toBe(200);
+    expect(stub.requests).toHaveLength(5);
+  });
+
+  it('in queue dispatch, a trigger starts only the signing secrets: it neither calls HelpCrunch nor looks customers up', async () => {
+    Object.assign(process.env, { DISPATCH: 'queue', JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/jobs' });
+    await coldStart();
+    await until(() => stub.requests.length === 3);
+
+    expect([...stub.requests].sort()).toEqual([BILLING_ID, CRM_ID, STRIPE_WEBHOOK_ID].sort());
+    await coldStart('eventbridge');
     expect(stub.requests).toHaveLength(3);
+  });
+
+  it('the worker starts the API key and the lookups’ secrets, and no signing secret', async () => {
+    Object.assign(process.env, { JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/jobs', DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/dlq' });
+    await coldStart('worker');
+    await until(() => stub.requests.length === 2);
+
+    expect([...stub.requests].sort()).toEqual([API_KEY_ID, STRIPE_API_KEY_ID]);
   });
 
   it('a failed early read fails neither the init nor the first request: it is read again on use', async () => {
