@@ -45,11 +45,14 @@ async function post(path: string, body: string | Buffer, headers: Record<string,
 const lostDeal = JSON.stringify({ status: 'lost', person: { email: 'ada@example.com' } });
 
 describe('startLocalStack', () => {
-  it('starts the sandbox and a Secrets Manager holding its key and a demo secret per webhook source', () => {
+  it('starts the sandbox, the vendor API stand-ins and a Secrets Manager holding its key, a demo secret per webhook source and the stand-ins’ keys for the lookups', () => {
     expect(stack.target).toEqual({ kind: 'sandbox' });
     expect(stack.hostUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(Object.keys(stack.secrets).sort()).toEqual([LOCAL_API_KEY_SECRET_ID, 'helpcrunch-untag/billing-webhook', CRM_SECRET_ID]);
+    expect(Object.keys(stack.secrets).sort()).toEqual(
+      [LOCAL_API_KEY_SECRET_ID, 'helpcrunch-untag/billing-webhook', CRM_SECRET_ID, 'helpcrunch-untag/stripe-webhook', 'helpcrunch-untag/stripe-api-key'].sort(),
+    );
     expect(stack.secrets[LOCAL_API_KEY_SECRET_ID]).toBe(stack.sandbox!.apiKey);
+    expect(stack.secrets['helpcrunch-untag/stripe-api-key']).toBe(stack.vendorApis!.keys.stripe);
   });
 
   it('reads the key through the real SDK from the local Secrets Manager, without touching this process', async () => {
