@@ -52,7 +52,8 @@ interface CustomerWork {
 }
 
 const refKey = (ref: DirectRef): string => `${ref.by}:${ref.value}`;
-const lookupKey = (ref: LookupRef): string => `lookup:${ref.lookup}:${ref.value}`;
+// A lookup's name and the sender's id, apart: neither can run into the other.
+const lookupKey = (ref: LookupRef): string => `lookup\u0000${ref.lookup}\u0000${ref.value}`;
 const requestsOf = (error: unknown): number => (error as { requests?: number }).requests ?? 0;
 
 // ConfigError first: nothing will work until an operator acts; then retryable (the sender

@@ -14,7 +14,7 @@ import { jobMessage } from '../lib/queue/job-message';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { DEFAULT_VENDOR_KEYS, startVendorApis, type VendorApis } from '../local/sandbox/vendor-apis';
-import { eventBridgeEvent, lambdaContext, webhookEvent } from './support/lambda-events';
+import { eventBridgeEvent, lambdaContext, sqsRecord, webhookEvent } from './support/lambda-events';
 import { captureOutput, type CapturedOutput } from './support/local-aws';
 
 const API_KEY = 'hc-lookups-key-20c4';
@@ -231,19 +231,12 @@ describe('the worker (queue dispatch)', () => {
     sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
   });
   const queues = { JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/jobs', DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/dlq', HELPCRUNCH_RATE_PER_MINUTE: '6000' };
-  const record = (customer: string) => ({
-    messageId: 'm-1',
-    receiptHandle: 'h-1',
-    body: JSON.stringify(
-      jobMessage({ rule: 'stripe-subscription-ended', customer: { by: 'lookup', lookup: 'stripe', value: customer }, removeTags: ['Subscriber'], addTags: ['Churned'] }, { eventId: 'evt_1', source: 'stripe' }),
-    ),
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'A', ApproximateFirstReceiveTimestamp: '0' },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:1:jobs',
-    awsRegion: 'us-east-1',
-  });
+  const record = (customer: string) =>
+    sqsRecord(
+      JSON.stringify(
+        jobMessage({ rule: 'stripe-subscription-ended', customer: { by: 'lookup', lookup: 'stripe', value: customer }, removeTags: ['Subscriber'], addTags: ['Churned'] }, { eventId: 'evt_1', source: 'stripe' }),
+      ),
+    );
 
   it('looks the customer up itself and changes the tags', async () => {
     const handler = await coldStart<WorkerHandler>('worker', queues);

@@ -10,7 +10,7 @@ import type { APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSE
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
-import { eventBridgeEvent, lambdaContext, webhookEvent } from './support/lambda-events';
+import { eventBridgeEvent, lambdaContext, sqsRecord, webhookEvent } from './support/lambda-events';
 import { captureOutput, type CapturedOutput } from './support/local-aws';
 import { startSecretsManagerStub, type SecretsManagerStub } from './support/secrets-manager-stub';
 import { startStallingProxy, type StallingProxy } from './support/stalling-proxy';
@@ -341,17 +341,7 @@ describe('the API key in the EventBridge and worker functions', () => {
     sqsMock.reset();
     sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
     const body = JSON.stringify({ v: 1, eventId: 'e-1', source: 'crm', rule: 'deal-lost', customer: { by: 'id', value: 1004 }, tags: ['VIP'], attempt: 0 });
-    const record = {
-      messageId: 'm-1',
-      receiptHandle: 'h-1',
-      body,
-      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'A', ApproximateFirstReceiveTimestamp: '0' },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:1:jobs',
-      awsRegion: 'us-east-1',
-    };
+    const record = sqsRecord(body);
     const { handler, advance } = await stalledAfterFirstUse<(event: SQSEvent, context: Context) => Promise<SQSBatchResponse>>('worker', (first) =>
       expect(first({ Records: [record] }, lambdaContext(60_000))).resolves.toEqual({ batchItemFailures: [] }),
     );

@@ -22,6 +22,7 @@ import { RetryBudget, singleAttempt } from '../lib/retry';
 import type { CustomerRef } from '../lib/types';
 import { startVendorApis, type VendorApis } from '../local/sandbox/vendor-apis';
 import { startHelpCrunchStub, type HelpCrunchStub } from './support/helpcrunch-stub';
+import { sqsRecord } from './support/lambda-events';
 import { pipelineWith } from './support/pipeline';
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/helpcrunch-untag-test-jobs';
@@ -64,18 +65,7 @@ function worker(overrides: Partial<QueueWorkerOptions> = {}) {
 
 let nextId = 0;
 function record(body: string | object, receiveCount = 1): SQSRecord {
-  const id = `msg-${++nextId}`;
-  return {
-    messageId: id,
-    receiptHandle: `handle-${id}`,
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 'A', ApproximateFirstReceiveTimestamp: '0' },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:helpcrunch-untag-test-jobs',
-    awsRegion: 'us-east-1',
-  };
+  return sqsRecord(typeof body === 'string' ? body : JSON.stringify(body), { messageId: `msg-${++nextId}`, receiveCount });
 }
 
 const job = (customer: CustomerRef = { by: 'helpcrunchId', value: 1001 }, attempt = 0) =>
