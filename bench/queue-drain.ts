@@ -17,6 +17,7 @@ import { parseJobMessage } from '../lib/queue/job-message';
 import { deadLetterReason } from '../lib/queue/dead-letter';
 import { batchResponse, type MessageResult } from '../lib/queue/worker';
 import { RetryBudget } from '../lib/retry';
+import { compileRules } from '../lib/rules/match';
 import { createWorkerRuntime } from '../lib/runtime';
 import { startHelpCrunchSandbox, type Faults, type SandboxCustomer } from '../local/sandbox/helpcrunch-sandbox';
 import type { SecretCache } from '../lib/secrets';
@@ -103,7 +104,10 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
     });
     const configuredRate = limitPerSecond * rateShare;
     const secrets: SecretCache = { get: async () => sandbox.apiKey, prefetch: () => undefined, clear: () => undefined };
+    // The backlog's jobs name their customers directly: no rules.yml lookups needed.
+    const noLookups = compileRules({ sources: {}, eventSources: {}, lookups: {}, rules: [] });
     const { worker } = createWorkerRuntime(
+      noLookups,
       {
         HELPCRUNCH_API_URL: sandbox.url,
         HELPCRUNCH_API_KEY_SECRET_ID: 'bench/helpcrunch-api-key',

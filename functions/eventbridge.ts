@@ -13,10 +13,10 @@ import { logger, metrics, recordOutcomes } from '../lib/observability';
 import { recordQueued } from '../lib/queue/observability';
 import { RetryBudget } from '../lib/retry';
 import { bundledRules } from '../lib/rules/bundled';
-import { inlineApiKey, lazyRuntime, startSecretReads } from '../lib/runtime';
+import { inlineSecretIds, lazyRuntime, startSecretReads } from '../lib/runtime';
 
 const runtime = lazyRuntime(bundledRules);
-startSecretReads(runtime, inlineApiKey);
+startSecretReads(runtime, inlineSecretIds(bundledRules));
 
 async function eventbridge(event: unknown, context: Context) {
   logger.setCorrelationId(context.awsRequestId);
@@ -30,7 +30,7 @@ async function eventbridge(event: unknown, context: Context) {
       recordQueued(result.queued);
       return { queued: result.queued };
     }
-    recordOutcomes(result.outcomes);
+    recordOutcomes(result.outcomes, result.requests);
     if (result.failure) throw result.failure;
     return resultsBody(result.outcomes);
   } catch (error) {

@@ -3,7 +3,6 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import rulesConfig from '../rules.yml';
 import { asUntagError } from '../lib/errors';
 import { parseHttpEvent } from '../lib/http-event';
 import { errorResponse, jsonResponse, resultsBody } from '../lib/http-response';
@@ -11,10 +10,10 @@ import { logger, metrics, recordOutcomes } from '../lib/observability';
 import { recordQueued } from '../lib/queue/observability';
 import { RetryBudget } from '../lib/retry';
 import { bundledRules } from '../lib/rules/bundled';
-import { inlineApiKey, lazyRuntime, signingSecretIds, startSecretReads } from '../lib/runtime';
+import { inlineSecretIds, lazyRuntime, startSecretReads } from '../lib/runtime';
 
 const runtime = lazyRuntime(bundledRules);
-startSecretReads(runtime, (config) => [...signingSecretIds(rulesConfig.sources), ...inlineApiKey(config)]);
+startSecretReads(runtime, (config) => [...bundledRules.signingSecretIds(), ...inlineSecretIds(bundledRules)(config)]);
 
 async function webhook(event: APIGatewayProxyEventV2 | APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
   // The gateway's id until the request is verified: nothing an unverified caller sends reaches the logs' correlation id.
@@ -30,7 +29,7 @@ async function webhook(event: APIGatewayProxyEventV2 | APIGatewayProxyEvent, con
       recordQueued(result.queued);
       return jsonResponse(202, { queued: result.queued });
     }
-    recordOutcomes(result.outcomes);
+    recordOutcomes(result.outcomes, result.requests);
     return result.failure ? reject(result.failure) : jsonResponse(200, resultsBody(result.outcomes));
   } catch (error) {
     return reject(error);

@@ -11,10 +11,11 @@ import { logger, metrics } from '../lib/observability';
 import { recordMessageResults } from '../lib/queue/observability';
 import { batchResponse } from '../lib/queue/worker';
 import { RetryBudget } from '../lib/retry';
-import { createWorkerRuntime, lazy, startSecretReads } from '../lib/runtime';
+import { bundledRules } from '../lib/rules/bundled';
+import { lazyWorkerRuntime, resolvingSecretIds, startSecretReads } from '../lib/runtime';
 
-const runtime = lazy(() => createWorkerRuntime());
-startSecretReads(runtime, (config) => [config.apiKeySecretId]);
+const runtime = lazyWorkerRuntime(bundledRules);
+startSecretReads(runtime, resolvingSecretIds(bundledRules));
 
 async function consume(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   // A misconfigured worker throws here: the whole batch stays in the queue and the error alarm fires.

@@ -1,6 +1,7 @@
 /** Environment settings, read once per container. Defaults match serverless.yml and the README. */
 import { ConfigError } from './errors';
 import { DEFAULT_MAX_BODY_BYTES } from './http-event';
+import { parseLookupOrigins } from './lookups/origins';
 
 /** inline: call HelpCrunch from the trigger; queue: enqueue jobs for the paced worker (functions/worker.ts). */
 export type DispatchMode = 'inline' | 'queue';
@@ -28,6 +29,10 @@ export interface RuntimeConfig {
   workerConcurrency: number;
   /** Receives of one message before it is dead-lettered; the queue's redrive policy uses the same value. */
   maxReceiveCount: number;
+  /** DRY_RUN: everything runs but HelpCrunch's writes (no PUT, no DELETE); outcomes say would_untag / would_tag. */
+  dryRun: boolean;
+  /** LOOKUP_ORIGINS, for local runs and tests: lookup name -> the origin its requests go to instead. */
+  lookupOrigins: Record<string, string>;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -46,6 +51,13 @@ function dispatchMode(raw: string | undefined): DispatchMode {
   throw new ConfigError(`DISPATCH must be 'inline' or 'queue', got '${raw}'`);
 }
 
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  const value = raw?.trim() || 'false';
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new ConfigError(`${name} must be 'true' or 'false', got '${raw}'`);
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   return {
     apiKeySecretId: env.HELPCRUNCH_API_KEY_SECRET_ID?.trim() || undefined,
@@ -62,5 +74,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     ratePerMinute: integer(env, 'HELPCRUNCH_RATE_PER_MINUTE', 110, 1),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 1, 1),
     maxReceiveCount: integer(env, 'MAX_RECEIVE_COUNT', 8, 1),
+    dryRun: flag(env, 'DRY_RUN'),
+    lookupOrigins: parseLookupOrigins(env.LOOKUP_ORIGINS),
   };
 }

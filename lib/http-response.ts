@@ -25,13 +25,14 @@ function errorHeaders(error: UntagError): Record<string, string> {
   return {};
 }
 
-/** The public per-job result: timing and attempt counts stay in the logs. */
+/** The public per-job result: timing and request counts stay in the logs. */
 export function resultsBody(outcomes: Outcome[]) {
   return {
-    results: outcomes.map(({ rule, customerId, tags, status, reason }) => ({
+    results: outcomes.map(({ rule, customerId, removed, added, status, reason }) => ({
       rule,
       customerId,
-      tags,
+      removed,
+      added,
       status,
       ...(reason ? { reason } : {}),
     })),

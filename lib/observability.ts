@@ -5,6 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Explanation } from './rules/match';
+import type { RequestCounts } from './pipeline';
 import type { Outcome, OutcomeStatus } from './types';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'helpcrunch-untag';
@@ -17,24 +18,33 @@ export const metrics = new Metrics({
 
 const outcomeMetric: Record<OutcomeStatus, string> = {
   untagged: 'JobsUntagged',
+  tagged: 'JobsTagged',
+  would_untag: 'JobsWouldUntag',
+  would_tag: 'JobsWouldTag',
   skipped: 'JobsSkipped',
   failed: 'JobsFailed',
 };
 
-/** One log line per job outcome, and the per-outcome counts as EMF metrics. */
-export function recordOutcomes(outcomes: Outcome[]): void {
-  const counts: Record<OutcomeStatus, number> = { untagged: 0, skipped: 0, failed: 0 };
-  let attempts = 0;
+/**
+ * A dry run (DRY_RUN=true) says so on every log line from now on (`"dryRun":true`) and in a
+ * dimension of every metric (`dryRun: "true"`), so its counts never mix with real ones.
+ */
+export function markDryRun(): void {
+  logger.appendPersistentKeys({ dryRun: true });
+  metrics.setDefaultDimensions({ dryRun: 'true' });
+}
+
+/** One log line per job outcome, and EMF metrics: outcomes by status, and the requests made. */
+export function recordOutcomes(outcomes: Outcome[], requests: RequestCounts): void {
+  const counts = new Map<OutcomeStatus, number>();
   for (const outcome of outcomes) {
-    counts[outcome.status] += 1;
-    attempts += outcome.attempts;
+    counts.set(outcome.status, (counts.get(outcome.status) ?? 0) + 1);
     const log = outcome.status === 'failed' ? logger.warn.bind(logger) : logger.info.bind(logger);
     log(`job ${outcome.status}`, { job: outcome });
   }
-  for (const status of Object.keys(counts) as OutcomeStatus[]) {
-    if (counts[status] > 0) metrics.addMetric(outcomeMetric[status], MetricUnit.Count, counts[status]);
-  }
-  if (attempts > 0) metrics.addMetric('HelpCrunchRequests', MetricUnit.Count, attempts);
+  for (const [status, count] of counts) metrics.addMetric(outcomeMetric[status], MetricUnit.Count, count);
+  if (requests.helpcrunch > 0) metrics.addMetric('HelpCrunchRequests', MetricUnit.Count, requests.helpcrunch);
+  if (requests.lookups > 0) metrics.addMetric('LookupRequests', MetricUnit.Count, requests.lookups);
 }
 
 /**

@@ -44,6 +44,13 @@ export interface RetryPolicy {
 export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 10_000 };
 
 /**
+ * One attempt and no backoff of its own, for the queue worker: a retry is the message coming back
+ * after its visibility backoff, so a RetryableError's retryAfterMs is exactly the server's
+ * Retry-After (0 without one).
+ */
+export const singleAttempt: RetryPolicy = { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
+
+/**
  * Wait before retry number `retry` (0 for the first retry): full jitter over
  * min(cap, base * 2^retry). A Retry-After is a floor even beyond the cap; the budget decides
  * whether such a wait is affordable.
@@ -71,6 +78,20 @@ export type RetryVerdict =
   | { retryable: false }
   /** `reason` names the failure in the final error, e.g. "HelpCrunch answered 429". */
   | { retryable: true; retryAfterMs?: number; reason?: string };
+
+/** A failure worth another attempt (a 429, a 5xx, a timeout); only withRetry sees it, and turns the last one into a RetryableError. */
+export class TransientFailure extends Error {
+  constructor(
+    readonly reason: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(reason);
+  }
+}
+
+/** The classifier of HTTP clients: TransientFailure is retried, anything else rethrown unchanged. */
+export const retryTransient = (error: unknown): RetryVerdict =>
+  error instanceof TransientFailure ? { retryable: true, retryAfterMs: error.retryAfterMs, reason: error.reason } : { retryable: false };
 
 export interface RetryOptions {
   budget: RetryBudget;

@@ -6,14 +6,18 @@
 import { readConfig, type RuntimeConfig } from './config';
 import { ConfigError } from './errors';
 import { parseApiUrl } from './helpcrunch/api-url';
-import { createHelpCrunchClient, type ApiKeySource } from './helpcrunch/client';
+import { createHelpCrunchClient, type ApiKeySource, type HelpCrunchClient } from './helpcrunch/client';
+import { withOrigins } from './lookups/origins';
+import { createLookupResolver } from './lookups/resolver';
+import { markDryRun } from './observability';
+import type { PipelineDeps } from './pipeline';
 import { queueDispatch } from './queue/enqueue';
 import { createPacedHelpCrunchClient } from './queue/paced-client';
 import { sqsApi, type SqsApi } from './queue/sqs-api';
 import { TokenBucket } from './queue/token-bucket';
 import { createQueueWorker, type QueueWorker } from './queue/worker';
+import { singleAttempt, type RetryPolicy } from './retry';
 import type { RuleSet } from './rules/match';
-import type { WebhookSourceConfig } from './rules/types';
 import { createSecretCache, parseApiKeySecret, type SecretCache } from './secrets';
 import { createUntagService, inlineDispatch, type UntagService } from './untag-service';
 
@@ -51,19 +55,30 @@ function helpCrunchConnection(config: RuntimeConfig, secrets: SecretCache) {
   return { baseUrl: parseApiUrl(config.apiUrl), timeoutMs: config.requestTimeoutMs, apiKey };
 }
 
+/** What resolving customers and changing their tags needs: the client given, the rules' lookups (at LOOKUP_ORIGINS, when set). */
+function pipelineDeps(rules: RuleSet, config: RuntimeConfig, secrets: SecretCache, helpcrunch: HelpCrunchClient, retryPolicy?: RetryPolicy): PipelineDeps {
+  const lookups = withOrigins(rules.lookups(), config.lookupOrigins);
+  return { helpcrunch, lookups: createLookupResolver({ lookups, secrets, timeoutMs: config.requestTimeoutMs, retryPolicy }), dryRun: config.dryRun };
+}
+
 /** The webhook and EventBridge functions: the service, dispatching as DISPATCH says. */
 export function createRuntime(rules: RuleSet, env: NodeJS.ProcessEnv = process.env, deps: RuntimeDeps = {}): Runtime {
   const config = readConfig(env);
   const secrets = deps.secrets ?? createSecretCache({ ttlMs: config.secretTtlMs });
+  // Queue mode resolves nothing here: the triggers only enqueue, and the worker looks customers up.
   const dispatch =
     config.dispatch === 'queue'
       ? queueDispatch({ sqs: deps.sqs ?? sqsApi(), queueUrl: required(config.jobsQueueUrl, 'JOBS_QUEUE_URL') })
-      : inlineDispatch(createHelpCrunchClient(helpCrunchConnection(config, secrets)));
+      : inlineDispatch(pipelineDeps(rules, config, secrets, createHelpCrunchClient(helpCrunchConnection(config, secrets))));
   return { config, secrets, service: createUntagService({ rules, secrets, dispatch, maxJobs: config.maxJobsPerRequest }) };
 }
 
-/** The queue worker: a paced single-attempt HelpCrunch client, and the queues it settles messages in. */
-export function createWorkerRuntime(env: NodeJS.ProcessEnv = process.env, deps: RuntimeDeps = {}): WorkerRuntime {
+/**
+ * The queue worker: a paced single-attempt HelpCrunch client, a single-attempt lookup resolver (a
+ * retry is the message coming back after its backoff; senders' APIs are not HelpCrunch's to pace),
+ * and the queues it settles messages in.
+ */
+export function createWorkerRuntime(rules: RuleSet, env: NodeJS.ProcessEnv = process.env, deps: RuntimeDeps = {}): WorkerRuntime {
   const config = readConfig(env);
   const secrets = deps.secrets ?? createSecretCache({ ttlMs: config.secretTtlMs });
   // One bucket per container, kept across warm invocations, at this instance's share of the
@@ -71,14 +86,15 @@ export function createWorkerRuntime(env: NodeJS.ProcessEnv = process.env, deps: 
   const ratePerMinute = config.ratePerMinute / config.workerConcurrency;
   const bucket = new TokenBucket({ ratePerSecond: ratePerMinute / 60 });
   const tokenIntervalMs = 60_000 / ratePerMinute;
+  const helpcrunch = createPacedHelpCrunchClient({ ...helpCrunchConnection(config, secrets), bucket });
   const worker = createQueueWorker({
-    helpcrunch: createPacedHelpCrunchClient({ ...helpCrunchConnection(config, secrets), bucket }),
+    pipeline: pipelineDeps(rules, config, secrets, helpcrunch, singleAttempt),
     sqs: deps.sqs ?? sqsApi(),
     queueUrl: required(config.jobsQueueUrl, 'JOBS_QUEUE_URL'),
     deadLetterQueueUrl: required(config.deadLetterQueueUrl, 'DEAD_LETTER_QUEUE_URL'),
     maxReceiveCount: config.maxReceiveCount,
-    // Room for a search and a delete, each waiting for its token.
-    minJobMs: 2 * (config.requestTimeoutMs + tokenIntervalMs),
+    // Room for a search, a delete and a put, each waiting for its token.
+    minJobMs: 3 * (config.requestTimeoutMs + tokenIntervalMs),
   });
   return { config, secrets, worker };
 }
@@ -89,9 +105,18 @@ export function lazy<T>(build: () => T): () => T {
   return () => (value ??= build());
 }
 
-export function lazyRuntime(rules: RuleSet): () => Runtime {
-  return lazy(() => createRuntime(rules));
+/** A runtime built on first use; a dry run marks the container's logs and metrics once it is built. */
+function lazyMarked<R extends { config: RuntimeConfig }>(build: () => R): () => R {
+  return lazy(() => {
+    const built = build();
+    if (built.config.dryRun) markDryRun();
+    return built;
+  });
 }
+
+export const lazyRuntime = (rules: RuleSet): (() => Runtime) => lazyMarked(() => createRuntime(rules));
+
+export const lazyWorkerRuntime = (rules: RuleSet): (() => WorkerRuntime) => lazyMarked(() => createWorkerRuntime(rules));
 
 /**
  * Starts reading, during init and all at once, the secrets a function will need, so its first
@@ -112,9 +137,9 @@ export function startSecretReads<R extends { config: RuntimeConfig; secrets: Sec
   for (const secretId of secretIds(built.config)) if (secretId) built.secrets.prefetch(secretId);
 }
 
-/** Every webhook source's signing secret. */
-export const signingSecretIds = (sources: Record<string, WebhookSourceConfig>): string[] =>
-  Object.values(sources).flatMap(({ verify }) => ('secretId' in verify ? [verify.secretId] : []));
+/** The API key and every lookup's secret: what a function that resolves customers and changes their tags reads. */
+export const resolvingSecretIds = (rules: RuleSet) => (config: RuntimeConfig): (string | undefined)[] => [config.apiKeySecretId, ...rules.lookupSecretIds()];
 
-/** The API key, when this function calls HelpCrunch itself (inline dispatch). */
-export const inlineApiKey = (config: RuntimeConfig): (string | undefined)[] => (config.dispatch === 'inline' ? [config.apiKeySecretId] : []);
+/** resolvingSecretIds when the trigger does the work itself (inline dispatch); none when it only enqueues. */
+export const inlineSecretIds = (rules: RuleSet) => (config: RuntimeConfig): (string | undefined)[] =>
+  config.dispatch === 'inline' ? resolvingSecretIds(rules)(config) : [];

@@ -18,18 +18,29 @@ export interface Job {
   addTags: string[];
 }
 
-export type OutcomeStatus = 'untagged' | 'skipped' | 'failed';
+/**
+ * untagged: the rule removed tags (and maybe added some); tagged: it only added. In a dry run
+ * (DRY_RUN) nothing is sent to HelpCrunch and these read would_untag / would_tag.
+ */
+export type OutcomeStatus = 'untagged' | 'tagged' | 'would_untag' | 'would_tag' | 'skipped' | 'failed';
 
 /** What happened to one job for one resolved customer. */
 export interface Outcome {
   rule: string;
-  /** null when the customer could not be resolved (not found by email/userId). */
+  /** null when the customer could not be resolved (not found, or the lookup or search failed). */
   customerId: number | null;
-  tags: string[];
+  /** The tags this rule actually removed from this customer (would remove, in a dry run). */
+  removed: string[];
+  /** The tags this rule actually added (would add, in a dry run). */
+  added: string[];
   status: OutcomeStatus;
-  /** Why a job was skipped or failed: customer_not_found, tags_absent, or an error code. */
+  /**
+   * skipped: customer_not_found, lookup_not_found, tags_absent, tags_present, tags_unchanged or
+   * conflicting_rules; failed: the error code. On a change, conflicting_rules says some of the
+   * rule's tags were left alone because another rule removes what it adds (or adds what it removes).
+   */
   reason?: string;
-  /** HelpCrunch requests spent on this job's customer (search + delete, retries included). */
-  attempts: number;
+  /** HTTP requests spent on this job's customer: lookups, searches, the DELETE and the PUT, retries included. */
+  requests: number;
   ms: number;
 }

@@ -6,10 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConfigError, MethodNotAllowedError, TooManyJobsError, UnknownSourceError, WebhookAuthError } from './errors';
-import type { HelpCrunchClient } from './helpcrunch/client';
 import type { HttpRequest } from './http-event';
 import { recordUnmatched } from './observability';
-import { executeJobs, type PipelineResult } from './pipeline';
+import { executeJobs, type PipelineDeps, type PipelineResult } from './pipeline';
 import type { JobOrigin } from './queue/job-message';
 import type { RetryBudget } from './retry';
 import type { RuleSet } from './rules/match';
@@ -24,8 +23,9 @@ export type DispatchResult = ({ dispatch: 'inline' } & PipelineResult) | { dispa
 /** Runs or hands off the jobs of one event. Throws only for failures of the hand-off itself. */
 export type Dispatch = (jobs: Job[], origin: JobOrigin, budget: RetryBudget) => Promise<DispatchResult>;
 
-export function inlineDispatch(helpcrunch: HelpCrunchClient): Dispatch {
-  return async (jobs, _origin, budget) => ({ dispatch: 'inline', ...(await executeJobs(jobs, helpcrunch, budget)) });
+/** Dispatch for `DISPATCH=inline`: the trigger resolves the customers and changes their tags itself. */
+export function inlineDispatch(pipeline: PipelineDeps): Dispatch {
+  return async (jobs, _origin, budget) => ({ dispatch: 'inline', ...(await executeJobs(jobs, pipeline, budget)) });
 }
 
 export interface UntagServiceDeps {

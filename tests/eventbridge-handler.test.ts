@@ -40,7 +40,7 @@ describe('EventBridge handler', () => {
     const event = eventBridgeEvent('billing.app', 'Subscription Cancelled', { account: { id: 'u-grace' } });
 
     await expect(handler(event, lambdaContext())).resolves.toEqual({
-      results: [{ rule: 'churned', customerId: 1002, tags: ['Subscriber'], status: 'untagged' }],
+      results: [{ rule: 'churned', customerId: 1002, removed: ['Subscriber'], added: [], status: 'untagged' }],
     });
     expect(tagsOf(1002)).toEqual(['VIP']);
   });
@@ -49,7 +49,7 @@ describe('EventBridge handler', () => {
     const event = eventBridgeEvent('crm.app', 'Account Closed', { helpcrunchId: '1004' });
 
     await expect(handler(event, lambdaContext())).resolves.toEqual({
-      results: [{ rule: 'account-closed', customerId: 1004, tags: ['VIP', 'Lead'], status: 'untagged' }],
+      results: [{ rule: 'account-closed', customerId: 1004, removed: ['VIP', 'Lead'], added: [], status: 'untagged' }],
     });
     expect(sandbox.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['DELETE /v1/customers/1004/tags']);
     expect(tagsOf(1004)).toEqual(['Subscriber']);
@@ -59,7 +59,7 @@ describe('EventBridge handler', () => {
     const event = eventBridgeEvent('crm.app', 'Account Closed', { helpcrunchId: 999999 });
 
     await expect(handler(event, lambdaContext())).resolves.toEqual({
-      results: [{ rule: 'account-closed', customerId: 999999, tags: ['VIP', 'Lead'], status: 'skipped', reason: 'customer_not_found' }],
+      results: [{ rule: 'account-closed', customerId: 999999, removed: [], added: [], status: 'skipped', reason: 'customer_not_found' }],
     });
   });
 

@@ -10,7 +10,7 @@ import type { APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSE
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
-import { eventBridgeEvent, lambdaContext, webhookEvent } from './support/lambda-events';
+import { eventBridgeEvent, lambdaContext, sqsRecord, webhookEvent } from './support/lambda-events';
 import { captureOutput, type CapturedOutput } from './support/local-aws';
 import { startSecretsManagerStub, type SecretsManagerStub } from './support/secrets-manager-stub';
 import { startStallingProxy, type StallingProxy } from './support/stalling-proxy';
@@ -18,6 +18,9 @@ import { startStallingProxy, type StallingProxy } from './support/stalling-proxy
 const API_KEY_ID = 'helpcrunch-untag/api-key';
 const CRM_ID = 'helpcrunch-untag/crm-webhook';
 const BILLING_ID = 'helpcrunch-untag/billing-webhook';
+// The suite's Stripe source and the stripe lookup's API key.
+const STRIPE_WEBHOOK_ID = 'helpcrunch-untag/stripe-webhook';
+const STRIPE_API_KEY_ID = 'helpcrunch-untag/stripe-api-key';
 const API_KEY = 'hc-secrets-test-key-31f';
 const CRM_SECRET = 'crm-secret-before-rotation';
 
@@ -95,19 +98,37 @@ function fakeDate() {
 }
 
 describe('secret reads at init', () => {
-  it('starts every signing secret and the API key at import, in parallel, without awaiting them', async () => {
+  it('starts every signing secret, the API key and the lookups’ secrets at import (inline), in parallel, without awaiting them', async () => {
     const release = stub.hold();
     // Resolves while every read is held: init does not wait for Secrets Manager.
     const handler = await coldStart();
-    // All three in flight at once: they were started together, not one after the other.
-    await until(() => stub.held() === 3);
-    expect([...stub.requests].sort()).toEqual([API_KEY_ID, BILLING_ID, CRM_ID]);
+    // All five in flight at once: they were started together, not one after the other.
+    await until(() => stub.held() === 5);
+    expect([...stub.requests].sort()).toEqual([API_KEY_ID, BILLING_ID, CRM_ID, STRIPE_API_KEY_ID, STRIPE_WEBHOOK_ID].sort());
     release();
 
     const response = await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)));
 
     expect(response.statusCode).toBe(200);
+    expect(stub.requests).toHaveLength(5);
+  });
+
+  it('in queue dispatch, a trigger starts only the signing secrets: it neither calls HelpCrunch nor looks customers up', async () => {
+    Object.assign(process.env, { DISPATCH: 'queue', JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/jobs' });
+    await coldStart();
+    await until(() => stub.requests.length === 3);
+
+    expect([...stub.requests].sort()).toEqual([BILLING_ID, CRM_ID, STRIPE_WEBHOOK_ID].sort());
+    await coldStart('eventbridge');
     expect(stub.requests).toHaveLength(3);
+  });
+
+  it('the worker starts the API key and the lookups’ secrets, and no signing secret', async () => {
+    Object.assign(process.env, { JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/jobs', DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/dlq' });
+    await coldStart('worker');
+    await until(() => stub.requests.length === 2);
+
+    expect([...stub.requests].sort()).toEqual([API_KEY_ID, STRIPE_API_KEY_ID]);
   });
 
   it('a failed early read fails neither the init nor the first request: it is read again on use', async () => {
@@ -313,29 +334,19 @@ describe('the API key in the EventBridge and worker functions', () => {
     Object.assign(process.env, {
       JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/jobs',
       DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/dlq',
-      // Short HelpCrunch requests, so a 3 s invocation has room to start the job.
+      // Short HelpCrunch requests, so a 3.2 s invocation has room to start the job (a search, a delete and a put).
       HELPCRUNCH_TIMEOUT_MS: '500',
       HELPCRUNCH_RATE_PER_MINUTE: '6000',
     });
     sqsMock.reset();
     sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
     const body = JSON.stringify({ v: 1, eventId: 'e-1', source: 'crm', rule: 'deal-lost', customer: { by: 'id', value: 1004 }, tags: ['VIP'], attempt: 0 });
-    const record = {
-      messageId: 'm-1',
-      receiptHandle: 'h-1',
-      body,
-      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'A', ApproximateFirstReceiveTimestamp: '0' },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:1:jobs',
-      awsRegion: 'us-east-1',
-    };
+    const record = sqsRecord(body);
     const { handler, advance } = await stalledAfterFirstUse<(event: SQSEvent, context: Context) => Promise<SQSBatchResponse>>('worker', (first) =>
       expect(first({ Records: [record] }, lambdaContext(60_000))).resolves.toEqual({ batchItemFailures: [] }),
     );
 
-    const retried = await handler({ Records: [record] }, lambdaContext(3_000));
+    const retried = await handler({ Records: [record] }, lambdaContext(3_200));
 
     expect(retried).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
     const [change] = sqsMock.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input);

@@ -34,7 +34,7 @@ const customer = (id: number): HelpCrunchCustomer => ({
   tags: [{ name: 'trial', color: '#fff' }],
 });
 
-async function failure(promise: Promise<unknown>): Promise<Error & { attempts?: number; code?: string }> {
+async function failure(promise: Promise<unknown>): Promise<Error & { requests?: number; code?: string }> {
   try {
     await promise;
   } catch (error) {
@@ -69,7 +69,7 @@ describe('HelpCrunch client', () => {
       stub.enqueue({ status: 200, body: { data: customer(42) } });
       const result = await client().untagCustomer(42, ['trial', 'vip'], budget());
 
-      expect(result).toEqual({ found: true, attempts: 1 });
+      expect(result).toEqual({ found: true, requests: 1 });
       expect(stub.requests).toHaveLength(1);
       const [request] = stub.requests;
       expect(request).toMatchObject({
@@ -86,7 +86,7 @@ describe('HelpCrunch client', () => {
 
     it('reports found:false on HelpCrunch’s 404 not_found, without retrying', async () => {
       stub.enqueue({ status: 404, body: documented('error-404.json') });
-      expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: false, attempts: 1 });
+      expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: false, requests: 1 });
       expect(stub.requests).toHaveLength(1);
     });
 
@@ -100,7 +100,7 @@ describe('HelpCrunch client', () => {
       const error = await failure(client().untagCustomer(7, ['trial'], budget()));
 
       expect(error).toBeInstanceOf(ConfigError);
-      expect(error).toMatchObject({ code: 'helpcrunch_route_not_found', attempts: 1 });
+      expect(error).toMatchObject({ code: 'helpcrunch_route_not_found', requests: 1 });
       expect(error.message).toContain('HELPCRUNCH_API_URL');
       expect(stub.requests).toHaveLength(1);
     });
@@ -110,7 +110,7 @@ describe('HelpCrunch client', () => {
       const error = await failure(client().untagCustomer(7, [''], budget()));
 
       expect(error).toBeInstanceOf(BadEventError);
-      expect(error).toMatchObject({ code: 'helpcrunch_bad_request', attempts: 1 });
+      expect(error).toMatchObject({ code: 'helpcrunch_bad_request', requests: 1 });
       expect(error.message).toBe('HelpCrunch rejected the request (400)');
       expect((error as BadEventError).detail).toBe('customer: This value should be of type numeric.; filter[0].field: This value should not be blank.');
       expect(stub.requests).toHaveLength(1);
@@ -128,7 +128,7 @@ describe('HelpCrunch client', () => {
 
     it('retries 429 after Retry-After and counts every request', async () => {
       stub.enqueue({ status: 429, headers: { 'retry-after': '0' }, body: { errors: [{ message: 'Too many' }] } }, { status: 200 });
-      expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: true, attempts: 2 });
+      expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: true, requests: 2 });
       expect(stub.requests).toHaveLength(2);
     });
 
@@ -139,19 +139,19 @@ describe('HelpCrunch client', () => {
       expect(error).toBeInstanceOf(RetryableError);
       expect((error as RetryableError).retryAfterMs).toBeGreaterThanOrEqual(30_000);
       expect(error.message).toBe('HelpCrunch answered 429 on 1 attempt; time budget exhausted');
-      expect(error.attempts).toBe(1);
+      expect(error.requests).toBe(1);
       expect(stub.requests).toHaveLength(1);
     });
 
     it('retries 5xx until HelpCrunch recovers', async () => {
       stub.enqueue({ status: 502 }, { status: 500, body: 'oops' }, { status: 204 });
-      expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: true, attempts: 3 });
+      expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: true, requests: 3 });
     });
 
     it('retries a request that times out', async () => {
       stub.enqueue({ status: 200, delayMs: 500 }, { status: 200 });
       const result = await client({ timeoutMs: 100 }).untagCustomer(7, ['trial'], budget());
-      expect(result).toEqual({ found: true, attempts: 2 });
+      expect(result).toEqual({ found: true, requests: 2 });
       expect(stub.requests).toHaveLength(2);
     });
 
@@ -185,7 +185,7 @@ describe('HelpCrunch client', () => {
 
         expect(error).toBeInstanceOf(RetryableError);
         expect(error.message).toBe('HelpCrunch did not answer within 200 ms on 2 attempts; attempt limit reached');
-        expect(error.attempts).toBe(2);
+        expect(error.requests).toBe(2);
         expect(stalled.connections()).toBe(2);
       } finally {
         await stalled.close();
@@ -210,7 +210,7 @@ describe('HelpCrunch client', () => {
         const error = await failure(helpcrunch.searchCustomers('email', 'ann@example.com', budget()));
 
         expect(error).toBeInstanceOf(ConfigError);
-        expect(error).toMatchObject({ code: 'helpcrunch_unexpected_response', attempts: 1 });
+        expect(error).toMatchObject({ code: 'helpcrunch_unexpected_response', requests: 1 });
         expect(huge.connections()).toBe(1);
       } finally {
         await huge.close();
@@ -219,7 +219,7 @@ describe('HelpCrunch client', () => {
 
     it('retries a reset connection', async () => {
       stub.enqueue({ reset: true }, { status: 200 });
-      expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: true, attempts: 2 });
+      expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: true, requests: 2 });
     });
 
     it('reuses one keep-alive connection across calls', async () => {
@@ -233,7 +233,7 @@ describe('HelpCrunch client', () => {
       stub.enqueue({ status: 401, body: { errors: [{ code: 'unauthorized' }] } }, { status: 200 });
       const result = await client().untagCustomer(7, ['trial'], budget());
 
-      expect(result).toEqual({ found: true, attempts: 2 });
+      expect(result).toEqual({ found: true, requests: 2 });
       expect(keys.calls).toEqual([{ budget: expect.any(RetryBudget) }, { forceRefresh: true, budget: expect.any(RetryBudget) }]);
       expect(stub.requests.map((request) => request.headers.authorization)).toEqual([
         `Bearer ${apiKey}`,
@@ -245,7 +245,7 @@ describe('HelpCrunch client', () => {
       stub.enqueue({ status: 401, body: { errors: [{ code: 'unauthorized' }] } }, { status: 200 });
       const singleAttempt = client({ retryPolicy: { maxAttempts: 1, baseDelayMs: 250, maxDelayMs: 10_000 } });
 
-      await expect(singleAttempt.untagCustomer(7, ['trial'], budget())).resolves.toEqual({ found: true, attempts: 2 });
+      await expect(singleAttempt.untagCustomer(7, ['trial'], budget())).resolves.toEqual({ found: true, requests: 2 });
       expect(keys.calls.map((options) => options.forceRefresh)).toEqual([undefined, true]);
     });
 
@@ -255,7 +255,7 @@ describe('HelpCrunch client', () => {
       const error = await failure(client().untagCustomer(7, ['trial'], budget()));
 
       expect(error).toBeInstanceOf(ConfigError);
-      expect(error).toMatchObject({ code: 'api_key_rejected', attempts: 2 });
+      expect(error).toMatchObject({ code: 'api_key_rejected', requests: 2 });
       expect(stub.requests).toHaveLength(2);
       expectNoKey(error);
     });
@@ -286,8 +286,8 @@ describe('HelpCrunch client', () => {
       expect(Date.now() - started).toBeLessThan(1_500);
       expect(error).toBeInstanceOf(RetryableError);
       expect(error.message).toMatch(/^HelpCrunch answered 503 on \d+ attempts; time budget exhausted$/);
-      expect(error.attempts).toBe(stub.requests.length);
-      expect(error.attempts).toBeGreaterThan(1);
+      expect(error.requests).toBe(stub.requests.length);
+      expect(error.requests).toBeGreaterThan(1);
     });
 
     it('wraps network failures without leaking the Authorization header', async () => {
@@ -305,10 +305,48 @@ describe('HelpCrunch client', () => {
 
       expect(error).toBeInstanceOf(RetryableError);
       expect(error.message).toBe('HelpCrunch unreachable (ECONNREFUSED) on 2 attempts; attempt limit reached');
-      expect(error.attempts).toBe(2);
+      expect(error.requests).toBe(2);
       expect(error).not.toHaveProperty('config');
       expect(error).not.toHaveProperty('cause');
       expectNoKey(error);
+    });
+  });
+
+  describe('tagCustomer', () => {
+    it('sends PUT /customers/<id>/tags with the tags as JSON and the bearer key', async () => {
+      stub.enqueue({ status: 200, body: documented('customer.json') });
+      const result = await client().tagCustomer(42, ['Churned', 'Black Friday'], budget());
+
+      expect(result).toEqual({ found: true, requests: 1 });
+      expect(stub.requests).toEqual([
+        expect.objectContaining({ method: 'PUT', path: '/v1/customers/42/tags', body: { tags: [{ name: 'Churned' }, { name: 'Black Friday' }] } }),
+      ]);
+      expect(stub.requests[0]!.headers).toMatchObject({ authorization: `Bearer ${apiKey}`, 'content-type': expect.stringContaining('application/json') });
+    });
+
+    it('reports found:false only on HelpCrunch’s 404 not_found; any other 404 is a configuration error', async () => {
+      stub.enqueue({ status: 404, body: documented('error-404.json') }, { status: 404, body: { message: 'Not Found' } });
+
+      expect(await client().tagCustomer(7, ['Churned'], budget())).toEqual({ found: false, requests: 1 });
+      const error = await failure(client().tagCustomer(7, ['Churned'], budget()));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error).toMatchObject({ code: 'helpcrunch_route_not_found', requests: 1 });
+    });
+
+    it('retries 429 and 5xx like untagCustomer, and refuses a 400 without retrying', async () => {
+      stub.enqueue({ status: 429, headers: { 'retry-after': '0' } }, { status: 503 }, { status: 200 }, { status: 400, body: documented('error-400.json') });
+
+      expect(await client().tagCustomer(7, ['Churned'], budget())).toEqual({ found: true, requests: 3 });
+      const error = await failure(client().tagCustomer(7, ['Churned'], budget()));
+      expect(error).toBeInstanceOf(BadEventError);
+      expect(error).toMatchObject({ code: 'helpcrunch_bad_request', requests: 1 });
+    });
+
+    it('re-reads a rejected key once and re-sends with it', async () => {
+      stub.enqueue({ status: 401, body: documented('error-401.json') }, { status: 200 });
+
+      expect(await client().tagCustomer(7, ['Churned'], budget())).toEqual({ found: true, requests: 2 });
+      expect(stub.requests.map((request) => request.headers.authorization)).toEqual([`Bearer ${apiKey}`, `Bearer ${rotatedKey}`]);
     });
   });
 
@@ -317,7 +355,7 @@ describe('HelpCrunch client', () => {
       stub.enqueue({ status: 200, body: { data: [customer(1)], total: 1 } });
       const result = await client().searchCustomers('email', 'ann@example.com', budget());
 
-      expect(result).toEqual({ customers: [customer(1)], attempts: 1 });
+      expect(result).toEqual({ customers: [customer(1)], requests: 1 });
       expect(stub.requests[0]).toMatchObject({
         method: 'POST',
         path: '/v1/customers/search',
@@ -328,11 +366,11 @@ describe('HelpCrunch client', () => {
 
     it('filters on customers.userId for userId', async () => {
       stub.enqueue({ status: 200, body: { data: [], total: 0 } });
-      expect(await client().searchCustomers('userId', 'u-1', budget())).toEqual({ customers: [], attempts: 1 });
+      expect(await client().searchCustomers('userId', 'u-1', budget())).toEqual({ customers: [], requests: 1 });
       expect(stub.requests[0]!.body).toMatchObject({ filter: [{ field: 'customers.userId', value: 'u-1' }] });
     });
 
-    it('pages with offset until total is reached, summing attempts', async () => {
+    it('pages with offset until total is reached, summing requests', async () => {
       const total = 230;
       stub.fallback = (request) => {
         const { offset, limit } = request.body as { offset: number; limit: number };
@@ -344,7 +382,7 @@ describe('HelpCrunch client', () => {
 
       expect(result.customers.map((c) => c.id)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
       expect(stub.requests.map((request) => (request.body as { offset: number }).offset)).toEqual([0, 0, 100, 200]);
-      expect(result.attempts).toBe(4);
+      expect(result.requests).toBe(4);
     });
 
     /** Full pages of customers sharing one email; `total` as HelpCrunch reports it, or none. */
@@ -366,7 +404,7 @@ describe('HelpCrunch client', () => {
       const error = await failure(client().searchCustomers('email', 'ann@example.com', budget()));
 
       expect(error).toBeInstanceOf(BadEventError);
-      expect(error).toMatchObject({ code: 'too_many_customers', attempts: 1 });
+      expect(error).toMatchObject({ code: 'too_many_customers', requests: 1 });
       expect(error.message).toContain('email');
       expect(error.message).not.toContain('ann@example.com');
       expect(stub.requests).toHaveLength(1);
@@ -376,7 +414,7 @@ describe('HelpCrunch client', () => {
       stub.fallback = fullPages();
       const error = await failure(client().searchCustomers('userId', 'u-shared', budget()));
 
-      expect(error).toMatchObject({ code: 'too_many_customers', attempts: 10 });
+      expect(error).toMatchObject({ code: 'too_many_customers', requests: 10 });
       expect(error.message).toContain('userId');
       expect(error.message).not.toContain('u-shared');
     });
@@ -386,7 +424,7 @@ describe('HelpCrunch client', () => {
       stub.enqueue({ status: 200, body: fullPage }, { status: 400, body: { errors: [{ message: 'bad offset' }] } });
       const error = await failure(client().searchCustomers('email', 'ann@example.com', budget()));
       expect(error).toBeInstanceOf(BadEventError);
-      expect(error.attempts).toBe(2);
+      expect(error.requests).toBe(2);
     });
 
     it.each([

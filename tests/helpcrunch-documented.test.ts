@@ -9,6 +9,7 @@ import { executeJobs } from '../lib/pipeline';
 import { RetryBudget } from '../lib/retry';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { documented } from './support/helpcrunch-fixtures';
+import { pipelineWith } from './support/pipeline';
 import { startHelpCrunchStub, type HelpCrunchStub } from './support/helpcrunch-stub';
 
 const KEY = 'documented-key';
@@ -39,7 +40,7 @@ describe('the client reads HelpCrunch’s documented answers', () => {
 
   it('skips the DELETE when the documented search answer shows the customer carries none of the tags', async () => {
     stub.enqueue({ status: 200, body: { ...list, total: 1 } });
-    const { outcomes } = await executeJobs([{ rule: 'lead-lost', customer: { by: 'email', value: 'john@example.com' }, removeTags: ['Lead'], addTags: [] }], client(), budget());
+    const { outcomes } = await executeJobs([{ rule: 'lead-lost', customer: { by: 'email', value: 'john@example.com' }, removeTags: ['Lead'], addTags: [] }], pipelineWith(client()), budget());
 
     expect(outcomes).toMatchObject([{ customerId: 542335, status: 'skipped', reason: 'tags_absent' }]);
     expect(stub.requests.map((request) => request.method)).toEqual(['POST']);
@@ -47,7 +48,7 @@ describe('the client reads HelpCrunch’s documented answers', () => {
 
   it('deletes only the tags the documented customer carries', async () => {
     stub.enqueue({ status: 200, body: { ...list, total: 1 } }, { status: 200, body: customer });
-    const { outcomes } = await executeJobs([{ rule: 'churn', customer: { by: 'userId', value: 'user_1234567890' }, removeTags: ['vip', 'Lead'], addTags: [] }], client(), budget());
+    const { outcomes } = await executeJobs([{ rule: 'churn', customer: { by: 'userId', value: 'user_1234567890' }, removeTags: ['vip', 'Lead'], addTags: [] }], pipelineWith(client()), budget());
 
     expect(outcomes).toMatchObject([{ customerId: 542335, status: 'untagged' }]);
     expect(stub.requests[1]).toMatchObject({ method: 'DELETE', path: '/v1/customers/542335/tags', body: { tags: [{ name: 'vip' }] } });
@@ -55,12 +56,12 @@ describe('the client reads HelpCrunch’s documented answers', () => {
 
   it('Untag customer: 200 with the customer is done', async () => {
     stub.enqueue({ status: 200, body: customer });
-    expect(await client().untagCustomer(542335, ['vip'], within())).toEqual({ found: true, attempts: 1 });
+    expect(await client().untagCustomer(542335, ['vip'], within())).toEqual({ found: true, requests: 1 });
   });
 
   it('Untag customer: the documented 404 is "customer not found"', async () => {
     stub.enqueue({ status: 404, body: documented('error-404.json') });
-    expect(await client().untagCustomer(542335, ['vip'], within())).toEqual({ found: false, attempts: 1 });
+    expect(await client().untagCustomer(542335, ['vip'], within())).toEqual({ found: false, requests: 1 });
   });
 
   it('Untag customer: the documented 400 is a bad event, its reasons kept for the logs', async () => {
@@ -81,7 +82,29 @@ describe('the client reads HelpCrunch’s documented answers', () => {
 
   it('Untag customer: the documented 429 is retried', async () => {
     stub.enqueue({ status: 429, body: documented('error-429.json') }, { status: 200, body: customer });
-    expect(await client().untagCustomer(542335, ['vip'], within())).toEqual({ found: true, attempts: 2 });
+    expect(await client().untagCustomer(542335, ['vip'], within())).toEqual({ found: true, requests: 2 });
+  });
+
+  it('Tag customer: sends the documented request shape, and the 200 with the customer is done', async () => {
+    stub.enqueue({ status: 200, body: customer });
+    const request = documented<{ tags: { name: string }[] }>('tag-customer-request.json');
+
+    expect(await client().tagCustomer(542335, ['Lead'], within())).toEqual({ found: true, requests: 1 });
+    // The documented body without the optional color: the tag is created in HelpCrunch's default color.
+    expect(stub.requests[0]).toMatchObject({ method: 'PUT', path: '/v1/customers/542335/tags', body: { tags: request.tags.map(({ name }) => ({ name })) } });
+  });
+
+  it('Tag customer: the documented 404 is "customer not found"', async () => {
+    stub.enqueue({ status: 404, body: documented('error-404.json') });
+    expect(await client().tagCustomer(542335, ['Lead'], within())).toEqual({ found: false, requests: 1 });
+  });
+
+  it('skips the PUT when the documented search answer shows the customer carries every tag to add', async () => {
+    stub.enqueue({ status: 200, body: { ...list, total: 1 } });
+    const { outcomes } = await executeJobs([{ rule: 'vip', customer: { by: 'email', value: 'john@example.com' }, removeTags: [], addTags: ['vip'] }], pipelineWith(client()), budget());
+
+    expect(outcomes).toMatchObject([{ customerId: 542335, status: 'skipped', reason: 'tags_present' }]);
+    expect(stub.requests.map((request) => request.method)).toEqual(['POST']);
   });
 });
 
@@ -89,7 +112,7 @@ describe('the sandbox answers in HelpCrunch’s documented shapes', () => {
   let sandbox: HelpCrunchSandbox;
 
   beforeAll(async () => {
-    sandbox = await startHelpCrunchSandbox({ apiKey: KEY, rateLimit: { requests: 8, windowMs: 60_000 } });
+    sandbox = await startHelpCrunchSandbox({ apiKey: KEY, rateLimit: { requests: 9, windowMs: 60_000 } });
   });
   afterAll(() => sandbox.close());
 
@@ -140,6 +163,13 @@ describe('the sandbox answers in HelpCrunch’s documented shapes', () => {
       filter: [{ field: 'customers.tagsData', operator: '=', value: [{ name: 'Subscriber' }, { name: 'VIP' }] }],
     });
     expect((search.body.data as { id: number }[]).map((found) => found.id)).toEqual([1002, 1004]);
+  });
+
+  it('Tag customer takes the documented request, color included', async () => {
+    const tagged = await call('PUT', '/customers/1003/tags', documented('tag-customer-request.json'));
+    expect(tagged.status).toBe(200);
+    expectDocumentedCustomer(tagged.body);
+    expect(tagged.body.tags).toContainEqual({ name: 'Lead', color: '#c57de0' });
   });
 
   it('Get a customer, Tag customer (PUT) and Untag customer (DELETE): the customer', async () => {

@@ -36,6 +36,13 @@ describe('parseStartArgs', () => {
     expect(parseStartArgs(['--json-logs'], {})?.logFormat).toBe('json');
   });
 
+  it('--dry-run runs the functions dry; without it the environment’s DRY_RUN reaches them as it is', () => {
+    expect(parseStartArgs(['--dry-run'], {})).toMatchObject({ dryRun: true });
+    expect(parseStartArgs([], {})).not.toHaveProperty('dryRun');
+    expect(parseStartArgs([], { DRY_RUN: 'true' })).toMatchObject({ env: { DRY_RUN: 'true' } });
+    expect(START_HELP).toMatch(/--dry-run +DRY_RUN=true +everything runs but HelpCrunch writes/);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(parseStartArgs([], { PORT: '', SANDBOX_FAULT_5XX: ' ' })).toMatchObject({ port: 3000, sandbox: { faults: {} } });
   });

@@ -38,17 +38,25 @@ beforeEach(() => stack.sandbox!.reset());
 const tagsOf = (id: number) => stack.sandbox!.customer(id)?.tags.map((tag) => tag.name);
 
 describe('examples/', () => {
-  it('ships a CRM deal-lost and a billing subscription-cancelled webhook, and a direct EventBridge event', () => {
+  it('ships a CRM deal-lost, a billing and a Stripe subscription webhook, and a direct EventBridge event', () => {
     expect(examples.map(({ name, kind, rule }) => [name, kind, rule.name])).toEqual([
       ['billing-subscription-cancelled', 'webhook', 'subscription-cancelled'],
       ['crm-deal-lost', 'webhook', 'deal-lost'],
       ['eventbridge-subscription-cancelled', 'eventbridge', 'churned'],
+      ['stripe-customer-subscription-deleted', 'webhook', 'stripe-subscription-ended'],
     ]);
   });
 
   it.each(examples.map((example) => [example.name, example] as const))('%s: its rules.yml entries are the ones rules.yml ships', (_, example) => {
     for (const rule of example.rules.rules) expect(rules.rules.find(({ name }) => name === rule.name)).toEqual(rule);
     for (const [name, source] of Object.entries(example.rules.sources)) expect(rules.sources[name]).toEqual(source);
+    for (const [name, lookup] of Object.entries(example.rules.lookups)) expect(rules.lookups[name]).toEqual(lookup);
+  });
+
+  it('points every lookup of rules.yml at the vendor stand-ins, with a demo secret they accept', () => {
+    expect(Object.keys(rules.lookups)).not.toHaveLength(0);
+    for (const lookup of Object.values(rules.lookups)) expect(stack.secrets[lookup.secretId]).toBeDefined();
+    expect(stack.secrets['helpcrunch-untag/stripe-api-key']).toBe(stack.vendorApis!.keys.stripe);
   });
 
   it('crm-deal-lost carries a signature the demo secret verifies, so `npm run invoke` takes it as it is', () => {
@@ -81,6 +89,9 @@ describe('the banner', () => {
     expect(text).toContain(stack.hostUrl);
     expect(text).toContain(stack.sandbox!.url);
     expect(text).toContain(stack.secretsManager!.url);
+    expect(text).toMatch(/Vendor APIs +http:\/\/127\.0\.0\.1:\d+ +Stripe, Paddle, Pipedrive and HubSpot stand-ins/);
+    expect(text).toContain('# stripe-customer-subscription-deleted: rule stripe-subscription-ended removes Subscriber, adds Churned, customer by lookup stripe (stripe webhook, stripe)');
+    expect(text).not.toContain('Dry run');
     expect(text).toMatch(/SQS +http:\/\/127\.0\.0\.1:\d+ +the jobs queue and its dead-letter queue/);
     expect(text).toContain('Dispatch: queue, as deployed');
     // The page, told where the local SQS is, shows the queues too.
@@ -96,7 +107,7 @@ describe('the banner', () => {
       const { stdout } = await run('/bin/sh', ['-c', command]);
       expect(JSON.parse(stdout), name).toEqual({ queued: 1 });
     }
-    await expect.poll(() => [tagsOf(1001), tagsOf(1002), tagsOf(1004)], { timeout: 20_000 }).toEqual([[], ['VIP'], ['Lead', 'VIP']]);
+    await expect.poll(() => [tagsOf(1001), tagsOf(1002), tagsOf(1004)], { timeout: 20_000 }).toEqual([[], ['VIP', 'Churned'], ['Lead', 'VIP']]);
   });
 });
 
@@ -120,7 +131,8 @@ describe('runDemo (npm run demo)', () => {
     // Read once the worker has taken every job: the table shows them all done.
     expect(stack.queue!.sqs.model.depth(stack.queue!.jobsQueueUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
     expect(output).toMatch(/1001 Ada Lovelace +Lead, Trial user +— +removed Lead, Trial user/);
-    expect(output).toMatch(/1002 Grace Hopper +Subscriber, VIP +VIP +removed Subscriber/);
+    expect(output).toMatch(/stripe-customer-subscription-deleted +202 queued 1 job\n/);
+    expect(output).toMatch(/1002 Grace Hopper +Subscriber, VIP +VIP, Churned +removed Subscriber; added Churned/);
     expect(output).toMatch(/1004 Katherine Johnson +Lead, Subscriber, VIP +Lead, VIP +removed Subscriber/);
     expect(output).toMatch(/1003 Alan Turing +Trial user +Trial user\n/);
     expect(output).toContain(`Live view: ${sandboxUrl}/?sqs=${stack.queue!.sqs.url}\n`);

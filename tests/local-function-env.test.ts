@@ -34,12 +34,14 @@ describe('functionEnv', () => {
   };
 
   it('points the functions at the local endpoints with dummy credentials no real account accepts', () => {
-    const env = functionEnv(base, { helpcrunchUrl: 'http://127.0.0.1:4010/v1', secretsManagerUrl: 'http://127.0.0.1:4011' });
+    const lookupOrigins = { stripe: 'http://127.0.0.1:4030', crm: 'http://127.0.0.1:4030' };
+    const env = functionEnv(base, { helpcrunchUrl: 'http://127.0.0.1:4010/v1', secretsManagerUrl: 'http://127.0.0.1:4011', lookupOrigins });
 
     expect(env).toMatchObject({
       HELPCRUNCH_API_URL: 'http://127.0.0.1:4010/v1',
       HELPCRUNCH_API_KEY_SECRET_ID: LOCAL_API_KEY_SECRET_ID,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:4011',
+      LOOKUP_ORIGINS: JSON.stringify(lookupOrigins),
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local-sandbox',
       AWS_SECRET_ACCESS_KEY: 'local-sandbox',
@@ -55,6 +57,7 @@ describe('functionEnv', () => {
 
     expect(env).toMatchObject({ AWS_PROFILE: 'prod', AWS_SESSION_TOKEN: 'real-session', AWS_REGION: 'eu-west-1' });
     expect(env).not.toHaveProperty('AWS_ENDPOINT_URL_SECRETS_MANAGER');
+    expect(env).not.toHaveProperty('LOOKUP_ORIGINS');
   });
 
   it('always drops POWERTOOLS_DEV, so each log entry stays one JSON line as in Lambda', () => {

@@ -45,11 +45,14 @@ async function post(path: string, body: string | Buffer, headers: Record<string,
 const lostDeal = JSON.stringify({ status: 'lost', person: { email: 'ada@example.com' } });
 
 describe('startLocalStack', () => {
-  it('starts the sandbox and a Secrets Manager holding its key and a demo secret per webhook source', () => {
+  it('starts the sandbox, the vendor API stand-ins and a Secrets Manager holding its key, a demo secret per webhook source and the stand-ins’ keys for the lookups', () => {
     expect(stack.target).toEqual({ kind: 'sandbox' });
     expect(stack.hostUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(Object.keys(stack.secrets).sort()).toEqual([LOCAL_API_KEY_SECRET_ID, 'helpcrunch-untag/billing-webhook', CRM_SECRET_ID]);
+    expect(Object.keys(stack.secrets).sort()).toEqual(
+      [LOCAL_API_KEY_SECRET_ID, 'helpcrunch-untag/billing-webhook', CRM_SECRET_ID, 'helpcrunch-untag/stripe-webhook', 'helpcrunch-untag/stripe-api-key'].sort(),
+    );
     expect(stack.secrets[LOCAL_API_KEY_SECRET_ID]).toBe(stack.sandbox!.apiKey);
+    expect(stack.secrets['helpcrunch-untag/stripe-api-key']).toBe(stack.vendorApis!.keys.stripe);
   });
 
   it('reads the key through the real SDK from the local Secrets Manager, without touching this process', async () => {
@@ -69,14 +72,14 @@ describe('POST /webhooks/<source>', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(response.headers.get('apigw-requestid')).toMatch(/^[A-Za-z0-9+/]{14}==$/);
-    expect(response.json()).toEqual({ results: [{ rule: 'deal-lost', customerId: 1001, tags: ['Lead', 'Trial user'], status: 'untagged' }] });
+    expect(response.json()).toEqual({ results: [{ rule: 'deal-lost', customerId: 1001, removed: ['Lead', 'Trial user'], added: [], status: 'untagged' }] });
     expect(tagsOf(1001)).toEqual([]);
   });
 
   it('prints one readable line per job and one per request, never a secret', async () => {
     await post('/webhooks/crm', lostDeal, { 'x-signature': crmSignature(lostDeal) });
 
-    await expect.poll(() => logged.join('')).toMatch(/✓ untagged {2}deal-lost {2}customer 1001 {2}\[Lead, Trial user\] {2}2 requests {2}\d+ ms/);
+    await expect.poll(() => logged.join('')).toMatch(/✓ untagged {5}deal-lost {2}customer 1001 {2}− Lead, Trial user {2}2 requests {2}\d+ ms/);
     expect(logged.join('')).toMatch(/POST \/webhooks\/crm → 200 {2}\d+ ms/);
     const text = logged.join('');
     for (const secret of Object.values(stack.secrets)) expect(text).not.toContain(secret);
@@ -135,7 +138,7 @@ describe('POST /events', () => {
     const response = await post('/events', JSON.stringify(cancelled));
 
     expect(response.status).toBe(200);
-    expect(response.json()).toEqual({ results: [{ rule: 'churned', customerId: 1002, tags: ['Subscriber'], status: 'untagged' }] });
+    expect(response.json()).toEqual({ results: [{ rule: 'churned', customerId: 1002, removed: ['Subscriber'], added: [], status: 'untagged' }] });
     expect(tagsOf(1002)).toEqual(['VIP']);
   });
 

@@ -5,15 +5,27 @@ import { formatLogLine } from '../local/host/log-format';
 const entry = (fields: Record<string, unknown>) => JSON.stringify({ level: 'INFO', timestamp: '2026-11-24T08:09:10.123Z', service: 'helpcrunch-untag', ...fields });
 
 describe('formatLogLine', () => {
-  it('shows a job outcome as one line: time, status, rule, customer, tags, reason, HelpCrunch requests, ms', () => {
-    const job = { rule: 'deal-lost', customerId: 1001, tags: ['Lead', 'Trial user'], status: 'untagged', attempts: 2, ms: 12.4 };
-    expect(formatLogLine(entry({ message: 'job untagged', job }))).toBe('08:09:10   ✓ untagged  deal-lost  customer 1001  [Lead, Trial user]  2 requests  12 ms');
+  it('shows a job outcome as one line: time, status, rule, customer, tags removed and added, reason, requests, ms', () => {
+    const job = { rule: 'deal-lost', customerId: 1001, removed: ['Lead', 'Trial user'], added: [], status: 'untagged', requests: 2, ms: 12.4 };
+    expect(formatLogLine(entry({ message: 'job untagged', job }))).toBe('08:09:10   ✓ untagged     deal-lost  customer 1001  − Lead, Trial user  2 requests  12 ms');
 
-    const skipped = { ...job, status: 'skipped', reason: 'tags_absent', attempts: 1 };
-    expect(formatLogLine(entry({ message: 'job skipped', job: skipped }))).toBe('08:09:10   · skipped   deal-lost  customer 1001  [Lead, Trial user]  tags_absent  1 request  12 ms');
+    const churned = { ...job, rule: 'churn', removed: ['Subscriber'], added: ['Churned'], reason: 'conflicting_rules', requests: 4 };
+    expect(formatLogLine(entry({ message: 'job untagged', job: churned }))).toBe(
+      '08:09:10   ✓ untagged     churn  customer 1001  − Subscriber  + Churned  conflicting_rules  4 requests  12 ms',
+    );
+    expect(formatLogLine(entry({ message: 'job tagged', job: { ...job, removed: [], added: ['Churned'], status: 'tagged' } }))).toContain('✓ tagged       deal-lost  customer 1001  + Churned  2 requests');
 
-    const failed = { ...job, customerId: null, status: 'failed', reason: 'helpcrunch_unavailable' };
-    expect(formatLogLine(entry({ level: 'WARN', message: 'job failed', job: failed }))).toContain('✗ failed    deal-lost  no customer  [Lead, Trial user]  helpcrunch_unavailable');
+    const skipped = { ...job, removed: [], status: 'skipped', reason: 'tags_absent', requests: 1 };
+    expect(formatLogLine(entry({ message: 'job skipped', job: skipped }))).toBe('08:09:10   · skipped      deal-lost  customer 1001  tags_absent  1 request  12 ms');
+
+    const failed = { ...job, removed: [], customerId: null, status: 'failed', reason: 'lookup_unavailable' };
+    expect(formatLogLine(entry({ level: 'WARN', message: 'job failed', job: failed }))).toContain('✗ failed       deal-lost  no customer  lookup_unavailable  2 requests');
+  });
+
+  it('shows a dry run’s outcomes as what would change', () => {
+    const job = { rule: 'churn', customerId: 1002, removed: ['Subscriber'], added: ['Churned'], status: 'would_untag', requests: 2, ms: 3 };
+    expect(formatLogLine(entry({ message: 'job would_untag', dryRun: true, job }))).toBe('08:09:10   ○ would_untag  churn  customer 1002  − Subscriber  + Churned  2 requests  3 ms');
+    expect(formatLogLine(entry({ message: 'job would_tag', dryRun: true, job: { ...job, removed: [], status: 'would_tag' } }))).toContain('○ would_tag    churn  customer 1002  + Churned');
   });
 
   it('shows rejected webhooks and events with their reason', () => {

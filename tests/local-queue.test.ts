@@ -53,7 +53,7 @@ describe('startLocalStack in queue mode (the default)', () => {
 
     expect(response).toEqual({ status: 202, json: { queued: 1 } });
     await expect.poll(() => tagsOf(1001), poll).toEqual([]);
-    await expect.poll(() => logged.join(''), poll).toMatch(/✓ untagged {2}deal-lost {2}customer 1001 {2}\[Lead, Trial user\] {2}2 requests/);
+    await expect.poll(() => logged.join(''), poll).toMatch(/✓ untagged {5}deal-lost {2}customer 1001 {2}− Lead, Trial user {2}2 requests/);
     expect(logged.join('')).toMatch(/→ queued {3}1 job\n/);
     expect(logged.join('')).toMatch(/POST \/webhooks\/crm → 202/);
   });

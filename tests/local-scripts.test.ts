@@ -66,8 +66,8 @@ describe('npm start (scripts/start.ts)', () => {
     expect(await event.json()).toEqual({ queued: 1 });
     // serverless.yml's 5 s batching window, then the worker's paced requests.
     await expect.poll(() => sandboxTags(started.pageUrl, 1001), { timeout: 30_000 }).toEqual([]);
-    await expect.poll(() => started.output(), { timeout: 30_000 }).toMatch(/✓ untagged {2}deal-lost {2}customer 1001 {2}\[Lead, Trial user\] {2}2 requests/);
-    await expect.poll(() => started.output(), { timeout: 30_000 }).toMatch(/✓ untagged {2}churned {2}customer 1002/);
+    await expect.poll(() => started.output(), { timeout: 30_000 }).toMatch(/✓ untagged {5}deal-lost {2}customer 1001 {2}− Lead, Trial user {2}2 requests/);
+    await expect.poll(() => started.output(), { timeout: 30_000 }).toMatch(/✓ untagged {5}churned {2}customer 1002/);
 
     process.kill(-child!.pid!, 'SIGINT');
     expect(await started.exited).toBe(0);
@@ -82,7 +82,7 @@ describe('npm start (scripts/start.ts)', () => {
 
     const response = await sendLostDeal(started.hostUrl);
 
-    expect(response).toEqual({ status: 200, json: { results: [{ rule: 'deal-lost', customerId: 1001, tags: ['Lead', 'Trial user'], status: 'untagged' }] } });
+    expect(response).toEqual({ status: 200, json: { results: [{ rule: 'deal-lost', customerId: 1001, removed: ['Lead', 'Trial user'], added: [], status: 'untagged' }] } });
     expect(await sandboxTags(started.pageUrl, 1001)).toEqual([]);
     process.kill(-child!.pid!, 'SIGINT');
     expect(await started.exited).toBe(0);

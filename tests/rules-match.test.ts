@@ -434,3 +434,37 @@ describe('eventBridgePatterns', () => {
     expect(rules.eventBridgePatterns()).toEqual([{ source: 'a.app', bus: 'default', detailType: ['X'] }]);
   });
 });
+
+describe('RuleSet: what the functions read', () => {
+  const rules = compileRules(
+    validateRulesConfig({
+      sources: {
+        crm: { verify: { scheme: 'hmac-sha256', header: 'X-Signature', secretId: 'shared/webhook' } },
+        billing: { verify: { scheme: 'standard-webhooks', secretId: 'shared/webhook' } },
+        open: { verify: { scheme: 'none' } },
+        stripe: { verify: { scheme: 'stripe', secretId: 'stripe/webhook' } },
+      },
+      lookups: {
+        stripe: { preset: 'stripe-customer', secretId: 'stripe/api-key' },
+        crm: { url: 'https://crm.example.com/contacts/{id}', auth: { bearer: true }, secretId: 'crm/token', select: { email: 'email' } },
+      },
+      rules: [
+        ...['crm', 'billing', 'open'].map((source) => ({ name: source, source, customer: { email: 'email' }, removeTags: ['Lead'] })),
+        { name: 'stripe', source: 'stripe', customer: { lookup: 'stripe', from: 'id' }, removeTags: ['Lead'] },
+        { name: 'crm-lookup', source: 'crm', customer: { lookup: 'crm', from: 'id' }, removeTags: ['Lead'] },
+      ],
+    }),
+  );
+
+  it('lists every signing secret once, and none for a source without one', () => {
+    expect(rules.signingSecretIds()).toEqual(['shared/webhook', 'stripe/webhook']);
+  });
+
+  it('lists every lookup’s secret, and hands out the lookups as a copy', () => {
+    expect(rules.lookupSecretIds()).toEqual(['stripe/api-key', 'crm/token']);
+    const lookups = rules.lookups();
+    expect(lookups.stripe).toEqual({ preset: 'stripe-customer', secretId: 'stripe/api-key', cacheSeconds: 300 });
+    (lookups.stripe as { baseUrl?: string }).baseUrl = 'http://127.0.0.1:1';
+    expect(rules.lookups().stripe).not.toHaveProperty('baseUrl');
+  });
+});

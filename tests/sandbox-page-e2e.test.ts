@@ -64,13 +64,35 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     expect(await ada.locator('.tags').innerText()).toBe('no tags');
     expect(await ada.getAttribute('class')).toBe('changed');
     await expect.poll(() => page.locator('#requests tr').allInnerTexts(), { timeout: 10_000 }).toEqual([
-      expect.stringMatching(/DELETE \/v1\/customers\/1001\/tags\s+200/),
+      expect.stringMatching(/DELETE \/v1\/customers\/1001\/tags\s+− Lead, Trial user\s+200/),
       expect.stringMatching(/POST \/v1\/customers\/search\s+200/),
     ]);
     // Someone else's tags stay as they were.
     expect(await page.locator('tr[data-customer-id="1002"] .tag').allInnerTexts()).toEqual(['Subscriber', 'VIP']);
     // The job is done: nothing left in the queue.
     await expect.poll(() => jobsRow.innerText(), { timeout: 10_000 }).toMatch(/^helpcrunch-untag-local-jobs\s+0\s+0\s+0$/);
+  });
+
+  it('shows what a DELETE removes and a PUT adds next to each request', async () => {
+    const page = await browser.newPage();
+    await page.goto(pageRoot);
+    await page.locator('#connection.live').waitFor();
+
+    for (const [method, name] of [['DELETE', 'Subscriber'], ['PUT', 'Churned']] as const) {
+      await fetch(`${stack.sandbox!.url}/customers/1002/tags`, {
+        method,
+        headers: { authorization: `Bearer ${stack.sandbox!.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ tags: [{ name }] }),
+      });
+    }
+
+    await expect.poll(() => page.locator('#requests tr').allInnerTexts(), { timeout: 10_000 }).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/PUT \/v1\/customers\/1002\/tags\s+\+ Churned\s+200/),
+        expect.stringMatching(/DELETE \/v1\/customers\/1002\/tags\s+− Subscriber\s+200/),
+      ]),
+    );
+    expect(await page.locator('#requests .change.adds').first().innerText()).toBe('+ Churned');
   });
 
   it('shows a dead-lettered job in the dead-letter queue’s row', async () => {

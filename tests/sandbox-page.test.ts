@@ -88,6 +88,23 @@ describe('GET /_sandbox/state', () => {
     expect(body.faults).toMatchObject({ latencyMs: 1 });
   });
 
+  it('shows the tag names of PUTs and DELETEs, as the page lists them, and none for other or invalid requests', async () => {
+    const { root } = await start();
+    const send = (method: string, body: string) =>
+      fetch(`${sandbox!.url}/customers/1003/tags`, { method, headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body });
+    await send('PUT', JSON.stringify({ tags: [{ name: 'Churned' }, { name: 'Win-back', color: '#000' }] }));
+    await send('DELETE', JSON.stringify({ tags: [{ name: 'Trial user' }] }));
+    await send('DELETE', '{"tags": "Lead"}');
+
+    const { requests } = await state(root);
+
+    expect(requests.map(({ method, status, tags }) => [method, status, tags])).toEqual([
+      ['DELETE', 400, undefined],
+      ['DELETE', 200, ['Trial user']],
+      ['PUT', 200, ['Churned', 'Win-back']],
+    ]);
+  });
+
   it('is not API traffic: no key needed, no faults, not logged, not rate-limited', async () => {
     const { root } = await start({ rateLimit: { requests: 1, windowMs: 60_000 }, faults: { rate5xx: 1 } });
 

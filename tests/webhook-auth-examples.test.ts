@@ -4,7 +4,7 @@
  * one body byte changed), its event type is one its rule names, and the rule's `when` and
  * customer expressions find their values in the vendor's payload.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { search } from '@aws-lambda-powertools/jmespath';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -13,7 +13,7 @@ import { parseHttpEvent } from '../lib/http-event';
 import type { EventTypeSelector } from '../lib/rules/types';
 import { verifyWebhook } from '../lib/webhook-auth';
 import { parseWebhookPayloads } from '../lib/webhook-payloads';
-import { EXAMPLES_DIR, LOCAL_EXAMPLES } from '../local/host/examples';
+import { EXAMPLES_DIR } from '../local/host/examples';
 import { demoSigningSecret, type SecretVerifyConfig } from '../local/host/webhook-signing';
 import { Findings } from '../tooling/rules/report';
 import { defaultEventType, readVerify } from '../tooling/rules/verify';
@@ -27,8 +27,9 @@ interface RawRule {
   customer: Record<string, string>;
 }
 
+// A vendor example is a setup guide: its README says what to click in the vendor's UI.
 const vendorExamples = readdirSync(EXAMPLES_DIR, { withFileTypes: true })
-  .filter((entry) => entry.isDirectory() && !LOCAL_EXAMPLES.has(entry.name))
+  .filter((entry) => entry.isDirectory() && existsSync(join(EXAMPLES_DIR, entry.name, 'README.md')))
   .map((entry) => entry.name)
   .sort();
 
@@ -55,6 +56,7 @@ describe('vendor examples', () => {
       'helpcrunch-customer-unsubscribed',
       'hubspot-deal-closedlost',
       'paddle-subscription-canceled',
+      'pipedrive-deal-lost',
       'shopify-orders-cancelled',
       'stripe-customer-subscription-deleted',
     ]);

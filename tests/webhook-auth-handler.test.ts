@@ -139,7 +139,7 @@ describe.each(deliveries)('$source', (delivery) => {
   it('untags the customer of a genuine delivery', async () => {
     const response = await deliver(delivery, delivery.body, await delivery.sign(delivery.body));
 
-    expect(response).toEqual({ status: 200, json: { results: [{ rule: `${delivery.source}-lost`, customerId: 1001, tags: ['Lead'], status: 'untagged' }] } });
+    expect(response).toEqual({ status: 200, json: { results: [{ rule: `${delivery.source}-lost`, customerId: 1001, removed: ['Lead'], added: [], status: 'untagged' }] } });
     expect(sandbox.customer(1001)?.tags.map((tag) => tag.name)).toEqual(['Trial user']);
   });
 

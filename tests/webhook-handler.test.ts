@@ -70,7 +70,7 @@ describe('200: processed', () => {
 
     expect(response.statusCode).toBe(200);
     expect(response.headers?.['content-type']).toBe('application/json');
-    expect(response.json).toEqual({ results: [{ rule: 'deal-lost', customerId: 1001, tags: ['Lead', 'Trial user'], status: 'untagged' }] });
+    expect(response.json).toEqual({ results: [{ rule: 'deal-lost', customerId: 1001, removed: ['Lead', 'Trial user'], added: [], status: 'untagged' }] });
     expect(tagsOf(1001)).toEqual([]);
     expect(helpcrunchCalls()).toEqual(['POST /v1/customers/search', 'DELETE /v1/customers/1001/tags']);
   });
@@ -94,13 +94,13 @@ describe('200: processed', () => {
     const response = await invoke(crmEvent({ status: 'lost', person: { email: 'nobody@example.com' } }));
 
     expect(response.statusCode).toBe(200);
-    expect(response.json.results).toEqual([{ rule: 'deal-lost', customerId: null, tags: ['Lead', 'Trial user'], status: 'skipped', reason: 'customer_not_found' }]);
+    expect(response.json.results).toEqual([{ rule: 'deal-lost', customerId: null, removed: [], added: [], status: 'skipped', reason: 'customer_not_found' }]);
   });
 
   it('skips the DELETE when the customer carries none of the tags', async () => {
     const response = await invoke(crmEvent({ status: 'lost', person: { email: 'linus@example.com' } }));
 
-    expect(response.json.results).toEqual([{ rule: 'deal-lost', customerId: 1005, tags: ['Lead', 'Trial user'], status: 'skipped', reason: 'tags_absent' }]);
+    expect(response.json.results).toEqual([{ rule: 'deal-lost', customerId: 1005, removed: [], added: [], status: 'skipped', reason: 'tags_absent' }]);
     expect(helpcrunchCalls()).toEqual(['POST /v1/customers/search']);
   });
 
@@ -131,7 +131,7 @@ describe('200: processed', () => {
     const response = await invoke(event);
 
     expect(response.statusCode).toBe(200);
-    expect(response.json.results).toEqual([{ rule: 'subscription-cancelled', customerId: 1002, tags: ['Subscriber'], status: 'untagged' }]);
+    expect(response.json.results).toEqual([{ rule: 'subscription-cancelled', customerId: 1002, removed: ['Subscriber'], added: [], status: 'untagged' }]);
     expect(tagsOf(1002)).toEqual(['VIP']);
   });
 });

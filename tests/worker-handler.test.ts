@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
-import { lambdaContext } from './support/lambda-events';
+import { lambdaContext, sqsRecord } from './support/lambda-events';
 import { captureOutput, useLocalAws, type CapturedOutput } from './support/local-aws';
 
 const API_KEY = 'hc-worker-live-key-77aa';
@@ -52,18 +52,7 @@ beforeEach(() => {
 
 let nextId = 0;
 function record(body: unknown): SQSRecord {
-  const id = `msg-${++nextId}`;
-  return {
-    messageId: id,
-    receiptHandle: `handle-${id}`,
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'A', ApproximateFirstReceiveTimestamp: '0' },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:helpcrunch-untag-test-jobs',
-    awsRegion: 'us-east-1',
-  };
+  return sqsRecord(typeof body === 'string' ? body : JSON.stringify(body), { messageId: `msg-${++nextId}` });
 }
 const job = (email: string) => ({ v: 1, eventId: `evt-${email}`, source: 'crm', rule: 'deal-lost', customer: { by: 'email', value: email }, tags: ['Lead', 'Trial user'], attempt: 0 });
 const tagsOf = (id: number) => sandbox.customer(id)?.tags.map((tag) => tag.name);

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { readConfig } from '../lib/config';
 import { ConfigError } from '../lib/errors';
 import { RetryBudget } from '../lib/retry';
+import { compileRules } from '../lib/rules/match';
 import { createWorkerRuntime } from '../lib/runtime';
 import { toSqsRecord } from '../local/host/sqs-event-source';
 import { SqsModel } from '../local/sandbox/sqs-model';
@@ -28,8 +29,8 @@ describe('WORKER_CONCURRENCY', () => {
 
   it('sizes the worker’s pace at its share: half the rate leaves twice the time per token', async () => {
     // At 6/min a token comes every 10 s for one instance and every 20 s for each of two, so a job
-    // (a search and a delete, each with its 5 s timeout and token wait) needs 30 s or 50 s of the
-    // invocation. With 40 s left, one instance starts the message, each of two defers it.
+    // (a search, a delete and a put, each with its 5 s timeout and token wait) needs 45 s or 75 s
+    // of the invocation. With 60 s left, one instance starts the message, each of two defers it.
     const model = new SqsModel();
     const deadLetterQueueUrl = model.createQueue('jobs-dlq', { visibilityTimeoutSeconds: 30 });
     const queueUrl = model.createQueue('jobs', { visibilityTimeoutSeconds: 30 });
@@ -39,6 +40,7 @@ describe('WORKER_CONCURRENCY', () => {
       const [message] = model.receive(queueUrl, 1);
       const record: SQSRecord = toSqsRecord(message!, model.arnOf(queueUrl), 'us-east-1');
       const { worker } = createWorkerRuntime(
+        compileRules({ sources: {}, eventSources: {}, lookups: {}, rules: [] }),
         {
           HELPCRUNCH_API_URL: 'https://api.helpcrunch.com/v1',
           HELPCRUNCH_API_KEY_SECRET_ID: 'unused',
@@ -50,7 +52,7 @@ describe('WORKER_CONCURRENCY', () => {
         },
         { sqs: model, secrets: { get: async () => 'unused', prefetch: () => undefined, clear: () => undefined } },
       );
-      const [result] = await worker.processBatch([record], RetryBudget.until(40_000, () => 0));
+      const [result] = await worker.processBatch([record], RetryBudget.until(60_000, () => 0));
       return result!.action;
     };
 

@@ -17,9 +17,13 @@ import { createPacedHelpCrunchClient } from '../lib/queue/paced-client';
 import { sqsApi } from '../lib/queue/sqs-api';
 import { TokenBucket } from '../lib/queue/token-bucket';
 import { batchResponse, createQueueWorker, type QueueWorkerOptions } from '../lib/queue/worker';
-import { RetryBudget } from '../lib/retry';
+import { createLookupResolver, type LookupResolver } from '../lib/lookups/resolver';
+import { RetryBudget, singleAttempt } from '../lib/retry';
 import type { CustomerRef } from '../lib/types';
+import { startVendorApis, type VendorApis } from '../local/sandbox/vendor-apis';
 import { startHelpCrunchStub, type HelpCrunchStub } from './support/helpcrunch-stub';
+import { sqsRecord } from './support/lambda-events';
+import { pipelineWith } from './support/pipeline';
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/helpcrunch-untag-test-jobs';
 const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/helpcrunch-untag-test-jobs-dlq';
@@ -43,14 +47,12 @@ beforeEach(() => {
   sqsMock.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
 });
 
+const pacedClient = (bucket = new TokenBucket({ ratePerSecond: 1_000 })) =>
+  createPacedHelpCrunchClient({ baseUrl: stub.url, apiKey: { get: async () => API_KEY }, timeoutMs: 2_000, bucket });
+
 function worker(overrides: Partial<QueueWorkerOptions> = {}) {
   return createQueueWorker({
-    helpcrunch: createPacedHelpCrunchClient({
-      baseUrl: stub.url,
-      apiKey: { get: async () => API_KEY },
-      timeoutMs: 2_000,
-      bucket: new TokenBucket({ ratePerSecond: 1_000 }),
-    }),
+    pipeline: pipelineWith(pacedClient()),
     sqs: sqsApi(new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })),
     queueUrl: QUEUE_URL,
     deadLetterQueueUrl: DLQ_URL,
@@ -63,18 +65,7 @@ function worker(overrides: Partial<QueueWorkerOptions> = {}) {
 
 let nextId = 0;
 function record(body: string | object, receiveCount = 1): SQSRecord {
-  const id = `msg-${++nextId}`;
-  return {
-    messageId: id,
-    receiptHandle: `handle-${id}`,
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 'A', ApproximateFirstReceiveTimestamp: '0' },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:helpcrunch-untag-test-jobs',
-    awsRegion: 'us-east-1',
-  };
+  return sqsRecord(typeof body === 'string' ? body : JSON.stringify(body), { messageId: `msg-${++nextId}`, receiveCount });
 }
 
 const job = (customer: CustomerRef = { by: 'helpcrunchId', value: 1001 }, attempt = 0) =>
@@ -249,12 +240,14 @@ describe('a batch', () => {
 
   it('a configuration error holds back the rest of the batch for at least 5 minutes, without calling HelpCrunch', async () => {
     const broken = worker({
-      helpcrunch: createPacedHelpCrunchClient({
-        baseUrl: stub.url,
-        apiKey: { get: async () => Promise.reject(new ConfigError("Secret 'k' cannot be read (AccessDeniedException)", 'secret_unreadable')) },
-        timeoutMs: 2_000,
-        bucket: new TokenBucket({ ratePerSecond: 1_000 }),
-      }),
+      pipeline: pipelineWith(
+        createPacedHelpCrunchClient({
+          baseUrl: stub.url,
+          apiKey: { get: async () => Promise.reject(new ConfigError("Secret 'k' cannot be read (AccessDeniedException)", 'secret_unreadable')) },
+          timeoutMs: 2_000,
+          bucket: new TokenBucket({ ratePerSecond: 1_000 }),
+        }),
+      ),
     });
     const results = await broken.processBatch([record(job()), record(job()), record(job(), 8)], budget());
 
@@ -277,7 +270,7 @@ describe('a batch', () => {
     expect(sqsMock.calls()).toHaveLength(0);
   });
 
-  it('paces every HelpCrunch request, searches and deletes alike, through the token bucket', async () => {
+  it('paces every HelpCrunch request, searches, deletes and puts alike, through the token bucket', async () => {
     // The bucket runs on a clock of its own that only its waits move, so the spacing it imposes is
     // exact: a request that skipped the bucket would arrive 0 ms after the one before.
     let clockMs = 0;
@@ -289,13 +282,95 @@ describe('a batch', () => {
         ? { status: 200, body: { data: [{ id: 1001, tags: [{ name: 'Lead' }] }], total: 1 } }
         : { status: 200, body: {} };
     };
-    const paced = worker({
-      helpcrunch: createPacedHelpCrunchClient({ baseUrl: stub.url, apiKey: { get: async () => API_KEY }, timeoutMs: 2_000, bucket }),
-    });
-    await paced.processBatch([record(job({ by: 'email', value: 'ada@example.com' })), record(job()), record(job())], budget());
+    const paced = worker({ pipeline: pipelineWith(pacedClient(bucket)) });
+    const tagging = jobMessage({ rule: 'churn', customer: { by: 'helpcrunchId', value: 1001 }, removeTags: ['Lead'], addTags: ['Churned'] }, { eventId: 'e', source: 's' });
+    await paced.processBatch([record(job({ by: 'email', value: 'ada@example.com' })), record(job()), record(tagging)], budget());
 
-    expect(helpcrunchCalls()).toEqual(['POST /v1/customers/search', 'DELETE /v1/customers/1001/tags', 'DELETE /v1/customers/1001/tags', 'DELETE /v1/customers/1001/tags']);
+    expect(helpcrunchCalls()).toEqual([
+      'POST /v1/customers/search',
+      'DELETE /v1/customers/1001/tags',
+      'DELETE /v1/customers/1001/tags',
+      'DELETE /v1/customers/1001/tags',
+      'PUT /v1/customers/1001/tags',
+    ]);
     const gaps = arrivals.slice(1).map((at, i) => at - arrivals[i]!);
-    expect(gaps.map((gap) => Math.round(gap))).toEqual([50, 50, 50]);
+    expect(gaps.map((gap) => Math.round(gap))).toEqual([50, 50, 50, 50]);
+  });
+});
+
+describe('a dry run', () => {
+  it('searches but sends no DELETE or PUT, and settles the message as done with what would change', async () => {
+    stub.enqueue({ status: 200, body: { data: [{ id: 1001, tags: [{ name: 'Lead' }] }], total: 1 } });
+    const dry = worker({ pipeline: pipelineWith(pacedClient(), { dryRun: true }) });
+    const message = jobMessage({ rule: 'churn', customer: { by: 'email', value: 'ada@example.com' }, removeTags: ['Lead'], addTags: ['Churned'] }, { eventId: 'e', source: 's' });
+    const results = await dry.processBatch([record(message)], budget());
+
+    expect(results[0]).toMatchObject({ action: 'done', requests: { helpcrunch: 1, lookups: 0 } });
+    expect(results[0]!.outcomes).toEqual([expect.objectContaining({ status: 'would_untag', removed: ['Lead'], added: ['Churned'] })]);
+    expect(helpcrunchCalls()).toEqual(['POST /v1/customers/search']);
+  });
+});
+
+describe('lookups in the worker', () => {
+  let vendors: VendorApis;
+  let closedOrigin: string;
+  beforeAll(async () => {
+    vendors = await startVendorApis();
+    const closed = await startVendorApis();
+    closedOrigin = closed.url;
+    await closed.close();
+  });
+  afterAll(() => vendors.close());
+
+  /** The stripe lookup at `origin`, one attempt per resolve as the worker runtime builds it. */
+  const lookupsAt = (origin: string, key = vendors.keys.stripe): LookupResolver =>
+    createLookupResolver({
+      lookups: { stripe: { preset: 'stripe-customer', baseUrl: origin, secretId: 'stripe-key', cacheSeconds: 0 } },
+      secrets: { get: async () => key },
+      retryPolicy: singleAttempt,
+    });
+  const stripeJob = (id: string) =>
+    jobMessage({ rule: 'churn', customer: { by: 'lookup', lookup: 'stripe', value: id }, removeTags: ['Subscriber'], addTags: ['Churned'] }, { eventId: 'e', source: 'stripe' });
+
+  it('resolves the customer through the sender’s API, then changes its tags', async () => {
+    stub.enqueue({ status: 200, body: { data: [{ id: 1002, tags: [{ name: 'Subscriber' }] }], total: 1 } });
+    const results = await worker({ pipeline: pipelineWith(pacedClient(), { lookups: lookupsAt(vendors.url) }) }).processBatch([record(stripeJob('cus_Qh7GraceHopper'))], budget());
+
+    expect(results[0]).toMatchObject({ action: 'done', requests: { helpcrunch: 3, lookups: 1 } });
+    expect(results[0]!.outcomes).toEqual([expect.objectContaining({ customerId: 1002, status: 'untagged', removed: ['Subscriber'], added: ['Churned'], requests: 4 })]);
+    expect(stub.requests[0]!.body).toMatchObject({ filter: [{ field: 'customers.email', operator: '=', value: 'grace@example.com' }] });
+  });
+
+  it('settles a lookup that finds no one as done, skipped with lookup_not_found', async () => {
+    const results = await worker({ pipeline: pipelineWith(pacedClient(), { lookups: lookupsAt(vendors.url) }) }).processBatch([record(stripeJob('cus_Unknown'))], budget());
+
+    expect(results[0]).toMatchObject({ action: 'done' });
+    expect(results[0]!.outcomes).toEqual([expect.objectContaining({ status: 'skipped', reason: 'lookup_not_found' })]);
+    expect(stub.requests).toEqual([]);
+  });
+
+  it('an unreachable API: one request, then the message waits out its backoff in the queue', async () => {
+    const message = record(stripeJob('cus_Qh7GraceHopper'), 2);
+    const results = await worker({ pipeline: pipelineWith(pacedClient(), { lookups: lookupsAt(closedOrigin) }) }).processBatch([message], budget());
+
+    expect(results[0]).toMatchObject({ action: 'retry', visibilitySeconds: 20, error: { code: 'lookup_unavailable' }, requests: { lookups: 1 } });
+    expect(results[0]!.outcomes).toEqual([expect.objectContaining({ status: 'failed', reason: 'lookup_unavailable', requests: 1 })]);
+    expect(batchResponse(results)).toEqual({ batchItemFailures: [{ itemIdentifier: message.messageId }] });
+    expect(stub.requests).toEqual([]);
+  });
+
+  it('a lookup’s configuration error holds back only that lookup’s jobs in the batch', async () => {
+    const refused = worker({ pipeline: pipelineWith(pacedClient(), { lookups: lookupsAt(vendors.url, 'sk_test_revoked') }) });
+    const before = vendors.requests.length;
+    const results = await refused.processBatch([record(stripeJob('cus_Qh7GraceHopper')), record(job()), record(stripeJob('cus_NffrFeUfNV2Hib'))], budget());
+
+    expect(results.map((r) => [r.action, r.error?.code, r.visibilitySeconds])).toEqual([
+      ['retry', 'lookup_unauthorized', 300],
+      ['done', undefined, undefined],
+      ['retry', 'lookup_unauthorized', 300],
+    ]);
+    // The first job's one request (the secret, read again, had not changed); the third job's none.
+    expect(vendors.requests.length - before).toBe(1);
+    expect(helpcrunchCalls()).toEqual(['DELETE /v1/customers/1001/tags']);
   });
 });

@@ -1,9 +1,7 @@
 import { ConfigError } from '../errors';
+import { isSecureTransport } from '../secure-url';
 
 export const defaultApiUrl = 'https://api.helpcrunch.com/v1';
-
-// Plain http only to this machine (local sandbox, tests): anywhere else it would send the key in clear.
-const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**
  * HELPCRUNCH_API_URL, validated: https (or http to loopback), no credentials/query, and the API's
@@ -19,8 +17,8 @@ export function parseApiUrl(value: string | undefined): string {
   } catch {
     throw new ConfigError('HELPCRUNCH_API_URL is not a valid URL', 'invalid_api_url');
   }
-  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && loopbackHosts.has(url.hostname));
-  if (!secure) {
+  // Anywhere but this machine, plain http would send the key in clear.
+  if (!isSecureTransport(url)) {
     throw new ConfigError('HELPCRUNCH_API_URL must use https (plain http only to a loopback host)', 'invalid_api_url');
   }
   if (url.username || url.password || url.search || url.hash) {

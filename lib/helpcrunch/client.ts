@@ -7,7 +7,7 @@
 import axios, { type AxiosResponse, type Method } from 'axios';
 import { BadEventError, ConfigError, UntagError } from '../errors';
 import { createNodeHttpAdapter } from './http-adapter';
-import { defaultRetryPolicy, parseRetryAfter, withRetry, type RetryBudget, type RetryPolicy, type RetryVerdict } from '../retry';
+import { defaultRetryPolicy, parseRetryAfter, retryTransient, TransientFailure, withRetry, type RetryBudget, type RetryPolicy } from '../retry';
 
 /** A customer as HelpCrunch documents it (Customer model): the fields this function reads. */
 export interface HelpCrunchCustomer {
@@ -28,19 +28,22 @@ export interface CallOptions {
   budget: RetryBudget;
 }
 
+/** `requests`: the HTTP requests one call made, retries and key re-sends included. */
 export interface HelpCrunchClient {
-  /** found=false when HelpCrunch answers its 404 not_found (no such customer). */
-  untagCustomer(customerId: number, tags: string[], options: CallOptions): Promise<{ found: boolean; attempts: number }>;
+  /** Untag customer (DELETE …/tags); found=false when HelpCrunch answers its 404 not_found (no such customer). */
+  untagCustomer(customerId: number, tags: string[], options: CallOptions): Promise<{ found: boolean; requests: number }>;
+  /** Tag customer (PUT …/tags, a missing tag is created); found=false as for untagCustomer. */
+  tagCustomer(customerId: number, tags: string[], options: CallOptions): Promise<{ found: boolean; requests: number }>;
   /** Every customer whose email/userId equals `value`; BadEventError too_many_customers past the search cap. */
   searchCustomers(
     field: 'email' | 'userId',
     value: string,
     options: CallOptions,
-  ): Promise<{ customers: HelpCrunchCustomer[]; attempts: number }>;
+  ): Promise<{ customers: HelpCrunchCustomer[]; requests: number }>;
 }
 
 /** What the client throws: an UntagError that also says how many HTTP requests were made. */
-export type HelpCrunchCallError = UntagError & { attempts: number };
+export type HelpCrunchCallError = UntagError & { requests: number };
 
 export interface HelpCrunchClientOptions {
   baseUrl: string;
@@ -57,21 +60,6 @@ const maxCustomers = pageSize * maxSearchPages;
 const maxDetailLength = 200;
 // HelpCrunch's answers are a few KB; a page of 100 customers well under this.
 const maxResponseBytes = 4 * 1024 * 1024;
-
-/** A failure worth retrying; only ever seen by withRetry, which turns it into a RetryableError. */
-class TransientFailure extends Error {
-  constructor(
-    readonly reason: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(reason);
-  }
-}
-
-const classify = (error: unknown): RetryVerdict =>
-  error instanceof TransientFailure
-    ? { retryable: true, retryAfterMs: error.retryAfterMs, reason: error.reason }
-    : { retryable: false };
 
 type ErrorEntry = { code?: unknown; message?: unknown };
 
@@ -129,12 +117,12 @@ function transportFailure(error: unknown, timeoutMs: number): Error {
 }
 
 /** Counts HTTP requests across one public call, and stamps the count on whatever it throws. */
-async function counted<T>(run: (counter: { requests: number }) => Promise<T>): Promise<{ value: T; attempts: number }> {
+async function counted<T>(run: (counter: { requests: number }) => Promise<T>): Promise<{ value: T; requests: number }> {
   const counter = { requests: 0 };
   try {
-    return { value: await run(counter), attempts: counter.requests };
+    return { value: await run(counter), requests: counter.requests };
   } catch (error) {
-    throw error instanceof UntagError ? Object.assign(error, { attempts: counter.requests }) : error;
+    throw error instanceof UntagError ? Object.assign(error, { requests: counter.requests }) : error;
   }
 }
 
@@ -158,7 +146,7 @@ export function tagNames(customer: HelpCrunchCustomer): Set<string> | undefined 
 }
 
 const tooManyCustomers = (field: string) =>
-  new BadEventError('too_many_customers', `More than ${maxCustomers} HelpCrunch customers share this ${field}: none of them was untagged`);
+  new BadEventError('too_many_customers', `More than ${maxCustomers} HelpCrunch customers share this ${field}: none of them was changed`);
 
 export function createHelpCrunchClient(options: HelpCrunchClientOptions): HelpCrunchClient {
   const { baseUrl, apiKey, timeoutMs = 5_000, retryPolicy = defaultRetryPolicy } = options;
@@ -215,28 +203,31 @@ export function createHelpCrunchClient(options: HelpCrunchClientOptions): HelpCr
       }
       return accept(response);
     };
-    const { value } = await withRetry(attempt, { budget, policy: retryPolicy, classify, attemptTimeoutMs: timeoutMs });
+    const { value } = await withRetry(attempt, { budget, policy: retryPolicy, classify: retryTransient, attemptTimeoutMs: timeoutMs });
     return value;
   }
 
   const isSuccess = (response: AxiosResponse) => response.status >= 200 && response.status < 300;
 
+  /** Tag and Untag customer: one body shape, `{"tags":[{"name"}]}`, and one reading of the answer. */
+  async function changeTags(method: 'PUT' | 'DELETE', customerId: number, tags: string[], budget: RetryBudget) {
+    const request = { method, path: `/customers/${customerId}/tags`, body: { tags: tags.map((name) => ({ name })) } };
+    const { value: found, requests } = await counted((counter) =>
+      call(request, budget, counter, (response) => {
+        if (isSuccess(response)) return true;
+        if (isCustomerNotFound(response)) return false;
+        throw rejection(response);
+      }),
+    );
+    return { found, requests };
+  }
+
   return {
-    async untagCustomer(customerId, tags, { budget }) {
-      const path = `/customers/${customerId}/tags`;
-      const request = { method: 'DELETE', path, body: { tags: tags.map((name) => ({ name })) } } as const;
-      const { value: found, attempts } = await counted((counter) =>
-        call(request, budget, counter, (response) => {
-          if (isSuccess(response)) return true;
-          if (isCustomerNotFound(response)) return false;
-          throw rejection(response);
-        }),
-      );
-      return { found, attempts };
-    },
+    untagCustomer: (customerId, tags, { budget }) => changeTags('DELETE', customerId, tags, budget),
+    tagCustomer: (customerId, tags, { budget }) => changeTags('PUT', customerId, tags, budget),
 
     async searchCustomers(field, value, { budget }) {
-      const { value: customers, attempts } = await counted(async (counter) => {
+      const { value: customers, requests } = await counted(async (counter) => {
         const collected: HelpCrunchCustomer[] = [];
         for (;;) {
           const filter = [{ field: `customers.${field}`, operator: '=', value }];
@@ -253,7 +244,7 @@ export function createHelpCrunchClient(options: HelpCrunchClientOptions): HelpCr
           if ((total ?? collected.length + 1) > maxCustomers) throw tooManyCustomers(field);
         }
       });
-      return { customers, attempts };
+      return { customers, requests };
     },
   };
 }

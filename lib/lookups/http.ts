@@ -7,7 +7,7 @@
 import axios, { type AxiosResponse } from 'axios';
 import { ConfigError, RetryableError, UntagError } from '../errors';
 import { createNodeHttpAdapter } from '../helpcrunch/http-adapter';
-import { defaultRetryPolicy, parseRetryAfter, withRetry, type RetryBudget, type RetryPolicy, type RetryVerdict } from '../retry';
+import { defaultRetryPolicy, parseRetryAfter, retryTransient, TransientFailure, withRetry, type RetryBudget, type RetryPolicy } from '../retry';
 import type { LookupRequest } from './auth';
 
 /** A 2xx or 404 answer; `body` is the parsed JSON, undefined when the body is empty (or, on a 404, not JSON). */
@@ -16,8 +16,9 @@ export interface LookupAnswer {
   body: unknown;
 }
 
+/** The secrets a lookup reads (lib/secrets.ts's cache in Lambda); `label` names the secret in errors instead of its id. */
 export interface SecretSource {
-  get(secretId: string, options?: { forceRefresh?: boolean }): Promise<string>;
+  get(secretId: string, options?: { forceRefresh?: boolean; budget?: RetryBudget; label?: string }): Promise<string>;
 }
 
 /** One resolve's conversation with one API: its requests share a budget, a request count and one secret refresh. */
@@ -41,19 +42,6 @@ const maxAnswerBytes = 1024 * 1024;
 // What an HTTP header value may hold (RFC 9110 field-value); node:http would otherwise throw mid-request.
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-/** A failure worth another attempt; withRetry turns the last one into a RetryableError. */
-class Transient extends Error {
-  constructor(
-    readonly reason: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(reason);
-  }
-}
-
-const classify = (error: unknown): RetryVerdict =>
-  error instanceof Transient ? { retryable: true, retryAfterMs: error.retryAfterMs, reason: error.reason } : { retryable: false };
-
 const isKeyRejected = (status: number) => status === 401 || status === 403;
 
 export type LookupTransport = (lookup: string, secretId: string, budget: RetryBudget) => LookupSession;
@@ -74,7 +62,8 @@ export function createLookupTransport(options: LookupTransportOptions): LookupTr
     let secretRefreshed = false;
 
     async function readSecret(forceRefresh: boolean): Promise<string> {
-      const secret = (await secrets.get(secretId, forceRefresh ? { forceRefresh } : undefined)).trim();
+      const label = `The secret of lookup "${lookup}"`;
+      const secret = (await secrets.get(secretId, { budget, label, ...(forceRefresh && { forceRefresh }) })).trim();
       if (secret === '') throw failed('its secret is empty', 'secret_unreadable');
       if (!HEADER_VALUE.test(secret)) throw failed('its secret holds characters an HTTP request cannot carry', 'secret_unreadable');
       return secret;
@@ -90,15 +79,15 @@ export function createLookupTransport(options: LookupTransportOptions): LookupTr
         if (typeof message === 'string' && message.startsWith('maxContentLength')) {
           throw failed(`${url.host} answered more than ${maxAnswerBytes} bytes`);
         }
-        if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') throw new Transient(`${url.host} did not answer within ${timeout} ms`);
-        throw new Transient(`${url.host} unreachable (${typeof code === 'string' ? code : 'network error'})`);
+        if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') throw new TransientFailure(`${url.host} did not answer within ${timeout} ms`);
+        throw new TransientFailure(`${url.host} unreachable (${typeof code === 'string' ? code : 'network error'})`);
       }
     }
 
     function judge(response: AxiosResponse<string>, host: string): LookupAnswer {
       const { status } = response;
       if (status === 429 || status >= 500) {
-        throw new Transient(`${host} answered ${status}`, parseRetryAfter(response.headers['retry-after'] as string | undefined, now()));
+        throw new TransientFailure(`${host} answered ${status}`, parseRetryAfter(response.headers['retry-after'] as string | undefined, now()));
       }
       if (status >= 300 && status < 400) {
         throw failed(`${host} answered ${status}, a redirect, which is not followed: check the lookup's URL`);
@@ -146,7 +135,7 @@ export function createLookupTransport(options: LookupTransportOptions): LookupTr
           const { value } = await withRetry((_attempt, timeout) => attempt(build, timeout), {
             budget,
             policy: retryPolicy,
-            classify,
+            classify: retryTransient,
             attemptTimeoutMs: timeoutMs,
             sleep,
             random,

@@ -18,8 +18,8 @@ export function recordQueued(queued: number): void {
 /** One log line per message (job outcomes, then how it settled), and per-action counts. */
 export function recordMessageResults(results: MessageResult[]): void {
   const counts = new Map<MessageAction, number>();
-  for (const { outcomes, error, queueError, ...result } of results) {
-    recordOutcomes(outcomes);
+  for (const { outcomes, requests, error, queueError, ...result } of results) {
+    if (requests) recordOutcomes(outcomes, requests);
     counts.set(result.action, (counts.get(result.action) ?? 0) + 1);
     const fields = {
       // `message` is Powertools' own key for the log text.

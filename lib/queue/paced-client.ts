@@ -4,7 +4,7 @@
  * becoming visible again after its backoff, which costs nothing while it waits.
  */
 import { createHelpCrunchClient, type ApiKeySource, type HelpCrunchClient } from '../helpcrunch/client';
-import type { RetryPolicy } from '../retry';
+import { singleAttempt } from '../retry';
 import type { TokenBucket } from './token-bucket';
 
 export interface PacedClientOptions {
@@ -15,14 +15,10 @@ export interface PacedClientOptions {
 }
 
 /**
- * One attempt per call and no backoff of its own, so a RetryableError's retryAfterMs is exactly
- * HelpCrunch's Retry-After (0 without one) for the worker to turn into the message's visibility.
- * The price: the client's re-send with a freshly read key after a 401 is an attempt too, so a
- * rotated key is picked up when the secret cache expires (SECRET_CACHE_TTL_SECONDS), and the
- * messages that meet the 401 until then are retried like any other.
+ * One attempt per call (singleAttempt), so a RetryableError's retryAfterMs is exactly HelpCrunch's
+ * Retry-After for the worker to turn into the message's visibility. The client's re-send with a
+ * freshly read key after a 401 belongs to the same attempt, so a rotated key is still picked up.
  */
-const singleAttempt: RetryPolicy = { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
-
 export function createPacedHelpCrunchClient({ baseUrl, apiKey, timeoutMs, bucket }: PacedClientOptions): HelpCrunchClient {
   // The client reads the key right before sending each request (searches, deletes and re-sends
   // alike), so taking the token there paces every request without the client knowing about it.

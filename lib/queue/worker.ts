@@ -2,21 +2,22 @@
  * The jobs-queue consumer. Each message holds one job; it is run through the same pipeline as
  * the inline path and then settles one way:
  *
- *   done         untagged or skipped: reported as success, so SQS deletes it
- *   retry        429, 5xx, timeout or a configuration problem: reported as a batch item failure
- *                after its visibility timeout is set to the backoff (Retry-After as a floor)
- *   dead-letter  a permanent failure (HelpCrunch 400, malformed body), or a retryable one on its
- *                last receive: sent to the dead-letter queue with the reason, reported as success
+ *   done         untagged, tagged or skipped (would_… in a dry run): reported as success, so SQS deletes it
+ *   retry        429, 5xx, timeout (HelpCrunch's or a lookup's) or a configuration problem: reported
+ *                as a batch item failure after its visibility timeout is set to the backoff
+ *                (Retry-After as a floor)
+ *   dead-letter  a permanent failure (HelpCrunch 400, a lookup naming too many customers, a
+ *                malformed body), or a retryable one on its last receive: sent to the dead-letter
+ *                queue with the reason, reported as success
  *   deferred     not started because the invocation is running out of time: a batch item
  *                failure, visible again after the queue's own visibility timeout
  *
- * A message is reported as success only once it is untagged, skipped or safely in the
- * dead-letter queue; any other path leaves it in the queue, so nothing is lost.
+ * A message is reported as success only once its job is done, skipped or safely in the dead-letter
+ * queue; any other path leaves it in the queue, so nothing is lost.
  */
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { asUntagError, BadEventError, ConfigError, operatorMessage, type UntagError } from '../errors';
-import type { HelpCrunchClient } from '../helpcrunch/client';
-import { executeJobs } from '../pipeline';
+import { executeJobs, type PipelineDeps, type RequestCounts } from '../pipeline';
 import { backoffDelay, type RetryBudget, type RetryPolicy } from '../retry';
 import type { Outcome } from '../types';
 import { sendToDeadLetter, type DeadLetterReason } from './dead-letter';
@@ -35,6 +36,8 @@ export interface MessageResult {
   /** When the body could be read: attempts including this one (earlier ones, e.g. before a redrive, plus receiveCount). */
   attempt?: number;
   outcomes: Outcome[];
+  /** The requests its job made, when it ran. */
+  requests?: RequestCounts;
   /** Why the job was retried or dead-lettered. */
   error?: UntagError;
   /** retry: seconds until the message is received again; absent when the change failed. */
@@ -44,14 +47,14 @@ export interface MessageResult {
 }
 
 export interface QueueWorkerOptions {
-  /** A paced, single-attempt client (see paced-client.ts). */
-  helpcrunch: HelpCrunchClient;
+  /** A paced, single-attempt HelpCrunch client (see paced-client.ts) and a single-attempt lookup resolver. */
+  pipeline: PipelineDeps;
   sqs: SqsApi;
   queueUrl: string;
   deadLetterQueueUrl: string;
   /** The last receive that may retry; the queue's redrive policy uses the same number. */
   maxReceiveCount: number;
-  /** Least time left in the budget to start a message (a search and a delete). */
+  /** Least time left in the budget to start a message (a search, a delete and a put). */
   minJobMs: number;
   /** Backoff over receives for retryable failures; default 10 s base, 15 min cap, full jitter. */
   backoff?: RetryPolicy;
@@ -73,8 +76,18 @@ const receiveCountOf = (record: SQSRecord) => Math.max(1, Number(record.attribut
 /** A 4xx other than 429 from HelpCrunch, or a body we cannot read: retrying can never help. */
 const isPermanent = (error: UntagError) => error instanceof BadEventError;
 
+/**
+ * Configuration errors met earlier in a batch, which later jobs would meet too: under EVERY_JOB
+ * (HelpCrunch's key, its URL), or under one lookup's scope (its secret, its URL) for that lookup's jobs.
+ */
+type Halts = Map<string, UntagError>;
+const EVERY_JOB = '*';
+const lookupScope = (lookup: string) => `lookup:${lookup}`;
+const haltFor = (halts: Halts, { customer }: JobMessage) =>
+  halts.get(EVERY_JOB) ?? (customer.by === 'lookup' ? halts.get(lookupScope(customer.lookup)) : undefined);
+
 export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
-  const { helpcrunch, sqs, queueUrl, deadLetterQueueUrl, maxReceiveCount, minJobMs } = options;
+  const { pipeline, sqs, queueUrl, deadLetterQueueUrl, maxReceiveCount, minJobMs } = options;
   const { backoff = defaultVisibilityBackoff, configRetryDelayMs = 300_000, random = Math.random } = options;
 
   function visibilitySeconds(error: UntagError, receiveCount: number): number {
@@ -114,8 +127,7 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
     }
   }
 
-  /** `halted`: a configuration error met earlier in this batch, which every job would meet too. */
-  async function processRecord(record: SQSRecord, budget: RetryBudget, halted: UntagError | undefined): Promise<MessageResult> {
+  async function processRecord(record: SQSRecord, budget: RetryBudget, halts: Halts): Promise<MessageResult> {
     const received: MessageResult = { messageId: record.messageId, action: 'retry', receiveCount: receiveCountOf(record), outcomes: [] };
     let message: JobMessage;
     try {
@@ -126,32 +138,38 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
     }
     const attempt = message.attempt + received.receiveCount;
     const started: MessageResult = { ...received, eventId: message.eventId, attempt };
+    const halted = haltFor(halts, message);
     if (halted) return retryLater(record, message, started, halted);
 
-    const { outcomes, failure } = await executeJobs([jobOf(message)], helpcrunch, budget);
-    if (!failure) return { ...started, action: 'done', outcomes };
-    if (isPermanent(failure)) {
-      const result = { ...started, outcomes, error: failure };
-      return deadLetter(JSON.stringify({ ...message, attempt }), result, { code: failure.code, detail: operatorMessage(failure) });
+    const { outcomes, failure, failedLookup, requests } = await executeJobs([jobOf(message)], pipeline, budget);
+    const ran = { ...started, outcomes, requests };
+    if (!failure) return { ...ran, action: 'done' };
+    if (failure instanceof ConfigError) {
+      const scope = failedLookup ? lookupScope(failedLookup) : EVERY_JOB;
+      if (!halts.has(scope)) halts.set(scope, failure);
     }
-    return retryLater(record, message, { ...started, outcomes }, failure);
+    if (isPermanent(failure)) {
+      return deadLetter(JSON.stringify({ ...message, attempt }), { ...ran, error: failure }, { code: failure.code, detail: operatorMessage(failure) });
+    }
+    return retryLater(record, message, ran, failure);
   }
 
   return {
     async processBatch(records, budget) {
       const results: MessageResult[] = [];
-      let halted: UntagError | undefined;
+      const halts: Halts = new Map();
       for (const record of records) {
         const receiveCount = receiveCountOf(record);
-        if (!halted && budget.remainingMs() < minJobMs) {
+        if (!halts.has(EVERY_JOB) && budget.remainingMs() < minJobMs) {
           results.push({ messageId: record.messageId, action: 'deferred', receiveCount, outcomes: [] });
           continue;
         }
         // Nothing above should throw; if it does, the message stays in the queue all the same.
-        const result = await processRecord(record, budget, halted).catch(
-          (error: unknown): MessageResult => ({ messageId: record.messageId, action: 'retry', receiveCount, outcomes: [], error: asUntagError(error) }),
-        );
-        if (result.error instanceof ConfigError) halted ??= result.error;
+        const result = await processRecord(record, budget, halts).catch((error: unknown): MessageResult => {
+          const unexpected = asUntagError(error);
+          if (unexpected instanceof ConfigError && !halts.has(EVERY_JOB)) halts.set(EVERY_JOB, unexpected);
+          return { messageId: record.messageId, action: 'retry', receiveCount, outcomes: [], error: unexpected };
+        });
         results.push(result);
       }
       return results;

@@ -7,7 +7,7 @@ import { JMESPathError } from '@aws-lambda-powertools/jmespath';
 import { BadEventError, UnknownSourceError } from '../errors';
 import type { CustomerRef, Job } from '../types';
 import { evaluate } from './jmespath';
-import type { CustomerSelector, EventTypeSelector, RuleConfig, RulesConfig, WebhookSourceConfig } from './types';
+import type { CustomerSelector, EventTypeSelector, LookupConfig, RuleConfig, RulesConfig, WebhookSourceConfig } from './types';
 
 /** One EventBridge rule to create: on `bus`, events of `source` (and of `detailType`, when given). */
 export interface EventBridgePattern {
@@ -62,6 +62,12 @@ export interface RuleSet {
   explainEvent(event: BusEventInput): Explanation;
   /** One pattern per EventBridge source, so each event reaches the function exactly once. */
   eventBridgePatterns(): EventBridgePattern[];
+  /** The lookups, by name (a copy). */
+  lookups(): Record<string, LookupConfig>;
+  /** Every webhook source's signing secret id: what the webhook function reads. */
+  signingSecretIds(): string[];
+  /** Every lookup's secret id: what a function that resolves customers reads. */
+  lookupSecretIds(): string[];
 }
 
 interface Judged {
@@ -113,6 +119,9 @@ export function compileRules(config: RulesConfig): RuleSet {
     explainWebhook: (input) => explain(input.source, webhookRules(input)),
     explainEvent: (event) => explain(event.source, eventRules(event)),
     eventBridgePatterns: () => patterns.map((pattern) => structuredClone(pattern)),
+    lookups: () => structuredClone(config.lookups),
+    signingSecretIds: () => [...new Set(Object.values(config.sources).flatMap(({ verify }) => ('secretId' in verify ? [verify.secretId] : [])))],
+    lookupSecretIds: () => [...new Set(Object.values(config.lookups).map((lookup) => lookup.secretId))],
   };
 }
 

@@ -28,15 +28,24 @@ function faultSummary(faults: Partial<Faults>): string | undefined {
 
 const indent = (text: string) => text.replace(/^/gm, '  ');
 
+/** What the example's rule does, e.g. "rule churn removes Subscriber, adds Churned (customer by lookup stripe)". */
+function ruleSummary({ rule }: Example): string {
+  const changes = [
+    ...(rule.removeTags.length > 0 ? [`removes ${rule.removeTags.join(', ')}`] : []),
+    ...(rule.addTags.length > 0 ? [`adds ${rule.addTags.join(', ')}`] : []),
+  ];
+  const lookup = rule.customer.by === 'lookup' ? `, customer by lookup ${rule.customer.lookup}` : '';
+  return `rule ${rule.name} ${changes.join(', ')}${lookup}`;
+}
+
 function exampleCommand(stack: LocalStack, example: Example): string {
-  const { rule } = example;
-  const removes = `rule ${rule.name} removes ${rule.removeTags.join(', ')}`;
   if (example.kind === 'eventbridge') {
-    return indent(`# ${example.name}: ${removes} (EventBridge event from ${example.event.source})\n${eventCurl(stack.hostUrl, example.event)}`);
+    return indent(`# ${example.name}: ${ruleSummary(example)} (EventBridge event from ${example.event.source})\n${eventCurl(stack.hostUrl, example.event)}`);
   }
   const { verify } = stack.rules.sources[example.source]!;
   const signing = verify.scheme === 'none' ? undefined : { verify, secret: stack.secrets[verify.secretId]! };
-  return indent(`# ${example.name}: ${removes} (${example.source} webhook, ${verify.scheme})\n${webhookCurl(stack.hostUrl, example.source, example.body, signing)}`);
+  const command = webhookCurl(stack.hostUrl, example.source, example.body, signing);
+  return indent(`# ${example.name}: ${ruleSummary(example)} (${example.source} webhook, ${verify.scheme})\n${command}`);
 }
 
 /** `npm run demo`, with the ports when they are not its defaults. */
@@ -61,6 +70,8 @@ function queueRows(stack: LocalStack): string[] {
   ];
 }
 
+const DRY_RUN_LINE = '  Dry run: HelpCrunch gets no PUT or DELETE; jobs say would_untag / would_tag, every log line "dryRun":true';
+
 export function banner(stack: LocalStack, examples: readonly Example[], options: BannerOptions = {}): string {
   const host = row('Function host', stack.hostUrl, 'POST /webhooks/<source>, POST /events');
   if (!stack.sandbox || !stack.secretsManager) {
@@ -71,12 +82,15 @@ export function banner(stack: LocalStack, examples: readonly Example[], options:
       '',
       host,
       ...queueRows(stack),
+      ...(stack.dryRun ? [DRY_RUN_LINE] : []),
       '',
-      'Webhooks need signatures made with your real secrets. No sandbox runs: calls change real customers.',
+      stack.dryRun
+        ? 'Webhooks need signatures made with your real secrets. No sandbox runs, but a dry run changes no customer.'
+        : 'Webhooks need signatures made with your real secrets. No sandbox runs: calls change real customers.',
       'Ctrl-C stops everything.',
     ].join('\n');
   }
-  const { sandbox, secretsManager } = stack;
+  const { sandbox, secretsManager, vendorApis } = stack;
   const rateLimit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
   const faults = faultSummary(options.faults ?? {});
   // The page shows the queues too when it knows where the local SQS is.
@@ -87,11 +101,13 @@ export function banner(stack: LocalStack, examples: readonly Example[], options:
     host,
     row('HelpCrunch sandbox', sandbox.url, `${rateLimit.requests} requests per ${rateLimit.windowMs / 1000} s, key "${sandbox.apiKey}"`),
     row('Sandbox page', pageUrl, `customers, tags and requests${stack.queue ? ', queues' : ''}, live`),
-    row('Secrets Manager', secretsManager.url, 'the API key and a demo secret per webhook source'),
+    ...(vendorApis ? [row('Vendor APIs', vendorApis.url, 'Stripe, Paddle, Pipedrive and HubSpot stand-ins every lookup calls')] : []),
+    row('Secrets Manager', secretsManager.url, 'the API key, a demo secret per webhook source and lookup'),
     ...queueRows(stack),
+    ...(stack.dryRun ? [DRY_RUN_LINE] : []),
     ...(faults ? [`  Faults injected:    ${faults}`] : []),
     '',
-    `Try the examples from another terminal, and watch the tags go on ${pageUrl}`,
+    `Try the examples from another terminal, and watch the tags change on ${pageUrl}`,
     '',
     ...examples.flatMap((example) => [exampleCommand(stack, example), '']),
     `Or send them all and see each customer's tags before and after:  ${demoCommand(stack, sandbox.port)}`,

@@ -84,6 +84,7 @@ In queue dispatch (serverless.yml's default) jobs go through a local SQS to the 
 
 Options (flag, or environment variable):
 ${helpFor(startSettings, [
+  ['--dry-run', 'DRY_RUN=true', 'everything runs but HelpCrunch writes: no tag changes, results say would_untag / would_tag'],
   ['--json-logs', 'LOG_FORMAT=json', "print the functions' JSON log lines as they are"],
   ['--help', '', ''],
 ])}`;
@@ -96,6 +97,7 @@ export interface StartOptions extends LocalStackOptions {
 export function parseStartArgs(args: readonly string[], env: NodeJS.ProcessEnv): StartOptions | undefined {
   const { values } = parseUsage(args, {
     ...flagsFor(startSettings),
+    'dry-run': { type: 'boolean' },
     'json-logs': { type: 'boolean' },
     help: { type: 'boolean' },
   });
@@ -112,6 +114,8 @@ export function parseStartArgs(args: readonly string[], env: NodeJS.ProcessEnv):
     sandbox: { ...sandbox, port: sandboxPort },
     timeoutsMs: { webhook: toMs(read(hostSettings.webhookTimeout)), eventbridge: toMs(read(hostSettings.eventbridgeTimeout)) },
     logFormat: values['json-logs'] || env.LOG_FORMAT?.trim() === 'json' ? 'json' : 'readable',
+    // Without the flag the environment's DRY_RUN reaches the functions as it is.
+    ...(values['dry-run'] === true && { dryRun: true }),
   };
 }
 

@@ -1,9 +1,11 @@
 /**
- * Ready-to-paste shell commands that send the examples to the local host. Each works as printed:
- * HMAC, token and basic signatures are computed here for the printed body; a Standard Webhooks
- * signature covers a timestamp, so its command signs with openssl when it runs.
+ * Ready-to-paste shell commands that send the examples to the local host. Each works as printed,
+ * however long after: HMAC, token and basic signatures are computed here for the printed body;
+ * the signatures of Standard Webhooks, Stripe, Calendly and Paddle cover a timestamp that must be
+ * recent, so their commands sign with openssl when they run.
  */
 import type { EventBridgeEvent } from 'aws-lambda';
+import { TIMESTAMPED_FORMATS } from '../../lib/webhook-auth/timestamped';
 import { signWebhook, standardWebhooksKey, type SecretVerifyConfig } from './webhook-signing';
 
 /** One shell word, single-quoted, for sh, bash and zsh. */
@@ -13,15 +15,33 @@ function shellQuote(text: string): string {
 
 const CURL = "curl -sS -w '\\n'";
 
-export function webhookCurl(hostUrl: string, source: string, body: string, signing?: { verify: SecretVerifyConfig; secret: string }): string {
+/** A shell pipeline printing the HMAC-SHA256 of its input under `key`, as `openssl dgst` computes it. */
+const hmac = (key: Buffer, output: 'hex' | 'base64') =>
+  `openssl dgst -sha256 -mac HMAC -macopt hexkey:${key.toString('hex')}${output === 'hex' ? " | sed 's/^.*= //'" : ' -binary | openssl base64 -A'}`;
+
+type Signing = { verify: SecretVerifyConfig; secret: string };
+
+/** How the shell signs a scheme whose signature covers the current time ($ts), over $body, into $sig. */
+function signingAtRunTime({ verify, secret }: Signing): { variables: string; signed: string; key: Buffer; output: 'hex' | 'base64'; headers: string } | undefined {
+  if (verify.scheme === 'standard-webhooks') {
+    const headers = '-H "webhook-id: $id" -H "webhook-timestamp: $ts" -H "webhook-signature: v1,$sig"';
+    return { variables: '; id=msg_local_$ts', signed: '$id.$ts.$body', key: standardWebhooksKey(secret), output: 'base64', headers };
+  }
+  if (!Object.hasOwn(TIMESTAMPED_FORMATS, verify.scheme)) return undefined;
+  const format = TIMESTAMPED_FORMATS[verify.scheme as keyof typeof TIMESTAMPED_FORMATS];
+  const headers = `-H "${format.header}: ${format.timestampKey}=$ts${format.separator}${format.signatureKey}=$sig"`;
+  return { variables: '', signed: `$ts${format.joiner}$body`, key: Buffer.from(secret, 'utf8'), output: 'hex', headers };
+}
+
+export function webhookCurl(hostUrl: string, source: string, body: string, signing?: Signing): string {
   const url = `${hostUrl}/webhooks/${encodeURIComponent(source)}`;
-  if (signing?.verify.scheme === 'standard-webhooks') {
-    const keyHex = standardWebhooksKey(signing.secret).toString('hex');
+  const atRunTime = signing && signingAtRunTime(signing);
+  if (atRunTime) {
     return [
-      `body=${shellQuote(body)}; ts=$(date +%s); id=msg_local_$ts`,
-      `sig=$(printf '%s' "$id.$ts.$body" | openssl dgst -sha256 -mac HMAC -macopt hexkey:${keyHex} -binary | openssl base64 -A)`,
+      `body=${shellQuote(body)}; ts=$(date +%s)${atRunTime.variables}`,
+      `sig=$(printf '%s' "${atRunTime.signed}" | ${hmac(atRunTime.key, atRunTime.output)})`,
       `${CURL} ${url} -H 'content-type: application/json' \\`,
-      `  -H "webhook-id: $id" -H "webhook-timestamp: $ts" -H "webhook-signature: v1,$sig" \\`,
+      `  ${atRunTime.headers} \\`,
       `  --data-binary "$body"`,
     ].join('\n');
   }

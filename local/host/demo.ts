@@ -6,6 +6,7 @@
  */
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { RulesConfig } from '../../lib/rules/types';
+import type { Outcome } from '../../lib/types';
 import type { SandboxCustomer, SandboxState } from '../sandbox/helpcrunch-sandbox';
 import type { DemoOptions } from './cli';
 import type { Example } from './examples';
@@ -67,7 +68,7 @@ function queuedBy({ status, body }: SentExample): number | undefined {
 function outcomeSummary({ status, body }: SentExample): string {
   const queued = queuedBy({ status, body });
   if (queued !== undefined) return `${status} queued ${queued} job${queued === 1 ? '' : 's'}`;
-  const results = (body as { results?: { rule: string; customerId: number | null; status: string; reason?: string }[] } | null)?.results;
+  const results = (body as { results?: Pick<Outcome, 'rule' | 'customerId' | 'status' | 'reason'>[] } | null)?.results;
   if (status !== 200 || !Array.isArray(results)) return `${status} ${JSON.stringify(body)}`;
   if (results.length === 0) return `${status} no rule matched`;
   return `${status} ${results.map((r) => `${r.rule}: ${r.status}${r.reason ? ` (${r.reason})` : ''}, customer ${r.customerId ?? '?'}`).join('; ')}`;
@@ -75,7 +76,7 @@ function outcomeSummary({ status, body }: SentExample): string {
 
 const tagList = (customer: SandboxCustomer | undefined) => customer?.tags.map((tag) => tag.name) ?? [];
 
-/** The before/after table: one row per customer (or per changed one), removed tags listed; '' when no row. */
+/** The before/after table: one row per customer (or per changed one), removed and added tags listed; '' when no row. */
 export function tagsTable(before: SandboxCustomer[], after: SandboxCustomer[], { onlyChanged = false } = {}): string {
   const afterById = new Map(after.map((customer) => [customer.id, customer]));
   const changed = (customer: SandboxCustomer) => tagList(customer).join('\n') !== tagList(afterById.get(customer.id)).join('\n');
@@ -83,9 +84,11 @@ export function tagsTable(before: SandboxCustomer[], after: SandboxCustomer[], {
     const was = tagList(customer);
     const now = tagList(afterById.get(customer.id));
     const removed = was.filter((tag) => !now.includes(tag));
+    const added = now.filter((tag) => !was.includes(tag));
     const label = `${customer.id} ${customer.name ?? customer.email ?? customer.userId ?? ''}`;
     const show = (tags: string[]) => (tags.length > 0 ? tags.join(', ') : '—');
-    return [label, show(was), show(now), removed.length > 0 ? `removed ${removed.join(', ')}` : ''];
+    const changes = [...(removed.length > 0 ? [`removed ${removed.join(', ')}`] : []), ...(added.length > 0 ? [`added ${added.join(', ')}`] : [])];
+    return [label, show(was), show(now), changes.join('; ')];
   });
   if (rows.length === 0) return '';
   const header = ['Customer', 'Tags before', 'Tags after', ''];

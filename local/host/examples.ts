@@ -49,11 +49,16 @@ function readExample(dir: string, name: string): Example {
 }
 
 /**
- * The examples the local stack runs against the sandbox's demo customers; their entries ship in
- * rules.yml. The vendor examples beside them (stripe-…, hubspot-…) are setup guides whose
- * rules.yml fragments use syntax still landing (eventType, addTags, lookups).
+ * The examples the local stack runs against the sandbox's demo customers (and, for lookups, the
+ * vendor API stand-ins' records); their entries ship in rules.yml. The other vendor examples are
+ * setup guides for senders whose entries a user copies into their own rules.yml.
  */
-export const LOCAL_EXAMPLES: ReadonlySet<string> = new Set(['billing-subscription-cancelled', 'crm-deal-lost', 'eventbridge-subscription-cancelled']);
+export const LOCAL_EXAMPLES: ReadonlySet<string> = new Set([
+  'billing-subscription-cancelled',
+  'crm-deal-lost',
+  'eventbridge-subscription-cancelled',
+  'stripe-customer-subscription-deleted',
+]);
 
 /** Every local example, in directory-name order. */
 export function loadExamples(dir: string = EXAMPLES_DIR): Example[] {

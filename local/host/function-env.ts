@@ -2,8 +2,9 @@
  * Where the local functions send their calls, and the environment they get for it. Locally run
  * functions read the same variables as in Lambda; only their values differ:
  *
- *   sandbox   (HELPCRUNCH_API_URL unset): the HelpCrunch sandbox and the local Secrets Manager
- *             endpoint, with dummy AWS credentials that nothing outside this machine accepts;
+ *   sandbox   (HELPCRUNCH_API_URL unset): the HelpCrunch sandbox, the local Secrets Manager
+ *             endpoint, with dummy AWS credentials that nothing outside this machine accepts, and
+ *             every lookup pointed at the vendor API stand-ins (LOOKUP_ORIGINS);
  *   external  (HELPCRUNCH_API_URL set):   that API, with the key read from the secret
  *             HELPCRUNCH_API_KEY_SECRET_ID through whatever AWS credentials and region the
  *             environment provides; nothing local is started.
@@ -32,6 +33,8 @@ export function targetFrom(env: NodeJS.ProcessEnv): Target {
 export interface LocalEndpoints {
   helpcrunchUrl: string;
   secretsManagerUrl: string;
+  /** Lookup name -> the stand-in origin its requests go to. */
+  lookupOrigins: Record<string, string>;
 }
 
 // Settings that would make the SDK look past the dummy keys (a named profile disables the
@@ -51,6 +54,7 @@ export function functionEnv(base: NodeJS.ProcessEnv, local?: LocalEndpoints): Re
     HELPCRUNCH_API_URL: local.helpcrunchUrl,
     HELPCRUNCH_API_KEY_SECRET_ID: LOCAL_API_KEY_SECRET_ID,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: local.secretsManagerUrl,
+    LOOKUP_ORIGINS: JSON.stringify(local.lookupOrigins),
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local-sandbox',
     AWS_SECRET_ACCESS_KEY: 'local-sandbox',

@@ -1,6 +1,7 @@
 /**
- * Everything `npm start` runs, in one call that tests use too: the HelpCrunch sandbox and a
- * Secrets Manager endpoint holding its key and a demo secret for every webhook source (unless
+ * Everything `npm start` runs, in one call that tests use too: the HelpCrunch sandbox, the vendor
+ * API stand-ins every lookup is pointed at (LOOKUP_ORIGINS), and a Secrets Manager endpoint holding
+ * the sandbox's key, a demo secret for every webhook source and every lookup's stand-in key (unless
  * HELPCRUNCH_API_URL points elsewhere, see function-env.ts), the functions, and the host in front.
  * In queue dispatch (the deployed default) also a local SQS with the jobs queue and its dead-letter
  * queue, the worker function, and Lambda's SQS poller driving it, configured as serverless.yml.
@@ -10,6 +11,7 @@ import { loadRulesFile } from '../../tooling/rules/load';
 import type { RulesConfig } from '../../lib/rules/types';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox, type HelpCrunchSandboxOptions } from '../sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../sandbox/secrets-manager-endpoint';
+import { demoLookupSecrets, startVendorApis, type VendorApis } from '../sandbox/vendor-apis';
 import { functionEnv, LOCAL_API_KEY_SECRET_ID, targetFrom, type Target } from './function-env';
 import { startFunctionHost, type HandledRequest } from './function-host';
 import { startLocalFunctions, type LocalFunctions } from './local-functions';
@@ -34,6 +36,8 @@ export interface LocalStackOptions {
   secretsManagerPort?: number;
   /** Default serverless.yml's dispatch param: queue. */
   dispatch?: DispatchMode;
+  /** DRY_RUN for the functions: everything runs but HelpCrunch's writes. Default: the env's DRY_RUN, else serverless.yml's. */
+  dryRun?: boolean;
   /** The local SQS's port in queue mode; 0 (default) picks a free one. */
   sqsPort?: number;
   /** Lambda's batching window for the worker's queue; default serverless.yml's maximumBatchingWindow. */
@@ -59,11 +63,15 @@ export interface LocalStack {
   /** Only for the sandbox target. */
   sandbox?: HelpCrunchSandbox;
   secretsManager?: SecretsManagerEndpoint;
+  /** The lookups' vendor API stand-ins; only for the sandbox target. */
+  vendorApis?: VendorApis;
   /** secretId -> value stored in the local Secrets Manager (empty for the external target). */
   secrets: Record<string, string>;
   /** The functions the host calls, for direct invocations. */
   functions: LocalFunctions;
   dispatch: DispatchMode;
+  /** Whether the functions run dry (DRY_RUN): HelpCrunch gets no PUT or DELETE. */
+  dryRun: boolean;
   /** Queue dispatch only: the local SQS, its two queues, and the poller feeding the worker. */
   queue?: LocalQueue & { eventSource: SqsEventSource };
   close(): Promise<void>;
@@ -88,11 +96,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     let sandbox: HelpCrunchSandbox | undefined;
     let secretsManager: SecretsManagerEndpoint | undefined;
+    let vendorApis: VendorApis | undefined;
     let secrets: Record<string, string> = {};
     if (target.kind === 'sandbox') {
       sandbox = await startHelpCrunchSandbox({ port: 0, ...options.sandbox });
       closers.push(sandbox.close);
-      secrets = { [LOCAL_API_KEY_SECRET_ID]: sandbox.apiKey, ...demoSigningSecrets(rules) };
+      vendorApis = await startVendorApis();
+      closers.push(vendorApis.close);
+      secrets = { [LOCAL_API_KEY_SECRET_ID]: sandbox.apiKey, ...demoSigningSecrets(rules), ...demoLookupSecrets(rules.lookups, vendorApis.keys) };
       secretsManager = await startSecretsManagerEndpoint({ port: options.secretsManagerPort ?? 0, secrets });
       closers.push(secretsManager.close);
     }
@@ -102,11 +113,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queue = await startLocalQueue(options.sqsPort ?? 0);
       closers.push(queue.sqs.close);
     }
-    const targetEnv = functionEnv(env, sandbox && secretsManager && { helpcrunchUrl: sandbox.url, secretsManagerUrl: secretsManager.url });
+    const local = sandbox &&
+      secretsManager &&
+      vendorApis && {
+        helpcrunchUrl: sandbox.url,
+        secretsManagerUrl: secretsManager.url,
+        lookupOrigins: Object.fromEntries(Object.keys(rules.lookups).map((name) => [name, vendorApis.url])),
+      };
+    const targetEnv = functionEnv(env, local);
     const functions: LocalFunctions = await startLocalFunctions({
       names: [...new Set([...(options.functions ?? ['webhook', 'eventbridge']), ...(queue ? ['worker'] : [])])],
       rulesFile,
-      env: { ...targetEnv, DISPATCH: dispatch, ...(queue && { AWS_ENDPOINT_URL_SQS: queue.sqs.url }) },
+      env: {
+        ...targetEnv,
+        DISPATCH: dispatch,
+        ...(options.dryRun !== undefined && { DRY_RUN: String(options.dryRun) }),
+        ...(queue && { AWS_ENDPOINT_URL_SQS: queue.sqs.url }),
+      },
       refs: queue ? { JobsQueue: queue.jobsQueueUrl, JobsDeadLetterQueue: queue.deadLetterQueueUrl } : {},
       // One execution environment per batch the event source may run at once, as Lambda scales it.
       instances: { worker: queue?.config.maximumConcurrency ?? 1 },
@@ -130,7 +153,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onRequest: logFormat === 'readable' ? (request) => write(`${requestLine(request)}\n`) : undefined,
     });
     closers.push(host.close);
-    return { target, hostUrl: host.url, rules, sandbox, secretsManager, secrets, functions, dispatch, queue: queueing, close };
+    const dryRun = options.dryRun ?? env.DRY_RUN?.trim() === 'true';
+    return { target, hostUrl: host.url, rules, sandbox, secretsManager, vendorApis, secrets, functions, dispatch, dryRun, queue: queueing, close };
   } catch (error) {
     await close();
     throw error;

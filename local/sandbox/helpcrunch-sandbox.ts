@@ -77,6 +77,8 @@ export interface RequestRecord {
   at: number;
   /** Wall-clock handling time. */
   ms: number;
+  /** A PUT's or DELETE's tag names, when its body was valid. */
+  tags?: string[];
 }
 
 export interface SandboxStats {
@@ -278,11 +280,17 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
     return /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : undefined;
   }
 
-  async function editTags(req: IncomingMessage, id: number): Promise<Reply> {
+  /** What a request's record shows besides its line: a tags request's tag names. */
+  interface Seen {
+    tags?: string[];
+  }
+
+  async function editTags(req: IncomingMessage, id: number, seen: Seen): Promise<Reply> {
     const body = await readJson(req);
     if ('error' in body) return body.error;
     const tags = parseTags(body.value);
     if (!tags) return SANDBOX_ERRORS.invalidTags;
+    seen.tags = tags.map((tag) => tag.name);
     const updated =
       req.method === 'DELETE'
         ? store.removeTags(id, tags.map((tag) => tag.name))
@@ -300,7 +308,7 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
     return paginate(store.search(filters, comparison), limit, offset);
   }
 
-  async function route(req: IncomingMessage): Promise<Reply> {
+  async function route(req: IncomingMessage, seen: Seen): Promise<Reply> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const [version, resource, idPart, sub, ...extra] = url.pathname.split('/').slice(1);
     const method = req.method ?? 'GET';
@@ -318,7 +326,7 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
     if (!isCustomerRoute && !isTagsRoute) return SANDBOX_ERRORS.routeNotFound;
     const id = parseId(idPart);
     if (id === undefined) return SANDBOX_ERRORS.invalidId;
-    if (isTagsRoute) return editTags(req, id);
+    if (isTagsRoute) return editTags(req, id, seen);
     const customer = store.get(id);
     return customer ? { status: 200, body: helpCrunchCustomer(customer) } : SANDBOX_ERRORS.customerNotFound;
   }
@@ -326,6 +334,7 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const at = now();
     const started = performance.now();
+    const seen: Seen = {};
     arrivals.add(at);
     stats.maxPerWindow = Math.max(stats.maxPerWindow, arrivals.count(at));
     // 'close' fires for replies and for dropped or aborted connections alike: one place records all.
@@ -336,6 +345,7 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
         status: res.writableFinished ? res.statusCode : 0,
         at,
         ms: performance.now() - started,
+        ...(seen.tags && { tags: seen.tags }),
       });
     });
 
@@ -363,7 +373,7 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
       const { status, body } = SANDBOX_ERRORS.tooManyRequests;
       return sendJson(res, status, body, { 'retry-after': String(Math.ceil(waitMs / 1000)) });
     }
-    const reply = await route(req);
+    const reply = await route(req, seen);
     sendJson(res, reply.status, reply.body, reply.headers);
   }
 

@@ -7,7 +7,8 @@ export type DocumentedAnswer =
   | 'error-400.json'
   | 'error-401.json'
   | 'error-404.json'
-  | 'error-429.json';
+  | 'error-429.json'
+  | 'tag-customer-request.json';
 
 /** A fresh copy of one documented answer. */
 export function documented<T = Record<string, unknown>>(file: DocumentedAnswer): T {

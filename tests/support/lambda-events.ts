@@ -1,6 +1,6 @@
 /** Test events built from the real AWS samples in tests/fixtures/aws-events, and a Lambda context. */
 import { readFileSync } from 'node:fs';
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context, EventBridgeEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context, EventBridgeEvent, SQSRecord } from 'aws-lambda';
 
 export type HttpTrigger = 'http-api' | 'rest-api' | 'function-url';
 
@@ -69,6 +69,21 @@ export function eventBridgeEvent(source: string, detailType: string, detail: unk
     region: 'us-east-1',
     resources: [],
     detail,
+  };
+}
+
+/** One jobs-queue message as Lambda's SQS event source hands it to the worker. */
+export function sqsRecord(body: string, { messageId = 'm-1', receiveCount = 1 } = {}): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `handle-${messageId}`,
+    body,
+    attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 'A', ApproximateFirstReceiveTimestamp: '0' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:helpcrunch-untag-test-jobs',
+    awsRegion: 'us-east-1',
   };
 }
 

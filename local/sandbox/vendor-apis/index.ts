@@ -5,10 +5,12 @@
  *   /customers/:id                             Paddle Billing    (Bearer API key)
  *   /api/v2/persons/:id                        Pipedrive v2      (x-api-token)
  *   /crm/v3/objects/contacts/…, /crm/v4/…      HubSpot CRM       (Bearer private-app token)
- * A lookup's `baseUrl` set to `url` sends its preset here. Each vendor's answers and error bodies
- * are in its module; `requests` records what arrived (headers included) for tests.
+ * A lookup's origin set to `url` (its `baseUrl`, or LOOKUP_ORIGINS as `npm start` sets it) sends
+ * its preset here. Each vendor's answers and error bodies are in its module; `requests` records
+ * what arrived (headers included) for tests.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { LookupConfig, LookupPreset } from '../../../lib/rules/types';
 import { BoundedLog } from '../bounded-log';
 import { baseUrl, closerFor, listen, readBody, sendJson } from '../http-server';
 import { hubSpotRoute } from './hubspot';
@@ -33,6 +35,27 @@ export const DEFAULT_VENDOR_KEYS: VendorKeys = {
   pipedrive: 'sandbox-pipedrive-api-token',
   hubspot: 'pat-na1-sandbox-hubspot-token',
 };
+
+/** Whose stand-in answers each preset, and so whose key its secret holds. */
+const PRESET_VENDOR: Record<LookupPreset, keyof VendorKeys> = {
+  'stripe-customer': 'stripe',
+  'paddle-customer': 'paddle',
+  'pipedrive-person': 'pipedrive',
+  'hubspot-contact': 'hubspot',
+  'hubspot-deal-contacts': 'hubspot',
+};
+
+/**
+ * secretId -> demo value for every lookup: a preset's the key its stand-in accepts; a generic
+ * lookup's `demo:<secretId>` (also a user:password for basic auth), for an API no stand-in serves.
+ */
+export function demoLookupSecrets(lookups: Record<string, LookupConfig>, keys: VendorKeys = DEFAULT_VENDOR_KEYS): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  for (const lookup of Object.values(lookups)) {
+    secrets[lookup.secretId] = 'preset' in lookup ? keys[PRESET_VENDOR[lookup.preset]] : `demo:${lookup.secretId}`;
+  }
+  return secrets;
+}
 
 export interface VendorApiRequest {
   method: string;
