@@ -9,8 +9,8 @@
 import { nodeBanner, requireLambdaNode } from '../tooling/lambda-node';
 import { banner } from '../local/host/banner';
 import { parseStartArgs, START_HELP } from '../local/host/cli';
-import { loadExamples } from '../local/host/examples';
 import { startLocalStack } from '../local/host/local-stack';
+import { loadSamples } from '../local/host/samples';
 import { UsageError } from '../local/sandbox/cli-options';
 
 function explain(error: unknown): string {
@@ -28,7 +28,7 @@ try {
   } else {
     console.log(`Bundling the functions and starting on ${nodeBanner()}…`);
     const stack = await startLocalStack(options);
-    console.log(`\n${banner(stack, loadExamples(), { rateLimit: options.sandbox?.rateLimit, faults: options.sandbox?.faults })}\n`);
+    console.log(`\n${banner(stack, loadSamples(options.rulesFile, stack.rules), { rateLimit: options.sandbox?.rateLimit, faults: options.sandbox?.faults })}\n`);
     let stopping = false;
     const stop = () => {
       // A second Ctrl-C (or SIGTERM) while stopping changes nothing: the 5 s guard below ends it.

@@ -1,15 +1,18 @@
 /** Flags and environment variables of `npm start` and `npm run demo`, including the sandbox's. */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDemoArgs, parseStartArgs, START_HELP } from '../local/host/cli';
+import { PROJECT_ROOT } from '../local/host/serverless-config';
 import { sandboxOptionsFromCli, UsageError } from '../local/sandbox/cli-options';
+
 
 describe('parseStartArgs', () => {
   it("defaults to host port 3000, sandbox port 4010, SQS port 4020, a free Secrets Manager port, serverless.yml's dispatch, readable logs", () => {
     expect(parseStartArgs([], {})).toEqual({
       env: {},
+      rulesFile: join(PROJECT_ROOT, 'rules.yml'),
       port: 3000,
       secretsManagerPort: 0,
       sqsPort: 4020,
@@ -18,6 +21,11 @@ describe('parseStartArgs', () => {
       timeoutsMs: { webhook: undefined, eventbridge: undefined },
       logFormat: 'readable',
     });
+  });
+
+  it('takes another rules file from --rules or RULES_FILE', () => {
+    expect(parseStartArgs(['--rules', 'tests/x.yml'], {})).toMatchObject({ rulesFile: resolve('tests/x.yml') });
+    expect(parseStartArgs([], { RULES_FILE: 'y.yml' })).toMatchObject({ rulesFile: resolve('y.yml') });
   });
 
   it('reads every setting from its flag, or else its environment variable', () => {
@@ -96,8 +104,10 @@ describe('sandboxOptionsFromCli', () => {
 
 describe('parseDemoArgs', () => {
   it('points at the default ports, or the given ones, and resets unless --no-reset', () => {
-    expect(parseDemoArgs([], {})).toEqual({ hostUrl: 'http://127.0.0.1:3000', sandboxUrl: 'http://127.0.0.1:4010', sqsUrl: 'http://127.0.0.1:4020', reset: true });
-    expect(parseDemoArgs(['--port', '3100', '--no-reset', '--sqs-port', '4120'], { SANDBOX_PORT: '4100' })).toEqual({
+    const rulesFile = join(PROJECT_ROOT, 'rules.yml');
+    expect(parseDemoArgs([], {})).toEqual({ rulesFile, hostUrl: 'http://127.0.0.1:3000', sandboxUrl: 'http://127.0.0.1:4010', sqsUrl: 'http://127.0.0.1:4020', reset: true });
+    expect(parseDemoArgs(['--port', '3100', '--no-reset', '--sqs-port', '4120', '--rules', 'other.yml'], { SANDBOX_PORT: '4100' })).toEqual({
+      rulesFile: resolve('other.yml'),
       hostUrl: 'http://127.0.0.1:3100',
       sandboxUrl: 'http://127.0.0.1:4100',
       sqsUrl: 'http://127.0.0.1:4120',

@@ -5,15 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { banner } from '../local/host/banner';
-import { loadExamples } from '../local/host/examples';
+import { loadSamples } from '../local/host/samples';
 import { startLocalStack, type LocalStack } from '../local/host/local-stack';
 import { demoSigningSecret, signWebhook, type SecretVerifyConfig } from '../local/host/webhook-signing';
+import { SUITE_RULES } from './support/suite-rules';
 
 let stack: LocalStack;
 const logged: string[] = [];
 
 beforeAll(async () => {
-  stack = await startLocalStack({ env: {}, dispatch: 'inline', dryRun: true, functions: ['webhook'], write: (text) => logged.push(text) });
+  stack = await startLocalStack({ env: {}, rulesFile: SUITE_RULES, dispatch: 'inline', dryRun: true, functions: ['webhook'], write: (text) => logged.push(text) });
 });
 afterAll(() => stack?.close());
 
@@ -39,6 +40,6 @@ describe('a dry run of the local stack', () => {
 
   it('says so in the banner', () => {
     expect(stack.dryRun).toBe(true);
-    expect(banner(stack, loadExamples())).toContain('Dry run: HelpCrunch gets no PUT or DELETE');
+    expect(banner(stack, loadSamples(SUITE_RULES, stack.rules))).toContain('Dry run: HelpCrunch gets no PUT or DELETE');
   });
 });

@@ -5,11 +5,12 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { banner } from '../local/host/banner';
-import { loadExamples } from '../local/host/examples';
+import { loadSamples } from '../local/host/samples';
 import { LOCAL_API_KEY_SECRET_ID } from '../local/host/function-env';
 import { startLocalStack, type LocalStack } from '../local/host/local-stack';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
+import { SUITE_RULES } from './support/suite-rules';
 
 const CRM_SECRET_ID = 'helpcrunch-untag/crm-webhook';
 
@@ -20,7 +21,7 @@ beforeAll(async () => {
   logged = [];
   // A 3 s webhook timeout leaves a 1.5 s budget after TIME_BUDGET_MARGIN_MS, so a slow HelpCrunch shows quickly.
   // Inline dispatch: these tests are about the host and the functions' direct path (queue mode: local-queue.test.ts).
-  stack = await startLocalStack({ env: {}, dispatch: 'inline', timeoutsMs: { webhook: 3_000 }, write: (text) => logged.push(text) });
+  stack = await startLocalStack({ env: {}, rulesFile: SUITE_RULES, dispatch: 'inline', timeoutsMs: { webhook: 3_000 }, write: (text) => logged.push(text) });
 });
 
 afterAll(() => stack?.close());
@@ -192,7 +193,7 @@ describe('against a real HelpCrunch (HELPCRUNCH_API_URL set)', () => {
       AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'example',
     };
-    real = { helpcrunch, secretsManager, stack: await startLocalStack({ env, dispatch: 'inline', write: () => undefined }) };
+    real = { helpcrunch, secretsManager, stack: await startLocalStack({ env, rulesFile: SUITE_RULES, dispatch: 'inline', write: () => undefined }) };
   });
 
   afterAll(async () => {
@@ -218,7 +219,7 @@ describe('against a real HelpCrunch (HELPCRUNCH_API_URL set)', () => {
   });
 
   it('prints a banner with no ready-made commands, since they would change real customers', () => {
-    const text = banner(real.stack, loadExamples());
+    const text = banner(real.stack, loadSamples(SUITE_RULES, real.stack.rules));
 
     expect(text).toContain(`running locally against ${real.helpcrunch.url}`);
     expect(text).toContain('prod/helpcrunch-key');

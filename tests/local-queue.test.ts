@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../local/host/local-stack';
+import { SUITE_RULES } from './support/suite-rules';
 
 let stack: LocalStack;
 let logged: string[];
@@ -15,7 +16,7 @@ let sqs: SQSClient;
 beforeAll(async () => {
   logged = [];
   // No batching window: each job is taken as soon as it is queued (serverless.yml's 5 s runs in local-scripts.test.ts).
-  stack = await startLocalStack({ env: {}, batchingWindowMs: 0, write: (text) => logged.push(text) });
+  stack = await startLocalStack({ env: {}, rulesFile: SUITE_RULES, batchingWindowMs: 0, write: (text) => logged.push(text) });
   sqs = new SQSClient({ endpoint: stack.queue!.sqs.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 });
 

@@ -13,6 +13,7 @@ import type { SandboxState } from '../local/sandbox/helpcrunch-sandbox';
 import { demoSigningSecret, signWebhook, type SecretVerifyConfig } from '../local/host/webhook-signing';
 import { loadRulesFile } from '../tooling/rules/load';
 import { webhookEvent } from './support/lambda-events';
+import { SUITE_RULES } from './support/suite-rules';
 
 const root = PROJECT_ROOT;
 
@@ -24,7 +25,9 @@ describe('npm start (scripts/start.ts)', () => {
 
   /** Starts `npm start` as package.json runs it, on free ports; resolves once its banner is out. */
   async function npmStart(...args: string[]) {
-    child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--port', '0', '--sandbox-port', '0', '--sqs-port', '0', ...args], {
+    // The suite's own rules, never the project's (the user's) rules.yml.
+    const flags = ['--rules', SUITE_RULES, '--port', '0', '--sandbox-port', '0', '--sqs-port', '0'];
+    child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...flags, ...args], {
       cwd: PROJECT_ROOT,
       // Its own process group, which gets the SIGINT, as a terminal's foreground job does on Ctrl-C.
       detached: true,
@@ -42,7 +45,7 @@ describe('npm start (scripts/start.ts)', () => {
 
   async function sendLostDeal(hostUrl: string) {
     const body = JSON.stringify({ status: 'lost', person: { email: 'ada@example.com' } });
-    const verify = loadRulesFile(join(PROJECT_ROOT, 'rules.yml')).sources.crm!.verify as SecretVerifyConfig;
+    const verify = loadRulesFile(SUITE_RULES).sources.crm!.verify as SecretVerifyConfig;
     const headers = { 'content-type': 'application/json', ...signWebhook(verify, demoSigningSecret(verify), body) };
     const response = await fetch(`${hostUrl}/webhooks/crm`, { method: 'POST', headers, body });
     return { status: response.status, json: (await response.json()) as unknown };
@@ -56,6 +59,8 @@ describe('npm start (scripts/start.ts)', () => {
   it('runs queue dispatch, as deployed: 202 at once, then the worker removes the tags; Ctrl-C closes every port, exit 0', async () => {
     const started = await npmStart();
     expect(started.output()).toContain('Dispatch: queue, as deployed');
+    // The banner's sample events are the suite rules' rule tests.
+    expect(started.output()).toContain("# a lost deal removes Ada's lead tags (crm webhook, hmac)");
     expect(started.pageUrl).toBe(`${new URL(started.pageUrl).origin}/?sqs=${started.sqsUrl}`);
 
     expect(await sendLostDeal(started.hostUrl)).toEqual({ status: 202, json: { queued: 1 } });

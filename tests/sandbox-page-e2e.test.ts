@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../local/host/local-stack';
+import { SUITE_RULES } from './support/suite-rules';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -23,7 +24,7 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
 
   beforeAll(async () => {
     [stack, browser] = await Promise.all([
-      startLocalStack({ env: {}, batchingWindowMs: 0, write: () => undefined }),
+      startLocalStack({ env: {}, rulesFile: SUITE_RULES, batchingWindowMs: 0, write: () => undefined }),
       chromium.launch({
         executablePath: CHROMIUM,
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

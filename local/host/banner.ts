@@ -3,7 +3,7 @@ import { DEFAULT_RATE_LIMIT, NO_FAULTS, type Faults, type RateLimit } from '../s
 import { DEFAULT_SANDBOX_PORT } from '../sandbox/cli-options';
 import { DEFAULT_HOST_PORT, DEFAULT_SQS_PORT } from './cli';
 import { eventCurl, webhookCurl } from './curl-commands';
-import type { Example } from './examples';
+import type { Sample, Samples } from './samples';
 import type { LocalStack } from './local-stack';
 
 export interface BannerOptions {
@@ -28,24 +28,14 @@ function faultSummary(faults: Partial<Faults>): string | undefined {
 
 const indent = (text: string) => text.replace(/^/gm, '  ');
 
-/** What the example's rule does, e.g. "rule churn removes Subscriber, adds Churned (customer by lookup stripe)". */
-function ruleSummary({ rule }: Example): string {
-  const changes = [
-    ...(rule.removeTags.length > 0 ? [`removes ${rule.removeTags.join(', ')}`] : []),
-    ...(rule.addTags.length > 0 ? [`adds ${rule.addTags.join(', ')}`] : []),
-  ];
-  const lookup = rule.customer.by === 'lookup' ? `, customer by lookup ${rule.customer.lookup}` : '';
-  return `rule ${rule.name} ${changes.join(', ')}${lookup}`;
-}
-
-function exampleCommand(stack: LocalStack, example: Example): string {
-  if (example.kind === 'eventbridge') {
-    return indent(`# ${example.name}: ${ruleSummary(example)} (EventBridge event from ${example.event.source})\n${eventCurl(stack.hostUrl, example.event)}`);
+function sampleCommand(stack: LocalStack, { title, trigger, payload }: Sample): string {
+  if (trigger.kind === 'eventbridge') {
+    return indent(`# ${title}\n${eventCurl(stack.hostUrl, { source: trigger.source, 'detail-type': trigger.detailType, detail: payload })}`);
   }
-  const { verify } = stack.rules.sources[example.source]!;
+  const { verify } = stack.rules.sources[trigger.source]!;
   const signing = verify.scheme === 'none' ? undefined : { verify, secret: stack.secrets[verify.secretId]! };
-  const command = webhookCurl(stack.hostUrl, example.source, example.body, signing);
-  return indent(`# ${example.name}: ${ruleSummary(example)} (${example.source} webhook, ${verify.scheme})\n${command}`);
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  return indent(`# ${title} (${trigger.source} webhook, ${verify.scheme})\n${webhookCurl(stack.hostUrl, trigger.source, body, signing, trigger.headers)}`);
 }
 
 /** `npm run demo`, with the ports when they are not its defaults. */
@@ -72,7 +62,7 @@ function queueRows(stack: LocalStack): string[] {
 
 const DRY_RUN_LINE = '  Dry run: HelpCrunch gets no PUT or DELETE; jobs say would_untag / would_tag, every log line "dryRun":true';
 
-export function banner(stack: LocalStack, examples: readonly Example[], options: BannerOptions = {}): string {
+export function banner(stack: LocalStack, { samples, fromRuleTests }: Samples, options: BannerOptions = {}): string {
   const host = row('Function host', stack.hostUrl, 'POST /webhooks/<source>, POST /events');
   if (!stack.sandbox || !stack.secretsManager) {
     const { apiUrl, apiKeySecretId } = stack.target.kind === 'external' ? stack.target : { apiUrl: '?', apiKeySecretId: '?' };
@@ -107,9 +97,11 @@ export function banner(stack: LocalStack, examples: readonly Example[], options:
     ...(stack.dryRun ? [DRY_RUN_LINE] : []),
     ...(faults ? [`  Faults injected:    ${faults}`] : []),
     '',
-    `Try the examples from another terminal, and watch the tags change on ${pageUrl}`,
+    fromRuleTests
+      ? `Try the events of your rule tests from another terminal, and watch the tags change on ${pageUrl}`
+      : `No rule tests beside the rules (README: "Rule tests"): these show how to reach each source; put a real payload in. Watch ${pageUrl}`,
     '',
-    ...examples.flatMap((example) => [exampleCommand(stack, example), '']),
+    ...samples.flatMap((sample) => [sampleCommand(stack, sample), '']),
     `Or send them all and see each customer's tags before and after:  ${demoCommand(stack, sandbox.port)}`,
     'Ctrl-C stops everything.',
   ].join('\n');

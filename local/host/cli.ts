@@ -1,4 +1,5 @@
 /** Flags and environment variables of `npm start` and `npm run demo` (see each script's --help). */
+import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   DEFAULT_SANDBOX_PORT,
@@ -13,6 +14,7 @@ import {
   type Setting,
 } from '../sandbox/cli-options';
 import type { DispatchMode, LocalStackOptions } from './local-stack';
+import { PROJECT_ROOT } from './serverless-config';
 
 export const DEFAULT_HOST_PORT = 3000;
 /** The local SQS in queue mode; fixed by default so `npm run demo` finds it. */
@@ -24,6 +26,14 @@ const seconds = (raw: string) => {
 };
 
 export const hostSettings = {
+  rules: {
+    flag: 'rules',
+    arg: 'file',
+    env: 'RULES_FILE',
+    expected: 'a rules file',
+    help: 'the rules the functions run with (default rules.yml); its rule tests (<name>.test.yml) give the sample events',
+    parse: (raw: string) => resolve(raw),
+  },
   port: {
     flag: 'port',
     arg: 'port',
@@ -91,7 +101,10 @@ ${helpFor(startSettings, [
 
 export interface StartOptions extends LocalStackOptions {
   port: number;
+  rulesFile: string;
 }
+
+export const DEFAULT_RULES_FILE = join(PROJECT_ROOT, 'rules.yml');
 
 /** undefined when --help was asked for. Throws UsageError for a bad flag or value. */
 export function parseStartArgs(args: readonly string[], env: NodeJS.ProcessEnv): StartOptions | undefined {
@@ -107,6 +120,7 @@ export function parseStartArgs(args: readonly string[], env: NodeJS.ProcessEnv):
   const toMs = (value: number | undefined) => (value === undefined ? undefined : value * 1000);
   return {
     env,
+    rulesFile: read(hostSettings.rules) ?? DEFAULT_RULES_FILE,
     port: read(hostSettings.port) ?? DEFAULT_HOST_PORT,
     secretsManagerPort: read(hostSettings.secretsPort) ?? 0,
     dispatch: read(hostSettings.dispatch),
@@ -119,17 +133,19 @@ export function parseStartArgs(args: readonly string[], env: NodeJS.ProcessEnv):
   };
 }
 
-export const DEMO_HELP = `npm run demo [-- options]   send the examples through the running \`npm start\` and show the tags before and after
+export const DEMO_HELP = `npm run demo [-- options]   send the sample events (from the rule tests) through the running \`npm start\` and show the tags before and after
 
 In queue mode the tags are shown once the local jobs queue has drained.
 
 Options (flag, or environment variable):
-${helpFor([hostSettings.port, sandboxSettings.port, hostSettings.sqsPort], [
+${helpFor([hostSettings.rules, hostSettings.port, sandboxSettings.port, hostSettings.sqsPort], [
   ['--no-reset', '', 'keep the sandbox as it is (default: restore the demo customers first)'],
   ['--help', '', ''],
 ])}`;
 
 export interface DemoOptions {
+  /** The rules npm start runs with: the demo sends the events of their rule tests. */
+  rulesFile: string;
   hostUrl: string;
   sandboxUrl: string;
   /** The local SQS `npm start` runs in queue mode. */
@@ -139,7 +155,7 @@ export interface DemoOptions {
 
 export function parseDemoArgs(args: readonly string[], env: NodeJS.ProcessEnv): DemoOptions | undefined {
   const { values } = parseUsage(args, {
-    ...flagsFor([hostSettings.port, sandboxSettings.port, hostSettings.sqsPort]),
+    ...flagsFor([hostSettings.rules, hostSettings.port, sandboxSettings.port, hostSettings.sqsPort]),
     'no-reset': { type: 'boolean' },
     help: { type: 'boolean' },
   });
@@ -147,7 +163,13 @@ export function parseDemoArgs(args: readonly string[], env: NodeJS.ProcessEnv): 
   const port = readSetting(hostSettings.port, values, env) ?? DEFAULT_HOST_PORT;
   const sandboxPort = readSetting(sandboxSettings.port, values, env) ?? DEFAULT_SANDBOX_PORT;
   const sqsPort = readSetting(hostSettings.sqsPort, values, env) ?? DEFAULT_SQS_PORT;
-  return { hostUrl: `http://127.0.0.1:${port}`, sandboxUrl: `http://127.0.0.1:${sandboxPort}`, sqsUrl: `http://127.0.0.1:${sqsPort}`, reset: !values['no-reset'] };
+  return {
+    rulesFile: readSetting(hostSettings.rules, values, env) ?? DEFAULT_RULES_FILE,
+    hostUrl: `http://127.0.0.1:${port}`,
+    sandboxUrl: `http://127.0.0.1:${sandboxPort}`,
+    sqsUrl: `http://127.0.0.1:${sqsPort}`,
+    reset: !values['no-reset'],
+  };
 }
 
 /** parseArgs, with its errors (unknown flag, missing value) as UsageError. */

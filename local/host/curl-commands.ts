@@ -1,5 +1,5 @@
 /**
- * Ready-to-paste shell commands that send the examples to the local host. Each works as printed,
+ * Ready-to-paste shell commands that send the sample events to the local host. Each works as printed,
  * however long after: HMAC, token and basic signatures are computed here for the printed body;
  * the signatures of Standard Webhooks, Stripe, Calendly and Paddle cover a timestamp that must be
  * recent, so their commands sign with openssl when they run.
@@ -33,28 +33,33 @@ function signingAtRunTime({ verify, secret }: Signing): { variables: string; sig
   return { variables: '', signed: `$ts${format.joiner}$body`, key: Buffer.from(secret, 'utf8'), output: 'hex', headers };
 }
 
-export function webhookCurl(hostUrl: string, source: string, body: string, signing?: Signing): string {
+/** `headers`: the sender's own, besides the signature (e.g. an event-type header). */
+export function webhookCurl(hostUrl: string, source: string, body: string, signing?: Signing, headers: Record<string, string> = {}): string {
   const url = `${hostUrl}/webhooks/${encodeURIComponent(source)}`;
+  const extra = Object.entries(headers).map(([name, value]) => `  -H ${shellQuote(`${name}: ${value}`)} \\`);
   const atRunTime = signing && signingAtRunTime(signing);
   if (atRunTime) {
     return [
       `body=${shellQuote(body)}; ts=$(date +%s)${atRunTime.variables}`,
       `sig=$(printf '%s' "${atRunTime.signed}" | ${hmac(atRunTime.key, atRunTime.output)})`,
       `${CURL} ${url} -H 'content-type: application/json' \\`,
+      ...extra,
       `  ${atRunTime.headers} \\`,
       `  --data-binary "$body"`,
     ].join('\n');
   }
-  const headers = signing ? signWebhook(signing.verify, signing.secret, body) : {};
+  // HubSpot signs the URL it calls; the function rebuilds it as https on the host it was sent to.
+  const signature = signing ? signWebhook(signing.verify, signing.secret, body, { url: `https://${new URL(url).host}${new URL(url).pathname}` }) : {};
   return [
     `${CURL} ${url} -H 'content-type: application/json' \\`,
-    ...Object.entries(headers).map(([name, value]) => `  -H ${shellQuote(`${name}: ${value}`)} \\`),
+    ...extra,
+    ...Object.entries(signature).map(([name, value]) => `  -H ${shellQuote(`${name}: ${value}`)} \\`),
     `  --data-binary ${shellQuote(body)}`,
   ].join('\n');
 }
 
 /** POST /events with the short form the host accepts: {source, detail-type, detail}. */
-export function eventCurl(hostUrl: string, event: EventBridgeEvent<string, unknown>): string {
+export function eventCurl(hostUrl: string, event: Pick<EventBridgeEvent<string, unknown>, 'source' | 'detail-type' | 'detail'>): string {
   const body = JSON.stringify({ source: event.source, 'detail-type': event['detail-type'], detail: event.detail });
   return [`${CURL} ${hostUrl}/events -H 'content-type: application/json' \\`, `  --data-binary ${shellQuote(body)}`].join('\n');
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: sends every example through a running local host and shows each sandbox
+ * `npm run demo`: sends every sample event (local/host/samples.ts) through a running local host and shows each sandbox
  * customer's tags before and after. Talks to them over HTTP only, like any other client: in queue
  * mode (the webhooks answer 202) it asks the local SQS, through the AWS SDK, until the jobs queue
  * has drained, and only then reads the tags.
@@ -9,15 +9,9 @@ import type { RulesConfig } from '../../lib/rules/types';
 import type { Outcome } from '../../lib/types';
 import type { SandboxCustomer, SandboxState } from '../sandbox/helpcrunch-sandbox';
 import type { DemoOptions } from './cli';
-import type { Example } from './examples';
+import type { Sample } from './samples';
+import { sendToHost, type HostReply } from './send-event';
 import { localQueueNames } from './serverless-config';
-import { demoSigningSecret, signWebhook } from './webhook-signing';
-
-interface SentExample {
-  status: number;
-  /** The parsed JSON reply (or its text when it is not JSON). */
-  body: unknown;
-}
 
 /** The host or the sandbox does not answer: the message says how to start it. */
 export class DemoUnreachableError extends Error {}
@@ -30,26 +24,13 @@ async function request(url: string, init: RequestInit, what: string): Promise<Re
   }
 }
 
-/** Sends one example as its sender would: webhooks signed now with the demo secret, events to /events. */
-async function sendExample(hostUrl: string, example: Example, rules: RulesConfig): Promise<SentExample> {
-  let url: string;
-  let body: string;
-  let headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (example.kind === 'webhook') {
-    const { verify } = rules.sources[example.source] ?? { verify: { scheme: 'none' as const } };
-    url = `${hostUrl}/webhooks/${encodeURIComponent(example.source)}`;
-    body = example.body;
-    if (verify.scheme !== 'none') headers = { ...headers, ...signWebhook(verify, demoSigningSecret(verify), body) };
-  } else {
-    url = `${hostUrl}/events`;
-    body = JSON.stringify(example.event);
-  }
-  const response = await request(url, { method: 'POST', headers, body }, 'the function host');
-  const text = await response.text();
+async function send(hostUrl: string, rules: RulesConfig, sample: Sample): Promise<HostReply> {
   try {
-    return { status: response.status, body: JSON.parse(text) as unknown };
-  } catch {
-    return { status: response.status, body: text };
+    return await sendToHost(hostUrl, rules, sample);
+  } catch (error) {
+    // fetch fails with a TypeError when nothing answers.
+    if (!(error instanceof TypeError)) throw error;
+    throw new DemoUnreachableError(`Nothing answers at ${hostUrl} (the function host). Start it in another terminal with \`npm start\`, or pass the ports it printed (see npm run demo -- --help).`);
   }
 }
 
@@ -60,12 +41,12 @@ async function sandboxCustomers(sandboxUrl: string, init: RequestInit = {}, path
 }
 
 /** Jobs the reply says were queued ({"queued": N}: a webhook's 202, an event's result); undefined for an inline reply. */
-function queuedBy({ status, body }: SentExample): number | undefined {
+function queuedBy({ status, body }: HostReply): number | undefined {
   const queued = (body as { queued?: unknown } | null)?.queued;
   return status >= 200 && status < 300 && typeof queued === 'number' ? queued : undefined;
 }
 
-function outcomeSummary({ status, body }: SentExample): string {
+function outcomeSummary({ status, body }: HostReply): string {
   const queued = queuedBy({ status, body });
   if (queued !== undefined) return `${status} queued ${queued} job${queued === 1 ? '' : 's'}`;
   const results = (body as { results?: Pick<Outcome, 'rule' | 'customerId' | 'status' | 'reason'>[] } | null)?.results;
@@ -141,10 +122,10 @@ async function waitForQueue(sqsUrl: string, write: (text: string) => void, { tim
   }
 }
 
-/** Resolves true when every example was accepted (2xx). */
+/** Resolves true when every sample was accepted (2xx). */
 export async function runDemo(
   options: DemoOptions,
-  examples: readonly Example[],
+  samples: readonly Sample[],
   rules: RulesConfig,
   write: (text: string) => void,
   drain: DrainOptions = DRAIN,
@@ -152,14 +133,14 @@ export async function runDemo(
   const before = options.reset
     ? await sandboxCustomers(options.sandboxUrl, { method: 'POST' }, '/_sandbox/reset')
     : await sandboxCustomers(options.sandboxUrl);
-  write(`${options.reset ? 'Sandbox reset to the demo customers. ' : ''}Sending ${examples.length} examples to ${options.hostUrl}:\n`);
+  write(`${options.reset ? 'Sandbox reset to the demo customers. ' : ''}Sending ${samples.length} events to ${options.hostUrl}:\n`);
   let allAccepted = true;
   let queued = 0;
-  for (const example of examples) {
-    const sent = await sendExample(options.hostUrl, example, rules);
+  for (const sample of samples) {
+    const sent = await send(options.hostUrl, rules, sample);
     allAccepted &&= sent.status >= 200 && sent.status < 300;
     queued += queuedBy(sent) ?? 0;
-    write(`  ${example.name.padEnd(36)} ${outcomeSummary(sent)}\n`);
+    write(`  ${sample.title}\n    ${outcomeSummary(sent)}\n`);
   }
   if (queued > 0) await waitForQueue(options.sqsUrl, write, drain);
   const liveView = `${options.sandboxUrl}/${queued > 0 ? `?sqs=${options.sqsUrl}` : ''}`;

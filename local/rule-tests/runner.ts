@@ -1,14 +1,13 @@
 /**
  * Runs rules.test.yml cases: the functions bundled with the rules under test, the HelpCrunch
- * sandbox, the local Secrets Manager (and whatever else the local stack starts), exactly as
- * `npm start` runs them. Each case resets the sandbox to its customers, sends its event (a webhook
- * signed with the source's scheme and demo secret, or an EventBridge event), and reports what
- * happened in the terms a case states its expectations in.
+ * sandbox, the local Secrets Manager, the vendor API stand-ins (whatever the local stack starts),
+ * exactly as `npm start` runs them. Each case resets the sandbox to its customers, sends its event
+ * through the local host (a webhook signed with the source's scheme and demo secret, or an
+ * EventBridge event), and reports what happened in the terms a case states its expectations in.
  */
 import type { SandboxCustomer } from '../sandbox/customer-store';
-import { toEventBridgeEvent } from '../host/eventbridge-event';
 import { startLocalStack, type LocalStack } from '../host/local-stack';
-import { signWebhook } from '../host/webhook-signing';
+import { errorCodeOf, sendToHost } from '../host/send-event';
 import type { CaseCustomer, CaseExpectation, RuleTestCase } from './cases';
 
 /** What a case observed, in the shape of its expectation. */
@@ -55,7 +54,7 @@ export async function startRuleTestRunner(rulesFile: string, env: NodeJS.Process
       sandbox.reset(testCase.customers?.map(sandboxCustomer));
       lines.length = 0;
       const before = sandbox.customers();
-      const reply = testCase.trigger.kind === 'webhook' ? await sendWebhook(stack, testCase) : await sendEvent(stack, testCase);
+      const reply = await send(stack, testCase);
       const jobs = jobOutcomes(lines);
       const changes = tagChanges(before, sandbox.customers());
       const observed: CaseObservation = {
@@ -71,38 +70,19 @@ export async function startRuleTestRunner(rulesFile: string, env: NodeJS.Process
   };
 }
 
+/** The case's event through the host; a refused one names its code (an EventBridge rejection is Lambda's 500). */
+async function send(stack: LocalStack, testCase: RuleTestCase): Promise<Pick<CaseObservation, 'status' | 'error'>> {
+  if (testCase.trigger.kind === 'webhook' && !stack.rules.sources[testCase.trigger.source]) {
+    throw new Error(`case "${testCase.name}": webhook source '${testCase.trigger.source}' is not in the rules under test`);
+  }
+  const reply = await sendToHost(stack.hostUrl, stack.rules, testCase);
+  const error = reply.status >= 400 ? errorCodeOf(reply) : undefined;
+  return { status: reply.status, ...(error && { error }) };
+}
+
 function sandboxCustomer({ tags, ...customer }: CaseCustomer): SandboxCustomer {
   // HelpCrunch's default colour for a tag created without one.
   return { ...customer, tags: tags.map((name) => ({ name, color: '#c377e0' })) };
-}
-
-/** POSTs the payload to /webhooks/<source> as the sender would, signed unless the case says not to. */
-async function sendWebhook(stack: LocalStack, testCase: RuleTestCase): Promise<Pick<CaseObservation, 'status' | 'error'>> {
-  if (testCase.trigger.kind !== 'webhook') throw new Error('not a webhook case');
-  const { source, headers, sign } = testCase.trigger;
-  const verify = stack.rules.sources[source]?.verify;
-  if (!verify) throw new Error(`case "${testCase.name}": webhook source '${source}' is not in the rules under test`);
-  const body = typeof testCase.payload === 'string' ? testCase.payload : JSON.stringify(testCase.payload);
-  const url = `${stack.hostUrl}/webhooks/${encodeURIComponent(source)}`;
-  // HubSpot signs the URL it calls; the function rebuilds it as https on the host it was sent to.
-  const calledUrl = `https://${new URL(url).host}${new URL(url).pathname}`;
-  const signature = sign && verify.scheme !== 'none' ? signWebhook(verify, stack.secrets[verify.secretId]!, body, { url: calledUrl }) : {};
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...signature, ...headers }, body });
-  const reply = (await response.json().catch(() => ({}))) as { errors?: { code?: string }[] };
-  const error = reply.errors?.[0]?.code;
-  return { status: response.status, ...(error && { error }) };
-}
-
-/** Invokes the eventbridge function with the event EventBridge would deliver; a rejection names its code. */
-async function sendEvent(stack: LocalStack, testCase: RuleTestCase): Promise<Pick<CaseObservation, 'status' | 'error'>> {
-  if (testCase.trigger.kind !== 'eventbridge') throw new Error('not an EventBridge case');
-  const parsed = toEventBridgeEvent({ source: testCase.trigger.source, 'detail-type': testCase.trigger.detailType, detail: testCase.payload });
-  if ('error' in parsed) throw new Error(`case "${testCase.name}": ${parsed.error}`);
-  const result = await stack.functions.invoke('eventbridge', parsed.event);
-  if (result.ok) return { status: 200 };
-  // "retryable: <code>: …" / "not retryable: <code>: …" (lib/errors.ts EventRejectedError)
-  const code = /^(?:not )?retryable: ([a-z_]+):/.exec(result.error.errorMessage)?.[1];
-  return { status: 500, error: code ?? result.error.errorType };
 }
 
 interface JobLine {

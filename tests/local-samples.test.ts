@@ -1,7 +1,7 @@
 /**
- * The shipped examples against the local stack in queue mode, as deployed: they match rules.yml,
- * the banner's curl commands work as printed, and `npm run demo` shows the tags go once the queue
- * has drained (and at once in inline mode).
+ * The sample events (the rule tests' cases that change tags, local/host/samples.ts) against the
+ * local stack in queue mode, as deployed: the banner's curl commands work as printed, and
+ * `npm run demo` shows the tags go once the queue has drained. Runs the suite's fixture rules.
  */
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
@@ -13,22 +13,20 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { banner } from '../local/host/banner';
 import { DemoUnreachableError, runDemo, tagsTable } from '../local/host/demo';
-import { loadExamples, type Example } from '../local/host/examples';
 import { startLocalStack, type LocalStack } from '../local/host/local-stack';
-import { PROJECT_ROOT } from '../local/host/serverless-config';
+import { loadSamples, ruleTestsFileFor } from '../local/host/samples';
 import { loadRulesFile } from '../tooling/rules/load';
-import { verifyWebhook } from '../lib/webhook-auth';
 
 const run = promisify(execFile);
-const rules = loadRulesFile(join(PROJECT_ROOT, 'rules.yml'));
-const examples = loadExamples();
-const byName = (name: string) => examples.find((example) => example.name === name)!;
+const rulesFile = join(import.meta.dirname, 'fixtures/rules/suite.yml');
+const rules = loadRulesFile(rulesFile);
+const samples = loadSamples(rulesFile, rules);
 
 let stack: LocalStack;
 
 beforeAll(async () => {
   // No batching window: the worker takes each job as soon as it is queued.
-  stack = await startLocalStack({ env: {}, batchingWindowMs: 0, write: () => undefined });
+  stack = await startLocalStack({ env: {}, rulesFile, batchingWindowMs: 0, write: () => undefined });
 });
 
 afterAll(() => stack?.close());
@@ -37,34 +35,33 @@ beforeEach(() => stack.sandbox!.reset());
 
 const tagsOf = (id: number) => stack.sandbox!.customer(id)?.tags.map((tag) => tag.name);
 
-describe('examples/', () => {
-  it('ships a CRM deal-lost, a billing and a Stripe subscription webhook, and a direct EventBridge event', () => {
-    expect(examples.map(({ name, kind, rule }) => [name, kind, rule.name])).toEqual([
-      ['billing-subscription-cancelled', 'webhook', 'subscription-cancelled'],
-      ['crm-deal-lost', 'webhook', 'deal-lost'],
-      ['eventbridge-subscription-cancelled', 'eventbridge', 'churned'],
-      ['stripe-customer-subscription-deleted', 'webhook', 'stripe-subscription-ended'],
+describe('loadSamples', () => {
+  it("takes the rule tests' accepted, signed cases that change the demo customers' tags, one per rule", () => {
+    expect(ruleTestsFileFor(rulesFile)).toBe(join(import.meta.dirname, 'fixtures/rules/suite.test.yml'));
+    expect(samples.fromRuleTests).toBe(true);
+    expect(samples.samples.map(({ title, trigger }) => [title, trigger.kind, trigger.source])).toEqual([
+      ["a lost deal removes Ada's lead tags", 'webhook', 'crm'],
+      ["a cancelled subscription removes Grace's Subscriber", 'webhook', 'billing'],
+      ['a Stripe subscription ended, the customer found through the Stripe lookup', 'webhook', 'stripe'],
+      ["an EventBridge cancellation removes Katherine's Subscriber", 'eventbridge', 'billing.app'],
     ]);
   });
 
-  it.each(examples.map((example) => [example.name, example] as const))('%s: its rules.yml entries are the ones rules.yml ships', (_, example) => {
-    for (const rule of example.rules.rules) expect(rules.rules.find(({ name }) => name === rule.name)).toEqual(rule);
-    for (const [name, source] of Object.entries(example.rules.sources)) expect(rules.sources[name]).toEqual(source);
-    for (const [name, lookup] of Object.entries(example.rules.lookups)) expect(rules.lookups[name]).toEqual(lookup);
+  it('without rule tests, gives one empty event per source, saying so', () => {
+    const placeholders = loadSamples(join(import.meta.dirname, 'fixtures/rules/package.yml'), loadRulesFile(join(import.meta.dirname, 'fixtures/rules/package.yml')));
+    expect(placeholders.fromRuleTests).toBe(false);
+    expect(placeholders.samples.map(({ trigger, payload }) => [trigger.kind, trigger.source, payload])).toEqual([
+      ['webhook', 'crm', {}],
+      ['webhook', 'billing', {}],
+      ['webhook', 'stripe', {}],
+      ['eventbridge', 'billing.app', {}],
+      ['eventbridge', 'crm.app', {}],
+      ['eventbridge', 'aws.partner/stripe.com/ed_test', {}],
+    ]);
   });
 
-  it('points every lookup of rules.yml at the vendor stand-ins, with a demo secret they accept', () => {
-    expect(Object.keys(rules.lookups)).not.toHaveLength(0);
-    for (const lookup of Object.values(rules.lookups)) expect(stack.secrets[lookup.secretId]).toBeDefined();
+  it('points every lookup at the vendor stand-ins, with a demo secret they accept', () => {
     expect(stack.secrets['helpcrunch-untag/stripe-api-key']).toBe(stack.vendorApis!.keys.stripe);
-  });
-
-  it('crm-deal-lost carries a signature the demo secret verifies, so `npm run invoke` takes it as it is', () => {
-    const { event } = byName('crm-deal-lost') as Extract<Example, { kind: 'webhook' }>;
-    const { verify } = rules.sources.crm!;
-    const request = { method: 'POST', url: undefined, headers: event.headers as Record<string, string>, rawBody: Buffer.from(event.body!) };
-
-    expect(() => verifyWebhook(verify, request, stack.secrets['helpcrunch-untag/crm-webhook'])).not.toThrow();
   });
 });
 
@@ -72,25 +69,26 @@ const hasShellTools = ['/bin/sh', '/usr/bin/curl', '/usr/bin/openssl'].every((to
 if (!hasShellTools) console.warn('[local-examples] curl or openssl missing: skipping the test that runs the banner commands');
 
 describe('the banner', () => {
-  /** The command blocks under the `# <example>` comments. */
+  /** The command blocks under the `# <sample>` comments. */
   function commands(text: string): { name: string; command: string }[] {
     return text
       .split('\n\n')
       .filter((block) => block.startsWith('  # '))
       .map((block) => {
         const [comment, ...lines] = block.split('\n');
-        return { name: comment!.slice(4).split(':')[0]!, command: lines.join('\n') };
+        return { name: comment!.slice(4).replace(/ \(\S+ webhook, \S+\)$/, ''), command: lines.join('\n') };
       });
   }
 
   it('names every address and the demo command', () => {
-    const text = banner(stack, examples);
+    const text = banner(stack, samples);
 
     expect(text).toContain(stack.hostUrl);
     expect(text).toContain(stack.sandbox!.url);
     expect(text).toContain(stack.secretsManager!.url);
     expect(text).toMatch(/Vendor APIs +http:\/\/127\.0\.0\.1:\d+ +Stripe, Paddle, Pipedrive and HubSpot stand-ins/);
-    expect(text).toContain('# stripe-customer-subscription-deleted: rule stripe-subscription-ended removes Subscriber, adds Churned, customer by lookup stripe (stripe webhook, stripe)');
+    expect(text).toContain('# a Stripe subscription ended, the customer found through the Stripe lookup (stripe webhook, stripe)');
+    expect(text).toContain('Try the events of your rule tests');
     expect(text).not.toContain('Dry run');
     expect(text).toMatch(/SQS +http:\/\/127\.0\.0\.1:\d+ +the jobs queue and its dead-letter queue/);
     expect(text).toContain('Dispatch: queue, as deployed');
@@ -99,9 +97,9 @@ describe('the banner', () => {
     expect(text).toContain(`npm run demo -- --port ${new URL(stack.hostUrl).port} --sandbox-port ${stack.sandbox!.port} --sqs-port ${stack.queue!.sqs.port}`);
   });
 
-  it.skipIf(!hasShellTools)('prints one command per example that works as pasted into a shell', async () => {
-    const printed = commands(banner(stack, examples));
-    expect(printed.map(({ name }) => name)).toEqual(examples.map(({ name }) => name));
+  it.skipIf(!hasShellTools)('prints one command per sample that works as pasted into a shell', async () => {
+    const printed = commands(banner(stack, samples));
+    expect(printed.map(({ name }) => name)).toEqual(samples.samples.map(({ title }) => title));
 
     for (const { name, command } of printed) {
       const { stdout } = await run('/bin/sh', ['-c', command]);
@@ -112,7 +110,7 @@ describe('the banner', () => {
 });
 
 describe('runDemo (npm run demo)', () => {
-  it('resets the sandbox, sends every example and shows the tags before and after', async () => {
+  it('resets the sandbox, sends every sample and shows the tags before and after', async () => {
     // Changed beforehand, so the table can only show the demo tags if the demo reset the sandbox.
     await fetch(`${stack.sandbox!.url}/customers/1001/tags`, {
       method: 'DELETE',
@@ -122,16 +120,16 @@ describe('runDemo (npm run demo)', () => {
     let output = '';
     const sandboxUrl = stack.sandbox!.url.replace(/\/v1$/, '');
 
-    const accepted = await runDemo({ hostUrl: stack.hostUrl, sandboxUrl, sqsUrl: stack.queue!.sqs.url, reset: true }, examples, rules, (text) => (output += text));
+    const accepted = await runDemo({ rulesFile, hostUrl: stack.hostUrl, sandboxUrl, sqsUrl: stack.queue!.sqs.url, reset: true }, samples.samples, rules, (text) => (output += text));
 
     expect(accepted).toBe(true);
     expect(output).toContain('Sandbox reset to the demo customers.');
-    expect(output).toMatch(/crm-deal-lost +202 queued 1 job\n/);
-    expect(output).toMatch(/eventbridge-subscription-cancelled +200 queued 1 job\n/);
+    expect(output).toContain("  a lost deal removes Ada's lead tags\n    202 queued 1 job\n");
+    expect(output).toContain("  an EventBridge cancellation removes Katherine's Subscriber\n    200 queued 1 job\n");
     // Read once the worker has taken every job: the table shows them all done.
     expect(stack.queue!.sqs.model.depth(stack.queue!.jobsQueueUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
     expect(output).toMatch(/1001 Ada Lovelace +Lead, Trial user +— +removed Lead, Trial user/);
-    expect(output).toMatch(/stripe-customer-subscription-deleted +202 queued 1 job\n/);
+    expect(output).toContain('  a Stripe subscription ended, the customer found through the Stripe lookup\n    202 queued 1 job\n');
     expect(output).toMatch(/1002 Grace Hopper +Subscriber, VIP +VIP, Churned +removed Subscriber; added Churned/);
     expect(output).toMatch(/1004 Katherine Johnson +Lead, Subscriber, VIP +Lead, VIP +removed Subscriber/);
     expect(output).toMatch(/1003 Alan Turing +Trial user +Trial user\n/);
@@ -145,7 +143,7 @@ describe('runDemo (npm run demo)', () => {
     const closedUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     await new Promise((resolve) => server.close(resolve));
 
-    const demo = runDemo({ hostUrl: closedUrl, sandboxUrl: closedUrl, sqsUrl: closedUrl, reset: true }, examples, rules, () => undefined);
+    const demo = runDemo({ rulesFile, hostUrl: closedUrl, sandboxUrl: closedUrl, sqsUrl: closedUrl, reset: true }, samples.samples, rules, () => undefined);
 
     await expect(demo).rejects.toThrow(DemoUnreachableError);
     await expect(demo).rejects.toThrow('npm start');
@@ -160,7 +158,7 @@ describe('runDemo against a queue it cannot see', () => {
     await new Promise((resolve) => server.close(resolve));
     const sandboxUrl = stack.sandbox!.url.replace(/\/v1$/, '');
 
-    const demo = runDemo({ hostUrl: stack.hostUrl, sandboxUrl, sqsUrl: closedUrl, reset: true }, examples, rules, () => undefined);
+    const demo = runDemo({ rulesFile, hostUrl: stack.hostUrl, sandboxUrl, sqsUrl: closedUrl, reset: true }, samples.samples, rules, () => undefined);
 
     await expect(demo).rejects.toThrow(DemoUnreachableError);
     await expect(demo).rejects.toThrow(`no local SQS with the jobs queue answers at ${closedUrl}. Pass the --sqs-port`);
