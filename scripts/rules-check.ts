@@ -9,10 +9,11 @@ const file = process.argv[2] ?? 'rules.yml';
 try {
   const { config, warnings } = loadRules(file);
   const patterns = compileRules(config).eventBridgePatterns();
-  const count = (items: object, noun: string) => `${Object.keys(items).length} ${noun}`;
+  const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+  const size = (items: object) => Object.keys(items).length;
   console.log(
-    `${file} OK: ${config.rules.length} rules, ${count(config.sources, 'webhook sources')}, ${count(config.eventSources, 'EventBridge sources')} ` +
-      `(${patterns.length} EventBridge rules), ${count(config.lookups, 'lookups')}`,
+    `${file} OK: ${count(config.rules.length, 'rule')}, ${count(size(config.sources), 'webhook source')}, ` +
+      `${count(size(config.eventSources), 'EventBridge source')} (${count(patterns.length, 'EventBridge rule')}), ${count(size(config.lookups), 'lookup')}`,
   );
   for (const warning of warnings) console.warn(`warning: ${warning}`);
 } catch (error) {

@@ -170,7 +170,7 @@ describe('rules-check CLI', () => {
   it('summarises a valid file', () => {
     const run = check('tests/fixtures/rules/suite.yml');
     expect(run.stdout).toBe(
-      'tests/fixtures/rules/suite.yml OK: 7 rules, 3 webhook sources, 4 EventBridge sources (4 EventBridge rules), 1 lookups\n',
+      'tests/fixtures/rules/suite.yml OK: 7 rules, 3 webhook sources, 4 EventBridge sources (4 EventBridge rules), 1 lookup\n',
     );
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
