@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SandboxCustomer } from './customer-store';
-import type { Faults, RateLimit, RequestRecord, SandboxStats } from './helpcrunch-sandbox';
+import type { Faults, RateLimit, RequestRecord, SandboxStats } from './sandbox-types';
 import { sendJson } from './http-server';
 
 export interface SandboxState {
