@@ -61,7 +61,7 @@ export async function startRuleTestRunner(rulesFile: string, env: NodeJS.Process
       const observed: CaseObservation = {
         ...reply,
         rules: [...new Set(jobs.map((job) => job.rule))].sort(),
-        customers: [...new Set(jobs.flatMap((job) => (typeof job.customerId === 'number' ? [job.customerId] : [])))].sort((a, b) => a - b),
+        customers: foundCustomers(jobs),
         ...changes,
       };
       const expected = expectation(testCase.expect, before);
@@ -87,7 +87,10 @@ async function sendWebhook(stack: LocalStack, testCase: RuleTestCase): Promise<P
   // HubSpot signs the URL it calls; the function rebuilds it as https on the host it was sent to.
   const calledUrl = `https://${new URL(url).host}${new URL(url).pathname}`;
   const signature = sign && verify.scheme !== 'none' ? signWebhook(verify, stack.secrets[verify.secretId]!, body, { url: calledUrl }) : {};
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...signature, ...headers }, body });
+  // The case's headers replace the default and signature headers of the same name, in any letter case.
+  const sent = new Headers({ 'content-type': 'application/json', ...signature });
+  for (const [name, value] of Object.entries(headers)) sent.set(name, value);
+  const response = await fetch(url, { method: 'POST', headers: sent, body });
   const reply = (await response.json().catch(() => ({}))) as { errors?: { code?: string }[] };
   const error = reply.errors?.[0]?.code;
   return { status: response.status, ...(error && { error }) };
@@ -108,6 +111,7 @@ async function sendEvent(stack: LocalStack, testCase: RuleTestCase): Promise<Pic
 interface JobLine {
   rule: string;
   customerId: number | null;
+  reason?: string;
 }
 
 /** The `job` of every job line the functions logged (Powertools JSON: message "job <status>"). */
@@ -120,6 +124,12 @@ function jobOutcomes(lines: string[]): (JobLine & Record<string, unknown>)[] {
       return [];
     }
   });
+}
+
+/** The customers the jobs found: a helpcrunchId that HelpCrunch does not know is named, but not found. */
+function foundCustomers(jobs: JobLine[]): number[] {
+  const ids = jobs.flatMap((job) => (typeof job.customerId === 'number' && job.reason !== 'customer_not_found' ? [job.customerId] : []));
+  return [...new Set(ids)].sort((a, b) => a - b);
 }
 
 function tagChanges(before: SandboxCustomer[], after: SandboxCustomer[]): Pick<CaseObservation, 'removed' | 'added'> {
