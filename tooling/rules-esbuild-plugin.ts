@@ -4,6 +4,7 @@
  * with the validation message. For programmatic esbuild.build(); serverless-esbuild loads it
  * through tooling/rules-esbuild-plugins.cjs.
  */
+import { resolve } from 'node:path';
 import type { Plugin } from 'esbuild';
 import { rulesModuleSource } from './rules/load';
 
@@ -31,7 +32,7 @@ export function rulesFilePlugin(rulesFile: string): Plugin {
   return {
     name: 'rules-file',
     setup(build) {
-      build.onResolve({ filter: /(^|[\\/])rules\.ya?ml$/ }, () => ({ path: rulesFile }));
+      build.onResolve({ filter: /(^|[\\/])rules\.ya?ml$/ }, () => ({ path: resolve(rulesFile) }));
     },
   };
 }

@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { compileRules, type Explanation, type RuleVerdict } from '../../lib/rules/match';
 import { parseWebhookPayloads } from '../../lib/webhook-payloads';
+import { loadRuleTests, sandboxCustomer } from '../rule-tests/cases';
+import type { SandboxCustomer } from '../sandbox/customer-store';
 import { loadDemoCustomers } from '../sandbox/demo-customers';
 import { readSetting, UsageError } from '../sandbox/cli-options';
 import { hostSettings, parseUsage } from './cli';
@@ -33,7 +35,8 @@ the event was refused or a job failed.
   --detail-type     eventbridge: the event's detail-type
   --header          webhook: a request header, 'Name: value' (repeat for more)
   --sign            sign a webhook with the sandbox's demo secret for its source (as the sender would)
-  --customers       sandbox customers from a JSON file (default local/sandbox/demo-customers.json)
+  --customers       sandbox customers: a JSON file like local/sandbox/demo-customers.json (the default),
+                    or a rules.test.yml, whose top-level customers its cases start from
   --rules           the rules file the functions run with (default rules.yml)
   --explain         say, rule by rule, why it matched or not, with the values the expressions gave
   --dispatch        queue (default, as deployed): the worker takes the jobs; inline: the function calls HelpCrunch
@@ -102,6 +105,14 @@ export function parseInvokeArgs(args: readonly string[], env: NodeJS.ProcessEnv 
     ...(typeof values.rules === 'string' && { rulesFile: values.rules }),
     ...(dispatch && { dispatch }),
   };
+}
+
+/** A customers file (sandbox JSON), or a rule-test file's shared customers. */
+function sandboxCustomers(file: string): SandboxCustomer[] {
+  if (!/\.ya?ml$/.test(file)) return loadDemoCustomers(file);
+  const customers = loadRuleTests(file).customers;
+  if (!customers) throw new UsageError(`--customers ${file}: the file has no top-level customers`);
+  return customers.map(sandboxCustomer);
 }
 
 function parseHeader(text: string): [string, string] {
@@ -176,7 +187,7 @@ export async function runInvoke(args: InvokeArgs, env: NodeJS.ProcessEnv, write:
       const job = jobOf(line);
       if (job) jobs.push(job);
     },
-    ...(args.customersFile && { sandbox: { customers: loadDemoCustomers(args.customersFile) } }),
+    ...(args.customersFile && { sandbox: { customers: sandboxCustomers(args.customersFile) } }),
   });
   try {
     const before = stack.sandbox?.customers();

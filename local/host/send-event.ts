@@ -21,7 +21,7 @@ export interface HostReply {
 }
 
 /** The webhook's request: its URL, headers (signature included) and body. */
-export function webhookRequest(hostUrl: string, rules: RulesConfig, { trigger, payload }: OutgoingEvent): { url: string; headers: Record<string, string>; body: string } {
+export function webhookRequest(hostUrl: string, rules: RulesConfig, { trigger, payload }: OutgoingEvent): { url: string; headers: Headers; body: string } {
   if (trigger.kind !== 'webhook') throw new Error('not a webhook');
   const verify = rules.sources[trigger.source]?.verify;
   if (!verify) throw new Error(`the rules have no webhook source '${trigger.source}'`);
@@ -30,7 +30,10 @@ export function webhookRequest(hostUrl: string, rules: RulesConfig, { trigger, p
   // HubSpot signs the URL it calls; the function rebuilds it as https on the host it was sent to.
   const calledUrl = `https://${new URL(url).host}${new URL(url).pathname}`;
   const signature = trigger.sign && verify.scheme !== 'none' ? signWebhook(verify, demoSigningSecret(verify), body, { url: calledUrl }) : {};
-  return { url, headers: { 'content-type': 'application/json', ...signature, ...trigger.headers }, body };
+  // The sender's own headers replace the default and signature headers of the same name, in any letter case.
+  const headers = new Headers({ 'content-type': 'application/json', ...signature });
+  for (const [name, value] of Object.entries(trigger.headers)) headers.set(name, value);
+  return { url, headers, body };
 }
 
 export async function sendToHost(hostUrl: string, rules: RulesConfig, event: OutgoingEvent): Promise<HostReply> {

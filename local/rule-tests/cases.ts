@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { checkKeys, Findings, isRecord, readNameList, type Report } from '../../tooling/rules/report';
+import type { SandboxCustomer } from '../sandbox/customer-store';
 
 /** A sandbox customer as a case writes it: tags by name. */
 export interface CaseCustomer {
@@ -50,6 +51,8 @@ export interface RuleTestCase {
 
 export interface RuleTestFile {
   path: string;
+  /** The file's own `customers:`, which every case without its own starts from. */
+  customers?: CaseCustomer[];
   cases: RuleTestCase[];
 }
 
@@ -68,6 +71,14 @@ const FILE_KEYS = ['customers', 'cases'] as const;
 const CASE_KEYS = ['name', 'webhook', 'event', 'headers', 'sign', 'payload', 'payloadFile', 'customers', 'expect'] as const;
 const EXPECT_KEYS = ['status', 'error', 'rules', 'customer', 'customers', 'removed', 'added'] as const;
 const CUSTOMER_KEYS = ['id', 'email', 'userId', 'name', 'tags'] as const;
+
+/** The rules a test file tests: the file beside it without `.test` (rules.test.yml -> rules.yml). */
+export const rulesFileFor = (testFile: string) => testFile.replace(/\.test\.ya?ml$/, '.yml');
+
+/** A case's customer as the sandbox keeps it (a tag created without a colour gets HelpCrunch's default). */
+export function sandboxCustomer({ tags, ...customer }: CaseCustomer): SandboxCustomer {
+  return { ...customer, tags: tags.map((name) => ({ name, color: '#c377e0' })) };
+}
 
 export function loadRuleTests(path: string): RuleTestFile {
   const origin = relative(process.cwd(), path) || path;
@@ -96,7 +107,7 @@ export function loadRuleTests(path: string): RuleTestFile {
     });
   }
   if (findings.problems.length > 0) throw new InvalidRuleTestsError(findings.problems, origin);
-  return { path, cases };
+  return { path, ...(shared && { customers: shared }), cases };
 }
 
 function readCase(raw: unknown, baseDir: string, report: Report): RuleTestCase | undefined {

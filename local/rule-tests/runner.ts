@@ -8,7 +8,7 @@
 import type { SandboxCustomer } from '../sandbox/customer-store';
 import { startLocalStack, type LocalStack } from '../host/local-stack';
 import { errorCodeOf, sendToHost } from '../host/send-event';
-import type { CaseCustomer, CaseExpectation, RuleTestCase } from './cases';
+import { sandboxCustomer, type CaseExpectation, type RuleTestCase } from './cases';
 
 /** What a case observed, in the shape of its expectation. */
 export interface CaseObservation {
@@ -60,7 +60,7 @@ export async function startRuleTestRunner(rulesFile: string, env: NodeJS.Process
       const observed: CaseObservation = {
         ...reply,
         rules: [...new Set(jobs.map((job) => job.rule))].sort(),
-        customers: [...new Set(jobs.flatMap((job) => (typeof job.customerId === 'number' ? [job.customerId] : [])))].sort((a, b) => a - b),
+        customers: foundCustomers(jobs),
         ...changes,
       };
       const expected = expectation(testCase.expect, before);
@@ -80,14 +80,11 @@ async function send(stack: LocalStack, testCase: RuleTestCase): Promise<Pick<Cas
   return { status: reply.status, ...(error && { error }) };
 }
 
-function sandboxCustomer({ tags, ...customer }: CaseCustomer): SandboxCustomer {
-  // HelpCrunch's default colour for a tag created without one.
-  return { ...customer, tags: tags.map((name) => ({ name, color: '#c377e0' })) };
-}
 
 interface JobLine {
   rule: string;
   customerId: number | null;
+  reason?: string;
 }
 
 /** The `job` of every job line the functions logged (Powertools JSON: message "job <status>"). */
@@ -100,6 +97,12 @@ function jobOutcomes(lines: string[]): (JobLine & Record<string, unknown>)[] {
       return [];
     }
   });
+}
+
+/** The customers the jobs found: a helpcrunchId that HelpCrunch does not know is named, but not found. */
+function foundCustomers(jobs: JobLine[]): number[] {
+  const ids = jobs.flatMap((job) => (typeof job.customerId === 'number' && job.reason !== 'customer_not_found' ? [job.customerId] : []));
+  return [...new Set(ids)].sort((a, b) => a - b);
 }
 
 function tagChanges(before: SandboxCustomer[], after: SandboxCustomer[]): Pick<CaseObservation, 'removed' | 'added'> {
