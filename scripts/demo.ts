@@ -11,8 +11,13 @@ try {
     console.log(DEMO_HELP);
   } else {
     const rules = loadRulesFile(options.rulesFile);
-    const accepted = await runDemo(options, loadSamples(options.rulesFile, rules).samples, rules, (text) => process.stdout.write(text));
-    if (!accepted) process.exitCode = 1;
+    const { samples, fromRuleTests } = loadSamples(options.rulesFile, rules);
+    if (!fromRuleTests) {
+      console.error(`npm run demo sends the events of the rule tests beside ${options.rulesFile}, and there are none yet (README, "Rule tests").`);
+      process.exitCode = 1;
+    } else if (!(await runDemo(options, samples, rules, (text) => process.stdout.write(text)))) {
+      process.exitCode = 1;
+    }
   }
 } catch (error) {
   const known = error instanceof UsageError || error instanceof DemoUnreachableError;

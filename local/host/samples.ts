@@ -41,13 +41,13 @@ export function loadSamples(rulesFile: string, rules: RulesConfig): Samples {
 /** One empty event per webhook source and EventBridge source: the shape of the request, for a real payload. */
 function placeholders(rules: RulesConfig): Sample[] {
   const webhooks = Object.keys(rules.sources).map((source): Sample => ({
-    title: `${source} webhook (an empty payload: put one of the sender's in)`,
+    title: "an empty payload: put one of the sender's in",
     trigger: { kind: 'webhook', source, headers: {}, sign: true },
     payload: {},
   }));
   const events = Object.keys(rules.eventSources).map((source): Sample => {
     const detailType = rules.rules.find((rule) => rule.source.includes(source))?.eventType?.[0] ?? 'Example';
-    return { title: `${source} EventBridge event (an empty detail: put a real one in)`, trigger: { kind: 'eventbridge', source, detailType }, payload: {} };
+    return { title: `an empty ${source} event: put a real detail in`, trigger: { kind: 'eventbridge', source, detailType }, payload: {} };
   });
   return [...webhooks, ...events];
 }
