@@ -12,9 +12,11 @@ import { recordMessageResults } from '../lib/queue/observability';
 import { batchResponse } from '../lib/queue/worker';
 import { RetryBudget } from '../lib/retry';
 import { createWorkerRuntime, lazy, startSecretReads } from '../lib/runtime';
+import { startConnecting } from '../lib/warm-connection';
 
 const runtime = lazy(() => createWorkerRuntime());
 startSecretReads(runtime, (config) => [config.apiKeySecretId]);
+startConnecting(() => runtime().config, (config) => config.apiUrl);
 
 async function consume(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   // A misconfigured worker throws here: the whole batch stays in the queue and the error alarm fires.

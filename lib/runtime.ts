@@ -112,6 +112,9 @@ export function startSecretReads<R extends { config: RuntimeConfig; secrets: Sec
   for (const secretId of secretIds(built.config)) if (secretId) built.secrets.prefetch(secretId);
 }
 
+/** The first request of the webhook and EventBridge functions: HelpCrunch (inline dispatch), or the jobs queue. */
+export const firstRequestUrl = (config: RuntimeConfig): string | undefined => (config.dispatch === 'inline' ? config.apiUrl : config.jobsQueueUrl);
+
 /** Every webhook source's signing secret. */
 export const signingSecretIds = (sources: Record<string, WebhookSourceConfig>): string[] =>
   Object.values(sources).flatMap(({ verify }) => ('secretId' in verify ? [verify.secretId] : []));
