@@ -132,3 +132,13 @@ export async function buildReferenceBundle(outDir: string, source = 'bench/refer
   });
   return { entryFile, ...summarise(result.metafile, entryFile, projectRoot) };
 }
+
+/**
+ * A probe script (bench/*-probe.ts) bundled for whatever Node runs it: it imports nothing but Node
+ * and other bench modules, and runs in a process of its own beside the handler it measures.
+ */
+export async function buildProbe(source: string, outDir: string): Promise<string> {
+  const outfile = join(outDir, `${basename(source, extname(source))}.mjs`);
+  await build({ absWorkingDir: projectRoot, entryPoints: [source], outfile, bundle: true, platform: 'node', format: 'esm', logLevel: 'silent' });
+  return outfile;
+}
