@@ -81,7 +81,8 @@ channels.subscribe('net.client.socket', (message) => {
 });
 channels.subscribe('http.client.request.start', (message) => {
   const request = (message as { request: ObservedRequest }).request;
-  const times: ProbeRequestTimes = { method: request.method, port: Number(/:(\d+)$/.exec(String(request.getHeader('host')))?.[1] ?? 0), startedAt: now() };
+  const port = Number(/:(\d+)$/.exec(String(request.getHeader('host')))?.[1] ?? 0);
+  const times: ProbeRequestTimes = { method: request.method, port, startedAt: now() };
   requests.push(times);
   byRequest.set(request, times);
   // An agent's socket may be assigned before the request starts.

@@ -91,18 +91,28 @@ function answerProblem(response: unknown): string | undefined {
   const { statusCode, body } = (response ?? {}) as { statusCode?: number; body?: string };
   const reply = (statusCode === undefined ? response : JSON.parse(body ?? '{}')) as { results?: { status?: string }[]; queued?: number };
   if (statusCode !== undefined && statusCode !== 200 && statusCode !== 202) return `status ${statusCode}`;
-  if (reply.queued === 1 || reply.results?.[0]?.status === 'untagged' || (statusCode === 200 && reply.results === undefined)) return undefined;
+  const done = reply.queued === 1 || reply.results?.[0]?.status === 'untagged' || (statusCode === 200 && reply.results === undefined);
+  if (done) return undefined;
   return `answer ${JSON.stringify(reply).slice(0, 200)}`;
 }
 
-async function runProbe(node: NodeRuntime, probe: string, subject: ColdRequestSubject, env: Record<string, string>, workDir: string): Promise<ProbeReport & { spawnedAt: number }> {
+type TimedReport = ProbeReport & { spawnedAt: number };
+
+async function runProbe(
+  node: NodeRuntime,
+  probe: string,
+  subject: ColdRequestSubject,
+  env: Record<string, string>,
+  workDir: string,
+): Promise<TimedReport> {
   const requestFile = join(workDir, 'cold-request.json');
   const outFile = join(workDir, 'cold-request-report.json');
   writeFileSync(requestFile, JSON.stringify(probeRequest(subject)));
   const args = [...lambdaNodeFlags(subject.memoryMiB, subject.environment.NODE_OPTIONS), probe, subject.entryFile, requestFile, outFile];
   const spawnedAt = Number(process.hrtime.bigint()) / 1e6;
   // The handler's logs go to /dev/null, as fast as Lambda's log pipe takes them.
-  const child = spawn(node.path, args, { env: { ...lambdaEnvironment(subject.name, subject.memoryMiB, subject.environment), ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const childEnv = { ...lambdaEnvironment(subject.name, subject.memoryMiB, subject.environment), ...env };
+  const child = spawn(node.path, args, { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', resolve));
@@ -113,19 +123,20 @@ async function runProbe(node: NodeRuntime, probe: string, subject: ColdRequestSu
   return { ...report, spawnedAt };
 }
 
-function timeline(report: ProbeReport & { spawnedAt: number }, subject: ColdRequestSubject, network: ColdRequestNetwork): ColdRequestTimeline {
+function timeline(report: TimedReport, subject: ColdRequestSubject, network: ColdRequestNetwork): ColdRequestTimeline {
   const since = (at: number) => round(at - report.spawnedAt, 1);
   const requestsTo = (service: Service) => report.requests.filter((request) => network.serviceAt(request.port) === service);
   const secrets = requestsTo('secretsManager');
   const first = requestsTo(subject.downstream)[0];
   const connection = first?.connection === undefined ? undefined : report.connections[first.connection];
   const ready = connection?.secureAt ?? connection?.connectedAt;
+  const sent = secrets.map((request) => request.startedAt);
   const answered = secrets.map((request) => request.answeredAt).filter((at) => at !== undefined);
   return {
     totalMs: since(report.answeredAt),
     nodeReadyMs: since(report.startedAt),
     importedMs: since(report.importedAt),
-    ...(secrets.length > 0 && answered.length > 0 && { secretReads: [since(Math.min(...secrets.map((r) => r.startedAt))), since(Math.max(...answered))] }),
+    ...(sent.length > 0 && answered.length > 0 && { secretReads: [since(Math.min(...sent)), since(Math.max(...answered))] }),
     ...(connection && ready !== undefined && { downstreamConnection: [since(connection.startedAt), since(ready)] }),
     ...(first?.answeredAt !== undefined && { downstreamRequest: [since(first.startedAt), since(first.answeredAt)] }),
     connectedAtInit: connection !== undefined && connection.startedAt <= report.importedAt,
@@ -135,10 +146,16 @@ function timeline(report: ProbeReport & { spawnedAt: number }, subject: ColdRequ
 const median = (values: number[]) => spread(values).median;
 const medianSpan = (spans: ([number, number] | undefined)[]): [number, number] | undefined => {
   const present = spans.filter((span) => span !== undefined);
-  return present.length === 0 ? undefined : [round(median(present.map(([from]) => from)), 1), round(median(present.map(([, to]) => to)), 1)];
+  if (present.length === 0) return undefined;
+  return [round(median(present.map(([from]) => from)), 1), round(median(present.map(([, to]) => to)), 1)];
 };
 
-function figures(subject: ColdRequestSubject, network: NetworkName, runs: ColdRequestTimeline[], reference?: ColdRequestTimeline[]): ColdRequestFigures {
+function figures(
+  subject: ColdRequestSubject,
+  network: NetworkName,
+  runs: ColdRequestTimeline[],
+  reference?: ColdRequestTimeline[],
+): ColdRequestFigures {
   const totals = runs.map((run) => run.totalMs);
   const secretReads = medianSpan(runs.map((run) => run.secretReads));
   const downstreamConnection = medianSpan(runs.map((run) => run.downstreamConnection));
@@ -190,7 +207,8 @@ export async function measureColdRequests(
       roundTripsMs: options.roundTrips,
       figures: networks.flatMap((name) => {
         const [referenceRuns, ...handlerRuns] = timelines.get(name)!;
-        return [figures(reference, name, referenceRuns!), ...handlers.map((handler, index) => figures(handler, name, handlerRuns[index]!, referenceRuns))];
+        const handlerFigures = handlers.map((handler, index) => figures(handler, name, handlerRuns[index]!, referenceRuns));
+        return [figures(reference, name, referenceRuns!), ...handlerFigures];
       }),
     };
   } finally {

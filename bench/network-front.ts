@@ -70,7 +70,10 @@ function listen(server: Server | TlsServer): Promise<number> {
   });
 }
 
-/** Both ways between two sockets, each chunk (and the end) delayed by `oneWayMs`; nothing reaches the server before the TCP handshake would have completed. */
+/**
+ * Both ways between two sockets, each chunk (and the end) delayed by half the round trip; nothing
+ * reaches the server before the TCP handshake would have completed.
+ */
 function relay(client: Socket, server: Socket, roundTripMs: number, sockets: Set<Socket>): void {
   const oneWayMs = roundTripMs / 2;
   const handshakeDoneAt = performance.now() + roundTripMs;

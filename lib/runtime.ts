@@ -113,7 +113,8 @@ export function startSecretReads<R extends { config: RuntimeConfig; secrets: Sec
 }
 
 /** The first request of the webhook and EventBridge functions: HelpCrunch (inline dispatch), or the jobs queue. */
-export const firstRequestUrl = (config: RuntimeConfig): string | undefined => (config.dispatch === 'inline' ? config.apiUrl : config.jobsQueueUrl);
+export const firstRequestUrl = (config: RuntimeConfig): string | undefined =>
+  config.dispatch === 'inline' ? config.apiUrl : config.jobsQueueUrl;
 
 /** Every webhook source's signing secret. */
 export const signingSecretIds = (sources: Record<string, WebhookSourceConfig>): string[] =>

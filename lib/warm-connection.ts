@@ -104,7 +104,10 @@ export class WarmAgent extends Agent {
     super(options);
   }
 
-  override createConnection(options: Parameters<Agent['createConnection']>[0], callback?: (error: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+  override createConnection(
+    options: Parameters<Agent['createConnection']>[0],
+    callback?: (error: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
     // The agent names the server after the Host header, or leaves the name empty for an IP.
     const { host, port = 443, servername } = options as typeof options & { servername?: string };
     const socket = host ? takeEarly(host, Number(port), servername || host) : undefined;

@@ -25,6 +25,7 @@ import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../loc
 import { lambdaContext, webhookEvent } from './support/lambda-events';
 import { captureOutput, type CapturedOutput } from './support/local-aws';
 
+const JSON_TYPE = { 'content-type': 'application/json' };
 const certificatesDir = mkdtempSync(join(tmpdir(), 'warm-connection-ca-'));
 let certificates: BenchCertificates;
 const defaultCAs = getCACertificates('default');
@@ -118,7 +119,7 @@ describe('the first request', () => {
   async function listen(port = 0): Promise<void> {
     accepted = 0;
     server = createHttpsServer({ key: certificates.key, cert: certificates.cert }, (req, res) => {
-      req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+      req.resume().on('end', () => res.writeHead(200, JSON_TYPE).end('{"ok":true}'));
     });
     server.on('connection', () => accepted++);
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -165,9 +166,10 @@ describe('the first request', () => {
   it('waits for an early handshake still under way rather than opening a second connection', async () => {
     await listen();
     // TLS with every exchange 200 ms away, in front of plain HTTP: the request starts while the early handshake is under way.
-    const plain = createHttpServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')));
+    const plain = createHttpServer((req, res) => req.resume().on('end', () => res.writeHead(200, JSON_TYPE).end('{"ok":true}')));
     await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
-    const slow = await startNetworkFront({ target: `http://127.0.0.1:${(plain.address() as { port: number }).port}`, roundTripMs: 200, certificates });
+    const target = `http://127.0.0.1:${(plain.address() as { port: number }).port}`;
+    const slow = await startNetworkFront({ target, roundTripMs: 200, certificates });
     try {
       preconnect(slow.url);
       await until(() => slow.connections() === 1);

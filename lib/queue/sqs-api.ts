@@ -33,7 +33,12 @@ export interface SqsApi {
 export function sqsApi(
   client: SQSClient = new SQSClient({
     // The SDK's own pool settings, on an agent that takes the connection opened at init (lib/warm-connection.ts).
-    requestHandler: { httpsAgent: new WarmAgent({ keepAlive: true, maxSockets: 50 }), connectionTimeout: 1_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
+    requestHandler: {
+      httpsAgent: new WarmAgent({ keepAlive: true, maxSockets: 50 }),
+      connectionTimeout: 1_000,
+      requestTimeout: 5_000,
+      throwOnRequestTimeout: true,
+    },
   }),
 ): SqsApi {
   return {
