@@ -5,7 +5,7 @@
  */
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Metafile, type Plugin } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { lambdaBuildOptions, lambdaEsbuildPlugins } from '../tooling/esbuild-options';
 
 export interface Dependency {
@@ -74,16 +74,6 @@ function summarise(metafile: Metafile, entryFile: string, cwd: string): Omit<Bui
   };
 }
 
-/** Makes `import … from '…/rules.yml'` load another rules file (the rules plugin then validates it). */
-function rulesFilePlugin(rulesFile: string): Plugin {
-  return {
-    name: 'bench-rules-file',
-    setup(build) {
-      build.onResolve({ filter: /(^|[\\/])rules\.ya?ml$/ }, () => ({ path: rulesFile }));
-    },
-  };
-}
-
 export interface LambdaBuild {
   /** Directory the handler paths are relative to (the service directory). */
   projectDir: string;
@@ -103,7 +93,7 @@ export async function buildLambdaBundle({ projectDir, source, outDir, rulesFile 
     entryPoints: [source],
     outdir,
     outExtension: { '.js': '.mjs' },
-    plugins: [...(rulesFile ? [rulesFilePlugin(rulesFile)] : []), ...lambdaEsbuildPlugins()],
+    plugins: lambdaEsbuildPlugins({ rulesFile }),
     metafile: true,
     logLevel: 'silent',
   });
@@ -131,4 +121,14 @@ export async function buildReferenceBundle(outDir: string, source = 'bench/refer
     logLevel: 'silent',
   });
   return { entryFile, ...summarise(result.metafile, entryFile, projectRoot) };
+}
+
+/**
+ * A probe script (bench/*-probe.ts) bundled for whatever Node runs it: it imports nothing but Node
+ * and other bench modules, and runs in a process of its own beside the handler it measures.
+ */
+export async function buildProbe(source: string, outDir: string): Promise<string> {
+  const outfile = join(outDir, `${basename(source, extname(source))}.mjs`);
+  await build({ absWorkingDir: projectRoot, entryPoints: [source], outfile, bundle: true, platform: 'node', format: 'esm', logLevel: 'silent' });
+  return outfile;
 }

@@ -1,5 +1,5 @@
 /**
- * Part 4, calls and memory. In process, one fresh container: HelpCrunch requests per event naming
+ * Part 5, calls and memory. In process, one fresh container: HelpCrunch requests per event naming
  * the customer by id and by email, and Secrets Manager calls over its first invocations. In a
  * separate Node process (a container of its own, Lambda's Node where available): peak RSS over
  * many warm events, sampled after a full GC to tell growth from garbage.
@@ -7,15 +7,14 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
-import { projectRoot } from './bundles';
+import { buildProbe } from './bundles';
 import { startContainer, useEnvironment, type Bundle, type Handler } from './containers';
 import { lambdaContext, signedWebhookEvent } from './events';
 import { SIGNING_SECRET, startLocalServices, type LocalServices } from './local-services';
 import type { MemoryProbeReport, MemorySample } from './memory-probe';
 import { lambdaNodeFlags, type NodeRuntime } from './node-runtime';
 import { withQuietOutput } from './quiet-output';
-import { round, spread, type Spread } from './stats';
+import { pairedRatios, round, spread, type Spread } from './stats';
 
 export interface CallsAndMemoryOptions {
   /** Invocations of one container for the by-id and Secrets Manager counts. */
@@ -57,12 +56,20 @@ export interface MemoryFigures {
 
 export interface MemoryResult extends MemoryFigures {
   node: string;
-  /** How the probe's node was started: Lambda's bootstrap flags and the function's NODE_OPTIONS. */
+  /** How the handler's process was started: Lambda's bootstrap flags and the function's NODE_OPTIONS. */
   nodeArgs: string[];
   nodeOptions: string | null;
   events: number;
-  /** For scale, through the same probe: the reference handler, and plain axios making only the untag call. */
-  reference: MemoryFigures;
+  /** Per round: the handler's peak ÷ the reference's, and ÷ the reference's under the function's NODE_OPTIONS. */
+  ratio: Spread;
+  ratioUnderFunctionFlags: Spread;
+  /**
+   * Through the same probe: the reference as a naive deployment runs it (no NODE_OPTIONS, so
+   * Lambda's bootstrap sizes the heap), the same under this function's NODE_OPTIONS (what the
+   * code alone makes of the difference), and plain axios making only the untag call.
+   */
+  reference: MemoryFigures & { nodeArgs: string[] };
+  referenceUnderFunctionFlags: MemoryFigures;
   bareAxios: MemoryFigures;
 }
 
@@ -120,21 +127,6 @@ export async function measureCalls(bundle: Bundle, options: CallsAndMemoryOption
   }
 }
 
-/** The probe bundled for whatever Node runs it (it imports nothing but Node and bench/events.ts). */
-async function buildProbe(workDir: string): Promise<string> {
-  const outfile = join(workDir, 'memory-probe.mjs');
-  await build({
-    absWorkingDir: projectRoot,
-    entryPoints: ['bench/memory-probe.ts'],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    logLevel: 'silent',
-  });
-  return outfile;
-}
-
 /** Runs the probe; the handler's logs go to /dev/null, as fast as Lambda's log pipe takes them. */
 async function runProbe(node: NodeRuntime, args: string[], env: Record<string, string>): Promise<void> {
   const child = spawn(node.path, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -168,6 +160,8 @@ function figures(reports: MemoryProbeReport[]): MemoryFigures {
   };
 }
 
+type MemorySubject = 'handler' | 'reference' | 'referenceUnderFunctionFlags' | 'bareAxios';
+
 /** Our webhook handler, the reference and plain axios, each in a process of its own started as Lambda starts it. */
 export async function measureMemory(
   bundles: { handler: string; reference: string; bareAxios: string },
@@ -177,23 +171,37 @@ export async function measureMemory(
 ): Promise<MemoryResult> {
   const services: LocalServices = await startLocalServices();
   try {
-    const probe = await buildProbe(options.workDir);
-    const nodeArgs = lambdaNodeFlags(lambda.memoryMiB, lambda.nodeOptions);
-    const env = { ...services.env, ...(lambda.nodeOptions && { NODE_OPTIONS: lambda.nodeOptions }) };
-    const reports: Record<keyof typeof bundles, MemoryProbeReport[]> = { handler: [], reference: [], bareAxios: [] };
-    // Round by round, so whatever else the machine does weighs on the three alike.
+    const probe = await buildProbe('bench/memory-probe.ts', options.workDir);
+    const subjects: { name: MemorySubject; entryFile: string; nodeOptions?: string }[] = [
+      { name: 'handler', entryFile: bundles.handler, nodeOptions: lambda.nodeOptions },
+      { name: 'reference', entryFile: bundles.reference },
+      { name: 'referenceUnderFunctionFlags', entryFile: bundles.reference, nodeOptions: lambda.nodeOptions },
+      { name: 'bareAxios', entryFile: bundles.bareAxios, nodeOptions: lambda.nodeOptions },
+    ];
+    const nodeArgs = (nodeOptions?: string) => lambdaNodeFlags(lambda.memoryMiB, nodeOptions);
+    const reports: Record<MemorySubject, MemoryProbeReport[]> = { handler: [], reference: [], referenceUnderFunctionFlags: [], bareAxios: [] };
+    // Round by round, so whatever else the machine does weighs on them alike.
     for (let run = 0; run < options.memoryRuns; run++) {
-      for (const [name, entryFile] of Object.entries(bundles) as [keyof typeof bundles, string][]) {
+      for (const { name, entryFile, nodeOptions } of subjects) {
         const outFile = join(options.workDir, `memory-${name}-${run}.json`);
         const args = [probe, entryFile, String(options.memoryEvents), String(options.memorySampleEvery), SIGNING_SECRET, outFile];
-        await runProbe(node, [...nodeArgs, ...args], env);
+        await runProbe(node, [...nodeArgs(nodeOptions), ...args], { ...services.env, ...(nodeOptions && { NODE_OPTIONS: nodeOptions }) });
         reports[name].push(JSON.parse(readFileSync(outFile, 'utf8')) as MemoryProbeReport);
       }
     }
-    const handler = figures(reports.handler);
-    const reference = figures(reports.reference);
-    const bareAxios = figures(reports.bareAxios);
-    return { node: node.version, nodeArgs, nodeOptions: lambda.nodeOptions ?? null, events: options.memoryEvents, ...handler, reference, bareAxios };
+    const peaks = (name: MemorySubject) => reports[name].map((report) => report.peakRssMiB);
+    return {
+      node: node.version,
+      nodeArgs: nodeArgs(lambda.nodeOptions),
+      nodeOptions: lambda.nodeOptions ?? null,
+      events: options.memoryEvents,
+      ...figures(reports.handler),
+      ratio: spread(pairedRatios(peaks('handler'), peaks('reference'))),
+      ratioUnderFunctionFlags: spread(pairedRatios(peaks('handler'), peaks('referenceUnderFunctionFlags'))),
+      reference: { ...figures(reports.reference), nodeArgs: nodeArgs() },
+      referenceUnderFunctionFlags: figures(reports.referenceUnderFunctionFlags),
+      bareAxios: figures(reports.bareAxios),
+    };
   } finally {
     await services.close();
   }

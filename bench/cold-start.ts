@@ -56,24 +56,27 @@ const ms = performance.now() - started;
 process.stdout.write(JSON.stringify({ ms }), () => process.exit(0));
 `;
 
-/** Credentials and region as Lambda provides them; nothing else leaks in from the benchmark's own environment. */
-function lambdaEnvironment(subject: ColdStartSubject): NodeJS.ProcessEnv {
+/**
+ * A function's environment with credentials and region as Lambda provides them; nothing else
+ * leaks in from the benchmark's own environment.
+ */
+export function lambdaEnvironment(name: string, memoryMiB: number, environment: Record<string, string>): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'bench-access-key',
     AWS_SECRET_ACCESS_KEY: 'bench-secret-key',
     AWS_SESSION_TOKEN: 'bench-session-token',
-    AWS_LAMBDA_FUNCTION_NAME: subject.name,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(subject.memoryMiB),
-    ...subject.environment,
+    AWS_LAMBDA_FUNCTION_NAME: name,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMiB),
+    ...environment,
   };
 }
 
 export async function timeModuleInit(node: NodeRuntime, subject: ColdStartSubject): Promise<number> {
   const args = [...lambdaNodeFlags(subject.memoryMiB, subject.environment.NODE_OPTIONS), '--input-type=module', '-e', importScript, pathToFileURL(subject.entryFile).href];
   const { stdout } = await run(node.path, args, {
-    env: lambdaEnvironment(subject),
+    env: lambdaEnvironment(subject.name, subject.memoryMiB, subject.environment),
     timeout: 60_000,
   });
   return (JSON.parse(stdout.trim().split('\n').pop()!) as { ms: number }).ms;

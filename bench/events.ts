@@ -1,6 +1,8 @@
-/** What the benchmark sends the webhook handler: signed HTTP API (2.0) events and a Lambda context. */
+/** What the benchmark sends the handlers: signed HTTP API (2.0) events, EventBridge events, and a Lambda context. */
 import { createHmac, randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, EventBridgeEvent } from 'aws-lambda';
+
+export { lambdaContext } from './lambda-context';
 
 /** The bench rules' webhook source (bench/rules.bench.yml) and its signing secret's id. */
 export const WEBHOOK_SOURCE = 'crm';
@@ -39,21 +41,20 @@ export function signedWebhookEvent(payload: unknown, signingSecret: string): API
   };
 }
 
-/** A context whose remaining time runs down like Lambda's, from the function's timeout. */
-export function lambdaContext(functionName: string, timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
+/** The bench rules' EventBridge source (bench/rules.bench.yml). */
+export const EVENT_SOURCE = 'crm.app';
+
+/** An EventBridge event from the crm.app source, as a rule target receives it. */
+export function busEvent(detail: Record<string, unknown>): EventBridgeEvent<string, Record<string, unknown>> {
   return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Account Closed',
+    source: EVENT_SOURCE,
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [],
+    detail,
   };
 }

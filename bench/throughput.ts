@@ -1,5 +1,5 @@
 /**
- * Part 3, rate-limit throughput: HelpCrunch's limit scaled up (a 1 s window) and a burst of
+ * Part 4, rate-limit throughput: HelpCrunch's limit scaled up (a 1 s window) and a burst of
  * events, (a) inline, spread over concurrent containers that each take one event at a time as
  * Lambda does, and (b) through the queue (bench/queue-drain.ts: enqueue, then the paced worker).
  * Each run is repeated; figures are medians with their range.

@@ -1,5 +1,5 @@
 /**
- * Part 2, per-event overhead (warm): one container, the HelpCrunch sandbox on loopback. Each
+ * Part 3, per-event overhead (warm): one container, the HelpCrunch sandbox on loopback. Each
  * event through the webhook handler (signature check, rules, logging, metrics) is timed against a
  * bare axios DELETE of the same customer's tags at the same endpoint, which answers both alike.
  * The two alternate event by event; rounds give the spread.

@@ -13,10 +13,12 @@ import { logger, metrics, recordOutcomes } from '../lib/observability';
 import { recordQueued } from '../lib/queue/observability';
 import { RetryBudget } from '../lib/retry';
 import { bundledRules } from '../lib/rules/bundled';
-import { inlineSecretIds, lazyRuntime, startSecretReads } from '../lib/runtime';
+import { firstRequestUrl, inlineSecretIds, lazyRuntime, startSecretReads } from '../lib/runtime';
+import { startConnecting } from '../lib/warm-connection';
 
 const runtime = lazyRuntime(bundledRules);
 startSecretReads(runtime, inlineSecretIds(bundledRules));
+startConnecting(() => runtime().config, firstRequestUrl);
 
 async function eventbridge(event: unknown, context: Context) {
   logger.setCorrelationId(context.awsRequestId);

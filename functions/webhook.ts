@@ -10,10 +10,12 @@ import { logger, metrics, recordOutcomes } from '../lib/observability';
 import { recordQueued } from '../lib/queue/observability';
 import { RetryBudget } from '../lib/retry';
 import { bundledRules } from '../lib/rules/bundled';
-import { inlineSecretIds, lazyRuntime, startSecretReads } from '../lib/runtime';
+import { firstRequestUrl, inlineSecretIds, lazyRuntime, startSecretReads } from '../lib/runtime';
+import { startConnecting } from '../lib/warm-connection';
 
 const runtime = lazyRuntime(bundledRules);
 startSecretReads(runtime, (config) => [...bundledRules.signingSecretIds(), ...inlineSecretIds(bundledRules)(config)]);
+startConnecting(() => runtime().config, firstRequestUrl);
 
 async function webhook(event: APIGatewayProxyEventV2 | APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
   // The gateway's id until the request is verified: nothing an unverified caller sends reaches the logs' correlation id.

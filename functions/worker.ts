@@ -13,9 +13,11 @@ import { batchResponse } from '../lib/queue/worker';
 import { RetryBudget } from '../lib/retry';
 import { bundledRules } from '../lib/rules/bundled';
 import { lazyWorkerRuntime, resolvingSecretIds, startSecretReads } from '../lib/runtime';
+import { startConnecting } from '../lib/warm-connection';
 
 const runtime = lazyWorkerRuntime(bundledRules);
 startSecretReads(runtime, resolvingSecretIds(bundledRules));
+startConnecting(() => runtime().config, (config) => config.apiUrl);
 
 async function consume(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   // A misconfigured worker throws here: the whole batch stays in the queue and the error alarm fires.

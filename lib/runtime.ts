@@ -140,6 +140,10 @@ export function startSecretReads<R extends { config: RuntimeConfig; secrets: Sec
 /** The API key and every lookup's secret: what a function that resolves customers and changes their tags reads. */
 export const resolvingSecretIds = (rules: RuleSet) => (config: RuntimeConfig): (string | undefined)[] => [config.apiKeySecretId, ...rules.lookupSecretIds()];
 
+/** The first request of the webhook and EventBridge functions: HelpCrunch (inline dispatch), or the jobs queue. */
+export const firstRequestUrl = (config: RuntimeConfig): string | undefined =>
+  config.dispatch === 'inline' ? config.apiUrl : config.jobsQueueUrl;
+
 /** resolvingSecretIds when the trigger does the work itself (inline dispatch); none when it only enqueues. */
 export const inlineSecretIds = (rules: RuleSet) => (config: RuntimeConfig): (string | undefined)[] =>
   config.dispatch === 'inline' ? resolvingSecretIds(rules)(config) : [];

@@ -47,12 +47,14 @@ describe('the webhook bundle', () => {
 
   const inputs = () => Object.values(metafile.outputs).flatMap((output) => Object.keys(output.inputs));
 
-  it('carries neither form-data with its MIME database nor axios’s fetch adapter', () => {
-    expect(inputs().filter((input) => /node_modules\/(form-data|mime-types|mime-db)\//.test(input))).toEqual([]);
-    const fetchAdapter = Object.values(metafile.outputs)
-      .flatMap((output) => Object.entries(output.inputs))
-      .find(([input]) => input.endsWith('axios/lib/adapters/fetch.js'));
-    expect(fetchAdapter?.[1].bytesInOutput ?? 0).toBeLessThan(100);
+  it('carries neither form-data with its MIME database nor axios’s own adapters (Node, fetch, XHR) and what they bring', () => {
+    expect(inputs().filter((input) => /node_modules\/(form-data|mime-types|mime-db|follow-redirects|proxy-from-env)\//.test(input))).toEqual([]);
+    for (const adapter of ['http', 'fetch', 'xhr']) {
+      const bundled = Object.values(metafile.outputs)
+        .flatMap((output) => Object.entries(output.inputs))
+        .find(([input]) => input.endsWith(`axios/lib/adapters/${adapter}.js`));
+      expect(bundled?.[1].bytesInOutput ?? 0).toBeLessThan(100);
+    }
   });
 
   it('takes the ES module build of the AWS SDK only, never its CommonJS one as well', () => {
@@ -106,21 +108,38 @@ describe('what the build swaps in still works', () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  it('axios sends JSON and multipart over http, recognises a FormData, and reports fetch as unavailable', async () => {
+  it('axios sends JSON through the project’s adapter, recognises a FormData, and reports its own adapters as unavailable', async () => {
     // No source map: Vite would look for the sources of a bundle it imports.
-    await bundle({ contents: "export { default as axios } from 'axios';\n" }, join(workDir, 'axios-out'), { sourcemap: false });
-    const { axios } = (await import(pathToFileURL(join(workDir, 'axios-out/stdin.mjs')).href)) as { axios: typeof import('axios').default };
+    const entry = "export { default as axios } from 'axios';\nexport { createNodeHttpAdapter } from './lib/helpcrunch/http-adapter';\n";
+    await bundle({ contents: entry }, join(workDir, 'axios-out'), { sourcemap: false });
+    const { axios, createNodeHttpAdapter } = (await import(pathToFileURL(join(workDir, 'axios-out/stdin.mjs')).href)) as {
+      axios: typeof import('axios').default;
+      createNodeHttpAdapter: typeof import('../lib/helpcrunch/http-adapter').createNodeHttpAdapter;
+    };
 
-    const json = await axios.delete(url, { data: { tags: [{ name: 'VIP' }] } });
+    const json = await axios.delete(url, { adapter: createNodeHttpAdapter(), data: { tags: [{ name: 'VIP' }] } });
     expect(json.data).toEqual({ method: 'DELETE', type: 'application/json', body: '{"tags":[{"name":"VIP"}]}' });
-    const multipart = await axios.postForm(url, { name: 'VIP' });
-    expect(multipart.data.type).toMatch(/^multipart\/form-data; boundary=/);
-    expect(multipart.data.body).toMatch(/name="name"\r\n\r\nVIP\r\n/);
 
     const form = new FormData();
     form.append('name', 'VIP');
     expect(axios.formToJSON(form)).toEqual({ name: 'VIP' });
-    expect(() => axios.getAdapter('fetch')).toThrow(/fetch/);
+    for (const adapter of ['http', 'fetch', 'xhr']) expect(() => axios.getAdapter(adapter)).toThrow(new RegExp(adapter));
+    await expect(axios.delete(url)).rejects.toThrow(/adapter/);
+  });
+
+  it('the AWS SDK reads Node stream bodies without loading Node’s web streams, and still collects a web ReadableStream', async () => {
+    const entry = "export { streamCollector } from '@smithy/core/serde';\nexport const loaded = () => process.moduleLoadList.filter((name) => name.includes('webstreams'));\n";
+    await bundle({ contents: entry }, join(workDir, 'sdk-streams-out'), { sourcemap: false });
+    const script = [
+      `const { streamCollector, loaded } = await import(${JSON.stringify(pathToFileURL(join(workDir, 'sdk-streams-out/stdin.mjs')).href)});`,
+      "const { Readable } = process.getBuiltinModule('node:stream');",
+      "const fromNode = Buffer.from(await streamCollector(Readable.from([Buffer.from('node ')]))).toString();",
+      'const before = loaded();',
+      "const fromWeb = Buffer.from(await streamCollector(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('web')); c.close(); } }))).toString();",
+      'console.log(JSON.stringify({ text: fromNode + fromWeb, before }));',
+    ].join('\n');
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script]);
+    expect(JSON.parse(stdout)).toEqual({ text: 'node web', before: [] });
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The benchmark still runs end to end: `bench/run.ts --smoke` does one tiny iteration of every
- * part (esbuild builds, local node, loopback services only) and writes a results file with every
- * figure. Timings are not asserted; call counts are, since they are exact whatever the machine.
+ * part (esbuild builds, local node, loopback services, and the cold request's TLS fronts) and
+ * writes a results file with every figure. Timings are not asserted; call counts and which
+ * connection a request went over are, since they are exact whatever the machine.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -49,6 +50,33 @@ describe('npm run bench:smoke', () => {
     }
   });
 
+  it('times a cold request of every trigger function and the reference, over TLS with round trips and over loopback', () => {
+    const { coldRequest } = results;
+    expect(coldRequest.runs).toBe(1);
+    const subjects = ['reference', 'webhook, inline', 'eventbridge, inline', 'webhook, queue'];
+    for (const network of ['tls', 'loopback'] as const) {
+      const figures = coldRequest.figures.filter((figure) => figure.network === network);
+      expect(figures.map((figure) => figure.subject)).toEqual(subjects);
+      for (const figure of figures) {
+        expect(figure.totalMs).toEqual({ ...spreadShape, n: 1 });
+        expect(figure.ratio).toEqual(figure.subject === 'reference' ? undefined : spreadShape);
+        // Every function read its secrets and made its first downstream request.
+        expect(figure.phases.secretReads).toHaveLength(2);
+        expect(figure.phases.downstreamRequest).toHaveLength(2);
+      }
+    }
+    // Over TLS, the functions' first downstream request went over the connection opened at init; the reference opens its own.
+    const tls = Object.fromEntries(coldRequest.figures.filter((figure) => figure.network === 'tls').map((figure) => [figure.subject, figure]));
+    expect(tls['reference']!.connectedAtInit).toBe(0);
+    for (const subject of subjects.slice(1)) expect(tls[subject]!.connectedAtInit).toBe(1);
+    expect(results.targets.filter((target) => target.figure.startsWith('cold request')).map((target) => target.figure)).toEqual([
+      'cold request, webhook, inline, TLS + round trips',
+      'cold request, eventbridge, inline, TLS + round trips',
+      'cold request, webhook, inline, loopback',
+      'cold request, eventbridge, inline, loopback',
+    ]);
+  });
+
   it('times warm events through the handler and bare axios side by side', () => {
     const { warmOverhead } = results;
     expect(warmOverhead.events).toBeGreaterThan(0);
@@ -74,12 +102,26 @@ describe('npm run bench:smoke', () => {
     expect(memory.samples.length).toBeGreaterThan(0);
     expect(memory.peakRssMiB).toEqual(spreadShape);
     expect(memory.peakRssMiB.min).toBeGreaterThan(0);
+    expect(memory.ratio).toEqual(spreadShape);
+    // The reference as deployed naively: Lambda's bootstrap sizes its heap, no NODE_OPTIONS.
+    expect(memory.reference.nodeArgs.some((arg) => arg.startsWith('--max-semi-space-size='))).toBe(true);
+    expect(memory.referenceUnderFunctionFlags.peakRssMiB).toEqual(spreadShape);
+    expect(memory.ratioUnderFunctionFlags).toEqual(spreadShape);
   });
 
   it('checks every target and prints the table', () => {
     const figures = results.targets.map((target) => target.figure);
     expect(figures).toEqual(
-      expect.arrayContaining(['module init, webhook', 'bundle size, webhook', 'warm overhead p50', 'queue mode drain', 'Secrets Manager calls', 'HelpCrunch calls per event by id']),
+      expect.arrayContaining([
+        'module init, webhook',
+        'bundle size, webhook',
+        'cold request, webhook, inline, TLS + round trips',
+        'warm overhead p50',
+        'queue mode drain',
+        'Secrets Manager calls',
+        'HelpCrunch calls per event by id',
+        'peak RSS over 20 events',
+      ]),
     );
     for (const target of results.targets) expect([true, false, null]).toContain(target.met);
     expect(stdout).toContain('Targets');

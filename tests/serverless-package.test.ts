@@ -158,13 +158,15 @@ describe('serverless package', () => {
     expect(fn(defaults, 'webhook').Properties.FunctionName).toBe('helpcrunch-untag-ci-webhook');
   });
 
-  it("sizes V8's heap in NODE_OPTIONS with the old space Lambda's bootstrap would give the function's memory", () => {
+  it("sizes V8's heap in NODE_OPTIONS with the old space Lambda's bootstrap would give the function's memory, and leaves source maps off", () => {
     for (const { Properties } of ofType(defaults, 'AWS::Lambda::Function')) {
       const options = String(Properties.Environment.Variables.NODE_OPTIONS);
       // Setting either size makes the bootstrap set neither, so both must be here and agree with MemorySize.
       expect(options).toMatch(/--max-semi-space-size=\d+/);
       const oldSpace = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1]);
       expect(oldSpace).toBe(Properties.MemorySize - Math.floor(Properties.MemorySize / 10));
+      // Every cold start would read the maps of the modules it loads (README: Performance).
+      expect(options).not.toMatch(/--enable-source-maps/);
     }
   });
 

@@ -11,18 +11,19 @@ import type { BuildOptions, Plugin } from 'esbuild';
 import { rulesEsbuildPlugin, rulesFilePlugin } from './rules-esbuild-plugin';
 
 /**
- * axios as this function uses it: JSON over Node's http module. Three things it does at import
- * serve only other uses, and cost every cold start:
- *  - it imports the `form-data` package (and with it mime-types and mime-db, ~140 KB of JSON)
- *    to build multipart bodies;
- *  - its fetch adapter builds throwaway Request and ReadableStream objects to probe the
- *    runtime's fetch, though in Node axios sends through its http adapter;
- *  - its utils read globalThis.FormData; that and the probing each make Node load its whole
- *    fetch implementation (undici), tens of milliseconds.
- * So `form-data` becomes "none" (axios then builds multipart with the runtime's FormData, looked
- * up when needed), the fetch adapter reports itself unavailable (what axios reports on a runtime
- * without fetch), and the FormData check keeps axios's own duck-typing test, which a real
- * FormData passes. tests/bench-build.test.ts checks that axios still sends JSON and multipart.
+ * axios as this function uses it: every instance sends through lib/helpcrunch/http-adapter.ts
+ * (node:http, keep-alive, JSON). What axios carries for other uses costs every cold start:
+ *  - its own Node adapter, with follow-redirects, proxy-from-env, http2 sessions and zlib
+ *    streams: ~50 KB, and Node's http2 module loaded at import (~5 ms);
+ *  - its XHR adapter (browsers only) and its fetch adapter, which builds throwaway Request and
+ *    ReadableStream objects to probe the runtime's fetch;
+ *  - the `form-data` package (and with it mime-types and mime-db, ~140 KB of JSON) for multipart;
+ *  - its utils read globalThis.FormData; that and the fetch probing each make Node load its
+ *    whole fetch implementation (undici), tens of milliseconds.
+ * So its three adapters report themselves unavailable, as axios does where a runtime lacks one
+ * (an instance given no adapter fails with axios's own "not available" error), `form-data`
+ * becomes "none", and the FormData check keeps axios's own duck-typing test, which a real
+ * FormData passes. tests/bench-build.test.ts checks axios still sends through the project's adapter.
  */
 export function nodeOnlyAxiosPlugin(): Plugin {
   const namespace = 'node-only-axios';
@@ -32,6 +33,7 @@ export function nodeOnlyAxiosPlugin(): Plugin {
     setup(build) {
       build.onResolve({ filter: /^form-data$/ }, () => ({ path: 'form-data', namespace }));
       build.onLoad({ filter: /.*/, namespace }, () => ({ contents: 'export default undefined;\n', loader: 'js' }));
+      build.onLoad({ filter: /[\\/]axios[\\/]lib[\\/]adapters[\\/](http|xhr)\.js$/ }, () => ({ contents: 'export default false;\n', loader: 'js' }));
       build.onLoad({ filter: /[\\/]axios[\\/]lib[\\/]adapters[\\/]fetch\.js$/ }, () => ({
         contents: 'export const getFetch = () => false;\nexport default false;\n',
         loader: 'js',
@@ -42,6 +44,30 @@ export function nodeOnlyAxiosPlugin(): Plugin {
           return { warnings: [{ text: 'axios/lib/utils.js changed: globalThis.FormData is read at import again (Node loads undici)' }] };
         }
         return { contents: source.replace(eagerFormData, 'undefined'), loader: 'js' };
+      });
+    },
+  };
+}
+
+/**
+ * The AWS SDK reads every answer's body through a stream collector that first asks whether the
+ * body is a web ReadableStream. Node's `ReadableStream` global is lazy: touching it loads Node's
+ * web streams on the first AWS call of every container, for bodies that are Node streams here.
+ * The check stays, behind a test for the getReader() every web ReadableStream has: its answers
+ * are unchanged, and a Node stream never reaches the global.
+ */
+export function lazyWebStreamsPlugin(): Plugin {
+  const eagerCheck = 'const isReadableStream = (stream) => typeof ReadableStream === "function" &&';
+  return {
+    name: 'lazy-web-streams',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]util-stream[\\/]stream-type-check\.js$/ }, async ({ path }) => {
+        const source = await readFile(path, 'utf8');
+        if (!source.includes(eagerCheck)) {
+          return { warnings: [{ text: `${path} changed: the SDK may load Node's web streams on its first call again` }] };
+        }
+        const guarded = 'const isReadableStream = (stream) => typeof stream?.getReader === "function" && typeof ReadableStream === "function" &&';
+        return { contents: source.replace(eagerCheck, guarded), loader: 'js' };
       });
     },
   };
@@ -101,6 +127,7 @@ export function lambdaEsbuildPlugins({ rulesFile }: { rulesFile?: string } = {})
     ...(rulesFile ? [rulesFilePlugin(rulesFile)] : []),
     rulesEsbuildPlugin(),
     nodeOnlyAxiosPlugin(),
+    lazyWebStreamsPlugin(),
     builtinsThroughRequirePlugin(),
     chunksBesideEntryPlugin(),
   ];

@@ -27,7 +27,6 @@ export const handler = middy(untag).use(
     fetchData: { apiKey: process.env.HELPCRUNCH_API_KEY_SECRET_ID ?? '' },
     setToContext: true,
     cacheExpiry: 300_000,
-    // Fetch on the first invocation, as our handler does, so module init measures loading alone.
-    disablePrefetch: true,
+    // Prefetch stays on, @middy/secrets-manager's default: the read starts at init, as ours do.
   }),
 );

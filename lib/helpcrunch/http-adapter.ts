@@ -18,8 +18,9 @@
  * ERR_BAD_OPTION rather than dropped without a word.
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { request as httpsRequest } from 'node:https';
 import { AxiosError, AxiosHeaders, type AxiosAdapter, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import { WarmAgent } from '../warm-connection';
 
 /** A non-2xx answer that `validateStatus` refuses becomes the error axios's adapters raise. */
 function settle(config: InternalAxiosRequestConfig, request: ClientRequest, response: AxiosResponse): AxiosResponse {
@@ -54,8 +55,9 @@ function refuseUnsupported(config: InternalAxiosRequestConfig): void {
 }
 
 export function createNodeHttpAdapter(): AxiosAdapter {
-  // One pool per container: warm invocations reuse the TLS connection instead of a handshake each.
-  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+  // One pool per container: warm invocations reuse the TLS connection instead of a handshake each,
+  // and the first one takes the connection opened at init (lib/warm-connection.ts).
+  const agents = { http: new HttpAgent({ keepAlive: true }), https: new WarmAgent({ keepAlive: true }) };
 
   return (config) =>
     new Promise((resolve, reject) => {

@@ -13,6 +13,7 @@ import {
   type SendMessageCommandInput,
 } from '@aws-sdk/client-sqs';
 import { ConfigError, RetryableError, type UntagError } from '../errors';
+import { WarmAgent } from '../warm-connection';
 
 export interface SqsApi {
   /** `abortSignal` ends a call SQS does not answer in time (the caller's time budget). */
@@ -30,7 +31,15 @@ export interface SqsApi {
  * answers cannot hold an invocation until Lambda kills it.
  */
 export function sqsApi(
-  client: SQSClient = new SQSClient({ requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000, throwOnRequestTimeout: true } }),
+  client: SQSClient = new SQSClient({
+    // The SDK's own pool settings, on an agent that takes the connection opened at init (lib/warm-connection.ts).
+    requestHandler: {
+      httpsAgent: new WarmAgent({ keepAlive: true, maxSockets: 50 }),
+      connectionTimeout: 1_000,
+      requestTimeout: 5_000,
+      throwOnRequestTimeout: true,
+    },
+  }),
 ): SqsApi {
   return {
     sendMessageBatch: (input, options) => client.send(new SendMessageBatchCommand(input), options),

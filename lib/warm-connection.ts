@@ -1,0 +1,118 @@
+/**
+ * The TLS connection a function's first request will need (HelpCrunch, or SQS in queue mode),
+ * opened during init: a new connection costs a TCP and a TLS round trip before the request's own,
+ * and at init they overlap the secret reads instead of following them.
+ *
+ * `preconnect(url)` opens it and keeps it here; the first request a WarmAgent makes to that host
+ * and port takes it (connected, or still handshaking: either way ahead of a new one). An early
+ * connection is harmless and silent when it fails: one that errors, closes, is not secure within
+ * its handshake deadline or has waited too long for its request (a container initialised long
+ * before its first event, whose server may have dropped the connection) is let go, and the
+ * request opens its own. Nothing is logged: the request's own connection reports whatever is
+ * really wrong.
+ */
+import { Agent, type AgentOptions } from 'node:https';
+import { isIP } from 'node:net';
+import { connect, type TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
+
+export interface PreconnectOptions {
+  /** How long the TLS handshake may take before the connection is let go; default 3 s. */
+  handshakeDeadlineMs?: number;
+  /** How long the connection may wait for its first request; default 10 s. */
+  maxWaitMs?: number;
+}
+
+interface EarlyConnection {
+  socket: TLSSocket;
+  /** The name it was opened for (SNI and certificate check): the host's. */
+  servername: string;
+  openedAt: number;
+  maxWaitMs: number;
+}
+
+const early = new Map<string, EarlyConnection>();
+const keyOf = (host: string, port: number) => `${host}:${port}`;
+const ignore = () => undefined;
+
+/** Opens the connection for `url` (https only) unless one is already waiting; never throws. */
+export function preconnect(url: string | undefined, { handshakeDeadlineMs = 3_000, maxWaitMs = 10_000 }: PreconnectOptions = {}): void {
+  const target = url && URL.canParse(url) ? new URL(url) : undefined;
+  if (target?.protocol !== 'https:') return;
+  // URL keeps IPv6 hosts bracketed; sockets and agents take them bare.
+  const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(target.port || 443);
+  const key = keyOf(host, port);
+  if (early.has(key)) return;
+  // What an https.Agent passes tls.connect for this URL: SNI for host names, none for IPs.
+  const socket = connect({ host, port, ...(isIP(host) === 0 && { servername: host }) });
+  const connection: EarlyConnection = { socket, servername: host, openedAt: Date.now(), maxWaitMs };
+  const letGo = () => {
+    if (early.get(key) === connection) early.delete(key);
+    socket.destroy();
+  };
+  early.set(key, connection);
+  // Errors after the hand-over reach the request's own listeners too; this one only keeps an
+  // early failure from being an unhandled 'error'.
+  socket.on('error', ignore);
+  socket.once('close', letGo);
+  // Until the handshake is done the connection is idle only when stalled: then it is let go.
+  socket.setTimeout(handshakeDeadlineMs, letGo);
+  socket.once('secureConnect', () => socket.setTimeout(0));
+  // Waiting here must not keep a process alive (the agent unrefs its idle sockets likewise).
+  socket.unref();
+}
+
+/**
+ * preconnect() to where `url` says, from a value built now (the runtime's config): at init, where
+ * nothing may throw, so a value that cannot be built (a misconfiguration) is left for the first
+ * invocation to report.
+ */
+export function startConnecting<T>(build: () => T, url: (value: T) => string | undefined): void {
+  let value: T;
+  try {
+    value = build();
+  } catch {
+    return;
+  }
+  preconnect(url(value));
+}
+
+/** The early connection to host:port for that server name, if one is waiting and still usable; it is handed over once. */
+function takeEarly(host: string, port: number, servername: string): TLSSocket | undefined {
+  const key = keyOf(host, port);
+  const connection = early.get(key);
+  if (connection?.servername !== servername) return undefined;
+  early.delete(key);
+  const { socket, openedAt, maxWaitMs } = connection;
+  if (socket.destroyed || socket.readableEnded || Date.now() - openedAt > maxWaitMs) {
+    socket.destroy();
+    return undefined;
+  }
+  socket.setTimeout(0);
+  socket.ref();
+  return socket;
+}
+
+/**
+ * A keep-alive https.Agent whose first request to a preconnected host and port takes the early
+ * connection. Only agent options that do not change the TLS handshake are accepted, since the
+ * early connection was made without them.
+ */
+export class WarmAgent extends Agent {
+  constructor(options: Pick<AgentOptions, 'keepAlive' | 'keepAliveMsecs' | 'maxSockets' | 'maxFreeSockets' | 'timeout'> = {}) {
+    super(options);
+  }
+
+  override createConnection(
+    options: Parameters<Agent['createConnection']>[0],
+    callback?: (error: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    // The agent names the server after the Host header, or leaves the name empty for an IP.
+    const { host, port = 443, servername } = options as typeof options & { servername?: string };
+    const socket = host ? takeEarly(host, Number(port), servername || host) : undefined;
+    if (!socket) return super.createConnection(options, callback);
+    if (options.timeout) socket.setTimeout(options.timeout);
+    return socket;
+  }
+}
