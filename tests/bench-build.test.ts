@@ -143,6 +143,35 @@ describe('what the build swaps in still works', () => {
   });
 });
 
+describe('Powertools, as bundled', () => {
+  it('reads AWS_LAMBDA_MAX_CONCURRENCY once per process, and still honours it', async () => {
+    const entry = [
+      "import { Logger } from '@aws-lambda-powertools/logger';",
+      'export const logLines = (count) => {',
+      '  const logger = new Logger({ serviceName: "t" });',
+      '  for (let i = 0; i < count; i++) logger.info("job", { i });',
+      '};',
+    ].join('\n');
+    await bundle({ contents: entry }, join(workDir, 'powertools-out'), { sourcemap: false });
+    // Counts the reads of the variable through a process.env proxy, in a process of its own.
+    const script = (maxConcurrency: string) => [
+      `process.env.AWS_LAMBDA_MAX_CONCURRENCY = ${JSON.stringify(maxConcurrency)};`,
+      'let reads = 0;',
+      "process.env = new Proxy(process.env, { get(target, key) { if (key === 'AWS_LAMBDA_MAX_CONCURRENCY') reads++; return target[key]; } });",
+      // An invoke store outside any invocation, as the runtime provides when it runs invocations concurrently.
+      "globalThis.awslambda = { InvokeStore: new Proxy({}, { get: (_, name) => (name === 'hasContext' ? () => false : () => undefined) }) };",
+      `const { logLines } = await import(${JSON.stringify(pathToFileURL(join(workDir, 'powertools-out/stdin.mjs')).href)});`,
+      'logLines(50);',
+      // The log lines go to stdout: the count goes to stderr.
+      'process.stderr.write(JSON.stringify({ reads }));',
+    ].join('\n');
+    const readsWith = async (value: string) => JSON.parse((await run(process.execPath, ['--input-type=module', '-e', script(value)])).stderr) as { reads: number };
+    expect(await readsWith('')).toEqual({ reads: 1 });
+    // Set, the invoke store is consulted (once): the answer is cached, not ignored.
+    expect(await readsWith('4')).toEqual({ reads: 1 });
+  });
+});
+
 describe('tooling/esbuild-config.cjs', () => {
   it('gives serverless-esbuild the same options and plugins, with ES module output and nothing left out', () => {
     const config = (require('../tooling/esbuild-config.cjs') as () => Record<string, unknown>)();

@@ -13,6 +13,16 @@ function withSignature(target: Functions, name: string, argumentsSpecs: string[]
 }
 
 class RuleFunctions extends Functions {
+  /**
+   * Powertools builds a TreeInterpreter per search, and each one introspects its functions anew
+   * (walking the prototype chain into a Set): once per instance is enough, and per event it was
+   * the largest cost of matching a rule. (Recursive calls on the prototypes have no `methods`.)
+   */
+  override introspectMethods(scope?: Functions): Set<string> {
+    if (this.methods?.size > 0) return this.methods;
+    return super.introspectMethods(scope);
+  }
+
   funcLower(value: string): string {
     return value.toLowerCase();
   }

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { WebhookAuthError } from '../errors';
 import type { HmacAlgorithm } from '../rules/types';
-import { requireHeader, safeEqual, type WebhookRequest } from './request';
+import { digestEqual, requireHeader, type WebhookRequest } from './request';
 
 /** Where and how an HMAC of the raw body travels: what the generic `hmac` scheme configures. */
 export interface HmacFormat {
@@ -35,7 +35,7 @@ export function verifyHmac(format: HmacFormat, request: WebhookRequest, secret: 
   const received = header.startsWith(prefix) ? header.slice(prefix.length) : undefined;
   const normalised = format.encoding === 'hex' ? received?.toLowerCase() : received;
   const expected = hmacSignature({ ...format, prefix: '' }, secret, request.rawBody);
-  if (normalised === undefined || !safeEqual(normalised, expected)) {
+  if (normalised === undefined || !digestEqual(normalised, expected)) {
     throw new WebhookAuthError(`Signature in header '${format.header.toLowerCase()}' does not match`);
   }
 }

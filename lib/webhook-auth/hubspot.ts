@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { ConfigError, WebhookAuthError } from '../errors';
 import type { VerifyConfig } from '../rules/types';
-import { readUnixTime, requireFreshTimestamp, requireHeader, safeEqual, type WebhookRequest } from './request';
+import { digestEqual, readUnixTime, requireFreshTimestamp, requireHeader, type WebhookRequest } from './request';
 
 type HubSpotConfig = Extract<VerifyConfig, { scheme: 'hubspot-v3' }>;
 
@@ -47,7 +47,7 @@ export function verifyHubSpotV3(config: HubSpotConfig, request: WebhookRequest, 
   const what = `Header '${HUBSPOT_TIMESTAMP_HEADER.toLowerCase()}'`;
   requireFreshTimestamp(readUnixTime(timestamp, what), nowMs, config.toleranceSeconds, what);
   const expected = hubspotSignature(secret, request.method, hubspotCalledUrl(config, request), request.rawBody, timestamp);
-  if (!safeEqual(signature, expected)) {
+  if (!digestEqual(signature, expected)) {
     throw new WebhookAuthError(`Signature in header '${HUBSPOT_SIGNATURE_HEADER.toLowerCase()}' does not match`);
   }
 }

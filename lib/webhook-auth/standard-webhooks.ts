@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { ConfigError, WebhookAuthError } from '../errors';
-import { readUnixTime, requireFreshTimestamp, requireHeader, safeEqual, type WebhookRequest } from './request';
+import { digestEqual, readUnixTime, requireFreshTimestamp, requireHeader, type WebhookRequest } from './request';
 
 /**
  * The header names: the spec's `webhook-*`, or `svix-*`, which Svix (Clerk, Resend, …) sends
@@ -42,7 +42,7 @@ export function verifyStandardWebhook(toleranceSeconds: number, request: Webhook
     .split(' ')
     .map((entry) => {
       const [version, signature = ''] = entry.split(',', 2);
-      return version === 'v1' && safeEqual(signature, expected);
+      return version === 'v1' && digestEqual(signature, expected);
     })
     .includes(true);
   if (!matches) throw new WebhookAuthError(`Signature in header '${prefix}-signature' does not match`);

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { WebhookAuthError } from '../errors';
-import { readUnixTime, requireFreshTimestamp, requireHeader, safeEqual, type WebhookRequest } from './request';
+import { digestEqual, readUnixTime, requireFreshTimestamp, requireHeader, type WebhookRequest } from './request';
 
 /**
  * A header of `key=value` elements carrying a unix time (seconds) and one or more hex HMAC-SHA256
@@ -61,6 +61,6 @@ export function verifyTimestamped(
   requireFreshTimestamp(seconds * 1000, nowMs, toleranceSeconds, `The ${format.timestampKey}= of header '${name}'`);
   const expected = timestampedSignature(format, secret, timestamp, request.rawBody);
   // Every entry is compared, so the time taken does not tell which one matched.
-  const matches = signatures.map((signature) => safeEqual(signature, expected)).includes(true);
+  const matches = signatures.map((signature) => digestEqual(signature, expected)).includes(true);
   if (!matches) throw new WebhookAuthError(`Signature in header '${name}' does not match`);
 }
