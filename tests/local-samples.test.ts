@@ -5,17 +5,19 @@
  */
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { banner } from '../local/host/banner';
 import { DemoUnreachableError, runDemo, tagsTable } from '../local/host/demo';
 import { startLocalStack, type LocalStack } from '../local/host/local-stack';
-import { loadSamples, ruleTestsFileFor } from '../local/host/samples';
-import { loadRulesFile } from '../tooling/rules/load';
+import { loadSamples } from '../local/host/samples';
+import { ruleTestsFileFor } from '../local/rule-tests/cases';
+import { loadRulesFile, rulesFingerprint } from '../tooling/rules/load';
 
 const run = promisify(execFile);
 const rulesFile = join(import.meta.dirname, 'fixtures/rules/suite.yml');
@@ -57,6 +59,29 @@ describe('loadSamples', () => {
       ['eventbridge', 'billing.app', {}],
       ['eventbridge', 'crm.app', {}],
       ['eventbridge', 'aws.partner/stripe.com/ed_test', {}],
+    ]);
+  });
+
+  it('takes the rule tests only while the rules are the ones they were written for, else placeholders', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'samples-'));
+    const copy = join(dir, 'rules.yml');
+    copyFileSync(rulesFile, copy);
+    const cases = readFileSync(ruleTestsFileFor(rulesFile), 'utf8');
+    const pinnedTo = (fingerprint: string) => {
+      writeFileSync(join(dir, 'rules.test.yml'), `writtenFor: ${fingerprint}\n${cases}`);
+      return loadSamples(copy, rules);
+    };
+    expect(pinnedTo(rulesFingerprint(rulesFile))).toEqual(samples);
+    const replaced = pinnedTo('sha256:0123456789abcdef');
+    expect(replaced.fromRuleTests).toBe(false);
+    expect(replaced.samples.map(({ trigger, payload }) => [trigger.kind, trigger.source, payload])).toEqual([
+      ['webhook', 'crm', {}],
+      ['webhook', 'billing', {}],
+      ['webhook', 'stripe', {}],
+      ['eventbridge', 'billing.app', {}],
+      ['eventbridge', 'crm.app', {}],
+      ['eventbridge', 'payments.app', {}],
+      ['eventbridge', 'suite.marker', {}],
     ]);
   });
 

@@ -1,8 +1,11 @@
 /** rules.test.yml: the case format (local/rule-tests/cases.ts) and the runner (runner.ts) on fixture rules. */
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidRuleTestsError, loadRuleTests } from '../local/rule-tests/cases';
+import { InvalidRuleTestsError, loadRuleTests, writtenForOtherRules } from '../local/rule-tests/cases';
 import { startRuleTestRunner, type RuleTestRunner } from '../local/rule-tests/runner';
+import { rulesFingerprint } from '../tooling/rules/load';
 
 const fixtures = join(import.meta.dirname, 'fixtures/rule-tests');
 
@@ -37,6 +40,55 @@ describe('loadRuleTests', () => {
       'cases[2]: name: is required',
       'cases[2]: expect.status: must be an HTTP status',
     ]);
+  });
+});
+
+describe('writtenFor: rule tests written for other rules', () => {
+  /** A copy of the fixture pair in a directory of its own, the test file pinned to `writtenFor`. */
+  function pair(writtenFor: string | undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'rule-tests-'));
+    const rulesFile = join(dir, 'rules.yml');
+    const testFile = join(dir, 'rules.test.yml');
+    copyFileSync(join(fixtures, 'rules.yml'), rulesFile);
+    copyFileSync(join(fixtures, 'refund.json'), join(dir, 'refund.json'));
+    const cases = readFileSync(join(fixtures, 'rules.test.yml'), 'utf8');
+    writeFileSync(testFile, `${writtenFor === undefined ? '' : `writtenFor: ${writtenFor}\n`}${cases}`);
+    return { rulesFile, testFile };
+  }
+
+  it('fingerprints what the rules say: comments, layout and key order do not count, a changed tag does', () => {
+    const { rulesFile } = pair(undefined);
+    const before = rulesFingerprint(rulesFile);
+    expect(before).toMatch(/^sha256:[0-9a-f]{16}$/);
+    const text = readFileSync(rulesFile, 'utf8');
+    writeFileSync(rulesFile, `# my comment\n${text.replace('eventSources:\n  orders.app: {}\n', '')}\neventSources: {orders.app: {}}\n`);
+    expect(rulesFingerprint(rulesFile)).toBe(before);
+    writeFileSync(rulesFile, text.replace('removeTags: [Buyer]', 'removeTags: [Buyer, VIP]'));
+    expect(rulesFingerprint(rulesFile)).not.toBe(before);
+  });
+
+  it('runs the cases against the rules they were written for, and a file without writtenFor against any', () => {
+    const pinned = pair(rulesFingerprint(join(fixtures, 'rules.yml')));
+    expect(loadRuleTests(pinned.testFile).writtenFor).toBe(rulesFingerprint(join(fixtures, 'rules.yml')));
+    expect(writtenForOtherRules(loadRuleTests(pinned.testFile), pinned.rulesFile)).toBeUndefined();
+    const unpinned = pair(undefined);
+    writeFileSync(unpinned.rulesFile, readFileSync(unpinned.rulesFile, 'utf8').replace('removeTags: [Buyer]', 'removeTags: [VIP]'));
+    expect(writtenForOtherRules(loadRuleTests(unpinned.testFile), unpinned.rulesFile)).toBeUndefined();
+  });
+
+  it('says why, naming both fingerprints, when the rules are no longer those', () => {
+    const { rulesFile, testFile } = pair(rulesFingerprint(join(fixtures, 'rules.yml')));
+    writeFileSync(rulesFile, readFileSync(rulesFile, 'utf8').replace('removeTags: [Buyer]', 'removeTags: [VIP]'));
+    const reason = writtenForOtherRules(loadRuleTests(testFile), rulesFile);
+    expect(reason).toContain(`was written for other rules (writtenFor: ${rulesFingerprint(join(fixtures, 'rules.yml'))}; `);
+    expect(reason).toContain(`is ${rulesFingerprint(rulesFile)}), so its cases are not run: write cases for your rules there and delete its writtenFor line`);
+  });
+
+  it('refuses a writtenFor that is not a fingerprint', () => {
+    const { testFile } = pair('sha256:23532F0B37E26CA0');
+    expect(() => loadRuleTests(testFile)).toThrow(
+      'top level: writtenFor: must be a rules fingerprint as `npm run check-rules` prints it (sha256:<16 hex digits>)',
+    );
   });
 });
 

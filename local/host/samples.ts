@@ -1,20 +1,17 @@
 /**
  * The events `npm start` prints curl lines for and `npm run demo` sends: taken from the rule tests
  * beside the rules file (rules.yml -> rules.test.yml), the cases that change tags of the demo
- * customers, one per rule; so they work with whatever rules a user has. Without rule tests, one
- * empty event per source shows how to reach it.
+ * customers, one per rule; so they work with whatever rules a user has. Without rule tests for
+ * these rules, one empty event per source shows how to reach it.
  */
 import { existsSync } from 'node:fs';
 import type { RulesConfig } from '../../lib/rules/types';
-import { loadRuleTests } from '../rule-tests/cases';
+import { loadRuleTests, ruleTestsFileFor, writtenForOtherRules } from '../rule-tests/cases';
 import type { OutgoingEvent } from './send-event';
 
 export interface Sample extends OutgoingEvent {
   title: string;
 }
-
-/** rules.yml -> rules.test.yml, foo.yml -> foo.test.yml */
-export const ruleTestsFileFor = (rulesFile: string) => rulesFile.replace(/\.ya?ml$/, '.test.yml');
 
 export interface Samples {
   samples: Sample[];
@@ -24,9 +21,10 @@ export interface Samples {
 
 export function loadSamples(rulesFile: string, rules: RulesConfig): Samples {
   const testsFile = ruleTestsFileFor(rulesFile);
-  if (!existsSync(testsFile)) return { samples: placeholders(rules), fromRuleTests: false };
+  const ruleTests = existsSync(testsFile) ? loadRuleTests(testsFile) : undefined;
+  if (!ruleTests || writtenForOtherRules(ruleTests, rulesFile)) return { samples: placeholders(rules), fromRuleTests: false };
   const seen = new Set<string>();
-  const samples = loadRuleTests(testsFile).cases.flatMap(({ name, trigger, payload, customers, expect }): Sample[] => {
+  const samples = ruleTests.cases.flatMap(({ name, trigger, payload, customers, expect }): Sample[] => {
     // Demo customers only, signed, accepted, and changing tags.
     const rule = expect.rules?.[0];
     const accepted = expect.error === undefined && (expect.status ?? 200) < 300;

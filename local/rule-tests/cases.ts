@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { rulesFingerprint } from '../../tooling/rules/load';
 import { checkKeys, Findings, isRecord, readNameList, type Report } from '../../tooling/rules/report';
 import type { SandboxCustomer } from '../sandbox/customer-store';
 
@@ -51,6 +52,11 @@ export interface RuleTestCase {
 
 export interface RuleTestFile {
   path: string;
+  /**
+   * The fingerprint of the rules these cases were written for (the shipped example's): against
+   * any other rules they are not run. A file without it is always run.
+   */
+  writtenFor?: string;
   /** The file's own `customers:`, which every case without its own starts from. */
   customers?: CaseCustomer[];
   cases: RuleTestCase[];
@@ -67,13 +73,17 @@ export class InvalidRuleTestsError extends Error {
   }
 }
 
-const FILE_KEYS = ['customers', 'cases'] as const;
+const FILE_KEYS = ['writtenFor', 'customers', 'cases'] as const;
+const FINGERPRINT = /^sha256:[0-9a-f]{16}$/;
 const CASE_KEYS = ['name', 'webhook', 'event', 'headers', 'sign', 'payload', 'payloadFile', 'customers', 'expect'] as const;
 const EXPECT_KEYS = ['status', 'error', 'rules', 'customer', 'customers', 'removed', 'added'] as const;
 const CUSTOMER_KEYS = ['id', 'email', 'userId', 'name', 'tags'] as const;
 
 /** The rules a test file tests: the file beside it without `.test` (rules.test.yml -> rules.yml). */
 export const rulesFileFor = (testFile: string) => testFile.replace(/\.test\.ya?ml$/, '.yml');
+
+/** The rule tests of a rules file: rules.yml -> rules.test.yml, foo.yml -> foo.test.yml. */
+export const ruleTestsFileFor = (rulesFile: string) => rulesFile.replace(/\.ya?ml$/, '.test.yml');
 
 /** A case's customer as the sandbox keeps it (a tag created without a colour gets HelpCrunch's default). */
 export function sandboxCustomer({ tags, ...customer }: CaseCustomer): SandboxCustomer {
@@ -92,6 +102,10 @@ export function loadRuleTests(path: string): RuleTestFile {
   const top = findings.at('top level');
   if (!isRecord(raw)) throw new InvalidRuleTestsError(['top level: must be a mapping with `cases`'], origin);
   checkKeys(raw, FILE_KEYS, top);
+  const { writtenFor } = raw;
+  if (writtenFor !== undefined && (typeof writtenFor !== 'string' || !FINGERPRINT.test(writtenFor))) {
+    top.add('writtenFor', 'must be a rules fingerprint as `npm run check-rules` prints it (sha256:<16 hex digits>)');
+  }
   const shared = raw.customers === undefined ? undefined : readCustomers(raw.customers, top);
   const cases: RuleTestCase[] = [];
   if (!Array.isArray(raw.cases) || raw.cases.length === 0) top.add('cases', 'must be a list with at least one case');
@@ -107,7 +121,22 @@ export function loadRuleTests(path: string): RuleTestFile {
     });
   }
   if (findings.problems.length > 0) throw new InvalidRuleTestsError(findings.problems, origin);
-  return { path, ...(shared && { customers: shared }), cases };
+  return { path, ...(typeof writtenFor === 'string' && { writtenFor }), ...(shared && { customers: shared }), cases };
+}
+
+/**
+ * Why a test file's cases are not run against these rules: it was written for other ones (the
+ * shipped example's rule tests once a user has replaced rules.yml). Undefined when they apply.
+ */
+export function writtenForOtherRules(file: RuleTestFile, rulesFile: string): string | undefined {
+  if (file.writtenFor === undefined) return undefined;
+  const fingerprint = rulesFingerprint(rulesFile);
+  if (fingerprint === file.writtenFor) return undefined;
+  const name = (path: string) => relative(process.cwd(), path) || path;
+  return (
+    `${name(file.path)} was written for other rules (writtenFor: ${file.writtenFor}; ${name(rulesFile)} is ${fingerprint}), ` +
+    'so its cases are not run: write cases for your rules there and delete its writtenFor line (README, "Rule tests")'
+  );
 }
 
 function readCase(raw: unknown, baseDir: string, report: Report): RuleTestCase | undefined {

@@ -5,11 +5,18 @@
  */
 import { relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadRuleTests } from './cases';
+import { loadRuleTests, writtenForOtherRules } from './cases';
 import { startRuleTestRunner, type RuleTestRunner } from './runner';
 
 export function ruleTestSuite(testFile: string, rulesFile: string): void {
-  const { cases } = loadRuleTests(testFile);
+  const file = loadRuleTests(testFile);
+  const otherRules = writtenForOtherRules(file, rulesFile);
+  if (otherRules) {
+    console.warn(otherRules);
+    it.skip(otherRules);
+    return;
+  }
+  const { cases } = file;
   describe(`${relative(process.cwd(), testFile)} (rules: ${relative(process.cwd(), rulesFile)})`, () => {
     let runner: RuleTestRunner | undefined;
     beforeAll(async () => {

@@ -2,9 +2,10 @@
  * Reads and validates a rules.yml file. Build time and dev tooling only: the runtime gets the
  * validated config as JSON from the bundler plugins, so `yaml` never ships in the Lambda.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parse, parseDocument } from 'yaml';
 import { ConfigError } from '../../lib/errors';
 import type { RulesConfig } from '../../lib/rules/types';
 import { InvalidRulesError, validateRules, type ValidatedRules } from './validate';
@@ -42,6 +43,25 @@ export function loadRules(path: string): ValidatedRules {
     if (error instanceof InvalidRulesError) throw new InvalidRulesError(error.problems, name);
     throw error;
   }
+}
+
+/**
+ * What a rules file says, as a short hash: its YAML as data, keys in any order, so comments and
+ * layout do not count. A rule-test file's `writtenFor` holds the one of the rules it was written
+ * for (local/rule-tests/cases.ts); `npm run check-rules` prints it.
+ */
+export function rulesFingerprint(path: string): string {
+  const data: unknown = parse(readFileSync(path, 'utf8'));
+  return `sha256:${createHash('sha256').update(canonicalJson(data)).digest('hex').slice(0, 16)}`;
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 /** The ES module a bundler emits for an imported rules file: the validated config as JSON. */
