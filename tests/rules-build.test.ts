@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type BuildFailure, type Plugin } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundledRules } from '../lib/rules/bundled';
-import { loadRulesFile } from '../tooling/rules/load';
+import { loadRulesFile, rulesFingerprint } from '../tooling/rules/load';
 import { rulesEsbuildPlugin } from '../tooling/rules-esbuild-plugin';
 import { rulesVitePlugin } from '../tooling/rules-vite-plugin';
 
@@ -167,10 +167,11 @@ describe('rules-check CLI', () => {
       encoding: 'utf8',
     });
 
-  it('summarises a valid file', () => {
+  it('summarises a valid file, with its fingerprint', () => {
     const run = check('tests/fixtures/rules/suite.yml');
     expect(run.stdout).toBe(
-      'tests/fixtures/rules/suite.yml OK: 7 rules, 3 webhook sources, 4 EventBridge sources (4 EventBridge rules), 1 lookup\n',
+      'tests/fixtures/rules/suite.yml OK: 7 rules, 3 webhook sources, 4 EventBridge sources (4 EventBridge rules), 1 lookup; ' +
+        `fingerprint ${rulesFingerprint(fixture('suite.yml'))}\n`,
     );
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
@@ -190,6 +191,20 @@ describe('rules-check CLI', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('warns when the rule tests beside the file were written for other rules, and still exits 0', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rules-check-'));
+    try {
+      writeFileSync(join(dir, 'mine.yml'), 'sources: {crm: {verify: {scheme: none}}}\nrules: [{name: lost, source: crm, customer: {email: email}, removeTags: [Lead]}]\n');
+      writeFileSync(join(dir, 'mine.test.yml'), 'writtenFor: sha256:0123456789abcdef\ncases: [{name: lost, webhook: crm, payload: {}, expect: {status: 400}}]\n');
+      const run = check(join(dir, 'mine.yml'));
+      expect(run.status).toBe(0);
+      expect(run.stderr).toContain(`mine.test.yml was written for other rules (writtenFor: sha256:0123456789abcdef; `);
+      expect(run.stderr).toContain(`mine.yml is ${rulesFingerprint(join(dir, 'mine.yml'))}), so its cases are not run`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('prints the problems and exits 1 for an invalid file', () => {
