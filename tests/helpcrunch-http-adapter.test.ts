@@ -1,5 +1,5 @@
-import { createServer, STATUS_CODES, type IncomingMessage, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, STATUS_CODES, type ClientRequest, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import axios, { AxiosError, type CreateAxiosDefaults } from 'axios';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createNodeHttpAdapter } from '../lib/helpcrunch/http-adapter';
@@ -402,6 +402,79 @@ describe('Node HTTP adapter for axios', () => {
       expect(stub.requests).toHaveLength(2);
       expect(stub.requests[0]!.remotePort).toBeDefined();
       expect(stub.requests[1]!.remotePort).toBe(stub.requests[0]!.remotePort);
+    });
+
+    /**
+     * A server that answers on a request's head, then reads its body only `readBodyAfterMs` later
+     * (or never): the answer has ended while the client is still writing.
+     */
+    async function answerOnHead(readBodyAfterMs: number | undefined) {
+      const ok = 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\nConnection: keep-alive\r\n\r\n{"ok":true}';
+      const sockets: Socket[] = [];
+      const server = createTcpServer((socket) => {
+        sockets.push(socket);
+        let pending = Buffer.alloc(0);
+        let bodyLeft = 0;
+        socket.on('data', (chunk: Buffer) => {
+          pending = Buffer.concat([pending, chunk]);
+          for (;;) {
+            const skipped = Math.min(bodyLeft, pending.length);
+            bodyLeft -= skipped;
+            pending = pending.subarray(skipped);
+            const headEnd = bodyLeft > 0 ? -1 : pending.indexOf('\r\n\r\n');
+            if (headEnd < 0) return;
+            bodyLeft = Number(/content-length: *(\d+)/i.exec(pending.subarray(0, headEnd).toString('latin1'))?.[1] ?? 0);
+            pending = pending.subarray(headEnd + 4);
+            socket.write(ok);
+            if (bodyLeft > 0) {
+              socket.pause();
+              if (readBodyAfterMs !== undefined) later(readBodyAfterMs, () => socket.resume());
+            }
+          }
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return {
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        sockets,
+        close: async () => {
+          for (const socket of sockets) socket.destroy();
+          await new Promise((resolve) => server.close(resolve));
+        },
+      };
+    }
+    // Far more than the socket buffers hold, so the write cannot finish while the server waits.
+    const largeBody = () => Buffer.alloc(16 * 1024 * 1024, 'a');
+    const binary = { headers: { 'Content-Type': 'application/octet-stream' } };
+
+    it('keeps the connection for the next request when the answer ends before the request is written', async () => {
+      // Node returns the socket to the pool only once the request is written; a next request sent
+      // before then would open a new connection.
+      const server = await answerOnHead(200);
+      try {
+        const http = instance();
+        expect((await http.post(`${server.url}/customers/search`, largeBody(), binary)).data).toEqual({ ok: true });
+        expect((await http.get(`${server.url}/customers/1`)).data).toEqual({ ok: true });
+
+        expect(server.sockets).toHaveLength(1);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('gives the whole answer at the deadline when the rest of the request is never read', async () => {
+      const server = await answerOnHead(undefined);
+      try {
+        const started = performance.now();
+        const answer = await instance({ timeout: timeoutMs }).post(`${server.url}/customers/search`, largeBody(), binary);
+
+        expect(answer.data).toEqual({ ok: true });
+        expect(performance.now() - started).toBeGreaterThanOrEqual(timeoutMs - 1);
+        // The half-sent request's connection is not kept for another request.
+        expect((answer.request as ClientRequest).socket!.destroyed).toBe(true);
+      } finally {
+        await server.close();
+      }
     });
 
     it('keeps the connection after a non-2xx answer', async () => {

@@ -75,7 +75,11 @@ export function createNodeHttpAdapter(): AxiosAdapter {
       const maxBytes = byteLimit(config.maxContentLength);
 
       let timer: NodeJS.Timeout | undefined;
+      /** Set once the answer has ended while the request is still being written. */
+      let answerWithoutRest: (() => void) | undefined;
       const fail = (error: AxiosError) => {
+        // The answer is whole: what becomes of the request's unsent rest no longer matters.
+        if (answerWithoutRest) return answerWithoutRest();
         clearTimeout(timer);
         request.destroy();
         reject(error);
@@ -93,7 +97,6 @@ export function createNodeHttpAdapter(): AxiosAdapter {
         });
         message.on('error', (error) => fail(AxiosError.from(error, AxiosError.ERR_BAD_RESPONSE, config, request)));
         message.on('end', () => {
-          clearTimeout(timer);
           const response: AxiosResponse = {
             data: Buffer.concat(chunks).toString('utf8'),
             status: message.statusCode ?? 0,
@@ -102,11 +105,27 @@ export function createNodeHttpAdapter(): AxiosAdapter {
             config,
             request,
           };
-          try {
-            resolve(settle(config, request, response));
-          } catch (error) {
-            reject(error as AxiosError);
-          }
+          let answered = false;
+          const answer = () => {
+            if (answered) return;
+            answered = true;
+            clearTimeout(timer);
+            try {
+              resolve(settle(config, request, response));
+            } catch (error) {
+              reject(error as AxiosError);
+            }
+          };
+          if (request.writableFinished) return answer();
+          // An answer can end before the request is written whole (a server answering early, or
+          // a write callback still queued). Node returns the keep-alive socket to the pool only
+          // once it is, and a next request sent before then would open a connection of its own:
+          // so the answer waits for that, or for the connection's end, an error or the deadline.
+          answerWithoutRest = () => {
+            request.destroy();
+            answer();
+          };
+          request.once('finish', answer).once('close', answer);
         });
       });
       request.on('error', (error: NodeJS.ErrnoException) => fail(AxiosError.from(error, error.code, config, request)));
