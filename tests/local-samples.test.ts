@@ -122,6 +122,14 @@ describe('the banner', () => {
     expect(text).toContain(`npm run demo -- --port ${new URL(stack.hostUrl).port} --sandbox-port ${stack.sandbox!.port} --sqs-port ${stack.queue!.sqs.port}`);
   });
 
+  it('without rule tests for the rules, says so and offers no demo, which would refuse', () => {
+    const text = banner(stack, { samples: [], fromRuleTests: false });
+
+    expect(text).toContain('No rule tests for these rules yet (README, "Rule tests")');
+    expect(text).not.toContain('npm run demo');
+    expect(text).toContain('Ctrl-C stops everything.');
+  });
+
   it.skipIf(!hasShellTools)('prints one command per sample that works as pasted into a shell', async () => {
     const printed = commands(banner(stack, samples));
     expect(printed.map(({ name }) => name)).toEqual(samples.samples.map(({ title }) => title));

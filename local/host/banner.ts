@@ -102,7 +102,8 @@ export function banner(stack: LocalStack, { samples, fromRuleTests }: Samples, o
       : `No rule tests for these rules yet (README, "Rule tests"): these show how to reach each source,\nwith an empty payload to replace by a real one. Watch the tags on ${pageUrl}`,
     '',
     ...samples.flatMap((sample) => [sampleCommand(stack, sample), '']),
-    `Or send them all and see each customer's tags before and after:  ${demoCommand(stack, sandbox.port)}`,
+    // npm run demo sends rule-test events only: placeholders would be refused.
+    ...(fromRuleTests ? [`Or send them all and see each customer's tags before and after:  ${demoCommand(stack, sandbox.port)}`] : []),
     'Ctrl-C stops everything.',
   ].join('\n');
 }
