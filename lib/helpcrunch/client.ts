@@ -6,7 +6,7 @@
  */
 import axios, { type AxiosResponse, type Method } from 'axios';
 import { BadEventError, ConfigError, UntagError } from '../errors';
-import { createNodeHttpAdapter } from './http-adapter';
+import { createNodeHttpAdapter, transportFailureOf } from './http-adapter';
 import { defaultRetryPolicy, parseRetryAfter, retryTransient, TransientFailure, withRetry, type RetryBudget, type RetryPolicy } from '../retry';
 
 /** A customer as HelpCrunch documents it (Customer model): the fields this function reads. */
@@ -105,15 +105,11 @@ function rejection(response: AxiosResponse): UntagError {
 }
 
 function transportFailure(error: unknown, timeoutMs: number): Error {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
-    return new TransientFailure(`HelpCrunch did not answer within ${timeoutMs} ms`);
-  }
-  // axios's own wording for maxContentLength (our adapter keeps it): no retry brings a smaller answer.
-  if (code === 'ERR_BAD_RESPONSE' && typeof message === 'string' && message.startsWith('maxContentLength')) {
-    return new ConfigError(`HelpCrunch answered more than ${maxResponseBytes} bytes`, 'helpcrunch_unexpected_response');
-  }
-  return new TransientFailure(`HelpCrunch unreachable (${typeof code === 'string' ? code : 'network error'})`);
+  const failure = transportFailureOf(error);
+  if (failure.kind === 'timeout') return new TransientFailure(`HelpCrunch did not answer within ${timeoutMs} ms`);
+  // No retry brings a smaller answer.
+  if (failure.kind === 'too_large') return new ConfigError(`HelpCrunch answered more than ${maxResponseBytes} bytes`, 'helpcrunch_unexpected_response');
+  return new TransientFailure(`HelpCrunch unreachable (${failure.code})`);
 }
 
 /** Counts HTTP requests across one public call, and stamps the count on whatever it throws. */

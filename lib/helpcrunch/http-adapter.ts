@@ -54,6 +54,17 @@ function refuseUnsupported(config: InternalAxiosRequestConfig): void {
   }
 }
 
+/** Why a request through this adapter has no answer to judge: what its callers tell apart. */
+export type TransportFailure = { kind: 'timeout' } | { kind: 'too_large' } | { kind: 'unreachable'; code: string };
+
+/** The failure an AxiosError from this adapter stands for (axios's codes, and its wording for maxContentLength). */
+export function transportFailureOf(error: unknown): TransportFailure {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code === AxiosError.ECONNABORTED || code === AxiosError.ETIMEDOUT) return { kind: 'timeout' };
+  if (code === AxiosError.ERR_BAD_RESPONSE && typeof message === 'string' && message.startsWith('maxContentLength')) return { kind: 'too_large' };
+  return { kind: 'unreachable', code: typeof code === 'string' ? code : 'network error' };
+}
+
 export function createNodeHttpAdapter(): AxiosAdapter {
   // One pool per container: warm invocations reuse the TLS connection instead of a handshake each,
   // and the first one takes the connection opened at init (lib/warm-connection.ts).

@@ -6,7 +6,7 @@
  */
 import axios, { type AxiosResponse } from 'axios';
 import { ConfigError, RetryableError, UntagError } from '../errors';
-import { createNodeHttpAdapter } from '../helpcrunch/http-adapter';
+import { createNodeHttpAdapter, transportFailureOf } from '../helpcrunch/http-adapter';
 import { defaultRetryPolicy, parseRetryAfter, retryTransient, TransientFailure, withRetry, type RetryBudget, type RetryPolicy } from '../retry';
 import type { LookupRequest } from './auth';
 
@@ -75,12 +75,10 @@ export function createLookupTransport(options: LookupTransportOptions): LookupTr
       try {
         return await http.request<string>({ method, url: url.href, headers, data: body, timeout });
       } catch (error) {
-        const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-        if (typeof message === 'string' && message.startsWith('maxContentLength')) {
-          throw failed(`${url.host} answered more than ${maxAnswerBytes} bytes`);
-        }
-        if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') throw new TransientFailure(`${url.host} did not answer within ${timeout} ms`);
-        throw new TransientFailure(`${url.host} unreachable (${typeof code === 'string' ? code : 'network error'})`);
+        const failure = transportFailureOf(error);
+        if (failure.kind === 'too_large') throw failed(`${url.host} answered more than ${maxAnswerBytes} bytes`);
+        if (failure.kind === 'timeout') throw new TransientFailure(`${url.host} did not answer within ${timeout} ms`);
+        throw new TransientFailure(`${url.host} unreachable (${failure.code})`);
       }
     }
 

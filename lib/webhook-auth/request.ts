@@ -39,6 +39,14 @@ export function digestEqual(received: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/**
+ * Whether any received signature matches (senders list several while a secret is rotated). Every
+ * one is compared, so the time taken does not tell which matched.
+ */
+export function anyDigestEqual(received: string[], expected: string): boolean {
+  return received.map((signature) => digestEqual(signature, expected)).includes(true);
+}
+
 /** Digits only and at most 15 of them, so Number() is exact; anything else is a malformed header. */
 const UNIX_TIME = /^\d{1,15}$/;
 

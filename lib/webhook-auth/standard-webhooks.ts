@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { ConfigError, WebhookAuthError } from '../errors';
-import { digestEqual, readUnixTime, requireFreshTimestamp, requireHeader, type WebhookRequest } from './request';
+import { anyDigestEqual, readUnixTime, requireFreshTimestamp, requireHeader, type WebhookRequest } from './request';
 
 /**
  * The header names: the spec's `webhook-*`, or `svix-*`, which Svix (Clerk, Resend, …) sends
@@ -38,12 +38,9 @@ export function verifyStandardWebhook(toleranceSeconds: number, request: Webhook
 
   const expected = standardWebhooksSignature(secret, id, timestamp, request.rawBody);
   // Several entries allow key rotation; versions other than v1 are for future schemes and ignored.
-  const matches = signatures
-    .split(' ')
-    .map((entry) => {
-      const [version, signature = ''] = entry.split(',', 2);
-      return version === 'v1' && digestEqual(signature, expected);
-    })
-    .includes(true);
-  if (!matches) throw new WebhookAuthError(`Signature in header '${prefix}-signature' does not match`);
+  const v1Signatures = signatures.split(' ').flatMap((entry) => {
+    const [version, signature = ''] = entry.split(',', 2);
+    return version === 'v1' ? [signature] : [];
+  });
+  if (!anyDigestEqual(v1Signatures, expected)) throw new WebhookAuthError(`Signature in header '${prefix}-signature' does not match`);
 }
