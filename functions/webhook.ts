@@ -1,11 +1,11 @@
 /** POST /webhooks/{source}: API Gateway HTTP API (2.0), REST API proxy (1.0) or Function URL. */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { asUntagError } from '../lib/errors';
 import { parseHttpEvent } from '../lib/http-event';
 import { errorResponse, jsonResponse, resultsBody } from '../lib/http-response';
+import { injectLambdaContext } from '../lib/logger';
 import { logger, metrics, recordOutcomes } from '../lib/observability';
 import { recordQueued } from '../lib/queue/observability';
 import { RetryBudget } from '../lib/retry';
@@ -47,7 +47,7 @@ function reject(error: unknown): APIGatewayProxyStructuredResultV2 {
   return errorResponse(untagError);
 }
 
-// Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries signatures, tokens and credentials.
+// The event is never logged: it carries signatures, tokens and credentials.
 export const handler = middy(webhook)
-  .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
+  .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

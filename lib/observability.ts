@@ -1,9 +1,9 @@
 /**
- * Powertools singletons, one per container. Nothing here ever receives a secret: callers log
- * outcomes and error codes, never headers, keys or raw bodies.
+ * The logger and Powertools Metrics, one each per container. Nothing here ever receives a secret:
+ * callers log outcomes and error codes, never headers, keys or raw bodies.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Logger } from './logger';
 import type { Explanation } from './rules/match';
 import type { RequestCounts } from './pipeline';
 import type { Outcome, OutcomeStatus } from './types';
@@ -39,8 +39,8 @@ export function recordOutcomes(outcomes: Outcome[], requests: RequestCounts): vo
   const counts = new Map<OutcomeStatus, number>();
   for (const outcome of outcomes) {
     counts.set(outcome.status, (counts.get(outcome.status) ?? 0) + 1);
-    const log = outcome.status === 'failed' ? logger.warn.bind(logger) : logger.info.bind(logger);
-    log(`job ${outcome.status}`, { job: outcome });
+    if (outcome.status === 'failed') logger.warn(`job ${outcome.status}`, { job: outcome });
+    else logger.info(`job ${outcome.status}`, { job: outcome });
   }
   for (const [status, count] of counts) metrics.addMetric(outcomeMetric[status], MetricUnit.Count, count);
   if (requests.helpcrunch > 0) metrics.addMetric('HelpCrunchRequests', MetricUnit.Count, requests.helpcrunch);

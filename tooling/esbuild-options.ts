@@ -74,10 +74,10 @@ export function lazyWebStreamsPlugin(): Plugin {
 }
 
 /**
- * Powertools asks, on every read of invocation-scoped state (several per log line), whether the
- * runtime runs invocations concurrently: a read of process.env.AWS_LAMBDA_MAX_CONCURRENCY, which
- * Node serves through a slow C++ getter: ~15 µs a job line. The runtime sets the variable before
- * the process starts and never changes it, so the answer is read once and kept.
+ * Powertools Metrics asks, on every read of invocation-scoped state (15 in an invocation that
+ * records one metric and flushes), whether the runtime runs invocations concurrently: a read of
+ * process.env.AWS_LAMBDA_MAX_CONCURRENCY, which Node serves through a slow C++ getter. The runtime
+ * sets the variable before the process starts and never changes it, so the answer is read once and kept.
  */
 export function steadyInvokeStorePlugin(): Plugin {
   const perCall = /const shouldUseInvokeStore = \(\) => \{\n(\s+)const res = getStringFromEnv\(\{\n\s+key: AWS_LAMBDA_MAX_CONCURRENCY,\n\s+defaultValue: '',\n\s+\}\);\n\s+return res !== '';\n\};/;
@@ -87,7 +87,7 @@ export function steadyInvokeStorePlugin(): Plugin {
       build.onLoad({ filter: /[\\/]@aws-lambda-powertools[\\/]commons[\\/]lib[\\/]esm[\\/]envUtils\.js$/ }, async ({ path }) => {
         const source = await readFile(path, 'utf8');
         if (!perCall.test(source)) {
-          return { warnings: [{ text: `${path} changed: Powertools may read AWS_LAMBDA_MAX_CONCURRENCY on every log line again` }] };
+          return { warnings: [{ text: `${path} changed: Powertools may read AWS_LAMBDA_MAX_CONCURRENCY on every metric again` }] };
         }
         const once = "let invokeStoreInUse;\nconst shouldUseInvokeStore = () => (invokeStoreInUse ??= getStringFromEnv({ key: AWS_LAMBDA_MAX_CONCURRENCY, defaultValue: '' }) !== '');";
         return { contents: source.replace(perCall, once), loader: 'js' };

@@ -67,7 +67,7 @@ export async function startLocalFunctions(options: LocalFunctionsOptions): Promi
           AWS_LAMBDA_FUNCTION_NAME: functionName,
           AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
           AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-          // Read by Powertools to report cold starts.
+          // As Lambda sets it: the logger reports the first invocation as a cold start.
           AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
         },
         onOutput: (line, stream) => onOutput(line, { functionName: name, stream }),
