@@ -57,7 +57,8 @@ const env = { AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand', _X_AMZN_TRACE_ID: TRA
 
 describe('Logger: Powertools Logger shape', () => {
   it('writes the same keys, in the same order, with the same values as Powertools Logger (timestamp and sampling_rate aside)', () => {
-    const previous = { ...process.env };
+    // Powertools reads its environment as it logs.
+    const previous = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
     Object.assign(process.env, env);
     try {
       // One error for both, so the stacks agree.
@@ -86,7 +87,10 @@ describe('Logger: Powertools Logger shape', () => {
       expect(ours[0]!.entry).toMatchObject({ level: 'INFO', cold_start: true, xray_trace_id: '1-5759e988-bd862e3fe1be46a994272793', correlation_id: 'evt-1', source: 'crm', dryRun: true });
       expect(ours[0]!.entry).not.toHaveProperty('empty');
     } finally {
-      process.env = previous;
+      for (const [name, value] of Object.entries(previous)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
     }
   });
 });
