@@ -5,9 +5,9 @@
  * error code of a refused event. Read and checked here, with problems naming the case and field.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { rulesFingerprint } from '../../tooling/rules/load';
+import { displayName, rulesFingerprint } from '../../tooling/rules/load';
 import { checkKeys, Findings, isRecord, readNameList, type Report } from '../../tooling/rules/report';
 import type { SandboxCustomer } from '../sandbox/customer-store';
 
@@ -91,7 +91,7 @@ export function sandboxCustomer({ tags, ...customer }: CaseCustomer): SandboxCus
 }
 
 export function loadRuleTests(path: string): RuleTestFile {
-  const origin = relative(process.cwd(), path) || path;
+  const origin = displayName(path);
   let raw: unknown;
   try {
     raw = parse(readFileSync(path, 'utf8'));
@@ -132,9 +132,8 @@ export function writtenForOtherRules(file: RuleTestFile, rulesFile: string): str
   if (file.writtenFor === undefined) return undefined;
   const fingerprint = rulesFingerprint(rulesFile);
   if (fingerprint === file.writtenFor) return undefined;
-  const name = (path: string) => relative(process.cwd(), path) || path;
   return (
-    `${name(file.path)} was written for other rules (writtenFor: ${file.writtenFor}; ${name(rulesFile)} is ${fingerprint}), ` +
+    `${displayName(file.path)} was written for other rules (writtenFor: ${file.writtenFor}; ${displayName(rulesFile)} is ${fingerprint}), ` +
     'so its cases are not run: write cases for your rules there and delete its writtenFor line (README, "Rule tests")'
   );
 }

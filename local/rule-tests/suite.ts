@@ -3,8 +3,8 @@
  * the rules it tests. A failing case shows the expected and the observed side by side, and the
  * job outcomes the functions logged.
  */
-import { relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { displayName } from '../../tooling/rules/load';
 import { loadRuleTests, writtenForOtherRules } from './cases';
 import { startRuleTestRunner, type RuleTestRunner } from './runner';
 
@@ -17,7 +17,7 @@ export function ruleTestSuite(testFile: string, rulesFile: string): void {
     return;
   }
   const { cases } = file;
-  describe(`${relative(process.cwd(), testFile)} (rules: ${relative(process.cwd(), rulesFile)})`, () => {
+  describe(`${displayName(testFile)} (rules: ${displayName(rulesFile)})`, () => {
     let runner: RuleTestRunner | undefined;
     beforeAll(async () => {
       runner = await startRuleTestRunner(rulesFile);

@@ -70,7 +70,7 @@ export function rulesModuleSource(path: string): string {
 }
 
 /** Paths inside the working directory are shown relative, the way a person would type them. */
-function displayName(path: string): string {
+export function displayName(path: string): string {
   const fromCwd = relative(process.cwd(), path);
   return fromCwd && !fromCwd.startsWith('..') ? fromCwd : path;
 }
