@@ -50,21 +50,28 @@ export function projectCopy(dir: string): string {
 /** Handler `functions/webhook.handler` -> its source file, whichever extension it has. */
 function sourceOf(projectDir: string, handler: string): string {
   const module = handler.slice(0, handler.lastIndexOf('.'));
-  const source = ['.ts', '.mts', '.js', '.mjs'].map((ext) => module + ext).find((path) => existsSync(join(projectDir, path)));
+  const source = ['.ts', '.mts', '.js', '.mjs']
+    .map((ext) => module + ext)
+    .find((path) => existsSync(join(projectDir, path)));
   if (!source) throw new Error(`no source file for handler ${handler}`);
   return source;
 }
 
 const literalStrings = (variables: Record<string, unknown> = {}) =>
   Object.fromEntries(
-    Object.entries(variables).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && !entry[1].includes('${')),
+    Object.entries(variables).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string' && !entry[1].includes('${'),
+    ),
   );
 
 /** The functions as serverless.yml declares them, for builds that skip packaging. */
 export function declaredFunctions(projectDir: string): LambdaFunction[] {
   const config = parse(readFileSync(join(projectDir, 'serverless.yml'), 'utf8')) as {
     provider: { environment?: Record<string, unknown>; timeout?: number; memorySize?: number };
-    functions: Record<string, { handler: string; environment?: Record<string, unknown>; timeout?: number; memorySize?: number }>;
+    functions: Record<
+      string,
+      { handler: string; environment?: Record<string, unknown>; timeout?: number; memorySize?: number }
+    >;
   };
   return Object.entries(config.functions).map(([name, fn]) => ({
     name,
@@ -78,7 +85,12 @@ export function declaredFunctions(projectDir: string): LambdaFunction[] {
 /** The environment of a machine with no AWS account: packaging must work offline. */
 function offlineEnv(): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
-  return { ...env, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', SLS_TELEMETRY_DISABLED: '1' };
+  return {
+    ...env,
+    AWS_CONFIG_FILE: '/nonexistent',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+    SLS_TELEMETRY_DISABLED: '1',
+  };
 }
 
 interface TemplateFunction {
@@ -101,7 +113,9 @@ export async function packageFunctions(projectDir: string, workDir: string): Pro
     env: offlineEnv(),
     timeout: 300_000,
   });
-  const template = JSON.parse(readFileSync(join(artifactsDir, 'cloudformation-template-update-stack.json'), 'utf8')) as {
+  const template = JSON.parse(
+    readFileSync(join(artifactsDir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as {
     Resources: Record<string, TemplateFunction>;
   };
   const functions = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');

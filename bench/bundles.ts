@@ -106,7 +106,10 @@ export async function buildLambdaBundle({ projectDir, source, outDir, rulesFile 
  * an ES module Lambda needs is set (ESM output, Node platform, the require banner the same
  * CommonJS dependencies need in ours); no target, no resolution tuning, no plugins, no source map.
  */
-export async function buildReferenceBundle(outDir: string, source = 'bench/reference/handler.ts'): Promise<BuiltBundle> {
+export async function buildReferenceBundle(
+  outDir: string,
+  source = 'bench/reference/handler.ts',
+): Promise<BuiltBundle> {
   const entryFile = join(outDir, `${basename(source, extname(source))}.mjs`);
   const result = await build({
     absWorkingDir: projectRoot,
@@ -129,6 +132,14 @@ export async function buildReferenceBundle(outDir: string, source = 'bench/refer
  */
 export async function buildProbe(source: string, outDir: string): Promise<string> {
   const outfile = join(outDir, `${basename(source, extname(source))}.mjs`);
-  await build({ absWorkingDir: projectRoot, entryPoints: [source], outfile, bundle: true, platform: 'node', format: 'esm', logLevel: 'silent' });
+  await build({
+    absWorkingDir: projectRoot,
+    entryPoints: [source],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    logLevel: 'silent',
+  });
   return outfile;
 }

@@ -84,7 +84,10 @@ const ID_CUSTOMERS = [1001, 1002, 1003, 1004, 1005, 1006];
 const EMAIL_CUSTOMER = 'ada@example.com';
 
 async function invoke(handler: Handler, payload: unknown, timeoutMs: number): Promise<void> {
-  const response = (await handler(signedWebhookEvent(payload, SIGNING_SECRET), lambdaContext('webhook', timeoutMs))) as {
+  const response = (await handler(
+    signedWebhookEvent(payload, SIGNING_SECRET),
+    lambdaContext('webhook', timeoutMs),
+  )) as {
     statusCode: number;
     body: string;
   };
@@ -102,7 +105,11 @@ export async function measureCalls(bundle: Bundle, options: CallsAndMemoryOption
 
     const { value } = await withQuietOutput(async () => {
       for (let i = 0; i < options.invocations; i++) {
-        await invoke(handler, { status: 'closed', helpcrunchId: ID_CUSTOMERS[i % ID_CUSTOMERS.length] }, options.timeoutMs);
+        await invoke(
+          handler,
+          { status: 'closed', helpcrunchId: ID_CUSTOMERS[i % ID_CUSTOMERS.length] },
+          options.timeoutMs,
+        );
       }
       const byIdRequests = requests;
       const callsBySecret = secrets.calls().bySecret;
@@ -129,10 +136,15 @@ export async function measureCalls(bundle: Bundle, options: CallsAndMemoryOption
 
 /** Runs the probe; the handler's logs go to /dev/null, as fast as Lambda's log pipe takes them. */
 async function runProbe(node: NodeRuntime, args: string[], env: Record<string, string>): Promise<void> {
-  const child = spawn(node.path, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(node.path, args, {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', resolve));
+  const code = await new Promise<number | null>((resolve, reject) =>
+    child.once('error', reject).once('close', resolve),
+  );
   if (code !== 0) throw new Error(`memory probe exited with ${code}: ${stderr.slice(-2000)}`);
 }
 
@@ -149,7 +161,9 @@ function figures(reports: MemoryProbeReport[]): MemoryFigures {
   const median = [...reports].sort((a, b) => a.peakRssMiB - b.peakRssMiB)[Math.floor((reports.length - 1) / 2)]!;
   const growths = reports.map(growth);
   const rounded = (sample: MemorySample) =>
-    Object.fromEntries(Object.entries(sample).map(([key, value]) => [key, key === 'events' ? value : round(value, 2)])) as unknown as MemorySample;
+    Object.fromEntries(
+      Object.entries(sample).map(([key, value]) => [key, key === 'events' ? value : round(value, 2)]),
+    ) as unknown as MemorySample;
   const { median: peakMedian, min, max, n } = spread(peaks);
   return {
     peakRssMiB: { median: round(peakMedian, 1), min: round(min, 1), max: round(max, 1), n },
@@ -179,13 +193,28 @@ export async function measureMemory(
       { name: 'bareAxios', entryFile: bundles.bareAxios, nodeOptions: lambda.nodeOptions },
     ];
     const nodeArgs = (nodeOptions?: string) => lambdaNodeFlags(lambda.memoryMiB, nodeOptions);
-    const reports: Record<MemorySubject, MemoryProbeReport[]> = { handler: [], reference: [], referenceUnderFunctionFlags: [], bareAxios: [] };
+    const reports: Record<MemorySubject, MemoryProbeReport[]> = {
+      handler: [],
+      reference: [],
+      referenceUnderFunctionFlags: [],
+      bareAxios: [],
+    };
     // Round by round, so whatever else the machine does weighs on them alike.
     for (let run = 0; run < options.memoryRuns; run++) {
       for (const { name, entryFile, nodeOptions } of subjects) {
         const outFile = join(options.workDir, `memory-${name}-${run}.json`);
-        const args = [probe, entryFile, String(options.memoryEvents), String(options.memorySampleEvery), SIGNING_SECRET, outFile];
-        await runProbe(node, [...nodeArgs(nodeOptions), ...args], { ...services.env, ...(nodeOptions && { NODE_OPTIONS: nodeOptions }) });
+        const args = [
+          probe,
+          entryFile,
+          String(options.memoryEvents),
+          String(options.memorySampleEvery),
+          SIGNING_SECRET,
+          outFile,
+        ];
+        await runProbe(node, [...nodeArgs(nodeOptions), ...args], {
+          ...services.env,
+          ...(nodeOptions && { NODE_OPTIONS: nodeOptions }),
+        });
         reports[name].push(JSON.parse(readFileSync(outFile, 'utf8')) as MemoryProbeReport);
       }
     }

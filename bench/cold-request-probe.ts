@@ -98,7 +98,8 @@ channels.subscribe('http.client.response.finish', (message) => {
 });
 
 const [entry, requestFile, outFile] = process.argv.slice(2);
-if (!entry || !requestFile || !outFile) throw new Error('usage: cold-request-probe <handler.mjs> <request.json> <out.json>');
+if (!entry || !requestFile || !outFile)
+  throw new Error('usage: cold-request-probe <handler.mjs> <request.json> <out.json>');
 const request = JSON.parse(fs.readFileSync(requestFile, 'utf8')) as ProbeRequest;
 
 const { handler } = (await import(entry)) as { handler: (event: unknown, context: Context) => Promise<unknown> };

@@ -13,7 +13,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildProbe } from './bundles';
 import type { ProbeReport, ProbeRequest } from './cold-request-probe';
-import { startColdRequestNetwork, type ColdRequestNetwork, type NetworkName, type RoundTrips, type Service } from './cold-request-network';
+import {
+  startColdRequestNetwork,
+  type ColdRequestNetwork,
+  type NetworkName,
+  type RoundTrips,
+  type Service,
+} from './cold-request-network';
 import { lambdaEnvironment } from './cold-start';
 import { busEvent, signedWebhookEvent } from './events';
 import { SIGNING_SECRET } from './local-services';
@@ -89,9 +95,15 @@ function probeRequest(subject: ColdRequestSubject): ProbeRequest {
 /** Whether the answer is what a done request answers: untagged inline, queued, or the reference's 200. */
 function answerProblem(response: unknown): string | undefined {
   const { statusCode, body } = (response ?? {}) as { statusCode?: number; body?: string };
-  const reply = (statusCode === undefined ? response : JSON.parse(body ?? '{}')) as { results?: { status?: string }[]; queued?: number };
+  const reply = (statusCode === undefined ? response : JSON.parse(body ?? '{}')) as {
+    results?: { status?: string }[];
+    queued?: number;
+  };
   if (statusCode !== undefined && statusCode !== 200 && statusCode !== 202) return `status ${statusCode}`;
-  const done = reply.queued === 1 || reply.results?.[0]?.status === 'untagged' || (statusCode === 200 && reply.results === undefined);
+  const done =
+    reply.queued === 1 ||
+    reply.results?.[0]?.status === 'untagged' ||
+    (statusCode === 200 && reply.results === undefined);
   if (done) return undefined;
   return `answer ${JSON.stringify(reply).slice(0, 200)}`;
 }
@@ -108,14 +120,22 @@ async function runProbe(
   const requestFile = join(workDir, 'cold-request.json');
   const outFile = join(workDir, 'cold-request-report.json');
   writeFileSync(requestFile, JSON.stringify(probeRequest(subject)));
-  const args = [...lambdaNodeFlags(subject.memoryMiB, subject.environment.NODE_OPTIONS), probe, subject.entryFile, requestFile, outFile];
+  const args = [
+    ...lambdaNodeFlags(subject.memoryMiB, subject.environment.NODE_OPTIONS),
+    probe,
+    subject.entryFile,
+    requestFile,
+    outFile,
+  ];
   const spawnedAt = Number(process.hrtime.bigint()) / 1e6;
   // The handler's logs go to /dev/null, as fast as Lambda's log pipe takes them.
   const childEnv = { ...lambdaEnvironment(subject.name, subject.memoryMiB, subject.environment), ...env };
   const child = spawn(node.path, args, { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', resolve));
+  const code = await new Promise<number | null>((resolve, reject) =>
+    child.once('error', reject).once('close', resolve),
+  );
   if (code !== 0) throw new Error(`${subject.name}: cold request probe exited with ${code}: ${stderr.slice(-2000)}`);
   const report = JSON.parse(readFileSync(outFile, 'utf8')) as ProbeReport;
   const problem = answerProblem(report.response);
@@ -125,7 +145,8 @@ async function runProbe(
 
 function timeline(report: TimedReport, subject: ColdRequestSubject, network: ColdRequestNetwork): ColdRequestTimeline {
   const since = (at: number) => round(at - report.spawnedAt, 1);
-  const requestsTo = (service: Service) => report.requests.filter((request) => network.serviceAt(request.port) === service);
+  const requestsTo = (service: Service) =>
+    report.requests.filter((request) => network.serviceAt(request.port) === service);
   const secrets = requestsTo('secretsManager');
   const first = requestsTo(subject.downstream)[0];
   const connection = first?.connection === undefined ? undefined : report.connections[first.connection];
@@ -136,7 +157,8 @@ function timeline(report: TimedReport, subject: ColdRequestSubject, network: Col
     totalMs: since(report.answeredAt),
     nodeReadyMs: since(report.startedAt),
     importedMs: since(report.importedAt),
-    ...(sent.length > 0 && answered.length > 0 && { secretReads: [since(Math.min(...sent)), since(Math.max(...answered))] }),
+    ...(sent.length > 0 &&
+      answered.length > 0 && { secretReads: [since(Math.min(...sent)), since(Math.max(...answered))] }),
     ...(connection && ready !== undefined && { downstreamConnection: [since(connection.startedAt), since(ready)] }),
     ...(first?.answeredAt !== undefined && { downstreamRequest: [since(first.startedAt), since(first.answeredAt)] }),
     connectedAtInit: connection !== undefined && connection.startedAt <= report.importedAt,
@@ -165,7 +187,14 @@ function figures(
     network,
     downstream: subject.downstream,
     totalMs: spread(totals),
-    ...(reference && { ratio: spread(pairedRatios(totals, reference.map((run) => run.totalMs))) }),
+    ...(reference && {
+      ratio: spread(
+        pairedRatios(
+          totals,
+          reference.map((run) => run.totalMs),
+        ),
+      ),
+    }),
     phases: {
       nodeReadyMs: round(median(runs.map((run) => run.nodeReadyMs)), 1),
       importedMs: round(median(runs.map((run) => run.importedMs)), 1),
@@ -207,7 +236,9 @@ export async function measureColdRequests(
       roundTripsMs: options.roundTrips,
       figures: networks.flatMap((name) => {
         const [referenceRuns, ...handlerRuns] = timelines.get(name)!;
-        const handlerFigures = handlers.map((handler, index) => figures(handler, name, handlerRuns[index]!, referenceRuns));
+        const handlerFigures = handlers.map((handler, index) =>
+          figures(handler, name, handlerRuns[index]!, referenceRuns),
+        );
         return [figures(reference, name, referenceRuns!), ...handlerFigures];
       }),
     };

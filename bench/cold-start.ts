@@ -26,7 +26,8 @@ export interface ColdStartSubject extends Pick<LambdaFunction, 'name' | 'environ
   dependencies: Dependency[];
 }
 
-export interface ColdStartFigures extends Omit<ColdStartSubject, 'entryFile' | 'dependencies' | 'environment' | 'memoryMiB'> {
+export interface ColdStartFigures
+  extends Omit<ColdStartSubject, 'entryFile' | 'dependencies' | 'environment' | 'memoryMiB'> {
   nodeOptions: string | null;
   initMs: Spread;
   topDependencies: Dependency[];
@@ -60,7 +61,11 @@ process.stdout.write(JSON.stringify({ ms }), () => process.exit(0));
  * A function's environment with credentials and region as Lambda provides them; nothing else
  * leaks in from the benchmark's own environment.
  */
-export function lambdaEnvironment(name: string, memoryMiB: number, environment: Record<string, string>): NodeJS.ProcessEnv {
+export function lambdaEnvironment(
+  name: string,
+  memoryMiB: number,
+  environment: Record<string, string>,
+): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     AWS_REGION: 'us-east-1',
@@ -74,7 +79,13 @@ export function lambdaEnvironment(name: string, memoryMiB: number, environment: 
 }
 
 export async function timeModuleInit(node: NodeRuntime, subject: ColdStartSubject): Promise<number> {
-  const args = [...lambdaNodeFlags(subject.memoryMiB, subject.environment.NODE_OPTIONS), '--input-type=module', '-e', importScript, pathToFileURL(subject.entryFile).href];
+  const args = [
+    ...lambdaNodeFlags(subject.memoryMiB, subject.environment.NODE_OPTIONS),
+    '--input-type=module',
+    '-e',
+    importScript,
+    pathToFileURL(subject.entryFile).href,
+  ];
   const { stdout } = await run(node.path, args, {
     env: lambdaEnvironment(subject.name, subject.memoryMiB, subject.environment),
     timeout: 60_000,

@@ -68,7 +68,9 @@ export function estimateCost(inputs: CostInputs): CostEstimate {
   const gbSecondsUsd = (ms: number) => (ms / 1000) * gb * PRICES_USD.lambdaPerGbSecond;
   const coldStartsUsd = EVENTS * ASSUMPTIONS.coldStartShare * gbSecondsUsd(inputs.initMs);
   const secretsCalls =
-    inputs.secrets * (ASSUMPTIONS.warmContainers * (ASSUMPTIONS.secondsPerMonth / inputs.secretTtlSeconds) + EVENTS * ASSUMPTIONS.coldStartShare);
+    inputs.secrets *
+    (ASSUMPTIONS.warmContainers * (ASSUMPTIONS.secondsPerMonth / inputs.secretTtlSeconds) +
+      EVENTS * ASSUMPTIONS.coldStartShare);
   const secretsManagerUsd = secretsCalls * PRICES_USD.secretsManagerPerCall;
 
   const inlineMs = Math.ceil(inputs.overheadMs + ASSUMPTIONS.helpcrunchRoundTripMs);
@@ -79,7 +81,8 @@ export function estimateCost(inputs: CostInputs): CostEstimate {
   const workerInvocations = EVENTS / ASSUMPTIONS.workerBatchSize;
   const queueLambda =
     EVENTS * (gbSecondsUsd(webhookMs) + PRICES_USD.lambdaPerRequest) +
-    workerInvocations * (gbSecondsUsd(Math.ceil(workerMsPerJob * ASSUMPTIONS.workerBatchSize)) + PRICES_USD.lambdaPerRequest) +
+    workerInvocations *
+      (gbSecondsUsd(Math.ceil(workerMsPerJob * ASSUMPTIONS.workerBatchSize)) + PRICES_USD.lambdaPerRequest) +
     coldStartsUsd;
   const sqsUsd = EVENTS * ASSUMPTIONS.sqsRequestsPerJob * PRICES_USD.sqsPerRequest;
 

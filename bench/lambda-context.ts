@@ -5,7 +5,11 @@
  */
 import type { Context } from 'aws-lambda';
 
-export function lambdaContext(functionName: string, timeoutMs: number, awsRequestId: string = globalThis.crypto.randomUUID()): Context {
+export function lambdaContext(
+  functionName: string,
+  timeoutMs: number,
+  awsRequestId: string = globalThis.crypto.randomUUID(),
+): Context {
   const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: true,

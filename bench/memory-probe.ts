@@ -51,7 +51,9 @@ function rssSplit(): { rssAnonMiB?: number; rssFileMiB?: number } {
 /** Node's own record of the built-ins it has loaded (undocumented, hence optional). */
 function loadedBuiltins(): string[] {
   const { moduleLoadList = [] } = process as unknown as { moduleLoadList?: string[] };
-  return moduleLoadList.filter((name) => name.startsWith('NativeModule ')).map((name) => name.slice('NativeModule '.length));
+  return moduleLoadList
+    .filter((name) => name.startsWith('NativeModule '))
+    .map((name) => name.slice('NativeModule '.length));
 }
 
 const CUSTOMER_IDS = [1001, 1002, 1003, 1004, 1005, 1006];
@@ -59,7 +61,8 @@ const MiB = 1024 * 1024;
 
 async function main(): Promise<void> {
   const [entry, eventsArg, sampleEveryArg, signingSecret, outFile] = process.argv.slice(2);
-  if (!entry || !eventsArg || !sampleEveryArg || !signingSecret || !outFile) throw new Error('usage: memory-probe <handler> <events> <sampleEvery> <secret> <out>');
+  if (!entry || !eventsArg || !sampleEveryArg || !signingSecret || !outFile)
+    throw new Error('usage: memory-probe <handler> <events> <sampleEvery> <secret> <out>');
   const events = Number(eventsArg);
   const sampleEvery = Number(sampleEveryArg);
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -77,7 +80,14 @@ async function main(): Promise<void> {
     if (i % sampleEvery === 0 || i === events) {
       gc?.();
       const { rss, heapTotal, heapUsed, external } = process.memoryUsage();
-      samples.push({ events: i, rssMiB: rss / MiB, heapTotalMiB: heapTotal / MiB, heapUsedMiB: heapUsed / MiB, externalMiB: external / MiB, ...rssSplit() });
+      samples.push({
+        events: i,
+        rssMiB: rss / MiB,
+        heapTotalMiB: heapTotal / MiB,
+        heapUsedMiB: heapUsed / MiB,
+        externalMiB: external / MiB,
+        ...rssSplit(),
+      });
     }
   }
   const report: MemoryProbeReport = {
@@ -90,7 +100,9 @@ async function main(): Promise<void> {
 }
 
 // Keep-alive sockets would hold the process open, as they hold a Lambda container between events.
-main().then(() => process.exit(0)).catch((error: unknown) => {
-  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+main()
+  .then(() => process.exit(0))
+  .catch((error: unknown) => {
+    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });

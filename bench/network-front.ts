@@ -49,12 +49,15 @@ class DelayLine {
 
   private schedule(): void {
     if (this.timer || this.queue.length === 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      // Timers keep whole milliseconds: what is due within the next one goes now.
-      while (this.queue.length > 0 && this.queue[0]!.at <= performance.now() + 1) this.queue.shift()!.run();
-      this.schedule();
-    }, Math.max(0, this.queue[0]!.at - performance.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        // Timers keep whole milliseconds: what is due within the next one goes now.
+        while (this.queue.length > 0 && this.queue[0]!.at <= performance.now() + 1) this.queue.shift()!.run();
+        this.schedule();
+      },
+      Math.max(0, this.queue[0]!.at - performance.now()),
+    );
   }
 }
 
@@ -83,7 +86,9 @@ function relay(client: Socket, server: Socket, roundTripMs: number, sockets: Set
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   }
-  client.on('data', (chunk: Buffer) => toServer.push(Math.max(0, handshakeDoneAt - performance.now()) + oneWayMs, () => server.write(chunk)));
+  client.on('data', (chunk: Buffer) =>
+    toServer.push(Math.max(0, handshakeDoneAt - performance.now()) + oneWayMs, () => server.write(chunk)),
+  );
   server.on('data', (chunk: Buffer) => toClient.push(oneWayMs, () => client.write(chunk)));
   client.on('end', () => toServer.push(oneWayMs, () => server.end()));
   server.on('end', () => toClient.push(oneWayMs, () => client.end()));
@@ -118,7 +123,12 @@ export async function startNetworkFront({ target, roundTripMs, certificates }: F
   let accepted = 0;
   const relayServer = createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
     accepted++;
-    relay(client, connect({ port: tlsPort, host: '127.0.0.1', allowHalfOpen: true, noDelay: true }), roundTripMs, sockets);
+    relay(
+      client,
+      connect({ port: tlsPort, host: '127.0.0.1', allowHalfOpen: true, noDelay: true }),
+      roundTripMs,
+      sockets,
+    );
   });
   const port = await listen(relayServer);
   return {

@@ -26,5 +26,9 @@ export function lambdaNodeFlags(memoryMiB: number, nodeOptions = ''): string[] {
   const flags = ['--expose-gc', '--max-http-header-size=81920'];
   if (/--max[-_](semi|old)[-_]space[-_]size/.test(nodeOptions)) return flags;
   const newSpace = Math.floor(memoryMiB / 10);
-  return [...flags, `--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${memoryMiB - newSpace}`];
+  return [
+    ...flags,
+    `--max-semi-space-size=${Math.floor(newSpace / 2)}`,
+    `--max-old-space-size=${memoryMiB - newSpace}`,
+  ];
 }

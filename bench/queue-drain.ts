@@ -77,18 +77,39 @@ function scenario(count: number): { customers: SandboxCustomer[]; jobs: Job[] } 
   for (let i = 0; i < count; i++) {
     const id = 100_000 + i;
     const tagged = i % 50 !== 13;
-    customers.push({ id, email: `c${i}@example.test`, userId: `u-${i}`, name: `Customer ${i}`, tags: tagged ? TAGS.map((name) => ({ name, color: '#4caf50' })) : [] });
+    customers.push({
+      id,
+      email: `c${i}@example.test`,
+      userId: `u-${i}`,
+      name: `Customer ${i}`,
+      tags: tagged ? TAGS.map((name) => ({ name, color: '#4caf50' })) : [],
+    });
     const customer =
-      i % 50 === 7 ? { by: 'helpcrunchId' as const, value: 900_000 + i } : i % 10 === 0 || !tagged ? { by: 'email' as const, value: `c${i}@example.test` } : { by: 'helpcrunchId' as const, value: id };
+      i % 50 === 7
+        ? { by: 'helpcrunchId' as const, value: 900_000 + i }
+        : i % 10 === 0 || !tagged
+          ? { by: 'email' as const, value: `c${i}@example.test` }
+          : { by: 'helpcrunchId' as const, value: id };
     jobs.push({ rule: 'deal-lost', customer, removeTags: TAGS, addTags: [] });
   }
   return { customers, jobs };
 }
 
 export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDrainResult> {
-  const { jobs: jobCount, limitPerSecond, rateShare = 1, malformed = 0, msPerSecond = 10, timeoutMs = 600_000 } = options;
+  const {
+    jobs: jobCount,
+    limitPerSecond,
+    rateShare = 1,
+    malformed = 0,
+    msPerSecond = 10,
+    timeoutMs = 600_000,
+  } = options;
   const { customers, jobs } = scenario(jobCount);
-  const sandbox = await startHelpCrunchSandbox({ customers, rateLimit: { requests: limitPerSecond, windowMs: 1000 }, faults: options.faults });
+  const sandbox = await startHelpCrunchSandbox({
+    customers,
+    rateLimit: { requests: limitPerSecond, windowMs: 1000 },
+    faults: options.faults,
+  });
   let firstAt: number | undefined;
   let lastAt = 0;
   sandbox.onRequest(({ at }) => {
@@ -123,7 +144,8 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
     // The backlog as one burst of events; each job names its own customer, which is how it is traced below.
     const origin = { eventId: 'bench-backlog', source: 'bench' };
     await enqueueJobs(jobs, { sqs: model, queueUrl, origin, budget: RetryBudget.until(Date.now() + 60_000) });
-    for (let i = 0; i < malformed; i++) await model.sendMessage({ QueueUrl: queueUrl, MessageBody: `{"v":1,"broken":${i}` });
+    for (let i = 0; i < malformed; i++)
+      await model.sendMessage({ QueueUrl: queueUrl, MessageBody: `{"v":1,"broken":${i}` });
 
     const done = new Map<string, string>();
     const handler = async (event: SQSEvent) => {
@@ -148,7 +170,12 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
       const key = jobKey(message.body);
       if (key) settled.add(key);
     }
-    const byKey = new Map<string, SandboxCustomer>(sandbox.customers().flatMap((c) => [[`id:${c.id}`, c], [`email:${c.email}`, c]]));
+    const byKey = new Map<string, SandboxCustomer>(
+      sandbox.customers().flatMap((c) => [
+        [`id:${c.id}`, c],
+        [`email:${c.email}`, c],
+      ]),
+    );
     let untaggedButStillTagged = 0;
     for (const [key, state] of done) {
       count(state);
@@ -201,7 +228,9 @@ const round = (value: number, digits = 3) => Number(value.toFixed(digits));
 
 async function main(): Promise<void> {
   const options = { jobs: 1000, limitPerSecond: 20 };
-  console.log(`Draining ${options.jobs} jobs against a sandbox limited to ${options.limitPerSecond} requests/s (worker rate matched)…`);
+  console.log(
+    `Draining ${options.jobs} jobs against a sandbox limited to ${options.limitPerSecond} requests/s (worker rate matched)…`,
+  );
   const result = await runQueueDrain(options);
   console.log(
     [
@@ -212,7 +241,9 @@ async function main(): Promise<void> {
       `requests        ${result.requests}, 429s ${(result.share429 * 100).toFixed(2)}%`,
       `max per window  ${result.maxPerWindow} (limit ${result.limitPerWindow})`,
       `lost            ${result.lost}`,
-      `outcomes        ${Object.entries(result.outcomes).map(([state, n]) => `${state} ${n}`).join(', ')}`,
+      `outcomes        ${Object.entries(result.outcomes)
+        .map(([state, n]) => `${state} ${n}`)
+        .join(', ')}`,
     ].join('\n'),
   );
   const ok = result.rateRatio >= 0.95 && result.share429 <= 0.01 && result.lost === 0;

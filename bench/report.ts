@@ -41,11 +41,13 @@ export const FLAT_HEAP_MIB = 1;
 export const TARGETS = { moduleInit: 0.9, bundleSize: 0.9, coldRequest: 0.7, warmOverhead: 1.1, peakRss: 0.9 } as const;
 
 /** The cold requests with a target: the triggers' functions calling HelpCrunch themselves. */
-const coldRequestTargeted = (figure: ColdRequestFigures) => figure.ratio !== undefined && figure.downstream === 'helpcrunch';
+const coldRequestTargeted = (figure: ColdRequestFigures) =>
+  figure.ratio !== undefined && figure.downstream === 'helpcrunch';
 const networkName = { tls: 'TLS + round trips', loopback: 'loopback' } as const;
 
 const ratio = (value: number) => `${value.toFixed(2)}×`;
-const range = (s: Spread, format: (value: number) => string) => `${format(s.median)} (${format(s.min)}–${format(s.max)})`;
+const range = (s: Spread, format: (value: number) => string) =>
+  `${format(s.median)} (${format(s.min)}–${format(s.max)})`;
 const mib = (s: Spread) => range(s, (value) => `${value} MiB`);
 const ms = (value: number) => value.toFixed(value < 10 ? 3 : 1);
 const percent = (value: number) => `${(value * 100).toFixed(value < 0.1 ? 2 : 1)}%`;
@@ -87,7 +89,12 @@ export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetChec
   const { queue } = throughput;
   checks.push(
     queue.status === 'pending'
-      ? { figure: 'queue mode drain', target: '≥ 95% of limit, ≤ 1% 429s, 0 lost', measured: `pending: ${queue.reason}`, met: null }
+      ? {
+          figure: 'queue mode drain',
+          target: '≥ 95% of limit, ≤ 1% 429s, 0 lost',
+          measured: `pending: ${queue.reason}`,
+          met: null,
+        }
       : {
           figure: 'queue mode drain',
           target: '≥ 95% of limit, ≤ 1% 429s, 0 lost',
@@ -121,7 +128,14 @@ export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetChec
 /** Columns padded to their widest cell. */
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function formatReport(results: BenchResults): string {
@@ -136,8 +150,28 @@ export function formatReport(results: BenchResults): string {
   const { reference } = coldStart;
   lines.push(
     table([
-      ['bundle', 'JS', 'loaded at init', 'files', 'source maps', 'zip', 'init ms median (min–max)', 'size ×ref', 'init ×ref median (min–max)'],
-      ['reference', kb(reference.jsBytes), kb(reference.initBytes), String(reference.jsFiles), '-', '-', range(reference.initMs, ms), '', ''],
+      [
+        'bundle',
+        'JS',
+        'loaded at init',
+        'files',
+        'source maps',
+        'zip',
+        'init ms median (min–max)',
+        'size ×ref',
+        'init ×ref median (min–max)',
+      ],
+      [
+        'reference',
+        kb(reference.jsBytes),
+        kb(reference.initBytes),
+        String(reference.jsFiles),
+        '-',
+        '-',
+        range(reference.initMs, ms),
+        '',
+        '',
+      ],
       ...coldStart.handlers.map((h) => [
         h.name,
         kb(h.jsBytes),
@@ -151,9 +185,18 @@ export function formatReport(results: BenchResults): string {
       ]),
     ]),
   );
-  lines.push('', `NODE_OPTIONS: ${coldStart.handlers[0]?.nodeOptions ?? '(none)'}`, 'Top dependencies by bytes (esbuild metafile):');
+  lines.push(
+    '',
+    `NODE_OPTIONS: ${coldStart.handlers[0]?.nodeOptions ?? '(none)'}`,
+    'Top dependencies by bytes (esbuild metafile):',
+  );
   for (const subject of [{ ...reference, name: 'reference' }, ...coldStart.handlers]) {
-    lines.push(`  ${subject.name}: ${subject.topDependencies.slice(0, 8).map((d) => `${d.name} ${kb(d.bytes)}`).join(', ')}`);
+    lines.push(
+      `  ${subject.name}: ${subject.topDependencies
+        .slice(0, 8)
+        .map((d) => `${d.name} ${kb(d.bytes)}`)
+        .join(', ')}`,
+    );
   }
 
   const { coldRequest } = results;
@@ -165,7 +208,18 @@ export function formatReport(results: BenchResults): string {
   const span = (value?: [number, number]) => (value ? `${value[0].toFixed(0)}–${value[1].toFixed(0)}` : '-');
   lines.push(
     table([
-      ['network', 'function', 'total ms median (min–max)', '×ref median (min–max)', 'node ready', 'imported', 'secret reads', 'downstream connection', 'first downstream request', 'connected at init'],
+      [
+        'network',
+        'function',
+        'total ms median (min–max)',
+        '×ref median (min–max)',
+        'node ready',
+        'imported',
+        'secret reads',
+        'downstream connection',
+        'first downstream request',
+        'connected at init',
+      ],
       ...coldRequest.figures.map((f) => [
         networkName[f.network],
         f.subject,
@@ -182,7 +236,9 @@ export function formatReport(results: BenchResults): string {
     'Milestones: medians in ms since the process was spawned. Downstream: HelpCrunch inline, SQS in queue dispatch.',
   );
 
-  section(`3. Warm overhead per event: ${warmOverhead.events} events per side in ${warmOverhead.rounds} rounds; medians of the rounds (min–max)`);
+  section(
+    `3. Warm overhead per event: ${warmOverhead.events} events per side in ${warmOverhead.rounds} rounds; medians of the rounds (min–max)`,
+  );
   lines.push(
     table([
       ['', 'p50 ms', 'p99 ms'],
@@ -193,7 +249,9 @@ export function formatReport(results: BenchResults): string {
     `Log output per event: ${warmOverhead.logBytesPerEvent} bytes`,
   );
 
-  section(`4. Rate-limit throughput: ${throughput.events} events, limit ${throughput.limitPerSecond} requests/s; medians of ${throughput.inline.runs.length} runs (min–max)`);
+  section(
+    `4. Rate-limit throughput: ${throughput.events} events, limit ${throughput.limitPerSecond} requests/s; medians of ${throughput.inline.runs.length} runs (min–max)`,
+  );
   const { inline, queue } = throughput;
   lines.push(
     table([
@@ -208,14 +266,25 @@ export function formatReport(results: BenchResults): string {
       ],
       queue.status === 'pending'
         ? ['queue', `pending: ${queue.reason}`, '', '', '', '']
-        : ['queue', range(queue.rateRatio, percent), range(queue.share429, percent), String(queue.lost), '-', range(queue.durationMs, (v) => (v / 1000).toFixed(1))],
+        : [
+            'queue',
+            range(queue.rateRatio, percent),
+            range(queue.share429, percent),
+            String(queue.lost),
+            '-',
+            range(queue.durationMs, (v) => (v / 1000).toFixed(1)),
+          ],
     ]),
   );
 
   section('5. Calls and memory');
   lines.push(
     `HelpCrunch calls per event: by id ${calls.helpcrunchCallsPerEvent.byId}, by email ${calls.helpcrunchCallsPerEvent.byEmail} (search + DELETE); retries ${calls.retries}`,
-    `Secrets Manager calls in one container over ${calls.invocations} invocations (TTL ${calls.secretsManager.ttlSeconds} s): ${Object.entries(calls.secretsManager.callsBySecret).map(([id, n]) => `${id} ${n}`).join(', ')}`,
+    `Secrets Manager calls in one container over ${calls.invocations} invocations (TTL ${calls.secretsManager.ttlSeconds} s): ${Object.entries(
+      calls.secretsManager.callsBySecret,
+    )
+      .map(([id, n]) => `${id} ${n}`)
+      .join(', ')}`,
     `Memory: node ${memory.node}, each subject in processes of its own started as Lambda starts it; ${memory.events} events, ${memory.peakRssMiB.n} processes each`,
     `  webhook (${memory.nodeArgs.join(' ')}; NODE_OPTIONS ${memory.nodeOptions ?? '(none)'}): peak RSS ${mib(memory.peakRssMiB)}, ${range(memory.ratio, ratio)} the reference; ` +
       `RSS after GC every ${memory.samples[0]?.events ?? 0} events (median run): ${memory.samples.map((s) => s.rssMiB).join(' → ')} MiB`,
@@ -229,17 +298,28 @@ export function formatReport(results: BenchResults): string {
       `  last sample: heap ${last.heapUsedMiB} MiB used of ${last.heapTotalMiB} MiB; RSS ${last.rssAnonMiB} MiB anonymous + ${last.rssFileMiB} MiB file-backed (the node binary's pages)`,
     );
   }
-  lines.push(`  Node built-ins first loaded while handling events (not at import): ${memory.builtinsLoadedByEvents.join(', ') || 'none'}`);
+  lines.push(
+    `  Node built-ins first loaded while handling events (not at import): ${memory.builtinsLoadedByEvents.join(', ') || 'none'}`,
+  );
 
   const { cost } = results;
   const { assumptions: a } = cost;
-  section(`Cost per ${cost.perEvents.toLocaleString('en-US')} events (USD, us-east-1 arm64 list prices; see bench/cost.ts)`);
+  section(
+    `Cost per ${cost.perEvents.toLocaleString('en-US')} events (USD, us-east-1 arm64 list prices; see bench/cost.ts)`,
+  );
   lines.push(
     table([
       ['mode', 'billed ms/event', 'Lambda', 'Secrets Manager', 'SQS', 'total'],
       ...(['inline', 'queue'] as const).map((mode) => {
         const c = cost[mode];
-        return [mode, String(c.billedMsPerEvent), `$${c.lambdaUsd.toFixed(2)}`, `$${c.secretsManagerUsd.toFixed(2)}`, `$${c.sqsUsd.toFixed(2)}`, `$${c.totalUsd.toFixed(2)}`];
+        return [
+          mode,
+          String(c.billedMsPerEvent),
+          `$${c.lambdaUsd.toFixed(2)}`,
+          `$${c.secretsManagerUsd.toFixed(2)}`,
+          `$${c.sqsUsd.toFixed(2)}`,
+          `$${c.totalUsd.toFixed(2)}`,
+        ];
       }),
     ]),
     `Measured: per-event overhead (handler p50 − bare call p50), webhook module init. Assumed: HelpCrunch round trip ${a.helpcrunchRoundTripMs} ms, enqueue ${a.enqueueMs} ms, ` +
@@ -250,7 +330,12 @@ export function formatReport(results: BenchResults): string {
   lines.push(
     table([
       ['figure', 'target', 'measured', 'met'],
-      ...results.targets.map((t) => [t.figure, t.target, t.measured, t.met === null ? 'pending' : t.met ? 'yes' : 'NO']),
+      ...results.targets.map((t) => [
+        t.figure,
+        t.target,
+        t.measured,
+        t.met === null ? 'pending' : t.met ? 'yes' : 'NO',
+      ]),
     ]),
   );
   lines.push('', `Finished in ${results.durationSeconds.toFixed(0)} s.`);

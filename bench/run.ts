@@ -63,7 +63,11 @@ const ROUND_TRIPS: RoundTrips = { secretsManager: 20, helpcrunch: 60, sqs: 15 };
 const withoutNodeOptions = ({ NODE_OPTIONS: _, ...environment }: Record<string, string>) => environment;
 
 /** A function's bundle as measured: the artifact's files, the rebuild's metafile figures. */
-function subject(fn: LambdaFunction, artifact: { entryFile: string; jsBytes: number; mapBytes: number; jsFiles: number; zipBytes?: number }, rebuild: BuiltBundle): ColdStartSubject {
+function subject(
+  fn: LambdaFunction,
+  artifact: { entryFile: string; jsBytes: number; mapBytes: number; jsFiles: number; zipBytes?: number },
+  rebuild: BuiltBundle,
+): ColdStartSubject {
   return {
     name: fn.name,
     entryFile: artifact.entryFile,
@@ -78,12 +82,20 @@ function subject(fn: LambdaFunction, artifact: { entryFile: string; jsBytes: num
   };
 }
 
-async function coldStartSubjects(smoke: boolean, projectDir: string, workDir: string): Promise<{ functions: LambdaFunction[]; subjects: ColdStartSubject[] }> {
+async function coldStartSubjects(
+  smoke: boolean,
+  projectDir: string,
+  workDir: string,
+): Promise<{ functions: LambdaFunction[]; subjects: ColdStartSubject[] }> {
   if (smoke) {
     const functions = declaredFunctions(projectDir);
     const subjects = await Promise.all(
       functions.map(async (fn) => {
-        const built = await buildLambdaBundle({ projectDir, source: fn.source, outDir: join(workDir, 'built', fn.name) });
+        const built = await buildLambdaBundle({
+          projectDir,
+          source: fn.source,
+          outDir: join(workDir, 'built', fn.name),
+        });
         return subject(fn, built, built);
       }),
     );
@@ -94,9 +106,15 @@ async function coldStartSubjects(smoke: boolean, projectDir: string, workDir: st
   const subjects = await Promise.all(
     packaged.map(async (fn) => {
       // The same options again with a metafile: what each bundle pays for.
-      const rebuild = await buildLambdaBundle({ projectDir, source: fn.source, outDir: join(workDir, 'rebuilt', fn.name) });
+      const rebuild = await buildLambdaBundle({
+        projectDir,
+        source: fn.source,
+        outDir: join(workDir, 'rebuilt', fn.name),
+      });
       if (rebuild.jsBytes !== fn.jsBytes || rebuild.jsFiles !== fn.jsFiles) {
-        throw new Error(`${fn.name}: the esbuild rebuild (${rebuild.jsBytes} B in ${rebuild.jsFiles} files) differs from the artifact (${fn.jsBytes} B in ${fn.jsFiles})`);
+        throw new Error(
+          `${fn.name}: the esbuild rebuild (${rebuild.jsBytes} B in ${rebuild.jsFiles} files) differs from the artifact (${fn.jsBytes} B in ${fn.jsFiles})`,
+        );
       }
       return subject(fn, fn, rebuild);
     }),
@@ -120,10 +138,12 @@ async function main(): Promise<void> {
     helpcrunch: Number(values['rtt-helpcrunch']),
     sqs: Number(values['rtt-sqs']),
   };
-  if (!Object.values(roundTrips).every((ms) => Number.isFinite(ms) && ms >= 0)) throw new Error('round trips must be milliseconds >= 0');
+  if (!Object.values(roundTrips).every((ms) => Number.isFinite(ms) && ms >= 0))
+    throw new Error('round trips must be milliseconds >= 0');
   const node = benchNode(smoke);
   // A smoke run's figures mean nothing: by default they never replace the real results.
-  const outFile = values.out ?? (smoke ? join(tmpdir(), 'helpcrunch-bench-smoke.json') : join(projectRoot, 'bench/results.json'));
+  const outFile =
+    values.out ?? (smoke ? join(tmpdir(), 'helpcrunch-bench-smoke.json') : join(projectRoot, 'bench/results.json'));
   const settings = smoke ? SMOKE : FULL;
   const started = performance.now();
   const workDir = mkdtempSync(join(tmpdir(), 'helpcrunch-bench-'));
@@ -136,7 +156,9 @@ async function main(): Promise<void> {
 
     const reference = await buildReferenceBundle(join(workDir, 'reference'));
     const naiveEnvironment = withoutNodeOptions(webhook.environment);
-    progress(`1/5 cold start: ${subjects.length} handlers and the reference, ${settings.initRuns} runs each on node ${node.version} (${node.origin}) …`);
+    progress(
+      `1/5 cold start: ${subjects.length} handlers and the reference, ${settings.initRuns} runs each on node ${node.version} (${node.origin}) …`,
+    );
     const coldStart = await measureColdStart(
       node,
       { name: 'reference', ...reference, environment: naiveEnvironment, memoryMiB: webhook.memoryMiB },
@@ -147,13 +169,22 @@ async function main(): Promise<void> {
     // Parts 2-5 run the handlers built with the deployed options and the benchmark's rules.
     const benchBuild = async (fn: LambdaFunction) => {
       const dir = join(workDir, 'bench-bundle', fn.name);
-      const built = await buildLambdaBundle({ projectDir, source: fn.source, outDir: dir, rulesFile: join(projectRoot, 'bench/rules.bench.yml') });
+      const built = await buildLambdaBundle({
+        projectDir,
+        source: fn.source,
+        outDir: dir,
+        rulesFile: join(projectRoot, 'bench/rules.bench.yml'),
+      });
       return { dir, entryFile: built.entryFile } satisfies Bundle;
     };
     const bundle = await benchBuild(webhook);
     const eventbridgeBundle = await benchBuild(eventbridge);
 
-    const coldRequestSubject = (fn: LambdaFunction, entryFile: string, dispatch: 'inline' | 'queue'): ColdRequestSubject => ({
+    const coldRequestSubject = (
+      fn: LambdaFunction,
+      entryFile: string,
+      dispatch: 'inline' | 'queue',
+    ): ColdRequestSubject => ({
       name: `${fn.name}, ${dispatch}`,
       entryFile,
       memoryMiB: fn.memoryMiB,
@@ -166,7 +197,11 @@ async function main(): Promise<void> {
     mkdirSync(join(workDir, 'cold-request'), { recursive: true });
     const coldRequest = await measureColdRequests(
       node,
-      { ...coldRequestSubject(webhook, reference.entryFile, 'inline'), name: 'reference', environment: naiveEnvironment },
+      {
+        ...coldRequestSubject(webhook, reference.entryFile, 'inline'),
+        name: 'reference',
+        environment: naiveEnvironment,
+      },
       [
         coldRequestSubject(webhook, bundle.entryFile, 'inline'),
         coldRequestSubject(eventbridge, eventbridgeBundle.entryFile, 'inline'),
@@ -182,16 +217,25 @@ async function main(): Promise<void> {
     const warmOverhead = await measureWarmOverhead(bundle, { ...settings.warm, ...common });
 
     const throughputOptions = { ...settings.throughput, ...common };
-    progress(`4/5 throughput: ${settings.throughput.runs} bursts of ${settings.throughput.events} events at ${settings.throughput.limitPerSecond}/s, inline then queue …`);
+    progress(
+      `4/5 throughput: ${settings.throughput.runs} bursts of ${settings.throughput.events} events at ${settings.throughput.limitPerSecond}/s, inline then queue …`,
+    );
     const inline = await measureInline(bundle, throughputOptions);
     const queue = await measureQueue(throughputOptions);
 
-    progress(`5/5 calls and memory: ${settings.calls.invocations} invocations, then ${settings.calls.memoryEvents} events in a process of their own, ${settings.calls.memoryRuns} runs per subject …`);
+    progress(
+      `5/5 calls and memory: ${settings.calls.invocations} invocations, then ${settings.calls.memoryEvents} events in a process of their own, ${settings.calls.memoryRuns} runs per subject …`,
+    );
     const callsOptions = { ...settings.calls, ...common };
     const calls = await measureCalls(bundle, callsOptions);
     const lambda = { memoryMiB: webhook.memoryMiB, nodeOptions: webhook.environment.NODE_OPTIONS };
     const bareAxios = await buildReferenceBundle(join(workDir, 'reference'), 'bench/reference/bare-axios.ts');
-    const memory = await measureMemory({ handler: bundle.entryFile, reference: reference.entryFile, bareAxios: bareAxios.entryFile }, node, lambda, callsOptions);
+    const memory = await measureMemory(
+      { handler: bundle.entryFile, reference: reference.entryFile, bareAxios: bareAxios.entryFile },
+      node,
+      lambda,
+      callsOptions,
+    );
 
     const webhookInitMs = coldStart.handlers.find((handler) => handler.name === 'webhook')!.initMs.median;
     const cost = estimateCost({
@@ -205,12 +249,22 @@ async function main(): Promise<void> {
       generatedAt: new Date().toISOString(),
       smoke,
       durationSeconds: (performance.now() - started) / 1000,
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', platform: `${process.platform} ${process.arch}`, benchNode: process.version },
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        platform: `${process.platform} ${process.arch}`,
+        benchNode: process.version,
+      },
       artifacts: smoke ? 'esbuild' : 'serverless package',
       coldStart,
       coldRequest,
       warmOverhead,
-      throughput: { events: settings.throughput.events, limitPerSecond: settings.throughput.limitPerSecond, inline, queue },
+      throughput: {
+        events: settings.throughput.events,
+        limitPerSecond: settings.throughput.limitPerSecond,
+        inline,
+        queue,
+      },
       calls,
       memory,
       cost,

@@ -70,7 +70,11 @@ function summarise(runs: BurstRun[]): BurstFigures {
   };
 }
 
-async function inlineBurst(containers: Handler[], options: ThroughputOptions, sandbox: HelpCrunchSandbox): Promise<BurstRun> {
+async function inlineBurst(
+  containers: Handler[],
+  options: ThroughputOptions,
+  sandbox: HelpCrunchSandbox,
+): Promise<BurstRun> {
   sandbox.reset();
   const successAt: number[] = [];
   const unsubscribe = sandbox.onRequest(({ status, at }) => {
@@ -84,7 +88,10 @@ async function inlineBurst(containers: Handler[], options: ThroughputOptions, sa
     while (next < options.events) {
       const index = next++;
       const payload = { status: 'closed', helpcrunchId: CUSTOMER_IDS[index % CUSTOMER_IDS.length] };
-      const response = (await handler(signedWebhookEvent(payload, SIGNING_SECRET), lambdaContext('webhook', options.timeoutMs))) as {
+      const response = (await handler(
+        signedWebhookEvent(payload, SIGNING_SECRET),
+        lambdaContext('webhook', options.timeoutMs),
+      )) as {
         statusCode: number;
       };
       if (response.statusCode === 200) answered.ok++;
@@ -108,16 +115,22 @@ async function inlineBurst(containers: Handler[], options: ThroughputOptions, sa
   };
 }
 
-export async function measureInline(bundle: Bundle, options: ThroughputOptions): Promise<BurstFigures & { containers: number }> {
+export async function measureInline(
+  bundle: Bundle,
+  options: ThroughputOptions,
+): Promise<BurstFigures & { containers: number }> {
   const services = await startLocalServices({ requests: options.limitPerSecond, windowMs: 1000 });
   try {
     useEnvironment(services.env);
     const containers = await Promise.all(
-      Array.from({ length: options.containers }, (_, index) => startContainer(bundle, join(options.workDir, `inline-container-${index}`))),
+      Array.from({ length: options.containers }, (_, index) =>
+        startContainer(bundle, join(options.workDir, `inline-container-${index}`)),
+      ),
     );
     const { value: runs } = await withQuietOutput(async () => {
       const results: BurstRun[] = [];
-      for (let run = 0; run < options.runs; run++) results.push(await inlineBurst(containers, options, services.sandbox));
+      for (let run = 0; run < options.runs; run++)
+        results.push(await inlineBurst(containers, options, services.sandbox));
       return results;
     });
     return { containers: options.containers, ...summarise(runs) };
@@ -144,7 +157,9 @@ export async function measureQueue(options: ThroughputOptions): Promise<QueueFig
   const { runQueueDrain } = (await import(pathToFileURL(queueDrainModule).href)) as QueueDrainModule;
   const runs: BurstRun[] = [];
   for (let run = 0; run < options.runs; run++) {
-    const { value: result } = await withQuietOutput(() => runQueueDrain({ jobs: options.events, limitPerSecond: options.limitPerSecond }));
+    const { value: result } = await withQuietOutput(() =>
+      runQueueDrain({ jobs: options.events, limitPerSecond: options.limitPerSecond }),
+    );
     // achievedRate counts every request; without injected faults the ones not answered 429 succeeded.
     const successRate = result.achievedRate * (1 - result.share429);
     runs.push({

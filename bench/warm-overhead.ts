@@ -54,7 +54,11 @@ export async function measureWarmOverhead(bundle: Bundle, options: WarmOverheadO
   }
 }
 
-async function measure(bundle: Bundle, services: LocalServices, options: WarmOverheadOptions): Promise<WarmOverheadResult> {
+async function measure(
+  bundle: Bundle,
+  services: LocalServices,
+  options: WarmOverheadOptions,
+): Promise<WarmOverheadResult> {
   const { sandbox } = services;
   useEnvironment(services.env);
   const handler: Handler = await startContainer(bundle, join(options.workDir, 'warm-container'));
@@ -70,7 +74,8 @@ async function measure(bundle: Bundle, services: LocalServices, options: WarmOve
     });
     // Checked after the clock stops: a measurement of failing events would be worthless.
     const status = (JSON.parse(response!.body) as { results?: { status: string }[] }).results?.[0]?.status;
-    if (response!.statusCode !== 200 || status !== 'untagged') throw new Error(`handler answered ${response!.statusCode} ${response!.body}`);
+    if (response!.statusCode !== 200 || status !== 'untagged')
+      throw new Error(`handler answered ${response!.statusCode} ${response!.body}`);
     return elapsed;
   };
   const viaAxios = async () => {

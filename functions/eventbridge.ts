@@ -39,12 +39,15 @@ async function eventbridge(event: unknown, context: Context) {
     const cause = asUntagError(error);
     if (cause !== error) logger.error('unexpected error', error as Error);
     const rejected = new EventRejectedError(cause);
-    logger.error('event rejected', { code: cause.code, retryable: cause.retryable, reason: rejected.message, detail: cause.detail });
+    logger.error('event rejected', {
+      code: cause.code,
+      retryable: cause.retryable,
+      reason: rejected.message,
+      detail: cause.detail,
+    });
     throw rejected;
   }
 }
 
 // The event is never logged: it may carry personal data.
-export const handler = middy(eventbridge)
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics));
+export const handler = middy(eventbridge).use(injectLambdaContext(logger)).use(logMetrics(metrics));

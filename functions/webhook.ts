@@ -1,7 +1,12 @@
 /** POST /webhooks/{source}: API Gateway HTTP API (2.0), REST API proxy (1.0) or Function URL. */
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
 import { asUntagError } from '../lib/errors';
 import { parseHttpEvent } from '../lib/http-event';
 import { errorResponse, jsonResponse, resultsBody } from '../lib/http-response';
@@ -17,7 +22,10 @@ const runtime = lazyRuntime(bundledRules);
 startSecretReads(runtime, (config) => [...bundledRules.signingSecretIds(), ...inlineSecretIds(bundledRules)(config)]);
 startConnecting(() => runtime().config, firstRequestUrl);
 
-async function webhook(event: APIGatewayProxyEventV2 | APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
+async function webhook(
+  event: APIGatewayProxyEventV2 | APIGatewayProxyEvent,
+  context: Context,
+): Promise<APIGatewayProxyStructuredResultV2> {
   // The gateway's id until the request is verified: nothing an unverified caller sends reaches the logs' correlation id.
   logger.setCorrelationId(event?.requestContext?.requestId ?? context.awsRequestId);
   try {
@@ -43,11 +51,14 @@ function reject(error: unknown): APIGatewayProxyStructuredResultV2 {
   // Unexpected errors are logged whole (they carry no secrets of ours); typed ones by code, with
   // the detail only operators see.
   if (untagError !== error) logger.error('unexpected error', error as Error);
-  logger.warn('webhook rejected', { status: untagError.status, code: untagError.code, reason: untagError.message, detail: untagError.detail });
+  logger.warn('webhook rejected', {
+    status: untagError.status,
+    code: untagError.code,
+    reason: untagError.message,
+    detail: untagError.detail,
+  });
   return errorResponse(untagError);
 }
 
 // The event is never logged: it carries signatures, tokens and credentials.
-export const handler = middy(webhook)
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics));
+export const handler = middy(webhook).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -17,7 +17,10 @@ import { startConnecting } from '../lib/warm-connection';
 
 const runtime = lazyWorkerRuntime(bundledRules);
 startSecretReads(runtime, resolvingSecretIds(bundledRules));
-startConnecting(() => runtime().config, (config) => config.apiUrl);
+startConnecting(
+  () => runtime().config,
+  (config) => config.apiUrl,
+);
 
 async function consume(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   // A misconfigured worker throws here: the whole batch stays in the queue and the error alarm fires.
@@ -28,6 +31,4 @@ async function consume(event: SQSEvent, context: Context): Promise<SQSBatchRespo
 }
 
 // The event is never logged: job messages carry emails and user ids.
-export const handler = middy(consume)
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics));
+export const handler = middy(consume).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -78,7 +78,10 @@ export class TooManyJobsError extends UntagError {
   readonly status = 413;
   readonly retryable = false;
   constructor(count: number, limit: number) {
-    super('too_many_jobs', `The request matched ${count} jobs; at most ${limit} are taken per request (MAX_JOBS_PER_REQUEST): send smaller batches`);
+    super(
+      'too_many_jobs',
+      `The request matched ${count} jobs; at most ${limit} are taken per request (MAX_JOBS_PER_REQUEST): send smaller batches`,
+    );
   }
 }
 

@@ -46,7 +46,8 @@ export function parseHttpEvent(event: HttpEvent, options: { maxBodyBytes?: numbe
 function calledUrl(event: HttpEvent): string | undefined {
   const domain = event.requestContext?.domainName;
   if (!domain) return undefined;
-  if ('rawPath' in event) return `https://${domain}${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`;
+  if ('rawPath' in event)
+    return `https://${domain}${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`;
   const query = new URLSearchParams();
   for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
     for (const value of values ?? []) query.append(name, value);

@@ -3,7 +3,11 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { MethodNotAllowedError, RetryableError, type UntagError } from './errors';
 import type { Outcome } from './types';
 
-export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 {
   return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
 }
 

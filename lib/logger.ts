@@ -30,7 +30,9 @@ function levelNamed(value: string | undefined): LogLevel | undefined {
  * wins; then POWERTOOLS_LOG_LEVEL, then LOG_LEVEL; INFO when none names a level.
  */
 export function logLevelFrom(env: NodeJS.ProcessEnv): LogLevel {
-  return levelNamed(env.AWS_LAMBDA_LOG_LEVEL) ?? levelNamed(env.POWERTOOLS_LOG_LEVEL) ?? levelNamed(env.LOG_LEVEL) ?? 'INFO';
+  return (
+    levelNamed(env.AWS_LAMBDA_LOG_LEVEL) ?? levelNamed(env.POWERTOOLS_LOG_LEVEL) ?? levelNamed(env.LOG_LEVEL) ?? 'INFO'
+  );
 }
 
 type Fields = Record<string, unknown>;
@@ -193,7 +195,13 @@ export class Logger {
 
   #log(level: LogLevel, message: string, fields: Fields | Error | undefined): void {
     if (THRESHOLDS[level] < this.#threshold) return;
-    const entry: Fields = { level, message, timestamp: new Date().toISOString(), service: this.#service, ...this.#invocation };
+    const entry: Fields = {
+      level,
+      message,
+      timestamp: new Date().toISOString(),
+      service: this.#service,
+      ...this.#invocation,
+    };
     assignFields(entry, this.#persistentKeys);
     assignFields(entry, this.#keys);
     if (fields instanceof Error) entry.error = fields;

@@ -55,7 +55,10 @@ export function recordUnmatched(explanations: Explanation[]): void {
   const [first] = explanations;
   if (!first) return;
   const eventTypes = [...new Set(explanations.map((explanation) => explanation.eventType))];
-  logger.info('no rule matched', { source: first.source, eventType: eventTypes.length === 1 ? eventTypes[0] : eventTypes });
+  logger.info('no rule matched', {
+    source: first.source,
+    eventType: eventTypes.length === 1 ? eventTypes[0] : eventTypes,
+  });
   if (logger.getLevelName() === 'DEBUG' || logger.getLevelName() === 'TRACE') {
     logger.debug('rule reasons', { rules: explanations.flatMap((explanation) => explanation.rules) });
   }

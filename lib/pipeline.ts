@@ -66,12 +66,37 @@ export async function executeJobs(jobs: Job[], deps: PipelineDeps, budget: Retry
   const outcomes: Outcome[] = [];
   const requests: RequestCounts = { helpcrunch: 0, lookups: 0 };
   let worst: { error: UntagError; lookup?: string } | undefined;
-  const fail = (job: Job, customerId: number | null, error: UntagError, spent: number, since: number, lookup?: string) => {
+  const fail = (
+    job: Job,
+    customerId: number | null,
+    error: UntagError,
+    spent: number,
+    since: number,
+    lookup?: string,
+  ) => {
     if (!worst || severity(error) > severity(worst.error)) worst = { error, lookup };
-    outcomes.push({ rule: job.rule, customerId, removed: [], added: [], status: 'failed', reason: error.code, requests: spent, ms: Date.now() - since });
+    outcomes.push({
+      rule: job.rule,
+      customerId,
+      removed: [],
+      added: [],
+      status: 'failed',
+      reason: error.code,
+      requests: spent,
+      ms: Date.now() - since,
+    });
   };
   const skip = (job: Job, reason: string, spent: number) =>
-    outcomes.push({ rule: job.rule, customerId: null, removed: [], added: [], status: 'skipped', reason, requests: spent, ms: Date.now() - startedAt });
+    outcomes.push({
+      rule: job.rule,
+      customerId: null,
+      removed: [],
+      added: [],
+      status: 'skipped',
+      reason,
+      requests: spent,
+      ms: Date.now() - startedAt,
+    });
 
   const resolvedLookups = new Map<string, Resolution<DirectRef[]>>();
   for (const { customer } of jobs) {
@@ -81,7 +106,9 @@ export async function executeJobs(jobs: Job[], deps: PipelineDeps, budget: Retry
     requests.lookups += resolution.requests;
   }
   const refsOf = (job: Job): Resolution<DirectRef[]> =>
-    job.customer.by === 'lookup' ? resolvedLookups.get(lookupKey(job.customer))! : { ok: true, value: [job.customer], requests: 0 };
+    job.customer.by === 'lookup'
+      ? resolvedLookups.get(lookupKey(job.customer))!
+      : { ok: true, value: [job.customer], requests: 0 };
 
   const searches = new Map<string, Resolution<ResolvedCustomer[]>>();
   for (const job of jobs) {
@@ -93,7 +120,8 @@ export async function executeJobs(jobs: Job[], deps: PipelineDeps, budget: Retry
       requests.helpcrunch += resolution.requests;
     }
   }
-  const spentOn = (keys: Iterable<string>) => [...keys].reduce((sum, key) => sum + (resolvedLookups.get(key) ?? searches.get(key))!.requests, 0);
+  const spentOn = (keys: Iterable<string>) =>
+    [...keys].reduce((sum, key) => sum + (resolvedLookups.get(key) ?? searches.get(key))!.requests, 0);
 
   // Group by resolved customer id, so rules that reach one person by id, email and lookup still share the calls.
   const work = new Map<number, CustomerWork>();
@@ -101,7 +129,14 @@ export async function executeJobs(jobs: Job[], deps: PipelineDeps, budget: Retry
     const refs = refsOf(job);
     const keys = job.customer.by === 'lookup' ? [lookupKey(job.customer)] : [];
     if (!refs.ok) {
-      fail(job, null, refs.error, refs.requests, startedAt, job.customer.by === 'lookup' ? job.customer.lookup : undefined);
+      fail(
+        job,
+        null,
+        refs.error,
+        refs.requests,
+        startedAt,
+        job.customer.by === 'lookup' ? job.customer.lookup : undefined,
+      );
       continue;
     }
     if (refs.value.length === 0) {
@@ -138,10 +173,15 @@ export async function executeJobs(jobs: Job[], deps: PipelineDeps, budget: Retry
     for (const job of customerJobs) {
       const outcome = change.outcome(job);
       if ('error' in outcome) fail(job, customer.id, outcome.error, spent, since);
-      else outcomes.push({ rule: job.rule, customerId: customer.id, ...outcome, requests: spent, ms: Date.now() - since });
+      else
+        outcomes.push({ rule: job.rule, customerId: customer.id, ...outcome, requests: spent, ms: Date.now() - since });
     }
   }
-  return { outcomes, ...(worst && { failure: worst.error, ...(worst.lookup && { failedLookup: worst.lookup }) }), requests };
+  return {
+    outcomes,
+    ...(worst && { failure: worst.error, ...(worst.lookup && { failedLookup: worst.lookup }) }),
+    requests,
+  };
 }
 
 type JobResult = Pick<Outcome, 'removed' | 'added' | 'status' | 'reason'> | { error: UntagError };
@@ -178,7 +218,9 @@ async function changeTags(customer: ResolvedCustomer, jobs: Job[], deps: Pipelin
   const conflicting = new Set([...removing].filter((tag) => adding.has(tag)));
   const known = customer.tagNames;
   // Without a search's answer (a customer named by id) every tag is sent: both calls are idempotent.
-  const toRemove = new Set([...removing].filter((tag) => !conflicting.has(tag) && (known === undefined || known.has(tag))));
+  const toRemove = new Set(
+    [...removing].filter((tag) => !conflicting.has(tag) && (known === undefined || known.has(tag))),
+  );
   const toAdd = new Set([...adding].filter((tag) => !conflicting.has(tag) && !known?.has(tag)));
 
   const deleted = await write('untagCustomer', customer.id, toRemove, deps, budget);
@@ -195,8 +237,14 @@ async function changeTags(customer: ResolvedCustomer, jobs: Job[], deps: Pipelin
     const removed = deleted.done ? job.removeTags.filter((tag) => toRemove.has(tag)) : [];
     const added = put.done ? job.addTags.filter((tag) => toAdd.has(tag)) : [];
     const conflicted = [...job.removeTags, ...job.addTags].some((tag) => conflicting.has(tag));
-    if (removed.length > 0 || added.length > 0) return { removed, added, status: status(removed), ...(conflicted && { reason: 'conflicting_rules' }) };
-    return { removed, added, status: 'skipped', reason: skipReason(job, deleted.gone || (put.gone && adds), conflicted) };
+    if (removed.length > 0 || added.length > 0)
+      return { removed, added, status: status(removed), ...(conflicted && { reason: 'conflicting_rules' }) };
+    return {
+      removed,
+      added,
+      status: 'skipped',
+      reason: skipReason(job, deleted.gone || (put.gone && adds), conflicted),
+    };
   }
   return { requests: deleted.requests + put.requests, outcome };
 }
@@ -219,11 +267,19 @@ async function lookUp(ref: LookupRef, lookups: LookupResolver, budget: RetryBudg
 }
 
 /** id -> that customer; email/userId -> every customer the search returns, with their tags. */
-async function resolveRef(ref: DirectRef, helpcrunch: HelpCrunchClient, budget: RetryBudget): Promise<Resolution<ResolvedCustomer[]>> {
+async function resolveRef(
+  ref: DirectRef,
+  helpcrunch: HelpCrunchClient,
+  budget: RetryBudget,
+): Promise<Resolution<ResolvedCustomer[]>> {
   if (ref.by === 'helpcrunchId') return { ok: true, value: [{ id: ref.value }], requests: 0 };
   try {
     const { customers, requests } = await helpcrunch.searchCustomers(ref.by, ref.value, { budget });
-    return { ok: true, value: customers.map((customer) => ({ id: customer.id, tagNames: tagNames(customer) })), requests };
+    return {
+      ok: true,
+      value: customers.map((customer) => ({ id: customer.id, tagNames: tagNames(customer) })),
+      requests,
+    };
   } catch (error) {
     return { ok: false, error: asUntagError(error), requests: requestsOf(error) || 1 };
   }

@@ -91,7 +91,9 @@ export class TransientFailure extends Error {
 
 /** The classifier of HTTP clients: TransientFailure is retried, anything else rethrown unchanged. */
 export const retryTransient = (error: unknown): RetryVerdict =>
-  error instanceof TransientFailure ? { retryable: true, retryAfterMs: error.retryAfterMs, reason: error.reason } : { retryable: false };
+  error instanceof TransientFailure
+    ? { retryable: true, retryAfterMs: error.retryAfterMs, reason: error.reason }
+    : { retryable: false };
 
 export interface RetryOptions {
   budget: RetryBudget;

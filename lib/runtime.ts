@@ -49,16 +49,28 @@ function helpCrunchConnection(config: RuntimeConfig, secrets: SecretCache) {
   const apiKey: ApiKeySource = {
     async get(options) {
       if (!apiKeySecretId) throw new ConfigError('HELPCRUNCH_API_KEY_SECRET_ID is not set');
-      return parseApiKeySecret(await secrets.get(apiKeySecretId, { ...options, label: 'The HelpCrunch API key secret' }));
+      return parseApiKeySecret(
+        await secrets.get(apiKeySecretId, { ...options, label: 'The HelpCrunch API key secret' }),
+      );
     },
   };
   return { baseUrl: parseApiUrl(config.apiUrl), timeoutMs: config.requestTimeoutMs, apiKey };
 }
 
 /** What resolving customers and changing their tags needs: the client given, the rules' lookups (at LOOKUP_ORIGINS, when set). */
-function pipelineDeps(rules: RuleSet, config: RuntimeConfig, secrets: SecretCache, helpcrunch: HelpCrunchClient, retryPolicy?: RetryPolicy): PipelineDeps {
+function pipelineDeps(
+  rules: RuleSet,
+  config: RuntimeConfig,
+  secrets: SecretCache,
+  helpcrunch: HelpCrunchClient,
+  retryPolicy?: RetryPolicy,
+): PipelineDeps {
   const lookups = withOrigins(rules.lookups(), config.lookupOrigins);
-  return { helpcrunch, lookups: createLookupResolver({ lookups, secrets, timeoutMs: config.requestTimeoutMs, retryPolicy }), dryRun: config.dryRun };
+  return {
+    helpcrunch,
+    lookups: createLookupResolver({ lookups, secrets, timeoutMs: config.requestTimeoutMs, retryPolicy }),
+    dryRun: config.dryRun,
+  };
 }
 
 /** The webhook and EventBridge functions: the service, dispatching as DISPATCH says. */
@@ -69,8 +81,14 @@ export function createRuntime(rules: RuleSet, env: NodeJS.ProcessEnv = process.e
   const dispatch =
     config.dispatch === 'queue'
       ? queueDispatch({ sqs: deps.sqs ?? sqsApi(), queueUrl: required(config.jobsQueueUrl, 'JOBS_QUEUE_URL') })
-      : inlineDispatch(pipelineDeps(rules, config, secrets, createHelpCrunchClient(helpCrunchConnection(config, secrets))));
-  return { config, secrets, service: createUntagService({ rules, secrets, dispatch, maxJobs: config.maxJobsPerRequest }) };
+      : inlineDispatch(
+          pipelineDeps(rules, config, secrets, createHelpCrunchClient(helpCrunchConnection(config, secrets))),
+        );
+  return {
+    config,
+    secrets,
+    service: createUntagService({ rules, secrets, dispatch, maxJobs: config.maxJobsPerRequest }),
+  };
 }
 
 /**
@@ -78,7 +96,11 @@ export function createRuntime(rules: RuleSet, env: NodeJS.ProcessEnv = process.e
  * retry is the message coming back after its backoff; senders' APIs are not HelpCrunch's to pace),
  * and the queues it settles messages in.
  */
-export function createWorkerRuntime(rules: RuleSet, env: NodeJS.ProcessEnv = process.env, deps: RuntimeDeps = {}): WorkerRuntime {
+export function createWorkerRuntime(
+  rules: RuleSet,
+  env: NodeJS.ProcessEnv = process.env,
+  deps: RuntimeDeps = {},
+): WorkerRuntime {
   const config = readConfig(env);
   const secrets = deps.secrets ?? createSecretCache({ ttlMs: config.secretTtlMs });
   // One bucket per container, kept across warm invocations, at this instance's share of the
@@ -116,7 +138,8 @@ function lazyMarked<R extends { config: RuntimeConfig }>(build: () => R): () => 
 
 export const lazyRuntime = (rules: RuleSet): (() => Runtime) => lazyMarked(() => createRuntime(rules));
 
-export const lazyWorkerRuntime = (rules: RuleSet): (() => WorkerRuntime) => lazyMarked(() => createWorkerRuntime(rules));
+export const lazyWorkerRuntime = (rules: RuleSet): (() => WorkerRuntime) =>
+  lazyMarked(() => createWorkerRuntime(rules));
 
 /**
  * Starts reading, during init and all at once, the secrets a function will need, so its first
@@ -138,12 +161,16 @@ export function startSecretReads<R extends { config: RuntimeConfig; secrets: Sec
 }
 
 /** The API key and every lookup's secret: what a function that resolves customers and changes their tags reads. */
-export const resolvingSecretIds = (rules: RuleSet) => (config: RuntimeConfig): (string | undefined)[] => [config.apiKeySecretId, ...rules.lookupSecretIds()];
+export const resolvingSecretIds =
+  (rules: RuleSet) =>
+  (config: RuntimeConfig): (string | undefined)[] => [config.apiKeySecretId, ...rules.lookupSecretIds()];
 
 /** The first request of the webhook and EventBridge functions: HelpCrunch (inline dispatch), or the jobs queue. */
 export const firstRequestUrl = (config: RuntimeConfig): string | undefined =>
   config.dispatch === 'inline' ? config.apiUrl : config.jobsQueueUrl;
 
 /** resolvingSecretIds when the trigger does the work itself (inline dispatch); none when it only enqueues. */
-export const inlineSecretIds = (rules: RuleSet) => (config: RuntimeConfig): (string | undefined)[] =>
-  config.dispatch === 'inline' ? resolvingSecretIds(rules)(config) : [];
+export const inlineSecretIds =
+  (rules: RuleSet) =>
+  (config: RuntimeConfig): (string | undefined)[] =>
+    config.dispatch === 'inline' ? resolvingSecretIds(rules)(config) : [];

@@ -68,7 +68,12 @@ function labelled(error: unknown, label: string | undefined): unknown {
     return new ConfigError(`${label} cannot be read`, error.code, error.detail);
   }
   if (error instanceof RetryableError && error.code === 'secrets_unavailable') {
-    return new RetryableError(`${label} cannot be read now: Secrets Manager did not answer`, error.retryAfterMs, error.code, error.detail);
+    return new RetryableError(
+      `${label} cannot be read now: Secrets Manager did not answer`,
+      error.retryAfterMs,
+      error.code,
+      error.detail,
+    );
   }
   return error;
 }
@@ -83,14 +88,21 @@ function within<T>(promise: Promise<T>, ms: number, timeout: () => Error): Promi
 }
 
 export function createSecretCache(options: SecretCacheOptions = {}): SecretCache {
-  const { ttlMs = 300_000, failureTtlMs = 5_000, refreshIntervalMs = 30_000, readTimeoutMs = 3_000, now = () => Date.now() } = options;
+  const {
+    ttlMs = 300_000,
+    failureTtlMs = 5_000,
+    refreshIntervalMs = 30_000,
+    readTimeoutMs = 3_000,
+    now = () => Date.now(),
+  } = options;
   let client = options.client;
   const cached = new Map<string, { value: string; expiresAt: number }>();
   const failed = new Map<string, { error: unknown; until: number }>();
   const forcedAt = new Map<string, number>();
   const reads = new Map<string, Read>();
 
-  const unavailable = (detail: string) => new RetryableError('Secrets Manager is unavailable', failureTtlMs, 'secrets_unavailable', detail);
+  const unavailable = (detail: string) =>
+    new RetryableError('Secrets Manager is unavailable', failureTtlMs, 'secrets_unavailable', detail);
 
   /** Maps an SDK failure to a typed error; only the error's name is kept, never its message. */
   function readFailure(secretId: string, error: unknown, timedOut: boolean): UntagError {
@@ -103,16 +115,23 @@ export function createSecretCache(options: SecretCacheOptions = {}): SecretCache
   async function fetchSecret(secretId: string, timeoutMs: number): Promise<string> {
     client ??= new SecretsManagerClient({
       // Each HTTP attempt bounded too, so the SDK's own retries cannot outlast the abort below.
-      requestHandler: { connectionTimeout: Math.min(1_000, readTimeoutMs), requestTimeout: readTimeoutMs, throwOnRequestTimeout: true },
+      requestHandler: {
+        connectionTimeout: Math.min(1_000, readTimeoutMs),
+        requestTimeout: readTimeoutMs,
+        throwOnRequestTimeout: true,
+      },
     });
     const abortSignal = AbortSignal.timeout(timeoutMs);
     let secretString: string | undefined;
     try {
-      ({ SecretString: secretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal }));
+      ({ SecretString: secretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }), {
+        abortSignal,
+      }));
     } catch (error) {
       throw readFailure(secretId, error, abortSignal.aborted);
     }
-    if (secretString === undefined) throw unreadable(`Secret '${secretId}' has no SecretString (binary secrets are not supported)`);
+    if (secretString === undefined)
+      throw unreadable(`Secret '${secretId}' has no SecretString (binary secrets are not supported)`);
     return secretString;
   }
 
@@ -145,7 +164,8 @@ export function createSecretCache(options: SecretCacheOptions = {}): SecretCache
   async function read(secretId: string, { forceRefresh = false, budget }: SecretReadOptions): Promise<string> {
     const at = now();
     // A forced read joins one under way; a new one is started at most once per refresh interval.
-    const refresh = forceRefresh && (reads.has(secretId) || at - (forcedAt.get(secretId) ?? -Infinity) >= refreshIntervalMs);
+    const refresh =
+      forceRefresh && (reads.has(secretId) || at - (forcedAt.get(secretId) ?? -Infinity) >= refreshIntervalMs);
     const hit = cached.get(secretId);
     if (hit && !refresh && at < hit.expiresAt) return hit.value;
     const failure = failed.get(secretId);
@@ -158,7 +178,10 @@ export function createSecretCache(options: SecretCacheOptions = {}): SecretCache
     const shared = reads.get(secretId);
     if (shared) {
       const settled = await within(
-        shared.value.then((value) => ({ value }), (error: unknown) => ({ error })),
+        shared.value.then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        ),
         timeoutMs(),
         timedOut,
       );

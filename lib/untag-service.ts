@@ -49,7 +49,11 @@ export interface UntagService {
    * TooManyJobsError before any job is dispatched. `onVerified` learns the sender's event id once
    * the request is authenticated (nothing an unverified request says is trusted before).
    */
-  handleWebhook(request: HttpRequest, budget: RetryBudget, onVerified?: (eventId: string) => void): Promise<DispatchResult>;
+  handleWebhook(
+    request: HttpRequest,
+    budget: RetryBudget,
+    onVerified?: (eventId: string) => void,
+  ): Promise<DispatchResult>;
   handleEvent(event: BusEvent, budget: RetryBudget): Promise<DispatchResult>;
 }
 
@@ -64,7 +68,12 @@ function webhookEventId(request: HttpRequest): string | undefined {
 
 export function createUntagService({ rules, secrets, dispatch, maxJobs }: UntagServiceDeps): UntagService {
   /** The source's signing secret; what goes wrong is told by the source's name, never the secret's id. */
-  async function signingSecret(source: string, secretId: string, budget: RetryBudget, forceRefresh = false): Promise<string> {
+  async function signingSecret(
+    source: string,
+    secretId: string,
+    budget: RetryBudget,
+    forceRefresh = false,
+  ): Promise<string> {
     const label = `Signing secret for source '${source}'`;
     // Stored secrets often end with a newline pasted along with them.
     const secret = (await secrets.get(secretId, { budget, forceRefresh, label })).trim();
@@ -72,7 +81,12 @@ export function createUntagService({ rules, secrets, dispatch, maxJobs }: UntagS
     return secret;
   }
 
-  async function authenticate(source: string, verify: VerifyConfig, request: HttpRequest, budget: RetryBudget): Promise<void> {
+  async function authenticate(
+    source: string,
+    verify: VerifyConfig,
+    request: HttpRequest,
+    budget: RetryBudget,
+  ): Promise<void> {
     if (verify.scheme === 'none') return verifyWebhook(verify, request, undefined);
     const secret = await signingSecret(source, verify.secretId, budget);
     try {
@@ -103,7 +117,11 @@ export function createUntagService({ rules, secrets, dispatch, maxJobs }: UntagS
       const eventId = webhookEventId(request) ?? randomUUID();
       onVerified?.(eventId);
       // Match every payload before dispatching, so a bad element fails the batch untouched.
-      const payloads = parseWebhookPayloads(request.rawBody, request.headers['content-type']).map((payload) => ({ source, payload, headers: request.headers }));
+      const payloads = parseWebhookPayloads(request.rawBody, request.headers['content-type']).map((payload) => ({
+        source,
+        payload,
+        headers: request.headers,
+      }));
       const jobs = capped(payloads.flatMap((payload) => rules.matchWebhook(payload)));
       if (jobs.length === 0) recordUnmatched(payloads.map((payload) => rules.explainWebhook(payload)));
       return dispatch(jobs, { eventId, source }, budget);

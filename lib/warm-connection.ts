@@ -36,7 +36,10 @@ const keyOf = (host: string, port: number) => `${host}:${port}`;
 const ignore = () => undefined;
 
 /** Opens the connection for `url` (https only) unless one is already waiting; never throws. */
-export function preconnect(url: string | undefined, { handshakeDeadlineMs = 3_000, maxWaitMs = 10_000 }: PreconnectOptions = {}): void {
+export function preconnect(
+  url: string | undefined,
+  { handshakeDeadlineMs = 3_000, maxWaitMs = 10_000 }: PreconnectOptions = {},
+): void {
   const target = url && URL.canParse(url) ? new URL(url) : undefined;
   if (target?.protocol !== 'https:') return;
   // URL keeps IPv6 hosts bracketed; sockets and agents take them bare.
@@ -100,7 +103,9 @@ function takeEarly(host: string, port: number, servername: string): TLSSocket | 
  * early connection was made without them.
  */
 export class WarmAgent extends Agent {
-  constructor(options: Pick<AgentOptions, 'keepAlive' | 'keepAliveMsecs' | 'maxSockets' | 'maxFreeSockets' | 'timeout'> = {}) {
+  constructor(
+    options: Pick<AgentOptions, 'keepAlive' | 'keepAliveMsecs' | 'maxSockets' | 'maxFreeSockets' | 'timeout'> = {},
+  ) {
     super(options);
   }
 

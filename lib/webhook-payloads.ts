@@ -77,12 +77,18 @@ function parseJson(text: string): WebhookPayload[] {
   }
   if (isObject(parsed)) return [parsed];
   if (!Array.isArray(parsed)) {
-    throw new BadEventError('invalid_payload', `Request body must be a JSON object or array of objects, not ${jsonKind(parsed)}`);
+    throw new BadEventError(
+      'invalid_payload',
+      `Request body must be a JSON object or array of objects, not ${jsonKind(parsed)}`,
+    );
   }
   if (parsed.length === 0) throw new BadEventError('invalid_payload', 'Request body is an empty array');
   const badIndex = parsed.findIndex((element) => !isObject(element));
   if (badIndex !== -1) {
-    throw new BadEventError('invalid_payload', `Request body element ${badIndex} is ${jsonKind(parsed[badIndex])}, expected an object`);
+    throw new BadEventError(
+      'invalid_payload',
+      `Request body element ${badIndex} is ${jsonKind(parsed[badIndex])}, expected an object`,
+    );
   }
   return parsed as WebhookPayload[];
 }

@@ -13,7 +13,9 @@ try {
     const rules = loadRulesFile(options.rulesFile);
     const { samples, fromRuleTests } = loadSamples(options.rulesFile, rules);
     if (!fromRuleTests) {
-      console.error(`npm run demo sends the events of the rule tests beside ${options.rulesFile}, and there are none for these rules yet (README, "Rule tests").`);
+      console.error(
+        `npm run demo sends the events of the rule tests beside ${options.rulesFile}, and there are none for these rules yet (README, "Rule tests").`,
+      );
       process.exitCode = 1;
     } else if (!(await runDemo(options, samples, rules, (text) => process.stdout.write(text)))) {
       process.exitCode = 1;

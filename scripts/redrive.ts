@@ -51,7 +51,8 @@ export interface RedriveResult {
   moved: number;
 }
 
-const usage = 'Usage: npm run redrive -- --stage <stage> [--region <region>] [--service <name>] [--yes] [--sample <n>] [--rate <msgs/s>]';
+const usage =
+  'Usage: npm run redrive -- --stage <stage> [--region <region>] [--service <name>] [--yes] [--sample <n>] [--rate <msgs/s>]';
 
 export function parseRedriveArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): RedriveOptions {
   const { values } = parseArgs({
@@ -69,7 +70,8 @@ export function parseRedriveArgs(argv: string[], env: NodeJS.ProcessEnv = proces
   const count = (name: string, raw: string | undefined, max: number) => {
     if (raw === undefined) return undefined;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`--${name} must be an integer from 1 to ${max}`);
+    if (!Number.isInteger(value) || value < 1 || value > max)
+      throw new Error(`--${name} must be an integer from 1 to ${max}`);
     return value;
   };
   return {
@@ -93,7 +95,10 @@ async function queue(sqs: SQSClient, name: string) {
   }
   if (!url) throw new Error(`Queue '${name}' does not exist: is the stack deployed with this --stage and --region?`);
   const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['QueueArn', 'ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
   return {
     name,
@@ -108,7 +113,11 @@ async function queue(sqs: SQSClient, name: string) {
  * Reads up to `limit` messages for their reasons. They stay hidden until the sample is complete
  * (so no message is counted twice), then are made visible again for the move.
  */
-async function sampleReasons(sqs: SQSClient, queueUrl: string, limit: number): Promise<Map<string, { count: number; example: string }>> {
+async function sampleReasons(
+  sqs: SQSClient,
+  queueUrl: string,
+  limit: number,
+): Promise<Map<string, { count: number; example: string }>> {
   const reasons = new Map<string, { count: number; example: string }>();
   const sampled: Message[] = [];
   try {
@@ -140,7 +149,9 @@ async function sampleReasons(sqs: SQSClient, queueUrl: string, limit: number): P
 
 async function release(sqs: SQSClient, queueUrl: string, messages: Message[]): Promise<void> {
   for (let start = 0; start < messages.length; start += 10) {
-    const Entries = messages.slice(start, start + 10).map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 }));
+    const Entries = messages
+      .slice(start, start + 10)
+      .map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 }));
     await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries }));
   }
 }
@@ -149,7 +160,10 @@ export async function redrive(options: RedriveOptions, io: RedriveIo): Promise<R
   const { sqs, write } = io;
   const deadLetters = await queue(sqs, `${options.service}-${options.stage}-jobs-dlq`);
   const jobs = await queue(sqs, `${options.service}-${options.stage}-jobs`);
-  write(`Dead-letter queue ${deadLetters.name} (${options.region}): ${deadLetters.visible} messages` + (deadLetters.inFlight ? `, ${deadLetters.inFlight} in flight\n` : '\n'));
+  write(
+    `Dead-letter queue ${deadLetters.name} (${options.region}): ${deadLetters.visible} messages` +
+      (deadLetters.inFlight ? `, ${deadLetters.inFlight} in flight\n` : '\n'),
+  );
   if (deadLetters.visible === 0) {
     write('Nothing to redrive.\n');
     return { status: 'nothing-to-move', moved: 0 };
@@ -180,7 +194,9 @@ export async function redrive(options: RedriveOptions, io: RedriveIo): Promise<R
     await io.sleep(options.pollMs);
     // The most recent task of this queue is ours: SQS runs one at a time per queue, and
     // reports a TaskHandle only while it runs.
-    const { Results: [task] = [] } = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: deadLetters.arn, MaxResults: 1 }));
+    const { Results: [task] = [] } = await sqs.send(
+      new ListMessageMoveTasksCommand({ SourceArn: deadLetters.arn, MaxResults: 1 }),
+    );
     if (!task || (task.TaskHandle !== undefined && task.TaskHandle !== TaskHandle)) continue;
     const moved = task.ApproximateNumberOfMessagesMoved ?? 0;
     const total = task.ApproximateNumberOfMessagesToMove ?? deadLetters.visible;
@@ -190,8 +206,12 @@ export async function redrive(options: RedriveOptions, io: RedriveIo): Promise<R
     lastLine = line;
     if (task.Status === 'RUNNING' || task.Status === 'CANCELLING') continue;
     if (io.interactive) write('\n');
-    if (task.Status !== 'COMPLETED') write(`Move task ${task.Status}${task.FailureReason ? `: ${task.FailureReason}` : ''}\n`);
-    return { status: task.Status === 'COMPLETED' ? 'COMPLETED' : task.Status === 'CANCELLED' ? 'CANCELLED' : 'FAILED', moved };
+    if (task.Status !== 'COMPLETED')
+      write(`Move task ${task.Status}${task.FailureReason ? `: ${task.FailureReason}` : ''}\n`);
+    return {
+      status: task.Status === 'COMPLETED' ? 'COMPLETED' : task.Status === 'CANCELLED' ? 'CANCELLED' : 'FAILED',
+      moved,
+    };
   }
 }
 

@@ -15,7 +15,8 @@ import { UsageError } from '../local/sandbox/cli-options';
 
 function explain(error: unknown): string {
   const { code, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (code === 'EADDRINUSE') return `${address}:${port} is already in use: stop what runs there, or pick another port (see npm start -- --help)`;
+  if (code === 'EADDRINUSE')
+    return `${address}:${port} is already in use: stop what runs there, or pick another port (see npm start -- --help)`;
   if (error instanceof UsageError) return `${error.message}\nSee: npm start -- --help`;
   return (error as Error).message;
 }
@@ -28,7 +29,9 @@ try {
   } else {
     console.log(`Bundling the functions and starting on ${nodeBanner()}…`);
     const stack = await startLocalStack(options);
-    console.log(`\n${banner(stack, loadSamples(options.rulesFile, stack.rules), { rateLimit: options.sandbox?.rateLimit, faults: options.sandbox?.faults })}\n`);
+    console.log(
+      `\n${banner(stack, loadSamples(options.rulesFile, stack.rules), { rateLimit: options.sandbox?.rateLimit, faults: options.sandbox?.faults })}\n`,
+    );
     let stopping = false;
     const stop = () => {
       // A second Ctrl-C (or SIGTERM) while stopping changes nothing: the 5 s guard below ends it.

@@ -23,12 +23,18 @@ const workDir = mkdtempSync(join(tmpdir(), 'bench-build-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
 /** Builds `entry` (a project path, or module source resolved from the project) with the Lambda options. */
-async function bundle(entry: string | { contents: string }, outdir: string, overrides: BuildOptions = {}): Promise<Metafile> {
+async function bundle(
+  entry: string | { contents: string },
+  outdir: string,
+  overrides: BuildOptions = {},
+): Promise<Metafile> {
   const result = await build({
     ...lambdaBuildOptions,
     ...overrides,
     absWorkingDir: root,
-    ...(typeof entry === 'string' ? { entryPoints: [entry] } : { stdin: { contents: entry.contents, resolveDir: root, sourcefile: 'entry.ts', loader: 'ts' } }),
+    ...(typeof entry === 'string'
+      ? { entryPoints: [entry] }
+      : { stdin: { contents: entry.contents, resolveDir: root, sourcefile: 'entry.ts', loader: 'ts' } }),
     outdir,
     outExtension: { '.js': '.mjs' },
     plugins: lambdaEsbuildPlugins(),
@@ -48,7 +54,11 @@ describe('the webhook bundle', () => {
   const inputs = () => Object.values(metafile.outputs).flatMap((output) => Object.keys(output.inputs));
 
   it('carries neither form-data with its MIME database nor axios’s own adapters (Node, fetch, XHR) and what they bring', () => {
-    expect(inputs().filter((input) => /node_modules\/(form-data|mime-types|mime-db|follow-redirects|proxy-from-env)\//.test(input))).toEqual([]);
+    expect(
+      inputs().filter((input) =>
+        /node_modules\/(form-data|mime-types|mime-db|follow-redirects|proxy-from-env)\//.test(input),
+      ),
+    ).toEqual([]);
     for (const adapter of ['http', 'fetch', 'xhr']) {
       const bundled = Object.values(metafile.outputs)
         .flatMap((output) => Object.entries(output.inputs))
@@ -78,7 +88,9 @@ describe('the webhook bundle', () => {
     expect(chunks.length).toBeGreaterThan(0);
     expect(chunks.every((file) => file.startsWith('webhook.chunks/'))).toBe(true);
     const entry = Object.entries(metafile.outputs).find(([path]) => path.endsWith('functions/webhook.mjs'))![1];
-    expect(entry.imports.some((imported) => imported.kind === 'dynamic-import' && imported.path.includes('webhook.chunks/'))).toBe(true);
+    expect(
+      entry.imports.some((imported) => imported.kind === 'dynamic-import' && imported.path.includes('webhook.chunks/')),
+    ).toBe(true);
     expect(Object.keys(entry.inputs).some((input) => input.includes('credential-provider-sso'))).toBe(false);
   });
 
@@ -101,7 +113,11 @@ describe('what the build swaps in still works', () => {
     server = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ method: req.method, type: req.headers['content-type'], body })));
+      req.on('end', () =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ method: req.method, type: req.headers['content-type'], body })),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tags`;
@@ -110,9 +126,12 @@ describe('what the build swaps in still works', () => {
 
   it('axios sends JSON through the project’s adapter, recognises a FormData, and reports its own adapters as unavailable', async () => {
     // No source map: Vite would look for the sources of a bundle it imports.
-    const entry = "export { default as axios } from 'axios';\nexport { createNodeHttpAdapter } from './lib/helpcrunch/http-adapter';\n";
+    const entry =
+      "export { default as axios } from 'axios';\nexport { createNodeHttpAdapter } from './lib/helpcrunch/http-adapter';\n";
     await bundle({ contents: entry }, join(workDir, 'axios-out'), { sourcemap: false });
-    const { axios, createNodeHttpAdapter } = (await import(pathToFileURL(join(workDir, 'axios-out/stdin.mjs')).href)) as {
+    const { axios, createNodeHttpAdapter } = (await import(
+      pathToFileURL(join(workDir, 'axios-out/stdin.mjs')).href
+    )) as {
       axios: typeof import('axios').default;
       createNodeHttpAdapter: typeof import('../lib/helpcrunch/http-adapter').createNodeHttpAdapter;
     };
@@ -123,12 +142,14 @@ describe('what the build swaps in still works', () => {
     const form = new FormData();
     form.append('name', 'VIP');
     expect(axios.formToJSON(form)).toEqual({ name: 'VIP' });
-    for (const adapter of ['http', 'fetch', 'xhr']) expect(() => axios.getAdapter(adapter)).toThrow(new RegExp(adapter));
+    for (const adapter of ['http', 'fetch', 'xhr'])
+      expect(() => axios.getAdapter(adapter)).toThrow(new RegExp(adapter));
     await expect(axios.delete(url)).rejects.toThrow(/adapter/);
   });
 
   it('the AWS SDK reads Node stream bodies without loading Node’s web streams, and still collects a web ReadableStream', async () => {
-    const entry = "export { streamCollector } from '@smithy/core/serde';\nexport const loaded = () => process.moduleLoadList.filter((name) => name.includes('webstreams'));\n";
+    const entry =
+      "export { streamCollector } from '@smithy/core/serde';\nexport const loaded = () => process.moduleLoadList.filter((name) => name.includes('webstreams'));\n";
     await bundle({ contents: entry }, join(workDir, 'sdk-streams-out'), { sourcemap: false });
     const script = [
       `const { streamCollector, loaded } = await import(${JSON.stringify(pathToFileURL(join(workDir, 'sdk-streams-out/stdin.mjs')).href)});`,
@@ -154,18 +175,22 @@ describe('Powertools, as bundled', () => {
     ].join('\n');
     await bundle({ contents: entry }, join(workDir, 'powertools-out'), { sourcemap: false });
     // Counts the reads of the variable through a process.env proxy, in a process of its own.
-    const script = (maxConcurrency: string) => [
-      `process.env.AWS_LAMBDA_MAX_CONCURRENCY = ${JSON.stringify(maxConcurrency)};`,
-      'let reads = 0;',
-      "process.env = new Proxy(process.env, { get(target, key) { if (key === 'AWS_LAMBDA_MAX_CONCURRENCY') reads++; return target[key]; } });",
-      // An invoke store outside any invocation, as the runtime provides when it runs invocations concurrently.
-      "globalThis.awslambda = { InvokeStore: new Proxy({}, { get: (_, name) => (name === 'hasContext' ? () => false : () => undefined) }) };",
-      `const { publishMetrics } = await import(${JSON.stringify(pathToFileURL(join(workDir, 'powertools-out/stdin.mjs')).href)});`,
-      'publishMetrics(50);',
-      // The EMF documents go to stdout: the count goes to stderr.
-      'process.stderr.write(JSON.stringify({ reads }));',
-    ].join('\n');
-    const readsWith = async (value: string) => JSON.parse((await run(process.execPath, ['--input-type=module', '-e', script(value)])).stderr) as { reads: number };
+    const script = (maxConcurrency: string) =>
+      [
+        `process.env.AWS_LAMBDA_MAX_CONCURRENCY = ${JSON.stringify(maxConcurrency)};`,
+        'let reads = 0;',
+        "process.env = new Proxy(process.env, { get(target, key) { if (key === 'AWS_LAMBDA_MAX_CONCURRENCY') reads++; return target[key]; } });",
+        // An invoke store outside any invocation, as the runtime provides when it runs invocations concurrently.
+        "globalThis.awslambda = { InvokeStore: new Proxy({}, { get: (_, name) => (name === 'hasContext' ? () => false : () => undefined) }) };",
+        `const { publishMetrics } = await import(${JSON.stringify(pathToFileURL(join(workDir, 'powertools-out/stdin.mjs')).href)});`,
+        'publishMetrics(50);',
+        // The EMF documents go to stdout: the count goes to stderr.
+        'process.stderr.write(JSON.stringify({ reads }));',
+      ].join('\n');
+    const readsWith = async (value: string) =>
+      JSON.parse((await run(process.execPath, ['--input-type=module', '-e', script(value)])).stderr) as {
+        reads: number;
+      };
     expect(await readsWith('')).toEqual({ reads: 1 });
     // Set, the invoke store is consulted (once): the answer is cached, not ignored.
     expect(await readsWith('4')).toEqual({ reads: 1 });
@@ -177,7 +202,9 @@ describe('tooling/esbuild-config.cjs', () => {
     const config = (require('../tooling/esbuild-config.cjs') as () => Record<string, unknown>)();
     const { plugins, outputFileExtension, exclude, ...options } = config;
     expect(options).toEqual(lambdaBuildOptions);
-    expect((plugins as { name: string }[]).map((plugin) => plugin.name)).toEqual(lambdaEsbuildPlugins().map((plugin) => plugin.name));
+    expect((plugins as { name: string }[]).map((plugin) => plugin.name)).toEqual(
+      lambdaEsbuildPlugins().map((plugin) => plugin.name),
+    );
     expect(outputFileExtension).toBe('.mjs');
     expect(exclude).toEqual([]);
   });

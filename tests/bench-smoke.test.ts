@@ -23,17 +23,27 @@ let stdout: string;
 let results: BenchResults;
 
 beforeAll(async () => {
-  ({ stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', outFile], { cwd: root, timeout: 60_000 }));
+  ({ stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', outFile], {
+    cwd: root,
+    timeout: 60_000,
+  }));
   results = JSON.parse(readFileSync(outFile, 'utf8')) as BenchResults;
 }, 60_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const spreadShape = { median: expect.any(Number), min: expect.any(Number), max: expect.any(Number), n: expect.any(Number) };
+const spreadShape = {
+  median: expect.any(Number),
+  min: expect.any(Number),
+  max: expect.any(Number),
+  n: expect.any(Number),
+};
 
 describe('npm run bench:smoke', () => {
   it('measures cold start for every function serverless.yml declares, against the reference', () => {
-    const declared = Object.keys((parse(readFileSync(join(root, 'serverless.yml'), 'utf8')) as { functions: object }).functions);
+    const declared = Object.keys(
+      (parse(readFileSync(join(root, 'serverless.yml'), 'utf8')) as { functions: object }).functions,
+    );
     const { coldStart } = results;
     expect(results.smoke).toBe(true);
     expect(coldStart.handlers.map((handler) => handler.name).sort()).toEqual(declared.sort());
@@ -66,10 +76,14 @@ describe('npm run bench:smoke', () => {
       }
     }
     // Over TLS, the functions' first downstream request went over the connection opened at init; the reference opens its own.
-    const tls = Object.fromEntries(coldRequest.figures.filter((figure) => figure.network === 'tls').map((figure) => [figure.subject, figure]));
-    expect(tls['reference']!.connectedAtInit).toBe(0);
+    const tls = Object.fromEntries(
+      coldRequest.figures.filter((figure) => figure.network === 'tls').map((figure) => [figure.subject, figure]),
+    );
+    expect(tls.reference!.connectedAtInit).toBe(0);
     for (const subject of subjects.slice(1)) expect(tls[subject]!.connectedAtInit).toBe(1);
-    expect(results.targets.filter((target) => target.figure.startsWith('cold request')).map((target) => target.figure)).toEqual([
+    expect(
+      results.targets.filter((target) => target.figure.startsWith('cold request')).map((target) => target.figure),
+    ).toEqual([
       'cold request, webhook, inline, TLS + round trips',
       'cold request, eventbridge, inline, TLS + round trips',
       'cold request, webhook, inline, loopback',
@@ -98,7 +112,10 @@ describe('npm run bench:smoke', () => {
     const { calls, memory } = results;
     expect(calls.helpcrunchCallsPerEvent).toEqual({ byId: 1, byEmail: 2 });
     expect(calls.retries).toBe(0);
-    expect(calls.secretsManager.callsBySecret).toEqual({ 'helpcrunch-untag/api-key': 1, 'helpcrunch-untag/crm-webhook': 1 });
+    expect(calls.secretsManager.callsBySecret).toEqual({
+      'helpcrunch-untag/api-key': 1,
+      'helpcrunch-untag/crm-webhook': 1,
+    });
     expect(memory.samples.length).toBeGreaterThan(0);
     expect(memory.peakRssMiB).toEqual(spreadShape);
     expect(memory.peakRssMiB.min).toBeGreaterThan(0);

@@ -6,24 +6,40 @@ import { describe, expect, it } from 'vitest';
 
 const require = createRequire(import.meta.url);
 const { checked, checkParam, PARAMS } = require('../tooling/deploy-params.cjs') as {
-  checked(args: { options?: { param?: string[] }; resolveVariable(variable: string): Promise<unknown> }): Promise<Record<string, unknown>>;
+  checked(args: {
+    options?: { param?: string[] };
+    resolveVariable(variable: string): Promise<unknown>;
+  }): Promise<Record<string, unknown>>;
   checkParam(name: string, value: unknown): unknown;
   PARAMS: Record<string, unknown>;
 };
 
-const defaults = (parse(readFileSync(new URL('../serverless.yml', import.meta.url), 'utf8')) as { params: { default: Record<string, unknown> } }).params.default;
+const defaults = (
+  parse(readFileSync(new URL('../serverless.yml', import.meta.url), 'utf8')) as {
+    params: { default: Record<string, unknown> };
+  }
+).params.default;
 
 /** osls's resolveVariable over serverless.yml's defaults, with --param overrides. */
-const resolverFor = (overrides: Record<string, string> = {}) => async (variable: string) => {
-  const name = variable.replace(/^param:/, '');
-  return name in overrides ? overrides[name] : defaults[name];
-};
+const resolverFor =
+  (overrides: Record<string, string> = {}) =>
+  async (variable: string) => {
+    const name = variable.replace(/^param:/, '');
+    return name in overrides ? overrides[name] : defaults[name];
+  };
 
 describe('deploy params', () => {
   it('checks exactly the params serverless.yml defines, and its defaults pass', async () => {
     expect(Object.keys(PARAMS).sort()).toEqual(Object.keys(defaults).sort());
     const values = await checked({ options: {}, resolveVariable: resolverFor() });
-    expect(values).toMatchObject({ dispatch: 'queue', workerConcurrency: 2, ratePerMinute: 110, dryRun: 'false', logLevel: 'INFO', alarmTopicArn: '' });
+    expect(values).toMatchObject({
+      dispatch: 'queue',
+      workerConcurrency: 2,
+      ratePerMinute: 110,
+      dryRun: 'false',
+      logLevel: 'INFO',
+      alarmTopicArn: '',
+    });
   });
 
   it('returns integers as numbers, from text (--param) or YAML numbers alike', () => {
@@ -50,7 +66,9 @@ describe('deploy params', () => {
 
   it('accepts an empty optional ARN, and an ARN in any partition', () => {
     expect(checkParam('alarmTopicArn', '')).toBe('');
-    expect(checkParam('secretsKmsKeyArn', 'arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/abcd-1234')).toBe('arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/abcd-1234');
+    expect(checkParam('secretsKmsKeyArn', 'arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/abcd-1234')).toBe(
+      'arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/abcd-1234',
+    );
   });
 
   it('reports every problem at once, including a --param no one reads', async () => {

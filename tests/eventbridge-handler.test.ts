@@ -59,7 +59,16 @@ describe('EventBridge handler', () => {
     const event = eventBridgeEvent('crm.app', 'Account Closed', { helpcrunchId: 999999 });
 
     await expect(handler(event, lambdaContext())).resolves.toEqual({
-      results: [{ rule: 'account-closed', customerId: 999999, removed: [], added: [], status: 'skipped', reason: 'customer_not_found' }],
+      results: [
+        {
+          rule: 'account-closed',
+          customerId: 999999,
+          removed: [],
+          added: [],
+          status: 'skipped',
+          reason: 'customer_not_found',
+        },
+      ],
     });
   });
 
@@ -73,24 +82,50 @@ describe('EventBridge handler', () => {
   it('rejects as not retryable, naming rule and field, when the customer field is missing', async () => {
     const event = eventBridgeEvent('billing.app', 'Subscription Expired', { account: {} });
 
-    await expect(handler(event, lambdaContext())).rejects.toThrow(/^not retryable: invalid_customer: .*churned.*account\.id/);
+    await expect(handler(event, lambdaContext())).rejects.toThrow(
+      /^not retryable: invalid_customer: .*churned.*account\.id/,
+    );
     expect(sandbox.requests).toEqual([]);
   });
 
   it.each([
     ['a null event', null, 'An EventBridge event must be an object, not null'],
     ['a string event', 'Account Closed', 'An EventBridge event must be an object, not a string'],
-    ['an event without a source', { id: 'e-1', 'detail-type': 'Account Closed', detail: {} }, 'An EventBridge event needs string id, source and detail-type'],
-    ['a null detail', { ...eventBridgeEvent('crm.app', 'Account Closed', null) }, "An EventBridge event's detail must be a JSON object, not null"],
-    ['a string detail', { ...eventBridgeEvent('crm.app', 'Account Closed', '1004') }, "An EventBridge event's detail must be a JSON object, not a string"],
-    ['an array detail', { ...eventBridgeEvent('crm.app', 'Account Closed', [1004]) }, "An EventBridge event's detail must be a JSON object, not an array"],
+    [
+      'an event without a source',
+      { id: 'e-1', 'detail-type': 'Account Closed', detail: {} },
+      'An EventBridge event needs string id, source and detail-type',
+    ],
+    [
+      'a null detail',
+      { ...eventBridgeEvent('crm.app', 'Account Closed', null) },
+      "An EventBridge event's detail must be a JSON object, not null",
+    ],
+    [
+      'a string detail',
+      { ...eventBridgeEvent('crm.app', 'Account Closed', '1004') },
+      "An EventBridge event's detail must be a JSON object, not a string",
+    ],
+    [
+      'an array detail',
+      { ...eventBridgeEvent('crm.app', 'Account Closed', [1004]) },
+      "An EventBridge event's detail must be a JSON object, not an array",
+    ],
   ])('rejects %s as not retryable invalid_event, calling nobody', async (_, event, message) => {
-    await expect(handler(event as EventBridgeEvent<string, unknown>, lambdaContext())).rejects.toThrow(`not retryable: invalid_event: ${message}`);
+    await expect(handler(event as EventBridgeEvent<string, unknown>, lambdaContext())).rejects.toThrow(
+      `not retryable: invalid_event: ${message}`,
+    );
     expect(sandbox.requests).toEqual([]);
   });
 
   it('never logs the event, even with POWERTOOLS_LOGGER_LOG_EVENT=true', async () => {
-    await handler(eventBridgeEvent('billing.app', 'Subscription Cancelled', { account: { id: 'u-grace' }, card: 'pan-4111-marker' }), lambdaContext());
+    await handler(
+      eventBridgeEvent('billing.app', 'Subscription Cancelled', {
+        account: { id: 'u-grace' },
+        card: 'pan-4111-marker',
+      }),
+      lambdaContext(),
+    );
 
     expect(output.text()).toContain('"rule":"churned"'); // the capture does see the handler's log lines
     expect(output.text()).not.toContain('Lambda invocation event');
@@ -101,7 +136,9 @@ describe('EventBridge handler', () => {
     sandbox.setFaults({ rate5xx: 1 });
     const event = eventBridgeEvent('crm.app', 'Account Closed', { helpcrunchId: 1001 });
 
-    await expect(handler(event, lambdaContext(2600))).rejects.toThrow(/^retryable: helpcrunch_unavailable: HelpCrunch answered 500/);
+    await expect(handler(event, lambdaContext(2600))).rejects.toThrow(
+      /^retryable: helpcrunch_unavailable: HelpCrunch answered 500/,
+    );
     expect(tagsOf(1001)).toEqual(['Lead', 'Trial user']);
   });
 });

@@ -17,24 +17,30 @@ const examples = readdirSync(examplesDir, { withFileTypes: true })
 const FILES = ['payload.json', 'rules.yml', 'rules.test.yml', 'README.md'];
 
 /** The example's README, shell line continuations joined so that each command reads as one line. */
-const readme = (name: string) => readFileSync(join(examplesDir, name, 'README.md'), 'utf8').replaceAll(/ \\\n\s*/g, ' ');
+const readme = (name: string) =>
+  readFileSync(join(examplesDir, name, 'README.md'), 'utf8').replaceAll(/ \\\n\s*/g, ' ');
 
 describe('examples/', () => {
   it.each(examples)(`%s: has ${FILES.join(', ')}`, (name) => {
     expect(FILES.filter((file) => !existsSync(join(examplesDir, name, file)))).toEqual([]);
   });
 
-  it.each(examples)('%s: its README names the URL to give the vendor, every secret to store, and the command that tries it', (name) => {
-    const rules = loadRulesFile(join(examplesDir, name, 'rules.yml'));
-    const text = readme(name);
-    const dir = `examples/${name}`;
-    for (const [source, { verify }] of Object.entries(rules.sources)) {
-      expect(text).toContain(`https://<api>/webhooks/${source}`);
-      expect(text).toContain(`npm run invoke -- webhook ${dir}/payload.json --source ${source} --sign --rules ${dir}/rules.yml`);
-      if ('secretId' in verify) expect(text).toContain(verify.secretId);
-    }
-    for (const lookup of Object.values(rules.lookups)) expect(text).toContain(lookup.secretId);
-  });
+  it.each(examples)(
+    '%s: its README names the URL to give the vendor, every secret to store, and the command that tries it',
+    (name) => {
+      const rules = loadRulesFile(join(examplesDir, name, 'rules.yml'));
+      const text = readme(name);
+      const dir = `examples/${name}`;
+      for (const [source, { verify }] of Object.entries(rules.sources)) {
+        expect(text).toContain(`https://<api>/webhooks/${source}`);
+        expect(text).toContain(
+          `npm run invoke -- webhook ${dir}/payload.json --source ${source} --sign --rules ${dir}/rules.yml`,
+        );
+        if ('secretId' in verify) expect(text).toContain(verify.secretId);
+      }
+      for (const lookup of Object.values(rules.lookups)) expect(text).toContain(lookup.secretId);
+    },
+  );
 
   it('are all in the index, examples/README.md', () => {
     const index = readFileSync(join(examplesDir, 'README.md'), 'utf8');

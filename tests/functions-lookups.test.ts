@@ -64,7 +64,11 @@ afterEach(() => {
 });
 
 /** A new container of `name`, its environment the local stand-ins' plus `env`; the stripe lookup at `lookupOrigin`. */
-async function coldStart<H>(name: 'webhook' | 'eventbridge' | 'worker', env: Record<string, string> = {}, lookupOrigin = vendors.url): Promise<H> {
+async function coldStart<H>(
+  name: 'webhook' | 'eventbridge' | 'worker',
+  env: Record<string, string> = {},
+  lookupOrigin = vendors.url,
+): Promise<H> {
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
     AWS_REGION: 'us-east-1',
@@ -82,10 +86,17 @@ async function coldStart<H>(name: 'webhook' | 'eventbridge' | 'worker', env: Rec
 }
 
 const subscriptionDeleted = (customer: string) =>
-  JSON.stringify({ id: 'evt_1', object: 'event', type: 'customer.subscription.deleted', data: { object: { id: 'sub_1', object: 'subscription', customer } } });
+  JSON.stringify({
+    id: 'evt_1',
+    object: 'event',
+    type: 'customer.subscription.deleted',
+    data: { object: { id: 'sub_1', object: 'subscription', customer } },
+  });
 
 async function deliver(handler: WebhookHandler, body: string, context = lambdaContext()) {
-  const headers = { 'Stripe-Signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret: STRIPE_SIGNING_SECRET }) };
+  const headers = {
+    'Stripe-Signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret: STRIPE_SIGNING_SECRET }),
+  };
   const response = await handler(webhookEvent('http-api', { source: 'stripe', body, headers }), context);
   return { ...response, json: JSON.parse(response.body ?? 'null') as Record<string, unknown> };
 }
@@ -106,10 +117,22 @@ describe('webhook, inline dispatch', () => {
 
     expect(response.statusCode).toBe(200);
     expect(response.json).toEqual({
-      results: [{ rule: 'stripe-subscription-ended', customerId: 1002, removed: ['Subscriber'], added: ['Churned'], status: 'untagged' }],
+      results: [
+        {
+          rule: 'stripe-subscription-ended',
+          customerId: 1002,
+          removed: ['Subscriber'],
+          added: ['Churned'],
+          status: 'untagged',
+        },
+      ],
     });
     expect(tagsOf(1002)).toEqual(['VIP', 'Churned']);
-    expect(helpcrunchCalls()).toEqual(['POST /v1/customers/search', 'DELETE /v1/customers/1002/tags', 'PUT /v1/customers/1002/tags']);
+    expect(helpcrunchCalls()).toEqual([
+      'POST /v1/customers/search',
+      'DELETE /v1/customers/1002/tags',
+      'PUT /v1/customers/1002/tags',
+    ]);
     expect(vendors.requests.at(-1)).toMatchObject({ method: 'GET', path: '/v1/customers/cus_Qh7GraceHopper' });
     expect(vendors.requests.at(-1)!.headers.authorization).toBe(`Bearer ${STRIPE_API_KEY}`);
     const job = logLines().find((line) => line.message === 'job untagged')!.job;
@@ -121,7 +144,18 @@ describe('webhook, inline dispatch', () => {
     const response = await deliver(handler, subscriptionDeleted('cus_DoesNotExist'));
 
     expect(response.statusCode).toBe(200);
-    expect(response.json).toEqual({ results: [{ rule: 'stripe-subscription-ended', customerId: null, removed: [], added: [], status: 'skipped', reason: 'lookup_not_found' }] });
+    expect(response.json).toEqual({
+      results: [
+        {
+          rule: 'stripe-subscription-ended',
+          customerId: null,
+          removed: [],
+          added: [],
+          status: 'skipped',
+          reason: 'lookup_not_found',
+        },
+      ],
+    });
     expect(sandbox.requests).toEqual([]);
   });
 
@@ -131,7 +165,9 @@ describe('webhook, inline dispatch', () => {
     const response = await deliver(handler, subscriptionDeleted('cus_Qh7GraceHopper'));
 
     expect(response.statusCode).toBe(500);
-    expect(response.json).toEqual({ errors: [{ code: 'lookup_unauthorized', message: expect.stringContaining('Lookup "stripe"') }] });
+    expect(response.json).toEqual({
+      errors: [{ code: 'lookup_unauthorized', message: expect.stringContaining('Lookup "stripe"') }],
+    });
     for (const secret of [STRIPE_API_KEY, 'helpcrunch-untag/stripe-api-key']) {
       expect(response.body).not.toContain(secret);
       expect(output.text()).not.toContain(secret);
@@ -171,7 +207,15 @@ describe('a dry run (DRY_RUN=true)', () => {
 
     expect(response.statusCode).toBe(200);
     expect(response.json).toEqual({
-      results: [{ rule: 'stripe-subscription-ended', customerId: 1002, removed: ['Subscriber'], added: ['Churned'], status: 'would_untag' }],
+      results: [
+        {
+          rule: 'stripe-subscription-ended',
+          customerId: 1002,
+          removed: ['Subscriber'],
+          added: ['Churned'],
+          status: 'would_untag',
+        },
+      ],
     });
     expect(helpcrunchCalls()).toEqual(['POST /v1/customers/search']);
     expect(tagsOf(1002)).toEqual(['Subscriber', 'VIP']);
@@ -180,10 +224,15 @@ describe('a dry run (DRY_RUN=true)', () => {
     const logs = lines.filter((line) => line._aws === undefined);
     expect(logs.map((line) => line.message)).toContain('job would_untag');
     for (const line of logs) expect(line.dryRun).toBe(true);
-    const [metrics] = lines.filter((line) => line._aws !== undefined) as { _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] }; dryRun?: string }[];
+    const [metrics] = lines.filter((line) => line._aws !== undefined) as {
+      _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+      dryRun?: string;
+    }[];
     expect(metrics!.dryRun).toBe('true');
     expect(metrics!._aws.CloudWatchMetrics[0]!.Dimensions[0]).toContain('dryRun');
-    expect(metrics!._aws.CloudWatchMetrics[0]!.Metrics.map((metric) => metric.Name)).toEqual(expect.arrayContaining(['JobsWouldUntag', 'HelpCrunchRequests', 'LookupRequests']));
+    expect(metrics!._aws.CloudWatchMetrics[0]!.Metrics.map((metric) => metric.Name)).toEqual(
+      expect.arrayContaining(['JobsWouldUntag', 'HelpCrunchRequests', 'LookupRequests']),
+    );
   });
 
   it('is not a dry run, and says nothing of one, unless DRY_RUN=true', async () => {
@@ -199,7 +248,9 @@ describe('a dry run (DRY_RUN=true)', () => {
     const response = await deliver(handler, subscriptionDeleted('cus_Qh7GraceHopper'));
 
     expect(response.statusCode).toBe(500);
-    expect(response.json).toEqual({ errors: [{ code: 'configuration_error', message: "DRY_RUN must be 'true' or 'false', got 'yes'" }] });
+    expect(response.json).toEqual({
+      errors: [{ code: 'configuration_error', message: "DRY_RUN must be 'true' or 'false', got 'yes'" }],
+    });
   });
 });
 
@@ -218,7 +269,9 @@ describe('EventBridge, inline dispatch', () => {
   it('rejects as retryable when the lookup cannot reach the sender’s API, so Lambda retries the event', async () => {
     const handler = await coldStart<EventHandler>('eventbridge', {}, closedOrigin);
 
-    await expect(handler(paymentFailed('cus_Qh7GraceHopper'), lambdaContext(2_500))).rejects.toThrow(/^retryable: lookup_unavailable: Lookup "stripe": /);
+    await expect(handler(paymentFailed('cus_Qh7GraceHopper'), lambdaContext(2_500))).rejects.toThrow(
+      /^retryable: lookup_unavailable: Lookup "stripe": /,
+    );
     expect(sandbox.requests).toEqual([]);
   });
 });
@@ -230,26 +283,44 @@ describe('the worker (queue dispatch)', () => {
     sqsMock.reset();
     sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
   });
-  const queues = { JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/jobs', DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/dlq', HELPCRUNCH_RATE_PER_MINUTE: '6000' };
+  const queues = {
+    JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/jobs',
+    DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/dlq',
+    HELPCRUNCH_RATE_PER_MINUTE: '6000',
+  };
   const record = (customer: string) =>
     sqsRecord(
       JSON.stringify(
-        jobMessage({ rule: 'stripe-subscription-ended', customer: { by: 'lookup', lookup: 'stripe', value: customer }, removeTags: ['Subscriber'], addTags: ['Churned'] }, { eventId: 'evt_1', source: 'stripe' }),
+        jobMessage(
+          {
+            rule: 'stripe-subscription-ended',
+            customer: { by: 'lookup', lookup: 'stripe', value: customer },
+            removeTags: ['Subscriber'],
+            addTags: ['Churned'],
+          },
+          { eventId: 'evt_1', source: 'stripe' },
+        ),
       ),
     );
 
   it('looks the customer up itself and changes the tags', async () => {
     const handler = await coldStart<WorkerHandler>('worker', queues);
 
-    await expect(handler({ Records: [record('cus_Qh7GraceHopper')] }, lambdaContext(60_000))).resolves.toEqual({ batchItemFailures: [] });
+    await expect(handler({ Records: [record('cus_Qh7GraceHopper')] }, lambdaContext(60_000))).resolves.toEqual({
+      batchItemFailures: [],
+    });
     expect(tagsOf(1002)).toEqual(['VIP', 'Churned']);
   });
 
   it('returns the message to the queue after its backoff when the lookup cannot reach the API: one request, no retry inside Lambda', async () => {
     const handler = await coldStart<WorkerHandler>('worker', queues, closedOrigin);
 
-    await expect(handler({ Records: [record('cus_Qh7GraceHopper')] }, lambdaContext(60_000))).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
-    expect(sqsMock.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input.VisibilityTimeout)).toEqual([expect.any(Number)]);
+    await expect(handler({ Records: [record('cus_Qh7GraceHopper')] }, lambdaContext(60_000))).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'm-1' }],
+    });
+    expect(
+      sqsMock.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input.VisibilityTimeout),
+    ).toEqual([expect.any(Number)]);
     const job = logLines().find((line) => line.message === 'job failed')!.job;
     expect(job).toMatchObject({ reason: 'lookup_unavailable', requests: 1 });
     expect(sandbox.requests).toEqual([]);

@@ -45,7 +45,11 @@ afterAll(() => sandbox.close());
 
 beforeEach(async () => {
   sandbox.reset();
-  secrets = { [API_KEY_ID]: API_KEY, [CRM_ID]: CRM_SECRET, [BILLING_ID]: `whsec_${Buffer.from('billing').toString('base64')}` };
+  secrets = {
+    [API_KEY_ID]: API_KEY,
+    [CRM_ID]: CRM_SECRET,
+    [BILLING_ID]: `whsec_${Buffer.from('billing').toString('base64')}`,
+  };
   stub = await startSecretsManagerStub(secrets);
   proxy = await startStallingProxy(stub.url);
   Object.assign(process.env, {
@@ -78,7 +82,11 @@ async function coldStart<H = Handler>(name: 'webhook' | 'eventbridge' | 'worker'
 const lostDeal = JSON.stringify({ status: 'lost', person: { email: 'ada@example.com' } });
 const sign = (body: string, secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 const crmEvent = (signature: string | undefined, headers: Record<string, string> = {}) =>
-  webhookEvent('http-api', { source: 'crm', body: lostDeal, headers: { ...(signature ? { 'X-Signature': signature } : {}), ...headers } });
+  webhookEvent('http-api', {
+    source: 'crm',
+    body: lostDeal,
+    headers: { ...(signature ? { 'X-Signature': signature } : {}), ...headers },
+  });
 
 async function invoke(handler: Handler, event: unknown, context = lambdaContext()) {
   const response = await handler(event, context);
@@ -104,7 +112,9 @@ describe('secret reads at init', () => {
     const handler = await coldStart();
     // All five in flight at once: they were started together, not one after the other.
     await until(() => stub.held() === 5);
-    expect([...stub.requests].sort()).toEqual([API_KEY_ID, BILLING_ID, CRM_ID, STRIPE_API_KEY_ID, STRIPE_WEBHOOK_ID].sort());
+    expect([...stub.requests].sort()).toEqual(
+      [API_KEY_ID, BILLING_ID, CRM_ID, STRIPE_API_KEY_ID, STRIPE_WEBHOOK_ID].sort(),
+    );
     release();
 
     const response = await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)));
@@ -124,7 +134,10 @@ describe('secret reads at init', () => {
   });
 
   it('the worker starts the API key and the lookups’ secrets, and no signing secret', async () => {
-    Object.assign(process.env, { JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/jobs', DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/dlq' });
+    Object.assign(process.env, {
+      JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/jobs',
+      DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/dlq',
+    });
     await coldStart('worker');
     await until(() => stub.requests.length === 2);
 
@@ -159,7 +172,10 @@ describe('secret reads at init', () => {
     const response = await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)));
 
     expect(response.statusCode).toBe(500);
-    expect(response.json.errors![0]).toEqual({ code: 'invalid_api_url', message: "HELPCRUNCH_API_URL must be the API's /v1 base, e.g. https://api.helpcrunch.com/v1" });
+    expect(response.json.errors![0]).toEqual({
+      code: 'invalid_api_url',
+      message: "HELPCRUNCH_API_URL must be the API's /v1 base, e.g. https://api.helpcrunch.com/v1",
+    });
   });
 });
 
@@ -205,10 +221,17 @@ describe('Secrets Manager stalled or failing', () => {
     const response = await invoke(handler, event);
 
     expect(response.statusCode).toBe(500);
-    expect(response.json.errors![0]).toEqual({ code: 'secret_unreadable', message: "Signing secret for source 'crm' cannot be read" });
-    for (const leak of [CRM_ID, arn, '123456789012', 'ResourceNotFoundException']) expect(response.body).not.toContain(leak);
+    expect(response.json.errors![0]).toEqual({
+      code: 'secret_unreadable',
+      message: "Signing secret for source 'crm' cannot be read",
+    });
+    for (const leak of [CRM_ID, arn, '123456789012', 'ResourceNotFoundException'])
+      expect(response.body).not.toContain(leak);
     // The operator finds the detail in the logs, under the gateway's request id.
-    const rejected = output.text().split('\n').find((line) => line.includes('"webhook rejected"'))!;
+    const rejected = output
+      .text()
+      .split('\n')
+      .find((line) => line.includes('"webhook rejected"'))!;
     expect(JSON.parse(rejected)).toMatchObject({
       correlation_id: event.requestContext.requestId,
       code: 'secret_unreadable',
@@ -239,7 +262,8 @@ describe('a rotated signing secret', () => {
     await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)));
     const before = readsOf(CRM_ID);
 
-    for (let i = 0; i < 20; i++) expect((await invoke(handler, crmEvent(sign(lostDeal, `forged-${i}`)))).statusCode).toBe(401);
+    for (let i = 0; i < 20; i++)
+      expect((await invoke(handler, crmEvent(sign(lostDeal, `forged-${i}`)))).statusCode).toBe(401);
     expect(readsOf(CRM_ID)).toBe(before + 1);
 
     advance(30_000);
@@ -315,8 +339,9 @@ describe('the API key in the EventBridge and worker functions', () => {
 
   it('EventBridge: rejects as retryable secrets_unavailable within the budget, and recovers', async () => {
     const event = eventBridgeEvent('crm.app', 'Account Closed', { helpcrunchId: 1004 });
-    const { handler, advance } = await stalledAfterFirstUse<(event: unknown, context: Context) => Promise<unknown>>('eventbridge', (first) =>
-      expect(first(event, lambdaContext())).resolves.toMatchObject({ results: [{ status: 'untagged' }] }),
+    const { handler, advance } = await stalledAfterFirstUse<(event: unknown, context: Context) => Promise<unknown>>(
+      'eventbridge',
+      (first) => expect(first(event, lambdaContext())).resolves.toMatchObject({ results: [{ status: 'untagged' }] }),
     );
 
     // 2.6 s left, 1.5 s kept back: room for one HelpCrunch attempt, whose key read is cut to what is left.
@@ -340,9 +365,19 @@ describe('the API key in the EventBridge and worker functions', () => {
     });
     sqsMock.reset();
     sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
-    const body = JSON.stringify({ v: 1, eventId: 'e-1', source: 'crm', rule: 'deal-lost', customer: { by: 'id', value: 1004 }, tags: ['VIP'], attempt: 0 });
+    const body = JSON.stringify({
+      v: 1,
+      eventId: 'e-1',
+      source: 'crm',
+      rule: 'deal-lost',
+      customer: { by: 'id', value: 1004 },
+      tags: ['VIP'],
+      attempt: 0,
+    });
     const record = sqsRecord(body);
-    const { handler, advance } = await stalledAfterFirstUse<(event: SQSEvent, context: Context) => Promise<SQSBatchResponse>>('worker', (first) =>
+    const { handler, advance } = await stalledAfterFirstUse<
+      (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>
+    >('worker', (first) =>
       expect(first({ Records: [record] }, lambdaContext(60_000))).resolves.toEqual({ batchItemFailures: [] }),
     );
 

@@ -94,7 +94,10 @@ describe('HelpCrunch client', () => {
       ['no body', undefined],
       ['an HTML page', '<html><body>404 Not Found</body></html>'],
       ['another JSON error', { message: 'Not Found' }],
-      ['HelpCrunch’s error shape without not_found', { errors: [{ code: 'invalid_request', message: 'Invalid request' }] }],
+      [
+        'HelpCrunch’s error shape without not_found',
+        { errors: [{ code: 'invalid_request', message: 'Invalid request' }] },
+      ],
     ])('treats a 404 with %s as a configuration error, never as customer not found', async (_, body) => {
       stub.enqueue({ status: 404, body });
       const error = await failure(client().untagCustomer(7, ['trial'], budget()));
@@ -112,7 +115,9 @@ describe('HelpCrunch client', () => {
       expect(error).toBeInstanceOf(BadEventError);
       expect(error).toMatchObject({ code: 'helpcrunch_bad_request', requests: 1 });
       expect(error.message).toBe('HelpCrunch rejected the request (400)');
-      expect((error as BadEventError).detail).toBe('customer: This value should be of type numeric.; filter[0].field: This value should not be blank.');
+      expect((error as BadEventError).detail).toBe(
+        'customer: This value should be of type numeric.; filter[0].field: This value should not be blank.',
+      );
       expect(stub.requests).toHaveLength(1);
     });
 
@@ -127,7 +132,10 @@ describe('HelpCrunch client', () => {
     });
 
     it('retries 429 after Retry-After and counts every request', async () => {
-      stub.enqueue({ status: 429, headers: { 'retry-after': '0' }, body: { errors: [{ message: 'Too many' }] } }, { status: 200 });
+      stub.enqueue(
+        { status: 429, headers: { 'retry-after': '0' }, body: { errors: [{ message: 'Too many' }] } },
+        { status: 200 },
+      );
       expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: true, requests: 2 });
       expect(stub.requests).toHaveLength(2);
     });
@@ -174,13 +182,22 @@ describe('HelpCrunch client', () => {
 
     it.each([
       ['accepts the connection and never answers', () => undefined],
-      ['sends its headers, then never ends the body', (socket: Socket) =>
-        socket.once('data', () => socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"id":')),
+      [
+        'sends its headers, then never ends the body',
+        (socket: Socket) =>
+          socket.once('data', () =>
+            socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"id":'),
+          ),
       ],
     ])('gives up on a HelpCrunch that %s, within the budget', async (_, behave) => {
       const stalled = await rawServer(behave);
       try {
-        const helpcrunch = createHelpCrunchClient({ baseUrl: stalled.url, apiKey: keys.source, timeoutMs: 200, retryPolicy: { ...fastPolicy, maxAttempts: 2 } });
+        const helpcrunch = createHelpCrunchClient({
+          baseUrl: stalled.url,
+          apiKey: keys.source,
+          timeoutMs: 200,
+          retryPolicy: { ...fastPolicy, maxAttempts: 2 },
+        });
         const error = await failure(helpcrunch.untagCustomer(7, ['trial'], budget()));
 
         expect(error).toBeInstanceOf(RetryableError);
@@ -234,7 +251,10 @@ describe('HelpCrunch client', () => {
       const result = await client().untagCustomer(7, ['trial'], budget());
 
       expect(result).toEqual({ found: true, requests: 2 });
-      expect(keys.calls).toEqual([{ budget: expect.any(RetryBudget) }, { forceRefresh: true, budget: expect.any(RetryBudget) }]);
+      expect(keys.calls).toEqual([
+        { budget: expect.any(RetryBudget) },
+        { forceRefresh: true, budget: expect.any(RetryBudget) },
+      ]);
       expect(stub.requests.map((request) => request.headers.authorization)).toEqual([
         `Bearer ${apiKey}`,
         `Bearer ${rotatedKey}`,
@@ -319,13 +339,23 @@ describe('HelpCrunch client', () => {
 
       expect(result).toEqual({ found: true, requests: 1 });
       expect(stub.requests).toEqual([
-        expect.objectContaining({ method: 'PUT', path: '/v1/customers/42/tags', body: { tags: [{ name: 'Churned' }, { name: 'Black Friday' }] } }),
+        expect.objectContaining({
+          method: 'PUT',
+          path: '/v1/customers/42/tags',
+          body: { tags: [{ name: 'Churned' }, { name: 'Black Friday' }] },
+        }),
       ]);
-      expect(stub.requests[0]!.headers).toMatchObject({ authorization: `Bearer ${apiKey}`, 'content-type': expect.stringContaining('application/json') });
+      expect(stub.requests[0]!.headers).toMatchObject({
+        authorization: `Bearer ${apiKey}`,
+        'content-type': expect.stringContaining('application/json'),
+      });
     });
 
     it('reports found:false only on HelpCrunch’s 404 not_found; any other 404 is a configuration error', async () => {
-      stub.enqueue({ status: 404, body: documented('error-404.json') }, { status: 404, body: { message: 'Not Found' } });
+      stub.enqueue(
+        { status: 404, body: documented('error-404.json') },
+        { status: 404, body: { message: 'Not Found' } },
+      );
 
       expect(await client().tagCustomer(7, ['Churned'], budget())).toEqual({ found: false, requests: 1 });
       const error = await failure(client().tagCustomer(7, ['Churned'], budget()));
@@ -334,7 +364,12 @@ describe('HelpCrunch client', () => {
     });
 
     it('retries 429 and 5xx like untagCustomer, and refuses a 400 without retrying', async () => {
-      stub.enqueue({ status: 429, headers: { 'retry-after': '0' } }, { status: 503 }, { status: 200 }, { status: 400, body: documented('error-400.json') });
+      stub.enqueue(
+        { status: 429, headers: { 'retry-after': '0' } },
+        { status: 503 },
+        { status: 200 },
+        { status: 400, body: documented('error-400.json') },
+      );
 
       expect(await client().tagCustomer(7, ['Churned'], budget())).toEqual({ found: true, requests: 3 });
       const error = await failure(client().tagCustomer(7, ['Churned'], budget()));
@@ -346,7 +381,10 @@ describe('HelpCrunch client', () => {
       stub.enqueue({ status: 401, body: documented('error-401.json') }, { status: 200 });
 
       expect(await client().tagCustomer(7, ['Churned'], budget())).toEqual({ found: true, requests: 2 });
-      expect(stub.requests.map((request) => request.headers.authorization)).toEqual([`Bearer ${apiKey}`, `Bearer ${rotatedKey}`]);
+      expect(stub.requests.map((request) => request.headers.authorization)).toEqual([
+        `Bearer ${apiKey}`,
+        `Bearer ${rotatedKey}`,
+      ]);
     });
   });
 
@@ -360,7 +398,11 @@ describe('HelpCrunch client', () => {
         method: 'POST',
         path: '/v1/customers/search',
         headers: { authorization: `Bearer ${apiKey}`, 'content-type': expect.stringContaining('application/json') },
-        body: { filter: [{ field: 'customers.email', operator: '=', value: 'ann@example.com' }], limit: 100, offset: 0 },
+        body: {
+          filter: [{ field: 'customers.email', operator: '=', value: 'ann@example.com' }],
+          limit: 100,
+          offset: 0,
+        },
       });
     });
 
@@ -465,16 +507,23 @@ describe('parseApiUrl', () => {
     expect(parseApiUrl(input)).toBe(expected);
   });
 
-  it.each(['https://api.helpcrunch.com', 'https://api.helpcrunch.com/', 'https://api.helpcrunch.com/v2', 'https://proxy.example.com/api/v1', 'http://127.0.0.1:4010'])(
-    'refuses %s: the path must be /v1, or every call would answer 404',
-    (input) => {
-      expect(() => parseApiUrl(input)).toThrow(ConfigError);
-      expect(() => parseApiUrl(input)).toThrow(/^HELPCRUNCH_API_URL must be the API's \/v1 base/);
-    },
-  );
+  it.each([
+    'https://api.helpcrunch.com',
+    'https://api.helpcrunch.com/',
+    'https://api.helpcrunch.com/v2',
+    'https://proxy.example.com/api/v1',
+    'http://127.0.0.1:4010',
+  ])('refuses %s: the path must be /v1, or every call would answer 404', (input) => {
+    expect(() => parseApiUrl(input)).toThrow(ConfigError);
+    expect(() => parseApiUrl(input)).toThrow(/^HELPCRUNCH_API_URL must be the API's \/v1 base/);
+  });
 
   it('never echoes the URL, which could carry credentials', () => {
-    for (const input of ['https://user:s3cret@api.helpcrunch.com/v1', 'https://api.helpcrunch.com/v1?key=s3cret', 'https://s3cret.example.com/']) {
+    for (const input of [
+      'https://user:s3cret@api.helpcrunch.com/v1',
+      'https://api.helpcrunch.com/v1?key=s3cret',
+      'https://s3cret.example.com/',
+    ]) {
       expect(() => parseApiUrl(input)).toThrow(ConfigError);
       try {
         parseApiUrl(input);

@@ -21,7 +21,11 @@ const list = documented<{ data: Record<string, unknown>[]; total: number }>('cus
 describe('the client reads HelpCrunch’s documented answers', () => {
   let stub: HelpCrunchStub;
   const client = () =>
-    createHelpCrunchClient({ baseUrl: stub.url, apiKey: { get: async () => KEY }, retryPolicy: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 } });
+    createHelpCrunchClient({
+      baseUrl: stub.url,
+      apiKey: { get: async () => KEY },
+      retryPolicy: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
+    });
 
   beforeEach(async () => {
     stub = await startHelpCrunchStub();
@@ -40,7 +44,11 @@ describe('the client reads HelpCrunch’s documented answers', () => {
 
   it('skips the DELETE when the documented search answer shows the customer carries none of the tags', async () => {
     stub.enqueue({ status: 200, body: { ...list, total: 1 } });
-    const { outcomes } = await executeJobs([{ rule: 'lead-lost', customer: { by: 'email', value: 'john@example.com' }, removeTags: ['Lead'], addTags: [] }], pipelineWith(client()), budget());
+    const { outcomes } = await executeJobs(
+      [{ rule: 'lead-lost', customer: { by: 'email', value: 'john@example.com' }, removeTags: ['Lead'], addTags: [] }],
+      pipelineWith(client()),
+      budget(),
+    );
 
     expect(outcomes).toMatchObject([{ customerId: 542335, status: 'skipped', reason: 'tags_absent' }]);
     expect(stub.requests.map((request) => request.method)).toEqual(['POST']);
@@ -48,10 +56,25 @@ describe('the client reads HelpCrunch’s documented answers', () => {
 
   it('deletes only the tags the documented customer carries', async () => {
     stub.enqueue({ status: 200, body: { ...list, total: 1 } }, { status: 200, body: customer });
-    const { outcomes } = await executeJobs([{ rule: 'churn', customer: { by: 'userId', value: 'user_1234567890' }, removeTags: ['vip', 'Lead'], addTags: [] }], pipelineWith(client()), budget());
+    const { outcomes } = await executeJobs(
+      [
+        {
+          rule: 'churn',
+          customer: { by: 'userId', value: 'user_1234567890' },
+          removeTags: ['vip', 'Lead'],
+          addTags: [],
+        },
+      ],
+      pipelineWith(client()),
+      budget(),
+    );
 
     expect(outcomes).toMatchObject([{ customerId: 542335, status: 'untagged' }]);
-    expect(stub.requests[1]).toMatchObject({ method: 'DELETE', path: '/v1/customers/542335/tags', body: { tags: [{ name: 'vip' }] } });
+    expect(stub.requests[1]).toMatchObject({
+      method: 'DELETE',
+      path: '/v1/customers/542335/tags',
+      body: { tags: [{ name: 'vip' }] },
+    });
   });
 
   it('Untag customer: 200 with the customer is done', async () => {
@@ -66,15 +89,26 @@ describe('the client reads HelpCrunch’s documented answers', () => {
 
   it('Untag customer: the documented 400 is a bad event, its reasons kept for the logs', async () => {
     stub.enqueue({ status: 400, body: documented('error-400.json') });
-    const error = await client().untagCustomer(542335, ['vip'], within()).catch((e: unknown) => e);
+    const error = await client()
+      .untagCustomer(542335, ['vip'], within())
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(BadEventError);
-    expect(error).toMatchObject({ code: 'helpcrunch_bad_request', message: 'HelpCrunch rejected the request (400)', detail: expect.stringContaining('customer: This value should be of type numeric.') });
+    expect(error).toMatchObject({
+      code: 'helpcrunch_bad_request',
+      message: 'HelpCrunch rejected the request (400)',
+      detail: expect.stringContaining('customer: This value should be of type numeric.'),
+    });
   });
 
   it('Untag customer: the documented 401, twice, is a rejected key', async () => {
-    stub.enqueue({ status: 401, body: documented('error-401.json') }, { status: 401, body: documented('error-401.json') });
-    const error = await client().untagCustomer(542335, ['vip'], within()).catch((e: unknown) => e);
+    stub.enqueue(
+      { status: 401, body: documented('error-401.json') },
+      { status: 401, body: documented('error-401.json') },
+    );
+    const error = await client()
+      .untagCustomer(542335, ['vip'], within())
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ConfigError);
     expect(error).toMatchObject({ code: 'api_key_rejected' });
@@ -91,7 +125,11 @@ describe('the client reads HelpCrunch’s documented answers', () => {
 
     expect(await client().tagCustomer(542335, ['Lead'], within())).toEqual({ found: true, requests: 1 });
     // The documented body without the optional color: the tag is created in HelpCrunch's default color.
-    expect(stub.requests[0]).toMatchObject({ method: 'PUT', path: '/v1/customers/542335/tags', body: { tags: request.tags.map(({ name }) => ({ name })) } });
+    expect(stub.requests[0]).toMatchObject({
+      method: 'PUT',
+      path: '/v1/customers/542335/tags',
+      body: { tags: request.tags.map(({ name }) => ({ name })) },
+    });
   });
 
   it('Tag customer: the documented 404 is "customer not found"', async () => {
@@ -101,7 +139,11 @@ describe('the client reads HelpCrunch’s documented answers', () => {
 
   it('skips the PUT when the documented search answer shows the customer carries every tag to add', async () => {
     stub.enqueue({ status: 200, body: { ...list, total: 1 } });
-    const { outcomes } = await executeJobs([{ rule: 'vip', customer: { by: 'email', value: 'john@example.com' }, removeTags: [], addTags: ['vip'] }], pipelineWith(client()), budget());
+    const { outcomes } = await executeJobs(
+      [{ rule: 'vip', customer: { by: 'email', value: 'john@example.com' }, removeTags: [], addTags: ['vip'] }],
+      pipelineWith(client()),
+      budget(),
+    );
 
     expect(outcomes).toMatchObject([{ customerId: 542335, status: 'skipped', reason: 'tags_present' }]);
     expect(stub.requests.map((request) => request.method)).toEqual(['POST']);
@@ -141,19 +183,25 @@ describe('the sandbox answers in HelpCrunch’s documented shapes', () => {
     for (const entry of actual.data as Record<string, unknown>[]) expectDocumentedCustomer(entry);
   }
 
-  function expectDocumentedError(actual: Record<string, unknown>, file: 'error-400.json' | 'error-401.json' | 'error-404.json' | 'error-429.json') {
+  function expectDocumentedError(
+    actual: Record<string, unknown>,
+    file: 'error-400.json' | 'error-401.json' | 'error-404.json' | 'error-429.json',
+  ) {
     const errors = actual.errors as { code: string; message: string }[];
     const expected = documented<{ errors: { code: string }[] }>(file).errors;
     expect(keysOf(actual)).toEqual(['errors']);
     for (const entry of errors) expect(keysOf(entry)).toEqual(['code', 'message']);
     expect(errors[0]).toEqual({ code: 'invalid_request', message: 'Invalid request' });
     // 400s name the field at fault; the others a reason, the documented one.
-    if (file !== 'error-400.json') expect(errors.map((entry) => entry.code)).toEqual(expected.map((entry) => entry.code));
+    if (file !== 'error-400.json')
+      expect(errors.map((entry) => entry.code)).toEqual(expected.map((entry) => entry.code));
   }
 
   it('Get all customers and Search customers: {data: [customer], total}', async () => {
     expectDocumentedList((await call('GET', '/customers')).body);
-    const search = await call('POST', '/customers/search', { filter: [{ field: 'customers.email', operator: '=', value: 'ada@example.com' }] });
+    const search = await call('POST', '/customers/search', {
+      filter: [{ field: 'customers.email', operator: '=', value: 'ada@example.com' }],
+    });
     expect((search.body.data as unknown[]).length).toBe(1);
     expectDocumentedList(search.body);
   });
@@ -198,7 +246,7 @@ describe('the sandbox answers in HelpCrunch’s documented shapes', () => {
     expect(unknown.status).toBe(404);
     expectDocumentedError(unknown.body, 'error-404.json');
 
-    let limited;
+    let limited: Awaited<ReturnType<typeof call>>;
     do limited = await call('GET', '/customers');
     while (limited.status !== 429);
     expect(limited.body).toEqual(documented('error-429.json'));

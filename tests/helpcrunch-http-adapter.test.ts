@@ -1,6 +1,13 @@
-import { createServer, STATUS_CODES, type ClientRequest, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import {
+  createServer,
+  STATUS_CODES,
+  type ClientRequest,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+} from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
-import axios, { AxiosError, type CreateAxiosDefaults } from 'axios';
+import axios, { type AxiosError, type CreateAxiosDefaults } from 'axios';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createNodeHttpAdapter } from '../lib/helpcrunch/http-adapter';
 import { startHelpCrunchStub, type HelpCrunchStub } from './support/helpcrunch-stub';
@@ -11,7 +18,8 @@ const slowMs = 1_500;
 const timeoutMs = 100;
 
 /** An axios instance over the adapter under test, shaped like the one in lib/helpcrunch/client.ts. */
-const instance = (defaults: CreateAxiosDefaults = {}) => axios.create({ adapter: createNodeHttpAdapter(), ...defaults });
+const instance = (defaults: CreateAxiosDefaults = {}) =>
+  axios.create({ adapter: createNodeHttpAdapter(), ...defaults });
 
 async function failure(promise: Promise<unknown>): Promise<AxiosError> {
   try {
@@ -263,7 +271,9 @@ describe('Node HTTP adapter for axios', () => {
     it('uses timeoutErrorMessage when one is set', async () => {
       stub.enqueue({ status: 200, delayMs: slowMs });
 
-      const error = await failure(instance().get(`${stub.url}/slow`, { timeout: timeoutMs, timeoutErrorMessage: 'HelpCrunch too slow' }));
+      const error = await failure(
+        instance().get(`${stub.url}/slow`, { timeout: timeoutMs, timeoutErrorMessage: 'HelpCrunch too slow' }),
+      );
 
       expect(error.code).toBe('ECONNABORTED');
       expect(error.message).toBe('HelpCrunch too slow');
@@ -409,7 +419,8 @@ describe('Node HTTP adapter for axios', () => {
      * (or never): the answer has ended while the client is still writing.
      */
     async function answerOnHead(readBodyAfterMs: number | undefined) {
-      const ok = 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\nConnection: keep-alive\r\n\r\n{"ok":true}';
+      const ok =
+        'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\nConnection: keep-alive\r\n\r\n{"ok":true}';
       const sockets: Socket[] = [];
       const server = createTcpServer((socket) => {
         sockets.push(socket);
@@ -423,7 +434,9 @@ describe('Node HTTP adapter for axios', () => {
             pending = pending.subarray(skipped);
             const headEnd = bodyLeft > 0 ? -1 : pending.indexOf('\r\n\r\n');
             if (headEnd < 0) return;
-            bodyLeft = Number(/content-length: *(\d+)/i.exec(pending.subarray(0, headEnd).toString('latin1'))?.[1] ?? 0);
+            bodyLeft = Number(
+              /content-length: *(\d+)/i.exec(pending.subarray(0, headEnd).toString('latin1'))?.[1] ?? 0,
+            );
             pending = pending.subarray(headEnd + 4);
             socket.write(ok);
             if (bodyLeft > 0) {
@@ -466,7 +479,11 @@ describe('Node HTTP adapter for axios', () => {
       const server = await answerOnHead(undefined);
       try {
         const started = performance.now();
-        const answer = await instance({ timeout: timeoutMs }).post(`${server.url}/customers/search`, largeBody(), binary);
+        const answer = await instance({ timeout: timeoutMs }).post(
+          `${server.url}/customers/search`,
+          largeBody(),
+          binary,
+        );
 
         expect(answer.data).toEqual({ ok: true });
         expect(performance.now() - started).toBeGreaterThanOrEqual(timeoutMs - 1);
@@ -530,7 +547,9 @@ describe('Node HTTP adapter for axios', () => {
     });
 
     it('enforces maxBodyLength before sending', async () => {
-      const error = await failure(instance({ maxBodyLength: 10 }).post(`${stub.url}/customers/search`, { filter: 'longer than ten bytes' }));
+      const error = await failure(
+        instance({ maxBodyLength: 10 }).post(`${stub.url}/customers/search`, { filter: 'longer than ten bytes' }),
+      );
 
       expect(error.code).toBe('ERR_BAD_REQUEST');
       expect(error.message).toBe('Request body larger than maxBodyLength limit');
@@ -541,9 +560,17 @@ describe('Node HTTP adapter for axios', () => {
   describe('errors', () => {
     const fails: [string, (http: ReturnType<typeof instance>) => Promise<unknown>][] = [
       ['a refused status', (http) => (stub.enqueue({ status: 401 }), http.get(`${stub.url}/a`))],
-      ['a timeout', (http) => (stub.enqueue({ status: 200, delayMs: slowMs }), http.get(`${stub.url}/a`, { timeout: timeoutMs }))],
+      [
+        'a timeout',
+        (http) => (stub.enqueue({ status: 200, delayMs: slowMs }), http.get(`${stub.url}/a`, { timeout: timeoutMs })),
+      ],
       ['a reset connection', (http) => (stub.enqueue({ reset: true }), http.get(`${stub.url}/a`))],
-      ['a body over maxContentLength', (http) => (stub.enqueue({ status: 200, body: 'x'.repeat(100) }), http.get(`${stub.url}/a`, { maxContentLength: 10 }))],
+      [
+        'a body over maxContentLength',
+        (http) => (
+          stub.enqueue({ status: 200, body: 'x'.repeat(100) }), http.get(`${stub.url}/a`, { maxContentLength: 10 })
+        ),
+      ],
       ['an invalid URL', (http) => http.get('/relative')],
     ];
 

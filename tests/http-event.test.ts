@@ -41,7 +41,9 @@ describe('parseHttpEvent: HTTP API payload 2.0', () => {
 
   it('keeps the query string as sent in the called URL', () => {
     const event = httpApi({ rawPath: '/prod/webhooks/crm', rawQueryString: 'b=2&a=%20x' });
-    expect(parseHttpEvent(event).url).toBe('https://lsw1ro4ipb.execute-api.eu-west-1.amazonaws.com/prod/webhooks/crm?b=2&a=%20x');
+    expect(parseHttpEvent(event).url).toBe(
+      'https://lsw1ro4ipb.execute-api.eu-west-1.amazonaws.com/prod/webhooks/crm?b=2&a=%20x',
+    );
   });
 
   it('has no called URL when the event carries no domain', () => {
@@ -104,7 +106,9 @@ describe('parseHttpEvent: REST API payload 1.0', () => {
   it('rebuilds the called URL with the stage prefix and the query parameters in order', () => {
     const event = restApi({ path: '/webhooks/crm', multiValueQueryStringParameters: { b: ['2', '3'], a: ['x y'] } });
     event.requestContext.path = '/prod/webhooks/crm';
-    expect(parseHttpEvent(event).url).toBe('https://puhdx84jy9.execute-api.eu-west-1.amazonaws.com/prod/webhooks/crm?b=2&b=3&a=x+y');
+    expect(parseHttpEvent(event).url).toBe(
+      'https://puhdx84jy9.execute-api.eu-west-1.amazonaws.com/prod/webhooks/crm?b=2&b=3&a=x+y',
+    );
   });
 
   it('joins repeated headers from multiValueHeaders', () => {

@@ -7,7 +7,6 @@ import { parseDemoArgs, parseStartArgs, START_HELP } from '../local/host/cli';
 import { PROJECT_ROOT } from '../local/host/serverless-config';
 import { sandboxOptionsFromCli, UsageError } from '../local/sandbox/cli-options';
 
-
 describe('parseStartArgs', () => {
   it("defaults to host port 3000, sandbox port 4010, SQS port 4020, a free Secrets Manager port, serverless.yml's dispatch, readable logs", () => {
     expect(parseStartArgs([], {})).toEqual({
@@ -29,8 +28,28 @@ describe('parseStartArgs', () => {
   });
 
   it('reads every setting from its flag, or else its environment variable', () => {
-    const env = { PORT: '3100', SANDBOX_PORT: '4100', SANDBOX_RATE_LIMIT: '30', WEBHOOK_TIMEOUT_SECONDS: '10', LOG_FORMAT: 'json', SQS_PORT: '4120' };
-    const args = ['--port', '3200', '--secrets-port', '4566', '--eventbridge-timeout', '2.5', '--fault-429', '0.25', '--retry-after', '3', '--dispatch', 'inline'];
+    const env = {
+      PORT: '3100',
+      SANDBOX_PORT: '4100',
+      SANDBOX_RATE_LIMIT: '30',
+      WEBHOOK_TIMEOUT_SECONDS: '10',
+      LOG_FORMAT: 'json',
+      SQS_PORT: '4120',
+    };
+    const args = [
+      '--port',
+      '3200',
+      '--secrets-port',
+      '4566',
+      '--eventbridge-timeout',
+      '2.5',
+      '--fault-429',
+      '0.25',
+      '--retry-after',
+      '3',
+      '--dispatch',
+      'inline',
+    ];
 
     expect(parseStartArgs(args, env)).toMatchObject({
       port: 3200,
@@ -52,7 +71,10 @@ describe('parseStartArgs', () => {
   });
 
   it('treats an empty variable as unset', () => {
-    expect(parseStartArgs([], { PORT: '', SANDBOX_FAULT_5XX: ' ' })).toMatchObject({ port: 3000, sandbox: { faults: {} } });
+    expect(parseStartArgs([], { PORT: '', SANDBOX_FAULT_5XX: ' ' })).toMatchObject({
+      port: 3000,
+      sandbox: { faults: {} },
+    });
   });
 
   it.each([
@@ -72,7 +94,25 @@ describe('parseStartArgs', () => {
 
   it('answers --help with undefined, and the help names every flag and variable', () => {
     expect(parseStartArgs(['--help'], {})).toBeUndefined();
-    for (const name of ['--port', 'PORT', '--sandbox-port', 'SANDBOX_PORT', '--dispatch', 'DISPATCH', '--sqs-port', 'SQS_PORT', '--rate-limit', '--fault-429', '--fault-5xx', '--fault-drop', '--latency-ms', '--retry-after', '--customers', '--json-logs', 'HELPCRUNCH_API_URL']) {
+    for (const name of [
+      '--port',
+      'PORT',
+      '--sandbox-port',
+      'SANDBOX_PORT',
+      '--dispatch',
+      'DISPATCH',
+      '--sqs-port',
+      'SQS_PORT',
+      '--rate-limit',
+      '--fault-429',
+      '--fault-5xx',
+      '--fault-drop',
+      '--latency-ms',
+      '--retry-after',
+      '--customers',
+      '--json-logs',
+      'HELPCRUNCH_API_URL',
+    ]) {
       expect(START_HELP).toContain(name);
     }
   });
@@ -83,30 +123,59 @@ describe('sandboxOptionsFromCli', () => {
     const dir = await mkdtemp(join(tmpdir(), 'sandbox-cli-'));
     try {
       const file = join(dir, 'customers.json');
-      await writeFile(file, JSON.stringify([{ id: 7, email: 'x@example.com', userId: null, name: 'X', tags: [{ name: 'VIP', color: '#000' }] }]));
+      await writeFile(
+        file,
+        JSON.stringify([
+          { id: 7, email: 'x@example.com', userId: null, name: 'X', tags: [{ name: 'VIP', color: '#000' }] },
+        ]),
+      );
       expect(sandboxOptionsFromCli({ customers: file }, {}).customers).toEqual([
         { id: 7, email: 'x@example.com', userId: null, name: 'X', tags: [{ name: 'VIP', color: '#000' }] },
       ]);
 
       await writeFile(file, JSON.stringify([{ id: 'seven' }]));
-      expect(() => sandboxOptionsFromCli({}, { SANDBOX_CUSTOMERS: file })).toThrow('customer #0 needs a positive integer id');
+      expect(() => sandboxOptionsFromCli({}, { SANDBOX_CUSTOMERS: file })).toThrow(
+        'customer #0 needs a positive integer id',
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 
   it('passes every fault setting through', () => {
-    const env = { SANDBOX_FAULT_429: '0.1', SANDBOX_FAULT_5XX: '0.2', SANDBOX_FAULT_DROP: '0.3', SANDBOX_LATENCY_MS: '40', SANDBOX_RETRY_AFTER: 'none' };
+    const env = {
+      SANDBOX_FAULT_429: '0.1',
+      SANDBOX_FAULT_5XX: '0.2',
+      SANDBOX_FAULT_DROP: '0.3',
+      SANDBOX_LATENCY_MS: '40',
+      SANDBOX_RETRY_AFTER: 'none',
+    };
 
-    expect(sandboxOptionsFromCli({}, env).faults).toEqual({ rate429: 0.1, rate5xx: 0.2, dropRate: 0.3, latencyMs: 40, retryAfter: 'none' });
+    expect(sandboxOptionsFromCli({}, env).faults).toEqual({
+      rate429: 0.1,
+      rate5xx: 0.2,
+      dropRate: 0.3,
+      latencyMs: 40,
+      retryAfter: 'none',
+    });
   });
 });
 
 describe('parseDemoArgs', () => {
   it('points at the default ports, or the given ones, and resets unless --no-reset', () => {
     const rulesFile = join(PROJECT_ROOT, 'rules.yml');
-    expect(parseDemoArgs([], {})).toEqual({ rulesFile, hostUrl: 'http://127.0.0.1:3000', sandboxUrl: 'http://127.0.0.1:4010', sqsUrl: 'http://127.0.0.1:4020', reset: true });
-    expect(parseDemoArgs(['--port', '3100', '--no-reset', '--sqs-port', '4120', '--rules', 'other.yml'], { SANDBOX_PORT: '4100' })).toEqual({
+    expect(parseDemoArgs([], {})).toEqual({
+      rulesFile,
+      hostUrl: 'http://127.0.0.1:3000',
+      sandboxUrl: 'http://127.0.0.1:4010',
+      sqsUrl: 'http://127.0.0.1:4020',
+      reset: true,
+    });
+    expect(
+      parseDemoArgs(['--port', '3100', '--no-reset', '--sqs-port', '4120', '--rules', 'other.yml'], {
+        SANDBOX_PORT: '4100',
+      }),
+    ).toEqual({
       rulesFile: resolve('other.yml'),
       hostUrl: 'http://127.0.0.1:3100',
       sandboxUrl: 'http://127.0.0.1:4100',

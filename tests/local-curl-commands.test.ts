@@ -18,7 +18,10 @@ const run = promisify(execFile);
 const hasShellTools = ['/bin/sh', '/usr/bin/curl', '/usr/bin/openssl'].every((tool) => existsSync(tool));
 if (!hasShellTools) console.warn('[local-curl-commands] curl or openssl missing: skipping');
 
-const body = JSON.stringify({ type: 'customer.subscription.deleted', data: { object: { customer: "cus_O'Brien $HOME %s" } } });
+const body = JSON.stringify({
+  type: 'customer.subscription.deleted',
+  data: { object: { customer: "cus_O'Brien $HOME %s" } },
+});
 
 describe.skipIf(!hasShellTools)('webhookCurl', () => {
   let server: Server;
@@ -53,16 +56,24 @@ describe.skipIf(!hasShellTools)('webhookCurl', () => {
     const [request] = received;
     expect(request!.body).toBe(body);
     const headers = Object.fromEntries(Object.entries(request!.headers).map(([name, value]) => [name, String(value)]));
-    expect(() => verifyWebhook(verify, { method: 'POST', url: undefined, headers, rawBody: Buffer.from(request!.body) }, secret)).not.toThrow();
+    expect(() =>
+      verifyWebhook(verify, { method: 'POST', url: undefined, headers, rawBody: Buffer.from(request!.body) }, secret),
+    ).not.toThrow();
     // Stripe's own verifier agrees.
-    if (verify.scheme === 'stripe') expect(Stripe.webhooks.constructEvent(request!.body, headers['stripe-signature']!, secret).type).toBe('customer.subscription.deleted');
+    if (verify.scheme === 'stripe')
+      expect(Stripe.webhooks.constructEvent(request!.body, headers['stripe-signature']!, secret).type).toBe(
+        'customer.subscription.deleted',
+      );
   });
 
-  it.each(['stripe', 'calendly', 'paddle', 'standard-webhooks'] as const)('%s: the command carries no signature of its own, only one made when it runs', (scheme) => {
-    const verify = { scheme, secretId: 's', toleranceSeconds: 300 } as SecretVerifyConfig;
-    const command = webhookCurl(hostUrl, 'src', body, { verify, secret: demoSigningSecret(verify) });
+  it.each(['stripe', 'calendly', 'paddle', 'standard-webhooks'] as const)(
+    '%s: the command carries no signature of its own, only one made when it runs',
+    (scheme) => {
+      const verify = { scheme, secretId: 's', toleranceSeconds: 300 } as SecretVerifyConfig;
+      const command = webhookCurl(hostUrl, 'src', body, { verify, secret: demoSigningSecret(verify) });
 
-    expect(command).toContain('ts=$(date +%s)');
-    expect(command).not.toMatch(/=\d{10}/);
-  });
+      expect(command).toContain('ts=$(date +%s)');
+      expect(command).not.toMatch(/=\d{10}/);
+    },
+  );
 });

@@ -11,13 +11,17 @@ describe('targetFrom', () => {
   });
 
   it('is the real API with HELPCRUNCH_API_URL, which then needs HELPCRUNCH_API_KEY_SECRET_ID', () => {
-    expect(targetFrom({ HELPCRUNCH_API_URL: 'https://api.helpcrunch.com/v1', HELPCRUNCH_API_KEY_SECRET_ID: 'prod/key' })).toEqual({
+    expect(
+      targetFrom({ HELPCRUNCH_API_URL: 'https://api.helpcrunch.com/v1', HELPCRUNCH_API_KEY_SECRET_ID: 'prod/key' }),
+    ).toEqual({
       kind: 'external',
       apiUrl: 'https://api.helpcrunch.com/v1',
       apiKeySecretId: 'prod/key',
     });
     expect(() => targetFrom({ HELPCRUNCH_API_URL: 'https://api.helpcrunch.com/v1' })).toThrow(UsageError);
-    expect(() => targetFrom({ HELPCRUNCH_API_URL: 'https://api.helpcrunch.com/v1' })).toThrow('set HELPCRUNCH_API_KEY_SECRET_ID');
+    expect(() => targetFrom({ HELPCRUNCH_API_URL: 'https://api.helpcrunch.com/v1' })).toThrow(
+      'set HELPCRUNCH_API_KEY_SECRET_ID',
+    );
   });
 });
 
@@ -35,7 +39,11 @@ describe('functionEnv', () => {
 
   it('points the functions at the local endpoints with dummy credentials no real account accepts', () => {
     const lookupOrigins = { stripe: 'http://127.0.0.1:4030', crm: 'http://127.0.0.1:4030' };
-    const env = functionEnv(base, { helpcrunchUrl: 'http://127.0.0.1:4010/v1', secretsManagerUrl: 'http://127.0.0.1:4011', lookupOrigins });
+    const env = functionEnv(base, {
+      helpcrunchUrl: 'http://127.0.0.1:4010/v1',
+      secretsManagerUrl: 'http://127.0.0.1:4011',
+      lookupOrigins,
+    });
 
     expect(env).toMatchObject({
       HELPCRUNCH_API_URL: 'http://127.0.0.1:4010/v1',
@@ -69,18 +77,39 @@ describe('functionEnv', () => {
 describe('readFunctionConfigs', () => {
   it("takes each function's handler, timeout and memory from serverless.yml", () => {
     expect(readFunctionConfigs(['webhook', 'eventbridge'])).toEqual({
-      webhook: expect.objectContaining({ entry: `${PROJECT_ROOT}functions/webhook.ts`, exportName: 'handler', timeoutMs: 28_000, memoryMb: 256 }),
-      eventbridge: expect.objectContaining({ entry: `${PROJECT_ROOT}functions/eventbridge.ts`, exportName: 'handler', timeoutMs: 60_000, memoryMb: 256 }),
+      webhook: expect.objectContaining({
+        entry: `${PROJECT_ROOT}functions/webhook.ts`,
+        exportName: 'handler',
+        timeoutMs: 28_000,
+        memoryMb: 256,
+      }),
+      eventbridge: expect.objectContaining({
+        entry: `${PROJECT_ROOT}functions/eventbridge.ts`,
+        exportName: 'handler',
+        timeoutMs: 60_000,
+        memoryMb: 256,
+      }),
     });
     expect(() => readFunctionConfigs(['nope'])).toThrow("serverless.yml defines no function 'nope'");
   });
 
   it('gives each function its deployed environment: params at their defaults, Refs from the local resources', () => {
-    const { webhook, worker } = readFunctionConfigs(['webhook', 'worker'], { JobsQueue: 'http://127.0.0.1:4020/000000000000/jobs' });
+    const { webhook, worker } = readFunctionConfigs(['webhook', 'worker'], {
+      JobsQueue: 'http://127.0.0.1:4020/000000000000/jobs',
+    });
 
-    expect(webhook!.environment).toMatchObject({ DISPATCH: 'queue', HELPCRUNCH_TIMEOUT_MS: '5000', POWERTOOLS_LOG_LEVEL: 'INFO', JOBS_QUEUE_URL: 'http://127.0.0.1:4020/000000000000/jobs' });
+    expect(webhook!.environment).toMatchObject({
+      DISPATCH: 'queue',
+      HELPCRUNCH_TIMEOUT_MS: '5000',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      JOBS_QUEUE_URL: 'http://127.0.0.1:4020/000000000000/jobs',
+    });
     expect(webhook!.environment).not.toHaveProperty('WORKER_CONCURRENCY');
-    expect(worker!.environment).toMatchObject({ HELPCRUNCH_RATE_PER_MINUTE: '110', WORKER_CONCURRENCY: '2', MAX_RECEIVE_COUNT: '8' });
+    expect(worker!.environment).toMatchObject({
+      HELPCRUNCH_RATE_PER_MINUTE: '110',
+      WORKER_CONCURRENCY: '2',
+      MAX_RECEIVE_COUNT: '8',
+    });
     // A Ref with no local resource is left out.
     expect(worker!.environment).not.toHaveProperty('DEAD_LETTER_QUEUE_URL');
   });
@@ -88,6 +117,12 @@ describe('readFunctionConfigs', () => {
 
 describe('readWorkerQueueConfig', () => {
   it("takes the jobs queue's visibility and redrive, and the worker's event source, from serverless.yml", () => {
-    expect(readWorkerQueueConfig()).toEqual({ visibilityTimeoutSeconds: 360, maxReceiveCount: 8, batchSize: 10, maximumBatchingWindowSeconds: 5, maximumConcurrency: 2 });
+    expect(readWorkerQueueConfig()).toEqual({
+      visibilityTimeoutSeconds: 360,
+      maxReceiveCount: 8,
+      batchSize: 10,
+      maximumBatchingWindowSeconds: 5,
+      maximumConcurrency: 2,
+    });
   });
 });

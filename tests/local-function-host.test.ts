@@ -21,7 +21,13 @@ beforeAll(async () => {
   logged = [];
   // A 3 s webhook timeout leaves a 1.5 s budget after TIME_BUDGET_MARGIN_MS, so a slow HelpCrunch shows quickly.
   // Inline dispatch: these tests are about the host and the functions' direct path (queue mode: local-queue.test.ts).
-  stack = await startLocalStack({ env: {}, rulesFile: SUITE_RULES, dispatch: 'inline', timeoutsMs: { webhook: 3_000 }, write: (text) => logged.push(text) });
+  stack = await startLocalStack({
+    env: {},
+    rulesFile: SUITE_RULES,
+    dispatch: 'inline',
+    timeoutsMs: { webhook: 3_000 },
+    write: (text) => logged.push(text),
+  });
 });
 
 afterAll(() => stack?.close());
@@ -38,7 +44,11 @@ function crmSignature(body: string): string {
 }
 
 async function post(path: string, body: string | Buffer, headers: Record<string, string> = {}) {
-  const response = await fetch(`${stack.hostUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const response = await fetch(`${stack.hostUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
   const text = await response.text();
   return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) as unknown };
 }
@@ -50,7 +60,13 @@ describe('startLocalStack', () => {
     expect(stack.target).toEqual({ kind: 'sandbox' });
     expect(stack.hostUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(Object.keys(stack.secrets).sort()).toEqual(
-      [LOCAL_API_KEY_SECRET_ID, 'helpcrunch-untag/billing-webhook', CRM_SECRET_ID, 'helpcrunch-untag/stripe-webhook', 'helpcrunch-untag/stripe-api-key'].sort(),
+      [
+        LOCAL_API_KEY_SECRET_ID,
+        'helpcrunch-untag/billing-webhook',
+        CRM_SECRET_ID,
+        'helpcrunch-untag/stripe-webhook',
+        'helpcrunch-untag/stripe-api-key',
+      ].sort(),
     );
     expect(stack.secrets[LOCAL_API_KEY_SECRET_ID]).toBe(stack.sandbox!.apiKey);
     expect(stack.secrets['helpcrunch-untag/stripe-api-key']).toBe(stack.vendorApis!.keys.stripe);
@@ -60,7 +76,14 @@ describe('startLocalStack', () => {
     await post('/webhooks/crm', lostDeal, { 'x-signature': crmSignature(lostDeal) });
 
     // Each function reads its secrets once, from init on: the API key in both (inline dispatch), the signing secrets in the webhook's.
-    await vi.waitFor(() => expect(stack.secretsManager!.calls().bySecret).toMatchObject({ [LOCAL_API_KEY_SECRET_ID]: 2, [CRM_SECRET_ID]: 1 }), { timeout: 5_000 });
+    await vi.waitFor(
+      () =>
+        expect(stack.secretsManager!.calls().bySecret).toMatchObject({
+          [LOCAL_API_KEY_SECRET_ID]: 2,
+          [CRM_SECRET_ID]: 1,
+        }),
+      { timeout: 5_000 },
+    );
     expect(process.env.HELPCRUNCH_API_URL).toBeUndefined();
     expect(process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER).toBeUndefined();
   });
@@ -73,14 +96,20 @@ describe('POST /webhooks/<source>', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(response.headers.get('apigw-requestid')).toMatch(/^[A-Za-z0-9+/]{14}==$/);
-    expect(response.json()).toEqual({ results: [{ rule: 'deal-lost', customerId: 1001, removed: ['Lead', 'Trial user'], added: [], status: 'untagged' }] });
+    expect(response.json()).toEqual({
+      results: [
+        { rule: 'deal-lost', customerId: 1001, removed: ['Lead', 'Trial user'], added: [], status: 'untagged' },
+      ],
+    });
     expect(tagsOf(1001)).toEqual([]);
   });
 
   it('prints one readable line per job and one per request, never a secret', async () => {
     await post('/webhooks/crm', lostDeal, { 'x-signature': crmSignature(lostDeal) });
 
-    await expect.poll(() => logged.join('')).toMatch(/✓ untagged {5}deal-lost {2}customer 1001 {2}− Lead, Trial user {2}2 requests {2}\d+ ms/);
+    await expect
+      .poll(() => logged.join(''))
+      .toMatch(/✓ untagged {5}deal-lost {2}customer 1001 {2}− Lead, Trial user {2}2 requests {2}\d+ ms/);
     expect(logged.join('')).toMatch(/POST \/webhooks\/crm → 200 {2}\d+ ms/);
     const text = logged.join('');
     for (const secret of Object.values(stack.secrets)) expect(text).not.toContain(secret);
@@ -133,18 +162,32 @@ describe('POST /webhooks/<source>', () => {
 });
 
 describe('POST /events', () => {
-  const cancelled = { source: 'billing.app', 'detail-type': 'Subscription Cancelled', detail: { account: { id: 'u-grace' } } };
+  const cancelled = {
+    source: 'billing.app',
+    'detail-type': 'Subscription Cancelled',
+    detail: { account: { id: 'u-grace' } },
+  };
 
   it('delivers {source, detail-type, detail} to the EventBridge function and answers its result', async () => {
     const response = await post('/events', JSON.stringify(cancelled));
 
     expect(response.status).toBe(200);
-    expect(response.json()).toEqual({ results: [{ rule: 'churned', customerId: 1002, removed: ['Subscriber'], added: [], status: 'untagged' }] });
+    expect(response.json()).toEqual({
+      results: [{ rule: 'churned', customerId: 1002, removed: ['Subscriber'], added: [], status: 'untagged' }],
+    });
     expect(tagsOf(1002)).toEqual(['VIP']);
   });
 
   it('takes a whole EventBridge event as well', async () => {
-    const event = { version: '0', id: 'e-1', account: '123456789012', time: '2026-11-24T08:00:00Z', region: 'us-east-1', resources: [], ...cancelled };
+    const event = {
+      version: '0',
+      id: 'e-1',
+      account: '123456789012',
+      time: '2026-11-24T08:00:00Z',
+      region: 'us-east-1',
+      resources: [],
+      ...cancelled,
+    };
     const response = await post('/events', JSON.stringify(event));
 
     expect(response.status).toBe(200);
@@ -168,7 +211,11 @@ describe('POST /events', () => {
     ['an array', '[]', 'Body must be an EventBridge event'],
     ['no source', JSON.stringify({ 'detail-type': 'X', detail: {} }), '"source" must be a non-empty string'],
     ['no detail-type', JSON.stringify({ source: 'billing.app', detail: {} }), '"detail-type" must be a string'],
-    ['a detail that is not an object', JSON.stringify({ source: 'billing.app', 'detail-type': 'X', detail: 'x' }), '"detail" must be a JSON object'],
+    [
+      'a detail that is not an object',
+      JSON.stringify({ source: 'billing.app', 'detail-type': 'X', detail: 'x' }),
+      '"detail" must be a JSON object',
+    ],
   ])('answers 400 for a body that is %s, without calling the function', async (_, body, message) => {
     const response = await post('/events', body);
 
@@ -193,7 +240,11 @@ describe('against a real HelpCrunch (HELPCRUNCH_API_URL set)', () => {
       AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'example',
     };
-    real = { helpcrunch, secretsManager, stack: await startLocalStack({ env, rulesFile: SUITE_RULES, dispatch: 'inline', write: () => undefined }) };
+    real = {
+      helpcrunch,
+      secretsManager,
+      stack: await startLocalStack({ env, rulesFile: SUITE_RULES, dispatch: 'inline', write: () => undefined }),
+    };
   });
 
   afterAll(async () => {
@@ -203,19 +254,29 @@ describe('against a real HelpCrunch (HELPCRUNCH_API_URL set)', () => {
   });
 
   it('starts no sandbox and no Secrets Manager, and calls the configured ones with the configured secret', async () => {
-    expect(real.stack.target).toEqual({ kind: 'external', apiUrl: real.helpcrunch.url, apiKeySecretId: 'prod/helpcrunch-key' });
+    expect(real.stack.target).toEqual({
+      kind: 'external',
+      apiUrl: real.helpcrunch.url,
+      apiKeySecretId: 'prod/helpcrunch-key',
+    });
     expect(real.stack.sandbox).toBeUndefined();
     expect(real.stack.secretsManager).toBeUndefined();
 
     const response = await fetch(`${real.stack.hostUrl}/events`, {
       method: 'POST',
-      body: JSON.stringify({ source: 'billing.app', 'detail-type': 'Subscription Cancelled', detail: { account: { id: 'u-grace' } } }),
+      body: JSON.stringify({
+        source: 'billing.app',
+        'detail-type': 'Subscription Cancelled',
+        detail: { account: { id: 'u-grace' } },
+      }),
     });
 
     expect(response.status).toBe(200);
     expect(real.helpcrunch.customer(1002)?.tags.map((tag) => tag.name)).toEqual(['VIP']);
     // Read once per function, from init on (both call HelpCrunch inline).
-    await vi.waitFor(() => expect(real.secretsManager.calls().bySecret).toMatchObject({ 'prod/helpcrunch-key': 2 }), { timeout: 5_000 });
+    await vi.waitFor(() => expect(real.secretsManager.calls().bySecret).toMatchObject({ 'prod/helpcrunch-key': 2 }), {
+      timeout: 5_000,
+    });
   });
 
   it('prints a banner with no ready-made commands, since they would change real customers', () => {

@@ -8,11 +8,19 @@ import { parseHttpEvent } from '../lib/http-event';
 import { readBody } from '../local/sandbox/http-server';
 
 /** Sends one real request and turns what the server received into an event. */
-async function eventFor(path: string, init: { headers?: Record<string, string>; body?: string | Buffer }): Promise<APIGatewayProxyEventV2> {
+async function eventFor(
+  path: string,
+  init: { headers?: Record<string, string>; body?: string | Buffer },
+): Promise<APIGatewayProxyEventV2> {
   let event: APIGatewayProxyEventV2 | undefined;
   const server = createServer((req: IncomingMessage, res) => {
     void readBody(req, 1024 * 1024).then((body) => {
-      event = toHttpApiEvent(req, body, { routeKey: 'POST /webhooks/{source}', pathParameters: { source: 'crm' } }, { requestId: 'req-1', nowMs: 1_795_507_200_000 });
+      event = toHttpApiEvent(
+        req,
+        body,
+        { routeKey: 'POST /webhooks/{source}', pathParameters: { source: 'crm' } },
+        { requestId: 'req-1', nowMs: 1_795_507_200_000 },
+      );
       res.end();
     });
   });
@@ -40,7 +48,12 @@ describe('toHttpApiEvent', () => {
       pathParameters: { source: 'crm' },
       body: '{"status":"lost"}',
       isBase64Encoded: false,
-      requestContext: { requestId: 'req-1', stage: '$default', timeEpoch: 1_795_507_200_000, http: { method: 'POST', path: '/webhooks/crm', sourceIp: '127.0.0.1' } },
+      requestContext: {
+        requestId: 'req-1',
+        stage: '$default',
+        timeEpoch: 1_795_507_200_000,
+        http: { method: 'POST', path: '/webhooks/crm', sourceIp: '127.0.0.1' },
+      },
     });
     expect(event.headers).toMatchObject({ 'content-type': 'application/json', 'x-signature': 'sha256=ab' });
     expect(event.headers).not.toHaveProperty('cookie');
@@ -48,7 +61,10 @@ describe('toHttpApiEvent', () => {
 
   it('base64-encodes a body that is not text, so the function gets its exact bytes', async () => {
     const bytes = Buffer.from([0xff, 0x00, 0x7b]);
-    const event = await eventFor('/webhooks/crm', { headers: { 'content-type': 'application/octet-stream' }, body: bytes });
+    const event = await eventFor('/webhooks/crm', {
+      headers: { 'content-type': 'application/octet-stream' },
+      body: bytes,
+    });
 
     expect(event.isBase64Encoded).toBe(true);
     expect(parseHttpEvent(event).rawBody).toEqual(bytes);
@@ -65,13 +81,27 @@ describe('toHttpApiEvent', () => {
 
 describe('fromHttpApiResult', () => {
   it('answers a structured result as given: status, headers, cookies, base64 body', () => {
-    const reply = fromHttpApiResult({ statusCode: 401, headers: { 'Retry-After': '3' }, cookies: ['a=b'], body: Buffer.from('hi').toString('base64'), isBase64Encoded: true });
+    const reply = fromHttpApiResult({
+      statusCode: 401,
+      headers: { 'Retry-After': '3' },
+      cookies: ['a=b'],
+      body: Buffer.from('hi').toString('base64'),
+      isBase64Encoded: true,
+    });
 
-    expect(reply).toEqual({ status: 401, headers: { 'retry-after': '3', 'set-cookie': ['a=b'] }, body: Buffer.from('hi') });
+    expect(reply).toEqual({
+      status: 401,
+      headers: { 'retry-after': '3', 'set-cookie': ['a=b'] },
+      body: Buffer.from('hi'),
+    });
   });
 
   it('answers any other value as a 200 whose JSON body is that value', () => {
-    expect(fromHttpApiResult({ results: [] })).toEqual({ status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"results":[]}') });
+    expect(fromHttpApiResult({ results: [] })).toEqual({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from('{"results":[]}'),
+    });
     expect(fromHttpApiResult(undefined).body.toString()).toBe('null');
   });
 });

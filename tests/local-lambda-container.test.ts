@@ -7,7 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildLambdaRuntime } from '../local/host/bundle';
-import { startLambdaContainer, type LambdaContainer, type LambdaContainerOptions } from '../local/host/lambda-container';
+import {
+  startLambdaContainer,
+  type LambdaContainer,
+  type LambdaContainerOptions,
+} from '../local/host/lambda-container';
 
 let dir: string;
 let runtimeFile: string;
@@ -48,14 +52,17 @@ async function start(source: string, options: Partial<LambdaContainerOptions> = 
 
 describe('startLambdaContainer', () => {
   it('calls the handler with the event and a Lambda context counting down from the timeout', async () => {
-    const fn = await start(`export const handler = async (event, context) => ({
+    const fn = await start(
+      `export const handler = async (event, context) => ({
       event,
       requestId: context.awsRequestId,
       functionName: context.functionName,
       arn: context.invokedFunctionArn,
       memory: context.memoryLimitInMB,
       remaining: context.getRemainingTimeInMillis(),
-    });`, { timeoutMs: 4_000 });
+    });`,
+      { timeoutMs: 4_000 },
+    );
 
     const result = await fn.invoke({ hello: 'world' }, 'req-1');
 
@@ -86,7 +93,10 @@ describe('startLambdaContainer', () => {
     const fn = await start(`class RuleError extends Error { name = 'RuleError' }
       export const handler = async () => { throw new RuleError('no rule for that'); };`);
 
-    expect(await fn.invoke({})).toEqual({ ok: false, error: { errorType: 'RuleError', errorMessage: 'no rule for that' } });
+    expect(await fn.invoke({})).toEqual({
+      ok: false,
+      error: { errorType: 'RuleError', errorMessage: 'no rule for that' },
+    });
   });
 
   it('times the invocation out at the deadline, as Lambda does', async () => {
@@ -95,12 +105,17 @@ describe('startLambdaContainer', () => {
 
     const result = await fn.invoke({});
 
-    expect(result).toEqual({ ok: false, error: { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 0.30 seconds' } });
+    expect(result).toEqual({
+      ok: false,
+      error: { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 0.30 seconds' },
+    });
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('forwards every line the function prints, stdout and stderr', async () => {
-    const fn = await start(`export const handler = async () => { console.log('{"message":"job untagged"}'); console.error('oops'); return 1; };`);
+    const fn = await start(
+      `export const handler = async () => { console.log('{"message":"job untagged"}'); console.error('oops'); return 1; };`,
+    );
 
     await fn.invoke({});
     await expect.poll(() => output).toEqual(['stdout: {"message":"job untagged"}', 'stderr: oops']);
@@ -111,7 +126,10 @@ describe('startLambdaContainer', () => {
       export const handler = async (event) => { if (event.exit) process.exit(3); return ++calls; };`);
     expect(await fn.invoke({})).toEqual({ ok: true, value: 1 });
 
-    expect(await fn.invoke({ exit: true })).toEqual({ ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited with code 3' } });
+    expect(await fn.invoke({ exit: true })).toEqual({
+      ok: false,
+      error: { errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited with code 3' },
+    });
     // Module state starts over: a new environment imported the module again.
     expect(await fn.invoke({})).toEqual({ ok: true, value: 1 });
   });

@@ -16,8 +16,17 @@ let sqs: SQSClient;
 beforeAll(async () => {
   logged = [];
   // No batching window: each job is taken as soon as it is queued (serverless.yml's 5 s runs in local-scripts.test.ts).
-  stack = await startLocalStack({ env: {}, rulesFile: SUITE_RULES, batchingWindowMs: 0, write: (text) => logged.push(text) });
-  sqs = new SQSClient({ endpoint: stack.queue!.sqs.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  stack = await startLocalStack({
+    env: {},
+    rulesFile: SUITE_RULES,
+    batchingWindowMs: 0,
+    write: (text) => logged.push(text),
+  });
+  sqs = new SQSClient({
+    endpoint: stack.queue!.sqs.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
 });
 
 afterAll(async () => {
@@ -34,18 +43,25 @@ const tagsOf = (id: number) => stack.sandbox!.customer(id)?.tags.map((tag) => ta
 const poll = { timeout: 20_000 };
 
 async function post(path: string, body: string, headers: Record<string, string> = {}) {
-  const response = await fetch(`${stack.hostUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const response = await fetch(`${stack.hostUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
   return { status: response.status, json: (await response.json()) as unknown };
 }
 
 const lostDeal = JSON.stringify({ status: 'lost', person: { email: 'ada@example.com' } });
-const crmSignature = (body: string) => `sha256=${createHmac('sha256', stack.secrets['helpcrunch-untag/crm-webhook']!).update(body).digest('hex')}`;
+const crmSignature = (body: string) =>
+  `sha256=${createHmac('sha256', stack.secrets['helpcrunch-untag/crm-webhook']!).update(body).digest('hex')}`;
 
 describe('startLocalStack in queue mode (the default)', () => {
   it('runs the local SQS with the jobs queue and its dead-letter queue, named as `--stage local` would deploy them', () => {
     expect(stack.dispatch).toBe('queue');
     expect(stack.queue!.jobsQueueUrl).toBe(`${stack.queue!.sqs.url}/000000000000/helpcrunch-untag-local-jobs`);
-    expect(stack.queue!.deadLetterQueueUrl).toBe(`${stack.queue!.sqs.url}/000000000000/helpcrunch-untag-local-jobs-dlq`);
+    expect(stack.queue!.deadLetterQueueUrl).toBe(
+      `${stack.queue!.sqs.url}/000000000000/helpcrunch-untag-local-jobs-dlq`,
+    );
     expect(process.env.AWS_ENDPOINT_URL_SQS).toBeUndefined();
   });
 
@@ -54,13 +70,22 @@ describe('startLocalStack in queue mode (the default)', () => {
 
     expect(response).toEqual({ status: 202, json: { queued: 1 } });
     await expect.poll(() => tagsOf(1001), poll).toEqual([]);
-    await expect.poll(() => logged.join(''), poll).toMatch(/✓ untagged {5}deal-lost {2}customer 1001 {2}− Lead, Trial user {2}2 requests/);
+    await expect
+      .poll(() => logged.join(''), poll)
+      .toMatch(/✓ untagged {5}deal-lost {2}customer 1001 {2}− Lead, Trial user {2}2 requests/);
     expect(logged.join('')).toMatch(/→ queued {3}1 job\n/);
     expect(logged.join('')).toMatch(/POST \/webhooks\/crm → 202/);
   });
 
   it('an EventBridge event is queued the same way', async () => {
-    const response = await post('/events', JSON.stringify({ source: 'billing.app', 'detail-type': 'Subscription Cancelled', detail: { account: { id: 'u-grace' } } }));
+    const response = await post(
+      '/events',
+      JSON.stringify({
+        source: 'billing.app',
+        'detail-type': 'Subscription Cancelled',
+        detail: { account: { id: 'u-grace' } },
+      }),
+    );
 
     expect(response).toEqual({ status: 200, json: { queued: 1 } });
     await expect.poll(() => tagsOf(1002), poll).toEqual(['VIP']);
@@ -70,17 +95,27 @@ describe('startLocalStack in queue mode (the default)', () => {
     const response = await post('/webhooks/crm', lostDeal, { 'x-signature': 'sha256=00' });
 
     expect(response.status).toBe(401);
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.queue!.jobsQueueUrl, AttributeNames: ['All'] }));
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: stack.queue!.jobsQueueUrl, AttributeNames: ['All'] }),
+    );
     expect(Attributes).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
   });
 
   it('dead-letters a message the worker cannot read, with the reason, and says so', async () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: stack.queue!.jobsQueueUrl, MessageBody: '{"v":1,"broken"' }));
 
-    await expect.poll(() => stack.queue!.sqs.model.messages(stack.queue!.deadLetterQueueUrl).map((message) => message.attributes.reason?.StringValue), poll).toEqual([
-      'invalid_message',
-    ]);
-    await expect.poll(() => logged.join(''), poll).toMatch(/✗ dead-lettered {2}message [0-9a-f]{8}, receive 1 {2}invalid_message/);
+    await expect
+      .poll(
+        () =>
+          stack
+            .queue!.sqs.model.messages(stack.queue!.deadLetterQueueUrl)
+            .map((message) => message.attributes.reason?.StringValue),
+        poll,
+      )
+      .toEqual(['invalid_message']);
+    await expect
+      .poll(() => logged.join(''), poll)
+      .toMatch(/✗ dead-lettered {2}message [0-9a-f]{8}, receive 1 {2}invalid_message/);
     expect(stack.queue!.sqs.model.depth(stack.queue!.jobsQueueUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   });
 });

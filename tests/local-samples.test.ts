@@ -50,7 +50,10 @@ describe('loadSamples', () => {
   });
 
   it('without rule tests, gives one empty event per source, saying so', () => {
-    const placeholders = loadSamples(join(import.meta.dirname, 'fixtures/rules/package.yml'), loadRulesFile(join(import.meta.dirname, 'fixtures/rules/package.yml')));
+    const placeholders = loadSamples(
+      join(import.meta.dirname, 'fixtures/rules/package.yml'),
+      loadRulesFile(join(import.meta.dirname, 'fixtures/rules/package.yml')),
+    );
     expect(placeholders.fromRuleTests).toBe(false);
     expect(placeholders.samples.map(({ trigger, payload }) => [trigger.kind, trigger.source, payload])).toEqual([
       ['webhook', 'crm', {}],
@@ -91,7 +94,8 @@ describe('loadSamples', () => {
 });
 
 const hasShellTools = ['/bin/sh', '/usr/bin/curl', '/usr/bin/openssl'].every((tool) => existsSync(tool));
-if (!hasShellTools) console.warn('[local-examples] curl or openssl missing: skipping the test that runs the banner commands');
+if (!hasShellTools)
+  console.warn('[local-examples] curl or openssl missing: skipping the test that runs the banner commands');
 
 describe('the banner', () => {
   /** The command blocks under the `# <sample>` comments. */
@@ -112,14 +116,18 @@ describe('the banner', () => {
     expect(text).toContain(stack.sandbox!.url);
     expect(text).toContain(stack.secretsManager!.url);
     expect(text).toMatch(/Vendor APIs +http:\/\/127\.0\.0\.1:\d+ +Stripe, Paddle, Pipedrive and HubSpot stand-ins/);
-    expect(text).toContain('# a Stripe subscription ended, the customer found through the Stripe lookup (stripe webhook, stripe)');
+    expect(text).toContain(
+      '# a Stripe subscription ended, the customer found through the Stripe lookup (stripe webhook, stripe)',
+    );
     expect(text).toContain('Try the events of your rule tests');
     expect(text).not.toContain('Dry run');
     expect(text).toMatch(/SQS +http:\/\/127\.0\.0\.1:\d+ +the jobs queue and its dead-letter queue/);
     expect(text).toContain('Dispatch: queue, as deployed');
     // The page, told where the local SQS is, shows the queues too.
     expect(text).toContain(`${stack.sandbox!.url.replace(/v1$/, '')}?sqs=${stack.queue!.sqs.url}`);
-    expect(text).toContain(`npm run demo -- --port ${new URL(stack.hostUrl).port} --sandbox-port ${stack.sandbox!.port} --sqs-port ${stack.queue!.sqs.port}`);
+    expect(text).toContain(
+      `npm run demo -- --port ${new URL(stack.hostUrl).port} --sandbox-port ${stack.sandbox!.port} --sqs-port ${stack.queue!.sqs.port}`,
+    );
   });
 
   it('without rule tests for the rules, says so and offers no demo, which would refuse', () => {
@@ -138,7 +146,9 @@ describe('the banner', () => {
       const { stdout } = await run('/bin/sh', ['-c', command]);
       expect(JSON.parse(stdout), name).toEqual({ queued: 1 });
     }
-    await expect.poll(() => [tagsOf(1001), tagsOf(1002), tagsOf(1004)], { timeout: 20_000 }).toEqual([[], ['VIP', 'Churned'], ['Lead', 'VIP']]);
+    await expect
+      .poll(() => [tagsOf(1001), tagsOf(1002), tagsOf(1004)], { timeout: 20_000 })
+      .toEqual([[], ['VIP', 'Churned'], ['Lead', 'VIP']]);
   });
 });
 
@@ -153,7 +163,12 @@ describe('runDemo (npm run demo)', () => {
     let output = '';
     const sandboxUrl = stack.sandbox!.url.replace(/\/v1$/, '');
 
-    const accepted = await runDemo({ rulesFile, hostUrl: stack.hostUrl, sandboxUrl, sqsUrl: stack.queue!.sqs.url, reset: true }, samples.samples, rules, (text) => (output += text));
+    const accepted = await runDemo(
+      { rulesFile, hostUrl: stack.hostUrl, sandboxUrl, sqsUrl: stack.queue!.sqs.url, reset: true },
+      samples.samples,
+      rules,
+      (text) => (output += text),
+    );
 
     expect(accepted).toBe(true);
     expect(output).toContain('Sandbox reset to the demo customers.');
@@ -162,7 +177,9 @@ describe('runDemo (npm run demo)', () => {
     // Read once the worker has taken every job: the table shows them all done.
     expect(stack.queue!.sqs.model.depth(stack.queue!.jobsQueueUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
     expect(output).toMatch(/1001 Ada Lovelace +Lead, Trial user +— +removed Lead, Trial user/);
-    expect(output).toContain('  a Stripe subscription ended, the customer found through the Stripe lookup\n    202 queued 1 job\n');
+    expect(output).toContain(
+      '  a Stripe subscription ended, the customer found through the Stripe lookup\n    202 queued 1 job\n',
+    );
     expect(output).toMatch(/1002 Grace Hopper +Subscriber, VIP +VIP, Churned +removed Subscriber; added Churned/);
     expect(output).toMatch(/1004 Katherine Johnson +Lead, Subscriber, VIP +Lead, VIP +removed Subscriber/);
     expect(output).toMatch(/1003 Alan Turing +Trial user +Trial user\n/);
@@ -176,7 +193,12 @@ describe('runDemo (npm run demo)', () => {
     const closedUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     await new Promise((resolve) => server.close(resolve));
 
-    const demo = runDemo({ rulesFile, hostUrl: closedUrl, sandboxUrl: closedUrl, sqsUrl: closedUrl, reset: true }, samples.samples, rules, () => undefined);
+    const demo = runDemo(
+      { rulesFile, hostUrl: closedUrl, sandboxUrl: closedUrl, sqsUrl: closedUrl, reset: true },
+      samples.samples,
+      rules,
+      () => undefined,
+    );
 
     await expect(demo).rejects.toThrow(DemoUnreachableError);
     await expect(demo).rejects.toThrow('npm start');
@@ -191,7 +213,12 @@ describe('runDemo against a queue it cannot see', () => {
     await new Promise((resolve) => server.close(resolve));
     const sandboxUrl = stack.sandbox!.url.replace(/\/v1$/, '');
 
-    const demo = runDemo({ rulesFile, hostUrl: stack.hostUrl, sandboxUrl, sqsUrl: closedUrl, reset: true }, samples.samples, rules, () => undefined);
+    const demo = runDemo(
+      { rulesFile, hostUrl: stack.hostUrl, sandboxUrl, sqsUrl: closedUrl, reset: true },
+      samples.samples,
+      rules,
+      () => undefined,
+    );
 
     await expect(demo).rejects.toThrow(DemoUnreachableError);
     await expect(demo).rejects.toThrow(`no local SQS with the jobs queue answers at ${closedUrl}. Pass the --sqs-port`);

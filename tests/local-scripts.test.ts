@@ -40,7 +40,13 @@ describe('npm start (scripts/start.ts)', () => {
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     await expect.poll(() => output, { timeout: 20_000 }).toContain('Ctrl-C stops everything.');
     const address = (name: string) => new RegExp(`${name} +(http://\\S+)`).exec(output)?.[1];
-    return { output: () => output, exited, hostUrl: address('Function host')!, pageUrl: address('Sandbox page')!, sqsUrl: address('SQS') };
+    return {
+      output: () => output,
+      exited,
+      hostUrl: address('Function host')!,
+      pageUrl: address('Sandbox page')!,
+      sqsUrl: address('SQS'),
+    };
   }
 
   async function sendLostDeal(hostUrl: string) {
@@ -66,12 +72,18 @@ describe('npm start (scripts/start.ts)', () => {
     expect(await sendLostDeal(started.hostUrl)).toEqual({ status: 202, json: { queued: 1 } });
     const event = await fetch(`${started.hostUrl}/events`, {
       method: 'POST',
-      body: JSON.stringify({ source: 'billing.app', 'detail-type': 'Subscription Cancelled', detail: { account: { id: 'u-grace' } } }),
+      body: JSON.stringify({
+        source: 'billing.app',
+        'detail-type': 'Subscription Cancelled',
+        detail: { account: { id: 'u-grace' } },
+      }),
     });
     expect(await event.json()).toEqual({ queued: 1 });
     // serverless.yml's 5 s batching window, then the worker's paced requests.
     await expect.poll(() => sandboxTags(started.pageUrl, 1001), { timeout: 30_000 }).toEqual([]);
-    await expect.poll(() => started.output(), { timeout: 30_000 }).toMatch(/✓ untagged {5}deal-lost {2}customer 1001 {2}− Lead, Trial user {2}2 requests/);
+    await expect
+      .poll(() => started.output(), { timeout: 30_000 })
+      .toMatch(/✓ untagged {5}deal-lost {2}customer 1001 {2}− Lead, Trial user {2}2 requests/);
     await expect.poll(() => started.output(), { timeout: 30_000 }).toMatch(/✓ untagged {5}churned {2}customer 1002/);
 
     process.kill(-child!.pid!, 'SIGINT');
@@ -87,7 +99,14 @@ describe('npm start (scripts/start.ts)', () => {
 
     const response = await sendLostDeal(started.hostUrl);
 
-    expect(response).toEqual({ status: 200, json: { results: [{ rule: 'deal-lost', customerId: 1001, removed: ['Lead', 'Trial user'], added: [], status: 'untagged' }] } });
+    expect(response).toEqual({
+      status: 200,
+      json: {
+        results: [
+          { rule: 'deal-lost', customerId: 1001, removed: ['Lead', 'Trial user'], added: [], status: 'untagged' },
+        ],
+      },
+    });
     expect(await sandboxTags(started.pageUrl, 1001)).toEqual([]);
     process.kill(-child!.pid!, 'SIGINT');
     expect(await started.exited).toBe(0);
@@ -99,7 +118,15 @@ describe('npm run invoke (runInvoke)', () => {
   const refund = join(fixtures, 'refund.json');
   // The fixture rules (a token-signed shop webhook typed by a header, an EventBridge source) and
   // their customer: ann@example.com, id 1, tags Buyer and VIP.
-  const base = { file: refund, headers: {}, sign: false, explain: false, jsonLogs: false, rulesFile: join(fixtures, 'rules.yml'), customersFile: join(fixtures, 'customers.json') };
+  const base = {
+    file: refund,
+    headers: {},
+    sign: false,
+    explain: false,
+    jsonLogs: false,
+    rulesFile: join(fixtures, 'rules.yml'),
+    customersFile: join(fixtures, 'customers.json'),
+  };
   const shop = { ...base, kind: 'webhook' as const, source: 'shop', headers: { 'X-Shop-Event': 'order.refunded' } };
   const invoke = async (args: InvokeArgs) => {
     let output = '';
@@ -137,28 +164,61 @@ describe('npm run invoke (runInvoke)', () => {
     expect(output).toContain('✗ no match  order-refunded: event type is not one of order.refunded');
     expect(output).toContain('No job: no rule matched');
     const matched = await invoke({ ...shop, sign: true, explain: true });
-    expect(matched.output).toContain('✓ matches  order-refunded: event type is one of order.refunded; customer.email lower(customer.email) → "ann@example.com"');
+    expect(matched.output).toContain(
+      '✓ matches  order-refunded: event type is one of order.refunded; customer.email lower(customer.email) → "ann@example.com"',
+    );
   });
 
   it('sends an EventBridge detail with its source and detail-type', async () => {
     const detail = join(mkdtempSync(join(tmpdir(), 'hcu-invoke-')), 'detail.json');
     writeFileSync(detail, JSON.stringify({ userId: 'u-ann' }));
-    const { ok, output } = await invoke({ ...base, kind: 'eventbridge', file: detail, source: 'orders.app', detailType: 'Order Cancelled', explain: true });
+    const { ok, output } = await invoke({
+      ...base,
+      kind: 'eventbridge',
+      file: detail,
+      source: 'orders.app',
+      detailType: 'Order Cancelled',
+      explain: true,
+    });
     expect(ok).toBe(true);
-    expect(output).toContain('✓ matches  order-cancelled: event type is one of Order Cancelled; customer.userId userId → "u-ann"');
+    expect(output).toContain(
+      '✓ matches  order-cancelled: event type is one of Order Cancelled; customer.userId userId → "u-ann"',
+    );
     expect(output).toContain('Jobs: 1 untagged');
   });
 
   it('still takes a whole Lambda event, signing it with --sign', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'hcu-invoke-')), 'event.json');
-    writeFileSync(file, JSON.stringify(webhookEvent('http-api', { source: 'shop', body: readFileSync(refund), headers: { 'X-Shop-Event': 'order.refunded' } })));
+    writeFileSync(
+      file,
+      JSON.stringify(
+        webhookEvent('http-api', {
+          source: 'shop',
+          body: readFileSync(refund),
+          headers: { 'X-Shop-Event': 'order.refunded' },
+        }),
+      ),
+    );
     const { ok, output } = await invoke({ ...base, kind: 'webhook', file, sign: true, dispatch: 'inline' });
     expect(ok).toBe(true);
     expect(output).toContain('Jobs: 1 untagged');
   });
 
   it('parses both forms and their flags', () => {
-    expect(parseInvokeArgs(['webhook', 'p.json', '--source', 'crm', '--header', 'X-Event: a: b', '--header', 'X-Two:2', '--sign', '--explain'])).toEqual({
+    expect(
+      parseInvokeArgs([
+        'webhook',
+        'p.json',
+        '--source',
+        'crm',
+        '--header',
+        'X-Event: a: b',
+        '--header',
+        'X-Two:2',
+        '--sign',
+        '--explain',
+      ]),
+    ).toEqual({
       kind: 'webhook',
       file: 'p.json',
       source: 'crm',
@@ -167,12 +227,26 @@ describe('npm run invoke (runInvoke)', () => {
       explain: true,
       jsonLogs: false,
     });
-    expect(parseInvokeArgs(['eventbridge', 'd.json', '--source', 'a.app', '--detail-type', 'X'])).toMatchObject({ source: 'a.app', detailType: 'X' });
-    expect(parseInvokeArgs(['webhook', 'e.json', '--dispatch', 'inline', '--rules', 'r.yml'])).toMatchObject({ dispatch: 'inline', rulesFile: 'r.yml' });
-    expect(() => parseInvokeArgs(['webhook', 'e.json', '--dispatch', 'later'])).toThrow("--dispatch (or DISPATCH) must be inline or queue, got 'later'");
-    expect(() => parseInvokeArgs(['eventbridge', 'd.json', '--source', 'a.app'])).toThrow('needs both --source and --detail-type');
-    expect(() => parseInvokeArgs(['webhook', 'e.json', '--header', 'X: 1'])).toThrow('--header goes with webhook <payload.json> --source <name>');
-    expect(() => parseInvokeArgs(['webhook', 'p.json', '--source', 's', '--header', 'nocolon'])).toThrow("--header must be 'Name: value'");
+    expect(parseInvokeArgs(['eventbridge', 'd.json', '--source', 'a.app', '--detail-type', 'X'])).toMatchObject({
+      source: 'a.app',
+      detailType: 'X',
+    });
+    expect(parseInvokeArgs(['webhook', 'e.json', '--dispatch', 'inline', '--rules', 'r.yml'])).toMatchObject({
+      dispatch: 'inline',
+      rulesFile: 'r.yml',
+    });
+    expect(() => parseInvokeArgs(['webhook', 'e.json', '--dispatch', 'later'])).toThrow(
+      "--dispatch (or DISPATCH) must be inline or queue, got 'later'",
+    );
+    expect(() => parseInvokeArgs(['eventbridge', 'd.json', '--source', 'a.app'])).toThrow(
+      'needs both --source and --detail-type',
+    );
+    expect(() => parseInvokeArgs(['webhook', 'e.json', '--header', 'X: 1'])).toThrow(
+      '--header goes with webhook <payload.json> --source <name>',
+    );
+    expect(() => parseInvokeArgs(['webhook', 'p.json', '--source', 's', '--header', 'nocolon'])).toThrow(
+      "--header must be 'Name: value'",
+    );
     expect(parseInvokeArgs(['--help'])).toBeUndefined();
     expect(() => parseInvokeArgs(['sqs', 'e.json'])).toThrow(UsageError);
     expect(() => parseInvokeArgs(['webhook'])).toThrow('Expected <webhook|eventbridge> <file.json>');
@@ -187,7 +261,11 @@ describe('signHttpEvent', () => {
   } as unknown as LocalStack;
 
   it('replaces the signature headers of REST (1.0) events in headers and multiValueHeaders, whatever their case', () => {
-    const event = webhookEvent('rest-api', { source: 'crm', body: '{}', headers: { 'X-Token': 'stale' } }) as APIGatewayProxyEvent;
+    const event = webhookEvent('rest-api', {
+      source: 'crm',
+      body: '{}',
+      headers: { 'X-Token': 'stale' },
+    }) as APIGatewayProxyEvent;
 
     const signed = signHttpEvent(event, stack) as APIGatewayProxyEvent;
 
@@ -198,8 +276,12 @@ describe('signHttpEvent', () => {
   });
 
   it('refuses a source rules.yml does not define, and the real target', () => {
-    expect(() => signHttpEvent(webhookEvent('http-api', { source: 'nope', body: '{}' }), stack)).toThrow("no webhook source 'nope'");
+    expect(() => signHttpEvent(webhookEvent('http-api', { source: 'nope', body: '{}' }), stack)).toThrow(
+      "no webhook source 'nope'",
+    );
     const external = { ...stack, secrets: {} } as LocalStack;
-    expect(() => signHttpEvent(webhookEvent('http-api', { source: 'crm', body: '{}' }), external)).toThrow('--sign needs the sandbox');
+    expect(() => signHttpEvent(webhookEvent('http-api', { source: 'crm', body: '{}' }), external)).toThrow(
+      '--sign needs the sandbox',
+    );
   });
 });

@@ -35,11 +35,20 @@ async function start() {
   endpoint = await startSqsEndpoint({
     queues: [
       { name: 'app-test-jobs-dlq', visibilityTimeoutSeconds: 30 },
-      { name: 'app-test-jobs', visibilityTimeoutSeconds: 30, redrive: { deadLetterQueue: 'app-test-jobs-dlq', maxReceiveCount: 2 } },
+      {
+        name: 'app-test-jobs',
+        visibilityTimeoutSeconds: 30,
+        redrive: { deadLetterQueue: 'app-test-jobs-dlq', maxReceiveCount: 2 },
+      },
     ],
   });
   // As the functions reach it: the endpoint from the environment's AWS_ENDPOINT_URL_SQS, dummy keys.
-  client = new SQSClient({ endpoint: endpoint.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+  client = new SQSClient({
+    endpoint: endpoint.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
   jobs = endpoint.queueUrl('app-test-jobs');
   deadLetters = endpoint.queueUrl('app-test-jobs-dlq');
 }
@@ -51,25 +60,44 @@ afterAll(async () => {
 });
 
 const attribute = (value: string) => ({ DataType: 'String', StringValue: value });
-const failure = (promise: Promise<unknown>) => promise.then(() => expect.unreachable('should fail'), (error: unknown) => error as Error & Record<string, any>);
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => expect.unreachable('should fail'),
+    (error: unknown) => error as Error & Record<string, any>,
+  );
 const receive = (QueueUrl: string, extra: Partial<sdk.ReceiveMessageCommandInput> = {}) =>
-  client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, ...extra })).then(({ Messages = [] }) => Messages);
+  client
+    .send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, ...extra }))
+    .then(({ Messages = [] }) => Messages);
 
 describe('the local SQS through the AWS SDK', () => {
   it('GetQueueUrl: a queue URL on the endpoint itself, so the SDK keeps sending there', async () => {
-    expect(await client.send(new GetQueueUrlCommand({ QueueName: 'app-test-jobs' }))).toMatchObject({ QueueUrl: `${endpoint.url}/000000000000/app-test-jobs` });
+    expect(await client.send(new GetQueueUrlCommand({ QueueName: 'app-test-jobs' }))).toMatchObject({
+      QueueUrl: `${endpoint.url}/000000000000/app-test-jobs`,
+    });
   });
 
   it('SendMessage with attributes, then ReceiveMessage with the attributes asked for (the SDK checks the body MD5 both ways)', async () => {
     const attributes = { reason: attribute('helpcrunch_bad_request'), failedAt: attribute('2026-11-24T08:09:10.000Z') };
-    const sent = await client.send(new SendMessageCommand({ QueueUrl: jobs, MessageBody: '{"v":1}', MessageAttributes: attributes }));
+    const sent = await client.send(
+      new SendMessageCommand({ QueueUrl: jobs, MessageBody: '{"v":1}', MessageAttributes: attributes }),
+    );
     expect(sent.MD5OfMessageAttributes).toBe(md5OfMessageAttributes(attributes));
 
-    const [message] = await receive(jobs, { MessageAttributeNames: ['reason'], MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'] });
-    expect(message).toMatchObject({ MessageId: sent.MessageId, Body: '{"v":1}', MessageAttributes: { reason: attribute('helpcrunch_bad_request') } });
+    const [message] = await receive(jobs, {
+      MessageAttributeNames: ['reason'],
+      MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+    });
+    expect(message).toMatchObject({
+      MessageId: sent.MessageId,
+      Body: '{"v":1}',
+      MessageAttributes: { reason: attribute('helpcrunch_bad_request') },
+    });
     expect(message!.MessageAttributes).not.toHaveProperty('failedAt');
     expect(Object.keys(message!.Attributes!).sort()).toEqual(['ApproximateReceiveCount', 'SentTimestamp']);
-    expect(message!.MD5OfMessageAttributes).toBe(md5OfMessageAttributes({ reason: attribute('helpcrunch_bad_request') }));
+    expect(message!.MD5OfMessageAttributes).toBe(
+      md5OfMessageAttributes({ reason: attribute('helpcrunch_bad_request') }),
+    );
     // In flight now: not handed out again.
     expect(await receive(jobs)).toEqual([]);
   });
@@ -89,7 +117,12 @@ describe('the local SQS through the AWS SDK', () => {
     expect(result.Successful?.map((entry) => entry.Id)).toEqual(['1']);
     expect(result.Failed).toEqual([
       { Id: '0', SenderFault: false, Code: 'InternalError', Message: expect.any(String) },
-      { Id: '2', SenderFault: true, Code: 'InvalidMessageContents', Message: expect.stringContaining('Invalid characters') },
+      {
+        Id: '2',
+        SenderFault: true,
+        Code: 'InvalidMessageContents',
+        Message: expect.stringContaining('Invalid characters'),
+      },
     ]);
     expect((await receive(jobs)).map((message) => message.Body)).toEqual(['fine']);
   });
@@ -103,12 +136,26 @@ describe('the local SQS through the AWS SDK', () => {
     const [again] = await receive(jobs, { MessageSystemAttributeNames: ['ApproximateReceiveCount'] });
     expect(again).toMatchObject({ MessageId: message!.MessageId, Attributes: { ApproximateReceiveCount: '2' } });
     // The earlier receive's handle is no longer the message's.
-    const stale = await failure(sqs.changeMessageVisibility({ QueueUrl: jobs, ReceiptHandle: message!.ReceiptHandle, VisibilityTimeout: 10 }));
-    expect(stale).toMatchObject({ name: 'ReceiptHandleIsInvalid', $fault: 'client', $metadata: { httpStatusCode: 404 } });
+    const stale = await failure(
+      sqs.changeMessageVisibility({ QueueUrl: jobs, ReceiptHandle: message!.ReceiptHandle, VisibilityTimeout: 10 }),
+    );
+    expect(stale).toMatchObject({
+      name: 'ReceiptHandleIsInvalid',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 404 },
+    });
   });
 
   it('DeleteMessage removes a received message; ChangeMessageVisibilityBatch answers per entry', async () => {
-    await client.send(new SendMessageBatchCommand({ QueueUrl: jobs, Entries: [{ Id: 'a', MessageBody: 'one' }, { Id: 'b', MessageBody: 'two' }] }));
+    await client.send(
+      new SendMessageBatchCommand({
+        QueueUrl: jobs,
+        Entries: [
+          { Id: 'a', MessageBody: 'one' },
+          { Id: 'b', MessageBody: 'two' },
+        ],
+      }),
+    );
     const [one, two] = await receive(jobs);
     await client.send(new DeleteMessageCommand({ QueueUrl: jobs, ReceiptHandle: one!.ReceiptHandle }));
 
@@ -122,24 +169,42 @@ describe('the local SQS through the AWS SDK', () => {
       }),
     );
     expect(result.Successful).toEqual([{ Id: 'two' }]);
-    expect(result.Failed).toEqual([{ Id: 'gone', SenderFault: true, Code: 'ReceiptHandleIsInvalid', Message: expect.any(String) }]);
+    expect(result.Failed).toEqual([
+      { Id: 'gone', SenderFault: true, Code: 'ReceiptHandleIsInvalid', Message: expect.any(String) },
+    ]);
     expect((await receive(jobs)).map((message) => message.Body)).toEqual(['two']);
   });
 
   it('GetQueueAttributes: depth (visible, in flight, delayed), ARN and redrive policy', async () => {
-    await client.send(new SendMessageBatchCommand({ QueueUrl: jobs, Entries: [{ Id: 'a', MessageBody: 'a' }, { Id: 'b', MessageBody: 'b' }, { Id: 'c', MessageBody: 'c', DelaySeconds: 900 }] }));
+    await client.send(
+      new SendMessageBatchCommand({
+        QueueUrl: jobs,
+        Entries: [
+          { Id: 'a', MessageBody: 'a' },
+          { Id: 'b', MessageBody: 'b' },
+          { Id: 'c', MessageBody: 'c', DelaySeconds: 900 },
+        ],
+      }),
+    );
     await receive(jobs, { MaxNumberOfMessages: 1 });
 
-    const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: jobs, AttributeNames: ['All'] }));
+    const { Attributes } = await client.send(
+      new GetQueueAttributesCommand({ QueueUrl: jobs, AttributeNames: ['All'] }),
+    );
     expect(Attributes).toMatchObject({
       QueueArn: 'arn:aws:sqs:us-east-1:000000000000:app-test-jobs',
       ApproximateNumberOfMessages: '1',
       ApproximateNumberOfMessagesNotVisible: '1',
       ApproximateNumberOfMessagesDelayed: '1',
       VisibilityTimeout: '30',
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:app-test-jobs-dlq', maxReceiveCount: 2 }),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:app-test-jobs-dlq',
+        maxReceiveCount: 2,
+      }),
     });
-    const { Attributes: one } = await client.send(new GetQueueAttributesCommand({ QueueUrl: jobs, AttributeNames: ['QueueArn'] }));
+    const { Attributes: one } = await client.send(
+      new GetQueueAttributesCommand({ QueueUrl: jobs, AttributeNames: ['QueueArn'] }),
+    );
     expect(one).toEqual({ QueueArn: 'arn:aws:sqs:us-east-1:000000000000:app-test-jobs' });
   });
 
@@ -153,39 +218,105 @@ describe('the local SQS through the AWS SDK', () => {
     await client.send(new SendMessageCommand({ QueueUrl: jobs, MessageBody: 'poison' }));
     for (let i = 0; i < 2; i++) {
       const [message] = await receive(jobs);
-      await client.send(new ChangeMessageVisibilityCommand({ QueueUrl: jobs, ReceiptHandle: message!.ReceiptHandle, VisibilityTimeout: 0 }));
+      await client.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: jobs,
+          ReceiptHandle: message!.ReceiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      );
     }
     expect(await receive(jobs)).toEqual([]);
     const [dead] = await receive(deadLetters, { MessageSystemAttributeNames: ['All'], VisibilityTimeout: 0 });
-    expect(dead).toMatchObject({ Body: 'poison', Attributes: { DeadLetterQueueSourceArn: 'arn:aws:sqs:us-east-1:000000000000:app-test-jobs' } });
+    expect(dead).toMatchObject({
+      Body: 'poison',
+      Attributes: { DeadLetterQueueSourceArn: 'arn:aws:sqs:us-east-1:000000000000:app-test-jobs' },
+    });
 
     const dlqArn = 'arn:aws:sqs:us-east-1:000000000000:app-test-jobs-dlq';
     const { TaskHandle } = await client.send(new StartMessageMoveTaskCommand({ SourceArn: dlqArn }));
     expect(TaskHandle).toEqual(expect.any(String));
     const { Results } = await client.send(new ListMessageMoveTasksCommand({ SourceArn: dlqArn, MaxResults: 1 }));
-    expect(Results).toEqual([expect.objectContaining({ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 1, SourceArn: dlqArn })]);
-    expect((await receive(jobs, { MessageSystemAttributeNames: ['ApproximateReceiveCount'] })).map((m) => [m.Body, m.Attributes?.ApproximateReceiveCount])).toEqual([['poison', '1']]);
+    expect(Results).toEqual([
+      expect.objectContaining({ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 1, SourceArn: dlqArn }),
+    ]);
+    expect(
+      (await receive(jobs, { MessageSystemAttributeNames: ['ApproximateReceiveCount'] })).map((m) => [
+        m.Body,
+        m.Attributes?.ApproximateReceiveCount,
+      ]),
+    ).toEqual([['poison', '1']]);
   });
 });
 
 describe('SQS errors as the SDK reads them', () => {
   it('QueueDoesNotExist: the SDK’s own exception class, a client fault, status 400', async () => {
-    const error = await failure(client.send(new SendMessageCommand({ QueueUrl: `${endpoint.url}/000000000000/nope`, MessageBody: 'x' })));
+    const error = await failure(
+      client.send(new SendMessageCommand({ QueueUrl: `${endpoint.url}/000000000000/nope`, MessageBody: 'x' })),
+    );
     expect(error).toBeInstanceOf(sdk.QueueDoesNotExist);
-    expect(error).toMatchObject({ name: 'QueueDoesNotExist', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'The specified queue does not exist.' });
+    expect(error).toMatchObject({
+      name: 'QueueDoesNotExist',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+      message: 'The specified queue does not exist.',
+    });
     // scripts/redrive.ts tells a missing queue from other failures by this name.
-    expect(await failure(client.send(new GetQueueUrlCommand({ QueueName: 'nope' })))).toMatchObject({ name: 'QueueDoesNotExist' });
+    expect(await failure(client.send(new GetQueueUrlCommand({ QueueName: 'nope' })))).toMatchObject({
+      name: 'QueueDoesNotExist',
+    });
   });
 
   it.each([
     ['EmptyBatchRequest', () => new SendMessageBatchCommand({ QueueUrl: jobs, Entries: [] })],
-    ['TooManyEntriesInBatchRequest', () => new SendMessageBatchCommand({ QueueUrl: jobs, Entries: Array.from({ length: 11 }, (_, i) => ({ Id: `${i}`, MessageBody: 'x' })) })],
-    ['BatchEntryIdsNotDistinct', () => new SendMessageBatchCommand({ QueueUrl: jobs, Entries: [{ Id: 'a', MessageBody: 'x' }, { Id: 'a', MessageBody: 'y' }] })],
-    ['InvalidBatchEntryId', () => new SendMessageBatchCommand({ QueueUrl: jobs, Entries: [{ Id: 'not ok!', MessageBody: 'x' }] })],
-    ['BatchRequestTooLong', () => new SendMessageBatchCommand({ QueueUrl: jobs, Entries: Array.from({ length: 5 }, (_, i) => ({ Id: `${i}`, MessageBody: 'x'.repeat(250 * 1024) })) })],
-    ['InvalidParameterValue', () => new SendMessageCommand({ QueueUrl: jobs, MessageBody: 'x'.repeat(256 * 1024 + 1) })],
-    ['InvalidParameterValue', () => new SendMessageCommand({ QueueUrl: jobs, MessageBody: 'x', MessageAttributes: { reason: { DataType: 'String', StringValue: '' } } })],
-    ['InvalidAttributeName', () => new GetQueueAttributesCommand({ QueueUrl: jobs, AttributeNames: ['Depth' as 'All'] })],
+    [
+      'TooManyEntriesInBatchRequest',
+      () =>
+        new SendMessageBatchCommand({
+          QueueUrl: jobs,
+          Entries: Array.from({ length: 11 }, (_, i) => ({ Id: `${i}`, MessageBody: 'x' })),
+        }),
+    ],
+    [
+      'BatchEntryIdsNotDistinct',
+      () =>
+        new SendMessageBatchCommand({
+          QueueUrl: jobs,
+          Entries: [
+            { Id: 'a', MessageBody: 'x' },
+            { Id: 'a', MessageBody: 'y' },
+          ],
+        }),
+    ],
+    [
+      'InvalidBatchEntryId',
+      () => new SendMessageBatchCommand({ QueueUrl: jobs, Entries: [{ Id: 'not ok!', MessageBody: 'x' }] }),
+    ],
+    [
+      'BatchRequestTooLong',
+      () =>
+        new SendMessageBatchCommand({
+          QueueUrl: jobs,
+          Entries: Array.from({ length: 5 }, (_, i) => ({ Id: `${i}`, MessageBody: 'x'.repeat(250 * 1024) })),
+        }),
+    ],
+    [
+      'InvalidParameterValue',
+      () => new SendMessageCommand({ QueueUrl: jobs, MessageBody: 'x'.repeat(256 * 1024 + 1) }),
+    ],
+    [
+      'InvalidParameterValue',
+      () =>
+        new SendMessageCommand({
+          QueueUrl: jobs,
+          MessageBody: 'x',
+          MessageAttributes: { reason: { DataType: 'String', StringValue: '' } },
+        }),
+    ],
+    [
+      'InvalidAttributeName',
+      () => new GetQueueAttributesCommand({ QueueUrl: jobs, AttributeNames: ['Depth' as 'All'] }),
+    ],
     ['InvalidParameterValue', () => new ReceiveMessageCommand({ QueueUrl: jobs, MaxNumberOfMessages: 11 })],
   ] as const)('%s', async (name, command) => {
     const error = await failure(client.send(command() as never));
@@ -195,12 +326,23 @@ describe('SQS errors as the SDK reads them', () => {
   it('MessageNotInflight: re-timing a message that is visible again', async () => {
     await client.send(new SendMessageCommand({ QueueUrl: jobs, MessageBody: 'x' }));
     const [message] = await receive(jobs, { VisibilityTimeout: 0 });
-    const error = await failure(client.send(new ChangeMessageVisibilityCommand({ QueueUrl: jobs, ReceiptHandle: message!.ReceiptHandle, VisibilityTimeout: 5 })));
+    const error = await failure(
+      client.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: jobs,
+          ReceiptHandle: message!.ReceiptHandle,
+          VisibilityTimeout: 5,
+        }),
+      ),
+    );
     expect(error).toMatchObject({ name: 'MessageNotInflight', $metadata: { httpStatusCode: 400 } });
   });
 
   it('an action it does not implement is InvalidAction, never a plausible success', async () => {
-    expect(await failure(client.send(new PurgeQueueCommand({ QueueUrl: jobs })))).toMatchObject({ name: 'InvalidAction', $metadata: { httpStatusCode: 400 } });
+    expect(await failure(client.send(new PurgeQueueCommand({ QueueUrl: jobs })))).toMatchObject({
+      name: 'InvalidAction',
+      $metadata: { httpStatusCode: 400 },
+    });
   });
 
   it('on the wire: the JSON 1.0 content type, x-amzn-query-error and a namespaced __type, as the SQS guide shows', async () => {
@@ -213,11 +355,18 @@ describe('SQS errors as the SDK reads them', () => {
     expect(response.headers.get('content-type')).toBe('application/x-amz-json-1.0');
     expect(response.headers.get('x-amzn-query-error')).toBe('AWS.SimpleQueueService.NonExistentQueue;Sender');
     expect(response.headers.get('x-amzn-requestid')).toMatch(/^[0-9a-f-]{36}$/);
-    expect(await response.json()).toEqual({ __type: 'com.amazonaws.sqs#QueueDoesNotExist', message: 'The specified queue does not exist.' });
+    expect(await response.json()).toEqual({
+      __type: 'com.amazonaws.sqs#QueueDoesNotExist',
+      message: 'The specified queue does not exist.',
+    });
   });
 
   it('refuses a body that is not JSON, and keeps serving', async () => {
-    const response = await fetch(endpoint.url, { method: 'POST', headers: { 'x-amz-target': 'AmazonSQS.SendMessage' }, body: '{"QueueUrl":' });
+    const response = await fetch(endpoint.url, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'AmazonSQS.SendMessage' },
+      body: '{"QueueUrl":',
+    });
     expect(response.status).toBe(400);
     expect(response.headers.get('x-amzn-query-error')).toBe('InvalidParameterValue;Sender');
     expect(await client.send(new GetQueueUrlCommand({ QueueName: 'app-test-jobs' }))).toMatchObject({ QueueUrl: jobs });
@@ -238,21 +387,42 @@ describe('md5OfMessageAttributes', () => {
   it('matches the published vectors', () => {
     const binary = { DataType: 'Binary', BinaryValue: Buffer.from('Hello binary world!') };
     const custom = { DataType: 'Number.float', StringValue: '4563442423554324324264524243.32543234' };
-    expect(md5OfMessageAttributes({ attribName1: attribute('attribValue 1') })).toBe('19e27d4e946b072f3f58da80d94fd778');
+    expect(md5OfMessageAttributes({ attribName1: attribute('attribValue 1') })).toBe(
+      '19e27d4e946b072f3f58da80d94fd778',
+    );
     expect(md5OfMessageAttributes({ customNumberTypeAttrib: custom })).toBe('9fe1b90bbd9965bdf77bac517c7d2495');
     expect(md5OfMessageAttributes({ binaryAttribute: binary })).toBe('31a92b15d92f8db860eda32aceb656c3');
-    expect(md5OfMessageAttributes({ attribName1: attribute('attribValue 1'), customNumberTypeAttrib: custom, binaryAttribute: binary })).toBe('c932db14a896c663f83c260297d594ff');
+    expect(
+      md5OfMessageAttributes({
+        attribName1: attribute('attribValue 1'),
+        customNumberTypeAttrib: custom,
+        binaryAttribute: binary,
+      }),
+    ).toBe('c932db14a896c663f83c260297d594ff');
   });
 });
 
 describe('scripts/redrive.ts against the local SQS', () => {
   it('shows the reasons and moves the dead letters back to the jobs queue', async () => {
     const sqs = sqsApi(client);
-    await sqs.sendMessage({ QueueUrl: deadLetters, MessageBody: '{"v":1}', MessageAttributes: { reason: attribute('helpcrunch_bad_request'), reasonDetail: attribute('400') } });
+    await sqs.sendMessage({
+      QueueUrl: deadLetters,
+      MessageBody: '{"v":1}',
+      MessageAttributes: { reason: attribute('helpcrunch_bad_request'), reasonDetail: attribute('400') },
+    });
     let output = '';
-    const io: RedriveIo = { sqs: client, write: (text) => void (output += text), confirm: async () => true, sleep: async () => undefined, interactive: false };
+    const io: RedriveIo = {
+      sqs: client,
+      write: (text) => void (output += text),
+      confirm: async () => true,
+      sleep: async () => undefined,
+      interactive: false,
+    };
 
-    const result = await redrive({ stage: 'test', region: 'us-east-1', service: 'app', yes: true, sample: 100, pollMs: 0 }, io);
+    const result = await redrive(
+      { stage: 'test', region: 'us-east-1', service: 'app', yes: true, sample: 100, pollMs: 0 },
+      io,
+    );
 
     expect(result).toEqual({ status: 'COMPLETED', moved: 1 });
     expect(output).toContain('1  helpcrunch_bad_request  e.g. 400');

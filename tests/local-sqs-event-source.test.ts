@@ -7,10 +7,17 @@
 import { readFileSync } from 'node:fs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { failedMessageIds, startSqsEventSource, type SqsEventSource, type SqsEventSourceOptions } from '../local/host/sqs-event-source';
+import {
+  failedMessageIds,
+  startSqsEventSource,
+  type SqsEventSource,
+  type SqsEventSourceOptions,
+} from '../local/host/sqs-event-source';
 import { md5Hex, SqsModel } from '../local/sandbox/sqs-model';
 
-const awsSample = JSON.parse(readFileSync(new URL('./fixtures/aws-events/sqs.json', import.meta.url), 'utf8')) as SQSEvent;
+const awsSample = JSON.parse(
+  readFileSync(new URL('./fixtures/aws-events/sqs.json', import.meta.url), 'utf8'),
+) as SQSEvent;
 
 let source: SqsEventSource | undefined;
 afterEach(async () => {
@@ -21,13 +28,19 @@ afterEach(async () => {
 function queues({ visibilityTimeoutSeconds = 1, maxReceiveCount = 3 } = {}) {
   const model = new SqsModel({ msPerSecond: 10 });
   const deadLetters = model.createQueue('jobs-dlq', { visibilityTimeoutSeconds: 30 });
-  const jobs = model.createQueue('jobs', { visibilityTimeoutSeconds, redrive: { deadLetterQueueUrl: deadLetters, maxReceiveCount } });
+  const jobs = model.createQueue('jobs', {
+    visibilityTimeoutSeconds,
+    redrive: { deadLetterQueueUrl: deadLetters, maxReceiveCount },
+  });
   return { model, jobs, deadLetters };
 }
 
 async function send(model: SqsModel, queueUrl: string, bodies: string[]) {
   for (let i = 0; i < bodies.length; i += 10) {
-    await model.sendMessageBatch({ QueueUrl: queueUrl, Entries: bodies.slice(i, i + 10).map((MessageBody, index) => ({ Id: `${index}`, MessageBody })) });
+    await model.sendMessageBatch({
+      QueueUrl: queueUrl,
+      Entries: bodies.slice(i, i + 10).map((MessageBody, index) => ({ Id: `${index}`, MessageBody })),
+    });
   }
 }
 
@@ -41,8 +54,16 @@ const poll = { timeout: 10_000 };
 describe('the local SQS event source', () => {
   it('invokes with batches of up to batchSize records shaped like AWS’s, and deletes what succeeded', async () => {
     const { model, jobs } = queues();
-    await send(model, jobs, Array.from({ length: 25 }, (_, i) => `job ${i}`));
-    await model.sendMessage({ QueueUrl: jobs, MessageBody: 'with attribute', MessageAttributes: { reason: { DataType: 'String', StringValue: 'x' } } });
+    await send(
+      model,
+      jobs,
+      Array.from({ length: 25 }, (_, i) => `job ${i}`),
+    );
+    await model.sendMessage({
+      QueueUrl: jobs,
+      MessageBody: 'with attribute',
+      MessageAttributes: { reason: { DataType: 'String', StringValue: 'x' } },
+    });
     const events: SQSEvent[] = [];
 
     start({ model, queueUrl: jobs, batchSize: 10, invoke: async (event) => void events.push(event) });
@@ -54,10 +75,18 @@ describe('the local SQS event source', () => {
     const sample = awsSample.Records[1]!;
     expect(Object.keys(record).sort()).toEqual(Object.keys(sample).sort());
     expect(Object.keys(record.attributes).sort()).toEqual(Object.keys(sample.attributes).sort());
-    expect(record).toMatchObject({ body: 'job 0', md5OfBody: md5Hex('job 0'), eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:jobs', awsRegion: 'us-east-1' });
+    expect(record).toMatchObject({
+      body: 'job 0',
+      md5OfBody: md5Hex('job 0'),
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:jobs',
+      awsRegion: 'us-east-1',
+    });
     expect(record.attributes.ApproximateReceiveCount).toBe('1');
     const withAttribute = events[2]!.Records.at(-1)!;
-    expect(withAttribute.messageAttributes).toEqual({ reason: { stringValue: 'x', stringListValues: [], binaryListValues: [], dataType: 'String' } });
+    expect(withAttribute.messageAttributes).toEqual({
+      reason: { stringValue: 'x', stringListValues: [], binaryListValues: [], dataType: 'String' },
+    });
     expect(withAttribute.md5OfMessageAttributes).toMatch(/^[0-9a-f]{32}$/);
   });
 
@@ -71,14 +100,21 @@ describe('the local SQS event source', () => {
       queueUrl: jobs,
       invoke: async ({ Records }) => {
         deliveries.push(...Records);
-        const failing = Records.filter((record) => record.body === 'fails once' && record.attributes.ApproximateReceiveCount === '1');
+        const failing = Records.filter(
+          (record) => record.body === 'fails once' && record.attributes.ApproximateReceiveCount === '1',
+        );
         return { batchItemFailures: failing.map((record) => ({ itemIdentifier: record.messageId })) };
       },
     });
 
     await expect.poll(() => deliveries.length, poll).toBe(4);
     await expect.poll(() => model.msUntilVisible(jobs), poll).toBeUndefined();
-    expect(deliveries.map((record) => `${record.body} #${record.attributes.ApproximateReceiveCount}`)).toEqual(['ok #1', 'fails once #1', 'ok too #1', 'fails once #2']);
+    expect(deliveries.map((record) => `${record.body} #${record.attributes.ApproximateReceiveCount}`)).toEqual([
+      'ok #1',
+      'fails once #1',
+      'ok too #1',
+      'fails once #2',
+    ]);
   });
 
   it('redrives a message that keeps failing to the dead-letter queue after maxReceiveCount receives', async () => {
@@ -86,7 +122,14 @@ describe('the local SQS event source', () => {
     await send(model, jobs, ['poison']);
     let receives = 0;
 
-    start({ model, queueUrl: jobs, invoke: async () => { receives++; throw new Error('function failed'); } });
+    start({
+      model,
+      queueUrl: jobs,
+      invoke: async () => {
+        receives++;
+        throw new Error('function failed');
+      },
+    });
 
     await expect.poll(() => model.messages(deadLetters).map((message) => message.body), poll).toEqual(['poison']);
     expect(receives).toBe(3);
@@ -95,7 +138,11 @@ describe('the local SQS event source', () => {
 
   it('never has more than maximumConcurrency batches in flight, and uses them all', async () => {
     const { model, jobs } = queues({ visibilityTimeoutSeconds: 3600 });
-    await send(model, jobs, Array.from({ length: 40 }, (_, i) => `job ${i}`));
+    await send(
+      model,
+      jobs,
+      Array.from({ length: 40 }, (_, i) => `job ${i}`),
+    );
     let inFlight = 0;
     let most = 0;
     let held = true;
@@ -124,9 +171,19 @@ describe('the local SQS event source', () => {
   it('with a batching window, does not wait for a full batch', async () => {
     const { model, jobs } = queues();
     const sizes: number[] = [];
-    start({ model, queueUrl: jobs, batchSize: 10, maximumBatchingWindowMs: 3_600_000, invoke: async ({ Records }) => void sizes.push(Records.length) });
+    start({
+      model,
+      queueUrl: jobs,
+      batchSize: 10,
+      maximumBatchingWindowMs: 3_600_000,
+      invoke: async ({ Records }) => void sizes.push(Records.length),
+    });
 
-    await send(model, jobs, Array.from({ length: 10 }, (_, i) => `job ${i}`));
+    await send(
+      model,
+      jobs,
+      Array.from({ length: 10 }, (_, i) => `job ${i}`),
+    );
 
     await expect.poll(() => sizes, poll).toEqual([10]);
   });
@@ -158,7 +215,16 @@ describe('partial batch responses, as Lambda reads them', () => {
   });
 
   it('treats anything malformed as complete failure', () => {
-    const malformed = ['fine', [], { batchItemFailures: 'b' }, { batchItemFailures: [{ itemIdentifier: '' }] }, { batchItemFailures: [{ itemIdentifier: null }] }, { batchItemFailures: [{ id: 'b' }] }, { batchItemFailures: [{ itemIdentifier: 'c' }] }];
-    for (const response of malformed) expect([...failedMessageIds(response, records)].sort(), JSON.stringify(response)).toEqual(['a', 'b']);
+    const malformed = [
+      'fine',
+      [],
+      { batchItemFailures: 'b' },
+      { batchItemFailures: [{ itemIdentifier: '' }] },
+      { batchItemFailures: [{ itemIdentifier: null }] },
+      { batchItemFailures: [{ id: 'b' }] },
+      { batchItemFailures: [{ itemIdentifier: 'c' }] },
+    ];
+    for (const response of malformed)
+      expect([...failedMessageIds(response, records)].sort(), JSON.stringify(response)).toEqual(['a', 'b']);
   });
 });

@@ -12,26 +12,35 @@ import { Webhook as Svix } from 'svix';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RulesConfig } from '../lib/rules/types';
 import { verifyWebhook } from '../lib/webhook-auth';
-import { demoSigningSecret, demoSigningSecrets, signWebhook, type SecretVerifyConfig } from '../local/host/webhook-signing';
+import {
+  demoSigningSecret,
+  demoSigningSecrets,
+  signWebhook,
+  type SecretVerifyConfig,
+} from '../local/host/webhook-signing';
 import { SECRET_SCHEMES, tampered, webhookRequest } from './support/webhook-auth';
 
 const schemes = SECRET_SCHEMES;
-const byScheme = <S extends SecretVerifyConfig['scheme']>(scheme: S) => schemes.find((verify) => verify.scheme === scheme) as Extract<SecretVerifyConfig, { scheme: S }>;
+const byScheme = <S extends SecretVerifyConfig['scheme']>(scheme: S) =>
+  schemes.find((verify) => verify.scheme === scheme) as Extract<SecretVerifyConfig, { scheme: S }>;
 
 const NOW = 1_795_507_200_000;
 const url = 'https://127.0.0.1:3000/webhooks/crm';
 const body = '{"status":"lost","person":{"email":"ada@example.com"}}';
 
 describe('signWebhook', () => {
-  it.each(schemes.map((verify) => [`${verify.scheme} ${verify.secretId}`, verify] as const))('%s: the function accepts what it signs, and only for that body', (_, verify) => {
-    const secret = demoSigningSecret(verify);
-    const headers = signWebhook(verify, secret, body, { nowMs: NOW, url });
+  it.each(schemes.map((verify) => [`${verify.scheme} ${verify.secretId}`, verify] as const))(
+    '%s: the function accepts what it signs, and only for that body',
+    (_, verify) => {
+      const secret = demoSigningSecret(verify);
+      const headers = signWebhook(verify, secret, body, { nowMs: NOW, url });
 
-    expect(() => verifyWebhook(verify, webhookRequest(headers, body, url), secret, NOW)).not.toThrow();
-    if (verify.scheme !== 'token' && verify.scheme !== 'basic') {
-      expect(() => verifyWebhook(verify, webhookRequest(headers, tampered(body), url), secret, NOW)).toThrow();
-    }
-  });
+      expect(() => verifyWebhook(verify, webhookRequest(headers, body, url), secret, NOW)).not.toThrow();
+      if (verify.scheme !== 'token' && verify.scheme !== 'basic') {
+        expect(() => verifyWebhook(verify, webhookRequest(headers, tampered(body), url), secret, NOW)).toThrow();
+      }
+    },
+  );
 
   it('signs for the given time, so the replay window applies', () => {
     const verify = byScheme('standard-webhooks');
@@ -39,13 +48,17 @@ describe('signWebhook', () => {
     const headers = signWebhook(verify, secret, '{}', { nowMs: NOW - 10 * 60_000, id: 'msg_1' });
 
     expect(headers['webhook-id']).toBe('msg_1');
-    expect(() => verifyWebhook(verify, webhookRequest(headers, '{}'), secret, NOW)).toThrow("'webhook-timestamp' is more than 300s");
+    expect(() => verifyWebhook(verify, webhookRequest(headers, '{}'), secret, NOW)).toThrow(
+      "'webhook-timestamp' is more than 300s",
+    );
   });
 
   it('needs the URL for hubspot-v3, unless the source sets publicUrl', () => {
     const verify = byScheme('hubspot-v3');
     expect(() => signWebhook(verify, 'secret', body)).toThrow('pass { url }');
-    expect(signWebhook({ ...verify, publicUrl: 'https://hooks.example.com/hubspot' }, 'secret', body)).toHaveProperty('X-HubSpot-Signature-v3');
+    expect(signWebhook({ ...verify, publicUrl: 'https://hooks.example.com/hubspot' }, 'secret', body)).toHaveProperty(
+      'X-HubSpot-Signature-v3',
+    );
   });
 });
 
@@ -59,7 +72,9 @@ describe("signWebhook, checked by each vendor's own verifier", () => {
 
   it('stripe: stripe.webhooks.constructEvent', () => {
     const { secret, headers } = signed('stripe');
-    expect(Stripe.webhooks.constructEvent(body, headers['Stripe-Signature']!, secret, 300, undefined, NOW)).toMatchObject({ status: 'lost' });
+    expect(
+      Stripe.webhooks.constructEvent(body, headers['Stripe-Signature']!, secret, 300, undefined, NOW),
+    ).toMatchObject({ status: 'lost' });
   });
 
   it("paddle: the Paddle SDK's webhooks.isSignatureValid", async () => {
@@ -73,7 +88,17 @@ describe("signWebhook, checked by each vendor's own verifier", () => {
     vi.useFakeTimers({ toFake: ['Date'], now: NOW });
     const { secret, headers } = signed('hubspot-v3');
     const timestamp = Number(headers['X-HubSpot-Request-Timestamp']);
-    expect(Signature.isValid({ signatureVersion: 'v3', method: 'POST', url, requestBody: body, clientSecret: secret, timestamp, signature: headers['X-HubSpot-Signature-v3']! })).toBe(true);
+    expect(
+      Signature.isValid({
+        signatureVersion: 'v3',
+        method: 'POST',
+        url,
+        requestBody: body,
+        clientSecret: secret,
+        timestamp,
+        signature: headers['X-HubSpot-Signature-v3']!,
+      }),
+    ).toBe(true);
   });
 
   it("github: @octokit/webhooks-methods' verify", async () => {
@@ -81,7 +106,7 @@ describe("signWebhook, checked by each vendor's own verifier", () => {
     expect(await verifyGitHub(secret, body, headers['X-Hub-Signature-256']!)).toBe(true);
   });
 
-  it('standard-webhooks: the standardwebhooks library, and Svix\'s under svix-* names', () => {
+  it("standard-webhooks: the standardwebhooks library, and Svix's under svix-* names", () => {
     vi.useFakeTimers({ toFake: ['Date'], now: NOW });
     const spec = signed('standard-webhooks');
     expect(new StandardWebhook(spec.secret).verify(body, spec.headers)).toMatchObject({ status: 'lost' });
@@ -91,10 +116,13 @@ describe("signWebhook, checked by each vendor's own verifier", () => {
   });
 
   it('calendly, shopify, helpcrunch: the computation each vendor documents (none publishes a verifier)', () => {
-    const hmac = (algorithm: string, key: string, text: string, encoding: 'hex' | 'base64') => createHmac(algorithm, key).update(text).digest(encoding);
+    const hmac = (algorithm: string, key: string, text: string, encoding: 'hex' | 'base64') =>
+      createHmac(algorithm, key).update(text).digest(encoding);
     const seconds = NOW / 1000;
     const calendly = signed('calendly');
-    expect(calendly.headers['Calendly-Webhook-Signature']).toBe(`t=${seconds},v1=${hmac('sha256', calendly.secret, `${seconds}.${body}`, 'hex')}`);
+    expect(calendly.headers['Calendly-Webhook-Signature']).toBe(
+      `t=${seconds},v1=${hmac('sha256', calendly.secret, `${seconds}.${body}`, 'hex')}`,
+    );
     const shopify = signed('shopify');
     expect(shopify.headers['X-Shopify-Hmac-Sha256']).toBe(hmac('sha256', shopify.secret, body, 'base64'));
     const helpcrunch = signed('helpcrunch');

@@ -25,7 +25,8 @@ function capture(): { lines: Written[]; restore(): void } {
   const originals = { stdout: process.stdout.write, stderr: process.stderr.write };
   for (const stream of ['stdout', 'stderr'] as const) {
     process[stream].write = ((chunk: string) => {
-      for (const line of chunk.split('\n').filter(Boolean)) lines.push({ stream, entry: JSON.parse(line) as Record<string, unknown> });
+      for (const line of chunk.split('\n').filter(Boolean))
+        lines.push({ stream, entry: JSON.parse(line) as Record<string, unknown> });
       return true;
     }) as typeof process.stdout.write;
   }
@@ -70,7 +71,18 @@ describe('Logger: Powertools Logger shape', () => {
         logger.setCorrelationId('gateway-request-id');
         logger.appendKeys({ source: 'crm', empty: '', missing: undefined, nothing: null });
         logger.setCorrelationId('evt-1');
-        logger.info('job untagged', { job: { rule: 'deal-lost', customerId: 1001, removed: ['VIP'], added: [], status: 'untagged', reason: null, requests: 1, ms: 3 } });
+        logger.info('job untagged', {
+          job: {
+            rule: 'deal-lost',
+            customerId: 1001,
+            removed: ['VIP'],
+            added: [],
+            status: 'untagged',
+            reason: null,
+            requests: 1,
+            ms: 3,
+          },
+        });
         logger.warn('webhook rejected', { status: 401, code: 'invalid_signature', detail: undefined });
         logger.debug('not at INFO', { hidden: true });
         logger.error('unexpected error', error);
@@ -84,7 +96,14 @@ describe('Logger: Powertools Logger shape', () => {
       const powertools = run(new PowertoolsLogger({ serviceName: 'helpcrunch-untag' }));
       expect(ours).toHaveLength(3);
       expect(ours).toEqual(powertools);
-      expect(ours[0]!.entry).toMatchObject({ level: 'INFO', cold_start: true, xray_trace_id: '1-5759e988-bd862e3fe1be46a994272793', correlation_id: 'evt-1', source: 'crm', dryRun: true });
+      expect(ours[0]!.entry).toMatchObject({
+        level: 'INFO',
+        cold_start: true,
+        xray_trace_id: '1-5759e988-bd862e3fe1be46a994272793',
+        correlation_id: 'evt-1',
+        source: 'crm',
+        dryRun: true,
+      });
       expect(ours[0]!.entry).not.toHaveProperty('empty');
     } finally {
       for (const [name, value] of Object.entries(previous)) {
@@ -138,9 +157,27 @@ describe('Logger: invocations', () => {
     };
     await invoke('after');
     await invoke('onError');
-    const pick = ({ entry }: Written) => ({ message: entry.message, source: entry.source, correlation_id: entry.correlation_id, dryRun: entry.dryRun, function_name: entry.function_name });
-    const inside = { message: 'inside', source: 'crm', correlation_id: 'evt-1', dryRun: true, function_name: context.functionName };
-    const outside = { message: 'outside', source: undefined, correlation_id: undefined, dryRun: true, function_name: context.functionName };
+    const pick = ({ entry }: Written) => ({
+      message: entry.message,
+      source: entry.source,
+      correlation_id: entry.correlation_id,
+      dryRun: entry.dryRun,
+      function_name: entry.function_name,
+    });
+    const inside = {
+      message: 'inside',
+      source: 'crm',
+      correlation_id: 'evt-1',
+      dryRun: true,
+      function_name: context.functionName,
+    };
+    const outside = {
+      message: 'outside',
+      source: undefined,
+      correlation_id: undefined,
+      dryRun: true,
+      function_name: context.functionName,
+    };
     expect(output.lines.map(pick)).toEqual([inside, outside, inside, outside]);
   });
 
@@ -199,7 +236,13 @@ describe('Logger: values JSON cannot take as they are', () => {
     logger.info('cycle', { cyclic });
     logger.info('line after');
     const [nested, big, cycle, after] = output.lines.map(({ entry }) => entry);
-    expect(nested!.nested).toEqual({ failure: expect.objectContaining({ name: 'RangeError', message: 'out of range', stack: expect.stringContaining('RangeError: out of range') }) });
+    expect(nested!.nested).toEqual({
+      failure: expect.objectContaining({
+        name: 'RangeError',
+        message: 'out of range',
+        stack: expect.stringContaining('RangeError: out of range'),
+      }),
+    });
     expect(big!.big).toBe('18446744073709551616');
     expect(cycle!.cyclic).toEqual({ name: 'loop' });
     expect(after!.message).toBe('line after');

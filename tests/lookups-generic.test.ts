@@ -71,19 +71,30 @@ describe('generic lookups', () => {
 
     it('basic: the secret is user:password', async () => {
       const clock = fakeClock();
-      const config: LookupConfig = { url: `${api.origin}/u/{id}`, auth: { in: 'basic' }, secretId: 'k', select: { by: 'email', expression: 'email' }, cacheSeconds: 0 };
+      const config: LookupConfig = {
+        url: `${api.origin}/u/{id}`,
+        auth: { in: 'basic' },
+        secretId: 'k',
+        select: { by: 'email', expression: 'email' },
+        cacheSeconds: 0,
+      };
       api.stub.enqueue({ status: 200, body: { email: 'ann@example.com' } });
       await resolverFor({ crm: config }, secretSource('api:pa:ss'), clock).resolve('crm', '7', clock.budget());
       expect(api.stub.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from('api:pa:ss').toString('base64')}`);
 
-      const error = await rejection(resolverFor({ crm: config }, secretSource('no-colon'), clock).resolve('crm', '7', clock.budget()));
+      const error = await rejection(
+        resolverFor({ crm: config }, secretSource('no-colon'), clock).resolve('crm', '7', clock.budget()),
+      );
       expect(error).toBeInstanceOf(ConfigError);
       expect(error).toMatchObject({ code: 'secret_unreadable' });
       expect(error.message).not.toContain('no-colon');
     });
 
     it('query: appended as its own parameter, encoded, after an existing query or as the first', async () => {
-      api.stub.enqueue({ status: 200, body: { user: { email: 'a@example.com' } } }, { status: 200, body: { user: { email: 'a@example.com' } } });
+      api.stub.enqueue(
+        { status: 200, body: { user: { email: 'a@example.com' } } },
+        { status: 200, body: { user: { email: 'a@example.com' } } },
+      );
       await lookup({ url: `${api.origin}/find?id={id}`, auth: { in: 'query', name: 'api_token' } })('7');
       await lookup({ url: `${api.origin}/users/{id}`, auth: { in: 'query', name: 'api_token' } })('7');
       expect(api.stub.requests.map((request) => request.path)).toEqual([
@@ -96,11 +107,23 @@ describe('generic lookups', () => {
 
   describe('select', () => {
     it.each<[string, DirectCustomerKind, string, unknown, unknown[]]>([
-      ['an email', 'email', 'user.email', { user: { email: 'ann@example.com' } }, [{ by: 'email', value: 'ann@example.com' }]],
-      ['a list: several customers, duplicates once, non-strings skipped', 'email', 'emails', { emails: ['a@x.io', 'b@x.io', 'a@x.io', null, 3, ''] }, [
-        { by: 'email', value: 'a@x.io' },
-        { by: 'email', value: 'b@x.io' },
-      ]],
+      [
+        'an email',
+        'email',
+        'user.email',
+        { user: { email: 'ann@example.com' } },
+        [{ by: 'email', value: 'ann@example.com' }],
+      ],
+      [
+        'a list: several customers, duplicates once, non-strings skipped',
+        'email',
+        'emails',
+        { emails: ['a@x.io', 'b@x.io', 'a@x.io', null, 3, ''] },
+        [
+          { by: 'email', value: 'a@x.io' },
+          { by: 'email', value: 'b@x.io' },
+        ],
+      ],
       ['a helpcrunchId number', 'helpcrunchId', 'hc', { hc: 1001 }, [{ by: 'helpcrunchId', value: 1001 }]],
       ['a helpcrunchId digit string', 'helpcrunchId', 'hc', { hc: '1001' }, [{ by: 'helpcrunchId', value: 1001 }]],
       ['a userId number as a string', 'userId', 'uid', { uid: 42 }, [{ by: 'userId', value: '42' }]],
@@ -120,7 +143,9 @@ describe('generic lookups', () => {
 
     it('lower() and friends work on the answer', async () => {
       api.stub.enqueue({ status: 200, body: { user: { email: ' Ann@Example.COM ' } } });
-      expect((await lookup({ expression: 'lower(trim(user.email))' })('7')).refs).toEqual([{ by: 'email', value: 'ann@example.com' }]);
+      expect((await lookup({ expression: 'lower(trim(user.email))' })('7')).refs).toEqual([
+        { by: 'email', value: 'ann@example.com' },
+      ]);
     });
 
     it('a 404 is "not found"; an empty 200 selects no one', async () => {
@@ -138,8 +163,14 @@ describe('generic lookups', () => {
     });
 
     it('more customers than one event may change is refused', async () => {
-      api.stub.enqueue({ status: 200, body: { emails: Array.from({ length: 101 }, (_, index) => `c${index}@example.com`) } });
-      expect(await rejection(lookup({ expression: 'emails' })('7'))).toMatchObject({ code: 'lookup_too_many', requests: 1 });
+      api.stub.enqueue({
+        status: 200,
+        body: { emails: Array.from({ length: 101 }, (_, index) => `c${index}@example.com`) },
+      });
+      expect(await rejection(lookup({ expression: 'emails' })('7'))).toMatchObject({
+        code: 'lookup_too_many',
+        requests: 1,
+      });
     });
   });
 });

@@ -19,7 +19,13 @@ const lookups: Record<string, LookupConfig> = {
     select: { by: 'email', expression: 'data.email' },
     cacheSeconds: 0,
   },
-  query: { url: 'https://crm.example.com/find?id={id}&x=1', auth: { in: 'query', name: 'token' }, secretId: 'q', select: { by: 'userId', expression: 'id' }, cacheSeconds: 0 },
+  query: {
+    url: 'https://crm.example.com/find?id={id}&x=1',
+    auth: { in: 'query', name: 'token' },
+    secretId: 'q',
+    select: { by: 'userId', expression: 'id' },
+    cacheSeconds: 0,
+  },
 };
 
 describe('parseLookupOrigins', () => {
@@ -30,7 +36,11 @@ describe('parseLookupOrigins', () => {
   });
 
   it('takes https origins, and http ones to this machine, normalised to the origin', () => {
-    expect(parseLookupOrigins('{"stripe": "http://127.0.0.1:4030", "crm": "HTTPS://Stand-In.Example.com:443/", "query": "http://[::1]:9"}')).toEqual({
+    expect(
+      parseLookupOrigins(
+        '{"stripe": "http://127.0.0.1:4030", "crm": "HTTPS://Stand-In.Example.com:443/", "query": "http://[::1]:9"}',
+      ),
+    ).toEqual({
       stripe: 'http://127.0.0.1:4030',
       crm: 'https://stand-in.example.com',
       query: 'http://[::1]:9',
@@ -41,7 +51,11 @@ describe('parseLookupOrigins', () => {
     ['not JSON', 'stripe=http://127.0.0.1', 'LOOKUP_ORIGINS is not JSON'],
     ['a list', '["http://127.0.0.1"]', 'must be a JSON object'],
     ['a value that is not a URL', '{"stripe": 42}', 'for lookup "stripe" must be an absolute URL'],
-    ['plain http off this machine', '{"stripe": "http://api.example.com"}', 'for lookup "stripe" must use https (plain http only to a loopback host)'],
+    [
+      'plain http off this machine',
+      '{"stripe": "http://api.example.com"}',
+      'for lookup "stripe" must use https (plain http only to a loopback host)',
+    ],
     ['a path', '{"stripe": "https://api.example.com/v1"}', 'for lookup "stripe" must be an origin only'],
     ['credentials', '{"stripe": "https://user:pass@api.example.com"}', 'must be an origin only'],
     ['a query', '{"stripe": "https://api.example.com/?a=1"}', 'must be an origin only'],
@@ -67,7 +81,12 @@ describe('parseLookupOrigins', () => {
 
 describe('withOrigins', () => {
   it('replaces a preset’s baseUrl and a generic URL’s origin, keeping path, query and {id}', () => {
-    const rebased = withOrigins(lookups, { stripe: 'http://127.0.0.1:4030', pipedrive: 'http://127.0.0.1:4030', crm: 'http://localhost:9', query: 'http://127.0.0.1:9' });
+    const rebased = withOrigins(lookups, {
+      stripe: 'http://127.0.0.1:4030',
+      pipedrive: 'http://127.0.0.1:4030',
+      crm: 'http://localhost:9',
+      query: 'http://127.0.0.1:9',
+    });
 
     expect(rebased.stripe).toEqual({ ...lookups.stripe, baseUrl: 'http://127.0.0.1:4030' });
     expect(rebased.pipedrive).toMatchObject({ baseUrl: 'http://127.0.0.1:4030' });
@@ -79,7 +98,9 @@ describe('withOrigins', () => {
 
   it('leaves lookups it does not name alone, and refuses a name rules.yml has no lookup for', () => {
     expect(withOrigins(lookups, {})).toEqual(lookups);
-    expect(() => withOrigins(lookups, { strip: 'http://127.0.0.1:1' })).toThrow('LOOKUP_ORIGINS names "strip", which is not a lookup in rules.yml');
+    expect(() => withOrigins(lookups, { strip: 'http://127.0.0.1:1' })).toThrow(
+      'LOOKUP_ORIGINS names "strip", which is not a lookup in rules.yml',
+    );
     expect(() => withOrigins(lookups, { constructor: 'http://127.0.0.1:1' })).toThrow(ConfigError);
   });
 
@@ -91,7 +112,9 @@ describe('withOrigins', () => {
       const clock = fakeClock();
       const resolver = resolverFor(withOrigins(lookups, { crm: api.origin }), secretSource('crm-token'), clock);
 
-      expect((await resolver.resolve('crm', 'a/b c', clock.budget())).refs).toEqual([{ by: 'email', value: 'ann@example.com' }]);
+      expect((await resolver.resolve('crm', 'a/b c', clock.budget())).refs).toEqual([
+        { by: 'email', value: 'ann@example.com' },
+      ]);
       expect(api.stub.requests.map((request) => request.path)).toEqual(['/api/v1/contacts/a%2Fb%20c?fields=email']);
     });
   });

@@ -20,12 +20,19 @@ const presetOf: Record<string, { preset: LookupPreset; vendor: keyof VendorKeys 
 describe('lookup presets', () => {
   let vendors: VendorApis;
   const lookups = (baseUrl: string): Record<string, LookupConfig> =>
-    Object.fromEntries(Object.entries(presetOf).map(([name, { preset }]) => [name, { preset, baseUrl, secretId: `${name}-secret`, cacheSeconds: 0 }]));
+    Object.fromEntries(
+      Object.entries(presetOf).map(([name, { preset }]) => [
+        name,
+        { preset, baseUrl, secretId: `${name}-secret`, cacheSeconds: 0 },
+      ]),
+    );
 
   /** A resolver whose secrets are the stand-ins' keys. */
   function resolver(baseUrl = vendors.url) {
     const clock = fakeClock();
-    const keys = new Map(Object.entries(presetOf).map(([name, { vendor }]) => [`${name}-secret`, vendors.keys[vendor]]));
+    const keys = new Map(
+      Object.entries(presetOf).map(([name, { vendor }]) => [`${name}-secret`, vendors.keys[vendor]]),
+    );
     const secrets = { get: async (secretId: string) => keys.get(secretId)! };
     const lookup = resolverFor(lookups(baseUrl), secrets, clock);
     return (name: string, id: string) => lookup.resolve(name, id, clock.budget());
@@ -41,9 +48,15 @@ describe('lookup presets', () => {
 
   describe('stripe-customer', () => {
     it('GETs /v1/customers/{id} with the secret key as Bearer and selects the email', async () => {
-      expect(await resolver()('stripe', 'cus_Qh7GraceHopper')).toEqual({ refs: [{ by: 'email', value: 'grace@example.com' }], requests: 1 });
+      expect(await resolver()('stripe', 'cus_Qh7GraceHopper')).toEqual({
+        refs: [{ by: 'email', value: 'grace@example.com' }],
+        requests: 1,
+      });
       expect(lastRequest()).toMatchObject({ method: 'GET', path: '/v1/customers/cus_Qh7GraceHopper' });
-      expect(lastRequest().headers).toMatchObject({ authorization: `Bearer ${vendors.keys.stripe}`, accept: 'application/json' });
+      expect(lastRequest().headers).toMatchObject({
+        authorization: `Bearer ${vendors.keys.stripe}`,
+        accept: 'application/json',
+      });
     });
 
     it.each([
@@ -57,10 +70,14 @@ describe('lookup presets', () => {
 
   describe('paddle-customer', () => {
     it('GETs /customers/{id} with the API key as Bearer and selects data.email, archived customers included', async () => {
-      expect((await resolver()('paddle', 'ctm_01hv6y1jedq4p1n0yqn5ba3ky4')).refs).toEqual([{ by: 'email', value: 'alan@example.com' }]);
+      expect((await resolver()('paddle', 'ctm_01hv6y1jedq4p1n0yqn5ba3ky4')).refs).toEqual([
+        { by: 'email', value: 'alan@example.com' },
+      ]);
       expect(lastRequest()).toMatchObject({ method: 'GET', path: '/customers/ctm_01hv6y1jedq4p1n0yqn5ba3ky4' });
       expect(lastRequest().headers.authorization).toBe(`Bearer ${vendors.keys.paddle}`);
-      expect((await resolver()('paddle', 'ctm_01hrffh7gvp29kc7xahm8wddwa')).refs).toEqual([{ by: 'email', value: 'sam@example.com' }]);
+      expect((await resolver()('paddle', 'ctm_01hrffh7gvp29kc7xahm8wddwa')).refs).toEqual([
+        { by: 'email', value: 'sam@example.com' },
+      ]);
     });
 
     it('finds no one for an unknown id (404 not_found)', async () => {
@@ -70,7 +87,10 @@ describe('lookup presets', () => {
 
   describe('pipedrive-person', () => {
     it('GETs /api/v2/persons/{id} with x-api-token and selects the primary email, not the first', async () => {
-      expect(await resolver()('pipedrive', '101')).toEqual({ refs: [{ by: 'email', value: 'ada@example.com' }], requests: 1 });
+      expect(await resolver()('pipedrive', '101')).toEqual({
+        refs: [{ by: 'email', value: 'ada@example.com' }],
+        requests: 1,
+      });
       expect(lastRequest()).toMatchObject({ method: 'GET', path: '/api/v2/persons/101' });
       expect(lastRequest().headers['x-api-token']).toBe(vendors.keys.pipedrive);
       expect(lastRequest().headers.authorization).toBeUndefined();
@@ -84,7 +104,10 @@ describe('lookup presets', () => {
 
   describe('hubspot-contact', () => {
     it('GETs /crm/v3/objects/contacts/{id}?properties=email and selects properties.email', async () => {
-      expect(await resolver()('contact', '501')).toEqual({ refs: [{ by: 'email', value: 'katherine@example.com' }], requests: 1 });
+      expect(await resolver()('contact', '501')).toEqual({
+        refs: [{ by: 'email', value: 'katherine@example.com' }],
+        requests: 1,
+      });
       expect(lastRequest()).toMatchObject({ method: 'GET', path: '/crm/v3/objects/contacts/501?properties=email' });
       expect(lastRequest().headers.authorization).toBe(`Bearer ${vendors.keys.hubspot}`);
     });
@@ -98,7 +121,10 @@ describe('lookup presets', () => {
   describe('hubspot-deal-contacts', () => {
     it('lists the deal’s contacts, batch-reads their emails and skips the contact without one', async () => {
       const before = vendors.requests.length;
-      expect(await resolver()('deal', '9001')).toEqual({ refs: [{ by: 'email', value: 'katherine@example.com' }], requests: 2 });
+      expect(await resolver()('deal', '9001')).toEqual({
+        refs: [{ by: 'email', value: 'katherine@example.com' }],
+        requests: 2,
+      });
       const [list, batch] = vendors.requests.slice(before);
       expect(list).toMatchObject({ method: 'GET', path: '/crm/v4/objects/deals/9001/associations/contacts?limit=100' });
       expect(batch).toMatchObject({
@@ -106,7 +132,10 @@ describe('lookup presets', () => {
         path: '/crm/v3/objects/contacts/batch/read',
         body: { inputs: [{ id: '501' }, { id: '502' }], properties: ['email'], propertiesWithHistory: [] },
       });
-      expect(batch!.headers).toMatchObject({ authorization: `Bearer ${vendors.keys.hubspot}`, 'content-type': expect.stringContaining('application/json') });
+      expect(batch!.headers).toMatchObject({
+        authorization: `Bearer ${vendors.keys.hubspot}`,
+        'content-type': expect.stringContaining('application/json'),
+      });
     });
 
     it('finds no one for a deal without contacts (one request) or an unknown deal', async () => {
@@ -168,12 +197,16 @@ describe('lookup presets', () => {
   });
 
   describe('rejected keys', () => {
-    const stripeOnly = (baseUrl: string): Record<string, LookupConfig> => ({ stripe: { preset: 'stripe-customer', baseUrl, secretId: 'stripe-secret', cacheSeconds: 0 } });
+    const stripeOnly = (baseUrl: string): Record<string, LookupConfig> => ({
+      stripe: { preset: 'stripe-customer', baseUrl, secretId: 'stripe-secret', cacheSeconds: 0 },
+    });
 
     it('re-reads the secret once bypassing the cache, then fails with lookup_unauthorized naming neither secret nor key', async () => {
       const secrets = secretSource('sk_test_revoked_key_value');
       const clock = fakeClock();
-      const error = await rejection(resolverFor(stripeOnly(vendors.url), secrets, clock).resolve('stripe', 'cus_Qh7GraceHopper', clock.budget()));
+      const error = await rejection(
+        resolverFor(stripeOnly(vendors.url), secrets, clock).resolve('stripe', 'cus_Qh7GraceHopper', clock.budget()),
+      );
       expect(error).toBeInstanceOf(ConfigError);
       expect(error).toMatchObject({ code: 'lookup_unauthorized', requests: 1 });
       expect(error.message).toContain('Lookup "stripe"');
@@ -190,15 +223,23 @@ describe('lookup presets', () => {
     it('uses a rotated secret at once', async () => {
       const secrets = secretSource('sk_test_revoked_key_value', vendors.keys.stripe);
       const clock = fakeClock();
-      const result = await resolverFor(stripeOnly(vendors.url), secrets, clock).resolve('stripe', 'cus_Qh7GraceHopper', clock.budget());
+      const result = await resolverFor(stripeOnly(vendors.url), secrets, clock).resolve(
+        'stripe',
+        'cus_Qh7GraceHopper',
+        clock.budget(),
+      );
       expect(result).toEqual({ refs: [{ by: 'email', value: 'grace@example.com' }], requests: 2 });
     });
 
     it('fails when the re-read secret is refused too (Paddle answers 403)', async () => {
       const secrets = secretSource('pdl_old', 'pdl_still_wrong');
       const clock = fakeClock();
-      const config: Record<string, LookupConfig> = { paddle: { preset: 'paddle-customer', baseUrl: vendors.url, secretId: 'p', cacheSeconds: 0 } };
-      const error = await rejection(resolverFor(config, secrets, clock).resolve('paddle', 'ctm_01hv6y1jedq4p1n0yqn5ba3ky4', clock.budget()));
+      const config: Record<string, LookupConfig> = {
+        paddle: { preset: 'paddle-customer', baseUrl: vendors.url, secretId: 'p', cacheSeconds: 0 },
+      };
+      const error = await rejection(
+        resolverFor(config, secrets, clock).resolve('paddle', 'ctm_01hv6y1jedq4p1n0yqn5ba3ky4', clock.budget()),
+      );
       expect(error).toMatchObject({ code: 'lookup_unauthorized', requests: 2 });
       expect(error.message).not.toMatch(/pdl_/);
     });
@@ -208,12 +249,15 @@ describe('lookup presets', () => {
     const api = useStubApi();
     const origin = () => api.origin;
 
-    it.each(Object.keys(presetOf))('%s: a 404 without the vendor’s error body fails (a wrong baseUrl is not "not found")', async (name) => {
-      api.stub.enqueue({ status: 404, body: { message: 'Not Found' } });
-      const error = await rejection(resolver(origin())(name, '501'));
-      expect(error).toMatchObject({ code: 'lookup_failed' });
-      expect(error.message).toContain('check the lookup\'s baseUrl');
-    });
+    it.each(Object.keys(presetOf))(
+      '%s: a 404 without the vendor’s error body fails (a wrong baseUrl is not "not found")',
+      async (name) => {
+        api.stub.enqueue({ status: 404, body: { message: 'Not Found' } });
+        const error = await rejection(resolver(origin())(name, '501'));
+        expect(error).toMatchObject({ code: 'lookup_failed' });
+        expect(error.message).toContain("check the lookup's baseUrl");
+      },
+    );
 
     it.each(Object.keys(presetOf))('%s: a 200 that is not the record asked for fails', async (name) => {
       api.stub.enqueue({ status: 200, body: { hello: 'world' } });
@@ -223,11 +267,17 @@ describe('lookup presets', () => {
     it('hubspot-deal-contacts follows paging.next.after', async () => {
       const page = (ids: string[], after?: string) => ({
         status: 200,
-        body: { results: ids.map((toObjectId) => ({ toObjectId, associationTypes: [] })), ...(after && { paging: { next: { after } } }) },
+        body: {
+          results: ids.map((toObjectId) => ({ toObjectId, associationTypes: [] })),
+          ...(after && { paging: { next: { after } } }),
+        },
       });
       api.stub.enqueue(page(['11', '12'], 'cursor/2'), page(['13']), {
         status: 200,
-        body: { status: 'COMPLETE', results: ['11', '12', '13'].map((id) => ({ id, properties: { email: `${id}@example.com` } })) },
+        body: {
+          status: 'COMPLETE',
+          results: ['11', '12', '13'].map((id) => ({ id, properties: { email: `${id}@example.com` } })),
+        },
       });
       const { refs, requests } = await resolver(origin())('deal', '5');
       expect(refs.map((ref) => ref.value)).toEqual(['11@example.com', '12@example.com', '13@example.com']);

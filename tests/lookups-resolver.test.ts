@@ -26,7 +26,13 @@ describe('lookup resolver', () => {
     cacheSeconds,
   });
 
-  function setup(options: { url?: string; cacheSeconds?: number; secrets?: LookupResolverOptions['secrets'] } & Partial<LookupResolverOptions> = {}) {
+  function setup(
+    options: {
+      url?: string;
+      cacheSeconds?: number;
+      secrets?: LookupResolverOptions['secrets'];
+    } & Partial<LookupResolverOptions> = {},
+  ) {
     const clock = fakeClock();
     const { url, cacheSeconds, secrets = secretSource('key'), ...rest } = options;
     const resolver = resolverFor({ crm: config(url, cacheSeconds) }, secrets, clock, rest);
@@ -53,7 +59,9 @@ describe('lookup resolver', () => {
       const error = await rejection(setup().resolve());
       expect(error).toBeInstanceOf(RetryableError);
       expect(error).toMatchObject({ code: 'lookup_unavailable', requests: 5 });
-      expect(error.message).toBe(`Lookup "crm": ${new URL(api.origin).host} answered 500 on 5 attempts; attempt limit reached`);
+      expect(error.message).toBe(
+        `Lookup "crm": ${new URL(api.origin).host} answered 500 on 5 attempts; attempt limit reached`,
+      );
     });
 
     it('never sleeps past the budget: a Retry-After beyond it fails at once, passing the wait on', async () => {
@@ -98,10 +106,17 @@ describe('lookup resolver', () => {
     });
 
     it('secrets that cannot be read pass through as they are', async () => {
-      const secrets = { get: async () => Promise.reject(new RetryableError('Secrets Manager unavailable', undefined, 'secrets_unavailable')) };
+      const secrets = {
+        get: async () =>
+          Promise.reject(new RetryableError('Secrets Manager unavailable', undefined, 'secrets_unavailable')),
+      };
       expect(await rejection(setup({ secrets }).resolve())).toMatchObject({ code: 'secrets_unavailable', requests: 0 });
-      expect(await rejection(setup({ secrets: secretSource('  ') }).resolve())).toMatchObject({ code: 'secret_unreadable' });
-      expect(await rejection(setup({ secrets: secretSource('line\nbreak') }).resolve())).toMatchObject({ code: 'secret_unreadable' });
+      expect(await rejection(setup({ secrets: secretSource('  ') }).resolve())).toMatchObject({
+        code: 'secret_unreadable',
+      });
+      expect(await rejection(setup({ secrets: secretSource('line\nbreak') }).resolve())).toMatchObject({
+        code: 'secret_unreadable',
+      });
     });
   });
 
@@ -162,7 +177,9 @@ describe('lookup resolver', () => {
 
       it('a 200 that is not JSON fails; it does not find "no one"', async () => {
         reply = (res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>');
-        expect(await rejection(setup({ url: `${rawOrigin}/u/{id}` }).resolve())).toMatchObject({ code: 'lookup_failed' });
+        expect(await rejection(setup({ url: `${rawOrigin}/u/{id}` }).resolve())).toMatchObject({
+          code: 'lookup_failed',
+        });
       });
 
       it('deeply nested answers are read without crashing the container', async () => {
@@ -216,7 +233,15 @@ describe('lookup resolver', () => {
     });
 
     it('keeps no "not found" and no failure', async () => {
-      api.stub.enqueue({ status: 404 }, { status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }, found);
+      api.stub.enqueue(
+        { status: 404 },
+        { status: 500 },
+        { status: 500 },
+        { status: 500 },
+        { status: 500 },
+        { status: 500 },
+        found,
+      );
       const { resolve } = setup({ cacheSeconds: 60 });
       expect((await resolve()).refs).toEqual([]);
       expect(await rejection(resolve())).toMatchObject({ code: 'lookup_unavailable' });

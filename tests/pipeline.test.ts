@@ -19,10 +19,16 @@ let sandbox: HelpCrunchSandbox;
 let client: HelpCrunchClient;
 
 const budget = () => RetryBudget.until(Date.now() + 10_000);
-const clientFor = (baseUrl: string) => createHelpCrunchClient({ baseUrl, apiKey: { get: async () => KEY }, timeoutMs: 1000 });
+const clientFor = (baseUrl: string) =>
+  createHelpCrunchClient({ baseUrl, apiKey: { get: async () => KEY }, timeoutMs: 1000 });
 const calls = () => sandbox.requests.map((r) => `${r.method} ${r.path}`);
 const tagsOf = (id: number) => sandbox.customer(id)?.tags.map((tag) => tag.name);
-const job = (rule: string, customer: Job['customer'], removeTags: string[], addTags: string[] = []): Job => ({ rule, customer, removeTags, addTags });
+const job = (rule: string, customer: Job['customer'], removeTags: string[], addTags: string[] = []): Job => ({
+  rule,
+  customer,
+  removeTags,
+  addTags,
+});
 
 beforeAll(async () => {
   sandbox = await startHelpCrunchSandbox({ apiKey: KEY });
@@ -47,7 +53,11 @@ describe('executeJobs', () => {
       ['by-user-id', 1004, 'untagged', ['VIP'], []],
       ['by-id', 1004, 'untagged', ['Subscriber', 'Lead'], []],
     ]);
-    expect(calls()).toEqual(['POST /v1/customers/search', 'POST /v1/customers/search', 'DELETE /v1/customers/1004/tags']);
+    expect(calls()).toEqual([
+      'POST /v1/customers/search',
+      'POST /v1/customers/search',
+      'DELETE /v1/customers/1004/tags',
+    ]);
     expect(tagsOf(1004)).toEqual([]);
     // Each request once, however many outcomes share it.
     expect(requests).toEqual({ helpcrunch: 3, lookups: 0 });
@@ -55,7 +65,11 @@ describe('executeJobs', () => {
 
   it('searches once for a reference that several rules share', async () => {
     const ref = { by: 'email', value: 'ada@example.com' } as const;
-    const { outcomes } = await executeJobs([job('one', ref, ['Lead']), job('two', ref, ['Trial user'])], pipelineWith(client), budget());
+    const { outcomes } = await executeJobs(
+      [job('one', ref, ['Lead']), job('two', ref, ['Trial user'])],
+      pipelineWith(client),
+      budget(),
+    );
 
     expect(calls()).toEqual(['POST /v1/customers/search', 'DELETE /v1/customers/1001/tags']);
     expect(outcomes.map((o) => o.requests)).toEqual([2, 2]);
@@ -63,7 +77,11 @@ describe('executeJobs', () => {
 
   it('reports tags_absent per rule and deletes only the tags the customer carries', async () => {
     const ref = { by: 'email', value: 'alan@example.com' } as const; // carries only "Trial user"
-    const { outcomes } = await executeJobs([job('lead', ref, ['Lead']), job('trial', ref, ['Trial user', 'VIP'])], pipelineWith(client), budget());
+    const { outcomes } = await executeJobs(
+      [job('lead', ref, ['Lead']), job('trial', ref, ['Trial user', 'VIP'])],
+      pipelineWith(client),
+      budget(),
+    );
 
     expect(outcomes.map((o) => [o.rule, o.status, o.removed, o.reason])).toEqual([
       ['lead', 'skipped', [], 'tags_absent'],
@@ -74,7 +92,11 @@ describe('executeJobs', () => {
   });
 
   it('treats tag names as case-sensitive', async () => {
-    const { outcomes } = await executeJobs([job('lower', { by: 'email', value: 'ada@example.com' }, ['lead'])], pipelineWith(client), budget());
+    const { outcomes } = await executeJobs(
+      [job('lower', { by: 'email', value: 'ada@example.com' }, ['lead'])],
+      pipelineWith(client),
+      budget(),
+    );
 
     expect(outcomes[0]).toMatchObject({ status: 'skipped', reason: 'tags_absent' });
     expect(calls()).toEqual(['POST /v1/customers/search']);
@@ -86,9 +108,16 @@ describe('executeJobs', () => {
       { id: 2, email: 'twin@example.com', userId: null, name: null, tags: [{ name: 'Lead', color: '#000' }] },
     ];
     sandbox.reset(twins);
-    const { outcomes } = await executeJobs([job('r', { by: 'email', value: 'twin@example.com' }, ['Lead'])], pipelineWith(client), budget());
+    const { outcomes } = await executeJobs(
+      [job('r', { by: 'email', value: 'twin@example.com' }, ['Lead'])],
+      pipelineWith(client),
+      budget(),
+    );
 
-    expect(outcomes.map((o) => [o.customerId, o.status])).toEqual([[1, 'untagged'], [2, 'untagged']]);
+    expect(outcomes.map((o) => [o.customerId, o.status])).toEqual([
+      [1, 'untagged'],
+      [2, 'untagged'],
+    ]);
     expect(sandbox.customers().flatMap((c) => c.tags)).toEqual([]);
   });
 });
@@ -96,13 +125,25 @@ describe('executeJobs', () => {
 describe('executeJobs adding tags', () => {
   it('sends one DELETE with every removal, then one PUT with every addition, per customer', async () => {
     const grace = { by: 'email', value: 'grace@example.com' } as const; // Subscriber, VIP
-    const jobs = [job('churn', grace, ['Subscriber'], ['Churned']), job('flag', grace, [], ['Win-back', 'Churned']), job('vip', grace, ['VIP'])];
+    const jobs = [
+      job('churn', grace, ['Subscriber'], ['Churned']),
+      job('flag', grace, [], ['Win-back', 'Churned']),
+      job('vip', grace, ['VIP']),
+    ];
 
     const { outcomes, failure } = await executeJobs(jobs, pipelineWith(client), budget());
 
     expect(failure).toBeUndefined();
-    expect(calls()).toEqual(['POST /v1/customers/search', 'DELETE /v1/customers/1002/tags', 'PUT /v1/customers/1002/tags']);
-    expect(sandbox.requests.map((request) => request.tags)).toEqual([undefined, ['Subscriber', 'VIP'], ['Churned', 'Win-back']]);
+    expect(calls()).toEqual([
+      'POST /v1/customers/search',
+      'DELETE /v1/customers/1002/tags',
+      'PUT /v1/customers/1002/tags',
+    ]);
+    expect(sandbox.requests.map((request) => request.tags)).toEqual([
+      undefined,
+      ['Subscriber', 'VIP'],
+      ['Churned', 'Win-back'],
+    ]);
     expect(outcomes.map((o) => [o.rule, o.status, o.removed, o.added])).toEqual([
       ['churn', 'untagged', ['Subscriber'], ['Churned']],
       ['flag', 'tagged', [], ['Win-back', 'Churned']],
@@ -115,7 +156,11 @@ describe('executeJobs adding tags', () => {
   it('skips the PUT when the customer already carries every tag to add (tags_present), and says so per rule', async () => {
     const ada = { by: 'email', value: 'ada@example.com' } as const; // Lead, Trial user
     const { outcomes } = await executeJobs(
-      [job('lead', ada, [], ['Lead']), job('both', ada, ['VIP'], ['Trial user']), job('mixed', ada, [], ['Lead', 'Hot'])],
+      [
+        job('lead', ada, [], ['Lead']),
+        job('both', ada, ['VIP'], ['Trial user']),
+        job('mixed', ada, [], ['Lead', 'Hot']),
+      ],
       pipelineWith(client),
       budget(),
     );
@@ -132,7 +177,11 @@ describe('executeJobs adding tags', () => {
   it('leaves a tag alone that one rule removes and another adds (conflicting_rules), and changes the rest', async () => {
     const katherine = { by: 'helpcrunchId', value: 1004 } as const; // Lead, Subscriber, VIP
     const { outcomes } = await executeJobs(
-      [job('lost', katherine, ['Lead', 'Subscriber']), job('revived', katherine, [], ['Lead']), job('vip', katherine, ['VIP'])],
+      [
+        job('lost', katherine, ['Lead', 'Subscriber']),
+        job('revived', katherine, [], ['Lead']),
+        job('vip', katherine, ['VIP']),
+      ],
       pipelineWith(client),
       budget(),
     );
@@ -148,17 +197,33 @@ describe('executeJobs adding tags', () => {
   });
 
   it('sends both calls for a customer named by id, whose tags it does not know', async () => {
-    const { outcomes } = await executeJobs([job('r', { by: 'helpcrunchId', value: 1005 }, ['Lead'], ['Churned'])], pipelineWith(client), budget());
+    const { outcomes } = await executeJobs(
+      [job('r', { by: 'helpcrunchId', value: 1005 }, ['Lead'], ['Churned'])],
+      pipelineWith(client),
+      budget(),
+    );
 
     expect(calls()).toEqual(['DELETE /v1/customers/1005/tags', 'PUT /v1/customers/1005/tags']);
     expect(outcomes[0]).toMatchObject({ status: 'untagged', removed: ['Lead'], added: ['Churned'], requests: 2 });
   });
 
   it('skips every job of a customer HelpCrunch does not know, without a PUT', async () => {
-    const { outcomes } = await executeJobs([job('r', { by: 'helpcrunchId', value: 4242 }, ['Lead'], ['Churned'])], pipelineWith(client), budget());
+    const { outcomes } = await executeJobs(
+      [job('r', { by: 'helpcrunchId', value: 4242 }, ['Lead'], ['Churned'])],
+      pipelineWith(client),
+      budget(),
+    );
 
     expect(calls()).toEqual(['DELETE /v1/customers/4242/tags']);
-    expect(outcomes).toEqual([expect.objectContaining({ customerId: 4242, status: 'skipped', reason: 'customer_not_found', removed: [], added: [] })]);
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        customerId: 4242,
+        status: 'skipped',
+        reason: 'customer_not_found',
+        removed: [],
+        added: [],
+      }),
+    ]);
   });
 });
 
@@ -166,7 +231,11 @@ describe('executeJobs in a dry run', () => {
   it('resolves and searches as usual, sends no DELETE or PUT, and says what would change', async () => {
     const grace = { by: 'email', value: 'grace@example.com' } as const;
     const { outcomes, failure, requests } = await executeJobs(
-      [job('churn', grace, ['Subscriber'], ['Churned']), job('flag', grace, [], ['Win-back']), job('gone', grace, ['Lead'])],
+      [
+        job('churn', grace, ['Subscriber'], ['Churned']),
+        job('flag', grace, [], ['Win-back']),
+        job('gone', grace, ['Lead']),
+      ],
       pipelineWith(client, { dryRun: true }),
       budget(),
     );
@@ -191,8 +260,14 @@ describe('executeJobs with lookups', () => {
   };
   const resolver = () => {
     const keys: Record<string, string> = { 'stripe-key': vendors.keys.stripe, 'hubspot-key': vendors.keys.hubspot };
-    const origins = Object.fromEntries(Object.entries(lookups).map(([name, config]) => [name, { ...config, baseUrl: vendors.url }]));
-    return createLookupResolver({ lookups: origins, secrets: { get: async (secretId) => keys[secretId]! }, retryPolicy: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    const origins = Object.fromEntries(
+      Object.entries(lookups).map(([name, config]) => [name, { ...config, baseUrl: vendors.url }]),
+    );
+    return createLookupResolver({
+      lookups: origins,
+      secrets: { get: async (secretId) => keys[secretId]! },
+      retryPolicy: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
+    });
   };
   const stripe = (value: string) => ({ by: 'lookup', lookup: 'stripe', value }) as const;
 
@@ -207,7 +282,10 @@ describe('executeJobs with lookups', () => {
   it('resolves each distinct lookup reference once, then changes the customer it names', async () => {
     const before = vendors.requests.length;
     const { outcomes, failure, requests } = await executeJobs(
-      [job('churn', stripe('cus_Qh7GraceHopper'), ['Subscriber'], ['Churned']), job('vip', stripe('cus_Qh7GraceHopper'), ['VIP'])],
+      [
+        job('churn', stripe('cus_Qh7GraceHopper'), ['Subscriber'], ['Churned']),
+        job('vip', stripe('cus_Qh7GraceHopper'), ['VIP']),
+      ],
       pipelineWith(client, { lookups: resolver() }),
       budget(),
     );
@@ -223,17 +301,27 @@ describe('executeJobs with lookups', () => {
   });
 
   it('changes every customer a lookup names (a HubSpot deal’s contacts)', async () => {
-    const { outcomes } = await executeJobs([job('lost', { by: 'lookup', lookup: 'deal', value: '9001' }, ['Lead'])], pipelineWith(client, { lookups: resolver() }), budget());
+    const { outcomes } = await executeJobs(
+      [job('lost', { by: 'lookup', lookup: 'deal', value: '9001' }, ['Lead'])],
+      pipelineWith(client, { lookups: resolver() }),
+      budget(),
+    );
 
     // Deal 9001: contact 501 (katherine@example.com) and 502 (no email).
     expect(outcomes.map((o) => [o.customerId, o.status, o.removed])).toEqual([[1004, 'untagged', ['Lead']]]);
   });
 
   it('skips a job whose lookup finds no one, with lookup_not_found and no HelpCrunch request', async () => {
-    const { outcomes, failure } = await executeJobs([job('churn', stripe('cus_DeletedCustomr'), ['Subscriber'])], pipelineWith(client, { lookups: resolver() }), budget());
+    const { outcomes, failure } = await executeJobs(
+      [job('churn', stripe('cus_DeletedCustomr'), ['Subscriber'])],
+      pipelineWith(client, { lookups: resolver() }),
+      budget(),
+    );
 
     expect(failure).toBeUndefined();
-    expect(outcomes).toEqual([expect.objectContaining({ customerId: null, status: 'skipped', reason: 'lookup_not_found', requests: 1 })]);
+    expect(outcomes).toEqual([
+      expect.objectContaining({ customerId: null, status: 'skipped', reason: 'lookup_not_found', requests: 1 }),
+    ]);
     expect(calls()).toEqual([]);
   });
 
@@ -241,7 +329,10 @@ describe('executeJobs with lookups', () => {
     const withOldKey = resolver();
     vendors.setKey('stripe', 'sk_test_rotatedElsewhere');
     const { outcomes, failure, failedLookup } = await executeJobs(
-      [job('churn', stripe('cus_Qh7GraceHopper'), ['Subscriber']), job('direct', { by: 'helpcrunchId', value: 1001 }, ['Lead'])],
+      [
+        job('churn', stripe('cus_Qh7GraceHopper'), ['Subscriber']),
+        job('direct', { by: 'helpcrunchId', value: 1001 }, ['Lead']),
+      ],
       pipelineWith(client, { lookups: withOldKey }),
       budget(),
     );
@@ -263,10 +354,16 @@ describe('executeJobs with lookups', () => {
       secrets: { get: async () => 'sk_test_x' },
       retryPolicy: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
     });
-    const { outcomes, failure } = await executeJobs([job('churn', stripe('cus_Qh7GraceHopper'), ['Subscriber'])], pipelineWith(client, { lookups: unreachable }), budget());
+    const { outcomes, failure } = await executeJobs(
+      [job('churn', stripe('cus_Qh7GraceHopper'), ['Subscriber'])],
+      pipelineWith(client, { lookups: unreachable }),
+      budget(),
+    );
 
     expect(failure).toMatchObject({ status: 503, retryable: true, code: 'lookup_unavailable' });
-    expect(outcomes).toEqual([expect.objectContaining({ status: 'failed', reason: 'lookup_unavailable', requests: 2 })]);
+    expect(outcomes).toEqual([
+      expect.objectContaining({ status: 'failed', reason: 'lookup_unavailable', requests: 2 }),
+    ]);
   });
 });
 
@@ -283,17 +380,27 @@ describe('executeJobs failures', () => {
 
   it('fails the jobs with a 400 from HelpCrunch as a bad event, without retrying', async () => {
     stub.enqueue({ status: 400, body: { errors: [{ code: 'invalid_tags', message: 'bad tags' }] } });
-    const { outcomes, failure } = await executeJobs([job('r', { by: 'helpcrunchId', value: 7 }, ['X'])], pipelineWith(clientFor(stub.url)), budget());
+    const { outcomes, failure } = await executeJobs(
+      [job('r', { by: 'helpcrunchId', value: 7 }, ['X'])],
+      pipelineWith(clientFor(stub.url)),
+      budget(),
+    );
 
     expect(failure).toMatchObject({ status: 400, retryable: false });
-    expect(outcomes).toEqual([expect.objectContaining({ rule: 'r', customerId: 7, status: 'failed', reason: failure!.code, requests: 1 })]);
+    expect(outcomes).toEqual([
+      expect.objectContaining({ rule: 'r', customerId: 7, status: 'failed', reason: failure!.code, requests: 1 }),
+    ]);
     expect(stub.requests).toHaveLength(1);
   });
 
   it('sends no PUT after a failed DELETE, and fails every job of that customer', async () => {
     stub.enqueue({ status: 400, body: { errors: [{ code: 'invalid_tags', message: 'bad tags' }] } });
     const ref = { by: 'helpcrunchId', value: 7 } as const;
-    const { outcomes } = await executeJobs([job('remove', ref, ['X']), job('add', ref, [], ['Y'])], pipelineWith(clientFor(stub.url)), budget());
+    const { outcomes } = await executeJobs(
+      [job('remove', ref, ['X']), job('add', ref, [], ['Y'])],
+      pipelineWith(clientFor(stub.url)),
+      budget(),
+    );
 
     expect(stub.requests.map((request) => request.method)).toEqual(['DELETE']);
     expect(outcomes.map((o) => [o.rule, o.status, o.reason])).toEqual([
@@ -303,9 +410,16 @@ describe('executeJobs failures', () => {
   });
 
   it('fails only the jobs that add when the PUT fails after the DELETE went through', async () => {
-    stub.enqueue({ status: 200, body: {} }, { status: 400, body: { errors: [{ code: 'invalid_tags', message: 'bad tags' }] } });
+    stub.enqueue(
+      { status: 200, body: {} },
+      { status: 400, body: { errors: [{ code: 'invalid_tags', message: 'bad tags' }] } },
+    );
     const ref = { by: 'helpcrunchId', value: 7 } as const;
-    const { outcomes, failure } = await executeJobs([job('remove', ref, ['X']), job('both', ref, ['Z'], ['Y'])], pipelineWith(clientFor(stub.url)), budget());
+    const { outcomes, failure } = await executeJobs(
+      [job('remove', ref, ['X']), job('both', ref, ['Z'], ['Y'])],
+      pipelineWith(clientFor(stub.url)),
+      budget(),
+    );
 
     expect(stub.requests.map((request) => request.method)).toEqual(['DELETE', 'PUT']);
     expect(failure).toMatchObject({ code: 'helpcrunch_bad_request' });
@@ -318,7 +432,11 @@ describe('executeJobs failures', () => {
   it('never counts a 404 from a wrong base URL as "customer not found": the jobs fail as a configuration error', async () => {
     // The sandbox, reached without its /v1 prefix: every route answers 404, none with HelpCrunch's not_found.
     const wrongBase = clientFor(sandbox.url.replace(/\/v1$/, '/v2'));
-    const { outcomes, failure } = await executeJobs([job('r', { by: 'helpcrunchId', value: 1001 }, ['Lead'], ['Churned'])], pipelineWith(wrongBase), budget());
+    const { outcomes, failure } = await executeJobs(
+      [job('r', { by: 'helpcrunchId', value: 1001 }, ['Lead'], ['Churned'])],
+      pipelineWith(wrongBase),
+      budget(),
+    );
 
     expect(failure).toMatchObject({ status: 500, code: 'helpcrunch_route_not_found' });
     expect(outcomes).toEqual([expect.objectContaining({ status: 'failed', reason: 'helpcrunch_route_not_found' })]);
@@ -328,18 +446,34 @@ describe('executeJobs failures', () => {
   it('fails a reference shared by more customers than the search takes, naming the field only', async () => {
     stub.fallback = (request) => {
       const { offset } = request.body as { offset: number };
-      return { status: 200, body: { data: Array.from({ length: 100 }, (_, i) => ({ id: offset + i + 1, tags: [{ name: 'X' }] })), total: 5_000 } };
+      return {
+        status: 200,
+        body: {
+          data: Array.from({ length: 100 }, (_, i) => ({ id: offset + i + 1, tags: [{ name: 'X' }] })),
+          total: 5_000,
+        },
+      };
     };
-    const { outcomes, failure } = await executeJobs([job('r', { by: 'email', value: 'shared@example.com' }, ['X'])], pipelineWith(clientFor(stub.url)), budget());
+    const { outcomes, failure } = await executeJobs(
+      [job('r', { by: 'email', value: 'shared@example.com' }, ['X'])],
+      pipelineWith(clientFor(stub.url)),
+      budget(),
+    );
 
     expect(failure).toMatchObject({ status: 400, code: 'too_many_customers' });
     expect(failure!.message).not.toContain('shared@example.com');
-    expect(outcomes).toEqual([expect.objectContaining({ customerId: null, status: 'failed', reason: 'too_many_customers' })]);
+    expect(outcomes).toEqual([
+      expect.objectContaining({ customerId: null, status: 'failed', reason: 'too_many_customers' }),
+    ]);
     expect(stub.requests.map((request) => request.method)).toEqual(['POST']);
   });
 
   it('reports the most severe failure: a retryable one outranks a bad event', async () => {
-    stub.enqueue({ status: 400, body: { errors: [{ code: 'invalid_tags', message: 'bad tags' }] } }, { status: 503 }, { status: 503 });
+    stub.enqueue(
+      { status: 400, body: { errors: [{ code: 'invalid_tags', message: 'bad tags' }] } },
+      { status: 503 },
+      { status: 503 },
+    );
     const client = createHelpCrunchClient({
       baseUrl: stub.url,
       apiKey: { get: async () => KEY },
@@ -352,7 +486,10 @@ describe('executeJobs failures', () => {
       budget(),
     );
 
-    expect(outcomes.map((o) => [o.rule, o.status, o.requests])).toEqual([['a', 'failed', 1], ['b', 'failed', 2]]);
+    expect(outcomes.map((o) => [o.rule, o.status, o.requests])).toEqual([
+      ['a', 'failed', 1],
+      ['b', 'failed', 2],
+    ]);
     expect(failure).toMatchObject({ status: 503, retryable: true });
   });
 });

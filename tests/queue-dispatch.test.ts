@@ -4,7 +4,12 @@
  * HelpCrunch, which must see no request at all.
  */
 import { createHmac } from 'node:crypto';
-import { QueueDoesNotExist, SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
+import {
+  QueueDoesNotExist,
+  SendMessageBatchCommand,
+  SQSClient,
+  type SendMessageBatchCommandInput,
+} from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyStructuredResultV2, Context, EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -63,7 +68,9 @@ async function invoke(event: unknown) {
   return { ...response, json: JSON.parse(response.body ?? 'null') };
 }
 const queued = () =>
-  sqsMock.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries!.map((entry) => JSON.parse(entry.MessageBody!)));
+  sqsMock
+    .commandCalls(SendMessageBatchCommand)
+    .flatMap((call) => call.args[0].input.Entries!.map((entry) => JSON.parse(entry.MessageBody!)));
 
 describe('webhook, DISPATCH=queue', () => {
   it('answers 202 {"queued":N} with one message per job, and never calls HelpCrunch', async () => {
@@ -78,8 +85,26 @@ describe('webhook, DISPATCH=queue', () => {
     expect(response.json).toEqual({ queued: 2 });
     const requestId = (event as { requestContext: { requestId: string } }).requestContext.requestId;
     expect(queued()).toEqual([
-      { v: 2, eventId: requestId, source: 'crm', rule: 'deal-lost', customer: { by: 'email', value: 'ada@example.com' }, removeTags: ['Lead', 'Trial user'], addTags: [], attempt: 0 },
-      { v: 2, eventId: requestId, source: 'crm', rule: 'deal-lost', customer: { by: 'email', value: 'alan@example.com' }, removeTags: ['Lead', 'Trial user'], addTags: [], attempt: 0 },
+      {
+        v: 2,
+        eventId: requestId,
+        source: 'crm',
+        rule: 'deal-lost',
+        customer: { by: 'email', value: 'ada@example.com' },
+        removeTags: ['Lead', 'Trial user'],
+        addTags: [],
+        attempt: 0,
+      },
+      {
+        v: 2,
+        eventId: requestId,
+        source: 'crm',
+        rule: 'deal-lost',
+        customer: { by: 'email', value: 'alan@example.com' },
+        removeTags: ['Lead', 'Trial user'],
+        addTags: [],
+        attempt: 0,
+      },
     ]);
     expect(sqsMock.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.QueueUrl).toBe(QUEUE_URL);
     expect(sandbox.requests).toEqual([]);
@@ -87,14 +112,26 @@ describe('webhook, DISPATCH=queue', () => {
 
   it('carries the sender’s webhook-id as the event id', async () => {
     const body = JSON.stringify({ type: 'subscription.cancelled', data: { customer_id: 'u-grace' } });
-    const id = 'msg_queue_1', timestamp = Math.floor(Date.now() / 1000);
+    const id = 'msg_queue_1',
+      timestamp = Math.floor(Date.now() / 1000);
     const key = Buffer.from(BILLING_SECRET.slice('whsec_'.length), 'base64');
     const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
-    const headers = { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` };
+    const headers = {
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': `v1,${signature}`,
+    };
     const response = await invoke(webhookEvent('http-api', { source: 'billing', body, headers }));
 
     expect(response.statusCode).toBe(202);
-    expect(queued()).toEqual([expect.objectContaining({ eventId: 'msg_queue_1', source: 'billing', rule: 'subscription-cancelled', customer: { by: 'userId', value: 'u-grace' } })]);
+    expect(queued()).toEqual([
+      expect.objectContaining({
+        eventId: 'msg_queue_1',
+        source: 'billing',
+        rule: 'subscription-cancelled',
+        customer: { by: 'userId', value: 'u-grace' },
+      }),
+    ]);
   });
 
   it('answers 202 {"queued":0} and sends nothing when no rule matches', async () => {
@@ -107,9 +144,24 @@ describe('webhook, DISPATCH=queue', () => {
 
   it.each([
     ['400 for a body that is not JSON', () => crmEvent('{"status":'), 400, 'invalid_json'],
-    ['400 for a matched rule without its customer field', () => crmEvent({ status: 'lost', person: {} }), 400, 'invalid_customer'],
-    ['401 for a wrong signature', () => crmEvent({ status: 'lost', person: { email: 'ada@example.com' } }, sign('other')), 401, 'invalid_signature'],
-    ['404 for an unknown source', () => webhookEvent('http-api', { source: 'nope', body: '{}' }), 404, 'unknown_source'],
+    [
+      '400 for a matched rule without its customer field',
+      () => crmEvent({ status: 'lost', person: {} }),
+      400,
+      'invalid_customer',
+    ],
+    [
+      '401 for a wrong signature',
+      () => crmEvent({ status: 'lost', person: { email: 'ada@example.com' } }, sign('other')),
+      401,
+      'invalid_signature',
+    ],
+    [
+      '404 for an unknown source',
+      () => webhookEvent('http-api', { source: 'nope', body: '{}' }),
+      404,
+      'unknown_source',
+    ],
   ])('%s, at once and with nothing enqueued', async (_, event, status, code) => {
     const response = await invoke(event());
 
@@ -119,7 +171,9 @@ describe('webhook, DISPATCH=queue', () => {
   });
 
   it('503 with Retry-After when SQS keeps failing the messages: the sender retries, nothing is dropped', async () => {
-    sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [{ Id: '0', SenderFault: false, Code: 'ServiceUnavailable' }] });
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .resolves({ Successful: [], Failed: [{ Id: '0', SenderFault: false, Code: 'ServiceUnavailable' }] });
     const response = await invoke(crmEvent({ status: 'lost', person: { email: 'ada@example.com' } }));
 
     expect(response.statusCode).toBe(503);
@@ -129,11 +183,16 @@ describe('webhook, DISPATCH=queue', () => {
   });
 
   it('500 when the queue does not exist (a deployment problem)', async () => {
-    sqsMock.on(SendMessageBatchCommand).rejects(new QueueDoesNotExist({ message: 'The specified queue does not exist.', $metadata: {} }));
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .rejects(new QueueDoesNotExist({ message: 'The specified queue does not exist.', $metadata: {} }));
     const response = await invoke(crmEvent({ status: 'lost', person: { email: 'ada@example.com' } }));
 
     expect(response.statusCode).toBe(500);
-    expect(response.json.errors[0]).toEqual({ code: 'queue_misconfigured', message: 'SQS refused SendMessageBatch (QueueDoesNotExist)' });
+    expect(response.json.errors[0]).toEqual({
+      code: 'queue_misconfigured',
+      message: 'SQS refused SendMessageBatch (QueueDoesNotExist)',
+    });
   });
 });
 
@@ -143,7 +202,16 @@ describe('EventBridge, DISPATCH=queue', () => {
 
     await expect(eventbridge(event, lambdaContext())).resolves.toEqual({ queued: 1 });
     expect(queued()).toEqual([
-      { v: 2, eventId: event.id, source: 'crm.app', rule: 'account-closed', customer: { by: 'helpcrunchId', value: 1004 }, removeTags: ['VIP', 'Lead'], addTags: [], attempt: 0 },
+      {
+        v: 2,
+        eventId: event.id,
+        source: 'crm.app',
+        rule: 'account-closed',
+        customer: { by: 'helpcrunchId', value: 1004 },
+        removeTags: ['VIP', 'Lead'],
+        addTags: [],
+        attempt: 0,
+      },
     ]);
     expect(sandbox.requests).toEqual([]);
   });

@@ -17,7 +17,9 @@ import type { Job } from '../lib/types';
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/helpcrunch-untag-test-jobs';
 const sqsMock = mockClient(SQSClient);
-const sqs = sqsApi(new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }));
+const sqs = sqsApi(
+  new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+);
 const origin = { eventId: 'evt-7', source: 'crm' };
 
 afterAll(() => sqsMock.restore());
@@ -30,8 +32,14 @@ beforeEach(() => {
 });
 
 const jobs = (count: number, email = (i: number) => `c${i}@example.com`): Job[] =>
-  Array.from({ length: count }, (_, i) => ({ rule: 'deal-lost', customer: { by: 'email', value: email(i) }, removeTags: ['Lead'], addTags: [] }));
-const enqueue = (list: Job[]) => enqueueJobs(list, { sqs, queueUrl: QUEUE_URL, origin, budget: RetryBudget.until(Date.now() + 10_000) });
+  Array.from({ length: count }, (_, i) => ({
+    rule: 'deal-lost',
+    customer: { by: 'email', value: email(i) },
+    removeTags: ['Lead'],
+    addTags: [],
+  }));
+const enqueue = (list: Job[]) =>
+  enqueueJobs(list, { sqs, queueUrl: QUEUE_URL, origin, budget: RetryBudget.until(Date.now() + 10_000) });
 const batches = () => sqsMock.commandCalls(SendMessageBatchCommand).map((call) => call.args[0].input.Entries!);
 
 describe('enqueueJobs', () => {
@@ -40,8 +48,19 @@ describe('enqueueJobs', () => {
 
     expect(batches().map((entries) => entries.length)).toEqual([10, 10, 3]);
     for (const entries of batches()) expect(new Set(entries.map((e) => e.Id)).size).toBe(entries.length);
-    const bodies = batches().flat().map((entry) => JSON.parse(entry.MessageBody!));
-    expect(bodies[0]).toEqual({ v: 2, eventId: 'evt-7', source: 'crm', rule: 'deal-lost', customer: { by: 'email', value: 'c0@example.com' }, removeTags: ['Lead'], addTags: [], attempt: 0 });
+    const bodies = batches()
+      .flat()
+      .map((entry) => JSON.parse(entry.MessageBody!));
+    expect(bodies[0]).toEqual({
+      v: 2,
+      eventId: 'evt-7',
+      source: 'crm',
+      rule: 'deal-lost',
+      customer: { by: 'email', value: 'c0@example.com' },
+      removeTags: ['Lead'],
+      addTags: [],
+      attempt: 0,
+    });
     expect(bodies.map((body) => body.customer.value)).toEqual(jobs(23).map((job) => job.customer.value));
     expect(sqsMock.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.QueueUrl).toBe(QUEUE_URL);
   });
@@ -58,7 +77,9 @@ describe('enqueueJobs', () => {
 
     expect(batches().map((entries) => entries.length)).toEqual([2, 2, 1]);
     for (const entries of batches()) {
-      expect(entries.reduce((sum, e) => sum + Buffer.byteLength(e.MessageBody!), 0)).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+      expect(entries.reduce((sum, e) => sum + Buffer.byteLength(e.MessageBody!), 0)).toBeLessThanOrEqual(
+        MAX_BATCH_BYTES,
+      );
     }
   });
 
@@ -74,32 +95,63 @@ describe('enqueueJobs', () => {
   it('re-sends only the entries SQS failed on its side', async () => {
     sqsMock
       .on(SendMessageBatchCommand)
-      .resolvesOnce({ Successful: [], Failed: [{ Id: '3', SenderFault: false, Code: 'InternalError' }, { Id: '7', SenderFault: false, Code: 'InternalError' }] })
+      .resolvesOnce({
+        Successful: [],
+        Failed: [
+          { Id: '3', SenderFault: false, Code: 'InternalError' },
+          { Id: '7', SenderFault: false, Code: 'InternalError' },
+        ],
+      })
       .resolves({ Successful: [], Failed: [] });
     await expect(enqueue(jobs(10))).resolves.toBe(10);
 
-    expect(batches().map((entries) => entries.map((e) => e.Id))).toEqual([['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], ['3', '7']]);
+    expect(batches().map((entries) => entries.map((e) => e.Id))).toEqual([
+      ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+      ['3', '7'],
+    ]);
   });
 
   it('gives up after 3 attempts with a retryable error, never a silent drop', async () => {
-    sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [{ Id: '1', SenderFault: false, Code: 'ServiceUnavailable' }] });
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .resolves({ Successful: [], Failed: [{ Id: '1', SenderFault: false, Code: 'ServiceUnavailable' }] });
     const failure = await enqueue(jobs(2)).catch((error: unknown) => error);
 
     expect(failure).toBeInstanceOf(RetryableError);
-    expect(failure).toMatchObject({ code: 'queue_unavailable', message: expect.stringContaining('SQS failed 1 of 2 job messages (ServiceUnavailable)') });
+    expect(failure).toMatchObject({
+      code: 'queue_unavailable',
+      message: expect.stringContaining('SQS failed 1 of 2 job messages (ServiceUnavailable)'),
+    });
     expect(batches()).toHaveLength(3);
   });
 
   it('an entry SQS refuses as the sender’s fault is a configuration error, not retried', async () => {
-    sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [{ Id: '0', SenderFault: true, Code: 'InvalidMessageContents' }] });
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .resolves({ Successful: [], Failed: [{ Id: '0', SenderFault: true, Code: 'InvalidMessageContents' }] });
     await expect(enqueue(jobs(1))).rejects.toMatchObject({ name: 'ConfigError', code: 'queue_misconfigured' });
     expect(batches()).toHaveLength(1);
   });
 
   it.each([
-    ['a missing queue', new QueueDoesNotExist({ message: 'The specified queue does not exist.', $metadata: {} }), ConfigError, 'queue_misconfigured'],
-    ['throttling', new RequestThrottled({ message: 'Rate exceeded', $metadata: {} }), RetryableError, 'queue_unavailable'],
-    ['a network failure', Object.assign(new Error('connect ECONNREFUSED'), { name: 'TimeoutError' }), RetryableError, 'queue_unavailable'],
+    [
+      'a missing queue',
+      new QueueDoesNotExist({ message: 'The specified queue does not exist.', $metadata: {} }),
+      ConfigError,
+      'queue_misconfigured',
+    ],
+    [
+      'throttling',
+      new RequestThrottled({ message: 'Rate exceeded', $metadata: {} }),
+      RetryableError,
+      'queue_unavailable',
+    ],
+    [
+      'a network failure',
+      Object.assign(new Error('connect ECONNREFUSED'), { name: 'TimeoutError' }),
+      RetryableError,
+      'queue_unavailable',
+    ],
   ])('maps %s to a typed error without the SDK message', async (_, thrown, type, code) => {
     sqsMock.on(SendMessageBatchCommand).rejects(thrown);
     const failure = await enqueue(jobs(1)).catch((error: unknown) => error);
@@ -113,8 +165,14 @@ describe('enqueueJobs', () => {
 describe('queueDispatch', () => {
   it('answers with the number of jobs queued', async () => {
     const dispatch = queueDispatch({ sqs, queueUrl: QUEUE_URL });
-    await expect(dispatch(jobs(3), origin, RetryBudget.until(Date.now() + 5_000))).resolves.toEqual({ dispatch: 'queue', queued: 3 });
-    await expect(dispatch([], origin, RetryBudget.until(Date.now() + 5_000))).resolves.toEqual({ dispatch: 'queue', queued: 0 });
+    await expect(dispatch(jobs(3), origin, RetryBudget.until(Date.now() + 5_000))).resolves.toEqual({
+      dispatch: 'queue',
+      queued: 3,
+    });
+    await expect(dispatch([], origin, RetryBudget.until(Date.now() + 5_000))).resolves.toEqual({
+      dispatch: 'queue',
+      queued: 0,
+    });
     expect(batches()).toHaveLength(1);
   });
 });

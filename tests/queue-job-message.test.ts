@@ -6,7 +6,12 @@ const origin = { eventId: 'evt-1', source: 'stripe' };
 
 describe('parseJobMessage', () => {
   it('reads back what jobMessage writes, lookups and both tag lists included', () => {
-    const job = { rule: 'churned', customer: { by: 'lookup' as const, lookup: 'stripe', value: 'cus_1' }, removeTags: ['Subscriber'], addTags: ['Churned'] };
+    const job = {
+      rule: 'churned',
+      customer: { by: 'lookup' as const, lookup: 'stripe', value: 'cus_1' },
+      removeTags: ['Subscriber'],
+      addTags: ['Churned'],
+    };
     const body = JSON.stringify(jobMessage(job, origin, 2));
     expect(parseJobMessage(body)).toEqual({ v: 2, ...origin, ...job, attempt: 2 });
   });
@@ -30,7 +35,13 @@ describe('parseJobMessage', () => {
     ['an unsafe id', { customer: { by: 'helpcrunchId', value: 2 ** 53 } }],
     ['a tag that is not text', { addTags: [7] }],
   ])('refuses %s as invalid_message', (_, change) => {
-    const body = JSON.stringify({ ...jobMessage({ rule: 'r', customer: { by: 'email', value: 'a@example.com' }, removeTags: ['A'], addTags: [] }, origin), ...change });
+    const body = JSON.stringify({
+      ...jobMessage(
+        { rule: 'r', customer: { by: 'email', value: 'a@example.com' }, removeTags: ['A'], addTags: [] },
+        origin,
+      ),
+      ...change,
+    });
     expect(() => parseJobMessage(body)).toThrowError(expect.objectContaining({ code: 'invalid_message' }));
   });
 });

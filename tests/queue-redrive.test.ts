@@ -14,17 +14,40 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseRedriveArgs, redrive, type RedriveIo, type RedriveOptions } from '../scripts/redrive';
 
 const sqsMock = mockClient(SQSClient);
-const DLQ = { name: 'helpcrunch-untag-prod-jobs-dlq', url: 'https://sqs/123/helpcrunch-untag-prod-jobs-dlq', arn: 'arn:aws:sqs:eu-west-1:123:helpcrunch-untag-prod-jobs-dlq' };
-const JOBS = { name: 'helpcrunch-untag-prod-jobs', url: 'https://sqs/123/helpcrunch-untag-prod-jobs', arn: 'arn:aws:sqs:eu-west-1:123:helpcrunch-untag-prod-jobs' };
+const DLQ = {
+  name: 'helpcrunch-untag-prod-jobs-dlq',
+  url: 'https://sqs/123/helpcrunch-untag-prod-jobs-dlq',
+  arn: 'arn:aws:sqs:eu-west-1:123:helpcrunch-untag-prod-jobs-dlq',
+};
+const JOBS = {
+  name: 'helpcrunch-untag-prod-jobs',
+  url: 'https://sqs/123/helpcrunch-untag-prod-jobs',
+  arn: 'arn:aws:sqs:eu-west-1:123:helpcrunch-untag-prod-jobs',
+};
 
 const reason = (code: string, detail: string) => ({
   reason: { DataType: 'String', StringValue: code },
   reasonDetail: { DataType: 'String', StringValue: detail },
 });
 const deadLetters = [
-  { MessageId: 'a', ReceiptHandle: 'ha', Body: '{}', MessageAttributes: reason('helpcrunch_unavailable', 'HelpCrunch answered 429 (gave up after 8 attempts)') },
-  { MessageId: 'b', ReceiptHandle: 'hb', Body: '{}', MessageAttributes: reason('helpcrunch_unavailable', 'HelpCrunch answered 503 (gave up after 8 attempts)') },
-  { MessageId: 'c', ReceiptHandle: 'hc', Body: '{}', MessageAttributes: reason('helpcrunch_bad_request', 'HelpCrunch rejected the request (400)') },
+  {
+    MessageId: 'a',
+    ReceiptHandle: 'ha',
+    Body: '{}',
+    MessageAttributes: reason('helpcrunch_unavailable', 'HelpCrunch answered 429 (gave up after 8 attempts)'),
+  },
+  {
+    MessageId: 'b',
+    ReceiptHandle: 'hb',
+    Body: '{}',
+    MessageAttributes: reason('helpcrunch_unavailable', 'HelpCrunch answered 503 (gave up after 8 attempts)'),
+  },
+  {
+    MessageId: 'c',
+    ReceiptHandle: 'hc',
+    Body: '{}',
+    MessageAttributes: reason('helpcrunch_bad_request', 'HelpCrunch rejected the request (400)'),
+  },
   { MessageId: 'd', ReceiptHandle: 'hd', Body: '{}' },
 ];
 
@@ -33,17 +56,45 @@ function setUp(visible = deadLetters.length) {
   for (const queue of [DLQ, JOBS]) {
     sqsMock.on(GetQueueUrlCommand, { QueueName: queue.name }).resolves({ QueueUrl: queue.url });
     sqsMock.on(GetQueueAttributesCommand, { QueueUrl: queue.url }).resolves({
-      Attributes: { QueueArn: queue.arn, ApproximateNumberOfMessages: String(queue === DLQ ? visible : 0), ApproximateNumberOfMessagesNotVisible: '0' },
+      Attributes: {
+        QueueArn: queue.arn,
+        ApproximateNumberOfMessages: String(queue === DLQ ? visible : 0),
+        ApproximateNumberOfMessagesNotVisible: '0',
+      },
     });
   }
-  sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: deadLetters.slice(0, 3) }).resolvesOnce({ Messages: deadLetters.slice(3) }).resolves({ Messages: [] });
+  sqsMock
+    .on(ReceiveMessageCommand)
+    .resolvesOnce({ Messages: deadLetters.slice(0, 3) })
+    .resolvesOnce({ Messages: deadLetters.slice(3) })
+    .resolves({ Messages: [] });
   sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
   sqsMock.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
   sqsMock
     .on(ListMessageMoveTasksCommand)
-    .resolvesOnce({ Results: [{ TaskHandle: 'task-1', Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 1, ApproximateNumberOfMessagesToMove: 4 }] })
-    .resolvesOnce({ Results: [{ TaskHandle: 'task-1', Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 3, ApproximateNumberOfMessagesToMove: 4 }] })
-    .resolves({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 4, ApproximateNumberOfMessagesToMove: 4 }] });
+    .resolvesOnce({
+      Results: [
+        {
+          TaskHandle: 'task-1',
+          Status: 'RUNNING',
+          ApproximateNumberOfMessagesMoved: 1,
+          ApproximateNumberOfMessagesToMove: 4,
+        },
+      ],
+    })
+    .resolvesOnce({
+      Results: [
+        {
+          TaskHandle: 'task-1',
+          Status: 'RUNNING',
+          ApproximateNumberOfMessagesMoved: 3,
+          ApproximateNumberOfMessagesToMove: 4,
+        },
+      ],
+    })
+    .resolves({
+      Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 4, ApproximateNumberOfMessagesToMove: 4 }],
+    });
 }
 
 function io(answer: boolean | 'never-asked' = true) {
@@ -88,13 +139,27 @@ describe('redrive', () => {
     expect(text).toMatch(/1 {2}helpcrunch_bad_request/);
     expect(text).toMatch(/1 {2}\(none: moved by SQS after maxReceiveCount receives\)/);
     expect(session.questions).toEqual(['Move 4 messages back to helpcrunch-untag-prod-jobs? [y/N] ']);
-    expect(text).toContain('RUNNING: moved 1 of 4 (25%)\nRUNNING: moved 3 of 4 (75%)\nCOMPLETED: moved 4 of 4 (100%)\n');
+    expect(text).toContain(
+      'RUNNING: moved 1 of 4 (25%)\nRUNNING: moved 3 of 4 (75%)\nCOMPLETED: moved 4 of 4 (100%)\n',
+    );
 
-    expect(sqsMock.commandCalls(StartMessageMoveTaskCommand).map((call) => call.args[0].input)).toEqual([{ SourceArn: DLQ.arn, DestinationArn: JOBS.arn }]);
+    expect(sqsMock.commandCalls(StartMessageMoveTaskCommand).map((call) => call.args[0].input)).toEqual([
+      { SourceArn: DLQ.arn, DestinationArn: JOBS.arn },
+    ]);
     // The sampled messages were put back (visible again) before the move started.
-    const released = sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).flatMap((call) => call.args[0].input.Entries!);
-    expect(released.map((entry) => [entry.ReceiptHandle, entry.VisibilityTimeout])).toEqual([['ha', 0], ['hb', 0], ['hc', 0], ['hd', 0]]);
-    expect(sqsMock.commandCalls(ReceiveMessageCommand)[0]!.args[0].input).toMatchObject({ QueueUrl: DLQ.url, MessageAttributeNames: ['All'] });
+    const released = sqsMock
+      .commandCalls(ChangeMessageVisibilityBatchCommand)
+      .flatMap((call) => call.args[0].input.Entries!);
+    expect(released.map((entry) => [entry.ReceiptHandle, entry.VisibilityTimeout])).toEqual([
+      ['ha', 0],
+      ['hb', 0],
+      ['hc', 0],
+      ['hd', 0],
+    ]);
+    expect(sqsMock.commandCalls(ReceiveMessageCommand)[0]!.args[0].input).toMatchObject({
+      QueueUrl: DLQ.url,
+      MessageAttributeNames: ['All'],
+    });
   });
 
   it('moves nothing when the answer is no', async () => {
@@ -113,7 +178,9 @@ describe('redrive', () => {
   it('samples no more than asked', async () => {
     await redrive(options({ yes: true, sample: 2 }), io().io);
 
-    expect(sqsMock.commandCalls(ReceiveMessageCommand).map((call) => call.args[0].input.MaxNumberOfMessages)).toEqual([2]);
+    expect(sqsMock.commandCalls(ReceiveMessageCommand).map((call) => call.args[0].input.MaxNumberOfMessages)).toEqual([
+      2,
+    ]);
   });
 
   it('does nothing for an empty dead-letter queue', async () => {
@@ -126,7 +193,16 @@ describe('redrive', () => {
   });
 
   it('reports a failed move task with its reason', async () => {
-    sqsMock.on(ListMessageMoveTasksCommand).resolves({ Results: [{ Status: 'FAILED', FailureReason: 'AccessDenied', ApproximateNumberOfMessagesMoved: 1, ApproximateNumberOfMessagesToMove: 4 }] });
+    sqsMock.on(ListMessageMoveTasksCommand).resolves({
+      Results: [
+        {
+          Status: 'FAILED',
+          FailureReason: 'AccessDenied',
+          ApproximateNumberOfMessagesMoved: 1,
+          ApproximateNumberOfMessagesToMove: 4,
+        },
+      ],
+    });
     const session = io();
 
     await expect(redrive(options({ yes: true }), session.io)).resolves.toEqual({ status: 'FAILED', moved: 1 });
@@ -145,12 +221,24 @@ describe('redrive', () => {
 describe('parseRedriveArgs', () => {
   it('requires --stage and defaults the rest', () => {
     expect(() => parseRedriveArgs([], {})).toThrow('--stage is required');
-    expect(parseRedriveArgs(['--stage', 'prod'], {})).toEqual({ stage: 'prod', region: 'us-east-1', service: 'helpcrunch-untag', yes: false, sample: 100, rate: undefined, pollMs: 2_000 });
+    expect(parseRedriveArgs(['--stage', 'prod'], {})).toEqual({
+      stage: 'prod',
+      region: 'us-east-1',
+      service: 'helpcrunch-untag',
+      yes: false,
+      sample: 100,
+      rate: undefined,
+      pollMs: 2_000,
+    });
   });
 
   it('takes the region from the flag, else the AWS environment', () => {
     expect(parseRedriveArgs(['--stage', 'prod'], { AWS_REGION: 'eu-central-1' }).region).toBe('eu-central-1');
-    expect(parseRedriveArgs(['--stage', 'prod', '--region', 'ap-south-1', '--yes', '--rate', '20'], { AWS_REGION: 'eu-central-1' })).toMatchObject({
+    expect(
+      parseRedriveArgs(['--stage', 'prod', '--region', 'ap-south-1', '--yes', '--rate', '20'], {
+        AWS_REGION: 'eu-central-1',
+      }),
+    ).toMatchObject({
       region: 'ap-south-1',
       yes: true,
       rate: 20,
@@ -158,6 +246,8 @@ describe('parseRedriveArgs', () => {
   });
 
   it('rejects a move rate above SQS’s 500 per second', () => {
-    expect(() => parseRedriveArgs(['--stage', 'prod', '--rate', '501'], {})).toThrow('--rate must be an integer from 1 to 500');
+    expect(() => parseRedriveArgs(['--stage', 'prod', '--rate', '501'], {})).toThrow(
+      '--rate must be an integer from 1 to 500',
+    );
   });
 });

@@ -21,8 +21,14 @@ beforeAll(async () => {
 afterAll(() => stalled.close());
 
 it('gives up on an SQS that never answers within the budget, as retryable queue_unavailable', async () => {
-  const client = new SQSClient({ endpoint: stalled.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  const jobs = [{ rule: 'deal-lost', customer: { by: 'helpcrunchId' as const, value: 1001 }, removeTags: ['Lead'], addTags: [] }];
+  const client = new SQSClient({
+    endpoint: stalled.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const jobs = [
+    { rule: 'deal-lost', customer: { by: 'helpcrunchId' as const, value: 1001 }, removeTags: ['Lead'], addTags: [] },
+  ];
 
   const error = await enqueueJobs(jobs, {
     sqs: sqsApi(client),

@@ -160,7 +160,13 @@ describe('withRetry', () => {
   it('waits at least Retry-After', async () => {
     const { operation, startedAt } = flaky(1, () => new Transient(3_000));
     await run(
-      withRetry(operation, { budget: RetryBudget.until(60_000), policy, classify, attemptTimeoutMs: 100, random: () => 0 }),
+      withRetry(operation, {
+        budget: RetryBudget.until(60_000),
+        policy,
+        classify,
+        attemptTimeoutMs: 100,
+        random: () => 0,
+      }),
     );
     expect(gaps(startedAt)).toEqual([3_000]);
   });
@@ -194,7 +200,10 @@ describe('withRetry', () => {
       withRetry(operation, { budget: RetryBudget.until(10_000), policy, classify, attemptTimeoutMs: 100 }),
     );
     expect(startedAt).toEqual([0]);
-    expect(error).toMatchObject({ retryAfterMs: 30_000, message: 'HelpCrunch answered 429 on 1 attempt; time budget exhausted' });
+    expect(error).toMatchObject({
+      retryAfterMs: 30_000,
+      message: 'HelpCrunch answered 429 on 1 attempt; time budget exhausted',
+    });
   });
 
   it('does not start an attempt that cannot finish inside the budget', async () => {
@@ -219,7 +228,13 @@ describe('withRetry', () => {
   it('does not retry when less than the minimum useful attempt time would be left after the wait', async () => {
     const { operation, startedAt } = flaky(Infinity, () => new Transient(1_500));
     const { error } = await run(
-      withRetry(operation, { budget: RetryBudget.until(2_000), policy, classify, attemptTimeoutMs: 5_000, minAttemptMs: 1_000 }),
+      withRetry(operation, {
+        budget: RetryBudget.until(2_000),
+        policy,
+        classify,
+        attemptTimeoutMs: 5_000,
+        minAttemptMs: 1_000,
+      }),
     );
     expect(startedAt).toEqual([0]);
     expect(error).toMatchObject({ retryAfterMs: 1_500 });

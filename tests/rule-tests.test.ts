@@ -61,7 +61,10 @@ describe('writtenFor: rule tests written for other rules', () => {
     const before = rulesFingerprint(rulesFile);
     expect(before).toMatch(/^sha256:[0-9a-f]{16}$/);
     const text = readFileSync(rulesFile, 'utf8');
-    writeFileSync(rulesFile, `# my comment\n${text.replace('eventSources:\n  orders.app: {}\n', '')}\neventSources: {orders.app: {}}\n`);
+    writeFileSync(
+      rulesFile,
+      `# my comment\n${text.replace('eventSources:\n  orders.app: {}\n', '')}\neventSources: {orders.app: {}}\n`,
+    );
     expect(rulesFingerprint(rulesFile)).toBe(before);
     writeFileSync(rulesFile, text.replace('removeTags: [Buyer]', 'removeTags: [Buyer, VIP]'));
     expect(rulesFingerprint(rulesFile)).not.toBe(before);
@@ -72,7 +75,10 @@ describe('writtenFor: rule tests written for other rules', () => {
     expect(loadRuleTests(pinned.testFile).writtenFor).toBe(rulesFingerprint(join(fixtures, 'rules.yml')));
     expect(writtenForOtherRules(loadRuleTests(pinned.testFile), pinned.rulesFile)).toBeUndefined();
     const unpinned = pair(undefined);
-    writeFileSync(unpinned.rulesFile, readFileSync(unpinned.rulesFile, 'utf8').replace('removeTags: [Buyer]', 'removeTags: [VIP]'));
+    writeFileSync(
+      unpinned.rulesFile,
+      readFileSync(unpinned.rulesFile, 'utf8').replace('removeTags: [Buyer]', 'removeTags: [VIP]'),
+    );
     expect(writtenForOtherRules(loadRuleTests(unpinned.testFile), unpinned.rulesFile)).toBeUndefined();
   });
 
@@ -80,8 +86,12 @@ describe('writtenFor: rule tests written for other rules', () => {
     const { rulesFile, testFile } = pair(rulesFingerprint(join(fixtures, 'rules.yml')));
     writeFileSync(rulesFile, readFileSync(rulesFile, 'utf8').replace('removeTags: [Buyer]', 'removeTags: [VIP]'));
     const reason = writtenForOtherRules(loadRuleTests(testFile), rulesFile);
-    expect(reason).toContain(`was written for other rules (writtenFor: ${rulesFingerprint(join(fixtures, 'rules.yml'))}; `);
-    expect(reason).toContain(`is ${rulesFingerprint(rulesFile)}), so its cases are not run: write cases for your rules there and delete its writtenFor line`);
+    expect(reason).toContain(
+      `was written for other rules (writtenFor: ${rulesFingerprint(join(fixtures, 'rules.yml'))}; `,
+    );
+    expect(reason).toContain(
+      `is ${rulesFingerprint(rulesFile)}), so its cases are not run: write cases for your rules there and delete its writtenFor line`,
+    );
   });
 
   it('refuses a writtenFor that is not a fingerprint', () => {
@@ -103,13 +113,24 @@ describe('startRuleTestRunner', () => {
   it('signs the webhook with the source scheme, reads the event type header, and sees the tags go', async () => {
     const report = await runner.run(cases()[0]!);
     expect(report.actual).toEqual(report.expected);
-    expect(report.expected).toEqual({ status: 200, rules: ['order-refunded'], customers: [1], removed: ['Buyer'], added: [] });
-    expect(report.jobs).toEqual([expect.objectContaining({ rule: 'order-refunded', customerId: 1, status: 'untagged' })]);
+    expect(report.expected).toEqual({
+      status: 200,
+      rules: ['order-refunded'],
+      customers: [1],
+      removed: ['Buyer'],
+      added: [],
+    });
+    expect(report.jobs).toEqual([
+      expect.objectContaining({ rule: 'order-refunded', customerId: 1, status: 'untagged' }),
+    ]);
   });
 
   it('reports what happened when it is not what the case expects', async () => {
     const report = await runner.run(cases()[1]!);
-    expect(report).toMatchObject({ expected: { status: 200, removed: ['VIP'] }, actual: { status: 200, removed: ['Buyer'] } });
+    expect(report).toMatchObject({
+      expected: { status: 200, removed: ['VIP'] },
+      actual: { status: 200, removed: ['Buyer'] },
+    });
   });
 
   it('runs EventBridge cases through the eventbridge function', async () => {

@@ -63,15 +63,21 @@ describe.each(pluginSetups)('esbuild plugin via %s', (_, plugins) => {
       { encoding: 'utf8' },
     );
     expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toEqual([{ rule: 'account-closed', customer: { by: 'helpcrunchId', value: 42 }, removeTags: ['VIP', 'Lead'], addTags: [] }]);
+    expect(JSON.parse(run.stdout)).toEqual([
+      { rule: 'account-closed', customer: { by: 'helpcrunchId', value: 42 }, removeTags: ['VIP', 'Lead'], addTags: [] },
+    ]);
   });
 
   it('fails the build with the validation message for an invalid rules file', async () => {
     const failure = (await bundle(fixture('invalid-entry.ts'), plugins()).catch((error) => error)) as BuildFailure;
     expect(failure.errors).toHaveLength(1);
     expect(failure.errors[0].text).toContain('tests/fixtures/rules/invalid.yml is invalid (4 problems):');
-    expect(failure.errors[0].text).toContain('rules[1] "churned": customer: exactly one of helpcrunchId | email | userId | lookup (with from) is required');
-    expect(failure.errors[0].text).toContain('rules[0] "deal-lost": removetags: unknown key (did you mean removeTags?)');
+    expect(failure.errors[0].text).toContain(
+      'rules[1] "churned": customer: exactly one of helpcrunchId | email | userId | lookup (with from) is required',
+    );
+    expect(failure.errors[0].text).toContain(
+      'rules[0] "deal-lost": removetags: unknown key (did you mean removeTags?)',
+    );
   });
 });
 
@@ -107,13 +113,21 @@ describe('serverless variables (tooling/rules-serverless.cjs)', () => {
 
   it('writes one EventBridge rule per eventSources entry on its bus, with its invoke permission', () => {
     const resources = resolvers.eventBridgeResources();
-    const rules = Object.values(resources as Record<string, { Type: string; Properties: Record<string, unknown> }>).filter((r) => r.Type === 'AWS::Events::Rule');
+    const rules = Object.values(
+      resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+    ).filter((r) => r.Type === 'AWS::Events::Rule');
     expect(rules.map(({ Properties: { EventBusName, EventPattern } }) => ({ EventBusName, EventPattern }))).toEqual([
-      { EventBusName: undefined, EventPattern: { source: ['billing.app'], 'detail-type': ['Subscription Cancelled', 'Subscription Expired'] } },
+      {
+        EventBusName: undefined,
+        EventPattern: { source: ['billing.app'], 'detail-type': ['Subscription Cancelled', 'Subscription Expired'] },
+      },
       { EventBusName: 'crm-events', EventPattern: { source: ['crm.app'] } },
       {
         EventBusName: 'arn:aws:events:eu-west-1:123456789012:event-bus/aws.partner/stripe.com/ed_test',
-        EventPattern: { source: ['aws.partner/stripe.com/ed_test'], 'detail-type': ['Subscription Cancelled', 'Subscription Expired'] },
+        EventPattern: {
+          source: ['aws.partner/stripe.com/ed_test'],
+          'detail-type': ['Subscription Cancelled', 'Subscription Expired'],
+        },
       },
     ]);
     expect(Object.keys(resources)).toHaveLength(6);
@@ -143,11 +157,18 @@ describe('serverless variables (tooling/rules-serverless.cjs)', () => {
     const secretArn = (name: string) => ({
       'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${name}-??????`,
     });
-    const resolveVariable = async (variable: string) => (variable === 'param:apiKeySecretId' ? 'prod/helpcrunch-key' : undefined);
+    const resolveVariable = async (variable: string) =>
+      variable === 'param:apiKeySecretId' ? 'prod/helpcrunch-key' : undefined;
 
-    expect(resolvers.signingSecretIds()).toEqual(['helpcrunch-untag/billing-webhook', 'helpcrunch-untag/crm-webhook', 'helpcrunch-untag/stripe-webhook']);
+    expect(resolvers.signingSecretIds()).toEqual([
+      'helpcrunch-untag/billing-webhook',
+      'helpcrunch-untag/crm-webhook',
+      'helpcrunch-untag/stripe-webhook',
+    ]);
     expect(resolvers.signingSecretArns()).toEqual(
-      ['helpcrunch-untag/billing-webhook', 'helpcrunch-untag/crm-webhook', 'helpcrunch-untag/stripe-webhook'].map(secretArn),
+      ['helpcrunch-untag/billing-webhook', 'helpcrunch-untag/crm-webhook', 'helpcrunch-untag/stripe-webhook'].map(
+        secretArn,
+      ),
     );
     expect(await module.apiKeySecretArns({ resolveVariable })).toEqual([secretArn('prod/helpcrunch-key')]);
     expect(resolvers.lookupSecretArns()).toEqual([secretArn('helpcrunch-untag/stripe-api-key')]);
@@ -156,7 +177,9 @@ describe('serverless variables (tooling/rules-serverless.cjs)', () => {
   it('throws the validation message for an invalid rules file, which fails `serverless package`', async () => {
     const invalid = module.resolversFor(fixture('invalid.yml'));
     expect(() => invalid.eventBridgeResources()).toThrowError('rules[1] "churned": customer: exactly one of');
-    expect(() => invalid.signingSecretArns()).toThrowError('sources.crm: verify.header: is required for scheme hmac-sha256');
+    expect(() => invalid.signingSecretArns()).toThrowError(
+      'sources.crm: verify.header: is required for scheme hmac-sha256',
+    );
   });
 });
 
@@ -196,8 +219,14 @@ describe('rules-check CLI', () => {
   it('warns when the rule tests beside the file were written for other rules, and still exits 0', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rules-check-'));
     try {
-      writeFileSync(join(dir, 'mine.yml'), 'sources: {crm: {verify: {scheme: none}}}\nrules: [{name: lost, source: crm, customer: {email: email}, removeTags: [Lead]}]\n');
-      writeFileSync(join(dir, 'mine.test.yml'), 'writtenFor: sha256:0123456789abcdef\ncases: [{name: lost, webhook: crm, payload: {}, expect: {status: 400}}]\n');
+      writeFileSync(
+        join(dir, 'mine.yml'),
+        'sources: {crm: {verify: {scheme: none}}}\nrules: [{name: lost, source: crm, customer: {email: email}, removeTags: [Lead]}]\n',
+      );
+      writeFileSync(
+        join(dir, 'mine.test.yml'),
+        'writtenFor: sha256:0123456789abcdef\ncases: [{name: lost, webhook: crm, payload: {}, expect: {status: 400}}]\n',
+      );
       const run = check(join(dir, 'mine.yml'));
       expect(run.status).toBe(0);
       expect(run.stderr).toContain(`mine.test.yml was written for other rules (writtenFor: sha256:0123456789abcdef; `);
@@ -212,6 +241,8 @@ describe('rules-check CLI', () => {
     expect(run.status).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain('tests/fixtures/rules/invalid.yml is invalid (4 problems):');
-    expect(run.stderr).toContain('rules[1] "churned": customer: exactly one of helpcrunchId | email | userId | lookup (with from) is required');
+    expect(run.stderr).toContain(
+      'rules[1] "churned": customer: exactly one of helpcrunchId | email | userId | lookup (with from) is required',
+    );
   });
 });

@@ -16,7 +16,11 @@ type RawSources = Record<string, { verify: Record<string, unknown>; eventType?: 
  * Rules go through the validator, as they do at build time. Every rule source that is not a
  * webhook source is declared an EventBridge source (on the default bus unless `buses` says).
  */
-function ruleSet(rules: RawRule[], sources: RawSources = { crm: { verify: { scheme: 'none' } } }, buses: Record<string, string> = {}) {
+function ruleSet(
+  rules: RawRule[],
+  sources: RawSources = { crm: { verify: { scheme: 'none' } } },
+  buses: Record<string, string> = {},
+) {
   const withDefaults = rules.map((rule, index) => ({
     name: `rule-${index}`,
     source: 'crm',
@@ -24,8 +28,12 @@ function ruleSet(rules: RawRule[], sources: RawSources = { crm: { verify: { sche
     removeTags: ['Lead'],
     ...rule,
   }));
-  const eventSourceNames = withDefaults.flatMap((rule) => [rule.source].flat()).filter((name) => !Object.hasOwn(sources, name));
-  const eventSources = Object.fromEntries(eventSourceNames.map((name) => [name, buses[name] ? { bus: buses[name] } : {}]));
+  const eventSourceNames = withDefaults
+    .flatMap((rule) => [rule.source].flat())
+    .filter((name) => !Object.hasOwn(sources, name));
+  const eventSources = Object.fromEntries(
+    eventSourceNames.map((name) => [name, buses[name] ? { bus: buses[name] } : {}]),
+  );
   return compileRules(validateRulesConfig({ sources, eventSources, rules: withDefaults }));
 }
 
@@ -46,7 +54,9 @@ describe('webhookSource', () => {
   });
 
   it('returns the configured source', () => {
-    expect(rules.webhookSource('crm')).toEqual({ verify: { scheme: 'token', header: 'X-Token', secretId: 'crm/token' } });
+    expect(rules.webhookSource('crm')).toEqual({
+      verify: { scheme: 'token', header: 'X-Token', secretId: 'crm/token' },
+    });
   });
 
   it.each(['CRM', 'billing.app', '__proto__', 'constructor', 'toString', ''])('knows nothing of %j', (name) => {
@@ -58,7 +68,12 @@ describe('matchWebhook', () => {
   it('turns a matching payload into a job for the customer', () => {
     const rules = ruleSet([{ name: 'deal-lost', when: "status == 'lost'", removeTags: ['Lead', 'Trial user'] }]);
     expect(rules.matchWebhook({ source: 'crm', payload: { status: 'lost', ...person }, headers: {} })).toEqual([
-      { rule: 'deal-lost', customer: { by: 'email', value: 'ann@example.com' }, removeTags: ['Lead', 'Trial user'], addTags: [] },
+      {
+        rule: 'deal-lost',
+        customer: { by: 'email', value: 'ann@example.com' },
+        removeTags: ['Lead', 'Trial user'],
+        addTags: [],
+      },
     ]);
     expect(rules.matchWebhook({ source: 'crm', payload: { status: 'won', ...person }, headers: {} })).toEqual([]);
   });
@@ -87,7 +102,9 @@ describe('matchWebhook', () => {
     ['an empty object', {}],
     ['absent', undefined],
   ])('treats %s as false in `when`', (_, flag) => {
-    expect(ruleSet([{ when: 'flag' }]).matchWebhook({ source: 'crm', payload: { ...person, flag }, headers: {} })).toEqual([]);
+    expect(
+      ruleSet([{ when: 'flag' }]).matchWebhook({ source: 'crm', payload: { ...person, flag }, headers: {} }),
+    ).toEqual([]);
   });
 
   it.each([
@@ -97,7 +114,9 @@ describe('matchWebhook', () => {
     ['a non-empty array', [false]],
     ['a non-empty object', { a: null }],
   ])('treats %s as true in `when`', (_, flag) => {
-    expect(ruleSet([{ when: 'flag' }]).matchWebhook({ source: 'crm', payload: { ...person, flag }, headers: {} })).toHaveLength(1);
+    expect(
+      ruleSet([{ when: 'flag' }]).matchWebhook({ source: 'crm', payload: { ...person, flag }, headers: {} }),
+    ).toHaveLength(1);
   });
 
   it('evaluates `when` over arrays in the payload', () => {
@@ -105,8 +124,12 @@ describe('matchWebhook', () => {
       { name: 'vip', when: "contains(labels, 'vip')" },
       { name: 'any-lost', when: "length(deals[?status == 'lost']) > `0`" },
     ]);
-    const names = (payload: Record<string, unknown>) => rules.matchWebhook({ source: 'crm', payload: { ...person, ...payload }, headers: {} }).map((job) => job.rule);
-    expect(names({ labels: ['new', 'vip'], deals: [{ status: 'won' }, { status: 'lost' }] })).toEqual(['vip', 'any-lost']);
+    const names = (payload: Record<string, unknown>) =>
+      rules.matchWebhook({ source: 'crm', payload: { ...person, ...payload }, headers: {} }).map((job) => job.rule);
+    expect(names({ labels: ['new', 'vip'], deals: [{ status: 'won' }, { status: 'lost' }] })).toEqual([
+      'vip',
+      'any-lost',
+    ]);
     expect(names({ labels: ['new'], deals: [{ status: 'won' }] })).toEqual([]);
   });
 
@@ -126,8 +149,12 @@ describe('matchWebhook', () => {
 
   it('refuses a source that is not a webhook source, even one EventBridge rules use', () => {
     const rules = ruleSet([{ source: ['crm', 'billing.app'] }]);
-    expect(() => rules.matchWebhook({ source: 'billing.app', payload: person, headers: {} })).toThrowError(UnknownSourceError);
-    expect(() => rules.matchWebhook({ source: 'nope', payload: person, headers: {} })).toThrowError("Unknown webhook source 'nope'");
+    expect(() => rules.matchWebhook({ source: 'billing.app', payload: person, headers: {} })).toThrowError(
+      UnknownSourceError,
+    );
+    expect(() => rules.matchWebhook({ source: 'nope', payload: person, headers: {} })).toThrowError(
+      "Unknown webhook source 'nope'",
+    );
   });
 
   it('only applies rules of the source the webhook came to', () => {
@@ -138,14 +165,20 @@ describe('matchWebhook', () => {
       ],
       { crm: { verify: { scheme: 'none' } }, billing: { verify: { scheme: 'none' } } },
     );
-    expect(rules.matchWebhook({ source: 'billing', payload: person, headers: {} }).map((job) => job.rule)).toEqual(['both']);
-    expect(rules.matchWebhook({ source: 'crm', payload: person, headers: {} }).map((job) => job.rule)).toEqual(['crm-rule', 'both']);
+    expect(rules.matchWebhook({ source: 'billing', payload: person, headers: {} }).map((job) => job.rule)).toEqual([
+      'both',
+    ]);
+    expect(rules.matchWebhook({ source: 'crm', payload: person, headers: {} }).map((job) => job.rule)).toEqual([
+      'crm-rule',
+      'both',
+    ]);
   });
 });
 
 describe('customer extraction', () => {
   const byId = ruleSet([{ name: 'by-id', customer: { helpcrunchId: 'customer.id' } }]);
-  const idOf = (id: unknown) => byId.matchWebhook({ source: 'crm', payload: { customer: { id } }, headers: {} })[0]!.customer;
+  const idOf = (id: unknown) =>
+    byId.matchWebhook({ source: 'crm', payload: { customer: { id } }, headers: {} })[0]!.customer;
 
   it.each([
     [42, 42],
@@ -170,7 +203,10 @@ describe('customer extraction', () => {
   ])('rejects helpcrunchId %j, naming the rule and field', (raw, problem) => {
     const error = thrown(() => idOf(raw));
     expect(error).toBeInstanceOf(BadEventError);
-    expect(error).toMatchObject({ code: 'invalid_customer', message: `rule "by-id": customer.helpcrunchId (customer.id) ${problem}` });
+    expect(error).toMatchObject({
+      code: 'invalid_customer',
+      message: `rule "by-id": customer.helpcrunchId (customer.id) ${problem}`,
+    });
   });
 
   it('refuses an id beyond 2^53, which JSON parsing has already rounded to another customer', () => {
@@ -185,14 +221,22 @@ describe('customer extraction', () => {
 
   it('still reads the old name `id`, as helpcrunchId', () => {
     const rules = ruleSet([{ name: 'old', customer: { id: 'helpcrunchId' } }]);
-    expect(rules.matchWebhook({ source: 'crm', payload: { helpcrunchId: 9 }, headers: {} })[0]!.customer).toEqual({ by: 'helpcrunchId', value: 9 });
+    expect(rules.matchWebhook({ source: 'crm', payload: { helpcrunchId: 9 }, headers: {} })[0]!.customer).toEqual({
+      by: 'helpcrunchId',
+      value: 9,
+    });
   });
 
   it('reports a missing email with the rule, field and expression', () => {
     const rules = ruleSet([{ name: 'deal-lost', when: "status == 'lost'", customer: { email: 'person.email' } }]);
-    const error = thrown(() => rules.matchWebhook({ source: 'crm', payload: { status: 'lost', person: {} }, headers: {} }));
+    const error = thrown(() =>
+      rules.matchWebhook({ source: 'crm', payload: { status: 'lost', person: {} }, headers: {} }),
+    );
     expect(error).toBeInstanceOf(BadEventError);
-    expect(error).toMatchObject({ code: 'invalid_customer', message: 'rule "deal-lost": customer.email (person.email) is missing' });
+    expect(error).toMatchObject({
+      code: 'invalid_customer',
+      message: 'rule "deal-lost": customer.email (person.email) is missing',
+    });
   });
 
   it('does not look for the customer when `when` is false', () => {
@@ -202,24 +246,41 @@ describe('customer extraction', () => {
 
   it('never echoes payload values in the error', () => {
     const rules = ruleSet([{ name: 'by-email', customer: { email: 'contact' } }]);
-    const error = thrown(() => rules.matchWebhook({ source: 'crm', payload: { contact: { email: 'private@example.com', token: 's3cret' } }, headers: {} }));
+    const error = thrown(() =>
+      rules.matchWebhook({
+        source: 'crm',
+        payload: { contact: { email: 'private@example.com', token: 's3cret' } },
+        headers: {},
+      }),
+    );
     expect(error.message).toBe('rule "by-email": customer.email (contact) must be a string, got an object');
     expect(thrown(() => idOf('private@example.com')).message).not.toContain('private');
   });
 
   it('reads userId as a string, whole numbers below 2^53 included', () => {
     const rules = ruleSet([{ customer: { userId: 'account.id' } }]);
-    const userIdOf = (id: unknown) => rules.matchWebhook({ source: 'crm', payload: { account: { id } }, headers: {} })[0]!.customer;
+    const userIdOf = (id: unknown) =>
+      rules.matchWebhook({ source: 'crm', payload: { account: { id } }, headers: {} })[0]!.customer;
     expect(userIdOf('u-42')).toEqual({ by: 'userId', value: 'u-42' });
     expect(userIdOf(42)).toEqual({ by: 'userId', value: '42' });
-    expect(() => userIdOf(['u-42'])).toThrowError('rule "rule-0": customer.userId (account.id) must be a string, got an array');
+    expect(() => userIdOf(['u-42'])).toThrowError(
+      'rule "rule-0": customer.userId (account.id) must be a string, got an array',
+    );
     const rounded = JSON.parse('{"account": {"id": 12345678901234567890}}') as Record<string, unknown>;
-    expect(() => rules.matchWebhook({ source: 'crm', payload: rounded, headers: {} })).toThrowError(/customer.userId \(account.id\) must be a whole number below 2\^53/);
+    expect(() => rules.matchWebhook({ source: 'crm', payload: rounded, headers: {} })).toThrowError(
+      /customer.userId \(account.id\) must be a whole number below 2\^53/,
+    );
   });
 
   it('takes the customer from an element of an array in the payload', () => {
     const rules = ruleSet([{ customer: { email: 'people[0].email' } }]);
-    expect(rules.matchWebhook({ source: 'crm', payload: { people: [{ email: 'a@example.com' }, { email: 'b@example.com' }] }, headers: {} })[0]!.customer).toEqual({
+    expect(
+      rules.matchWebhook({
+        source: 'crm',
+        payload: { people: [{ email: 'a@example.com' }, { email: 'b@example.com' }] },
+        headers: {},
+      })[0]!.customer,
+    ).toEqual({
       by: 'email',
       value: 'a@example.com',
     });
@@ -230,7 +291,11 @@ describe('customer extraction', () => {
       { name: 'lower', customer: { email: 'lower(trim(person.email))' } },
       { name: 'upper', customer: { userId: 'upper(account)' } },
     ]);
-    const jobs = rules.matchWebhook({ source: 'crm', payload: { person: { email: '  Ann@Example.COM ' }, account: 'u-7x' }, headers: {} });
+    const jobs = rules.matchWebhook({
+      source: 'crm',
+      payload: { person: { email: '  Ann@Example.COM ' }, account: 'u-7x' },
+      headers: {},
+    });
     expect(jobs.map((job) => job.customer)).toEqual([
       { by: 'email', value: 'ann@example.com' },
       { by: 'userId', value: 'U-7X' },
@@ -251,13 +316,27 @@ describe('lookup customers', () => {
     validateRulesConfig({
       sources: { stripe: { verify: { scheme: 'none' } } },
       lookups,
-      rules: [{ name: 'churned', source: 'stripe', customer: { lookup: 'stripe', from: 'data.object.customer' }, removeTags: ['Subscriber'], addTags: ['Churned'] }],
+      rules: [
+        {
+          name: 'churned',
+          source: 'stripe',
+          customer: { lookup: 'stripe', from: 'data.object.customer' },
+          removeTags: ['Subscriber'],
+          addTags: ['Churned'],
+        },
+      ],
     }),
   );
-  const refOf = (customer: unknown) => rules.matchWebhook({ source: 'stripe', payload: { data: { object: { customer } } }, headers: {} })[0]!;
+  const refOf = (customer: unknown) =>
+    rules.matchWebhook({ source: 'stripe', payload: { data: { object: { customer } } }, headers: {} })[0]!;
 
   it("names the lookup and the sender's id, with both tag lists", () => {
-    expect(refOf('cus_123')).toEqual({ rule: 'churned', customer: { by: 'lookup', lookup: 'stripe', value: 'cus_123' }, removeTags: ['Subscriber'], addTags: ['Churned'] });
+    expect(refOf('cus_123')).toEqual({
+      rule: 'churned',
+      customer: { by: 'lookup', lookup: 'stripe', value: 'cus_123' },
+      removeTags: ['Subscriber'],
+      addTags: ['Churned'],
+    });
   });
 
   it('takes whole numbers as ids (Pipedrive, HubSpot)', () => {
@@ -271,7 +350,10 @@ describe('lookup customers', () => {
     [{ id: 'x' }, 'must be a string or a whole number, got an object'],
     ['', 'is missing'],
   ])('refuses %j as invalid_customer', (value, problem) => {
-    expect(thrown(() => refOf(value))).toMatchObject({ code: 'invalid_customer', message: `rule "churned": customer.from (data.object.customer) ${problem}` });
+    expect(thrown(() => refOf(value))).toMatchObject({
+      code: 'invalid_customer',
+      message: `rule "churned": customer.from (data.object.customer) ${problem}`,
+    });
   });
 });
 
@@ -320,8 +402,19 @@ describe('matchEvent', () => {
       customer: { userId: 'account.id' },
       removeTags: ['Subscriber'],
     },
-    { name: 'closed', source: ['crm.app', 'legacy.app'], customer: { helpcrunchId: 'helpcrunchId' }, removeTags: ['VIP'] },
-    { name: 'big-closed', source: 'crm.app', when: 'amount > `100`', customer: { helpcrunchId: 'helpcrunchId' }, removeTags: ['Big'] },
+    {
+      name: 'closed',
+      source: ['crm.app', 'legacy.app'],
+      customer: { helpcrunchId: 'helpcrunchId' },
+      removeTags: ['VIP'],
+    },
+    {
+      name: 'big-closed',
+      source: 'crm.app',
+      when: 'amount > `100`',
+      customer: { helpcrunchId: 'helpcrunchId' },
+      removeTags: ['Big'],
+    },
   ]);
 
   it('uses `detail` as the payload and filters by detail-type', () => {
@@ -334,9 +427,13 @@ describe('matchEvent', () => {
 
   it('matches any detail-type when the rule lists none, for each source in its list', () => {
     for (const source of ['crm.app', 'legacy.app']) {
-      expect(rules.matchEvent({ source, detailType: 'Anything', detail: { helpcrunchId: 7 } }).map((job) => job.rule)).toEqual(['closed']);
+      expect(
+        rules.matchEvent({ source, detailType: 'Anything', detail: { helpcrunchId: 7 } }).map((job) => job.rule),
+      ).toEqual(['closed']);
     }
-    expect(rules.matchEvent({ source: 'crm.app', detailType: 'X', detail: { helpcrunchId: '7', amount: 101 } })).toEqual([
+    expect(
+      rules.matchEvent({ source: 'crm.app', detailType: 'X', detail: { helpcrunchId: '7', amount: 101 } }),
+    ).toEqual([
       { rule: 'closed', customer: { by: 'helpcrunchId', value: 7 }, removeTags: ['VIP'], addTags: [] },
       { rule: 'big-closed', customer: { by: 'helpcrunchId', value: 7 }, removeTags: ['Big'], addTags: [] },
     ]);
@@ -375,12 +472,21 @@ describe('explain', () => {
   );
 
   it('says per rule which check decided, with the values it evaluated to', () => {
-    const explanation = rules.explainWebhook({ source: 'billing', payload: { type: 'invoice.paid', amount: 150, customer_id: 'u-1' }, headers: {} });
+    const explanation = rules.explainWebhook({
+      source: 'billing',
+      payload: { type: 'invoice.paid', amount: 150, customer_id: 'u-1' },
+      headers: {},
+    });
     expect(explanation).toEqual({
       source: 'billing',
       eventType: 'invoice.paid',
       rules: [
-        { rule: 'typed', matched: false, failed: 'eventType', eventType: { accepted: ['subscription.cancelled'], ok: false } },
+        {
+          rule: 'typed',
+          matched: false,
+          failed: 'eventType',
+          eventType: { accepted: ['subscription.cancelled'], ok: false },
+        },
         {
           rule: 'conditional',
           matched: true,
@@ -399,8 +505,13 @@ describe('explain', () => {
   });
 
   it('explains EventBridge events the same way, and knows nothing of undeclared sources', () => {
-    const events = ruleSet([{ name: 'churned', source: 'billing.app', eventType: 'Cancelled', customer: { userId: 'id' } }], {});
-    expect(events.explainEvent({ source: 'billing.app', detailType: 'Cancelled', detail: { id: 'u' } }).rules[0]).toMatchObject({ matched: true });
+    const events = ruleSet(
+      [{ name: 'churned', source: 'billing.app', eventType: 'Cancelled', customer: { userId: 'id' } }],
+      {},
+    );
+    expect(
+      events.explainEvent({ source: 'billing.app', detailType: 'Cancelled', detail: { id: 'u' } }).rules[0],
+    ).toMatchObject({ matched: true });
     expect(events.explainEvent({ source: 'x.app', detailType: 'Cancelled', detail: {} }).rules).toEqual([]);
   });
 });
@@ -446,10 +557,20 @@ describe('RuleSet: what the functions read', () => {
       },
       lookups: {
         stripe: { preset: 'stripe-customer', secretId: 'stripe/api-key' },
-        crm: { url: 'https://crm.example.com/contacts/{id}', auth: { bearer: true }, secretId: 'crm/token', select: { email: 'email' } },
+        crm: {
+          url: 'https://crm.example.com/contacts/{id}',
+          auth: { bearer: true },
+          secretId: 'crm/token',
+          select: { email: 'email' },
+        },
       },
       rules: [
-        ...['crm', 'billing', 'open'].map((source) => ({ name: source, source, customer: { email: 'email' }, removeTags: ['Lead'] })),
+        ...['crm', 'billing', 'open'].map((source) => ({
+          name: source,
+          source,
+          customer: { email: 'email' },
+          removeTags: ['Lead'],
+        })),
         { name: 'stripe', source: 'stripe', customer: { lookup: 'stripe', from: 'id' }, removeTags: ['Lead'] },
         { name: 'crm-lookup', source: 'crm', customer: { lookup: 'crm', from: 'id' }, removeTags: ['Lead'] },
       ],

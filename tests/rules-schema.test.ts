@@ -12,7 +12,13 @@ import { validateRulesConfig } from '../tooling/rules/validate';
 
 const root = join(import.meta.dirname, '..');
 const schema = rulesJsonSchema();
-const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, strictTypes: false, validateFormats: false });
+const ajv = new Ajv({
+  allErrors: true,
+  strict: true,
+  strictRequired: false,
+  strictTypes: false,
+  validateFormats: false,
+});
 const valid = ajv.compile(schema);
 const yaml = (path: string) => parse(readFileSync(join(root, path), 'utf8')) as unknown;
 
@@ -27,13 +33,30 @@ function rich(): Record<string, any> {
     eventSources: { 'billing.app': {}, 'orders.app': { bus: 'orders' }, 'crm.app': null },
     lookups: {
       stripe: { preset: 'stripe-customer', secretId: 'stripe/key', cacheSeconds: 60 },
-      people: { url: 'https://people.example.com/api/{id}', auth: { query: 'api_token', secretId: 'people/token' }, select: { email: 'data.email' } },
+      people: {
+        url: 'https://people.example.com/api/{id}',
+        auth: { query: 'api_token', secretId: 'people/token' },
+        select: { email: 'data.email' },
+      },
     },
     rules: [
       { name: 'a', source: 'crm', when: "status == 'lost'", customer: { email: 'person.email' }, removeTags: ['Lead'] },
-      { name: 'b', source: ['billing', 'billing.app'], eventType: 'cancelled', customer: { lookup: 'stripe', from: 'customer' }, removeTags: ['Subscriber'], addTags: ['Churned'] },
+      {
+        name: 'b',
+        source: ['billing', 'billing.app'],
+        eventType: 'cancelled',
+        customer: { lookup: 'stripe', from: 'customer' },
+        removeTags: ['Subscriber'],
+        addTags: ['Churned'],
+      },
       { name: 'c', source: 'open', eventType: ['x'], customer: { lookup: 'people', from: 'id' }, addTags: ['Seen'] },
-      { name: 'd', source: ['orders.app', 'crm.app'], detailType: 'Closed', customer: { helpcrunchId: 'hc' }, removeTags: ['VIP'] },
+      {
+        name: 'd',
+        source: ['orders.app', 'crm.app'],
+        detailType: 'Closed',
+        customer: { helpcrunchId: 'hc' },
+        removeTags: ['VIP'],
+      },
       { name: 'e', source: 'orders.app', customer: { id: 'hc' }, removeTags: ['Old'] },
     ],
   };
@@ -83,7 +106,10 @@ describe('rules.schema.json', () => {
     ['a generic lookup without {id}', (r) => (r.lookups.people.url = 'https://people.example.com/api')],
     ['an auth of two kinds', (r) => (r.lookups.people.auth = { bearer: true, query: 'k' })],
     ['a bus that is no bus', (r) => (r.eventSources['orders.app'] = { bus: 'my bus' })],
-    ['a source name that is not a path segment', (r) => ((r.sources['a/b'] = r.sources.open), delete r.sources.open, (r.rules[2].source = 'a/b'))],
+    [
+      'a source name that is not a path segment',
+      (r) => ((r.sources['a/b'] = r.sources.open), delete r.sources.open, (r.rules[2].source = 'a/b')),
+    ],
   ];
 
   it.each(structural)('refuses %s, as the validator does', (_, breakIt) => {

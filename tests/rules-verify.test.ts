@@ -26,39 +26,123 @@ describe('readVerify: one line per vendor', () => {
 
   it('takes toleranceSeconds on every timestamped scheme, and publicUrl on hubspot-v3', () => {
     for (const scheme of ['stripe', 'calendly', 'paddle', 'hubspot-v3', 'standard-webhooks']) {
-      expect(read({ scheme, secretId: 'x', toleranceSeconds: 60 }).config).toMatchObject({ scheme, toleranceSeconds: 60 });
+      expect(read({ scheme, secretId: 'x', toleranceSeconds: 60 }).config).toMatchObject({
+        scheme,
+        toleranceSeconds: 60,
+      });
     }
     const hubspot = read({ scheme: 'hubspot-v3', secretId: 'x', publicUrl: 'https://hooks.example.com/crm/hubspot' });
-    expect(hubspot).toEqual({ config: { scheme: 'hubspot-v3', secretId: 'x', toleranceSeconds: 300, publicUrl: 'https://hooks.example.com/crm/hubspot' }, problems: [] });
+    expect(hubspot).toEqual({
+      config: {
+        scheme: 'hubspot-v3',
+        secretId: 'x',
+        toleranceSeconds: 300,
+        publicUrl: 'https://hooks.example.com/crm/hubspot',
+      },
+      problems: [],
+    });
   });
 
   it('reads the generic hmac with its algorithm, and hmac-sha256 as its sha256 alias', () => {
-    expect(read({ scheme: 'hmac', algorithm: 'sha1', header: 'X-Hub-Signature', prefix: 'sha1=', secretId: 'x' }).config).toEqual({
-      scheme: 'hmac', algorithm: 'sha1', header: 'X-Hub-Signature', prefix: 'sha1=', encoding: 'hex', secretId: 'x',
+    expect(
+      read({ scheme: 'hmac', algorithm: 'sha1', header: 'X-Hub-Signature', prefix: 'sha1=', secretId: 'x' }).config,
+    ).toEqual({
+      scheme: 'hmac',
+      algorithm: 'sha1',
+      header: 'X-Hub-Signature',
+      prefix: 'sha1=',
+      encoding: 'hex',
+      secretId: 'x',
     });
     expect(read({ scheme: 'hmac-sha256', header: 'X-Sig', encoding: 'base64', secretId: 'x' }).config).toEqual({
-      scheme: 'hmac', algorithm: 'sha256', header: 'X-Sig', encoding: 'base64', secretId: 'x',
+      scheme: 'hmac',
+      algorithm: 'sha256',
+      header: 'X-Sig',
+      encoding: 'base64',
+      secretId: 'x',
     });
   });
 });
 
 describe('readVerify: problems name the field', () => {
   it.each<[string, Record<string, unknown>, string[]]>([
-    ['toleranceSeconds zero', { scheme: 'stripe', secretId: 'x', toleranceSeconds: 0 }, [`verify.toleranceSeconds: must be a whole number of seconds from 1 to ${MAX_TOLERANCE_SECONDS}`]],
-    ['toleranceSeconds fractional', { scheme: 'paddle', secretId: 'x', toleranceSeconds: 2.5 }, [`verify.toleranceSeconds: must be a whole number of seconds from 1 to ${MAX_TOLERANCE_SECONDS}`]],
-    ['toleranceSeconds over the maximum', { scheme: 'calendly', secretId: 'x', toleranceSeconds: MAX_TOLERANCE_SECONDS + 1 }, [`verify.toleranceSeconds: must be a whole number of seconds from 1 to ${MAX_TOLERANCE_SECONDS}`]],
-    ['toleranceSeconds as text', { scheme: 'hubspot-v3', secretId: 'x', toleranceSeconds: '300' }, [`verify.toleranceSeconds: must be a whole number of seconds from 1 to ${MAX_TOLERANCE_SECONDS}`]],
-    ['toleranceSeconds on an untimed scheme', { scheme: 'github', secretId: 'x', toleranceSeconds: 60 }, ['verify.toleranceSeconds: not used by scheme github']],
-    ['a header on a vendor scheme', { scheme: 'shopify', secretId: 'x', header: 'X-Shopify-Hmac-Sha256' }, ['verify.header: not used by scheme shopify']],
-    ['publicUrl on stripe', { scheme: 'stripe', secretId: 'x', publicUrl: 'https://a.example' }, ['verify.publicUrl: not used by scheme stripe']],
-    ['publicUrl over http', { scheme: 'hubspot-v3', secretId: 'x', publicUrl: 'http://hooks.example.com/h' }, ['verify.publicUrl: must be the https:// URL HubSpot calls, e.g. https://hooks.example.com/webhooks/hubspot']],
-    ['publicUrl that is no URL', { scheme: 'hubspot-v3', secretId: 'x', publicUrl: 'hooks.example.com' }, ['verify.publicUrl: must be the https:// URL HubSpot calls, e.g. https://hooks.example.com/webhooks/hubspot']],
-    ['publicUrl with a query', { scheme: 'hubspot-v3', secretId: 'x', publicUrl: 'https://hooks.example.com/h?a=1' }, ["verify.publicUrl: must not carry a query or fragment (the request's own query is appended)"]],
-    ['hmac without algorithm', { scheme: 'hmac', header: 'X-Sig', secretId: 'x' }, ['verify.algorithm: is required for scheme hmac']],
-    ['hmac with an unknown algorithm', { scheme: 'hmac', algorithm: 'md5', header: 'X-Sig', secretId: 'x' }, ['verify.algorithm: must be one of sha1 | sha256 | sha512']],
-    ['an algorithm on the sha256 alias', { scheme: 'hmac-sha256', algorithm: 'sha1', header: 'X-Sig', secretId: 'x' }, ['verify.algorithm: not used by scheme hmac-sha256']],
-    ['a vendor scheme without secretId', { scheme: 'helpcrunch' }, ['verify.secretId: is required for scheme helpcrunch']],
-    ['a typo', { scheme: 'stripe', secretId: 'x', tolerance: 60 }, ['verify.tolerance: unknown key (expected scheme, algorithm, header, secretId, prefix, encoding, toleranceSeconds, publicUrl)']],
+    [
+      'toleranceSeconds zero',
+      { scheme: 'stripe', secretId: 'x', toleranceSeconds: 0 },
+      [`verify.toleranceSeconds: must be a whole number of seconds from 1 to ${MAX_TOLERANCE_SECONDS}`],
+    ],
+    [
+      'toleranceSeconds fractional',
+      { scheme: 'paddle', secretId: 'x', toleranceSeconds: 2.5 },
+      [`verify.toleranceSeconds: must be a whole number of seconds from 1 to ${MAX_TOLERANCE_SECONDS}`],
+    ],
+    [
+      'toleranceSeconds over the maximum',
+      { scheme: 'calendly', secretId: 'x', toleranceSeconds: MAX_TOLERANCE_SECONDS + 1 },
+      [`verify.toleranceSeconds: must be a whole number of seconds from 1 to ${MAX_TOLERANCE_SECONDS}`],
+    ],
+    [
+      'toleranceSeconds as text',
+      { scheme: 'hubspot-v3', secretId: 'x', toleranceSeconds: '300' },
+      [`verify.toleranceSeconds: must be a whole number of seconds from 1 to ${MAX_TOLERANCE_SECONDS}`],
+    ],
+    [
+      'toleranceSeconds on an untimed scheme',
+      { scheme: 'github', secretId: 'x', toleranceSeconds: 60 },
+      ['verify.toleranceSeconds: not used by scheme github'],
+    ],
+    [
+      'a header on a vendor scheme',
+      { scheme: 'shopify', secretId: 'x', header: 'X-Shopify-Hmac-Sha256' },
+      ['verify.header: not used by scheme shopify'],
+    ],
+    [
+      'publicUrl on stripe',
+      { scheme: 'stripe', secretId: 'x', publicUrl: 'https://a.example' },
+      ['verify.publicUrl: not used by scheme stripe'],
+    ],
+    [
+      'publicUrl over http',
+      { scheme: 'hubspot-v3', secretId: 'x', publicUrl: 'http://hooks.example.com/h' },
+      ['verify.publicUrl: must be the https:// URL HubSpot calls, e.g. https://hooks.example.com/webhooks/hubspot'],
+    ],
+    [
+      'publicUrl that is no URL',
+      { scheme: 'hubspot-v3', secretId: 'x', publicUrl: 'hooks.example.com' },
+      ['verify.publicUrl: must be the https:// URL HubSpot calls, e.g. https://hooks.example.com/webhooks/hubspot'],
+    ],
+    [
+      'publicUrl with a query',
+      { scheme: 'hubspot-v3', secretId: 'x', publicUrl: 'https://hooks.example.com/h?a=1' },
+      ["verify.publicUrl: must not carry a query or fragment (the request's own query is appended)"],
+    ],
+    [
+      'hmac without algorithm',
+      { scheme: 'hmac', header: 'X-Sig', secretId: 'x' },
+      ['verify.algorithm: is required for scheme hmac'],
+    ],
+    [
+      'hmac with an unknown algorithm',
+      { scheme: 'hmac', algorithm: 'md5', header: 'X-Sig', secretId: 'x' },
+      ['verify.algorithm: must be one of sha1 | sha256 | sha512'],
+    ],
+    [
+      'an algorithm on the sha256 alias',
+      { scheme: 'hmac-sha256', algorithm: 'sha1', header: 'X-Sig', secretId: 'x' },
+      ['verify.algorithm: not used by scheme hmac-sha256'],
+    ],
+    [
+      'a vendor scheme without secretId',
+      { scheme: 'helpcrunch' },
+      ['verify.secretId: is required for scheme helpcrunch'],
+    ],
+    [
+      'a typo',
+      { scheme: 'stripe', secretId: 'x', tolerance: 60 },
+      [
+        'verify.tolerance: unknown key (expected scheme, algorithm, header, secretId, prefix, encoding, toleranceSeconds, publicUrl)',
+      ],
+    ],
   ])('%s', (_, raw, problems) => {
     expect(read(raw)).toEqual({ config: undefined, problems: problems.map((problem) => `sources.x: ${problem}`) });
   });

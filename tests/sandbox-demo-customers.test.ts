@@ -50,8 +50,16 @@ describe('loadDemoCustomers', () => {
   it.each([
     ['not an array', { id: 1 }, 'seed: expected an array of customers'],
     ['a non-object entry', [5], 'seed: customer #0 is not an object'],
-    ['a string id', [{ id: '1', email: null, userId: null, name: null, tags: [] }], 'seed: customer #0 needs a positive integer id'],
-    ['a zero id', [{ id: 0, email: null, userId: null, name: null, tags: [] }], 'seed: customer #0 needs a positive integer id'],
+    [
+      'a string id',
+      [{ id: '1', email: null, userId: null, name: null, tags: [] }],
+      'seed: customer #0 needs a positive integer id',
+    ],
+    [
+      'a zero id',
+      [{ id: 0, email: null, userId: null, name: null, tags: [] }],
+      'seed: customer #0 needs a positive integer id',
+    ],
     [
       'a repeated id',
       [
@@ -60,10 +68,26 @@ describe('loadDemoCustomers', () => {
       ],
       'seed: customer #1 repeats id 1',
     ],
-    ['a numeric email', [{ id: 1, email: 3, userId: null, name: null, tags: [] }], 'seed: customer #0 needs email, userId and name'],
-    ['a missing name', [{ id: 1, email: null, userId: null, tags: [] }], 'seed: customer #0 needs email, userId and name'],
-    ['tags as strings', [{ id: 1, email: null, userId: null, name: null, tags: ['VIP'] }], 'seed: customer #0 needs tags'],
-    ['a tag without color', [{ id: 1, email: null, userId: null, name: null, tags: [{ name: 'VIP' }] }], 'seed: customer #0 needs tags'],
+    [
+      'a numeric email',
+      [{ id: 1, email: 3, userId: null, name: null, tags: [] }],
+      'seed: customer #0 needs email, userId and name',
+    ],
+    [
+      'a missing name',
+      [{ id: 1, email: null, userId: null, tags: [] }],
+      'seed: customer #0 needs email, userId and name',
+    ],
+    [
+      'tags as strings',
+      [{ id: 1, email: null, userId: null, name: null, tags: ['VIP'] }],
+      'seed: customer #0 needs tags',
+    ],
+    [
+      'a tag without color',
+      [{ id: 1, email: null, userId: null, name: null, tags: [{ name: 'VIP' }] }],
+      'seed: customer #0 needs tags',
+    ],
   ])('rejects %s', (_case, value, message) => {
     expect(() => parseSandboxCustomers(value, 'seed')).toThrow(message);
   });

@@ -2,11 +2,7 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TAG_COLOR, helpCrunchCustomer } from '../local/sandbox/customer-store';
 import { loadDemoCustomers } from '../local/sandbox/demo-customers';
-import {
-  DEFAULT_SANDBOX_API_KEY,
-  SANDBOX_ERRORS,
-  startHelpCrunchSandbox,
-} from '../local/sandbox/helpcrunch-sandbox';
+import { DEFAULT_SANDBOX_API_KEY, SANDBOX_ERRORS, startHelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import type {
   HelpCrunchSandbox,
   HelpCrunchSandboxOptions,
@@ -164,7 +160,10 @@ describe('DELETE /v1/customers/:id/tags', () => {
   });
 
   it('pins the exact invalid tags body', () => {
-    expect(SANDBOX_ERRORS.invalidTags).toEqual({ status: 400, body: helpCrunchError('tags', 'This value should be a non-empty list of {"name": "…"}.') });
+    expect(SANDBOX_ERRORS.invalidTags).toEqual({
+      status: 400,
+      body: helpCrunchError('tags', 'This value should be a non-empty list of {"name": "…"}.'),
+    });
   });
 
   it('answers 413 payload_too_large for a body over 1 MiB and keeps serving', async () => {
@@ -216,7 +215,10 @@ describe('GET /v1/customers and /v1/customers/:id', () => {
 
   it('answers 404 and 400 for unknown and non-numeric ids', async () => {
     await start();
-    expect(await call('GET', '/customers/5')).toMatchObject({ status: 404, body: SANDBOX_ERRORS.customerNotFound.body });
+    expect(await call('GET', '/customers/5')).toMatchObject({
+      status: 404,
+      body: SANDBOX_ERRORS.customerNotFound.body,
+    });
     expect(await call('GET', '/customers/ada')).toMatchObject({ status: 400, body: SANDBOX_ERRORS.invalidId.body });
   });
 
@@ -230,12 +232,17 @@ describe('GET /v1/customers and /v1/customers/:id', () => {
     expect(capped.body).toEqual({ data: [], total: 3 });
   });
 
-  it.each(['limit=0', 'limit=abc', 'offset=-1', 'limit=2.5'])('answers 400 invalid_pagination for %s', async (query) => {
-    await start();
-    const response = await call('GET', `/customers?${query}`);
-    expect(response.status).toBe(400);
-    expect(response.body).toEqual(helpCrunchError('limit', 'limit should be a positive integer and offset a non-negative integer.'));
-  });
+  it.each(['limit=0', 'limit=abc', 'offset=-1', 'limit=2.5'])(
+    'answers 400 invalid_pagination for %s',
+    async (query) => {
+      await start();
+      const response = await call('GET', `/customers?${query}`);
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual(
+        helpCrunchError('limit', 'limit should be a positive integer and offset a non-negative integer.'),
+      );
+    },
+  );
 });
 
 describe('POST /v1/customers/search', () => {
@@ -275,7 +282,15 @@ describe('POST /v1/customers/search', () => {
   it("filters on tags as documented: customers.tagsData '=' [{name}, …], every name required, exact case", async () => {
     await start();
     const ids = async (...names: string[]) => {
-      const response = await search({ filter: [filter('customers.tagsData', '=', names.map((name) => ({ name })))] });
+      const response = await search({
+        filter: [
+          filter(
+            'customers.tagsData',
+            '=',
+            names.map((name) => ({ name })),
+          ),
+        ],
+      });
       return (response.body as { data: SandboxCustomer[] }).data.map((c) => c.id);
     };
     expect(await ids('VIP')).toEqual([1002]);
@@ -290,7 +305,9 @@ describe('POST /v1/customers/search', () => {
     const ids = (body: { data: SandboxCustomer[] }) => body.data.map((c) => c.id);
     expect(ids((await search({ filter: filters })).body as { data: SandboxCustomer[] })).toEqual([]);
     expect(ids((await search({ filter: filters, comparison: 'AND' })).body as { data: SandboxCustomer[] })).toEqual([]);
-    expect(ids((await search({ filter: filters, comparison: 'OR' })).body as { data: SandboxCustomer[] })).toEqual([1001, 1002]);
+    expect(ids((await search({ filter: filters, comparison: 'OR' })).body as { data: SandboxCustomer[] })).toEqual([
+      1001, 1002,
+    ]);
   });
 
   it('pages results and reports the total', async () => {
@@ -313,7 +330,9 @@ describe('POST /v1/customers/search', () => {
     await start();
     const response = await search(body === null ? 'null' : body);
     expect(response.status).toBe(400);
-    expect(response.body).toEqual(helpCrunchError('filter', 'This value should be a list of {field, operator, value}.'));
+    expect(response.body).toEqual(
+      helpCrunchError('filter', 'This value should be a list of {field, operator, value}.'),
+    );
   });
 
   it('answers 400 invalid_json and invalid_pagination', async () => {
@@ -331,7 +350,10 @@ describe('authentication and routing', () => {
     ['another scheme', `Basic ${API_KEY}`],
   ])('answers 401 unauthorized for %s, without echoing the key', async (_case, authorization) => {
     await start();
-    const response = await call('DELETE', '/customers/1001/tags', { authorization, body: { tags: [{ name: 'Lead' }] } });
+    const response = await call('DELETE', '/customers/1001/tags', {
+      authorization,
+      body: { tags: [{ name: 'Lead' }] },
+    });
     expect(response.status).toBe(401);
     expect(response.body).toEqual(helpCrunchError('unauthorized', 'Unauthorized'));
     expect(response.text).not.toContain(API_KEY);
@@ -554,7 +576,7 @@ describe('request log, stats and lifecycle', () => {
   });
 
   it('reset() restores customers and faults and clears log, stats and rate limit', async () => {
-    let clock = 0;
+    const clock = 0;
     await start({ rateLimit: { requests: 1, windowMs: 60_000 }, now: () => clock });
     await call('DELETE', '/customers/1001/tags', { body: { tags: [{ name: 'Lead' }] } });
     sandbox!.setFaults({ rate5xx: 1 });

@@ -14,7 +14,9 @@ import { SUITE_RULES } from './support/suite-rules';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
-  console.warn(`[sandbox-page-e2e] SKIPPED: no Chromium at ${CHROMIUM}. Install it (apt-get install chromium) or set CHROMIUM_PATH.`);
+  console.warn(
+    `[sandbox-page-e2e] SKIPPED: no Chromium at ${CHROMIUM}. Install it (apt-get install chromium) or set CHROMIUM_PATH.`,
+  );
 }
 
 describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
@@ -27,7 +29,16 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
       startLocalStack({ env: {}, rulesFile: SUITE_RULES, batchingWindowMs: 0, write: () => undefined }),
       chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       }),
     ]);
     pageRoot = stack.sandbox!.url.replace(/v1$/, '');
@@ -62,16 +73,20 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     expect(response.status).toBe(202);
 
     await ada.locator('[data-tag="Lead"]').waitFor({ state: 'detached', timeout: 15_000 });
-    expect(await ada.locator('.tags').innerText()).toBe('no tags');
+    expect(await ada.locator('.tags').textContent()).toBe('no tags');
     expect(await ada.getAttribute('class')).toBe('changed');
-    await expect.poll(() => page.locator('#requests tr').allInnerTexts(), { timeout: 10_000 }).toEqual([
-      expect.stringMatching(/DELETE \/v1\/customers\/1001\/tags\s+− Lead, Trial user\s+200/),
-      expect.stringMatching(/POST \/v1\/customers\/search\s+200/),
-    ]);
+    await expect
+      .poll(() => page.locator('#requests tr').allInnerTexts(), { timeout: 10_000 })
+      .toEqual([
+        expect.stringMatching(/DELETE \/v1\/customers\/1001\/tags\s+− Lead, Trial user\s+200/),
+        expect.stringMatching(/POST \/v1\/customers\/search\s+200/),
+      ]);
     // Someone else's tags stay as they were.
     expect(await page.locator('tr[data-customer-id="1002"] .tag').allInnerTexts()).toEqual(['Subscriber', 'VIP']);
     // The job is done: nothing left in the queue.
-    await expect.poll(() => jobsRow.innerText(), { timeout: 10_000 }).toMatch(/^helpcrunch-untag-local-jobs\s+0\s+0\s+0$/);
+    await expect
+      .poll(() => jobsRow.textContent(), { timeout: 10_000 })
+      .toMatch(/^helpcrunch-untag-local-jobs\s+0\s+0\s+0$/);
   });
 
   it('shows what a DELETE removes and a PUT adds next to each request', async () => {
@@ -79,7 +94,10 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     await page.goto(pageRoot);
     await page.locator('#connection.live').waitFor();
 
-    for (const [method, name] of [['DELETE', 'Subscriber'], ['PUT', 'Churned']] as const) {
+    for (const [method, name] of [
+      ['DELETE', 'Subscriber'],
+      ['PUT', 'Churned'],
+    ] as const) {
       await fetch(`${stack.sandbox!.url}/customers/1002/tags`, {
         method,
         headers: { authorization: `Bearer ${stack.sandbox!.apiKey}`, 'content-type': 'application/json' },
@@ -87,13 +105,15 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
       });
     }
 
-    await expect.poll(() => page.locator('#requests tr').allInnerTexts(), { timeout: 10_000 }).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/PUT \/v1\/customers\/1002\/tags\s+\+ Churned\s+200/),
-        expect.stringMatching(/DELETE \/v1\/customers\/1002\/tags\s+− Subscriber\s+200/),
-      ]),
-    );
-    expect(await page.locator('#requests .change.adds').first().innerText()).toBe('+ Churned');
+    await expect
+      .poll(() => page.locator('#requests tr').allInnerTexts(), { timeout: 10_000 })
+      .toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/PUT \/v1\/customers\/1002\/tags\s+\+ Churned\s+200/),
+          expect.stringMatching(/DELETE \/v1\/customers\/1002\/tags\s+− Subscriber\s+200/),
+        ]),
+      );
+    expect(await page.locator('#requests .change.adds').first().textContent()).toBe('+ Churned');
   });
 
   it('shows a dead-lettered job in the dead-letter queue’s row', async () => {
@@ -104,7 +124,9 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
 
     await stack.queue!.sqs.model.sendMessage({ QueueUrl: stack.queue!.jobsQueueUrl, MessageBody: 'not a job' });
 
-    await expect.poll(() => deadLetters.innerText(), { timeout: 10_000 }).toMatch(/^helpcrunch-untag-local-jobs-dlq\s+1\s+0\s+0$/);
+    await expect
+      .poll(() => deadLetters.textContent(), { timeout: 10_000 })
+      .toMatch(/^helpcrunch-untag-local-jobs-dlq\s+1\s+0\s+0$/);
     expect(await deadLetters.getAttribute('class')).toBe('dead');
   });
 

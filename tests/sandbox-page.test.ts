@@ -5,7 +5,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_STATE_REQUESTS } from '../local/sandbox/inspector';
-import { SANDBOX_ERRORS, startHelpCrunchSandbox, type HelpCrunchSandbox, type SandboxState } from '../local/sandbox/helpcrunch-sandbox';
+import {
+  SANDBOX_ERRORS,
+  startHelpCrunchSandbox,
+  type HelpCrunchSandbox,
+  type SandboxState,
+} from '../local/sandbox/helpcrunch-sandbox';
 import { startSqsEndpoint, type SqsEndpoint } from '../local/sandbox/sqs-endpoint';
 
 const API_KEY = 'page-test-key';
@@ -82,7 +87,10 @@ describe('GET /_sandbox/state', () => {
 
     expect(body.customers.find((c) => c.id === 1001)?.tags.map((t) => t.name)).toEqual(['Trial user']);
     expect(body.customerCount).toBe(6);
-    expect(body.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['GET /v1/customers/1001 401', 'DELETE /v1/customers/1001/tags 200']);
+    expect(body.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      'GET /v1/customers/1001 401',
+      'DELETE /v1/customers/1001/tags 200',
+    ]);
     expect(body.stats).toMatchObject({ total: 2, byStatus: { 200: 1, 401: 1 } });
     expect(body.rateLimit).toEqual({ requests: 50, windowMs: 60_000 });
     expect(body.faults).toMatchObject({ latencyMs: 1 });
@@ -91,7 +99,11 @@ describe('GET /_sandbox/state', () => {
   it('shows the tag names of PUTs and DELETEs, as the page lists them, and none for other or invalid requests', async () => {
     const { root } = await start();
     const send = (method: string, body: string) =>
-      fetch(`${sandbox!.url}/customers/1003/tags`, { method, headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body });
+      fetch(`${sandbox!.url}/customers/1003/tags`, {
+        method,
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body,
+      });
     await send('PUT', JSON.stringify({ tags: [{ name: 'Churned' }, { name: 'Win-back', color: '#000' }] }));
     await send('DELETE', JSON.stringify({ tags: [{ name: 'Trial user' }] }));
     await send('DELETE', '{"tags": "Lead"}');
@@ -138,7 +150,10 @@ describe('GET /_sandbox/events', () => {
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     const events = stateEvents(response);
 
-    expect((await events.next()).customers.find((c) => c.id === 1002)?.tags.map((t) => t.name)).toEqual(['Subscriber', 'VIP']);
+    expect((await events.next()).customers.find((c) => c.id === 1002)?.tags.map((t) => t.name)).toEqual([
+      'Subscriber',
+      'VIP',
+    ]);
     await removeTag(1002, 'Subscriber');
     const pushed = await events.next();
 
@@ -152,7 +167,11 @@ describe('GET /_sandbox/events', () => {
     const events = stateEvents(await fetch(`${root}/_sandbox/events`));
     await events.next();
 
-    await Promise.all(Array.from({ length: 40 }, () => fetch(`${sandbox!.url}/customers`, { headers: { authorization: `Bearer ${API_KEY}` } })));
+    await Promise.all(
+      Array.from({ length: 40 }, () =>
+        fetch(`${sandbox!.url}/customers`, { headers: { authorization: `Bearer ${API_KEY}` } }),
+      ),
+    );
     let latest = await events.next();
     let pushes = 1;
     for (; latest.stats.total < 40; pushes++) latest = await events.next();
@@ -205,7 +224,12 @@ describe('the queues panel (npm start in queue mode)', () => {
   });
 
   it('the local SQS serves each queue’s depth to the page, live, across origins', async () => {
-    sqs = await startSqsEndpoint({ queues: [{ name: 'jobs-dlq', visibilityTimeoutSeconds: 30 }, { name: 'jobs', visibilityTimeoutSeconds: 30 }] });
+    sqs = await startSqsEndpoint({
+      queues: [
+        { name: 'jobs-dlq', visibilityTimeoutSeconds: 30 },
+        { name: 'jobs', visibilityTimeoutSeconds: 30 },
+      ],
+    });
     const snapshot = await fetch(`${sqs.url}/_local/queues`);
     expect(snapshot.headers.get('access-control-allow-origin')).toBe('*');
     expect(await snapshot.json()).toEqual({

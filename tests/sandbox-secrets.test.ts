@@ -5,10 +5,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  SECRETS_MANAGER_ERRORS,
-  startSecretsManagerEndpoint,
-} from '../local/sandbox/secrets-manager-endpoint';
+import { SECRETS_MANAGER_ERRORS, startSecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import type { SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 
 const SDK_ENV = {
@@ -47,11 +44,15 @@ function rawCall(body: string, target = 'secretsmanager.GetSecretValue') {
 describe('Secrets Manager endpoint with the real AWS SDK', () => {
   it('returns the secret string, name, ARN and version through GetSecretValue', async () => {
     const before = Date.now();
-    const result = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: 'helpcrunch/api-key' }));
+    const result = await new SecretsManagerClient({}).send(
+      new GetSecretValueCommand({ SecretId: 'helpcrunch/api-key' }),
+    );
 
     expect(result.SecretString).toBe('hc-key-1');
     expect(result.Name).toBe('helpcrunch/api-key');
-    expect(result.ARN).toMatch(/^arn:aws:secretsmanager:us-east-1:000000000000:secret:helpcrunch\/api-key-[0-9a-f]{6}$/);
+    expect(result.ARN).toMatch(
+      /^arn:aws:secretsmanager:us-east-1:000000000000:secret:helpcrunch\/api-key-[0-9a-f]{6}$/,
+    );
     expect(result.VersionId).toMatch(/^[0-9a-f-]{36}$/);
     expect(result.VersionStages).toEqual(['AWSCURRENT']);
     expect(result.CreatedDate).toBeInstanceOf(Date);
@@ -118,7 +119,14 @@ describe('Secrets Manager endpoint wire format', () => {
     expect(response.headers.get('content-type')).toBe('application/x-amz-json-1.1');
     expect(response.headers.get('x-amzn-requestid')).toMatch(/^[0-9a-f-]{36}$/);
     const body = (await response.json()) as Record<string, unknown>;
-    expect(Object.keys(body).sort()).toEqual(['ARN', 'CreatedDate', 'Name', 'SecretString', 'VersionId', 'VersionStages']);
+    expect(Object.keys(body).sort()).toEqual([
+      'ARN',
+      'CreatedDate',
+      'Name',
+      'SecretString',
+      'VersionId',
+      'VersionStages',
+    ]);
     expect(typeof body.CreatedDate).toBe('number');
   });
 
@@ -141,7 +149,12 @@ describe('Secrets Manager endpoint wire format', () => {
   });
 
   it.each([
-    ['other operations', '{"SecretId":"helpcrunch/api-key"}', 'secretsmanager.ListSecrets', SECRETS_MANAGER_ERRORS.unknownOperation],
+    [
+      'other operations',
+      '{"SecretId":"helpcrunch/api-key"}',
+      'secretsmanager.ListSecrets',
+      SECRETS_MANAGER_ERRORS.unknownOperation,
+    ],
     ['invalid JSON', '{"SecretId":', 'secretsmanager.GetSecretValue', SECRETS_MANAGER_ERRORS.serialization],
     ['a missing SecretId', '{}', 'secretsmanager.GetSecretValue', SECRETS_MANAGER_ERRORS.missingSecretId],
   ])('rejects %s without counting a call', async (_case, body, target, error) => {

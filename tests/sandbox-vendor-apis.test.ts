@@ -6,13 +6,15 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVendorApis, type VendorApis } from '../local/sandbox/vendor-apis';
 
-const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`./fixtures/vendors/${name}`, import.meta.url), 'utf8'));
+const fixture = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`./fixtures/vendors/${name}`, import.meta.url), 'utf8'));
 
 /** The JSON's structure: keys and value types, recursively (an array by its first element). */
 function shapeOf(value: unknown): unknown {
   if (value === null) return 'null';
   if (Array.isArray(value)) return value.length === 0 ? [] : [shapeOf(value[0])];
-  if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, shapeOf(item)]));
+  if (typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, shapeOf(item)]));
   return typeof value;
 }
 
@@ -53,7 +55,11 @@ describe('vendor API stand-ins', () => {
       const { status, body } = await call('/v1/customers/cus_NffrFeUfNV2Hib_x', bearer(vendors.keys.stripe));
       expect(status).toBe(404);
       expect(shapeOf(body)).toEqual(shapeOf(fixture('stripe-error-resource-missing.json')));
-      expect(body.error).toMatchObject({ code: 'resource_missing', type: 'invalid_request_error', message: "No such customer: 'cus_NffrFeUfNV2Hib_x'" });
+      expect(body.error).toMatchObject({
+        code: 'resource_missing',
+        type: 'invalid_request_error',
+        message: "No such customer: 'cus_NffrFeUfNV2Hib_x'",
+      });
     });
 
     it('refuses a missing or wrong key with 401, and takes the key as the Basic username', async () => {
@@ -63,7 +69,10 @@ describe('vendor API stand-ins', () => {
       expect(missing.body.error.message).toMatch(/^You did not provide an API key/);
       const wrong = await call('/v1/customers/cus_NffrFeUfNV2Hib', bearer('sk_test_wrongwrongwrong1234'));
       expect(wrong.status).toBe(401);
-      expect(wrong.body.error).toEqual({ message: 'Invalid API Key provided: sk_test_***************1234', type: 'invalid_request_error' });
+      expect(wrong.body.error).toEqual({
+        message: 'Invalid API Key provided: sk_test_***************1234',
+        type: 'invalid_request_error',
+      });
       const basic = { authorization: `Basic ${Buffer.from(`${vendors.keys.stripe}:`).toString('base64')}` };
       expect((await call('/v1/customers/cus_NffrFeUfNV2Hib', basic)).status).toBe(200);
     });
@@ -74,7 +83,11 @@ describe('vendor API stand-ins', () => {
       const { status, body } = await call('/customers/ctm_01hrffh7gvp29kc7xahm8wddwa', bearer(vendors.keys.paddle));
       expect(status).toBe(200);
       expect(shapeOf(body)).toEqual(shapeOf(fixture('paddle-customer.json')));
-      expect(body.data).toMatchObject({ id: 'ctm_01hrffh7gvp29kc7xahm8wddwa', email: 'sam@example.com', status: 'archived' });
+      expect(body.data).toMatchObject({
+        id: 'ctm_01hrffh7gvp29kc7xahm8wddwa',
+        email: 'sam@example.com',
+        status: 'archived',
+      });
     });
 
     it.each([
@@ -132,8 +145,13 @@ describe('vendor API stand-ins', () => {
       expect(first.status).toBe(200);
       expect(shapeOf(first.body)).toEqual(shapeOf(fixture('hubspot-associations.json')));
       expect(first.body.results.map((result: { toObjectId: string }) => result.toObjectId)).toEqual(['501']);
-      const second = await call(`/crm/v4/objects/deals/9001/associations/contacts?limit=1&after=${first.body.paging.next.after}`, auth());
-      expect(second.body).toEqual({ results: [{ toObjectId: '502', associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: 3, label: null }] }] });
+      const second = await call(
+        `/crm/v4/objects/deals/9001/associations/contacts?limit=1&after=${first.body.paging.next.after}`,
+        auth(),
+      );
+      expect(second.body).toEqual({
+        results: [{ toObjectId: '502', associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: 3, label: null }] }],
+      });
     });
 
     it('batch-reads contacts, a contact without email has email null, unknown ids answer 207 with errors', async () => {
@@ -141,10 +159,18 @@ describe('vendor API stand-ins', () => {
       const complete = await call('/crm/v3/objects/contacts/batch/read', auth(), body);
       expect(complete.status).toBe(200);
       expect(shapeOf(complete.body)).toEqual(shapeOf(fixture('hubspot-batch-read.json')));
-      expect(complete.body.results.map((contact: { properties: { email: unknown } }) => contact.properties.email)).toEqual(['katherine@example.com', null]);
-      const partial = await call('/crm/v3/objects/contacts/batch/read', auth(), { ...body, inputs: [{ id: '501' }, { id: '404404' }] });
+      expect(
+        complete.body.results.map((contact: { properties: { email: unknown } }) => contact.properties.email),
+      ).toEqual(['katherine@example.com', null]);
+      const partial = await call('/crm/v3/objects/contacts/batch/read', auth(), {
+        ...body,
+        inputs: [{ id: '501' }, { id: '404404' }],
+      });
       expect(partial.status).toBe(207);
-      expect(partial.body).toMatchObject({ numErrors: 1, errors: [{ category: 'OBJECT_NOT_FOUND', context: { ids: ['404404'] } }] });
+      expect(partial.body).toMatchObject({
+        numErrors: 1,
+        errors: [{ category: 'OBJECT_NOT_FOUND', context: { ids: ['404404'] } }],
+      });
     });
 
     it('answers unknown objects with OBJECT_NOT_FOUND and a bad token with 401 INVALID_AUTHENTICATION', async () => {
@@ -163,9 +189,19 @@ describe('vendor API stand-ins', () => {
     const apis = await startVendorApis();
     try {
       apis.setKey('stripe', 'sk_test_rotated');
-      expect((await fetch(`${apis.url}/v1/customers/cus_NffrFeUfNV2Hib`, { headers: { authorization: 'Bearer sk_test_rotated' } })).status).toBe(200);
+      expect(
+        (
+          await fetch(`${apis.url}/v1/customers/cus_NffrFeUfNV2Hib`, {
+            headers: { authorization: 'Bearer sk_test_rotated' },
+          })
+        ).status,
+      ).toBe(200);
       expect(apis.requests).toEqual([
-        expect.objectContaining({ method: 'GET', path: '/v1/customers/cus_NffrFeUfNV2Hib', headers: expect.objectContaining({ authorization: 'Bearer sk_test_rotated' }) }),
+        expect.objectContaining({
+          method: 'GET',
+          path: '/v1/customers/cus_NffrFeUfNV2Hib',
+          headers: expect.objectContaining({ authorization: 'Bearer sk_test_rotated' }),
+        }),
       ]);
     } finally {
       await apis.close();

@@ -31,7 +31,10 @@ describe('createSecretCache', () => {
 
   it('reads the secret once and serves it from cache until the TTL passes', async () => {
     let clock = 0;
-    sdk.on(GetSecretValueCommand, { SecretId: secretId }).resolvesOnce({ SecretString: 'v1' }).resolves({ SecretString: 'v2' });
+    sdk
+      .on(GetSecretValueCommand, { SecretId: secretId })
+      .resolvesOnce({ SecretString: 'v1' })
+      .resolves({ SecretString: 'v2' });
     const secrets = createSecretCache({ client, ttlMs: 1_000, now: () => clock });
 
     expect(await secrets.get(secretId)).toBe('v1');
@@ -109,7 +112,8 @@ describe('createSecretCache', () => {
     sdk.on(GetSecretValueCommand).rejectsOnce(awsError('AccessDeniedException')).resolves({ SecretString: 'later' });
     const secrets = createSecretCache({ client, now: () => clock });
 
-    for (let i = 0; i < 50; i++) await expect(secrets.get(secretId)).rejects.toMatchObject({ code: 'secret_unreadable' });
+    for (let i = 0; i < 50; i++)
+      await expect(secrets.get(secretId)).rejects.toMatchObject({ code: 'secret_unreadable' });
     await expect(secrets.get(secretId, { forceRefresh: true })).rejects.toBeInstanceOf(ConfigError);
     expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(1);
 
@@ -130,35 +134,62 @@ describe('createSecretCache', () => {
     ['throttling', awsError('ThrottlingException')],
     ['a server fault', new InternalServiceError({ message: 'boom', $metadata: {} })],
     ['a network failure', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
-  ])('turns %s into RetryableError secrets_unavailable, with a Retry-After and the secret id in the detail only', async (_, failure) => {
-    sdk.on(GetSecretValueCommand).rejects(failure);
-    const error = await createSecretCache({ client }).get(secretId).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(RetryableError);
-    expect(error).toMatchObject({ code: 'secrets_unavailable', retryAfterMs: 5_000, detail: `GetSecretValue '${secretId}' failed (${failure.name})` });
-    expect((error as Error).message).not.toContain(secretId);
-  });
+  ])(
+    'turns %s into RetryableError secrets_unavailable, with a Retry-After and the secret id in the detail only',
+    async (_, failure) => {
+      sdk.on(GetSecretValueCommand).rejects(failure);
+      const error = await createSecretCache({ client })
+        .get(secretId)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RetryableError);
+      expect(error).toMatchObject({
+        code: 'secrets_unavailable',
+        retryAfterMs: 5_000,
+        detail: `GetSecretValue '${secretId}' failed (${failure.name})`,
+      });
+      expect((error as Error).message).not.toContain(secretId);
+    },
+  );
 
   it.each([
     ['not found', new ResourceNotFoundException({ message: "can't find the specified secret", $metadata: {} })],
     ['access denied', awsError('AccessDeniedException')],
     ['KMS decryption failure', new DecryptionFailure({ message: 'kms says no', $metadata: {} })],
-  ])('turns %s into ConfigError secret_unreadable, the secret id and SDK error name in the detail only', async (_, failure) => {
-    sdk.on(GetSecretValueCommand).rejects(failure);
-    const error = await createSecretCache({ client }).get(secretId).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ConfigError);
-    expect(error).toMatchObject({ code: 'secret_unreadable', message: 'A secret cannot be read', detail: `Secret '${secretId}' cannot be read (${failure.name})` });
-  });
+  ])(
+    'turns %s into ConfigError secret_unreadable, the secret id and SDK error name in the detail only',
+    async (_, failure) => {
+      sdk.on(GetSecretValueCommand).rejects(failure);
+      const error = await createSecretCache({ client })
+        .get(secretId)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error).toMatchObject({
+        code: 'secret_unreadable',
+        message: 'A secret cannot be read',
+        detail: `Secret '${secretId}' cannot be read (${failure.name})`,
+      });
+    },
+  );
 
   it('names what the secret is for when the caller says, never the secret id or ARN', async () => {
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:crm-webhook-AbCdEf';
-    sdk.on(GetSecretValueCommand).rejectsOnce(awsError('AccessDeniedException')).rejects(awsError('ThrottlingException'));
+    sdk
+      .on(GetSecretValueCommand)
+      .rejectsOnce(awsError('AccessDeniedException'))
+      .rejects(awsError('ThrottlingException'));
     const secrets = createSecretCache({ client, failureTtlMs: 0 });
 
     const unreadable = await secrets.get(arn, { label: "Signing secret for source 'crm'" }).catch((e: unknown) => e);
     const unavailable = await secrets.get(arn, { label: "Signing secret for source 'crm'" }).catch((e: unknown) => e);
 
-    expect(unreadable).toMatchObject({ code: 'secret_unreadable', message: "Signing secret for source 'crm' cannot be read" });
-    expect(unavailable).toMatchObject({ code: 'secrets_unavailable', message: "Signing secret for source 'crm' cannot be read now: Secrets Manager did not answer" });
+    expect(unreadable).toMatchObject({
+      code: 'secret_unreadable',
+      message: "Signing secret for source 'crm' cannot be read",
+    });
+    expect(unavailable).toMatchObject({
+      code: 'secrets_unavailable',
+      message: "Signing secret for source 'crm' cannot be read now: Secrets Manager did not answer",
+    });
     for (const error of [unreadable, unavailable] as Error[]) {
       expect(error.message).not.toContain('123456789012');
       expect((error as ConfigError).detail).toContain(arn);
@@ -167,14 +198,21 @@ describe('createSecretCache', () => {
 
   it('treats a secret without SecretString (binary) as a ConfigError', async () => {
     sdk.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array([1, 2, 3]) });
-    const error = await createSecretCache({ client }).get(secretId).catch((e: unknown) => e);
+    const error = await createSecretCache({ client })
+      .get(secretId)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error).toMatchObject({ code: 'secret_unreadable', detail: expect.stringContaining(`Secret '${secretId}' has no SecretString`) });
+    expect(error).toMatchObject({
+      code: 'secret_unreadable',
+      detail: expect.stringContaining(`Secret '${secretId}' has no SecretString`),
+    });
   });
 
   it('gives up when the time budget has nothing left, without calling Secrets Manager', async () => {
     sdk.on(GetSecretValueCommand).resolves({ SecretString: 'v' });
-    const error = await createSecretCache({ client }).get(secretId, { budget: { remainingMs: () => 0 } }).catch((e: unknown) => e);
+    const error = await createSecretCache({ client })
+      .get(secretId, { budget: { remainingMs: () => 0 } })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'secrets_unavailable' });
     expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(0);
   });
@@ -246,12 +284,9 @@ describe('parseApiKeySecret', () => {
     expect(parseApiKeySecret('{"apiKey": " hc_key_456 "}\n')).toBe('hc_key_456');
   });
 
-  it.each(['', '   \n', '{"apiKey": ""}', '{"token": "x"}', '{"apiKey": 42}'])(
-    'rejects %j as ConfigError',
-    (raw) => {
-      expect(() => parseApiKeySecret(raw)).toThrow(ConfigError);
-    },
-  );
+  it.each(['', '   \n', '{"apiKey": ""}', '{"token": "x"}', '{"apiKey": 42}'])('rejects %j as ConfigError', (raw) => {
+    expect(() => parseApiKeySecret(raw)).toThrow(ConfigError);
+  });
 
   it('does not echo a malformed JSON secret', () => {
     const raw = '{"apiKey": "hc_secret_value"';
@@ -306,7 +341,9 @@ describe('createSecretCache over HTTP with the real SDK', () => {
   });
 
   it('maps a ResourceNotFoundException reply to ConfigError', async () => {
-    const error = await createSecretCache().get('missing/secret').catch((e: unknown) => e);
+    const error = await createSecretCache()
+      .get('missing/secret')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).detail).toBe("Secret 'missing/secret' cannot be read (ResourceNotFoundException)");
   });

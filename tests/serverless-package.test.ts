@@ -16,7 +16,12 @@ const root = new URL('..', import.meta.url).pathname;
 /** The environment of a machine with no AWS account at all. */
 function offlineEnv(): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
-  return { ...env, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', SLS_TELEMETRY_DISABLED: '1' };
+  return {
+    ...env,
+    AWS_CONFIG_FILE: '/nonexistent',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+    SLS_TELEMETRY_DISABLED: '1',
+  };
 }
 
 const copies: string[] = [];
@@ -35,7 +40,11 @@ function projectCopy(): string {
 }
 
 const serverless = (cwd: string, ...args: string[]) =>
-  run(process.execPath, [join(root, 'node_modules/osls/bin/serverless.js'), ...args], { cwd, env: offlineEnv(), timeout: 120_000 });
+  run(process.execPath, [join(root, 'node_modules/osls/bin/serverless.js'), ...args], {
+    cwd,
+    env: offlineEnv(),
+    timeout: 120_000,
+  });
 
 /** What a failed packaging printed. */
 const failureOf = (cwd: string, ...args: string[]) =>
@@ -91,8 +100,10 @@ afterAll(() => {
 
 const ofType = (template: Template, type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
 const getAtt = (resource: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [resource, attribute] });
-const fn = (template: Template, name: string) => template.Resources[`${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`]!;
-const env = (template: Template, name: string) => fn(template, name).Properties.Environment.Variables as Record<string, unknown>;
+const fn = (template: Template, name: string) =>
+  template.Resources[`${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`]!;
+const env = (template: Template, name: string) =>
+  fn(template, name).Properties.Environment.Variables as Record<string, unknown>;
 const FUNCTIONS = ['webhook', 'eventbridge', 'worker'] as const;
 
 /** CloudFormation's condition functions, enough to evaluate this template's Conditions. */
@@ -132,7 +143,9 @@ function grants(template: Template, role: string): Record<string, unknown[]> {
   return result;
 }
 
-const secretArn = (name: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${name}-??????` });
+const secretArn = (name: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${name}-??????`,
+});
 const logGroup = (fnName: string, suffix: string) => ({
   'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/helpcrunch-untag-ci-${fnName}${suffix}`,
 });
@@ -142,13 +155,21 @@ const logGrants = (fnName: string) => ({
   'logs:TagResource': [logGroup(fnName, ':*')],
   'logs:PutLogEvents': [logGroup(fnName, ':*:*')],
 });
-const SIGNING_SECRETS = [secretArn('helpcrunch-untag/billing-webhook'), secretArn('helpcrunch-untag/crm-webhook'), secretArn('helpcrunch-untag/stripe-webhook')];
+const SIGNING_SECRETS = [
+  secretArn('helpcrunch-untag/billing-webhook'),
+  secretArn('helpcrunch-untag/crm-webhook'),
+  secretArn('helpcrunch-untag/stripe-webhook'),
+];
 const LOOKUP_SECRETS = [secretArn('helpcrunch-untag/stripe-api-key')];
 
 describe('serverless package', () => {
   it('builds the three functions on nodejs24.x / arm64, the webhook inside HTTP API’s 30 s limit', () => {
     const functions = ofType(defaults, 'AWS::Lambda::Function');
-    expect(functions.map((f) => f.Properties.Handler).sort()).toEqual(['functions/eventbridge.handler', 'functions/webhook.handler', 'functions/worker.handler']);
+    expect(functions.map((f) => f.Properties.Handler).sort()).toEqual([
+      'functions/eventbridge.handler',
+      'functions/webhook.handler',
+      'functions/worker.handler',
+    ]);
     for (const { Properties } of functions) {
       expect(Properties.Runtime).toBe('nodejs24.x');
       expect(Properties.Architectures).toEqual(['arm64']);
@@ -171,11 +192,16 @@ describe('serverless package', () => {
   });
 
   it('routes POST /webhooks/{source} through an HTTP API', () => {
-    expect(ofType(defaults, 'AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey)).toEqual(['POST /webhooks/{source}']);
+    expect(ofType(defaults, 'AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey)).toEqual([
+      'POST /webhooks/{source}',
+    ]);
   });
 
   it('generates one EventBridge rule per eventSources entry, each on its bus, and creates no bus', () => {
-    const rules = ofType(defaults, 'AWS::Events::Rule').map((r) => ({ bus: r.Properties.EventBusName, pattern: r.Properties.EventPattern }));
+    const rules = ofType(defaults, 'AWS::Events::Rule').map((r) => ({
+      bus: r.Properties.EventBusName,
+      pattern: r.Properties.EventPattern,
+    }));
     const cancelled = ['Subscription Cancelled', 'Subscription Expired'];
     expect(rules).toEqual(
       expect.arrayContaining([
@@ -217,7 +243,9 @@ describe('serverless package', () => {
     const broken = projectCopy();
     const rules = readFileSync(join(broken, 'rules.yml'), 'utf8').replace('source: crm.app', 'source: crm.ap');
     writeFileSync(join(broken, 'rules.yml'), rules);
-    expect(await failureOf(broken)).toMatch(/"account-closed": source: "crm.ap" is neither a webhook source \(sources\) nor an EventBridge source \(eventSources\): did you mean crm.app\?/);
+    expect(await failureOf(broken)).toMatch(
+      /"account-closed": source: "crm.ap" is neither a webhook source \(sources\) nor an EventBridge source \(eventSources\): did you mean crm.app\?/,
+    );
   }, 120_000);
 });
 
@@ -259,7 +287,9 @@ describe('serverless package: deploy parameters', () => {
     expect(failure).toContain('Invalid --param dispatch=bogus: expected inline | queue');
     expect(failure).toContain('Invalid --param workerConcurrency=1: expected an integer from 2 to 1000');
     expect(failure).toContain('Invalid --param dryRun=yes: expected false | true');
-    expect(failure).toContain('Invalid --param logLevel=verbose: expected TRACE | DEBUG | INFO | WARN | ERROR | CRITICAL | SILENT');
+    expect(failure).toContain(
+      'Invalid --param logLevel=verbose: expected TRACE | DEBUG | INFO | WARN | ERROR | CRITICAL | SILENT',
+    );
     expect(failure).toContain('Invalid --param alarmTopicArn=ops-topic: expected empty, or an SNS topic ARN');
     expect(failure).toMatch(/Unknown --param ratePerMinte: expected one of .*ratePerMinute/);
     // The message is the whole story: no stack trace of the checker.
@@ -297,20 +327,36 @@ describe('serverless package: the queue path', () => {
       MAX_RECEIVE_COUNT: '8',
       DEAD_LETTER_QUEUE_URL: { Ref: 'JobsDeadLetterQueue' },
     });
-    expect(ofType(inline, 'AWS::Lambda::EventSourceMapping')[0]!.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 3 });
-    expect(env(inline, 'worker')).toMatchObject({ HELPCRUNCH_RATE_PER_MINUTE: '90', WORKER_CONCURRENCY: '3', MAX_RECEIVE_COUNT: '5' });
+    expect(ofType(inline, 'AWS::Lambda::EventSourceMapping')[0]!.Properties.ScalingConfig).toEqual({
+      MaximumConcurrency: 3,
+    });
+    expect(env(inline, 'worker')).toMatchObject({
+      HELPCRUNCH_RATE_PER_MINUTE: '90',
+      WORKER_CONCURRENCY: '3',
+      MAX_RECEIVE_COUNT: '5',
+    });
   });
 
   it('has a jobs queue that dead-letters after maxReceiveCount, kept shorter than its dead-letter queue keeps messages', () => {
     const { JobsQueue, JobsDeadLetterQueue } = defaults.Resources;
-    expect(JobsQueue!.Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: getAtt('JobsDeadLetterQueue'), maxReceiveCount: 8 });
+    expect(JobsQueue!.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: getAtt('JobsDeadLetterQueue'),
+      maxReceiveCount: 8,
+    });
     // AWS: a Lambda consumer's queue needs a visibility timeout of at least 6 × the function timeout.
-    expect(JobsQueue!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn(defaults, 'worker').Properties.Timeout);
+    expect(JobsQueue!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(
+      6 * fn(defaults, 'worker').Properties.Timeout,
+    );
     expect(JobsQueue!.Properties.QueueName).toBe('helpcrunch-untag-ci-jobs');
-    expect(JobsDeadLetterQueue!.Properties).toMatchObject({ QueueName: 'helpcrunch-untag-ci-jobs-dlq', MessageRetentionPeriod: 1209600 });
+    expect(JobsDeadLetterQueue!.Properties).toMatchObject({
+      QueueName: 'helpcrunch-untag-ci-jobs-dlq',
+      MessageRetentionPeriod: 1209600,
+    });
     // A move keeps a message's enqueue time: the dead-letter queue must keep messages longer than its source.
     expect(JobsQueue!.Properties.MessageRetentionPeriod).toBe(345600);
-    expect(JobsQueue!.Properties.MessageRetentionPeriod).toBeLessThan(JobsDeadLetterQueue!.Properties.MessageRetentionPeriod);
+    expect(JobsQueue!.Properties.MessageRetentionPeriod).toBeLessThan(
+      JobsDeadLetterQueue!.Properties.MessageRetentionPeriod,
+    );
     expect(inline.Resources.JobsQueue!.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
   });
 });
@@ -321,7 +367,14 @@ describe('serverless package: alarms', () => {
     expect(alarm.Properties).toMatchObject({ AlarmActions: actions, OKActions: actions });
     expect(conditionValue(template, template.Conditions.HasAlarmTopic)).toBe(true);
   };
-  const single = (name: string, namespace: string, metric: string, dimension: unknown, threshold: number, template = defaults) => {
+  const single = (
+    name: string,
+    namespace: string,
+    metric: string,
+    dimension: unknown,
+    threshold: number,
+    template = defaults,
+  ) => {
     const alarm = template.Resources[name]!;
     expect(alarm.Type).toBe('AWS::CloudWatch::Alarm');
     expect(alarm.Properties).toMatchObject({
@@ -336,23 +389,63 @@ describe('serverless package: alarms', () => {
   };
 
   it('alarms on any dead-lettered job or event', () => {
-    single('JobsDeadLetterAlarm', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', { Name: 'QueueName', Value: getAtt('JobsDeadLetterQueue', 'QueueName') }, 0);
-    single('EventsDeadLetterAlarm', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', { Name: 'QueueName', Value: getAtt('EventsDeadLetterQueue', 'QueueName') }, 0);
+    single(
+      'JobsDeadLetterAlarm',
+      'AWS/SQS',
+      'ApproximateNumberOfMessagesVisible',
+      { Name: 'QueueName', Value: getAtt('JobsDeadLetterQueue', 'QueueName') },
+      0,
+    );
+    single(
+      'EventsDeadLetterAlarm',
+      'AWS/SQS',
+      'ApproximateNumberOfMessagesVisible',
+      { Name: 'QueueName', Value: getAtt('EventsDeadLetterQueue', 'QueueName') },
+      0,
+    );
   });
 
   it('alarms when the oldest queued job is older than jobsAgeAlarmSeconds', () => {
-    single('JobsAgeAlarm', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', { Name: 'QueueName', Value: getAtt('JobsQueue', 'QueueName') }, 900);
-    notifies(single('JobsAgeAlarm', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', { Name: 'QueueName', Value: getAtt('JobsQueue', 'QueueName') }, 1800, inline), inline);
+    single(
+      'JobsAgeAlarm',
+      'AWS/SQS',
+      'ApproximateAgeOfOldestMessage',
+      { Name: 'QueueName', Value: getAtt('JobsQueue', 'QueueName') },
+      900,
+    );
+    notifies(
+      single(
+        'JobsAgeAlarm',
+        'AWS/SQS',
+        'ApproximateAgeOfOldestMessage',
+        { Name: 'QueueName', Value: getAtt('JobsQueue', 'QueueName') },
+        1800,
+        inline,
+      ),
+      inline,
+    );
   });
 
   it('alarms on any throttled worker invocation', () => {
-    const alarm = single('WorkerThrottlesAlarm', 'AWS/Lambda', 'Throttles', { Name: 'FunctionName', Value: { Ref: 'WorkerLambdaFunction' } }, 0);
+    const alarm = single(
+      'WorkerThrottlesAlarm',
+      'AWS/Lambda',
+      'Throttles',
+      { Name: 'FunctionName', Value: { Ref: 'WorkerLambdaFunction' } },
+      0,
+    );
     expect(alarm.Properties.Statistic).toBe('Sum');
     notifies(inline.Resources.WorkerThrottlesAlarm!, inline);
   });
 
   it('alarms when failed EventBridge events cannot be delivered to their dead-letter queue', () => {
-    const alarm = single('EventsDestinationFailureAlarm', 'AWS/Lambda', 'DestinationDeliveryFailures', { Name: 'FunctionName', Value: { Ref: 'EventbridgeLambdaFunction' } }, 0);
+    const alarm = single(
+      'EventsDestinationFailureAlarm',
+      'AWS/Lambda',
+      'DestinationDeliveryFailures',
+      { Name: 'FunctionName', Value: { Ref: 'EventbridgeLambdaFunction' } },
+      0,
+    );
     expect(alarm.Properties.Statistic).toBe('Sum');
     notifies(inline.Resources.EventsDestinationFailureAlarm!, inline);
   });
@@ -361,15 +454,29 @@ describe('serverless package: alarms', () => {
     const { WorkerErrorRateAlarm } = defaults.Resources;
     const metrics = WorkerErrorRateAlarm!.Properties.Metrics as { Id: string; Expression?: string; MetricStat?: any }[];
     const stat = (id: string) => metrics.find((m) => m.Id === id)!.MetricStat.Metric;
-    expect(stat('errors')).toEqual({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'WorkerLambdaFunction' } }] });
+    expect(stat('errors')).toEqual({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'WorkerLambdaFunction' } }],
+    });
     expect(stat('invocations').MetricName).toBe('Invocations');
     expect(metrics.find((m) => m.Id === 'errorRate')!.Expression).toContain('100 * errors / invocations');
-    expect(WorkerErrorRateAlarm!.Properties).toMatchObject({ Threshold: 5, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(WorkerErrorRateAlarm!.Properties).toMatchObject({
+      Threshold: 5,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
   });
 
   it('shows alarms in CloudWatch only when no topic is given', () => {
     expect(conditionValue(defaults, defaults.Conditions.HasAlarmTopic)).toBe(false);
-    for (const name of ['JobsDeadLetterAlarm', 'JobsAgeAlarm', 'EventsDeadLetterAlarm', 'EventsDestinationFailureAlarm', 'WorkerThrottlesAlarm', 'WorkerErrorRateAlarm']) {
+    for (const name of [
+      'JobsDeadLetterAlarm',
+      'JobsAgeAlarm',
+      'EventsDeadLetterAlarm',
+      'EventsDestinationFailureAlarm',
+      'WorkerThrottlesAlarm',
+      'WorkerErrorRateAlarm',
+    ]) {
       notifies(inline.Resources[name]!, inline);
     }
   });
@@ -416,12 +523,24 @@ describe('serverless package: one IAM role per function', () => {
         'sqs:ChangeMessageVisibility': [getAtt('JobsQueue')],
         'sqs:SendMessage': [getAtt('JobsDeadLetterQueue')],
       });
-      for (const signing of SIGNING_SECRETS) expect(worker['secretsmanager:GetSecretValue']).not.toContainEqual(signing);
+      for (const signing of SIGNING_SECRETS)
+        expect(worker['secretsmanager:GetSecretValue']).not.toContainEqual(signing);
     }
     // The API key, and the secrets of the senders' APIs its lookups call.
-    expect(grants(defaults, 'WorkerRole')['secretsmanager:GetSecretValue']).toEqual([secretArn('helpcrunch-untag/api-key'), ...LOOKUP_SECRETS]);
+    expect(grants(defaults, 'WorkerRole')['secretsmanager:GetSecretValue']).toEqual([
+      secretArn('helpcrunch-untag/api-key'),
+      ...LOOKUP_SECRETS,
+    ]);
     expect(Object.keys(grants(defaults, 'WorkerRole')).sort()).toEqual(
-      [...Object.keys(logGrants('worker')), 'secretsmanager:GetSecretValue', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'].sort(),
+      [
+        ...Object.keys(logGrants('worker')),
+        'secretsmanager:GetSecretValue',
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+        'sqs:SendMessage',
+      ].sort(),
     );
   });
 
@@ -429,14 +548,19 @@ describe('serverless package: one IAM role per function', () => {
     for (const template of [defaults, inline]) {
       for (const role of ['WebhookRole', 'EventbridgeRole']) {
         const actions = Object.keys(grants(template, role));
-        for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']) expect(actions).not.toContain(action);
+        for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'])
+          expect(actions).not.toContain(action);
       }
     }
   });
 
   it('inline mode: both triggers also read the API key (a partial ARN: suffix pattern appended) and lookup secrets', () => {
     const apiKey = `${PARTIAL_API_KEY_ARN}-??????`;
-    expect(grants(inline, 'WebhookRole')['secretsmanager:GetSecretValue']).toEqual([...SIGNING_SECRETS, apiKey, ...LOOKUP_SECRETS]);
+    expect(grants(inline, 'WebhookRole')['secretsmanager:GetSecretValue']).toEqual([
+      ...SIGNING_SECRETS,
+      apiKey,
+      ...LOOKUP_SECRETS,
+    ]);
     expect(grants(inline, 'EventbridgeRole')['secretsmanager:GetSecretValue']).toEqual([apiKey, ...LOOKUP_SECRETS]);
     expect(grants(inline, 'WorkerRole')['secretsmanager:GetSecretValue']).toEqual([apiKey, ...LOOKUP_SECRETS]);
   });
@@ -447,14 +571,17 @@ describe('serverless package: one IAM role per function', () => {
   });
 
   it('grants kms:Decrypt on secretsKmsKeyArn, through Secrets Manager only, to every role that reads secrets', () => {
-    const decrypt = (template: Template, role: string) => statements(template, role).filter((s) => [s.Action].flat().includes('kms:Decrypt'));
+    const decrypt = (template: Template, role: string) =>
+      statements(template, role).filter((s) => [s.Action].flat().includes('kms:Decrypt'));
     for (const role of Object.values(ROLES)) {
       expect(decrypt(inline, role)).toEqual([
         {
           Effect: 'Allow',
           Action: 'kms:Decrypt',
           Resource: KMS_KEY,
-          Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'secretsmanager.${AWS::Region}.amazonaws.com' } } },
+          Condition: {
+            StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'secretsmanager.${AWS::Region}.amazonaws.com' } },
+          },
         },
       ]);
       // No key given: no KMS grant at all.

@@ -22,9 +22,18 @@ let mark = 0;
 beforeAll(async () => {
   sandbox = await startHelpCrunchSandbox({ apiKey: 'key' });
   secrets = await startSecretsManagerEndpoint({
-    secrets: { 'helpcrunch-untag/api-key': 'key', 'helpcrunch-untag/crm-webhook': CRM_SECRET, 'helpcrunch-untag/billing-webhook': `whsec_${Buffer.from('x').toString('base64')}` },
+    secrets: {
+      'helpcrunch-untag/api-key': 'key',
+      'helpcrunch-untag/crm-webhook': CRM_SECRET,
+      'helpcrunch-untag/billing-webhook': `whsec_${Buffer.from('x').toString('base64')}`,
+    },
   });
-  useLocalAws({ secretsUrl: secrets.url, helpcrunchUrl: sandbox.url, apiKeySecretId: 'helpcrunch-untag/api-key', env: { POWERTOOLS_LOG_LEVEL: 'DEBUG', DISPATCH: 'inline' } });
+  useLocalAws({
+    secretsUrl: secrets.url,
+    helpcrunchUrl: sandbox.url,
+    apiKeySecretId: 'helpcrunch-untag/api-key',
+    env: { POWERTOOLS_LOG_LEVEL: 'DEBUG', DISPATCH: 'inline' },
+  });
   output = captureOutput();
   ({ handler: webhook } = (await import('../functions/webhook')) as unknown as { handler: Handler });
   ({ handler: eventbridge } = (await import('../functions/eventbridge')) as unknown as { handler: Handler });
@@ -56,12 +65,19 @@ const logLines = () =>
 
 function crm(payload: unknown) {
   const body = JSON.stringify(payload);
-  return webhookEvent('http-api', { source: 'crm', body, headers: { 'X-Signature': `sha256=${createHmac('sha256', CRM_SECRET).update(body).digest('hex')}` } });
+  return webhookEvent('http-api', {
+    source: 'crm',
+    body,
+    headers: { 'X-Signature': `sha256=${createHmac('sha256', CRM_SECRET).update(body).digest('hex')}` },
+  });
 }
 
 describe('an event no rule matches', () => {
   it('logs one INFO line with the webhook source, and the reasons at DEBUG', async () => {
-    const response = (await webhook(crm({ status: 'won', person: { email: 'ada@example.com' } }), lambdaContext())) as APIGatewayProxyStructuredResultV2;
+    const response = (await webhook(
+      crm({ status: 'won', person: { email: 'ada@example.com' } }),
+      lambdaContext(),
+    )) as APIGatewayProxyStructuredResultV2;
     expect(response.statusCode).toBe(200);
     const lines = logLines();
     expect(lines.filter((line) => line.message === 'no rule matched')).toEqual([
@@ -71,12 +87,22 @@ describe('an event no rule matches', () => {
     expect(lines.find((line) => line.message === 'no rule matched')).not.toHaveProperty('eventType');
     expect(lines.find((line) => line.message === 'rule reasons')).toMatchObject({
       level: 'DEBUG',
-      rules: [{ rule: 'deal-lost', matched: false, failed: 'when', when: { expression: "status == 'lost'", value: false, ok: false } }],
+      rules: [
+        {
+          rule: 'deal-lost',
+          matched: false,
+          failed: 'when',
+          when: { expression: "status == 'lost'", value: false, ok: false },
+        },
+      ],
     });
   });
 
   it('logs the EventBridge source and detail-type', async () => {
-    await eventbridge(eventBridgeEvent('billing.app', 'Subscription Renewed', { account: { id: 'u-ada' } }), lambdaContext());
+    await eventbridge(
+      eventBridgeEvent('billing.app', 'Subscription Renewed', { account: { id: 'u-ada' } }),
+      lambdaContext(),
+    );
     expect(logLines().filter((line) => line.message === 'no rule matched')).toEqual([
       expect.objectContaining({ source: 'billing.app', eventType: 'Subscription Renewed' }),
     ]);

@@ -19,8 +19,20 @@ const rules = compileRules({
   eventSources: { 'bus.app': { bus: 'default' } },
   lookups: {},
   rules: [
-    { name: 'drop-a', source: ['open', 'bus.app'], customer: { by: 'helpcrunchId', expression: 'id' }, removeTags: ['Lead'], addTags: [] },
-    { name: 'drop-b', source: ['open', 'bus.app'], customer: { by: 'helpcrunchId', expression: 'id' }, removeTags: ['VIP'], addTags: [] },
+    {
+      name: 'drop-a',
+      source: ['open', 'bus.app'],
+      customer: { by: 'helpcrunchId', expression: 'id' },
+      removeTags: ['Lead'],
+      addTags: [],
+    },
+    {
+      name: 'drop-b',
+      source: ['open', 'bus.app'],
+      customer: { by: 'helpcrunchId', expression: 'id' },
+      removeTags: ['VIP'],
+      addTags: [],
+    },
   ],
 });
 
@@ -29,7 +41,10 @@ const sent: unknown[] = [];
 const sqs: SqsApi = {
   sendMessageBatch: async (input) => {
     sent.push(input);
-    return { Successful: input.Entries!.map((entry) => ({ Id: entry.Id!, MessageId: entry.Id!, MD5OfMessageBody: '' })), Failed: [] };
+    return {
+      Successful: input.Entries!.map((entry) => ({ Id: entry.Id!, MessageId: entry.Id!, MD5OfMessageBody: '' })),
+      Failed: [],
+    };
   },
   sendMessage: async (input) => sent.push(input),
   changeMessageVisibility: async () => undefined,
@@ -61,14 +76,29 @@ describe.each([
   ['queue', { DISPATCH: 'queue', JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/jobs' }],
 ])('MAX_JOBS_PER_REQUEST, %s dispatch', (_, dispatchEnv) => {
   const service = (max: number) =>
-    createRuntime(rules, { HELPCRUNCH_API_URL: sandbox.url, HELPCRUNCH_API_KEY_SECRET_ID: 'key', MAX_JOBS_PER_REQUEST: String(max), ...dispatchEnv }, { sqs, secrets })
-      .service;
+    createRuntime(
+      rules,
+      {
+        HELPCRUNCH_API_URL: sandbox.url,
+        HELPCRUNCH_API_KEY_SECRET_ID: 'key',
+        MAX_JOBS_PER_REQUEST: String(max),
+        ...dispatchEnv,
+      },
+      { sqs, secrets },
+    ).service;
 
   it('refuses a webhook batch over the limit with 413 too_many_jobs, dispatching nothing', async () => {
-    const error = await service(3).handleWebhook(webhook([{ id: 1001 }, { id: 1004 }]), budget()).catch((e: unknown) => e);
+    const error = await service(3)
+      .handleWebhook(webhook([{ id: 1001 }, { id: 1004 }]), budget())
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(TooManyJobsError);
-    expect(error).toMatchObject({ status: 413, code: 'too_many_jobs', retryable: false, message: expect.stringContaining('matched 4 jobs; at most 3') });
+    expect(error).toMatchObject({
+      status: 413,
+      code: 'too_many_jobs',
+      retryable: false,
+      message: expect.stringContaining('matched 4 jobs; at most 3'),
+    });
     expect(sandbox.requests).toEqual([]);
     expect(sent).toEqual([]);
   });

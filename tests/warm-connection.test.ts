@@ -51,7 +51,8 @@ function watchClientSockets(): { sockets: Socket[]; stop(): void } {
   return { sockets, stop: () => unsubscribe('net.client.socket', onSocket) };
 }
 
-const closed = (socket: Socket) => new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
+const closed = (socket: Socket) =>
+  new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
 
 describe('at init', () => {
   const API_KEY = 'warm-connection-key';
@@ -64,7 +65,9 @@ describe('at init', () => {
 
   beforeAll(async () => {
     sandbox = await startHelpCrunchSandbox({ apiKey: API_KEY });
-    secrets = await startSecretsManagerEndpoint({ secrets: { 'helpcrunch-untag/api-key': API_KEY, 'helpcrunch-untag/crm-webhook': CRM_SECRET } });
+    secrets = await startSecretsManagerEndpoint({
+      secrets: { 'helpcrunch-untag/api-key': API_KEY, 'helpcrunch-untag/crm-webhook': CRM_SECRET },
+    });
     // HelpCrunch behind TLS; no added round trips.
     front = await startNetworkFront({ target: sandbox.url, roundTripMs: 0, certificates });
     Object.assign(process.env, {
@@ -98,7 +101,10 @@ describe('at init', () => {
 
     const body = JSON.stringify({ status: 'lost', person: { email: 'ada@example.com' } });
     const signature = `sha256=${createHmac('sha256', CRM_SECRET).update(body).digest('hex')}`;
-    const response = await handler(webhookEvent('http-api', { source: 'crm', body, headers: { 'X-Signature': signature } }), lambdaContext());
+    const response = await handler(
+      webhookEvent('http-api', { source: 'crm', body, headers: { 'X-Signature': signature } }),
+      lambdaContext(),
+    );
 
     expect(response.statusCode).toBe(200);
     expect((JSON.parse(response.body!) as { results: { status: string }[] }).results[0]!.status).toBe('untagged');
@@ -166,7 +172,9 @@ describe('the first request', () => {
   it('waits for an early handshake still under way rather than opening a second connection', async () => {
     await listen();
     // TLS with every exchange 200 ms away, in front of plain HTTP: the request starts while the early handshake is under way.
-    const plain = createHttpServer((req, res) => req.resume().on('end', () => res.writeHead(200, JSON_TYPE).end('{"ok":true}')));
+    const plain = createHttpServer((req, res) =>
+      req.resume().on('end', () => res.writeHead(200, JSON_TYPE).end('{"ok":true}')),
+    );
     await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
     const target = `http://127.0.0.1:${(plain.address() as { port: number }).port}`;
     const slow = await startNetworkFront({ target, roundTripMs: 200, certificates });

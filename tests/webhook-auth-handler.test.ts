@@ -33,11 +33,22 @@ const fixture = vi.hoisted(() => {
     github: { scheme: 'github', secretId: 'senders/github' },
     shopify: { scheme: 'shopify', secretId: 'senders/shopify' },
     clerk: { scheme: 'standard-webhooks', secretId: 'senders/clerk' },
-    intercom: { scheme: 'hmac', algorithm: 'sha1', header: 'X-Hub-Signature', prefix: 'sha1=', secretId: 'senders/intercom' },
+    intercom: {
+      scheme: 'hmac',
+      algorithm: 'sha1',
+      header: 'X-Hub-Signature',
+      prefix: 'sha1=',
+      secretId: 'senders/intercom',
+    },
   };
   return {
     sources: Object.fromEntries(Object.entries(verify).map(([name, config]) => [name, { verify: config }])),
-    rules: Object.keys(verify).map((name) => ({ name: `${name}-lost`, source: name, customer: { email: 'email' }, removeTags: ['Lead'] })),
+    rules: Object.keys(verify).map((name) => ({
+      name: `${name}-lost`,
+      source: name,
+      customer: { email: 'email' },
+      removeTags: ['Lead'],
+    })),
   };
 });
 
@@ -74,7 +85,13 @@ interface Delivery {
 
 const lost = JSON.stringify({ type: 'lost', email: 'ada@example.com' });
 const deliveries: Delivery[] = [
-  { source: 'stripe', body: lost, sign: (body) => ({ 'Stripe-Signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret: secretOf('stripe') }) }) },
+  {
+    source: 'stripe',
+    body: lost,
+    sign: (body) => ({
+      'Stripe-Signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret: secretOf('stripe') }),
+    }),
+  },
   { source: 'calendly', body: lost, sign: (body) => signWebhook(verifyOf('calendly'), secretOf('calendly'), body) },
   { source: 'paddle', body: lost, sign: (body) => signWebhook(verifyOf('paddle'), secretOf('paddle'), body) },
   {
@@ -82,11 +99,24 @@ const deliveries: Delivery[] = [
     body: JSON.stringify([{ subscriptionType: 'deal.propertyChange', email: 'ada@example.com' }]),
     sign: (body) => {
       const timestamp = Date.now();
-      const options = { signature: '', clientSecret: secretOf('hubspot'), requestBody: body, url: sourceUrl('hubspot'), timestamp };
-      return { 'X-HubSpot-Signature-v3': Signature.getSignature('POST', 'v3', options), 'X-HubSpot-Request-Timestamp': String(timestamp) };
+      const options = {
+        signature: '',
+        clientSecret: secretOf('hubspot'),
+        requestBody: body,
+        url: sourceUrl('hubspot'),
+        timestamp,
+      };
+      return {
+        'X-HubSpot-Signature-v3': Signature.getSignature('POST', 'v3', options),
+        'X-HubSpot-Request-Timestamp': String(timestamp),
+      };
     },
   },
-  { source: 'helpcrunch', body: lost, sign: (body) => signWebhook(verifyOf('helpcrunch'), secretOf('helpcrunch'), body) },
+  {
+    source: 'helpcrunch',
+    body: lost,
+    sign: (body) => signWebhook(verifyOf('helpcrunch'), secretOf('helpcrunch'), body),
+  },
   {
     source: 'github',
     body: `payload=${encodeURIComponent(lost)}`,
@@ -114,7 +144,11 @@ let output: CapturedOutput;
 beforeAll(async () => {
   sandbox = await startHelpCrunchSandbox({ apiKey: API_KEY });
   secretsEndpoint = await startSecretsManagerEndpoint({ secrets: { 'helpcrunch-untag/api-key': API_KEY, ...secrets } });
-  useLocalAws({ secretsUrl: secretsEndpoint.url, helpcrunchUrl: sandbox.url, apiKeySecretId: 'helpcrunch-untag/api-key' });
+  useLocalAws({
+    secretsUrl: secretsEndpoint.url,
+    helpcrunchUrl: sandbox.url,
+    apiKeySecretId: 'helpcrunch-untag/api-key',
+  });
   output = captureOutput();
   ({ handler } = (await import('../functions/webhook')) as unknown as { handler: typeof handler });
 });
@@ -128,7 +162,11 @@ afterAll(async () => {
 beforeEach(() => sandbox.reset());
 
 async function deliver({ source, contentType }: Delivery, body: string | Buffer, headers: Record<string, string>) {
-  const event = webhookEvent('http-api', { source, body, headers: { ...headers, ...(contentType && { 'content-type': contentType }) } });
+  const event = webhookEvent('http-api', {
+    source,
+    body,
+    headers: { ...headers, ...(contentType && { 'content-type': contentType }) },
+  });
   const response = await handler(event as APIGatewayProxyEventV2, lambdaContext());
   return { status: response.statusCode, json: JSON.parse(response.body ?? 'null') };
 }
@@ -139,14 +177,24 @@ describe.each(deliveries)('$source', (delivery) => {
   it('untags the customer of a genuine delivery', async () => {
     const response = await deliver(delivery, delivery.body, await delivery.sign(delivery.body));
 
-    expect(response).toEqual({ status: 200, json: { results: [{ rule: `${delivery.source}-lost`, customerId: 1001, removed: ['Lead'], added: [], status: 'untagged' }] } });
+    expect(response).toEqual({
+      status: 200,
+      json: {
+        results: [
+          { rule: `${delivery.source}-lost`, customerId: 1001, removed: ['Lead'], added: [], status: 'untagged' },
+        ],
+      },
+    });
     expect(sandbox.customer(1001)?.tags.map((tag) => tag.name)).toEqual(['Trial user']);
   });
 
   it('answers 401 for the same delivery with one body byte changed, and never calls HelpCrunch', async () => {
     const response = await deliver(delivery, tampered(delivery.body), await delivery.sign(delivery.body));
 
-    expect(response).toEqual({ status: 401, json: { errors: [{ code: 'invalid_signature', message: expect.any(String) }] } });
+    expect(response).toEqual({
+      status: 401,
+      json: { errors: [{ code: 'invalid_signature', message: expect.any(String) }] },
+    });
     expect(helpcrunchCalls()).toEqual([]);
     expect(output.text()).not.toContain(secretOf(delivery.source));
   });
@@ -155,7 +203,11 @@ describe.each(deliveries)('$source', (delivery) => {
 describe('timestamps', () => {
   it('answers 401 timestamp_out_of_tolerance for a stale Stripe delivery, without calling HelpCrunch', async () => {
     const stale = Math.floor(Date.now() / 1000) - 301;
-    const header = Stripe.webhooks.generateTestHeaderString({ payload: lost, secret: secretOf('stripe'), timestamp: stale });
+    const header = Stripe.webhooks.generateTestHeaderString({
+      payload: lost,
+      secret: secretOf('stripe'),
+      timestamp: stale,
+    });
     const response = await deliver(deliveries[0]!, lost, { 'Stripe-Signature': header });
 
     expect(response.status).toBe(401);

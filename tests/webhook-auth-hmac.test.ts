@@ -16,7 +16,10 @@ describe('github', () => {
   const secret = 'gh-webhook-secret-5c1f';
 
   it("accepts GitHub's published test vector", () => {
-    const vector = webhookRequest({ 'X-Hub-Signature-256': 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17' }, 'Hello, World!');
+    const vector = webhookRequest(
+      { 'X-Hub-Signature-256': 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17' },
+      'Hello, World!',
+    );
     expect(() => verifyWebhook(config, vector, "It's a Secret to Everybody")).not.toThrow();
   });
 
@@ -41,13 +44,21 @@ describe('shopify', () => {
   const digest = createHmac('sha256', secret).update(body, 'utf8').digest('base64');
 
   it('accepts the base64 digest of the raw body, and refuses it for a changed body', () => {
-    expect(() => verifyWebhook(config, webhookRequest({ 'X-Shopify-Hmac-Sha256': digest }, body), secret)).not.toThrow();
-    expectAuthError(failure(config, webhookRequest({ 'X-Shopify-Hmac-Sha256': digest }, tampered(body)), secret), 'invalid_signature');
+    expect(() =>
+      verifyWebhook(config, webhookRequest({ 'X-Shopify-Hmac-Sha256': digest }, body), secret),
+    ).not.toThrow();
+    expectAuthError(
+      failure(config, webhookRequest({ 'X-Shopify-Hmac-Sha256': digest }, tampered(body)), secret),
+      'invalid_signature',
+    );
   });
 
   it('refuses the same digest in hex', () => {
     const hex = Buffer.from(digest, 'base64').toString('hex');
-    expectAuthError(failure(config, webhookRequest({ 'X-Shopify-Hmac-Sha256': hex }, body), secret), 'invalid_signature');
+    expectAuthError(
+      failure(config, webhookRequest({ 'X-Shopify-Hmac-Sha256': hex }, body), secret),
+      'invalid_signature',
+    );
   });
 });
 
@@ -60,11 +71,16 @@ describe('helpcrunch', () => {
   it('accepts the 40-character hex HMAC-SHA1 of the raw body, in either case', () => {
     expect(hex).toMatch(/^[0-9a-f]{40}$/);
     expect(() => verifyWebhook(config, webhookRequest({ 'X-HelpCrunch-Signature': hex }, body), secret)).not.toThrow();
-    expect(() => verifyWebhook(config, webhookRequest({ 'X-HelpCrunch-Signature': hex.toUpperCase() }, body), secret)).not.toThrow();
+    expect(() =>
+      verifyWebhook(config, webhookRequest({ 'X-HelpCrunch-Signature': hex.toUpperCase() }, body), secret),
+    ).not.toThrow();
   });
 
   it("refuses a changed body, and the doc's example value (40 characters, but not hex)", () => {
-    expectAuthError(failure(config, webhookRequest({ 'X-HelpCrunch-Signature': hex }, tampered(body)), secret), 'invalid_signature');
+    expectAuthError(
+      failure(config, webhookRequest({ 'X-HelpCrunch-Signature': hex }, tampered(body)), secret),
+      'invalid_signature',
+    );
     const docExample = webhookRequest({ 'X-HelpCrunch-Signature': 'att73h99zvs9ipdmaj2rmr4oi5jhtwubs6q6tfwr' }, body);
     expectAuthError(failure(config, docExample, secret), 'invalid_signature');
   });
@@ -78,7 +94,14 @@ describe('hmac (generic) algorithms', () => {
     ['sha256', 'X-Signature', undefined, 'base64'],
     ['sha512', 'X-Signature-512', undefined, 'hex'],
   ] as const)('%s in %s', (algorithm, header, prefix, encoding) => {
-    const config: VerifyConfig = { scheme: 'hmac', algorithm, header, ...(prefix && { prefix }), encoding, secretId: 's' };
+    const config: VerifyConfig = {
+      scheme: 'hmac',
+      algorithm,
+      header,
+      ...(prefix && { prefix }),
+      encoding,
+      secretId: 's',
+    };
     const value = `${prefix ?? ''}${createHmac(algorithm, secret).update(body).digest(encoding)}`;
 
     expect(() => verifyWebhook(config, webhookRequest({ [header]: value }, body), secret)).not.toThrow();

@@ -15,13 +15,15 @@ const secret = `whsec_${Buffer.from('clerk-signing-key-0123456789abcdef').toStri
 const T = 1_795_507_200;
 const at = (seconds: number) => seconds * 1000;
 const id = 'msg_2pQZmC1y6nDq4kS8wX3vR0tL9aB';
-const body = '{"data":{"deleted":true,"id":"user_2pQZl7bC0xW1yV3uT5sR8qP6oN","object":"user"},"object":"event","type":"user.deleted"}';
+const body =
+  '{"data":{"deleted":true,"id":"user_2pQZl7bC0xW1yV3uT5sR8qP6oN","object":"user"},"object":"event","type":"user.deleted"}';
 
 function svixHeaders(payload = body, timestamp = T, signingSecret = secret): Record<string, string> {
   const signature = new Svix(signingSecret).sign(id, new Date(at(timestamp)), payload);
   return { 'svix-id': id, 'svix-timestamp': String(timestamp), 'svix-signature': signature };
 }
-const spec = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.replace('svix-', 'webhook-'), value]));
+const spec = (headers: Record<string, string>) =>
+  Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.replace('svix-', 'webhook-'), value]));
 
 describe('standard-webhooks with Svix header names', () => {
   it("accepts what Svix's library signs, and what the standardwebhooks library signs under webhook-*", () => {

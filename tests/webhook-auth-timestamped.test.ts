@@ -103,10 +103,16 @@ describe.each(cases)('$config.scheme', ({ config, header, secret, sign, entry, s
     const old = signatureOf(sign('the-previous-secret', body, T));
     const current = signatureOf(valid);
     const [timestamp] = valid.split(separator);
-    for (const value of [[timestamp, entry(old), entry(current)], [timestamp, entry(current), entry(old)]]) {
+    for (const value of [
+      [timestamp, entry(old), entry(current)],
+      [timestamp, entry(current), entry(old)],
+    ]) {
       expect(() => verifyWebhook(config, signed(value.join(separator)), secret, at(T))).not.toThrow();
     }
-    expectAuthError(failure(config, signed([timestamp, entry(old), entry('00')].join(separator)), secret, at(T)), 'invalid_signature');
+    expectAuthError(
+      failure(config, signed([timestamp, entry(old), entry('00')].join(separator)), secret, at(T)),
+      'invalid_signature',
+    );
   });
 
   it('refuses an unparsable header as invalid_signature, without echoing it or the secret', () => {
@@ -121,7 +127,8 @@ describe.each(cases)('$config.scheme', ({ config, header, secret, sign, entry, s
       `${key}=${T}${separator}${key}=${T}${separator}${signature}`,
       `${timestamp}${separator}v0=${signatureOf(valid)}`,
     ];
-    for (const value of broken) expectAuthError(failure(config, signed(value), secret, at(T)), 'invalid_signature', secret, signatureOf(valid));
+    for (const value of broken)
+      expectAuthError(failure(config, signed(value), secret, at(T)), 'invalid_signature', secret, signatureOf(valid));
   });
 
   it('reports a missing header by name', () => {
@@ -138,11 +145,16 @@ describe('vendor specifics', () => {
     const config = cases[0]!.config;
     const secret = cases[0]!.secret;
     const header = stripeSigner(secret, body, T);
-    expect(() => verifyWebhook(config, webhookRequest({ 'stripe-signature': `${header},v0=deadbeef` }, body), secret, at(T))).not.toThrow();
+    expect(() =>
+      verifyWebhook(config, webhookRequest({ 'stripe-signature': `${header},v0=deadbeef` }, body), secret, at(T)),
+    ).not.toThrow();
 
     const future = stripeSigner(secret, body, T + 3600);
     expect(() => Stripe.webhooks.constructEvent(body, future, secret, 300, undefined, at(T))).not.toThrow();
-    expectAuthError(failure(config, webhookRequest({ 'stripe-signature': future }, body), secret, at(T)), 'timestamp_out_of_tolerance');
+    expectAuthError(
+      failure(config, webhookRequest({ 'stripe-signature': future }, body), secret, at(T)),
+      'timestamp_out_of_tolerance',
+    );
   });
 
   it("paddle: Paddle's SDK accepts the documented format, but only its last h1; we accept any", async () => {
@@ -155,6 +167,8 @@ describe('vendor specifics', () => {
 
     expect(await webhooks.isSignatureValid(body, secret, valid)).toBe(true);
     expect(await webhooks.isSignatureValid(body, secret, rotated)).toBe(false);
-    expect(() => verifyWebhook(config, webhookRequest({ 'paddle-signature': rotated }, body), secret, at(T))).not.toThrow();
+    expect(() =>
+      verifyWebhook(config, webhookRequest({ 'paddle-signature': rotated }, body), secret, at(T)),
+    ).not.toThrow();
   });
 });

@@ -34,7 +34,13 @@ describe('hmac-sha256', () => {
     encoding: 'hex',
     secretId: 'github',
   };
-  const plainBase64: VerifyConfig = { scheme: 'hmac', algorithm: 'sha256', header: 'X-Signature', encoding: 'base64', secretId: 's' };
+  const plainBase64: VerifyConfig = {
+    scheme: 'hmac',
+    algorithm: 'sha256',
+    header: 'X-Signature',
+    encoding: 'base64',
+    secretId: 's',
+  };
 
   it('accepts prefix + hex digest over the raw body, header name matched case-insensitively', () => {
     expect(() => verifyWebhook(github, request({ 'x-hub-signature-256': `sha256=${hex}` }), secret)).not.toThrow();
@@ -122,7 +128,7 @@ describe('standard-webhooks (spec test vector)', () => {
   });
 
   it('rejects a wrong secret, a tampered body and a changed id', () => {
-    const otherSecret = 'whsec_' + Buffer.from('another key of some length').toString('base64');
+    const otherSecret = `whsec_${Buffer.from('another key of some length').toString('base64')}`;
     expectAuthError(failure(config, signed(), otherSecret, at(timestamp)), 'invalid_signature', otherSecret);
     const tampered = { ...signed(), rawBody: Buffer.from('{"test": 2432232315}') };
     expectAuthError(failure(config, tampered, secret, at(timestamp)), 'invalid_signature');

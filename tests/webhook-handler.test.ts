@@ -51,9 +51,18 @@ beforeEach(() => {
 
 const sign = (body: string, secret = CRM_SECRET) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
-function crmEvent(payload: unknown, trigger: HttpTrigger = 'http-api', options: { signature?: string; base64?: boolean } = {}) {
+function crmEvent(
+  payload: unknown,
+  trigger: HttpTrigger = 'http-api',
+  options: { signature?: string; base64?: boolean } = {},
+) {
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
-  return webhookEvent(trigger, { source: 'crm', body, base64: options.base64, headers: { 'X-Signature': options.signature ?? sign(body) } });
+  return webhookEvent(trigger, {
+    source: 'crm',
+    body,
+    base64: options.base64,
+    headers: { 'X-Signature': options.signature ?? sign(body) },
+  });
 }
 
 async function invoke(event: unknown, context = lambdaContext()) {
@@ -65,18 +74,27 @@ const tagsOf = (id: number) => sandbox.customer(id)?.tags.map((tag) => tag.name)
 const helpcrunchCalls = () => sandbox.requests.map((r) => `${r.method} ${r.path}`);
 
 describe('200: processed', () => {
-  it.each<HttpTrigger>(['http-api', 'rest-api', 'function-url'])('removes the tags for a signed %s event', async (trigger) => {
-    const response = await invoke(crmEvent({ status: 'lost', person: { email: 'ada@example.com' } }, trigger));
+  it.each<HttpTrigger>(['http-api', 'rest-api', 'function-url'])(
+    'removes the tags for a signed %s event',
+    async (trigger) => {
+      const response = await invoke(crmEvent({ status: 'lost', person: { email: 'ada@example.com' } }, trigger));
 
-    expect(response.statusCode).toBe(200);
-    expect(response.headers?.['content-type']).toBe('application/json');
-    expect(response.json).toEqual({ results: [{ rule: 'deal-lost', customerId: 1001, removed: ['Lead', 'Trial user'], added: [], status: 'untagged' }] });
-    expect(tagsOf(1001)).toEqual([]);
-    expect(helpcrunchCalls()).toEqual(['POST /v1/customers/search', 'DELETE /v1/customers/1001/tags']);
-  });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers?.['content-type']).toBe('application/json');
+      expect(response.json).toEqual({
+        results: [
+          { rule: 'deal-lost', customerId: 1001, removed: ['Lead', 'Trial user'], added: [], status: 'untagged' },
+        ],
+      });
+      expect(tagsOf(1001)).toEqual([]);
+      expect(helpcrunchCalls()).toEqual(['POST /v1/customers/search', 'DELETE /v1/customers/1001/tags']);
+    },
+  );
 
   it('verifies and processes a base64-encoded body', async () => {
-    const response = await invoke(crmEvent({ status: 'lost', person: { email: 'katherine@example.com' } }, 'rest-api', { base64: true }));
+    const response = await invoke(
+      crmEvent({ status: 'lost', person: { email: 'katherine@example.com' } }, 'rest-api', { base64: true }),
+    );
 
     expect(response.statusCode).toBe(200);
     expect(tagsOf(1004)).toEqual(['Subscriber', 'VIP']);
@@ -94,13 +112,17 @@ describe('200: processed', () => {
     const response = await invoke(crmEvent({ status: 'lost', person: { email: 'nobody@example.com' } }));
 
     expect(response.statusCode).toBe(200);
-    expect(response.json.results).toEqual([{ rule: 'deal-lost', customerId: null, removed: [], added: [], status: 'skipped', reason: 'customer_not_found' }]);
+    expect(response.json.results).toEqual([
+      { rule: 'deal-lost', customerId: null, removed: [], added: [], status: 'skipped', reason: 'customer_not_found' },
+    ]);
   });
 
   it('skips the DELETE when the customer carries none of the tags', async () => {
     const response = await invoke(crmEvent({ status: 'lost', person: { email: 'linus@example.com' } }));
 
-    expect(response.json.results).toEqual([{ rule: 'deal-lost', customerId: 1005, removed: [], added: [], status: 'skipped', reason: 'tags_absent' }]);
+    expect(response.json.results).toEqual([
+      { rule: 'deal-lost', customerId: 1005, removed: [], added: [], status: 'skipped', reason: 'tags_absent' },
+    ]);
     expect(helpcrunchCalls()).toEqual(['POST /v1/customers/search']);
   });
 
@@ -119,7 +141,8 @@ describe('200: processed', () => {
 
   it('checks standard-webhooks signatures for the billing source', async () => {
     const body = JSON.stringify({ type: 'subscription.cancelled', data: { customer_id: 'u-grace' } });
-    const id = 'msg_2x7Yb', timestamp = Math.floor(Date.now() / 1000);
+    const id = 'msg_2x7Yb',
+      timestamp = Math.floor(Date.now() / 1000);
     const key = Buffer.from(BILLING_SECRET.slice('whsec_'.length), 'base64');
     const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
     const event = webhookEvent('http-api', {
@@ -131,7 +154,9 @@ describe('200: processed', () => {
     const response = await invoke(event);
 
     expect(response.statusCode).toBe(200);
-    expect(response.json.results).toEqual([{ rule: 'subscription-cancelled', customerId: 1002, removed: ['Subscriber'], added: [], status: 'untagged' }]);
+    expect(response.json.results).toEqual([
+      { rule: 'subscription-cancelled', customerId: 1002, removed: ['Subscriber'], added: [], status: 'untagged' },
+    ]);
     expect(tagsOf(1002)).toEqual(['VIP']);
   });
 });
@@ -153,7 +178,12 @@ describe('4xx: bad requests are refused before HelpCrunch is called', () => {
   });
 
   it('400 naming the rule and field when a matched rule has no customer', async () => {
-    const response = await invoke(crmEvent([{ status: 'lost', person: { email: 'ada@example.com' } }, { status: 'lost', person: {} }]));
+    const response = await invoke(
+      crmEvent([
+        { status: 'lost', person: { email: 'ada@example.com' } },
+        { status: 'lost', person: {} },
+      ]),
+    );
 
     expect(response.statusCode).toBe(400);
     expect(response.json.errors[0].code).toBe('invalid_customer');
@@ -165,7 +195,9 @@ describe('4xx: bad requests are refused before HelpCrunch is called', () => {
   });
 
   it('401 for a wrong signature, without calling HelpCrunch', async () => {
-    const response = await invoke(crmEvent({ status: 'lost', person: { email: 'ada@example.com' } }, 'http-api', { signature: sign('other body') }));
+    const response = await invoke(
+      crmEvent({ status: 'lost', person: { email: 'ada@example.com' } }, 'http-api', { signature: sign('other body') }),
+    );
 
     expect(response.statusCode).toBe(401);
     expect(response.json).toEqual({ errors: [{ code: 'invalid_signature', message: expect.any(String) }] });
@@ -199,7 +231,10 @@ describe('4xx: bad requests are refused before HelpCrunch is called', () => {
 
     expect(response.statusCode).toBe(405);
     expect(response.headers).toMatchObject({ allow: 'POST' });
-    expect(response.json.errors[0]).toEqual({ code: 'method_not_allowed', message: `Webhooks are delivered with POST, not ${method}` });
+    expect(response.json.errors[0]).toEqual({
+      code: 'method_not_allowed',
+      message: `Webhooks are delivered with POST, not ${method}`,
+    });
     expect(helpcrunchCalls()).toEqual([]);
   });
 
@@ -210,7 +245,8 @@ describe('4xx: bad requests are refused before HelpCrunch is called', () => {
     expect(response.statusCode).toBe(413);
     expect(response.json.errors[0]).toEqual({
       code: 'too_many_jobs',
-      message: 'The request matched 6 jobs; at most 5 are taken per request (MAX_JOBS_PER_REQUEST): send smaller batches',
+      message:
+        'The request matched 6 jobs; at most 5 are taken per request (MAX_JOBS_PER_REQUEST): send smaller batches',
     });
     expect(helpcrunchCalls()).toEqual([]);
     expect((await invoke(crmEvent(batch.slice(1)))).statusCode).toBe(200);
@@ -229,7 +265,10 @@ describe('5xx: HelpCrunch or configuration trouble', () => {
   it('503 with Retry-After when HelpCrunch stays rate-limited past the time budget', async () => {
     sandbox.setFaults({ rate429: 1, retryAfter: 2 });
     // 3.5 s left, 1.5 s kept back: room for one attempt, not for a 2 s Retry-After wait.
-    const response = await invoke(crmEvent({ status: 'lost', person: { email: 'ada@example.com' } }), lambdaContext(3500));
+    const response = await invoke(
+      crmEvent({ status: 'lost', person: { email: 'ada@example.com' } }),
+      lambdaContext(3500),
+    );
 
     expect(response.statusCode).toBe(503);
     expect(response.headers?.['retry-after']).toBe('2');
@@ -244,7 +283,6 @@ describe('5xx: HelpCrunch or configuration trouble', () => {
     expect(response.statusCode).toBe(503);
     expect(response.headers?.['retry-after']).toBe('3600');
   });
-
 });
 
 describe('secrets never leak', () => {
@@ -255,14 +293,27 @@ describe('secrets never leak', () => {
     const basic = `Basic ${Buffer.from('pipedrive-user:pipedrive-pass-77').toString('base64')}`;
     const extra = { authorization: basic, 'x-api-token': 'token-value-5c1e' };
     const signed = webhookEvent('http-api', { source: 'crm', body, headers: { 'X-Signature': signature, ...extra } });
-    const forged = webhookEvent('rest-api', { source: 'crm', body, headers: { 'X-Signature': sign('tampered'), ...extra } });
+    const forged = webhookEvent('rest-api', {
+      source: 'crm',
+      body,
+      headers: { 'X-Signature': sign('tampered'), ...extra },
+    });
     expect((await invoke(signed)).statusCode).toBe(200);
     expect((await invoke(forged)).statusCode).toBe(401);
 
     const logs = output.text();
     expect(logs).toContain('"rule":"deal-lost"'); // the capture does see the handler's log lines
     expect(logs).not.toContain('Lambda invocation event');
-    for (const secret of [API_KEY, CRM_SECRET, BILLING_SECRET, signature.slice(7), basic.slice(6), 'pipedrive-pass-77', 'token-value-5c1e', 'Bearer ']) {
+    for (const secret of [
+      API_KEY,
+      CRM_SECRET,
+      BILLING_SECRET,
+      signature.slice(7),
+      basic.slice(6),
+      'pipedrive-pass-77',
+      'token-value-5c1e',
+      'Bearer ',
+    ]) {
       expect(logs).not.toContain(secret);
     }
   });
@@ -278,23 +329,36 @@ describe('correlation ids', () => {
 
   it('an unverified request cannot set the logs’ correlation id: it is the gateway’s request id', async () => {
     const body = JSON.stringify({ status: 'lost', person: { email: 'ada@example.com' } });
-    const event = webhookEvent('http-api', { source: 'crm', body, headers: { 'X-Signature': sign('tampered'), 'webhook-id': 'attacker-chosen-id' } });
+    const event = webhookEvent('http-api', {
+      source: 'crm',
+      body,
+      headers: { 'X-Signature': sign('tampered'), 'webhook-id': 'attacker-chosen-id' },
+    });
     await invoke(event);
 
-    const rejected = logLines().filter((line) => line.message === 'webhook rejected').at(-1)!;
+    const rejected = logLines()
+      .filter((line) => line.message === 'webhook rejected')
+      .at(-1)!;
     expect(rejected.correlation_id).toBe(event.requestContext.requestId);
     expect(output.text()).not.toContain('attacker-chosen-id');
   });
 
   it('a verified Standard Webhooks request is logged under its webhook-id', async () => {
     const body = JSON.stringify({ type: 'subscription.cancelled', data: { customer_id: 'u-grace' } });
-    const id = 'msg_verified_41', timestamp = Math.floor(Date.now() / 1000);
+    const id = 'msg_verified_41',
+      timestamp = Math.floor(Date.now() / 1000);
     const key = Buffer.from(BILLING_SECRET.slice('whsec_'.length), 'base64');
     const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
-    const headers = { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` };
+    const headers = {
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': `v1,${signature}`,
+    };
     expect((await invoke(webhookEvent('http-api', { source: 'billing', body, headers }))).statusCode).toBe(200);
 
-    const untagged = logLines().filter((line) => line.message === 'job untagged').at(-1)!;
+    const untagged = logLines()
+      .filter((line) => line.message === 'job untagged')
+      .at(-1)!;
     expect(untagged.correlation_id).toBe(id);
   });
 });

@@ -82,7 +82,9 @@ describe('form bodies (application/x-www-form-urlencoded)', () => {
 
   it('keeps a payload field that is not JSON, or comes with other fields, as a plain field', () => {
     expect(parse('payload=hello', FORM)).toEqual([{ payload: 'hello' }]);
-    expect(parse(`payload=${encodeURIComponent('{"a":1}')}&other=1`, FORM)).toEqual([{ payload: '{"a":1}', other: '1' }]);
+    expect(parse(`payload=${encodeURIComponent('{"a":1}')}&other=1`, FORM)).toEqual([
+      { payload: '{"a":1}', other: '1' },
+    ]);
   });
 
   it('defines hostile field names as plain own keys', () => {
@@ -99,7 +101,11 @@ describe('form bodies (application/x-www-form-urlencoded)', () => {
 });
 
 describe('encoding', () => {
-  const notUtf8 = Buffer.concat([Buffer.from('{"email":"ann'), Buffer.from([0xff, 0xfe]), Buffer.from('@example.com"}')]);
+  const notUtf8 = Buffer.concat([
+    Buffer.from('{"email":"ann'),
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from('@example.com"}'),
+  ]);
 
   it('refuses a JSON body that is not UTF-8 instead of searching for a mangled email', () => {
     expect(() => parseWebhookPayloads(notUtf8, 'application/json')).toThrowError(
@@ -114,7 +120,9 @@ describe('encoding', () => {
   });
 
   it('refuses a malformed escape in a form', () => {
-    expect(() => parseWebhookPayloads(Buffer.from('email=100%'), FORM)).toThrowError(expect.objectContaining({ code: 'invalid_encoding' }));
+    expect(() => parseWebhookPayloads(Buffer.from('email=100%'), FORM)).toThrowError(
+      expect.objectContaining({ code: 'invalid_encoding' }),
+    );
   });
 
   it('reads UTF-8 beyond ASCII, in JSON and in forms', () => {

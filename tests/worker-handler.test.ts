@@ -54,7 +54,15 @@ let nextId = 0;
 function record(body: unknown): SQSRecord {
   return sqsRecord(typeof body === 'string' ? body : JSON.stringify(body), { messageId: `msg-${++nextId}` });
 }
-const job = (email: string) => ({ v: 1, eventId: `evt-${email}`, source: 'crm', rule: 'deal-lost', customer: { by: 'email', value: email }, tags: ['Lead', 'Trial user'], attempt: 0 });
+const job = (email: string) => ({
+  v: 1,
+  eventId: `evt-${email}`,
+  source: 'crm',
+  rule: 'deal-lost',
+  customer: { by: 'email', value: email },
+  tags: ['Lead', 'Trial user'],
+  attempt: 0,
+});
 const tagsOf = (id: number) => sandbox.customer(id)?.tags.map((tag) => tag.name);
 
 describe('worker handler', () => {
@@ -77,7 +85,11 @@ describe('worker handler', () => {
     expect(response).toEqual({ batchItemFailures: [] });
     expect(tagsOf(1004)).toEqual(['Subscriber', 'VIP']);
     expect(sqsMock.commandCalls(SendMessageCommand).map((call) => call.args[0].input)).toEqual([
-      expect.objectContaining({ QueueUrl: DLQ_URL, MessageBody: '{"v":1', MessageAttributes: expect.objectContaining({ reason: { DataType: 'String', StringValue: 'invalid_message' } }) }),
+      expect.objectContaining({
+        QueueUrl: DLQ_URL,
+        MessageBody: '{"v":1',
+        MessageAttributes: expect.objectContaining({ reason: { DataType: 'String', StringValue: 'invalid_message' } }),
+      }),
     ]);
 
     sandbox.setFaults({ rate5xx: 1 });

@@ -19,12 +19,17 @@ describe('WORKER_CONCURRENCY', () => {
   });
 
   it('reads the instances serverless.yml allows the event source', () => {
-    expect(readConfig({ WORKER_CONCURRENCY: '3', HELPCRUNCH_RATE_PER_MINUTE: '90' })).toMatchObject({ workerConcurrency: 3, ratePerMinute: 90 });
+    expect(readConfig({ WORKER_CONCURRENCY: '3', HELPCRUNCH_RATE_PER_MINUTE: '90' })).toMatchObject({
+      workerConcurrency: 3,
+      ratePerMinute: 90,
+    });
   });
 
   it.each(['0', '-2', '1.5', 'two'])('refuses %s', (value) => {
     expect(() => readConfig({ WORKER_CONCURRENCY: value })).toThrow(ConfigError);
-    expect(() => readConfig({ WORKER_CONCURRENCY: value })).toThrow(`WORKER_CONCURRENCY must be an integer >= 1, got '${value}'`);
+    expect(() => readConfig({ WORKER_CONCURRENCY: value })).toThrow(
+      `WORKER_CONCURRENCY must be an integer >= 1, got '${value}'`,
+    );
   });
 
   it('sizes the worker’s pace at its share: half the rate leaves twice the time per token', async () => {
@@ -52,7 +57,10 @@ describe('WORKER_CONCURRENCY', () => {
         },
         { sqs: model, secrets: { get: async () => 'unused', prefetch: () => undefined, clear: () => undefined } },
       );
-      const [result] = await worker.processBatch([record], RetryBudget.until(60_000, () => 0));
+      const [result] = await worker.processBatch(
+        [record],
+        RetryBudget.until(60_000, () => 0),
+      );
       return result!.action;
     };
 

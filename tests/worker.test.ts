@@ -65,14 +65,22 @@ function worker(overrides: Partial<QueueWorkerOptions> = {}) {
 
 let nextId = 0;
 function record(body: string | object, receiveCount = 1): SQSRecord {
-  return sqsRecord(typeof body === 'string' ? body : JSON.stringify(body), { messageId: `msg-${++nextId}`, receiveCount });
+  return sqsRecord(typeof body === 'string' ? body : JSON.stringify(body), {
+    messageId: `msg-${++nextId}`,
+    receiveCount,
+  });
 }
 
 const job = (customer: CustomerRef = { by: 'helpcrunchId', value: 1001 }, attempt = 0) =>
-  jobMessage({ rule: 'deal-lost', customer, removeTags: ['Lead', 'Trial user'], addTags: [] }, { eventId: 'evt-42', source: 'crm' }, attempt);
+  jobMessage(
+    { rule: 'deal-lost', customer, removeTags: ['Lead', 'Trial user'], addTags: [] },
+    { eventId: 'evt-42', source: 'crm' },
+    attempt,
+  );
 const budget = (ms = 30_000) => RetryBudget.until(Date.now() + ms);
 const visibilityCalls = () => sqsMock.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input);
-const deadLetters = () => sqsMock.commandCalls(SendMessageCommand).map((call) => call.args[0].input as SendMessageCommandInput);
+const deadLetters = () =>
+  sqsMock.commandCalls(SendMessageCommand).map((call) => call.args[0].input as SendMessageCommandInput);
 const helpcrunchCalls = () => stub.requests.map((r) => `${r.method} ${r.path}`);
 
 describe('settled for good: reported as success', () => {
@@ -80,7 +88,9 @@ describe('settled for good: reported as success', () => {
     const message = record(job());
     const results = await worker().processBatch([message], budget());
 
-    expect(results).toEqual([expect.objectContaining({ messageId: message.messageId, action: 'done', eventId: 'evt-42', attempt: 1 })]);
+    expect(results).toEqual([
+      expect.objectContaining({ messageId: message.messageId, action: 'done', eventId: 'evt-42', attempt: 1 }),
+    ]);
     expect(results[0]!.outcomes.map((o) => o.status)).toEqual(['untagged']);
     expect(helpcrunchCalls()).toEqual(['DELETE /v1/customers/1001/tags']);
     expect(stub.requests[0]!.headers.authorization).toBe(`Bearer ${API_KEY}`);
@@ -93,7 +103,9 @@ describe('settled for good: reported as success', () => {
     const results = await worker().processBatch([record(job())], budget());
 
     expect(results[0]!.action).toBe('done');
-    expect(results[0]!.outcomes).toEqual([expect.objectContaining({ status: 'skipped', reason: 'customer_not_found' })]);
+    expect(results[0]!.outcomes).toEqual([
+      expect.objectContaining({ status: 'skipped', reason: 'customer_not_found' }),
+    ]);
   });
 
   it('skips the DELETE when the customer found by email carries none of the tags', async () => {
@@ -111,8 +123,14 @@ describe('retryable: a batch item failure whose visibility is the backoff', () =
     const message = record(job());
     const results = await worker().processBatch([message], budget());
 
-    expect(results[0]).toMatchObject({ action: 'retry', visibilitySeconds: 120, error: { code: 'helpcrunch_unavailable' } });
-    expect(visibilityCalls()).toEqual([{ QueueUrl: QUEUE_URL, ReceiptHandle: message.receiptHandle, VisibilityTimeout: 120 }]);
+    expect(results[0]).toMatchObject({
+      action: 'retry',
+      visibilitySeconds: 120,
+      error: { code: 'helpcrunch_unavailable' },
+    });
+    expect(visibilityCalls()).toEqual([
+      { QueueUrl: QUEUE_URL, ReceiptHandle: message.receiptHandle, VisibilityTimeout: 120 },
+    ]);
     expect(stub.requests).toHaveLength(1);
     expect(batchResponse(results)).toEqual({ batchItemFailures: [{ itemIdentifier: message.messageId }] });
   });
@@ -144,7 +162,11 @@ describe('retryable: a batch item failure whose visibility is the backoff', () =
     stub.fallback = () => ({ status: 503 });
     const results = await worker().processBatch([record(job(), 2)], budget());
 
-    expect(results[0]).toMatchObject({ action: 'retry', visibilitySeconds: 20, error: { message: expect.stringContaining('HelpCrunch answered 503') } });
+    expect(results[0]).toMatchObject({
+      action: 'retry',
+      visibilitySeconds: 20,
+      error: { message: expect.stringContaining('HelpCrunch answered 503') },
+    });
     expect(stub.requests).toHaveLength(1);
   });
 
@@ -152,7 +174,11 @@ describe('retryable: a batch item failure whose visibility is the backoff', () =
     stub.enqueue({ reset: true });
     const results = await worker().processBatch([record(job())], budget());
 
-    expect(results[0]).toMatchObject({ action: 'retry', visibilitySeconds: 10, error: { code: 'helpcrunch_unavailable' } });
+    expect(results[0]).toMatchObject({
+      action: 'retry',
+      visibilitySeconds: 10,
+      error: { code: 'helpcrunch_unavailable' },
+    });
   });
 
   it('on the last receive, dead-letters with the reason instead of retrying', async () => {
@@ -166,7 +192,9 @@ describe('retryable: a batch item failure whose visibility is the backoff', () =
     expect(sent!.QueueUrl).toBe(DLQ_URL);
     expect(JSON.parse(sent!.MessageBody!)).toEqual({ ...job({ by: 'helpcrunchId', value: 1001 }), attempt: 16 });
     expect(sent!.MessageAttributes!.reason!.StringValue).toBe('helpcrunch_unavailable');
-    expect(sent!.MessageAttributes!.reasonDetail!.StringValue).toMatch(/HelpCrunch answered 500.*gave up after 16 attempts/);
+    expect(sent!.MessageAttributes!.reasonDetail!.StringValue).toMatch(
+      /HelpCrunch answered 500.*gave up after 16 attempts/,
+    );
     expect(batchResponse(results).batchItemFailures).toEqual([]);
   });
 });
@@ -190,7 +218,10 @@ describe('permanent: straight to the dead-letter queue, then deleted from the jo
     ['not JSON', '{"v":1,'],
     ['an unknown version', JSON.stringify({ ...job(), v: 3 })],
     ['no tags', JSON.stringify({ ...job(), removeTags: [] })],
-    ['a customer id that is not a positive integer', JSON.stringify({ ...job(), customer: { by: 'helpcrunchId', value: -3 } })],
+    [
+      'a customer id that is not a positive integer',
+      JSON.stringify({ ...job(), customer: { by: 'helpcrunchId', value: -3 } }),
+    ],
   ])('a body with %s: dead-lettered as it is, HelpCrunch never called', async (_, body) => {
     const results = await worker().processBatch([record(body)], budget());
 
@@ -201,14 +232,21 @@ describe('permanent: straight to the dead-letter queue, then deleted from the jo
   });
 
   it('names a bad version without echoing it (the reason goes to logs and message attributes)', async () => {
-    const results = await worker().processBatch([record(JSON.stringify({ ...job(), v: 'x'.repeat(100_000) }))], budget());
+    const results = await worker().processBatch(
+      [record(JSON.stringify({ ...job(), v: 'x'.repeat(100_000) }))],
+      budget(),
+    );
 
     expect(results[0]!.error!.message).toBe('Invalid job message: unsupported version string');
-    expect(deadLetters()[0]!.MessageAttributes!.reasonDetail!.StringValue).toBe('Invalid job message: unsupported version string');
+    expect(deadLetters()[0]!.MessageAttributes!.reasonDetail!.StringValue).toBe(
+      'Invalid job message: unsupported version string',
+    );
   });
 
   it('stays in the jobs queue when the dead-letter queue cannot take it', async () => {
-    sqsMock.on(SendMessageCommand).rejects(Object.assign(new Error('slow down'), { name: 'RequestThrottled', $fault: 'client' }));
+    sqsMock
+      .on(SendMessageCommand)
+      .rejects(Object.assign(new Error('slow down'), { name: 'RequestThrottled', $fault: 'client' }));
     const message = record('not json');
     const results = await worker().processBatch([message], budget());
 
@@ -228,7 +266,9 @@ describe('a batch', () => {
   });
 
   it('a failed visibility change still reports the failure (the queue’s own timeout then applies)', async () => {
-    sqsMock.on(ChangeMessageVisibilityCommand).rejects(Object.assign(new Error('gone'), { name: 'ReceiptHandleIsInvalid', $fault: 'client' }));
+    sqsMock
+      .on(ChangeMessageVisibilityCommand)
+      .rejects(Object.assign(new Error('gone'), { name: 'ReceiptHandleIsInvalid', $fault: 'client' }));
     stub.enqueue({ status: 500 });
     const message = record(job());
     const results = await worker().processBatch([message], budget());
@@ -243,7 +283,10 @@ describe('a batch', () => {
       pipeline: pipelineWith(
         createPacedHelpCrunchClient({
           baseUrl: stub.url,
-          apiKey: { get: async () => Promise.reject(new ConfigError("Secret 'k' cannot be read (AccessDeniedException)", 'secret_unreadable')) },
+          apiKey: {
+            get: async () =>
+              Promise.reject(new ConfigError("Secret 'k' cannot be read (AccessDeniedException)", 'secret_unreadable')),
+          },
           timeoutMs: 2_000,
           bucket: new TokenBucket({ ratePerSecond: 1_000 }),
         }),
@@ -274,7 +317,11 @@ describe('a batch', () => {
     // The bucket runs on a clock of its own that only its waits move, so the spacing it imposes is
     // exact: a request that skipped the bucket would arrive 0 ms after the one before.
     let clockMs = 0;
-    const bucket = new TokenBucket({ ratePerSecond: 20, now: () => clockMs, sleep: async (ms) => void (clockMs += ms) });
+    const bucket = new TokenBucket({
+      ratePerSecond: 20,
+      now: () => clockMs,
+      sleep: async (ms) => void (clockMs += ms),
+    });
     const arrivals: number[] = [];
     stub.fallback = (request) => {
       arrivals.push(clockMs);
@@ -283,8 +330,14 @@ describe('a batch', () => {
         : { status: 200, body: {} };
     };
     const paced = worker({ pipeline: pipelineWith(pacedClient(bucket)) });
-    const tagging = jobMessage({ rule: 'churn', customer: { by: 'helpcrunchId', value: 1001 }, removeTags: ['Lead'], addTags: ['Churned'] }, { eventId: 'e', source: 's' });
-    await paced.processBatch([record(job({ by: 'email', value: 'ada@example.com' })), record(job()), record(tagging)], budget());
+    const tagging = jobMessage(
+      { rule: 'churn', customer: { by: 'helpcrunchId', value: 1001 }, removeTags: ['Lead'], addTags: ['Churned'] },
+      { eventId: 'e', source: 's' },
+    );
+    await paced.processBatch(
+      [record(job({ by: 'email', value: 'ada@example.com' })), record(job()), record(tagging)],
+      budget(),
+    );
 
     expect(helpcrunchCalls()).toEqual([
       'POST /v1/customers/search',
@@ -302,11 +355,21 @@ describe('a dry run', () => {
   it('searches but sends no DELETE or PUT, and settles the message as done with what would change', async () => {
     stub.enqueue({ status: 200, body: { data: [{ id: 1001, tags: [{ name: 'Lead' }] }], total: 1 } });
     const dry = worker({ pipeline: pipelineWith(pacedClient(), { dryRun: true }) });
-    const message = jobMessage({ rule: 'churn', customer: { by: 'email', value: 'ada@example.com' }, removeTags: ['Lead'], addTags: ['Churned'] }, { eventId: 'e', source: 's' });
+    const message = jobMessage(
+      {
+        rule: 'churn',
+        customer: { by: 'email', value: 'ada@example.com' },
+        removeTags: ['Lead'],
+        addTags: ['Churned'],
+      },
+      { eventId: 'e', source: 's' },
+    );
     const results = await dry.processBatch([record(message)], budget());
 
     expect(results[0]).toMatchObject({ action: 'done', requests: { helpcrunch: 1, lookups: 0 } });
-    expect(results[0]!.outcomes).toEqual([expect.objectContaining({ status: 'would_untag', removed: ['Lead'], added: ['Churned'] })]);
+    expect(results[0]!.outcomes).toEqual([
+      expect.objectContaining({ status: 'would_untag', removed: ['Lead'], added: ['Churned'] }),
+    ]);
     expect(helpcrunchCalls()).toEqual(['POST /v1/customers/search']);
   });
 });
@@ -330,19 +393,41 @@ describe('lookups in the worker', () => {
       retryPolicy: singleAttempt,
     });
   const stripeJob = (id: string) =>
-    jobMessage({ rule: 'churn', customer: { by: 'lookup', lookup: 'stripe', value: id }, removeTags: ['Subscriber'], addTags: ['Churned'] }, { eventId: 'e', source: 'stripe' });
+    jobMessage(
+      {
+        rule: 'churn',
+        customer: { by: 'lookup', lookup: 'stripe', value: id },
+        removeTags: ['Subscriber'],
+        addTags: ['Churned'],
+      },
+      { eventId: 'e', source: 'stripe' },
+    );
 
   it('resolves the customer through the sender’s API, then changes its tags', async () => {
     stub.enqueue({ status: 200, body: { data: [{ id: 1002, tags: [{ name: 'Subscriber' }] }], total: 1 } });
-    const results = await worker({ pipeline: pipelineWith(pacedClient(), { lookups: lookupsAt(vendors.url) }) }).processBatch([record(stripeJob('cus_Qh7GraceHopper'))], budget());
+    const results = await worker({
+      pipeline: pipelineWith(pacedClient(), { lookups: lookupsAt(vendors.url) }),
+    }).processBatch([record(stripeJob('cus_Qh7GraceHopper'))], budget());
 
     expect(results[0]).toMatchObject({ action: 'done', requests: { helpcrunch: 3, lookups: 1 } });
-    expect(results[0]!.outcomes).toEqual([expect.objectContaining({ customerId: 1002, status: 'untagged', removed: ['Subscriber'], added: ['Churned'], requests: 4 })]);
-    expect(stub.requests[0]!.body).toMatchObject({ filter: [{ field: 'customers.email', operator: '=', value: 'grace@example.com' }] });
+    expect(results[0]!.outcomes).toEqual([
+      expect.objectContaining({
+        customerId: 1002,
+        status: 'untagged',
+        removed: ['Subscriber'],
+        added: ['Churned'],
+        requests: 4,
+      }),
+    ]);
+    expect(stub.requests[0]!.body).toMatchObject({
+      filter: [{ field: 'customers.email', operator: '=', value: 'grace@example.com' }],
+    });
   });
 
   it('settles a lookup that finds no one as done, skipped with lookup_not_found', async () => {
-    const results = await worker({ pipeline: pipelineWith(pacedClient(), { lookups: lookupsAt(vendors.url) }) }).processBatch([record(stripeJob('cus_Unknown'))], budget());
+    const results = await worker({
+      pipeline: pipelineWith(pacedClient(), { lookups: lookupsAt(vendors.url) }),
+    }).processBatch([record(stripeJob('cus_Unknown'))], budget());
 
     expect(results[0]).toMatchObject({ action: 'done' });
     expect(results[0]!.outcomes).toEqual([expect.objectContaining({ status: 'skipped', reason: 'lookup_not_found' })]);
@@ -351,18 +436,32 @@ describe('lookups in the worker', () => {
 
   it('an unreachable API: one request, then the message waits out its backoff in the queue', async () => {
     const message = record(stripeJob('cus_Qh7GraceHopper'), 2);
-    const results = await worker({ pipeline: pipelineWith(pacedClient(), { lookups: lookupsAt(closedOrigin) }) }).processBatch([message], budget());
+    const results = await worker({
+      pipeline: pipelineWith(pacedClient(), { lookups: lookupsAt(closedOrigin) }),
+    }).processBatch([message], budget());
 
-    expect(results[0]).toMatchObject({ action: 'retry', visibilitySeconds: 20, error: { code: 'lookup_unavailable' }, requests: { lookups: 1 } });
-    expect(results[0]!.outcomes).toEqual([expect.objectContaining({ status: 'failed', reason: 'lookup_unavailable', requests: 1 })]);
+    expect(results[0]).toMatchObject({
+      action: 'retry',
+      visibilitySeconds: 20,
+      error: { code: 'lookup_unavailable' },
+      requests: { lookups: 1 },
+    });
+    expect(results[0]!.outcomes).toEqual([
+      expect.objectContaining({ status: 'failed', reason: 'lookup_unavailable', requests: 1 }),
+    ]);
     expect(batchResponse(results)).toEqual({ batchItemFailures: [{ itemIdentifier: message.messageId }] });
     expect(stub.requests).toEqual([]);
   });
 
   it('a lookup’s configuration error holds back only that lookup’s jobs in the batch', async () => {
-    const refused = worker({ pipeline: pipelineWith(pacedClient(), { lookups: lookupsAt(vendors.url, 'sk_test_revoked') }) });
+    const refused = worker({
+      pipeline: pipelineWith(pacedClient(), { lookups: lookupsAt(vendors.url, 'sk_test_revoked') }),
+    });
     const before = vendors.requests.length;
-    const results = await refused.processBatch([record(stripeJob('cus_Qh7GraceHopper')), record(job()), record(stripeJob('cus_NffrFeUfNV2Hib'))], budget());
+    const results = await refused.processBatch(
+      [record(stripeJob('cus_Qh7GraceHopper')), record(job()), record(stripeJob('cus_NffrFeUfNV2Hib'))],
+      budget(),
+    );
 
     expect(results.map((r) => [r.action, r.error?.code, r.visibilitySeconds])).toEqual([
       ['retry', 'lookup_unauthorized', 300],

@@ -24,10 +24,15 @@ const matching = (expected, pattern) => ({ expected, parse: (raw) => (pattern.te
 
 const arnOf = (service, resource) => new RegExp(`^arn:aws[a-z-]*:${service}:[a-z0-9-]+:\\d{12}:${resource}$`);
 
-const optional = ({ expected, parse }) => ({ expected: `empty, or ${expected}`, parse: (raw) => (raw === '' ? '' : parse(raw)) });
+const optional = ({ expected, parse }) => ({
+  expected: `empty, or ${expected}`,
+  parse: (raw) => (raw === '' ? '' : parse(raw)),
+});
 
 /** CloudWatch Logs' retention choices (AWS::Logs::LogGroup RetentionInDays). */
-const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
 /** The jobs queue keeps messages 4 days (serverless.yml); an age alarm must fire before they expire. */
 const JOBS_RETENTION_SECONDS = 4 * 24 * 3600;
@@ -53,7 +58,9 @@ const PARAMS = {
   jobsAgeAlarmSeconds: integer(60, JOBS_RETENTION_SECONDS - 1),
   workerErrorRatePercent: integer(0, 100),
   alarmTopicArn: optional(matching('an SNS topic ARN', arnOf('sns', '[\\w-]+'))),
-  secretsKmsKeyArn: optional(matching('a KMS key ARN (arn:…:kms:<region>:<account>:key/<id>)', arnOf('kms', 'key/[\\w-]+'))),
+  secretsKmsKeyArn: optional(
+    matching('a KMS key ARN (arn:…:kms:<region>:<account>:key/<id>)', arnOf('kms', 'key/[\\w-]+')),
+  ),
 };
 
 /** A deploy parameter that fails packaging. osls prints an error's stack: the message is all there is to say. */
@@ -82,7 +89,9 @@ async function checked({ options, resolveVariable }) {
   // Read all first: osls answers a param it cannot read yet with an error it must get back.
   const names = Object.keys(PARAMS);
   const raw = await Promise.all(names.map((name) => resolveVariable(`param:${name}`)));
-  const problems = unknownCliParams(options).map((name) => `Unknown --param ${name}: expected one of ${names.join(', ')}`);
+  const problems = unknownCliParams(options).map(
+    (name) => `Unknown --param ${name}: expected one of ${names.join(', ')}`,
+  );
   const values = {};
   names.forEach((name, index) => {
     try {

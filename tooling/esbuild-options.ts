@@ -33,7 +33,10 @@ export function nodeOnlyAxiosPlugin(): Plugin {
     setup(build) {
       build.onResolve({ filter: /^form-data$/ }, () => ({ path: 'form-data', namespace }));
       build.onLoad({ filter: /.*/, namespace }, () => ({ contents: 'export default undefined;\n', loader: 'js' }));
-      build.onLoad({ filter: /[\\/]axios[\\/]lib[\\/]adapters[\\/](http|xhr)\.js$/ }, () => ({ contents: 'export default false;\n', loader: 'js' }));
+      build.onLoad({ filter: /[\\/]axios[\\/]lib[\\/]adapters[\\/](http|xhr)\.js$/ }, () => ({
+        contents: 'export default false;\n',
+        loader: 'js',
+      }));
       build.onLoad({ filter: /[\\/]axios[\\/]lib[\\/]adapters[\\/]fetch\.js$/ }, () => ({
         contents: 'export const getFetch = () => false;\nexport default false;\n',
         loader: 'js',
@@ -41,7 +44,11 @@ export function nodeOnlyAxiosPlugin(): Plugin {
       build.onLoad({ filter: /[\\/]axios[\\/]lib[\\/]utils\.js$/ }, async ({ path }) => {
         const source = await readFile(path, 'utf8');
         if (!source.includes(eagerFormData)) {
-          return { warnings: [{ text: 'axios/lib/utils.js changed: globalThis.FormData is read at import again (Node loads undici)' }] };
+          return {
+            warnings: [
+              { text: 'axios/lib/utils.js changed: globalThis.FormData is read at import again (Node loads undici)' },
+            ],
+          };
         }
         return { contents: source.replace(eagerFormData, 'undefined'), loader: 'js' };
       });
@@ -64,9 +71,12 @@ export function lazyWebStreamsPlugin(): Plugin {
       build.onLoad({ filter: /[\\/]util-stream[\\/]stream-type-check\.js$/ }, async ({ path }) => {
         const source = await readFile(path, 'utf8');
         if (!source.includes(eagerCheck)) {
-          return { warnings: [{ text: `${path} changed: the SDK may load Node's web streams on its first call again` }] };
+          return {
+            warnings: [{ text: `${path} changed: the SDK may load Node's web streams on its first call again` }],
+          };
         }
-        const guarded = 'const isReadableStream = (stream) => typeof stream?.getReader === "function" && typeof ReadableStream === "function" &&';
+        const guarded =
+          'const isReadableStream = (stream) => typeof stream?.getReader === "function" && typeof ReadableStream === "function" &&';
         return { contents: source.replace(eagerCheck, guarded), loader: 'js' };
       });
     },
@@ -80,18 +90,27 @@ export function lazyWebStreamsPlugin(): Plugin {
  * sets the variable before the process starts and never changes it, so the answer is read once and kept.
  */
 export function steadyInvokeStorePlugin(): Plugin {
-  const perCall = /const shouldUseInvokeStore = \(\) => \{\n(\s+)const res = getStringFromEnv\(\{\n\s+key: AWS_LAMBDA_MAX_CONCURRENCY,\n\s+defaultValue: '',\n\s+\}\);\n\s+return res !== '';\n\};/;
+  const perCall =
+    /const shouldUseInvokeStore = \(\) => \{\n(\s+)const res = getStringFromEnv\(\{\n\s+key: AWS_LAMBDA_MAX_CONCURRENCY,\n\s+defaultValue: '',\n\s+\}\);\n\s+return res !== '';\n\};/;
   return {
     name: 'steady-invoke-store',
     setup(build) {
-      build.onLoad({ filter: /[\\/]@aws-lambda-powertools[\\/]commons[\\/]lib[\\/]esm[\\/]envUtils\.js$/ }, async ({ path }) => {
-        const source = await readFile(path, 'utf8');
-        if (!perCall.test(source)) {
-          return { warnings: [{ text: `${path} changed: Powertools may read AWS_LAMBDA_MAX_CONCURRENCY on every metric again` }] };
-        }
-        const once = "let invokeStoreInUse;\nconst shouldUseInvokeStore = () => (invokeStoreInUse ??= getStringFromEnv({ key: AWS_LAMBDA_MAX_CONCURRENCY, defaultValue: '' }) !== '');";
-        return { contents: source.replace(perCall, once), loader: 'js' };
-      });
+      build.onLoad(
+        { filter: /[\\/]@aws-lambda-powertools[\\/]commons[\\/]lib[\\/]esm[\\/]envUtils\.js$/ },
+        async ({ path }) => {
+          const source = await readFile(path, 'utf8');
+          if (!perCall.test(source)) {
+            return {
+              warnings: [
+                { text: `${path} changed: Powertools may read AWS_LAMBDA_MAX_CONCURRENCY on every metric again` },
+              ],
+            };
+          }
+          const once =
+            "let invokeStoreInUse;\nconst shouldUseInvokeStore = () => (invokeStoreInUse ??= getStringFromEnv({ key: AWS_LAMBDA_MAX_CONCURRENCY, defaultValue: '' }) !== '');";
+          return { contents: source.replace(perCall, once), loader: 'js' };
+        },
+      );
     },
   };
 }
@@ -117,7 +136,10 @@ export function builtinsThroughRequirePlugin(): Plugin {
         if ((kind !== 'import-statement' && kind !== 'dynamic-import') || !builtins.has(name)) return undefined;
         return { path: name, namespace };
       });
-      build.onLoad({ filter: /.*/, namespace }, ({ path }) => ({ contents: `module.exports = require('node:${path}');\n`, loader: 'js' }));
+      build.onLoad({ filter: /.*/, namespace }, ({ path }) => ({
+        contents: `module.exports = require('node:${path}');\n`,
+        loader: 'js',
+      }));
     },
   };
 }

@@ -74,13 +74,19 @@ function rolesFor(resolvers) {
       rules.apiKeySecretArns({ resolveVariable }),
       resolvers.lookupSecretArns({ resolveVariable }),
     ]);
-    return { functionName: (name) => `${service}-${stage}-${name}`, kmsKeyArn, helpcrunchSecrets: [...apiKey, ...lookups] };
+    return {
+      functionName: (name) => `${service}-${stage}-${name}`,
+      kmsKeyArn,
+      helpcrunchSecrets: [...apiKey, ...lookups],
+    };
   }
 
-  const role = (name, statementsOf) => async ({ resolveVariable }) => {
-    const ctx = await context(resolveVariable);
-    return executionRole(ctx.functionName(name), statementsOf(ctx));
-  };
+  const role =
+    (name, statementsOf) =>
+    async ({ resolveVariable }) => {
+      const ctx = await context(resolveVariable);
+      return executionRole(ctx.functionName(name), statementsOf(ctx));
+    };
 
   return {
     webhook: role('webhook', ({ kmsKeyArn, helpcrunchSecrets }) => [
@@ -95,7 +101,10 @@ function rolesFor(resolvers) {
     worker: role('worker', ({ kmsKeyArn, helpcrunchSecrets }) => [
       ...secretStatements(helpcrunchSecrets, [], kmsKeyArn),
       // Lambda's SQS poller receives and deletes with the function's role; the worker re-times messages.
-      allow(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'], arnOf('JobsQueue')),
+      allow(
+        ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
+        arnOf('JobsQueue'),
+      ),
       allow('sqs:SendMessage', arnOf('JobsDeadLetterQueue')),
     ]),
   };

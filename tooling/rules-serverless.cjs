@@ -45,7 +45,12 @@ function resolversFor(rulesFile) {
       };
       resources[`${id}Permission`] = {
         Type: 'AWS::Lambda::Permission',
-        Properties: { Action: 'lambda:InvokeFunction', FunctionName: functionArn, Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [id, 'Arn'] } },
+        Properties: {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: functionArn,
+          Principal: 'events.amazonaws.com',
+          SourceArn: { 'Fn::GetAtt': [id, 'Arn'] },
+        },
       };
     }
     return resources;
@@ -86,7 +91,9 @@ function resolversFor(rulesFile) {
  */
 function secretArn(id) {
   if (!id.startsWith('arn:')) {
-    return { 'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${id}-??????` };
+    return {
+      'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${id}-??????`,
+    };
   }
   const name = id.split(':secret:')[1] ?? '';
   return /-[A-Za-z0-9]{6}$/.test(name) ? id : `${id}-??????`;
@@ -98,4 +105,9 @@ async function apiKeySecretArns({ resolveVariable }) {
 }
 
 // `resolversFor` lets tests point the same functions at a fixture.
-module.exports = { ...resolversFor(path.join(__dirname, '..', 'rules.yml')), resolversFor, secretArn, apiKeySecretArns };
+module.exports = {
+  ...resolversFor(path.join(__dirname, '..', 'rules.yml')),
+  resolversFor,
+  secretArn,
+  apiKeySecretArns,
+};

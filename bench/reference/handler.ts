@@ -13,7 +13,10 @@ interface UntagRequest {
   tags: string[];
 }
 
-async function untag(event: APIGatewayProxyEventV2, context: Context & { apiKey?: { apiKey: string } }): Promise<APIGatewayProxyResultV2> {
+async function untag(
+  event: APIGatewayProxyEventV2,
+  context: Context & { apiKey?: { apiKey: string } },
+): Promise<APIGatewayProxyResultV2> {
   const { customerId, tags } = JSON.parse(event.body ?? '{}') as UntagRequest;
   const response = await axios.delete(`${process.env.HELPCRUNCH_API_URL}/customers/${customerId}/tags`, {
     data: { tags: tags.map((name) => ({ name })) },

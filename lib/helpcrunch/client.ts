@@ -7,7 +7,15 @@
 import axios, { type AxiosResponse, type Method } from 'axios';
 import { BadEventError, ConfigError, UntagError } from '../errors';
 import { createNodeHttpAdapter, transportFailureOf } from './http-adapter';
-import { defaultRetryPolicy, parseRetryAfter, retryTransient, TransientFailure, withRetry, type RetryBudget, type RetryPolicy } from '../retry';
+import {
+  defaultRetryPolicy,
+  parseRetryAfter,
+  retryTransient,
+  TransientFailure,
+  withRetry,
+  type RetryBudget,
+  type RetryPolicy,
+} from '../retry';
 
 /** A customer as HelpCrunch documents it (Customer model): the fields this function reads. */
 export interface HelpCrunchCustomer {
@@ -31,7 +39,11 @@ export interface CallOptions {
 /** `requests`: the HTTP requests one call made, retries and key re-sends included. */
 export interface HelpCrunchClient {
   /** Untag customer (DELETE …/tags); found=false when HelpCrunch answers its 404 not_found (no such customer). */
-  untagCustomer(customerId: number, tags: string[], options: CallOptions): Promise<{ found: boolean; requests: number }>;
+  untagCustomer(
+    customerId: number,
+    tags: string[],
+    options: CallOptions,
+  ): Promise<{ found: boolean; requests: number }>;
   /** Tag customer (PUT …/tags, a missing tag is created); found=false as for untagCustomer. */
   tagCustomer(customerId: number, tags: string[], options: CallOptions): Promise<{ found: boolean; requests: number }>;
   /** Every customer whose email/userId equals `value`; BadEventError too_many_customers past the search cap. */
@@ -66,7 +78,9 @@ type ErrorEntry = { code?: unknown; message?: unknown };
 /** The entries of HelpCrunch's error body `{"errors":[{code, message}, …]}`; none for any other body. */
 function errorEntries(body: unknown): ErrorEntry[] {
   const errors = (body as { errors?: unknown } | null)?.errors;
-  return Array.isArray(errors) ? errors.filter((entry): entry is ErrorEntry => typeof entry === 'object' && entry !== null) : [];
+  return Array.isArray(errors)
+    ? errors.filter((entry): entry is ErrorEntry => typeof entry === 'object' && entry !== null)
+    : [];
 }
 
 /**
@@ -95,7 +109,11 @@ function rejection(response: AxiosResponse): UntagError {
   if (status === 404) {
     // Not HelpCrunch's customer-not-found answer: a wrong base URL or a proxy. Every event would meet
     // it, so it is the deployment's problem, never a skipped customer.
-    return new ConfigError('HelpCrunch answered 404 for an API route: check HELPCRUNCH_API_URL', 'helpcrunch_route_not_found', detail);
+    return new ConfigError(
+      'HelpCrunch answered 404 for an API route: check HELPCRUNCH_API_URL',
+      'helpcrunch_route_not_found',
+      detail,
+    );
   }
   if (status >= 400 && status < 500) {
     const code = status === 400 ? 'helpcrunch_bad_request' : `helpcrunch_${status}`;
@@ -108,7 +126,8 @@ function transportFailure(error: unknown, timeoutMs: number): Error {
   const failure = transportFailureOf(error);
   if (failure.kind === 'timeout') return new TransientFailure(`HelpCrunch did not answer within ${timeoutMs} ms`);
   // No retry brings a smaller answer.
-  if (failure.kind === 'too_large') return new ConfigError(`HelpCrunch answered more than ${maxResponseBytes} bytes`, 'helpcrunch_unexpected_response');
+  if (failure.kind === 'too_large')
+    return new ConfigError(`HelpCrunch answered more than ${maxResponseBytes} bytes`, 'helpcrunch_unexpected_response');
   return new TransientFailure(`HelpCrunch unreachable (${failure.code})`);
 }
 
@@ -131,18 +150,25 @@ function parseSearchPage(body: unknown): { customers: HelpCrunchCustomer[]; tota
   if (!valid) {
     throw new ConfigError('HelpCrunch search answered without a customer list', 'helpcrunch_unexpected_response');
   }
-  return { customers: data as HelpCrunchCustomer[], total: Number.isSafeInteger(total) ? (total as number) : undefined };
+  return {
+    customers: data as HelpCrunchCustomer[],
+    total: Number.isSafeInteger(total) ? (total as number) : undefined,
+  };
 }
 
 /** The tag names a customer carries, or undefined when the answer does not say (then nothing is skipped). */
 export function tagNames(customer: HelpCrunchCustomer): Set<string> | undefined {
   const { tags } = customer;
-  const valid = Array.isArray(tags) && tags.every((tag) => typeof (tag as { name?: unknown } | null)?.name === 'string');
+  const valid =
+    Array.isArray(tags) && tags.every((tag) => typeof (tag as { name?: unknown } | null)?.name === 'string');
   return valid ? new Set(tags.map((tag) => tag.name)) : undefined;
 }
 
 const tooManyCustomers = (field: string) =>
-  new BadEventError('too_many_customers', `More than ${maxCustomers} HelpCrunch customers share this ${field}: none of them was changed`);
+  new BadEventError(
+    'too_many_customers',
+    `More than ${maxCustomers} HelpCrunch customers share this ${field}: none of them was changed`,
+  );
 
 export function createHelpCrunchClient(options: HelpCrunchClientOptions): HelpCrunchClient {
   const { baseUrl, apiKey, timeoutMs = 5_000, retryPolicy = defaultRetryPolicy } = options;
@@ -199,7 +225,12 @@ export function createHelpCrunchClient(options: HelpCrunchClientOptions): HelpCr
       }
       return accept(response);
     };
-    const { value } = await withRetry(attempt, { budget, policy: retryPolicy, classify: retryTransient, attemptTimeoutMs: timeoutMs });
+    const { value } = await withRetry(attempt, {
+      budget,
+      policy: retryPolicy,
+      classify: retryTransient,
+      attemptTimeoutMs: timeoutMs,
+    });
     return value;
   }
 

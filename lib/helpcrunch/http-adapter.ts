@@ -19,7 +19,13 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { AxiosError, AxiosHeaders, type AxiosAdapter, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import {
+  AxiosError,
+  AxiosHeaders,
+  type AxiosAdapter,
+  type AxiosResponse,
+  type InternalAxiosRequestConfig,
+} from 'axios';
 import { WarmAgent } from '../warm-connection';
 
 /** A non-2xx answer that `validateStatus` refuses becomes the error axios's adapters raise. */
@@ -46,7 +52,10 @@ function refuseUnsupported(config: InternalAxiosRequestConfig): void {
   const unsupported = [
     config.params !== undefined && 'params',
     config.auth !== undefined && 'auth',
-    config.responseType !== undefined && config.responseType !== 'json' && config.responseType !== 'text' && `responseType '${config.responseType}'`,
+    config.responseType !== undefined &&
+      config.responseType !== 'json' &&
+      config.responseType !== 'text' &&
+      `responseType '${config.responseType}'`,
     (config.signal !== undefined || config.cancelToken !== undefined) && 'cancellation',
   ].filter(Boolean);
   if (unsupported.length > 0) {
@@ -61,7 +70,8 @@ export type TransportFailure = { kind: 'timeout' } | { kind: 'too_large' } | { k
 export function transportFailureOf(error: unknown): TransportFailure {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   if (code === AxiosError.ECONNABORTED || code === AxiosError.ETIMEDOUT) return { kind: 'timeout' };
-  if (code === AxiosError.ERR_BAD_RESPONSE && typeof message === 'string' && message.startsWith('maxContentLength')) return { kind: 'too_large' };
+  if (code === AxiosError.ERR_BAD_RESPONSE && typeof message === 'string' && message.startsWith('maxContentLength'))
+    return { kind: 'too_large' };
   return { kind: 'unreachable', code: typeof code === 'string' ? code : 'network error' };
 }
 
@@ -74,7 +84,8 @@ export function createNodeHttpAdapter(): AxiosAdapter {
     new Promise((resolve, reject) => {
       refuseUnsupported(config);
       const url = targetUrl(config);
-      const body = config.data === undefined || config.data === null ? undefined : Buffer.from(config.data as string | Buffer);
+      const body =
+        config.data === undefined || config.data === null ? undefined : Buffer.from(config.data as string | Buffer);
       if (body && body.length > byteLimit(config.maxBodyLength)) {
         throw new AxiosError('Request body larger than maxBodyLength limit', AxiosError.ERR_BAD_REQUEST, config);
       }
@@ -101,7 +112,14 @@ export function createNodeHttpAdapter(): AxiosAdapter {
         message.on('data', (chunk: Buffer) => {
           bytes += chunk.length;
           if (bytes > maxBytes) {
-            fail(new AxiosError(`maxContentLength size of ${maxBytes} exceeded`, AxiosError.ERR_BAD_RESPONSE, config, request));
+            fail(
+              new AxiosError(
+                `maxContentLength size of ${maxBytes} exceeded`,
+                AxiosError.ERR_BAD_RESPONSE,
+                config,
+                request,
+              ),
+            );
           } else {
             chunks.push(chunk);
           }
@@ -144,7 +162,14 @@ export function createNodeHttpAdapter(): AxiosAdapter {
       if (config.timeout) {
         timer = setTimeout(() => {
           const code = config.transitional?.clarifyTimeoutError ? AxiosError.ETIMEDOUT : AxiosError.ECONNABORTED;
-          fail(new AxiosError(config.timeoutErrorMessage ?? `timeout of ${config.timeout}ms exceeded`, code, config, request));
+          fail(
+            new AxiosError(
+              config.timeoutErrorMessage ?? `timeout of ${config.timeout}ms exceeded`,
+              code,
+              config,
+              request,
+            ),
+          );
         }, config.timeout);
       }
       request.end(body);

@@ -19,7 +19,10 @@ export function authorize(lookup: string, auth: LookupAuth, secret: string, requ
       break;
     case 'basic':
       if (!secret.includes(':')) {
-        throw new ConfigError(`Lookup "${lookup}": its secret must be "user:password" for basic auth`, 'secret_unreadable');
+        throw new ConfigError(
+          `Lookup "${lookup}": its secret must be "user:password" for basic auth`,
+          'secret_unreadable',
+        );
       }
       headers.Authorization = `Basic ${Buffer.from(secret, 'utf8').toString('base64')}`;
       break;

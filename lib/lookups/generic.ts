@@ -41,7 +41,10 @@ export function selectRefs(lookup: string, config: GenericLookup, answer: Lookup
   } catch (error) {
     if (!(error instanceof JMESPathError || error instanceof RangeError)) throw error;
     const reason = error instanceof JMESPathError ? error.message : 'the answer is nested too deeply';
-    throw new ConfigError(`Lookup "${lookup}": select.${by} (${expression}) failed on the answer: ${reason}`, 'lookup_failed');
+    throw new ConfigError(
+      `Lookup "${lookup}": select.${by} (${expression}) failed on the answer: ${reason}`,
+      'lookup_failed',
+    );
   }
   return toRefs(by, selection);
 }

@@ -7,7 +7,15 @@
 import axios, { type AxiosResponse } from 'axios';
 import { ConfigError, RetryableError, UntagError } from '../errors';
 import { createNodeHttpAdapter, transportFailureOf } from '../helpcrunch/http-adapter';
-import { defaultRetryPolicy, parseRetryAfter, retryTransient, TransientFailure, withRetry, type RetryBudget, type RetryPolicy } from '../retry';
+import {
+  defaultRetryPolicy,
+  parseRetryAfter,
+  retryTransient,
+  TransientFailure,
+  withRetry,
+  type RetryBudget,
+  type RetryPolicy,
+} from '../retry';
 import type { LookupRequest } from './auth';
 
 /** A 2xx or 404 answer; `body` is the parsed JSON, undefined when the body is empty (or, on a 404, not JSON). */
@@ -65,7 +73,8 @@ export function createLookupTransport(options: LookupTransportOptions): LookupTr
       const label = `The secret of lookup "${lookup}"`;
       const secret = (await secrets.get(secretId, { budget, label, ...(forceRefresh && { forceRefresh }) })).trim();
       if (secret === '') throw failed('its secret is empty', 'secret_unreadable');
-      if (!HEADER_VALUE.test(secret)) throw failed('its secret holds characters an HTTP request cannot carry', 'secret_unreadable');
+      if (!HEADER_VALUE.test(secret))
+        throw failed('its secret holds characters an HTTP request cannot carry', 'secret_unreadable');
       return secret;
     }
 
@@ -85,7 +94,10 @@ export function createLookupTransport(options: LookupTransportOptions): LookupTr
     function judge(response: AxiosResponse<string>, host: string): LookupAnswer {
       const { status } = response;
       if (status === 429 || status >= 500) {
-        throw new TransientFailure(`${host} answered ${status}`, parseRetryAfter(response.headers['retry-after'] as string | undefined, now()));
+        throw new TransientFailure(
+          `${host} answered ${status}`,
+          parseRetryAfter(response.headers['retry-after'] as string | undefined, now()),
+        );
       }
       if (status >= 300 && status < 400) {
         throw failed(`${host} answered ${status}, a redirect, which is not followed: check the lookup's URL`);

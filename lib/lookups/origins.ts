@@ -20,7 +20,8 @@ export function parseLookupOrigins(raw: string | undefined): Record<string, stri
   } catch {
     throw invalid('is not JSON: expected {"<lookup name>": "<origin>"}');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('must be a JSON object {"<lookup name>": "<origin>"}');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid('must be a JSON object {"<lookup name>": "<origin>"}');
   const origins: Record<string, string> = {};
   for (const [lookup, origin] of Object.entries(value)) origins[lookup] = readOrigin(lookup, origin);
   return origins;
@@ -48,7 +49,10 @@ function rebased(template: string, origin: string): string {
 }
 
 /** The lookups with the origins replaced; a name rules.yml has no lookup for is a ConfigError. */
-export function withOrigins(lookups: Record<string, LookupConfig>, origins: Record<string, string>): Record<string, LookupConfig> {
+export function withOrigins(
+  lookups: Record<string, LookupConfig>,
+  origins: Record<string, string>,
+): Record<string, LookupConfig> {
   const result = { ...lookups };
   for (const [name, origin] of Object.entries(origins)) {
     const config = Object.hasOwn(lookups, name) ? lookups[name] : undefined;

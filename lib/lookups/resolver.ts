@@ -75,11 +75,24 @@ async function lookUp(lookup: string, config: LookupConfig, id: string, session:
 
 export function createLookupResolver(options: LookupResolverOptions): LookupResolver {
   const { lookups, secrets, timeoutMs = 5_000, retryPolicy, now = () => Date.now(), cacheEntries = 1_000 } = options;
-  const transport = createLookupTransport({ secrets, timeoutMs, retryPolicy, now, sleep: options.sleep, random: options.random });
+  const transport = createLookupTransport({
+    secrets,
+    timeoutMs,
+    retryPolicy,
+    now,
+    sleep: options.sleep,
+    random: options.random,
+  });
   const cache = new LookupCache<DirectRef[]>(cacheEntries, now);
   const inFlight = new Map<string, Promise<LookupResult>>();
 
-  async function run(lookup: string, config: LookupConfig, id: string, key: string, budget: RetryBudget): Promise<LookupResult> {
+  async function run(
+    lookup: string,
+    config: LookupConfig,
+    id: string,
+    key: string,
+    budget: RetryBudget,
+  ): Promise<LookupResult> {
     const session = transport(lookup, config.secretId, budget);
     try {
       const refs = await lookUp(lookup, config, id, session);

@@ -16,7 +16,12 @@ export interface DeadLetterReason {
 const maxDetailLength = 1_000;
 const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
 
-export async function sendToDeadLetter(sqs: SqsApi, queueUrl: string, body: string, reason: DeadLetterReason): Promise<void> {
+export async function sendToDeadLetter(
+  sqs: SqsApi,
+  queueUrl: string,
+  body: string,
+  reason: DeadLetterReason,
+): Promise<void> {
   await sqs.sendMessage({
     QueueUrl: queueUrl,
     MessageBody: body,
@@ -30,7 +35,9 @@ export async function sendToDeadLetter(sqs: SqsApi, queueUrl: string, body: stri
 }
 
 /** The reason a dead-lettered message carries, or undefined when SQS moved it (no attributes). */
-export function deadLetterReason(attributes: Record<string, MessageAttributeValue> | undefined): DeadLetterReason | undefined {
+export function deadLetterReason(
+  attributes: Record<string, MessageAttributeValue> | undefined,
+): DeadLetterReason | undefined {
   const code = attributes?.reason?.StringValue;
   return code ? { code, detail: attributes?.reasonDetail?.StringValue ?? '' } : undefined;
 }

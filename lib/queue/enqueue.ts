@@ -34,11 +34,17 @@ class UnsentEntries extends Error {}
 
 /** Sends one message per job; resolves with the count, or throws RetryableError / ConfigError / BadEventError. */
 export async function enqueueJobs(jobs: Job[], options: EnqueueOptions): Promise<number> {
-  const entries = jobs.map((job, index) => ({ Id: String(index), MessageBody: JSON.stringify(jobMessage(job, options.origin)) }));
+  const entries = jobs.map((job, index) => ({
+    Id: String(index),
+    MessageBody: JSON.stringify(jobMessage(job, options.origin)),
+  }));
   // Every message is checked before any is sent, so a bad event is refused with nothing enqueued.
   for (const entry of entries) {
     if (Buffer.byteLength(entry.MessageBody) > MAX_MESSAGE_BYTES) {
-      throw new BadEventError('job_too_large', `A job is larger than the ${MAX_MESSAGE_BYTES}-byte queue message limit`);
+      throw new BadEventError(
+        'job_too_large',
+        `A job is larger than the ${MAX_MESSAGE_BYTES}-byte queue message limit`,
+      );
     }
   }
   for (const batch of batches(entries)) await sendBatch(batch, options);
@@ -64,12 +70,18 @@ function batches(entries: SendMessageBatchRequestEntry[]): SendMessageBatchReque
   return result;
 }
 
-async function sendBatch(entries: SendMessageBatchRequestEntry[], { sqs, queueUrl, budget, retryPolicy = defaultEnqueuePolicy }: EnqueueOptions) {
+async function sendBatch(
+  entries: SendMessageBatchRequestEntry[],
+  { sqs, queueUrl, budget, retryPolicy = defaultEnqueuePolicy }: EnqueueOptions,
+) {
   let unsent = entries;
   const attempt = async (_attempt: number, timeoutMs: number) => {
-    let sent;
+    let sent: Awaited<ReturnType<SqsApi['sendMessageBatch']>>;
     try {
-      sent = await sqs.sendMessageBatch({ QueueUrl: queueUrl, Entries: unsent }, { abortSignal: AbortSignal.timeout(timeoutMs) });
+      sent = await sqs.sendMessageBatch(
+        { QueueUrl: queueUrl, Entries: unsent },
+        { abortSignal: AbortSignal.timeout(timeoutMs) },
+      );
     } catch (error) {
       throw sqsFailure('SendMessageBatch', error);
     }
@@ -86,7 +98,8 @@ async function sendBatch(entries: SendMessageBatchRequestEntry[], { sqs, queueUr
     await withRetry(attempt, {
       budget,
       policy: retryPolicy,
-      classify: (error) => (error instanceof UnsentEntries ? { retryable: true, reason: error.message } : { retryable: false }),
+      classify: (error) =>
+        error instanceof UnsentEntries ? { retryable: true, reason: error.message } : { retryable: false },
       attemptTimeoutMs: sendTimeoutMs,
     });
   } catch (error) {
@@ -100,5 +113,8 @@ async function sendBatch(entries: SendMessageBatchRequestEntry[], { sqs, queueUr
 
 /** Dispatch for `DISPATCH=queue`: one message per job, the count as the result. */
 export function queueDispatch({ sqs, queueUrl }: { sqs: SqsApi; queueUrl: string }): Dispatch {
-  return async (jobs, origin, budget) => ({ dispatch: 'queue', queued: await enqueueJobs(jobs, { sqs, queueUrl, origin, budget }) });
+  return async (jobs, origin, budget) => ({
+    dispatch: 'queue',
+    queued: await enqueueJobs(jobs, { sqs, queueUrl, origin, budget }),
+  });
 }

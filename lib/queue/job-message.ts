@@ -34,7 +34,9 @@ const isTagList = (value: unknown): value is string[] => Array.isArray(value) &&
 function customerRef(value: unknown): CustomerRef | undefined {
   const { by, value: ref, lookup } = (value ?? {}) as { by?: unknown; value?: unknown; lookup?: unknown };
   if (by === 'helpcrunchId' || by === 'id') {
-    return typeof ref === 'number' && Number.isSafeInteger(ref) && ref > 0 ? { by: 'helpcrunchId', value: ref } : undefined;
+    return typeof ref === 'number' && Number.isSafeInteger(ref) && ref > 0
+      ? { by: 'helpcrunchId', value: ref }
+      : undefined;
   }
   if (by === 'lookup') return isText(ref) && isText(lookup) ? { by, lookup, value: ref } : undefined;
   return (by === 'email' || by === 'userId') && isText(ref) ? { by, value: ref } : undefined;
@@ -51,7 +53,8 @@ export function parseJobMessage(body: string): JobMessage {
   const message = (value ?? {}) as Record<string, unknown>;
   if (typeof value !== 'object' || Array.isArray(value)) throw invalid('body is not a JSON object');
   // The version is named only when it is a plain number: a message body never echoes what it holds.
-  if (message.v !== 1 && message.v !== 2) throw invalid(`unsupported version ${Number.isSafeInteger(message.v) ? message.v : typeof message.v}`);
+  if (message.v !== 1 && message.v !== 2)
+    throw invalid(`unsupported version ${Number.isSafeInteger(message.v) ? message.v : typeof message.v}`);
   for (const field of ['eventId', 'source', 'rule'] as const) {
     if (!isText(message[field])) throw invalid(`${field} must be a non-empty string`);
   }
@@ -63,8 +66,14 @@ export function parseJobMessage(body: string): JobMessage {
   if (!isTagList(removeTags) || !isTagList(addTags) || removeTags.length + addTags.length === 0) {
     throw invalid('removeTags and addTags must be lists of tag names, not both empty');
   }
-  if (!Number.isSafeInteger(message.attempt) || (message.attempt as number) < 0) throw invalid('attempt must be an integer >= 0');
-  const { eventId, source, rule, attempt } = message as { eventId: string; source: string; rule: string; attempt: number };
+  if (!Number.isSafeInteger(message.attempt) || (message.attempt as number) < 0)
+    throw invalid('attempt must be an integer >= 0');
+  const { eventId, source, rule, attempt } = message as {
+    eventId: string;
+    source: string;
+    rule: string;
+    attempt: number;
+  };
   return jobMessage({ rule, customer, removeTags, addTags }, { eventId, source }, attempt);
 }
 

@@ -19,7 +19,12 @@ export interface PacedClientOptions {
  * Retry-After for the worker to turn into the message's visibility. The client's re-send with a
  * freshly read key after a 401 belongs to the same attempt, so a rotated key is still picked up.
  */
-export function createPacedHelpCrunchClient({ baseUrl, apiKey, timeoutMs, bucket }: PacedClientOptions): HelpCrunchClient {
+export function createPacedHelpCrunchClient({
+  baseUrl,
+  apiKey,
+  timeoutMs,
+  bucket,
+}: PacedClientOptions): HelpCrunchClient {
   // The client reads the key right before sending each request (searches, deletes and re-sends
   // alike), so taking the token there paces every request without the client knowing about it.
   const pacedKey: ApiKeySource = {

@@ -67,7 +67,11 @@ export interface QueueWorker {
   processBatch(records: SQSRecord[], budget: RetryBudget): Promise<MessageResult[]>;
 }
 
-const defaultVisibilityBackoff: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, baseDelayMs: 10_000, maxDelayMs: 900_000 };
+const defaultVisibilityBackoff: RetryPolicy = {
+  maxAttempts: Number.POSITIVE_INFINITY,
+  baseDelayMs: 10_000,
+  maxDelayMs: 900_000,
+};
 /** SQS's limit for a visibility timeout. */
 const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
 
@@ -110,7 +114,12 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
     }
   }
 
-  async function retryLater(record: SQSRecord, message: JobMessage, started: MessageResult, error: UntagError): Promise<MessageResult> {
+  async function retryLater(
+    record: SQSRecord,
+    message: JobMessage,
+    started: MessageResult,
+    error: UntagError,
+  ): Promise<MessageResult> {
     const result = { ...started, error };
     const { receiveCount, attempt } = result;
     if (receiveCount >= maxReceiveCount) {
@@ -119,7 +128,11 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
     }
     const seconds = visibilitySeconds(error, receiveCount);
     try {
-      await sqs.changeMessageVisibility({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: seconds });
+      await sqs.changeMessageVisibility({
+        QueueUrl: queueUrl,
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: seconds,
+      });
       return { ...result, visibilitySeconds: seconds };
     } catch (changeError) {
       // Still a failure: the message comes back after the queue's visibility timeout instead.
@@ -128,13 +141,22 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
   }
 
   async function processRecord(record: SQSRecord, budget: RetryBudget, halts: Halts): Promise<MessageResult> {
-    const received: MessageResult = { messageId: record.messageId, action: 'retry', receiveCount: receiveCountOf(record), outcomes: [] };
+    const received: MessageResult = {
+      messageId: record.messageId,
+      action: 'retry',
+      receiveCount: receiveCountOf(record),
+      outcomes: [],
+    };
     let message: JobMessage;
     try {
       message = parseJobMessage(record.body);
     } catch (error) {
       const invalid = asUntagError(error);
-      return deadLetter(record.body, { ...received, error: invalid }, { code: invalid.code, detail: operatorMessage(invalid) });
+      return deadLetter(
+        record.body,
+        { ...received, error: invalid },
+        { code: invalid.code, detail: operatorMessage(invalid) },
+      );
     }
     const attempt = message.attempt + received.receiveCount;
     const started: MessageResult = { ...received, eventId: message.eventId, attempt };
@@ -149,7 +171,11 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
       if (!halts.has(scope)) halts.set(scope, failure);
     }
     if (isPermanent(failure)) {
-      return deadLetter(JSON.stringify({ ...message, attempt }), { ...ran, error: failure }, { code: failure.code, detail: operatorMessage(failure) });
+      return deadLetter(
+        JSON.stringify({ ...message, attempt }),
+        { ...ran, error: failure },
+        { code: failure.code, detail: operatorMessage(failure) },
+      );
     }
     return retryLater(record, message, ran, failure);
   }

@@ -8,7 +8,11 @@ import { Functions } from '@aws-lambda-powertools/jmespath/functions';
 /** Powertools applies argument checks through a decorator; applied by hand here (no decorator syntax). */
 function withSignature(target: Functions, name: string, argumentsSpecs: string[][]): void {
   const descriptor = Object.getOwnPropertyDescriptor(target, name)!;
-  const decorate = Functions.signature({ argumentsSpecs }) as (target: Functions, name: string, descriptor: PropertyDescriptor) => PropertyDescriptor;
+  const decorate = Functions.signature({ argumentsSpecs }) as (
+    target: Functions,
+    name: string,
+    descriptor: PropertyDescriptor,
+  ) => PropertyDescriptor;
   Object.defineProperty(target, name, decorate(target, name, descriptor));
 }
 
@@ -36,7 +40,8 @@ class RuleFunctions extends Functions {
   }
 }
 
-for (const name of ['funcLower', 'funcUpper', 'funcTrim'] as const) withSignature(RuleFunctions.prototype, name, [['string']]);
+for (const name of ['funcLower', 'funcUpper', 'funcTrim'] as const)
+  withSignature(RuleFunctions.prototype, name, [['string']]);
 
 const customFunctions = new RuleFunctions();
 

@@ -7,7 +7,14 @@ import { JMESPathError } from '@aws-lambda-powertools/jmespath';
 import { BadEventError, UnknownSourceError } from '../errors';
 import type { CustomerRef, Job } from '../types';
 import { evaluate } from './jmespath';
-import type { CustomerSelector, EventTypeSelector, LookupConfig, RuleConfig, RulesConfig, WebhookSourceConfig } from './types';
+import type {
+  CustomerSelector,
+  EventTypeSelector,
+  LookupConfig,
+  RuleConfig,
+  RulesConfig,
+  WebhookSourceConfig,
+} from './types';
 
 /** One EventBridge rule to create: on `bus`, events of `source` (and of `detailType`, when given). */
 export interface EventBridgePattern {
@@ -98,7 +105,15 @@ export function compileRules(config: RulesConfig): RuleSet {
     return { rules, payload: detail ?? null, eventType: detailType };
   }
 
-  function jobs({ rules, payload, eventType }: { rules: RuleConfig[]; payload: unknown; eventType: string | null }): Job[] {
+  function jobs({
+    rules,
+    payload,
+    eventType,
+  }: {
+    rules: RuleConfig[];
+    payload: unknown;
+    eventType: string | null;
+  }): Job[] {
     const result: Job[] = [];
     for (const rule of rules) {
       const { job, error } = judge(rule, payload, eventType);
@@ -108,7 +123,10 @@ export function compileRules(config: RulesConfig): RuleSet {
     return result;
   }
 
-  function explain(source: string, { rules, payload, eventType }: { rules: RuleConfig[]; payload: unknown; eventType: string | null }): Explanation {
+  function explain(
+    source: string,
+    { rules, payload, eventType }: { rules: RuleConfig[]; payload: unknown; eventType: string | null },
+  ): Explanation {
     return { source, eventType, rules: rules.map((rule) => judge(rule, payload, eventType).verdict) };
   }
 
@@ -120,7 +138,11 @@ export function compileRules(config: RulesConfig): RuleSet {
     explainEvent: (event) => explain(event.source, eventRules(event)),
     eventBridgePatterns: () => patterns.map((pattern) => structuredClone(pattern)),
     lookups: () => structuredClone(config.lookups),
-    signingSecretIds: () => [...new Set(Object.values(config.sources).flatMap(({ verify }) => ('secretId' in verify ? [verify.secretId] : [])))],
+    signingSecretIds: () => [
+      ...new Set(
+        Object.values(config.sources).flatMap(({ verify }) => ('secretId' in verify ? [verify.secretId] : [])),
+      ),
+    ],
     lookupSecretIds: () => [...new Set(Object.values(config.lookups).map((lookup) => lookup.secretId))],
   };
 }
@@ -173,7 +195,10 @@ function judge(rule: RuleConfig, payload: unknown, eventType: string | null): Ju
     const value = evaluateField(rule, field, expression, payload, 'invalid_customer');
     verdict.customer = { by, expression, value };
     const customer = customerRef(rule, field, value);
-    return { verdict: { ...verdict, matched: true }, job: { rule: rule.name, customer, removeTags: [...rule.removeTags], addTags: [...rule.addTags] } };
+    return {
+      verdict: { ...verdict, matched: true },
+      job: { rule: rule.name, customer, removeTags: [...rule.removeTags], addTags: [...rule.addTags] },
+    };
   } catch (error) {
     if (!(error instanceof BadEventError)) throw error;
     return { verdict: { ...verdict, failed: stage, error: error.message }, error };
@@ -189,8 +214,13 @@ function evaluateField(rule: RuleConfig, field: string, expression: string, payl
   try {
     return evaluate(expression, payload) ?? null;
   } catch (error) {
-    if (error instanceof JMESPathError) throw new BadEventError(code, `rule "${rule.name}": ${field} (${expression}) failed: ${error.message}`);
-    if (error instanceof RangeError) throw new BadEventError(code, `rule "${rule.name}": ${field} (${expression}): the payload is nested too deeply to evaluate`);
+    if (error instanceof JMESPathError)
+      throw new BadEventError(code, `rule "${rule.name}": ${field} (${expression}) failed: ${error.message}`);
+    if (error instanceof RangeError)
+      throw new BadEventError(
+        code,
+        `rule "${rule.name}": ${field} (${expression}): the payload is nested too deeply to evaluate`,
+      );
     throw error;
   }
 }
@@ -210,9 +240,11 @@ function isTruthy(value: unknown): boolean {
 function customerRef(rule: RuleConfig, field: string, value: unknown): CustomerRef {
   const { customer } = rule;
   // Values are described by type, not echoed: they may be personal data.
-  const fail = (problem: string) => new BadEventError('invalid_customer', `rule "${rule.name}": ${field} (${customer.expression}) ${problem}`);
+  const fail = (problem: string) =>
+    new BadEventError('invalid_customer', `rule "${rule.name}": ${field} (${customer.expression}) ${problem}`);
   if (value === null || (typeof value === 'string' && value.trim() === '')) throw fail('is missing');
-  if (typeof value === 'number' && !Number.isSafeInteger(value)) throw fail(`must be a whole number below 2^53, got ${describe(value)}`);
+  if (typeof value === 'number' && !Number.isSafeInteger(value))
+    throw fail(`must be a whole number below 2^53, got ${describe(value)}`);
   switch (customer.by) {
     case 'helpcrunchId': {
       const id = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
@@ -229,8 +261,11 @@ function customerRef(rule: RuleConfig, field: string, value: unknown): CustomerR
     case 'lookup': {
       const id = typeof value === 'number' ? String(value) : value;
       // The id becomes one path segment or query value of the lookup's URL: dot segments would move it.
-      if (typeof id === 'string' && id !== '.' && id !== '..') return { by: 'lookup', lookup: customer.lookup, value: id };
-      throw fail(typeof id === 'string' ? 'cannot be "." or ".."' : `must be a string or a whole number, got ${describe(value)}`);
+      if (typeof id === 'string' && id !== '.' && id !== '..')
+        return { by: 'lookup', lookup: customer.lookup, value: id };
+      throw fail(
+        typeof id === 'string' ? 'cannot be "." or ".."' : `must be a string or a whole number, got ${describe(value)}`,
+      );
     }
   }
 }

@@ -82,11 +82,21 @@ export interface EventSourceConfig {
   bus: string;
 }
 
-export const LOOKUP_PRESETS = ['stripe-customer', 'paddle-customer', 'pipedrive-person', 'hubspot-contact', 'hubspot-deal-contacts'] as const;
+export const LOOKUP_PRESETS = [
+  'stripe-customer',
+  'paddle-customer',
+  'pipedrive-person',
+  'hubspot-contact',
+  'hubspot-deal-contacts',
+] as const;
 export type LookupPreset = (typeof LOOKUP_PRESETS)[number];
 
 /** How a generic lookup sends its secret: Authorization Bearer or Basic, a header, or a query parameter. */
-export type LookupAuth = { in: 'bearer' } | { in: 'basic' } | { in: 'header'; name: string } | { in: 'query'; name: string };
+export type LookupAuth =
+  | { in: 'bearer' }
+  | { in: 'basic' }
+  | { in: 'header'; name: string }
+  | { in: 'query'; name: string };
 
 /** A lookup turns a sender's own id into a HelpCrunch customer reference through the sender's API. */
 export type LookupConfig =

@@ -11,7 +11,18 @@ export const HUBSPOT_TIMESTAMP_HEADER = 'X-HubSpot-Request-Timestamp';
 
 /** The percent-encodings HubSpot's request-validation docs decode in the URI before signing. */
 const DECODED: Record<string, string> = {
-  '3A': ':', '2F': '/', '3F': '?', '40': '@', '21': '!', '24': '$', '27': "'", '28': '(', '29': ')', '2A': '*', '2C': ',', '3B': ';',
+  '3A': ':',
+  '2F': '/',
+  '3F': '?',
+  '40': '@',
+  '21': '!',
+  '24': '$',
+  '27': "'",
+  '28': '(',
+  '29': ')',
+  '2A': '*',
+  '2C': ',',
+  '3B': ';',
 };
 const ENCODED = /%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi;
 
@@ -21,8 +32,18 @@ export function hubspotSignedUri(url: string): string {
 }
 
 /** base64 HMAC-SHA256(client secret, method + URI + body + timestamp). */
-export function hubspotSignature(secret: string, method: string, url: string, body: string | Buffer, timestampMs: string): string {
-  return createHmac('sha256', secret).update(`${method}${hubspotSignedUri(url)}`).update(body).update(timestampMs).digest('base64');
+export function hubspotSignature(
+  secret: string,
+  method: string,
+  url: string,
+  body: string | Buffer,
+  timestampMs: string,
+): string {
+  return createHmac('sha256', secret)
+    .update(`${method}${hubspotSignedUri(url)}`)
+    .update(body)
+    .update(timestampMs)
+    .digest('base64');
 }
 
 /**
@@ -32,7 +53,9 @@ export function hubspotSignature(secret: string, method: string, url: string, bo
 export function hubspotCalledUrl(config: { publicUrl?: string }, request: Pick<WebhookRequest, 'url'>): string {
   if (config.publicUrl === undefined) {
     if (request.url === undefined) {
-      throw new ConfigError("hubspot-v3 signs the URL HubSpot called, and this event does not tell it: set the source's verify.publicUrl");
+      throw new ConfigError(
+        "hubspot-v3 signs the URL HubSpot called, and this event does not tell it: set the source's verify.publicUrl",
+      );
     }
     return request.url;
   }
@@ -46,7 +69,13 @@ export function verifyHubSpotV3(config: HubSpotConfig, request: WebhookRequest, 
   const timestamp = requireHeader(request, HUBSPOT_TIMESTAMP_HEADER).trim();
   const what = `Header '${HUBSPOT_TIMESTAMP_HEADER.toLowerCase()}'`;
   requireFreshTimestamp(readUnixTime(timestamp, what), nowMs, config.toleranceSeconds, what);
-  const expected = hubspotSignature(secret, request.method, hubspotCalledUrl(config, request), request.rawBody, timestamp);
+  const expected = hubspotSignature(
+    secret,
+    request.method,
+    hubspotCalledUrl(config, request),
+    request.rawBody,
+    timestamp,
+  );
   if (!digestEqual(signature, expected)) {
     throw new WebhookAuthError(`Signature in header '${HUBSPOT_SIGNATURE_HEADER.toLowerCase()}' does not match`);
   }

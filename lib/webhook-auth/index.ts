@@ -28,22 +28,29 @@ export function verifyWebhook(
   }
   switch (config.scheme) {
     case 'hmac':
-      return verifyHmac(config, request, secret);
+      verifyHmac(config, request, secret);
+      return;
     case 'github':
     case 'shopify':
     case 'helpcrunch':
-      return verifyHmac(HMAC_PRESETS[config.scheme], request, secret);
+      verifyHmac(HMAC_PRESETS[config.scheme], request, secret);
+      return;
     case 'stripe':
     case 'calendly':
     case 'paddle':
-      return verifyTimestamped(TIMESTAMPED_FORMATS[config.scheme], config.toleranceSeconds, request, secret, nowMs);
+      verifyTimestamped(TIMESTAMPED_FORMATS[config.scheme], config.toleranceSeconds, request, secret, nowMs);
+      return;
     case 'hubspot-v3':
-      return verifyHubSpotV3(config, request, secret, nowMs);
+      verifyHubSpotV3(config, request, secret, nowMs);
+      return;
     case 'standard-webhooks':
-      return verifyStandardWebhook(config.toleranceSeconds, request, secret, nowMs);
+      verifyStandardWebhook(config.toleranceSeconds, request, secret, nowMs);
+      return;
     case 'token':
-      return verifyToken(config.header, request, secret);
+      verifyToken(config.header, request, secret);
+      return;
     case 'basic':
-      return verifyBasic(request, secret);
+      verifyBasic(request, secret);
+      return;
   }
 }

@@ -60,8 +60,16 @@ export function readUnixTime(text: string, what: string): number {
  * Replay protection: a 401 `timestamp_out_of_tolerance` when the signed time is more than
  * `toleranceSeconds` away from our clock, in either direction (a future time is as suspect as an old one).
  */
-export function requireFreshTimestamp(timestampMs: number, nowMs: number, toleranceSeconds: number, what: string): void {
+export function requireFreshTimestamp(
+  timestampMs: number,
+  nowMs: number,
+  toleranceSeconds: number,
+  what: string,
+): void {
   if (Math.abs(nowMs - timestampMs) > toleranceSeconds * 1000) {
-    throw new WebhookAuthError(`${what} is more than ${toleranceSeconds}s from the current time`, 'timestamp_out_of_tolerance');
+    throw new WebhookAuthError(
+      `${what} is more than ${toleranceSeconds}s from the current time`,
+      'timestamp_out_of_tolerance',
+    );
   }
 }

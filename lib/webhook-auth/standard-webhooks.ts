@@ -10,7 +10,8 @@ import { anyDigestEqual, readUnixTime, requireFreshTimestamp, requireHeader, typ
 export type StandardWebhooksPrefix = 'webhook' | 'svix';
 
 function headerPrefix(request: WebhookRequest): StandardWebhooksPrefix {
-  const carries = (prefix: StandardWebhooksPrefix) => ['id', 'timestamp', 'signature'].some((name) => Object.hasOwn(request.headers, `${prefix}-${name}`));
+  const carries = (prefix: StandardWebhooksPrefix) =>
+    ['id', 'timestamp', 'signature'].some((name) => Object.hasOwn(request.headers, `${prefix}-${name}`));
   return carries('svix') && !carries('webhook') ? 'svix' : 'webhook';
 }
 
@@ -22,12 +23,22 @@ export function standardWebhooksKey(secret: string): Buffer {
 }
 
 /** The base64 signature of `${id}.${timestamp}.${body}`. */
-export function standardWebhooksSignature(secret: string, id: string, timestamp: string, body: string | Buffer): string {
+export function standardWebhooksSignature(
+  secret: string,
+  id: string,
+  timestamp: string,
+  body: string | Buffer,
+): string {
   return createHmac('sha256', standardWebhooksKey(secret)).update(`${id}.${timestamp}.`).update(body).digest('base64');
 }
 
 /** https://www.standardwebhooks.com/ : HMAC-SHA256 over `${id}.${timestamp}.${body}`, `v1,<base64>` entries. */
-export function verifyStandardWebhook(toleranceSeconds: number, request: WebhookRequest, secret: string, nowMs: number): void {
+export function verifyStandardWebhook(
+  toleranceSeconds: number,
+  request: WebhookRequest,
+  secret: string,
+  nowMs: number,
+): void {
   const prefix = headerPrefix(request);
   const id = requireHeader(request, `${prefix}-id`);
   const timestamp = requireHeader(request, `${prefix}-timestamp`);
@@ -42,5 +53,6 @@ export function verifyStandardWebhook(toleranceSeconds: number, request: Webhook
     const [version, signature = ''] = entry.split(',', 2);
     return version === 'v1' ? [signature] : [];
   });
-  if (!anyDigestEqual(v1Signatures, expected)) throw new WebhookAuthError(`Signature in header '${prefix}-signature' does not match`);
+  if (!anyDigestEqual(v1Signatures, expected))
+    throw new WebhookAuthError(`Signature in header '${prefix}-signature' does not match`);
 }

@@ -18,7 +18,13 @@ export const TIMESTAMPED_FORMATS = {
   /** docs.stripe.com "Verify webhook signatures manually": `t=<unix>,v1=<hex>[,v1=<hex>…]`. */
   stripe: { header: 'Stripe-Signature', separator: ',', timestampKey: 't', signatureKey: 'v1', joiner: '.' },
   /** developer.calendly.com "Webhook Signatures": Stripe's format under its own header. */
-  calendly: { header: 'Calendly-Webhook-Signature', separator: ',', timestampKey: 't', signatureKey: 'v1', joiner: '.' },
+  calendly: {
+    header: 'Calendly-Webhook-Signature',
+    separator: ',',
+    timestampKey: 't',
+    signatureKey: 'v1',
+    joiner: '.',
+  },
   /** developer.paddle.com "Verify webhook signatures": `ts=<unix>;h1=<hex>[;h1=<hex>…]`. */
   paddle: { header: 'Paddle-Signature', separator: ';', timestampKey: 'ts', signatureKey: 'h1', joiner: ':' },
 } as const satisfies Record<string, TimestampedFormat>;
@@ -26,7 +32,12 @@ export const TIMESTAMPED_FORMATS = {
 export type TimestampedScheme = keyof typeof TIMESTAMPED_FORMATS;
 
 /** The hex signature of `body` at `timestamp` (unix seconds, as sent). */
-export function timestampedSignature(format: TimestampedFormat, secret: string, timestamp: string, body: string | Buffer): string {
+export function timestampedSignature(
+  format: TimestampedFormat,
+  secret: string,
+  timestamp: string,
+  body: string | Buffer,
+): string {
   return createHmac('sha256', secret).update(`${timestamp}${format.joiner}`).update(body).digest('hex');
 }
 
@@ -42,8 +53,10 @@ function parseHeader(format: TimestampedFormat, value: string): { timestamp: str
     else if (key === format.signatureKey) signatures.push(rest.join('=').toLowerCase());
   }
   // Two timestamps would leave open which one was signed.
-  if (timestamps.length !== 1) throw new WebhookAuthError(`Header '${name}' must carry exactly one ${format.timestampKey}=`);
-  if (signatures.length === 0) throw new WebhookAuthError(`Header '${name}' carries no ${format.signatureKey}= signature`);
+  if (timestamps.length !== 1)
+    throw new WebhookAuthError(`Header '${name}' must carry exactly one ${format.timestampKey}=`);
+  if (signatures.length === 0)
+    throw new WebhookAuthError(`Header '${name}' carries no ${format.signatureKey}= signature`);
   return { timestamp: timestamps[0]!, signatures };
 }
 

@@ -30,12 +30,16 @@ const indent = (text: string) => text.replace(/^/gm, '  ');
 
 function sampleCommand(stack: LocalStack, { title, trigger, payload }: Sample): string {
   if (trigger.kind === 'eventbridge') {
-    return indent(`# ${title}\n${eventCurl(stack.hostUrl, { source: trigger.source, 'detail-type': trigger.detailType, detail: payload })}`);
+    return indent(
+      `# ${title}\n${eventCurl(stack.hostUrl, { source: trigger.source, 'detail-type': trigger.detailType, detail: payload })}`,
+    );
   }
   const { verify } = stack.rules.sources[trigger.source]!;
   const signing = verify.scheme === 'none' ? undefined : { verify, secret: stack.secrets[verify.secretId]! };
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
-  return indent(`# ${title} (${trigger.source} webhook, ${verify.scheme})\n${webhookCurl(stack.hostUrl, trigger.source, body, signing, trigger.headers)}`);
+  return indent(
+    `# ${title} (${trigger.source} webhook, ${verify.scheme})\n${webhookCurl(stack.hostUrl, trigger.source, body, signing, trigger.headers)}`,
+  );
 }
 
 /** `npm run demo`, with the ports when they are not its defaults. */
@@ -60,12 +64,14 @@ function queueRows(stack: LocalStack): string[] {
   ];
 }
 
-const DRY_RUN_LINE = '  Dry run: HelpCrunch gets no PUT or DELETE; jobs say would_untag / would_tag, every log line "dryRun":true';
+const DRY_RUN_LINE =
+  '  Dry run: HelpCrunch gets no PUT or DELETE; jobs say would_untag / would_tag, every log line "dryRun":true';
 
 export function banner(stack: LocalStack, { samples, fromRuleTests }: Samples, options: BannerOptions = {}): string {
   const host = row('Function host', stack.hostUrl, 'POST /webhooks/<source>, POST /events');
   if (!stack.sandbox || !stack.secretsManager) {
-    const { apiUrl, apiKeySecretId } = stack.target.kind === 'external' ? stack.target : { apiUrl: '?', apiKeySecretId: '?' };
+    const { apiUrl, apiKeySecretId } =
+      stack.target.kind === 'external' ? stack.target : { apiUrl: '?', apiKeySecretId: '?' };
     return [
       `helpcrunch-untag is running locally against ${apiUrl}`,
       `(API key from the Secrets Manager secret ${apiKeySecretId}; webhook secrets from the secretIds in rules.yml)`,
@@ -89,9 +95,15 @@ export function banner(stack: LocalStack, { samples, fromRuleTests }: Samples, o
     'helpcrunch-untag is running locally: no AWS account, no HelpCrunch key needed.',
     '',
     host,
-    row('HelpCrunch sandbox', sandbox.url, `${rateLimit.requests} requests per ${rateLimit.windowMs / 1000} s, key "${sandbox.apiKey}"`),
+    row(
+      'HelpCrunch sandbox',
+      sandbox.url,
+      `${rateLimit.requests} requests per ${rateLimit.windowMs / 1000} s, key "${sandbox.apiKey}"`,
+    ),
     row('Sandbox page', pageUrl, `customers, tags and requests${stack.queue ? ', queues' : ''}, live`),
-    ...(vendorApis ? [row('Vendor APIs', vendorApis.url, 'Stripe, Paddle, Pipedrive and HubSpot stand-ins every lookup calls')] : []),
+    ...(vendorApis
+      ? [row('Vendor APIs', vendorApis.url, 'Stripe, Paddle, Pipedrive and HubSpot stand-ins every lookup calls')]
+      : []),
     row('Secrets Manager', secretsManager.url, 'the API key, a demo secret per webhook source and lookup'),
     ...queueRows(stack),
     ...(stack.dryRun ? [DRY_RUN_LINE] : []),
@@ -103,7 +115,9 @@ export function banner(stack: LocalStack, { samples, fromRuleTests }: Samples, o
     '',
     ...samples.flatMap((sample) => [sampleCommand(stack, sample), '']),
     // npm run demo sends rule-test events only: placeholders would be refused.
-    ...(fromRuleTests ? [`Or send them all and see each customer's tags before and after:  ${demoCommand(stack, sandbox.port)}`] : []),
+    ...(fromRuleTests
+      ? [`Or send them all and see each customer's tags before and after:  ${demoCommand(stack, sandbox.port)}`]
+      : []),
     'Ctrl-C stops everything.',
   ].join('\n');
 }

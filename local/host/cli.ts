@@ -63,7 +63,7 @@ export const hostSettings = {
     arg: 'mode',
     env: 'DISPATCH',
     expected: 'inline or queue',
-    help: "queue: webhooks and events enqueue jobs for the worker, as deployed (default); inline: they call HelpCrunch",
+    help: 'queue: webhooks and events enqueue jobs for the worker, as deployed (default); inline: they call HelpCrunch',
     parse: (raw: string): DispatchMode | undefined => (raw === 'inline' || raw === 'queue' ? raw : undefined),
   },
   webhookTimeout: {
@@ -94,7 +94,11 @@ In queue dispatch (serverless.yml's default) jobs go through a local SQS to the 
 
 Options (flag, or environment variable):
 ${helpFor(startSettings, [
-  ['--dry-run', 'DRY_RUN=true', 'everything runs but HelpCrunch writes: no tag changes, results say would_untag / would_tag'],
+  [
+    '--dry-run',
+    'DRY_RUN=true',
+    'everything runs but HelpCrunch writes: no tag changes, results say would_untag / would_tag',
+  ],
   ['--json-logs', 'LOG_FORMAT=json', "print the functions' JSON log lines as they are"],
   ['--help', '', ''],
 ])}`;
@@ -126,7 +130,10 @@ export function parseStartArgs(args: readonly string[], env: NodeJS.ProcessEnv):
     dispatch: read(hostSettings.dispatch),
     sqsPort: read(hostSettings.sqsPort) ?? DEFAULT_SQS_PORT,
     sandbox: { ...sandbox, port: sandboxPort },
-    timeoutsMs: { webhook: toMs(read(hostSettings.webhookTimeout)), eventbridge: toMs(read(hostSettings.eventbridgeTimeout)) },
+    timeoutsMs: {
+      webhook: toMs(read(hostSettings.webhookTimeout)),
+      eventbridge: toMs(read(hostSettings.eventbridgeTimeout)),
+    },
     logFormat: values['json-logs'] || env.LOG_FORMAT?.trim() === 'json' ? 'json' : 'readable',
     // Without the flag the environment's DRY_RUN reaches the functions as it is.
     ...(values['dry-run'] === true && { dryRun: true }),
@@ -138,10 +145,13 @@ export const DEMO_HELP = `npm run demo [-- options]   send the sample events (fr
 In queue mode the tags are shown once the local jobs queue has drained.
 
 Options (flag, or environment variable):
-${helpFor([hostSettings.rules, hostSettings.port, sandboxSettings.port, hostSettings.sqsPort], [
-  ['--no-reset', '', 'keep the sandbox as it is (default: restore the demo customers first)'],
-  ['--help', '', ''],
-])}`;
+${helpFor(
+  [hostSettings.rules, hostSettings.port, sandboxSettings.port, hostSettings.sqsPort],
+  [
+    ['--no-reset', '', 'keep the sandbox as it is (default: restore the demo customers first)'],
+    ['--help', '', ''],
+  ],
+)}`;
 
 export interface DemoOptions {
   /** The rules npm start runs with: the demo sends the events of their rule tests. */

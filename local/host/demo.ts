@@ -20,7 +20,9 @@ async function request(url: string, init: RequestInit, what: string): Promise<Re
   try {
     return await fetch(url, init);
   } catch {
-    throw new DemoUnreachableError(`Nothing answers at ${url} (${what}). Start it in another terminal with \`npm start\`, or pass the ports it printed (see npm run demo -- --help).`);
+    throw new DemoUnreachableError(
+      `Nothing answers at ${url} (${what}). Start it in another terminal with \`npm start\`, or pass the ports it printed (see npm run demo -- --help).`,
+    );
   }
 }
 
@@ -30,13 +32,22 @@ async function send(hostUrl: string, rules: RulesConfig, sample: Sample): Promis
   } catch (error) {
     // fetch fails with a TypeError when nothing answers.
     if (!(error instanceof TypeError)) throw error;
-    throw new DemoUnreachableError(`Nothing answers at ${hostUrl} (the function host). Start it in another terminal with \`npm start\`, or pass the ports it printed (see npm run demo -- --help).`);
+    throw new DemoUnreachableError(
+      `Nothing answers at ${hostUrl} (the function host). Start it in another terminal with \`npm start\`, or pass the ports it printed (see npm run demo -- --help).`,
+    );
   }
 }
 
-async function sandboxCustomers(sandboxUrl: string, init: RequestInit = {}, path = '/_sandbox/state'): Promise<SandboxCustomer[]> {
+async function sandboxCustomers(
+  sandboxUrl: string,
+  init: RequestInit = {},
+  path = '/_sandbox/state',
+): Promise<SandboxCustomer[]> {
   const response = await request(`${sandboxUrl}${path}`, init, 'the HelpCrunch sandbox');
-  if (!response.ok) throw new DemoUnreachableError(`${sandboxUrl} is not the HelpCrunch sandbox (${path} answered ${response.status}).`);
+  if (!response.ok)
+    throw new DemoUnreachableError(
+      `${sandboxUrl} is not the HelpCrunch sandbox (${path} answered ${response.status}).`,
+    );
   return ((await response.json()) as SandboxState).customers;
 }
 
@@ -60,21 +71,35 @@ const tagList = (customer: SandboxCustomer | undefined) => customer?.tags.map((t
 /** The before/after table: one row per customer (or per changed one), removed and added tags listed; '' when no row. */
 export function tagsTable(before: SandboxCustomer[], after: SandboxCustomer[], { onlyChanged = false } = {}): string {
   const afterById = new Map(after.map((customer) => [customer.id, customer]));
-  const changed = (customer: SandboxCustomer) => tagList(customer).join('\n') !== tagList(afterById.get(customer.id)).join('\n');
-  const rows = before.filter((customer) => !onlyChanged || changed(customer)).map((customer) => {
-    const was = tagList(customer);
-    const now = tagList(afterById.get(customer.id));
-    const removed = was.filter((tag) => !now.includes(tag));
-    const added = now.filter((tag) => !was.includes(tag));
-    const label = `${customer.id} ${customer.name ?? customer.email ?? customer.userId ?? ''}`;
-    const show = (tags: string[]) => (tags.length > 0 ? tags.join(', ') : '—');
-    const changes = [...(removed.length > 0 ? [`removed ${removed.join(', ')}`] : []), ...(added.length > 0 ? [`added ${added.join(', ')}`] : [])];
-    return [label, show(was), show(now), changes.join('; ')];
-  });
+  const changed = (customer: SandboxCustomer) =>
+    tagList(customer).join('\n') !== tagList(afterById.get(customer.id)).join('\n');
+  const rows = before
+    .filter((customer) => !onlyChanged || changed(customer))
+    .map((customer) => {
+      const was = tagList(customer);
+      const now = tagList(afterById.get(customer.id));
+      const removed = was.filter((tag) => !now.includes(tag));
+      const added = now.filter((tag) => !was.includes(tag));
+      const label = `${customer.id} ${customer.name ?? customer.email ?? customer.userId ?? ''}`;
+      const show = (tags: string[]) => (tags.length > 0 ? tags.join(', ') : '—');
+      const changes = [
+        ...(removed.length > 0 ? [`removed ${removed.join(', ')}`] : []),
+        ...(added.length > 0 ? [`added ${added.join(', ')}`] : []),
+      ];
+      return [label, show(was), show(now), changes.join('; ')];
+    });
   if (rows.length === 0) return '';
   const header = ['Customer', 'Tags before', 'Tags after', ''];
   const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column]!.length)));
-  return [header, ...rows].map((row) => `  ${row.map((cell, column) => cell.padEnd(widths[column]!)).join('   ').trimEnd()}`).join('\n');
+  return [header, ...rows]
+    .map(
+      (row) =>
+        `  ${row
+          .map((cell, column) => cell.padEnd(widths[column]!))
+          .join('   ')
+          .trimEnd()}`,
+    )
+    .join('\n');
 }
 
 export interface DrainOptions {
@@ -91,7 +116,11 @@ async function queueDepths(sqs: SQSClient, sqsUrl: string): Promise<{ jobs: numb
     const { Attributes = {} } = await sqs.send(
       new GetQueueAttributesCommand({
         QueueUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
       }),
     );
     return Object.values(Attributes).reduce((sum, count) => sum + Number(count), 0);
@@ -100,13 +129,24 @@ async function queueDepths(sqs: SQSClient, sqsUrl: string): Promise<{ jobs: numb
   try {
     return { jobs: await depth(names.jobs), deadLetters: await depth(names.deadLetters) };
   } catch {
-    throw new DemoUnreachableError(`The webhooks queued jobs, but no local SQS with the jobs queue answers at ${sqsUrl}. Pass the --sqs-port \`npm start\` printed (see npm run demo -- --help).`);
+    throw new DemoUnreachableError(
+      `The webhooks queued jobs, but no local SQS with the jobs queue answers at ${sqsUrl}. Pass the --sqs-port \`npm start\` printed (see npm run demo -- --help).`,
+    );
   }
 }
 
 /** Waits until the worker has taken every queued job; says so when it takes longer than `timeoutMs`. */
-async function waitForQueue(sqsUrl: string, write: (text: string) => void, { timeoutMs, pollMs }: DrainOptions): Promise<void> {
-  const sqs = new SQSClient({ endpoint: sqsUrl, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+async function waitForQueue(
+  sqsUrl: string,
+  write: (text: string) => void,
+  { timeoutMs, pollMs }: DrainOptions,
+): Promise<void> {
+  const sqs = new SQSClient({
+    endpoint: sqsUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
   try {
     const deadline = Date.now() + timeoutMs;
     let depths = await queueDepths(sqs, sqsUrl);
@@ -115,8 +155,14 @@ async function waitForQueue(sqsUrl: string, write: (text: string) => void, { tim
       await new Promise((resolve) => setTimeout(resolve, pollMs));
       depths = await queueDepths(sqs, sqsUrl);
     }
-    if (depths.jobs > 0) write(`${depths.jobs} jobs still queued after ${timeoutMs / 1000} s (HelpCrunch busy?): the tags below may still change.\n`);
-    if (depths.deadLetters > 0) write(`${depths.deadLetters} jobs in the dead-letter queue: see why in npm start's log, or on its sandbox page.\n`);
+    if (depths.jobs > 0)
+      write(
+        `${depths.jobs} jobs still queued after ${timeoutMs / 1000} s (HelpCrunch busy?): the tags below may still change.\n`,
+      );
+    if (depths.deadLetters > 0)
+      write(
+        `${depths.deadLetters} jobs in the dead-letter queue: see why in npm start's log, or on its sandbox page.\n`,
+      );
   } finally {
     sqs.destroy();
   }
@@ -133,7 +179,9 @@ export async function runDemo(
   const before = options.reset
     ? await sandboxCustomers(options.sandboxUrl, { method: 'POST' }, '/_sandbox/reset')
     : await sandboxCustomers(options.sandboxUrl);
-  write(`${options.reset ? 'Sandbox reset to the demo customers. ' : ''}Sending ${samples.length} events to ${options.hostUrl}:\n`);
+  write(
+    `${options.reset ? 'Sandbox reset to the demo customers. ' : ''}Sending ${samples.length} events to ${options.hostUrl}:\n`,
+  );
   let allAccepted = true;
   let queued = 0;
   for (const sample of samples) {

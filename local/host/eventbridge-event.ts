@@ -10,11 +10,13 @@ export type EventParse = { event: EventBridgeEvent<string, unknown> } | { error:
 export const EVENT_SHAPE = 'an EventBridge event or {"source": "…", "detail-type": "…", "detail": {…}}';
 
 export function toEventBridgeEvent(value: unknown, { nowMs = Date.now(), region = 'us-east-1' } = {}): EventParse {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { error: `Body must be ${EVENT_SHAPE}` };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { error: `Body must be ${EVENT_SHAPE}` };
   const given = value as Partial<EventBridgeEvent<string, unknown>>;
   const { source, detail } = given;
   const detailType = given['detail-type'];
-  if (typeof source !== 'string' || source === '') return { error: `"source" must be a non-empty string; body must be ${EVENT_SHAPE}` };
+  if (typeof source !== 'string' || source === '')
+    return { error: `"source" must be a non-empty string; body must be ${EVENT_SHAPE}` };
   if (typeof detailType !== 'string') return { error: `"detail-type" must be a string; body must be ${EVENT_SHAPE}` };
   // EventBridge only accepts a JSON object as detail.
   if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) {

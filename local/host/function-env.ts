@@ -39,7 +39,12 @@ export interface LocalEndpoints {
 
 // Settings that would make the SDK look past the dummy keys (a named profile disables the
 // environment credentials) or past the local endpoint.
-const REAL_AWS_SETTINGS = ['AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS'];
+const REAL_AWS_SETTINGS = [
+  'AWS_PROFILE',
+  'AWS_DEFAULT_PROFILE',
+  'AWS_SESSION_TOKEN',
+  'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
+];
 
 /** The environment every local function starts with: `base` (the caller's), pointed at `local` when given. */
 export function functionEnv(base: NodeJS.ProcessEnv, local?: LocalEndpoints): Record<string, string> {

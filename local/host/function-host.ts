@@ -60,10 +60,15 @@ const gatewayRequestId = () => randomBytes(10).toString('base64');
 
 async function webhook(functions: LocalFunctions, req: IncomingMessage, source: string): Promise<HttpReply> {
   const requestId = gatewayRequestId();
-  const event = toHttpApiEvent(req, await readBody(req, MAX_PAYLOAD_BYTES), {
-    routeKey: 'POST /webhooks/{source}',
-    pathParameters: { source },
-  }, { requestId });
+  const event = toHttpApiEvent(
+    req,
+    await readBody(req, MAX_PAYLOAD_BYTES),
+    {
+      routeKey: 'POST /webhooks/{source}',
+      pathParameters: { source },
+    },
+    { requestId },
+  );
   const result = await functions.invoke('webhook', event);
   const reply = result.ok ? fromHttpApiResult(result.value) : INTERNAL_SERVER_ERROR;
   return { ...reply, headers: { ...reply.headers, 'apigw-requestid': requestId } };

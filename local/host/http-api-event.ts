@@ -49,7 +49,10 @@ export function toHttpApiEvent(
   const { cookie, ...distinct } = req.headersDistinct;
   const headers = joined(distinct);
   const query: Record<string, string[]> = {};
-  for (const [name, value] of url.searchParams) (query[name] ??= []).push(value);
+  for (const [name, value] of url.searchParams) {
+    query[name] ??= [];
+    query[name].push(value);
+  }
   const isText = TEXT_TYPES.test(headers['content-type'] ?? '');
   const method = req.method ?? 'GET';
   return {
@@ -90,10 +93,20 @@ export function toHttpApiEvent(
  */
 export function fromHttpApiResult(result: unknown): HttpReply {
   if (typeof result !== 'object' || result === null || !('statusCode' in result)) {
-    return { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(typeof result === 'string' ? result : JSON.stringify(result ?? null)) };
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(typeof result === 'string' ? result : JSON.stringify(result ?? null)),
+    };
   }
   const { statusCode, headers = {}, cookies, body = '', isBase64Encoded } = result as APIGatewayProxyStructuredResultV2;
-  const replyHeaders: HttpReply['headers'] = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), String(value)]));
+  const replyHeaders: HttpReply['headers'] = Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name.toLowerCase(), String(value)]),
+  );
   if (cookies?.length) replyHeaders['set-cookie'] = cookies;
-  return { status: statusCode ?? 200, headers: replyHeaders, body: Buffer.from(body, isBase64Encoded ? 'base64' : 'utf8') };
+  return {
+    status: statusCode ?? 200,
+    headers: replyHeaders,
+    body: Buffer.from(body, isBase64Encoded ? 'base64' : 'utf8'),
+  };
 }

@@ -87,10 +87,13 @@ export function parseInvokeArgs(args: readonly string[], env: NodeJS.ProcessEnv 
   const detailType = values['detail-type'] as string | undefined;
   if (kind === 'webhook' && detailType !== undefined) throw new UsageError('--detail-type is for eventbridge');
   if (kind === 'eventbridge' && (source === undefined) !== (detailType === undefined)) {
-    throw new UsageError('An EventBridge detail needs both --source and --detail-type (or give a whole EventBridge event)');
+    throw new UsageError(
+      'An EventBridge detail needs both --source and --detail-type (or give a whole EventBridge event)',
+    );
   }
   const headerValues = (values.header as string[] | undefined) ?? [];
-  if (headerValues.length > 0 && (kind !== 'webhook' || source === undefined)) throw new UsageError('--header goes with webhook <payload.json> --source <name>');
+  if (headerValues.length > 0 && (kind !== 'webhook' || source === undefined))
+    throw new UsageError('--header goes with webhook <payload.json> --source <name>');
   const dispatch = readSetting(hostSettings.dispatch, values, env);
   return {
     kind: kind as FunctionKind,
@@ -129,7 +132,10 @@ function signatureHeaders(stack: LocalStack, source: string, body: Buffer, url: 
   if (!verify) throw new UsageError(`rules.yml has no webhook source '${source}'`);
   if (verify.scheme === 'none') return {};
   const secret = stack.secrets[verify.secretId];
-  if (secret === undefined) throw new UsageError('--sign needs the sandbox: it signs with the demo secrets, which the real endpoints do not accept');
+  if (secret === undefined)
+    throw new UsageError(
+      '--sign needs the sandbox: it signs with the demo secrets, which the real endpoints do not accept',
+    );
   return signWebhook(verify, secret, body, { url });
 }
 
@@ -140,7 +146,10 @@ export function signHttpEvent(event: HttpEvent, stack: LocalStack): HttpEvent {
   const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
   const domain = event.requestContext?.domainName ?? 'localhost';
   const signed = Object.fromEntries(
-    Object.entries(signatureHeaders(stack, source, body, `https://${domain}${path}`)).map(([name, value]) => [name.toLowerCase(), value]),
+    Object.entries(signatureHeaders(stack, source, body, `https://${domain}${path}`)).map(([name, value]) => [
+      name.toLowerCase(),
+      value,
+    ]),
   );
   const replaced = <T>(record: Record<string, T> | null | undefined, value: (text: string) => T) => ({
     ...Object.fromEntries(Object.entries(record ?? {}).filter(([name]) => !(name.toLowerCase() in signed))),
@@ -148,7 +157,11 @@ export function signHttpEvent(event: HttpEvent, stack: LocalStack): HttpEvent {
   });
   const headers = replaced(event.headers as Record<string, string>, (text) => text);
   if ('multiValueHeaders' in event && event.multiValueHeaders) {
-    return { ...event, headers, multiValueHeaders: replaced(event.multiValueHeaders as Record<string, string[]>, (text) => [text]) };
+    return {
+      ...event,
+      headers,
+      multiValueHeaders: replaced(event.multiValueHeaders as Record<string, string[]>, (text) => [text]),
+    };
   }
   return { ...event, headers };
 }
@@ -166,7 +179,11 @@ interface Reply {
 }
 
 /** Resolves true when the event was accepted and no job failed. */
-export async function runInvoke(args: InvokeArgs, env: NodeJS.ProcessEnv, write: (text: string) => void): Promise<boolean> {
+export async function runInvoke(
+  args: InvokeArgs,
+  env: NodeJS.ProcessEnv,
+  write: (text: string) => void,
+): Promise<boolean> {
   let content: unknown;
   try {
     content = JSON.parse(readFileSync(args.file, 'utf8'));
@@ -193,7 +210,10 @@ export async function runInvoke(args: InvokeArgs, env: NodeJS.ProcessEnv, write:
     const before = stack.sandbox?.customers();
     const against = stack.target.kind === 'external' ? stack.target.apiUrl : 'a fresh HelpCrunch sandbox';
     write(`Invoking ${args.kind} with ${args.file} against ${against}\n`);
-    const reply = args.kind === 'webhook' ? await invokeWebhook(stack, args, content, write) : await invokeEvent(stack, args, content, write);
+    const reply =
+      args.kind === 'webhook'
+        ? await invokeWebhook(stack, args, content, write)
+        : await invokeEvent(stack, args, content, write);
     write(`\n${reply.text}\n`);
     if (stack.queue && !(await stack.queue.eventSource.whenIdle(DRAIN_TIMEOUT_MS))) {
       write(`\nThe worker had not taken every queued job after ${DRAIN_TIMEOUT_MS / 1000} s.\n`);
@@ -210,7 +230,12 @@ export async function runInvoke(args: InvokeArgs, env: NodeJS.ProcessEnv, write:
   }
 }
 
-async function invokeWebhook(stack: LocalStack, args: InvokeArgs, content: unknown, write: (text: string) => void): Promise<Reply> {
+async function invokeWebhook(
+  stack: LocalStack,
+  args: InvokeArgs,
+  content: unknown,
+  write: (text: string) => void,
+): Promise<Reply> {
   let status: number;
   let bodyText: string;
   if (args.source === undefined) {
@@ -224,24 +249,39 @@ async function invokeWebhook(stack: LocalStack, args: InvokeArgs, content: unkno
     // A raw payload, posted to the local host as the sender would.
     const body = Buffer.from(JSON.stringify(content));
     const url = `${stack.hostUrl}/webhooks/${encodeURIComponent(args.source)}`;
-    const signature = args.sign ? signatureHeaders(stack, args.source, body, `https://${new URL(url).host}${new URL(url).pathname}`) : {};
+    const signature = args.sign
+      ? signatureHeaders(stack, args.source, body, `https://${new URL(url).host}${new URL(url).pathname}`)
+      : {};
     const headers = { 'content-type': 'application/json', ...signature, ...args.headers };
     if (args.explain) write(explanationText(explainWebhook(stack, args.source, body, headers)));
     const response = await fetch(url, { method: 'POST', headers, body });
     status = response.status;
     bodyText = await response.text();
   }
-  const hint = status === 401 && stack.sandbox && !args.sign ? '\nThe signature was refused: --sign signs the body with the demo secret the sandbox uses.' : '';
+  const hint =
+    status === 401 && stack.sandbox && !args.sign
+      ? '\nThe signature was refused: --sign signs the body with the demo secret the sandbox uses.'
+      : '';
   return { ok: status < 400, text: `Reply ${status}:\n${prettyJson(bodyText)}${hint}` };
 }
 
-async function invokeEvent(stack: LocalStack, args: InvokeArgs, content: unknown, write: (text: string) => void): Promise<Reply> {
-  const given = args.source === undefined ? content : { source: args.source, 'detail-type': args.detailType, detail: content };
+async function invokeEvent(
+  stack: LocalStack,
+  args: InvokeArgs,
+  content: unknown,
+  write: (text: string) => void,
+): Promise<Reply> {
+  const given =
+    args.source === undefined ? content : { source: args.source, 'detail-type': args.detailType, detail: content };
   const parsed = toEventBridgeEvent(given);
   if ('error' in parsed) throw new UsageError(parsed.error);
   const { event } = parsed;
   if (args.explain) {
-    const explanation = compileRules(stack.rules).explainEvent({ source: event.source, detailType: event['detail-type'], detail: event.detail });
+    const explanation = compileRules(stack.rules).explainEvent({
+      source: event.source,
+      detailType: event['detail-type'],
+      detail: event.detail,
+    });
     write(explanationText([explanation]));
   }
   const result = await stack.functions.invoke('eventbridge', event);
@@ -251,10 +291,17 @@ async function invokeEvent(stack: LocalStack, args: InvokeArgs, content: unknown
 }
 
 /** One explanation per payload of the body (a batch has several), as the function matches them. */
-function explainWebhook(stack: LocalStack, source: string, body: Buffer, headers: Record<string, string>): Explanation[] {
+function explainWebhook(
+  stack: LocalStack,
+  source: string,
+  body: Buffer,
+  headers: Record<string, string>,
+): Explanation[] {
   const rules = compileRules(stack.rules);
   const lower = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
-  return parseWebhookPayloads(body, lower['content-type']).map((payload) => rules.explainWebhook({ source, payload, headers: lower }));
+  return parseWebhookPayloads(body, lower['content-type']).map((payload) =>
+    rules.explainWebhook({ source, payload, headers: lower }),
+  );
 }
 
 function explainHttpEvent(stack: LocalStack, event: HttpEvent, write: (text: string) => void): void {
@@ -280,9 +327,16 @@ export function explanationText(explanations: Explanation[]): string {
 
 function verdictLine(verdict: RuleVerdict): string {
   const parts: string[] = [];
-  if (verdict.eventType) parts.push(`event type ${verdict.eventType.ok ? 'is' : 'is not'} one of ${verdict.eventType.accepted.join(', ')}`);
-  if (verdict.when) parts.push(`when ${verdict.when.expression} → ${show(verdict.when.value)}${verdict.when.ok ? '' : ' (not truthy)'}`);
-  if (verdict.customer) parts.push(`customer.${verdict.customer.by === 'lookup' ? 'from' : verdict.customer.by} ${verdict.customer.expression} → ${show(verdict.customer.value)}`);
+  if (verdict.eventType)
+    parts.push(`event type ${verdict.eventType.ok ? 'is' : 'is not'} one of ${verdict.eventType.accepted.join(', ')}`);
+  if (verdict.when)
+    parts.push(
+      `when ${verdict.when.expression} → ${show(verdict.when.value)}${verdict.when.ok ? '' : ' (not truthy)'}`,
+    );
+  if (verdict.customer)
+    parts.push(
+      `customer.${verdict.customer.by === 'lookup' ? 'from' : verdict.customer.by} ${verdict.customer.expression} → ${show(verdict.customer.value)}`,
+    );
   if (verdict.error) parts.push(`refused: ${verdict.error}`);
   return `  ${verdict.matched ? '✓ matches' : '✗ no match'}  ${verdict.rule}: ${parts.join('; ') || 'applies to every event of its source'}`;
 }

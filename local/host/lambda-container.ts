@@ -25,7 +25,9 @@ export interface InvokeMessage {
 }
 
 /** How a handler's invocation ended: its return value, or Lambda's error shape for what it threw. */
-export type InvokeResult = { ok: true; value: unknown } | { ok: false; error: { errorType: string; errorMessage: string } };
+export type InvokeResult =
+  | { ok: true; value: unknown }
+  | { ok: false; error: { errorType: string; errorMessage: string } };
 export type InvokeReply = InvokeResult & { id: number };
 
 export interface LambdaContainerOptions extends WorkerData {
@@ -85,11 +87,15 @@ export async function startLambdaContainer(options: LambdaContainerOptions): Pro
   return {
     async invoke(event, requestId = randomUUID()) {
       if (closed) return failure('Runtime.Closed', 'The local function host is shutting down');
-      const worker = await (current ??= spawn());
+      current ??= spawn();
+      const worker = await current;
       const id = nextId++;
       const deadlineMs = Date.now() + timeoutMs;
       return new Promise<InvokeResult>((resolve) => {
-        const timer = setTimeout(() => settle(failure('Sandbox.Timedout', `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`)), timeoutMs);
+        const timer = setTimeout(
+          () => settle(failure('Sandbox.Timedout', `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`)),
+          timeoutMs,
+        );
         const settle = (result: InvokeResult) => {
           clearTimeout(timer);
           pending.delete(id);

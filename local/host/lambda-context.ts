@@ -10,7 +10,13 @@ export interface LambdaContextOptions {
   region: string;
 }
 
-export function createLambdaContext({ functionName, requestId, deadlineMs, memoryMb, region }: LambdaContextOptions): Context {
+export function createLambdaContext({
+  functionName,
+  requestId,
+  deadlineMs,
+  memoryMb,
+  region,
+}: LambdaContextOptions): Context {
   const unsupported = () => {
     throw new Error('The callback-style context methods are not supported; return or throw instead');
   };

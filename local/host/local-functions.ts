@@ -76,7 +76,9 @@ export async function startLocalFunctions(options: LocalFunctionsOptions): Promi
       list.push({ container, busy: 0 });
       containers.set(name, list);
     };
-    await Promise.all(names.flatMap((name) => Array.from({ length: options.instances?.[name] ?? 1 }, () => start(name))));
+    await Promise.all(
+      names.flatMap((name) => Array.from({ length: options.instances?.[name] ?? 1 }, () => start(name))),
+    );
   } catch (error) {
     await close();
     throw error;

@@ -9,7 +9,11 @@
 import { join } from 'node:path';
 import { loadRulesFile } from '../../tooling/rules/load';
 import type { RulesConfig } from '../../lib/rules/types';
-import { startHelpCrunchSandbox, type HelpCrunchSandbox, type HelpCrunchSandboxOptions } from '../sandbox/helpcrunch-sandbox';
+import {
+  startHelpCrunchSandbox,
+  type HelpCrunchSandbox,
+  type HelpCrunchSandboxOptions,
+} from '../sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../sandbox/secrets-manager-endpoint';
 import { demoLookupSecrets, startVendorApis, type VendorApis } from '../sandbox/vendor-apis';
 import { functionEnv, LOCAL_API_KEY_SECRET_ID, targetFrom, type Target } from './function-env';
@@ -103,7 +107,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       closers.push(sandbox.close);
       vendorApis = await startVendorApis();
       closers.push(vendorApis.close);
-      secrets = { [LOCAL_API_KEY_SECRET_ID]: sandbox.apiKey, ...demoSigningSecrets(rules), ...demoLookupSecrets(rules.lookups, vendorApis.keys) };
+      secrets = {
+        [LOCAL_API_KEY_SECRET_ID]: sandbox.apiKey,
+        ...demoSigningSecrets(rules),
+        ...demoLookupSecrets(rules.lookups, vendorApis.keys),
+      };
       secretsManager = await startSecretsManagerEndpoint({ port: options.secretsManagerPort ?? 0, secrets });
       closers.push(secretsManager.close);
     }
@@ -154,7 +162,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     closers.push(host.close);
     const dryRun = options.dryRun ?? env.DRY_RUN?.trim() === 'true';
-    return { target, hostUrl: host.url, rules, sandbox, secretsManager, vendorApis, secrets, functions, dispatch, dryRun, queue: queueing, close };
+    return {
+      target,
+      hostUrl: host.url,
+      rules,
+      sandbox,
+      secretsManager,
+      vendorApis,
+      secrets,
+      functions,
+      dispatch,
+      dryRun,
+      queue: queueing,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

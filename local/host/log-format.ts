@@ -20,7 +20,14 @@ interface LogEntry {
   sqsMessage?: Pick<MessageResult, 'messageId' | 'action' | 'receiveCount' | 'visibilitySeconds'>;
 }
 
-const STATUS_MARK: Record<Outcome['status'], string> = { untagged: '✓', tagged: '✓', would_untag: '○', would_tag: '○', skipped: '·', failed: '✗' };
+const STATUS_MARK: Record<Outcome['status'], string> = {
+  untagged: '✓',
+  tagged: '✓',
+  would_untag: '○',
+  would_tag: '○',
+  skipped: '·',
+  failed: '✗',
+};
 
 // Noise in a local run: EMF metric documents, and Powertools' note when an invocation recorded none.
 const hidden = (line: string) => line.startsWith('No application metrics to publish');
@@ -34,7 +41,10 @@ export function clock(iso: string = new Date().toISOString()): string {
   return iso.slice(11, 19);
 }
 
-function formatJob({ rule, customerId, removed, added, status, reason, requests, ms }: Outcome, timestamp?: string): string {
+function formatJob(
+  { rule, customerId, removed, added, status, reason, requests, ms }: Outcome,
+  timestamp?: string,
+): string {
   return [
     `${clock(timestamp)}   ${STATUS_MARK[status]} ${status.padEnd(11)}`,
     rule,
@@ -77,11 +87,13 @@ export function formatLogLine(line: string): string | undefined {
   if (entry._aws !== undefined) return undefined;
   const { message = '', level = 'INFO' } = entry;
   const time = clock(entry.timestamp);
-  if (entry.job && /^job (untagged|tagged|would_untag|would_tag|skipped|failed)$/.test(message)) return formatJob(entry.job, entry.timestamp);
+  if (entry.job && /^job (untagged|tagged|would_untag|would_tag|skipped|failed)$/.test(message))
+    return formatJob(entry.job, entry.timestamp);
   if (message === 'webhook rejected') return `${time}   ✗ rejected ${entry.status} ${entry.code}: ${entry.reason}`;
   if (message === 'event rejected') return `${time}   ✗ rejected ${entry.reason}`;
   if (message === 'jobs queued') return `${time}   → queued   ${plural(entry.queued ?? 0, 'job')}`;
-  if (entry.sqsMessage && /^message (done|retry|dead-letter|deferred)$/.test(message)) return formatMessage(entry, time);
+  if (entry.sqsMessage && /^message (done|retry|dead-letter|deferred)$/.test(message))
+    return formatMessage(entry, time);
   const error = entry.error?.stack ?? entry.error?.message;
   return `${time}   [${level}] ${message}${error ? `\n${error}` : ''}`;
 }

@@ -22,14 +22,16 @@ export interface Samples {
 export function loadSamples(rulesFile: string, rules: RulesConfig): Samples {
   const testsFile = ruleTestsFileFor(rulesFile);
   const ruleTests = existsSync(testsFile) ? loadRuleTests(testsFile) : undefined;
-  if (!ruleTests || writtenForOtherRules(ruleTests, rulesFile)) return { samples: placeholders(rules), fromRuleTests: false };
+  if (!ruleTests || writtenForOtherRules(ruleTests, rulesFile))
+    return { samples: placeholders(rules), fromRuleTests: false };
   const seen = new Set<string>();
   const samples = ruleTests.cases.flatMap(({ name, trigger, payload, customers, expect }): Sample[] => {
     // Demo customers only, signed, accepted, and changing tags.
     const rule = expect.rules?.[0];
     const accepted = expect.error === undefined && (expect.status ?? 200) < 300;
     const changes = (expect.removed?.length ?? 0) + (expect.added?.length ?? 0) > 0;
-    if (!rule || seen.has(rule) || customers || !accepted || !changes || (trigger.kind === 'webhook' && !trigger.sign)) return [];
+    if (!rule || seen.has(rule) || customers || !accepted || !changes || (trigger.kind === 'webhook' && !trigger.sign))
+      return [];
     seen.add(rule);
     return [{ title: name, trigger, payload }];
   });
@@ -38,14 +40,20 @@ export function loadSamples(rulesFile: string, rules: RulesConfig): Samples {
 
 /** One empty event per webhook source and EventBridge source: the shape of the request, for a real payload. */
 function placeholders(rules: RulesConfig): Sample[] {
-  const webhooks = Object.keys(rules.sources).map((source): Sample => ({
-    title: "an empty payload: put one of the sender's in",
-    trigger: { kind: 'webhook', source, headers: {}, sign: true },
-    payload: {},
-  }));
+  const webhooks = Object.keys(rules.sources).map(
+    (source): Sample => ({
+      title: "an empty payload: put one of the sender's in",
+      trigger: { kind: 'webhook', source, headers: {}, sign: true },
+      payload: {},
+    }),
+  );
   const events = Object.keys(rules.eventSources).map((source): Sample => {
     const detailType = rules.rules.find((rule) => rule.source.includes(source))?.eventType?.[0] ?? 'Example';
-    return { title: `an empty ${source} event: put a real detail in`, trigger: { kind: 'eventbridge', source, detailType }, payload: {} };
+    return {
+      title: `an empty ${source} event: put a real detail in`,
+      trigger: { kind: 'eventbridge', source, detailType },
+      payload: {},
+    };
   });
   return [...webhooks, ...events];
 }

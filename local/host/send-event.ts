@@ -21,7 +21,11 @@ export interface HostReply {
 }
 
 /** The webhook's request: its URL, headers (signature included) and body. */
-export function webhookRequest(hostUrl: string, rules: RulesConfig, { trigger, payload }: OutgoingEvent): { url: string; headers: Headers; body: string } {
+export function webhookRequest(
+  hostUrl: string,
+  rules: RulesConfig,
+  { trigger, payload }: OutgoingEvent,
+): { url: string; headers: Headers; body: string } {
   if (trigger.kind !== 'webhook') throw new Error('not a webhook');
   const verify = rules.sources[trigger.source]?.verify;
   if (!verify) throw new Error(`the rules have no webhook source '${trigger.source}'`);
@@ -29,7 +33,10 @@ export function webhookRequest(hostUrl: string, rules: RulesConfig, { trigger, p
   const url = `${hostUrl}/webhooks/${encodeURIComponent(trigger.source)}`;
   // HubSpot signs the URL it calls; the function rebuilds it as https on the host it was sent to.
   const calledUrl = `https://${new URL(url).host}${new URL(url).pathname}`;
-  const signature = trigger.sign && verify.scheme !== 'none' ? signWebhook(verify, demoSigningSecret(verify), body, { url: calledUrl }) : {};
+  const signature =
+    trigger.sign && verify.scheme !== 'none'
+      ? signWebhook(verify, demoSigningSecret(verify), body, { url: calledUrl })
+      : {};
   // The sender's own headers replace the default and signature headers of the same name, in any letter case.
   const headers = new Headers({ 'content-type': 'application/json', ...signature });
   for (const [name, value] of Object.entries(trigger.headers)) headers.set(name, value);
@@ -39,13 +46,19 @@ export function webhookRequest(hostUrl: string, rules: RulesConfig, { trigger, p
 export async function sendToHost(hostUrl: string, rules: RulesConfig, event: OutgoingEvent): Promise<HostReply> {
   const { url, init } =
     event.trigger.kind === 'webhook'
-      ? (({ url, headers, body }) => ({ url, init: { method: 'POST', headers, body } }))(webhookRequest(hostUrl, rules, event))
+      ? (({ url, headers, body }) => ({ url, init: { method: 'POST', headers, body } }))(
+          webhookRequest(hostUrl, rules, event),
+        )
       : {
           url: `${hostUrl}/events`,
           init: {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ source: event.trigger.source, 'detail-type': event.trigger.detailType, detail: event.payload }),
+            body: JSON.stringify({
+              source: event.trigger.source,
+              'detail-type': event.trigger.detailType,
+              detail: event.payload,
+            }),
           },
         };
   const response = await fetch(url, init);

@@ -47,7 +47,8 @@ function readServerlessYml(): Yaml {
 
 function positive(value: unknown, where: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0)) throw new Error(`serverless.yml ${where} must be a positive number for local runs`);
+  if (typeof value !== 'number' || !(value > 0))
+    throw new Error(`serverless.yml ${where} must be a positive number for local runs`);
   return value;
 }
 
@@ -56,7 +57,8 @@ function positive(value: unknown, where: string, fallback: number): number {
  * becomes params.default.<name>, checked; `{Ref: X}` becomes refs[X] (undefined when absent).
  */
 function resolve(document: Yaml, value: unknown, where: string, refs: Readonly<Record<string, string>> = {}): unknown {
-  if (typeof value === 'object' && value !== null && 'Ref' in value) return refs[String((value as { Ref: unknown }).Ref)];
+  if (typeof value === 'object' && value !== null && 'Ref' in value)
+    return refs[String((value as { Ref: unknown }).Ref)];
   if (typeof value !== 'string' || !value.includes('${')) return value;
   const param = /^\$\{self:custom\.deployParams\.(\w+)\}$/.exec(value)?.[1];
   if (!param) throw new Error(`serverless.yml ${where}: ${value} cannot be resolved for local runs`);
@@ -81,7 +83,12 @@ export function deployParamDefault(name: string): string | number {
   return paramDefault(readServerlessYml(), name);
 }
 
-function environmentOf(document: Yaml, definition: Yaml, name: string, refs: Readonly<Record<string, string>>): Record<string, string> {
+function environmentOf(
+  document: Yaml,
+  definition: Yaml,
+  name: string,
+  refs: Readonly<Record<string, string>>,
+): Record<string, string> {
   const provider = (document.provider ?? {}) as Yaml;
   const merged = { ...((provider.environment ?? {}) as Yaml), ...((definition.environment ?? {}) as Yaml) };
   const environment: Record<string, string> = {};
@@ -99,7 +106,10 @@ function functionDefinition(document: Yaml, name: string): Yaml {
 }
 
 /** The named serverless.yml functions, by name; `refs` resolve {Ref: …} environment values (e.g. queue URLs). */
-export function readFunctionConfigs(names: readonly string[], refs: Readonly<Record<string, string>> = {}): Record<string, FunctionConfig> {
+export function readFunctionConfigs(
+  names: readonly string[],
+  refs: Readonly<Record<string, string>> = {},
+): Record<string, FunctionConfig> {
   const document = readServerlessYml();
   const provider = (document.provider ?? {}) as Yaml;
   const functions: Record<string, FunctionConfig> = {};
@@ -110,8 +120,13 @@ export function readFunctionConfigs(names: readonly string[], refs: Readonly<Rec
     functions[name] = {
       entry: join(PROJECT_ROOT, `${handler.slice(0, dot)}.ts`),
       exportName: handler.slice(dot + 1),
-      timeoutMs: positive(definition.timeout ?? provider.timeout, `functions.${name}.timeout`, DEFAULT_TIMEOUT_SECONDS) * 1000,
-      memoryMb: positive(definition.memorySize ?? provider.memorySize, `functions.${name}.memorySize`, DEFAULT_MEMORY_MB),
+      timeoutMs:
+        positive(definition.timeout ?? provider.timeout, `functions.${name}.timeout`, DEFAULT_TIMEOUT_SECONDS) * 1000,
+      memoryMb: positive(
+        definition.memorySize ?? provider.memorySize,
+        `functions.${name}.memorySize`,
+        DEFAULT_MEMORY_MB,
+      ),
       environment: environmentOf(document, definition, name, refs),
     };
   }
@@ -124,7 +139,9 @@ export function readWorkerQueueConfig(): WorkerQueueConfig {
   // `resources` is a list of fragments that osls merges; the queues are in the one written out
   // in serverless.yml (the others are variables, e.g. the EventBridge rules from rules.yml).
   const fragments = [document.resources ?? []].flat() as Yaml[];
-  const written = fragments.map((fragment) => fragment?.Resources).filter((part) => typeof part === 'object' && part !== null);
+  const written = fragments
+    .map((fragment) => fragment?.Resources)
+    .filter((part) => typeof part === 'object' && part !== null);
   const resources = Object.assign({}, ...written) as Record<string, { Properties?: Yaml }>;
   const queue = resources.JobsQueue?.Properties ?? {};
   const events = (functionDefinition(document, 'worker').events ?? []) as { sqs?: Yaml }[];
@@ -136,10 +153,19 @@ export function readWorkerQueueConfig(): WorkerQueueConfig {
     return positive(resolved, where, 0);
   };
   return {
-    visibilityTimeoutSeconds: number(queue.VisibilityTimeout, 'resources.Resources.JobsQueue.Properties.VisibilityTimeout'),
-    maxReceiveCount: number((queue.RedrivePolicy as Yaml | undefined)?.maxReceiveCount, 'JobsQueue RedrivePolicy.maxReceiveCount'),
+    visibilityTimeoutSeconds: number(
+      queue.VisibilityTimeout,
+      'resources.Resources.JobsQueue.Properties.VisibilityTimeout',
+    ),
+    maxReceiveCount: number(
+      (queue.RedrivePolicy as Yaml | undefined)?.maxReceiveCount,
+      'JobsQueue RedrivePolicy.maxReceiveCount',
+    ),
     batchSize: number(sqs.batchSize, 'functions.worker sqs batchSize', 10),
-    maximumBatchingWindowSeconds: (resolve(document, sqs.maximumBatchingWindow, 'functions.worker sqs maximumBatchingWindow') as number | undefined) ?? 0,
+    maximumBatchingWindowSeconds:
+      (resolve(document, sqs.maximumBatchingWindow, 'functions.worker sqs maximumBatchingWindow') as
+        | number
+        | undefined) ?? 0,
     maximumConcurrency: number(sqs.maximumConcurrency, 'functions.worker sqs maximumConcurrency'),
   };
 }

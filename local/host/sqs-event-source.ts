@@ -140,8 +140,11 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
       (value) => ({ value }),
       () => undefined,
     );
-    const failed = response ? failedMessageIds(response.value, records) : new Set(records.map((record) => record.messageId));
-    for (const record of records) if (!failed.has(record.messageId)) model.deleteMessage(queueUrl, record.receiptHandle);
+    const failed = response
+      ? failedMessageIds(response.value, records)
+      : new Set(records.map((record) => record.messageId));
+    for (const record of records)
+      if (!failed.has(record.messageId)) model.deleteMessage(queueUrl, record.receiptHandle);
   }
 
   function launch(messages: ModelMessage[]): void {
@@ -206,7 +209,9 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
  * Runs the event source until the queue is empty (or `timeoutMs` passes, leaving what is left in
  * the queue), for the simulation and the benchmark: one batch at a time, no batching window.
  */
-export async function drainQueue(options: Omit<SqsEventSourceOptions, 'maximumConcurrency'> & { timeoutMs?: number }): Promise<{ invocations: number }> {
+export async function drainQueue(
+  options: Omit<SqsEventSourceOptions, 'maximumConcurrency'> & { timeoutMs?: number },
+): Promise<{ invocations: number }> {
   const source = startSqsEventSource({ ...options, maximumConcurrency: 1 });
   await source.whenIdle(options.timeoutMs ?? 60_000);
   await source.stop();

@@ -7,7 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import type { RulesConfig, VerifyConfig } from '../../lib/rules/types';
 import { HMAC_PRESETS, hmacSignature } from '../../lib/webhook-auth/hmac';
-import { HUBSPOT_SIGNATURE_HEADER, HUBSPOT_TIMESTAMP_HEADER, hubspotCalledUrl, hubspotSignature } from '../../lib/webhook-auth/hubspot';
+import {
+  HUBSPOT_SIGNATURE_HEADER,
+  HUBSPOT_TIMESTAMP_HEADER,
+  hubspotCalledUrl,
+  hubspotSignature,
+} from '../../lib/webhook-auth/hubspot';
 import { standardWebhooksSignature } from '../../lib/webhook-auth/standard-webhooks';
 import { TIMESTAMPED_FORMATS, timestampedSignature } from '../../lib/webhook-auth/timestamped';
 
@@ -70,17 +75,24 @@ export function signWebhook(
     case 'paddle': {
       const format = TIMESTAMPED_FORMATS[verify.scheme];
       const signature = timestampedSignature(format, secret, seconds, body);
-      return { [format.header]: `${format.timestampKey}=${seconds}${format.separator}${format.signatureKey}=${signature}` };
+      return {
+        [format.header]: `${format.timestampKey}=${seconds}${format.separator}${format.signatureKey}=${signature}`,
+      };
     }
     case 'hubspot-v3': {
-      if (verify.publicUrl === undefined && url === undefined) throw new Error('hubspot-v3 signs the URL the request goes to: pass { url }');
+      if (verify.publicUrl === undefined && url === undefined)
+        throw new Error('hubspot-v3 signs the URL the request goes to: pass { url }');
       const timestamp = String(nowMs);
       const signature = hubspotSignature(secret, 'POST', hubspotCalledUrl(verify, { url }), body, timestamp);
       return { [HUBSPOT_SIGNATURE_HEADER]: signature, [HUBSPOT_TIMESTAMP_HEADER]: timestamp };
     }
     case 'standard-webhooks': {
       const signature = standardWebhooksSignature(secret, id, seconds, body);
-      return { [`${headerPrefix}-id`]: id, [`${headerPrefix}-timestamp`]: seconds, [`${headerPrefix}-signature`]: `v1,${signature}` };
+      return {
+        [`${headerPrefix}-id`]: id,
+        [`${headerPrefix}-timestamp`]: seconds,
+        [`${headerPrefix}-signature`]: `v1,${signature}`,
+      };
     }
     case 'token':
       return { [verify.header]: secret };

@@ -68,14 +68,26 @@ export class InvalidRuleTestsError extends Error {
     readonly problems: string[],
     origin: string,
   ) {
-    super(`${origin} is invalid (${problems.length === 1 ? '1 problem' : `${problems.length} problems`}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(
+      `${origin} is invalid (${problems.length === 1 ? '1 problem' : `${problems.length} problems`}):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
     this.name = 'InvalidRuleTestsError';
   }
 }
 
 const FILE_KEYS = ['writtenFor', 'customers', 'cases'] as const;
 const FINGERPRINT = /^sha256:[0-9a-f]{16}$/;
-const CASE_KEYS = ['name', 'webhook', 'event', 'headers', 'sign', 'payload', 'payloadFile', 'customers', 'expect'] as const;
+const CASE_KEYS = [
+  'name',
+  'webhook',
+  'event',
+  'headers',
+  'sign',
+  'payload',
+  'payloadFile',
+  'customers',
+  'expect',
+] as const;
 const EXPECT_KEYS = ['status', 'error', 'rules', 'customer', 'customers', 'removed', 'added'] as const;
 const CUSTOMER_KEYS = ['id', 'email', 'userId', 'name', 'tags'] as const;
 
@@ -117,7 +129,8 @@ export function loadRuleTests(path: string): RuleTestFile {
       if (name !== undefined && names.has(name)) report.add('name', 'duplicate case name');
       if (name !== undefined) names.add(name);
       const testCase = readCase(item, dirname(path), report);
-      if (testCase) cases.push({ ...testCase, ...(testCase.customers === undefined && shared && { customers: shared }) });
+      if (testCase)
+        cases.push({ ...testCase, ...(testCase.customers === undefined && shared && { customers: shared }) });
     });
   }
   if (findings.problems.length > 0) throw new InvalidRuleTestsError(findings.problems, origin);
@@ -151,7 +164,13 @@ function readCase(raw: unknown, baseDir: string, report: Report): RuleTestCase |
   const customers = raw.customers === undefined ? undefined : readCustomers(raw.customers, report);
   const expectation = readExpectation(raw.expect, report);
   if (report.count > before) return undefined;
-  return { name: raw.name as string, trigger: trigger!, payload, ...(customers && { customers }), expect: expectation! };
+  return {
+    name: raw.name as string,
+    trigger: trigger!,
+    payload,
+    ...(customers && { customers }),
+    expect: expectation!,
+  };
 }
 
 function readTrigger(raw: Record<string, unknown>, report: Report): CaseTrigger | undefined {
@@ -166,7 +185,8 @@ function readTrigger(raw: Record<string, unknown>, report: Report): CaseTrigger 
     if (typeof raw.webhook !== 'string' || !headers) return undefined;
     return { kind: 'webhook', source: raw.webhook, headers, sign: raw.sign !== false };
   }
-  for (const key of ['headers', 'sign'] as const) if (raw[key] !== undefined) report.add(key, 'applies to webhooks only');
+  for (const key of ['headers', 'sign'] as const)
+    if (raw[key] !== undefined) report.add(key, 'applies to webhooks only');
   if (!isRecord(raw.event) || typeof raw.event.source !== 'string' || typeof raw.event.detailType !== 'string') {
     report.add('event', 'must be {source: <EventBridge source>, detailType: <detail-type>}');
     return undefined;
@@ -198,7 +218,10 @@ function readPayload(raw: Record<string, unknown>, baseDir: string, report: Repo
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as unknown;
   } catch (error) {
-    report.add('payloadFile', `cannot read ${raw.payloadFile} as JSON (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    report.add(
+      'payloadFile',
+      `cannot read ${raw.payloadFile} as JSON (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
     return undefined;
   }
 }
@@ -218,7 +241,8 @@ function readCustomers(raw: unknown, report: Report): CaseCustomer[] | undefined
     }
     checkKeys(entry, CUSTOMER_KEYS, report, `${field}.`);
     const { id } = entry;
-    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) report.add(`${field}.id`, 'must be a positive whole number');
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1)
+      report.add(`${field}.id`, 'must be a positive whole number');
     else if (ids.has(id)) report.add(`${field}.id`, `repeats ${id}`);
     else ids.add(id);
     const text = (key: 'email' | 'userId' | 'name') => {
@@ -227,7 +251,10 @@ function readCustomers(raw: unknown, report: Report): CaseCustomer[] | undefined
       if (typeof value !== 'string') report.add(`${field}.${key}`, 'must be a string');
       return typeof value === 'string' ? value : null;
     };
-    const tags = entry.tags === undefined ? [] : readNameList(entry.tags, `${field}.tags`, report, { single: false, allowEmpty: true });
+    const tags =
+      entry.tags === undefined
+        ? []
+        : readNameList(entry.tags, `${field}.tags`, report, { single: false, allowEmpty: true });
     return { id: id as number, email: text('email'), userId: text('userId'), name: text('name'), tags: tags ?? [] };
   });
   return report.count > before ? undefined : (customers as CaseCustomer[]);
@@ -241,19 +268,33 @@ function readExpectation(raw: unknown, report: Report): CaseExpectation | undefi
   checkKeys(raw, EXPECT_KEYS, report, 'expect.');
   const before = report.count;
   const { status } = raw;
-  if (status !== undefined && (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599)) {
+  if (
+    status !== undefined &&
+    (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599)
+  ) {
     report.add('expect.status', 'must be an HTTP status');
   }
-  if (raw.error !== undefined && typeof raw.error !== 'string') report.add('expect.error', 'must be an error code, e.g. invalid_customer');
-  if (raw.customer !== undefined && raw.customers !== undefined) report.add('expect.customer', 'give customer or customers, not both');
+  if (raw.error !== undefined && typeof raw.error !== 'string')
+    report.add('expect.error', 'must be an error code, e.g. invalid_customer');
+  if (raw.customer !== undefined && raw.customers !== undefined)
+    report.add('expect.customer', 'give customer or customers, not both');
   const list = (key: 'rules' | 'removed' | 'added') =>
-    raw[key] === undefined ? undefined : readNameList(raw[key], `expect.${key}`, report, { single: true, allowEmpty: true });
+    raw[key] === undefined
+      ? undefined
+      : readNameList(raw[key], `expect.${key}`, report, { single: true, allowEmpty: true });
   const rules = list('rules');
   const removed = list('removed');
   const added = list('added');
   const customerList = raw.customers ?? (raw.customer === undefined ? undefined : [raw.customer]);
-  if (customerList !== undefined && (!Array.isArray(customerList) || !customerList.every((c) => typeof c === 'number' || (typeof c === 'string' && c !== '')))) {
-    report.add(raw.customers === undefined ? 'expect.customer' : 'expect.customers', 'must be customer ids, emails or userIds');
+  if (
+    customerList !== undefined &&
+    (!Array.isArray(customerList) ||
+      !customerList.every((c) => typeof c === 'number' || (typeof c === 'string' && c !== '')))
+  ) {
+    report.add(
+      raw.customers === undefined ? 'expect.customer' : 'expect.customers',
+      'must be customer ids, emails or userIds',
+    );
   }
   if (report.count > before) return undefined;
   return {

@@ -39,7 +39,10 @@ export interface RuleTestRunner {
 const REAL_TARGET = ['HELPCRUNCH_API_URL', 'HELPCRUNCH_API_KEY_SECRET_ID', 'DRY_RUN'];
 
 /** The stack the cases of one rules file run against; inline dispatch, so every job is done when the reply comes. */
-export async function startRuleTestRunner(rulesFile: string, env: NodeJS.ProcessEnv = process.env): Promise<RuleTestRunner> {
+export async function startRuleTestRunner(
+  rulesFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RuleTestRunner> {
   const lines: string[] = [];
   const stack = await startLocalStack({
     rulesFile,
@@ -73,13 +76,14 @@ export async function startRuleTestRunner(rulesFile: string, env: NodeJS.Process
 /** The case's event through the host; a refused one names its code (an EventBridge rejection is Lambda's 500). */
 async function send(stack: LocalStack, testCase: RuleTestCase): Promise<Pick<CaseObservation, 'status' | 'error'>> {
   if (testCase.trigger.kind === 'webhook' && !stack.rules.sources[testCase.trigger.source]) {
-    throw new Error(`case "${testCase.name}": webhook source '${testCase.trigger.source}' is not in the rules under test`);
+    throw new Error(
+      `case "${testCase.name}": webhook source '${testCase.trigger.source}' is not in the rules under test`,
+    );
   }
   const reply = await sendToHost(stack.hostUrl, stack.rules, testCase);
   const error = reply.status >= 400 ? errorCodeOf(reply) : undefined;
   return { status: reply.status, ...(error && { error }) };
 }
-
 
 interface JobLine {
   rule: string;
@@ -101,7 +105,9 @@ function jobOutcomes(lines: string[]): (JobLine & Record<string, unknown>)[] {
 
 /** The customers the jobs found: a helpcrunchId that HelpCrunch does not know is named, but not found. */
 function foundCustomers(jobs: JobLine[]): number[] {
-  const ids = jobs.flatMap((job) => (typeof job.customerId === 'number' && job.reason !== 'customer_not_found' ? [job.customerId] : []));
+  const ids = jobs.flatMap((job) =>
+    typeof job.customerId === 'number' && job.reason !== 'customer_not_found' ? [job.customerId] : [],
+  );
   return [...new Set(ids)].sort((a, b) => a - b);
 }
 
@@ -120,7 +126,9 @@ function tagChanges(before: SandboxCustomer[], after: SandboxCustomer[]): Pick<C
 /** The expectation in the observation's terms: lists sorted, customers as sandbox ids. */
 function expectation(expect: CaseExpectation, customers: SandboxCustomer[]): Partial<CaseObservation> {
   const idOf = (reference: number | string) =>
-    typeof reference === 'number' ? reference : (customers.find((c) => c.email === reference || c.userId === reference)?.id ?? reference);
+    typeof reference === 'number'
+      ? reference
+      : (customers.find((c) => c.email === reference || c.userId === reference)?.id ?? reference);
   const status = expect.status ?? (expect.error === undefined ? 200 : undefined);
   return {
     ...(status !== undefined && { status }),
@@ -133,5 +141,7 @@ function expectation(expect: CaseExpectation, customers: SandboxCustomer[]): Par
 }
 
 function pick<T extends object, K extends keyof T>(value: T, keys: K[]): Partial<T> {
-  return Object.fromEntries(keys.filter((key) => key in value).map((key) => [key, value[key]])) as unknown as Partial<T>;
+  return Object.fromEntries(
+    keys.filter((key) => key in value).map((key) => [key, value[key]]),
+  ) as unknown as Partial<T>;
 }

@@ -62,10 +62,15 @@ export function flagsFor(settings: readonly Setting<unknown>[]): NonNullable<Par
 }
 
 /** One help line per setting (flag, variable, meaning), then any extra [flag, variable, meaning] rows. */
-export function helpFor(settings: readonly Setting<unknown>[], extra: readonly [string, string, string][] = []): string {
+export function helpFor(
+  settings: readonly Setting<unknown>[],
+  extra: readonly [string, string, string][] = [],
+): string {
   const rows = [...settings.map((s): [string, string, string] => [`--${s.flag} <${s.arg}>`, s.env, s.help]), ...extra];
   const widths = [0, 1].map((column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map(([flag, env, help]) => `  ${flag.padEnd(widths[0]!)}  ${env.padEnd(widths[1]!)}  ${help}`.trimEnd()).join('\n');
+  return rows
+    .map(([flag, env, help]) => `  ${flag.padEnd(widths[0]!)}  ${env.padEnd(widths[1]!)}  ${help}`.trimEnd())
+    .join('\n');
 }
 
 export const DEFAULT_SANDBOX_PORT = 4010;

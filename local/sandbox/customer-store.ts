@@ -101,7 +101,8 @@ export function parseSearchFilters(value: unknown): SearchFilter[] | undefined {
 
 /** '=' and '!=' compare exactly; '~' is a case-insensitive "contains"; tagsData wants every named tag. */
 function matches(customer: SandboxCustomer, filter: SearchFilter): boolean {
-  if (filter.field === 'customers.tagsData') return filter.value.every((name) => customer.tags.some((tag) => tag.name === name));
+  if (filter.field === 'customers.tagsData')
+    return filter.value.every((name) => customer.tags.some((tag) => tag.name === name));
   const { field, operator, value } = filter;
   const candidate = customer[field.slice('customers.'.length) as 'email' | 'userId' | 'name'];
   switch (operator) {
@@ -110,7 +111,7 @@ function matches(customer: SandboxCustomer, filter: SearchFilter): boolean {
     case '!=':
       return candidate !== value;
     case '~':
-      return candidate !== null && candidate.toLowerCase().includes(value.toLowerCase());
+      return candidate?.toLowerCase().includes(value.toLowerCase()) ?? false;
   }
 }
 
@@ -143,7 +144,9 @@ export class CustomerStore {
   /** Customers matching every filter (AND) or any (OR); an empty list matches all. */
   search(filters: readonly SearchFilter[], comparison: Comparison = 'AND'): SandboxCustomer[] {
     const test = (customer: SandboxCustomer) =>
-      comparison === 'AND' ? filters.every((filter) => matches(customer, filter)) : filters.some((filter) => matches(customer, filter));
+      comparison === 'AND'
+        ? filters.every((filter) => matches(customer, filter))
+        : filters.some((filter) => matches(customer, filter));
     return filters.length === 0 ? this.all() : this.all().filter(test);
   }
 

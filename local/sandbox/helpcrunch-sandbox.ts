@@ -103,7 +103,15 @@ interface Reply {
 
 /** HelpCrunch's error body: a generic `invalid_request` entry, then the reason (a code, or the field at fault). */
 function errorReply(status: number, code: string, message: string) {
-  return { status, body: { errors: [{ code: 'invalid_request', message: 'Invalid request' }, { code, message }] } } as const;
+  return {
+    status,
+    body: {
+      errors: [
+        { code: 'invalid_request', message: 'Invalid request' },
+        { code, message },
+      ],
+    },
+  } as const;
 }
 
 /** Every error the sandbox sends, with its exact body, for clients and tests to assert on. */
@@ -129,7 +137,8 @@ function checkFaults(faults: Faults): Faults {
     if (!(faults[key] >= 0 && faults[key] <= 1)) throw new RangeError(`${key} must be a probability in 0..1`);
   }
   if (!(faults.latencyMs >= 0)) throw new RangeError('latencyMs must be >= 0');
-  if (faults.retryAfter !== 'none' && !(faults.retryAfter >= 0)) throw new RangeError("retryAfter must be 'none' or >= 0");
+  if (faults.retryAfter !== 'none' && !(faults.retryAfter >= 0))
+    throw new RangeError("retryAfter must be 'none' or >= 0");
   return faults;
 }
 
@@ -257,7 +266,10 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
     seen.tags = tags.map((tag) => tag.name);
     const updated =
       req.method === 'DELETE'
-        ? store.removeTags(id, tags.map((tag) => tag.name))
+        ? store.removeTags(
+            id,
+            tags.map((tag) => tag.name),
+          )
         : store.addTags(id, tags);
     return updated ? { status: 200, body: helpCrunchCustomer(updated) } : SANDBOX_ERRORS.customerNotFound;
   }

@@ -22,7 +22,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { QueueAttributeName, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { baseUrl, closerFor, listen, readBody, sendJson } from './http-server';
-import { SqsModel, SqsModelError, md5Hex, md5OfMessageAttributes, type ModelMessage, type ModelQueueOptions } from './sqs-model';
+import {
+  SqsModel,
+  SqsModelError,
+  md5Hex,
+  md5OfMessageAttributes,
+  type ModelMessage,
+  type ModelQueueOptions,
+} from './sqs-model';
 
 export interface QueueDefinition extends Omit<ModelQueueOptions, 'redrive'> {
   name: string;
@@ -75,7 +82,12 @@ export const MODELED_ERRORS: Record<string, { queryCode: string; status: number 
 };
 
 /** SQS's common errors (API reference, Common Errors); not in the SDK model, which names them by the query code. */
-const COMMON_ERRORS: Record<string, number> = { InvalidAction: 400, InvalidParameterValue: 400, MissingParameter: 400, InternalFailure: 500 };
+const COMMON_ERRORS: Record<string, number> = {
+  InvalidAction: 400,
+  InvalidParameterValue: 400,
+  MissingParameter: 400,
+  InternalFailure: 500,
+};
 
 /** The wire form of message attributes: BinaryValue as base64. */
 type WireAttributes = Record<string, { DataType?: string; StringValue?: string; BinaryValue?: string }>;
@@ -86,16 +98,23 @@ const fromWire = (attributes: WireAttributes | undefined): Record<string, Messag
   Object.fromEntries(
     Object.entries(attributes).map(([name, { BinaryValue, ...value }]) => [
       name,
-      { ...value, ...(BinaryValue !== undefined && { BinaryValue: Buffer.from(BinaryValue, 'base64') }) } as MessageAttributeValue,
+      {
+        ...value,
+        ...(BinaryValue !== undefined && { BinaryValue: Buffer.from(BinaryValue, 'base64') }),
+      } as MessageAttributeValue,
     ]),
   );
 
 const toWire = (attributes: Record<string, MessageAttributeValue>): WireAttributes =>
   Object.fromEntries(
-    Object.entries(attributes).map(([name, { BinaryValue, ...value }]) => [name, { ...value, ...(BinaryValue !== undefined && { BinaryValue: Buffer.from(BinaryValue).toString('base64') }) }]),
+    Object.entries(attributes).map(([name, { BinaryValue, ...value }]) => [
+      name,
+      { ...value, ...(BinaryValue !== undefined && { BinaryValue: Buffer.from(BinaryValue).toString('base64') }) },
+    ]),
   );
 
-const missing = (name: string) => new SqsModelError('MissingParameter', `The request must contain the parameter ${name}.`);
+const missing = (name: string) =>
+  new SqsModelError('MissingParameter', `The request must contain the parameter ${name}.`);
 
 function required<T>(request: Record<string, unknown>, name: string, type: 'string' | 'number' | 'array'): T {
   const value = request[name];
@@ -109,7 +128,13 @@ function required<T>(request: Record<string, unknown>, name: string, type: 'stri
 function selected<T>(available: Record<string, T>, requested: unknown): Record<string, T> {
   const names = Array.isArray(requested) ? requested.map(String) : [];
   const wanted = (name: string) =>
-    names.some((pattern) => pattern === 'All' || pattern === '.*' || pattern === name || (pattern.endsWith('.*') && name.startsWith(pattern.slice(0, -1))));
+    names.some(
+      (pattern) =>
+        pattern === 'All' ||
+        pattern === '.*' ||
+        pattern === name ||
+        (pattern.endsWith('.*') && name.startsWith(pattern.slice(0, -1))),
+    );
   return Object.fromEntries(Object.entries(available).filter(([name]) => wanted(name)));
 }
 
@@ -153,7 +178,10 @@ export async function startSqsEndpoint(options: SqsEndpointOptions = {}): Promis
     const max = (request.MaxNumberOfMessages as number | undefined) ?? 1;
     const wait = (request.WaitTimeSeconds as number | undefined) ?? 0;
     if (!Number.isInteger(wait) || wait < 0 || wait > MAX_WAIT_SECONDS) {
-      throw new SqsModelError('InvalidParameterValue', `Value ${wait} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= ${MAX_WAIT_SECONDS}, if provided.`);
+      throw new SqsModelError(
+        'InvalidParameterValue',
+        `Value ${wait} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= ${MAX_WAIT_SECONDS}, if provided.`,
+      );
     }
     const deadline = Date.now() + wait * 1000;
     let messages = model.receive(url, max, request.VisibilityTimeout as number | undefined);
@@ -162,7 +190,10 @@ export async function startSqsEndpoint(options: SqsEndpointOptions = {}): Promis
       messages = model.receive(url, max, request.VisibilityTimeout as number | undefined);
     }
     if (messages.length === 0) return {};
-    const wantedSystem = [...[request.AttributeNames ?? []].flat(), ...[request.MessageSystemAttributeNames ?? []].flat()];
+    const wantedSystem = [
+      ...[request.AttributeNames ?? []].flat(),
+      ...[request.MessageSystemAttributeNames ?? []].flat(),
+    ];
     return {
       Messages: messages.map((message) => {
         const attributes = selected(message.attributes, request.MessageAttributeNames);
@@ -196,9 +227,16 @@ export async function startSqsEndpoint(options: SqsEndpointOptions = {}): Promis
       VisibilityTimeout: String(model.visibilityTimeoutSeconds(url)),
       DelaySeconds: '0',
       ReceiveMessageWaitTimeSeconds: '0',
-      ...(redrive && { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: model.arnOf(redrive.deadLetterQueueUrl), maxReceiveCount: redrive.maxReceiveCount }) }),
+      ...(redrive && {
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: model.arnOf(redrive.deadLetterQueueUrl),
+          maxReceiveCount: redrive.maxReceiveCount,
+        }),
+      }),
     };
-    const attributes = names.includes('All') ? all : Object.fromEntries(names.filter((name) => name in all).map((name) => [name, all[name]!]));
+    const attributes = names.includes('All')
+      ? all
+      : Object.fromEntries(names.filter((name) => name in all).map((name) => [name, all[name]!]));
     return Object.keys(attributes).length > 0 ? { Attributes: attributes } : {};
   }
 
@@ -211,7 +249,8 @@ export async function startSqsEndpoint(options: SqsEndpointOptions = {}): Promis
         MessageAttributes: fromWire(request.MessageAttributes as WireAttributes | undefined),
       }),
     SendMessageBatch: (request) => {
-      const entries = (request.Entries as (Record<string, unknown> & { MessageAttributes?: WireAttributes })[] | undefined) ?? [];
+      const entries =
+        (request.Entries as (Record<string, unknown> & { MessageAttributes?: WireAttributes })[] | undefined) ?? [];
       return model.sendMessageBatch({
         QueueUrl: queueUrlOf(request),
         Entries: entries.map((entry) => ({
@@ -236,15 +275,22 @@ export async function startSqsEndpoint(options: SqsEndpointOptions = {}): Promis
     ChangeMessageVisibilityBatch: (request) =>
       model.changeMessageVisibilityBatch({
         QueueUrl: queueUrlOf(request),
-        Entries: (request.Entries as { Id: string; ReceiptHandle: string; VisibilityTimeout?: number }[] | undefined) ?? [],
+        Entries:
+          (request.Entries as { Id: string; ReceiptHandle: string; VisibilityTimeout?: number }[] | undefined) ?? [],
       }),
     GetQueueUrl: (request) => ({ QueueUrl: model.queueUrl(required<string>(request, 'QueueName', 'string')) }),
     GetQueueAttributes: queueAttributes,
     StartMessageMoveTask: (request) => ({
-      TaskHandle: model.startMessageMoveTask(required<string>(request, 'SourceArn', 'string'), request.DestinationArn as string | undefined),
+      TaskHandle: model.startMessageMoveTask(
+        required<string>(request, 'SourceArn', 'string'),
+        request.DestinationArn as string | undefined,
+      ),
     }),
     ListMessageMoveTasks: (request) => ({
-      Results: model.listMessageMoveTasks(required<string>(request, 'SourceArn', 'string'), (request.MaxResults as number | undefined) ?? 1),
+      Results: model.listMessageMoveTasks(
+        required<string>(request, 'SourceArn', 'string'),
+        (request.MaxResults as number | undefined) ?? 1,
+      ),
     }),
   };
 
@@ -265,10 +311,17 @@ export async function startSqsEndpoint(options: SqsEndpointOptions = {}): Promis
 
   async function handleApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = req.headers['x-amz-target'];
-    const action = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? actions[target.slice(TARGET_PREFIX.length)] : undefined;
+    const action =
+      typeof target === 'string' && target.startsWith(TARGET_PREFIX)
+        ? actions[target.slice(TARGET_PREFIX.length)]
+        : undefined;
     if (req.method !== 'POST' || !action) {
       req.resume();
-      return sendError(res, 'InvalidAction', `The action ${String(target ?? req.method)} is not valid for this endpoint.`);
+      return sendError(
+        res,
+        'InvalidAction',
+        `The action ${String(target ?? req.method)} is not valid for this endpoint.`,
+      );
     }
     let request: unknown;
     try {
@@ -314,7 +367,9 @@ export async function startSqsEndpoint(options: SqsEndpointOptions = {}): Promis
 
   const server = createServer((req, res) => {
     if (serveView(req, res)) return;
-    handleApi(req, res).catch(() => sendError(res, 'InternalFailure', 'The request processing has failed because of an unknown error.'));
+    handleApi(req, res).catch(() =>
+      sendError(res, 'InternalFailure', 'The request processing has failed because of an unknown error.'),
+    );
   });
   const port = await listen(server, host, options.port ?? 0);
   const url = baseUrl(host, port);
@@ -322,8 +377,17 @@ export async function startSqsEndpoint(options: SqsEndpointOptions = {}): Promis
   const urls = new Map<string, string>();
   for (const { name, redrive, ...queue } of options.queues ?? []) {
     const deadLetterQueueUrl = redrive && urls.get(redrive.deadLetterQueue);
-    if (redrive && !deadLetterQueueUrl) throw new Error(`Queue ${name}: create its dead-letter queue ${redrive.deadLetterQueue} first`);
-    urls.set(name, model.createQueue(name, { ...queue, ...(redrive && { redrive: { deadLetterQueueUrl: deadLetterQueueUrl!, maxReceiveCount: redrive.maxReceiveCount } }) }));
+    if (redrive && !deadLetterQueueUrl)
+      throw new Error(`Queue ${name}: create its dead-letter queue ${redrive.deadLetterQueue} first`);
+    urls.set(
+      name,
+      model.createQueue(name, {
+        ...queue,
+        ...(redrive && {
+          redrive: { deadLetterQueueUrl: deadLetterQueueUrl!, maxReceiveCount: redrive.maxReceiveCount },
+        }),
+      }),
+    );
   }
   // Depth changes as messages become visible again too, which no action reports: push once a second as well.
   const unsubscribe = model.onChange(() => {

@@ -106,7 +106,12 @@ export function md5OfMessageAttributes(attributes: Record<string, MessageAttribu
     const { DataType = '', StringValue, BinaryValue } = attributes[name]!;
     const binary = DataType.startsWith('Binary');
     const value = binary ? Buffer.from(BinaryValue ?? new Uint8Array()) : Buffer.from(StringValue ?? '', 'utf8');
-    return [...prefixed(Buffer.from(name, 'utf8')), ...prefixed(Buffer.from(DataType, 'utf8')), Buffer.from([binary ? 2 : 1]), ...prefixed(value)];
+    return [
+      ...prefixed(Buffer.from(name, 'utf8')),
+      ...prefixed(Buffer.from(DataType, 'utf8')),
+      Buffer.from([binary ? 2 : 1]),
+      ...prefixed(value),
+    ];
   });
   return md5Hex(Buffer.concat(parts));
 }
@@ -116,24 +121,37 @@ function invalid(message: string): SqsModelError {
 }
 
 /** The attributes as SQS keeps them, or throws InvalidParameterValue. */
-function checkAttributes(attributes: Record<string, MessageAttributeValue> = {}): Record<string, MessageAttributeValue> {
+function checkAttributes(
+  attributes: Record<string, MessageAttributeValue> = {},
+): Record<string, MessageAttributeValue> {
   const entries = Object.entries(attributes);
-  if (entries.length > MAX_ATTRIBUTES) throw invalid(`Number of message attributes [${entries.length}] exceeds the allowed maximum [${MAX_ATTRIBUTES}].`);
+  if (entries.length > MAX_ATTRIBUTES)
+    throw invalid(`Number of message attributes [${entries.length}] exceeds the allowed maximum [${MAX_ATTRIBUTES}].`);
   for (const [name, { DataType, StringValue, BinaryValue }] of entries) {
     if (!/^[A-Za-z0-9_.-]{1,256}$/.test(name) || /^(aws|amazon)\./i.test(name) || /^\.|\.$|\.\./.test(name)) {
       throw invalid(`Message (user) attribute name '${name}' is invalid.`);
     }
-    if (!DataType || !/^(String|Number|Binary)(\..+)?$/.test(DataType)) throw invalid(`The type of message (user) attribute '${name}' is invalid.`);
+    if (!DataType || !/^(String|Number|Binary)(\..+)?$/.test(DataType))
+      throw invalid(`The type of message (user) attribute '${name}' is invalid.`);
     const empty = DataType.startsWith('Binary') ? !BinaryValue || BinaryValue.length === 0 : !StringValue;
-    if (empty) throw invalid(`Message (user) attribute '${name}' must contain a non-empty value of type '${DataType}'.`);
+    if (empty)
+      throw invalid(`Message (user) attribute '${name}' must contain a non-empty value of type '${DataType}'.`);
   }
   return structuredClone(attributes);
 }
 
 function checkBody(body: string | undefined): string {
-  if (body === undefined || body === '') throw new SqsModelError('MissingParameter', 'The request must contain the parameter MessageBody.');
-  if (INVALID_CHARACTER.test(body)) throw new SqsModelError('InvalidMessageContents', 'Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF');
-  if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES) throw invalid(`One or more parameters are invalid. Reason: Message must be shorter than ${MAX_MESSAGE_BYTES} bytes.`);
+  if (body === undefined || body === '')
+    throw new SqsModelError('MissingParameter', 'The request must contain the parameter MessageBody.');
+  if (INVALID_CHARACTER.test(body))
+    throw new SqsModelError(
+      'InvalidMessageContents',
+      'Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF',
+    );
+  if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES)
+    throw invalid(
+      `One or more parameters are invalid. Reason: Message must be shorter than ${MAX_MESSAGE_BYTES} bytes.`,
+    );
   return body;
 }
 
@@ -147,15 +165,27 @@ function checkSeconds(value: number | undefined, max: number, name: string): num
 
 /** Checks what every batch action checks: some entries, at most 10, ids of the allowed form, distinct. */
 function checkBatch(entries: readonly { Id?: string }[] | undefined): void {
-  if (!entries || entries.length === 0) throw new SqsModelError('EmptyBatchRequest', 'There should be at least one SendMessageBatchRequestEntry in the request.');
+  if (!entries || entries.length === 0)
+    throw new SqsModelError(
+      'EmptyBatchRequest',
+      'There should be at least one SendMessageBatchRequestEntry in the request.',
+    );
   if (entries.length > MAX_BATCH_ENTRIES) {
-    throw new SqsModelError('TooManyEntriesInBatchRequest', `Maximum number of entries per request are ${MAX_BATCH_ENTRIES}. You have sent ${entries.length}.`);
+    throw new SqsModelError(
+      'TooManyEntriesInBatchRequest',
+      `Maximum number of entries per request are ${MAX_BATCH_ENTRIES}. You have sent ${entries.length}.`,
+    );
   }
   for (const { Id } of entries) {
-    if (!Id || !/^[A-Za-z0-9_-]{1,80}$/.test(Id)) throw new SqsModelError('InvalidBatchEntryId', 'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.');
+    if (!Id || !/^[A-Za-z0-9_-]{1,80}$/.test(Id))
+      throw new SqsModelError(
+        'InvalidBatchEntryId',
+        'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.',
+      );
   }
   const ids = entries.map(({ Id }) => Id);
-  if (new Set(ids).size !== ids.length) throw new SqsModelError('BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.');
+  if (new Set(ids).size !== ids.length)
+    throw new SqsModelError('BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.');
 }
 
 export interface SqsModelOptions {
@@ -178,7 +208,13 @@ export class SqsModel implements SqsApi {
   private readonly baseUrl: string;
   private readonly accountId: string;
 
-  constructor({ now = () => Date.now(), msPerSecond = 1000, baseUrl, region = 'us-east-1', accountId = '000000000000' }: SqsModelOptions = {}) {
+  constructor({
+    now = () => Date.now(),
+    msPerSecond = 1000,
+    baseUrl,
+    region = 'us-east-1',
+    accountId = '000000000000',
+  }: SqsModelOptions = {}) {
     this.now = now;
     this.msPerSecond = msPerSecond;
     this.region = region;
@@ -228,14 +264,22 @@ export class SqsModel implements SqsApi {
     checkBatch(Entries);
     const bytes = Entries!.reduce((sum, entry) => sum + Buffer.byteLength(entry.MessageBody ?? ''), 0);
     if (bytes > MAX_BATCH_BYTES) {
-      throw new SqsModelError('BatchRequestTooLong', `Batch requests cannot be longer than ${MAX_BATCH_BYTES} bytes. You have sent ${bytes} bytes.`);
+      throw new SqsModelError(
+        'BatchRequestTooLong',
+        `Batch requests cannot be longer than ${MAX_BATCH_BYTES} bytes. You have sent ${bytes} bytes.`,
+      );
     }
     const Successful: NonNullable<SendMessageBatchResult['Successful']> = [];
     const Failed: NonNullable<SendMessageBatchResult['Failed']> = [];
     for (const entry of Entries!) {
       if (this.failingEntries > 0) {
         this.failingEntries--;
-        Failed.push({ Id: entry.Id, SenderFault: false, Code: 'InternalError', Message: 'We encountered an internal error. Please try again.' });
+        Failed.push({
+          Id: entry.Id,
+          SenderFault: false,
+          Code: 'InternalError',
+          Message: 'We encountered an internal error. Please try again.',
+        });
         continue;
       }
       try {
@@ -250,19 +294,31 @@ export class SqsModel implements SqsApi {
     return { Successful, Failed };
   }
 
-  async sendMessage({ QueueUrl, MessageBody, MessageAttributes, DelaySeconds }: SendMessageCommandInput): Promise<SendMessageResult> {
+  async sendMessage({
+    QueueUrl,
+    MessageBody,
+    MessageAttributes,
+    DelaySeconds,
+  }: SendMessageCommandInput): Promise<SendMessageResult> {
     const sent = this.add(this.queue(QueueUrl), MessageBody, MessageAttributes, DelaySeconds);
     this.changed();
     return sent;
   }
 
-  async changeMessageVisibility({ QueueUrl, ReceiptHandle, VisibilityTimeout }: ChangeMessageVisibilityCommandInput): Promise<Record<string, never>> {
+  async changeMessageVisibility({
+    QueueUrl,
+    ReceiptHandle,
+    VisibilityTimeout,
+  }: ChangeMessageVisibilityCommandInput): Promise<Record<string, never>> {
     this.setVisibility(this.queue(QueueUrl), ReceiptHandle, VisibilityTimeout);
     this.changed();
     return {};
   }
 
-  changeMessageVisibilityBatch({ QueueUrl, Entries }: ChangeMessageVisibilityBatchRequest): ChangeMessageVisibilityBatchResult {
+  changeMessageVisibilityBatch({
+    QueueUrl,
+    Entries,
+  }: ChangeMessageVisibilityBatchRequest): ChangeMessageVisibilityBatchResult {
     const queue = this.queue(QueueUrl);
     checkBatch(Entries);
     const Successful: NonNullable<ChangeMessageVisibilityBatchResult['Successful']> = [];
@@ -283,9 +339,15 @@ export class SqsModel implements SqsApi {
   /** ReceiveMessage: up to `max` visible messages, oldest first; SQS's redrive happens here. */
   receive(queueUrl: string, max: number, visibilityTimeoutSeconds?: number): ModelMessage[] {
     const queue = this.queue(queueUrl);
-    const hidden = checkSeconds(visibilityTimeoutSeconds ?? queue.options.visibilityTimeoutSeconds, MAX_VISIBILITY_SECONDS, 'VisibilityTimeout');
+    const hidden = checkSeconds(
+      visibilityTimeoutSeconds ?? queue.options.visibilityTimeoutSeconds,
+      MAX_VISIBILITY_SECONDS,
+      'VisibilityTimeout',
+    );
     if (!Number.isInteger(max) || max < 1 || max > MAX_BATCH_ENTRIES) {
-      throw invalid(`Value ${max} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and ${MAX_BATCH_ENTRIES}, if provided.`);
+      throw invalid(
+        `Value ${max} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and ${MAX_BATCH_ENTRIES}, if provided.`,
+      );
     }
     const now = this.now();
     const received: ModelMessage[] = [];
@@ -342,19 +404,31 @@ export class SqsModel implements SqsApi {
    */
   startMessageMoveTask(sourceArn: string, destinationArn?: string): string {
     const source = this.queueByArn(sourceArn);
-    const isDeadLetterQueue = [...this.queues.values()].some((queue) => queue.options.redrive?.deadLetterQueueUrl === source.url);
+    const isDeadLetterQueue = [...this.queues.values()].some(
+      (queue) => queue.options.redrive?.deadLetterQueueUrl === source.url,
+    );
     if (!isDeadLetterQueue) throw invalid('Source queue must be configured as a Dead Letter Queue.');
     if (this.moveTasks.some((task) => task.SourceArn === sourceArn && task.Status === 'RUNNING')) {
-      throw new SqsModelError('UnsupportedOperation', 'There is already a task running. Only one active task is allowed for a source queue arn at a given time.');
+      throw new SqsModelError(
+        'UnsupportedOperation',
+        'There is already a task running. Only one active task is allowed for a source queue arn at a given time.',
+      );
     }
     const destination = destinationArn === undefined ? undefined : this.queueByArn(destinationArn);
     const now = this.now();
     let moved = 0;
     for (const message of [...source.messages.values()]) {
-      const target = destination ?? (message.deadLetterSourceArn ? this.queueByArn(message.deadLetterSourceArn) : undefined);
+      const target =
+        destination ?? (message.deadLetterSourceArn ? this.queueByArn(message.deadLetterSourceArn) : undefined);
       if (!target) continue;
       source.messages.delete(message.messageId);
-      target.messages.set(message.messageId, { ...message, receiveCount: 0, receiptHandle: undefined, visibleAt: now, deadLetterSourceArn: undefined });
+      target.messages.set(message.messageId, {
+        ...message,
+        receiveCount: 0,
+        receiptHandle: undefined,
+        visibleAt: now,
+        deadLetterSourceArn: undefined,
+      });
       moved++;
     }
     const taskHandle = Buffer.from(JSON.stringify({ taskId: randomUUID(), sourceArn })).toString('base64');
@@ -373,7 +447,10 @@ export class SqsModel implements SqsApi {
   /** ListMessageMoveTasks: the most recent tasks of a source queue first. */
   listMessageMoveTasks(sourceArn: string, maxResults = 1): ListMessageMoveTasksResultEntry[] {
     this.queueByArn(sourceArn);
-    return this.moveTasks.filter((task) => task.SourceArn === sourceArn).slice(0, maxResults).map((task) => ({ ...task }));
+    return this.moveTasks
+      .filter((task) => task.SourceArn === sourceArn)
+      .slice(0, maxResults)
+      .map((task) => ({ ...task }));
   }
 
   /** A snapshot of every message in the queue, visible or in flight. */
@@ -385,26 +462,54 @@ export class SqsModel implements SqsApi {
   msUntilVisible(queueUrl: string): number | undefined {
     const now = this.now();
     let soonest: number | undefined;
-    for (const { visibleAt } of this.queue(queueUrl).messages.values()) soonest = Math.min(soonest ?? Infinity, Math.max(0, visibleAt - now));
+    for (const { visibleAt } of this.queue(queueUrl).messages.values())
+      soonest = Math.min(soonest ?? Infinity, Math.max(0, visibleAt - now));
     return soonest;
   }
 
-  private add(queue: ModelQueue, body: string | undefined, attributes: Record<string, MessageAttributeValue> | undefined, delaySeconds: number | undefined) {
+  private add(
+    queue: ModelQueue,
+    body: string | undefined,
+    attributes: Record<string, MessageAttributeValue> | undefined,
+    delaySeconds: number | undefined,
+  ) {
     const MessageBody = checkBody(body);
     const kept = checkAttributes(attributes);
     const delay = checkSeconds(delaySeconds, MAX_DELAY_SECONDS, 'DelaySeconds');
     const messageId = randomUUID();
     const now = this.now();
-    queue.messages.set(messageId, { messageId, body: MessageBody, attributes: kept, receiveCount: 0, visibleAt: now + delay * this.msPerSecond, sentAt: now });
+    queue.messages.set(messageId, {
+      messageId,
+      body: MessageBody,
+      attributes: kept,
+      receiveCount: 0,
+      visibleAt: now + delay * this.msPerSecond,
+      sentAt: now,
+    });
     const attributesMd5 = md5OfMessageAttributes(kept);
-    return { MessageId: messageId, MD5OfMessageBody: md5Hex(MessageBody), ...(attributesMd5 && { MD5OfMessageAttributes: attributesMd5 }) };
+    return {
+      MessageId: messageId,
+      MD5OfMessageBody: md5Hex(MessageBody),
+      ...(attributesMd5 && { MD5OfMessageAttributes: attributesMd5 }),
+    };
   }
 
-  private setVisibility(queue: ModelQueue, receiptHandle: string | undefined, visibilityTimeout: number | undefined): void {
+  private setVisibility(
+    queue: ModelQueue,
+    receiptHandle: string | undefined,
+    visibilityTimeout: number | undefined,
+  ): void {
     const seconds = checkSeconds(visibilityTimeout ?? -1, MAX_VISIBILITY_SECONDS, 'VisibilityTimeout');
-    const message = [...queue.messages.values()].find((m) => m.receiptHandle !== undefined && m.receiptHandle === receiptHandle);
-    if (!message) throw new SqsModelError('ReceiptHandleIsInvalid', `The input receipt handle "${receiptHandle}" is not a valid receipt handle.`);
-    if (message.visibleAt <= this.now()) throw new SqsModelError('MessageNotInflight', 'The message referred to is not in flight.');
+    const message = [...queue.messages.values()].find(
+      (m) => m.receiptHandle !== undefined && m.receiptHandle === receiptHandle,
+    );
+    if (!message)
+      throw new SqsModelError(
+        'ReceiptHandleIsInvalid',
+        `The input receipt handle "${receiptHandle}" is not a valid receipt handle.`,
+      );
+    if (message.visibleAt <= this.now())
+      throw new SqsModelError('MessageNotInflight', 'The message referred to is not in flight.');
     message.visibleAt = this.now() + seconds * this.msPerSecond;
   }
 
@@ -424,7 +529,11 @@ export class SqsModel implements SqsApi {
 
   private queueByArn(arn: string): ModelQueue {
     const queue = [...this.queues.values()].find((candidate) => candidate.arn === arn);
-    if (!queue) throw new SqsModelError('ResourceNotFoundException', 'The resource that you specified for the SourceArn parameter doesn\'t exist.');
+    if (!queue)
+      throw new SqsModelError(
+        'ResourceNotFoundException',
+        "The resource that you specified for the SourceArn parameter doesn't exist.",
+      );
     return queue;
   }
 }

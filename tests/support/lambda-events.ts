@@ -45,7 +45,9 @@ export function webhookEvent(trigger: HttpTrigger, { source, body, headers = {},
     } satisfies APIGatewayProxyEvent;
   }
   const event = sample<APIGatewayProxyEventV2>(sampleFile[trigger]);
-  const lowerCased = Object.fromEntries(Object.entries({ 'content-type': 'application/json', ...headers }).map(([k, v]) => [k.toLowerCase(), v]));
+  const lowerCased = Object.fromEntries(
+    Object.entries({ 'content-type': 'application/json', ...headers }).map(([k, v]) => [k.toLowerCase(), v]),
+  );
   return {
     ...event,
     routeKey: trigger === 'http-api' ? 'POST /webhooks/{source}' : '$default',
@@ -58,7 +60,11 @@ export function webhookEvent(trigger: HttpTrigger, { source, body, headers = {},
   } satisfies APIGatewayProxyEventV2;
 }
 
-export function eventBridgeEvent(source: string, detailType: string, detail: unknown): EventBridgeEvent<string, unknown> {
+export function eventBridgeEvent(
+  source: string,
+  detailType: string,
+  detail: unknown,
+): EventBridgeEvent<string, unknown> {
   return {
     version: '0',
     id: 'c7b9a1e2-0000-4000-8000-000000000001',
@@ -78,7 +84,12 @@ export function sqsRecord(body: string, { messageId = 'm-1', receiveCount = 1 } 
     messageId,
     receiptHandle: `handle-${messageId}`,
     body,
-    attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 'A', ApproximateFirstReceiveTimestamp: '0' },
+    attributes: {
+      ApproximateReceiveCount: String(receiveCount),
+      SentTimestamp: '0',
+      SenderId: 'A',
+      ApproximateFirstReceiveTimestamp: '0',
+    },
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',

@@ -41,11 +41,21 @@ export function resolverFor(
   clock: ReturnType<typeof fakeClock>,
   options: Partial<LookupResolverOptions> = {},
 ) {
-  return createLookupResolver({ lookups, secrets, now: clock.now, sleep: clock.sleep, retryPolicy: fastPolicy, random: () => 1, ...options });
+  return createLookupResolver({
+    lookups,
+    secrets,
+    now: clock.now,
+    sleep: clock.sleep,
+    retryPolicy: fastPolicy,
+    random: () => 1,
+    ...options,
+  });
 }
 
 /** The rejection of `promise`, failing the test if it resolves. */
-export async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; requests?: number; retryAfterMs?: number }> {
+export async function rejection(
+  promise: Promise<unknown>,
+): Promise<Error & { code?: string; requests?: number; retryAfterMs?: number }> {
   try {
     await promise;
   } catch (error) {

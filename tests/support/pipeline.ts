@@ -13,6 +13,9 @@ const noLookups = (): LookupResolver =>
     },
   });
 
-export function pipelineWith(helpcrunch: HelpCrunchClient, options: { lookups?: LookupResolver; dryRun?: boolean } = {}): PipelineDeps {
+export function pipelineWith(
+  helpcrunch: HelpCrunchClient,
+  options: { lookups?: LookupResolver; dryRun?: boolean } = {},
+): PipelineDeps {
   return { helpcrunch, lookups: options.lookups ?? noLookups(), dryRun: options.dryRun ?? false };
 }

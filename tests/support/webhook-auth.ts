@@ -5,7 +5,11 @@ import type { VerifyConfig } from '../../lib/rules/types';
 import { verifyWebhook, type WebhookRequest } from '../../lib/webhook-auth';
 
 /** A POST with these headers (names lower-cased, as lib/http-event.ts delivers them). */
-export function webhookRequest(headers: Record<string, string>, rawBody: string | Buffer, url?: string): WebhookRequest {
+export function webhookRequest(
+  headers: Record<string, string>,
+  rawBody: string | Buffer,
+  url?: string,
+): WebhookRequest {
   const lowerCased = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
   return { method: 'POST', url, headers: lowerCased, rawBody: Buffer.from(rawBody) };
 }
@@ -36,7 +40,14 @@ export function tampered(body: string | Buffer): Buffer {
 
 /** One config of every scheme that takes a secret (the generic hmac twice: hex with a prefix, base64), secretId `s/<scheme>`. */
 export const SECRET_SCHEMES: Exclude<VerifyConfig, { scheme: 'none' }>[] = [
-  { scheme: 'hmac', algorithm: 'sha256', header: 'X-Signature', prefix: 'sha256=', encoding: 'hex', secretId: 's/hmac-hex' },
+  {
+    scheme: 'hmac',
+    algorithm: 'sha256',
+    header: 'X-Signature',
+    prefix: 'sha256=',
+    encoding: 'hex',
+    secretId: 's/hmac-hex',
+  },
   { scheme: 'hmac', algorithm: 'sha1', header: 'X-Hub', encoding: 'base64', secretId: 's/hmac-b64' },
   { scheme: 'stripe', secretId: 's/stripe', toleranceSeconds: 300 },
   { scheme: 'calendly', secretId: 's/calendly', toleranceSeconds: 180 },

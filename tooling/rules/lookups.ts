@@ -3,7 +3,13 @@
  * customer reference, through the sender's API. A preset knows its vendor's endpoint and answer;
  * a generic lookup gives a URL template, how to authenticate, and what to select.
  */
-import { LOOKUP_PRESETS, type DirectCustomerKind, type LookupAuth, type LookupConfig, type LookupPreset } from '../../lib/rules/types';
+import {
+  LOOKUP_PRESETS,
+  type DirectCustomerKind,
+  type LookupAuth,
+  type LookupConfig,
+  type LookupPreset,
+} from '../../lib/rules/types';
 import {
   checkKeys,
   didYouMean,
@@ -31,7 +37,12 @@ const ID = '{id}';
 const QUERY_NAME = /^[A-Za-z0-9._~-]+$/;
 
 export function readLookups(raw: unknown, top: Report, findings: Findings): Record<string, LookupConfig> {
-  const section = { key: 'lookups', shape: 'lookup name to { preset | url, … }', name: LOOKUP_NAME, nameRule: 'name must be letters, digits, "_" or "-"' };
+  const section = {
+    key: 'lookups',
+    shape: 'lookup name to { preset | url, … }',
+    name: LOOKUP_NAME,
+    nameRule: 'name must be letters, digits, "_" or "-"',
+  };
   return readSection(raw, section, top, findings, (entry, report) => {
     if (isRecord(entry)) return readLookup(entry, report);
     report.add('', 'must be a mapping with `preset` or `url`');
@@ -47,16 +58,31 @@ function readLookup(raw: Record<string, unknown>, report: Report): LookupConfig 
   }
   // A generic lookup may name its secret inside `auth` (`auth: {query: api_token, secretId: …}`).
   const authSecretId = isRecord(raw.auth) ? raw.auth.secretId : undefined;
-  if (raw.secretId !== undefined && authSecretId !== undefined) report.add('secretId', 'is given twice (beside and inside auth)');
-  const secretId = readPattern(raw.secretId ?? authSecretId, SECRET_ID, 'a Secrets Manager secret name or ARN', 'secretId', report);
-  const cacheSeconds = raw.cacheSeconds === undefined ? DEFAULT_CACHE_SECONDS : readInteger(raw.cacheSeconds, 'cacheSeconds', report, 0, 86_400);
+  if (raw.secretId !== undefined && authSecretId !== undefined)
+    report.add('secretId', 'is given twice (beside and inside auth)');
+  const secretId = readPattern(
+    raw.secretId ?? authSecretId,
+    SECRET_ID,
+    'a Secrets Manager secret name or ARN',
+    'secretId',
+    report,
+  );
+  const cacheSeconds =
+    raw.cacheSeconds === undefined
+      ? DEFAULT_CACHE_SECONDS
+      : readInteger(raw.cacheSeconds, 'cacheSeconds', report, 0, 86_400);
 
   if (raw.preset !== undefined) {
     checkKeys(raw, PRESET_KEYS, report);
     const preset = readPreset(raw.preset, report);
     const baseUrl = raw.baseUrl === undefined ? undefined : readBaseUrl(raw.baseUrl, report);
     if (report.count > before) return undefined;
-    return { preset: preset!, ...(baseUrl !== undefined && { baseUrl }), secretId: secretId!, cacheSeconds: cacheSeconds! };
+    return {
+      preset: preset!,
+      ...(baseUrl !== undefined && { baseUrl }),
+      secretId: secretId!,
+      cacheSeconds: cacheSeconds!,
+    };
   }
 
   checkKeys(raw, GENERIC_KEYS, report);
@@ -109,14 +135,18 @@ function readUrlTemplate(raw: unknown, report: Report): string | undefined {
   const inPath = url.pathname.split('/').includes(marker);
   const inQuery = [...url.searchParams.values()].includes(marker);
   if (!inPath && !inQuery) {
-    report.add('url', `${ID} must be a whole path segment or a whole query value (not in the host, not part of a word)`);
+    report.add(
+      'url',
+      `${ID} must be a whole path segment or a whole query value (not in the host, not part of a word)`,
+    );
     return undefined;
   }
   return raw;
 }
 
 function readAuth(raw: unknown, report: Report): LookupAuth | undefined {
-  const shape = 'must be {bearer: true}, {basic: true} (secret "user:password"), {header: <name>} or {query: <parameter>}, with secretId beside it';
+  const shape =
+    'must be {bearer: true}, {basic: true} (secret "user:password"), {header: <name>} or {query: <parameter>}, with secretId beside it';
   if (!isRecord(raw)) {
     report.add('auth', shape);
     return undefined;
@@ -133,7 +163,13 @@ function readAuth(raw: unknown, report: Report): LookupAuth | undefined {
     return raw[kind] === true ? { in: kind } : undefined;
   }
   const pattern = kind === 'header' ? HEADER_NAME : QUERY_NAME;
-  const name = readPattern(raw[kind], pattern, kind === 'header' ? 'an HTTP header name' : 'a query parameter name', `auth.${kind}`, report);
+  const name = readPattern(
+    raw[kind],
+    pattern,
+    kind === 'header' ? 'an HTTP header name' : 'a query parameter name',
+    `auth.${kind}`,
+    report,
+  );
   return name === undefined ? undefined : { in: kind, name };
 }
 

@@ -41,7 +41,13 @@ export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Secrets Manager name characters, plus ':' so a full ARN is accepted. */
 export const SECRET_ID = /^[A-Za-z0-9/_+=.@:-]+$/;
 
-export function readPattern(raw: unknown, pattern: RegExp, what: string, field: string, report: Report): string | undefined {
+export function readPattern(
+  raw: unknown,
+  pattern: RegExp,
+  what: string,
+  field: string,
+  report: Report,
+): string | undefined {
   if (typeof raw === 'string' && pattern.test(raw)) return raw;
   report.add(field, `must be ${what}`);
   return undefined;

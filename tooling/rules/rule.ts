@@ -2,7 +2,16 @@
 import type { CustomerSelector, DirectCustomerKind, RuleConfig } from '../../lib/rules/types';
 import { checkKeys, isRecord, readExpression, readNameList, type Report } from './report';
 
-export const RULE_KEYS = ['name', 'source', 'eventType', 'detailType', 'when', 'customer', 'removeTags', 'addTags'] as const;
+export const RULE_KEYS = [
+  'name',
+  'source',
+  'eventType',
+  'detailType',
+  'when',
+  'customer',
+  'removeTags',
+  'addTags',
+] as const;
 export const DIRECT_KEYS: readonly DirectCustomerKind[] = ['helpcrunchId', 'email', 'userId'];
 /** `id` is the old name of `helpcrunchId`: still read, with a warning. */
 const CUSTOMER_KEYS = [...DIRECT_KEYS, 'id', 'lookup', 'from'] as const;
@@ -48,7 +57,10 @@ function readEventTypes(raw: Record<string, unknown>, report: Report): string[] 
 }
 
 /** removeTags and addTags: each optional, at least one non-empty, no tag in both. */
-function readTags(raw: Record<string, unknown>, report: Report): { removeTags: string[]; addTags: string[] } | undefined {
+function readTags(
+  raw: Record<string, unknown>,
+  report: Report,
+): { removeTags: string[]; addTags: string[] } | undefined {
   if (raw.removeTags === undefined && raw.addTags === undefined) {
     report.add('removeTags', 'is required (or addTags): a rule must change at least one tag');
     return undefined;
@@ -60,7 +72,10 @@ function readTags(raw: Record<string, unknown>, report: Report): { removeTags: s
   if (!removeTags || !addTags) return undefined;
   const both = removeTags.filter((tag) => addTags.includes(tag));
   if (both.length > 0) {
-    report.add('addTags', `${both.map((tag) => `"${tag}"`).join(', ')} also in removeTags: a tag cannot be both removed and added`);
+    report.add(
+      'addTags',
+      `${both.map((tag) => `"${tag}"`).join(', ')} also in removeTags: a tag cannot be both removed and added`,
+    );
     return undefined;
   }
   return { removeTags, addTags };
@@ -74,10 +89,17 @@ function readCustomer(raw: unknown, report: Report): CustomerSelector | undefine
   }
   checkKeys(raw, CUSTOMER_KEYS, report, 'customer.');
   if (raw.id !== undefined) {
-    if (raw.helpcrunchId !== undefined) report.add('customer.id', 'is the old name of helpcrunchId: give only helpcrunchId');
-    else report.warn('customer.id', 'is now called helpcrunchId (it must be a HelpCrunch customer id, never the sender’s own id)');
+    if (raw.helpcrunchId !== undefined)
+      report.add('customer.id', 'is the old name of helpcrunchId: give only helpcrunchId');
+    else
+      report.warn(
+        'customer.id',
+        'is now called helpcrunchId (it must be a HelpCrunch customer id, never the sender’s own id)',
+      );
   }
-  const direct = DIRECT_KEYS.filter((key) => (key === 'helpcrunchId' ? raw.helpcrunchId ?? raw.id : raw[key]) !== undefined);
+  const direct = DIRECT_KEYS.filter(
+    (key) => (key === 'helpcrunchId' ? (raw.helpcrunchId ?? raw.id) : raw[key]) !== undefined,
+  );
   const lookup = raw.lookup !== undefined || raw.from !== undefined;
   if (direct.length + (lookup ? 1 : 0) !== 1) {
     const given = [...direct, ...(lookup ? ['lookup'] : [])];
@@ -85,7 +107,8 @@ function readCustomer(raw: unknown, report: Report): CustomerSelector | undefine
     return undefined;
   }
   if (lookup) {
-    if (typeof raw.lookup !== 'string' || raw.lookup === '') report.add('customer.lookup', 'must name an entry of `lookups`');
+    if (typeof raw.lookup !== 'string' || raw.lookup === '')
+      report.add('customer.lookup', 'must name an entry of `lookups`');
     const expression = readExpression(raw.from, 'customer.from', report);
     if (typeof raw.lookup !== 'string' || raw.lookup === '' || expression === undefined) return undefined;
     return { by: 'lookup', lookup: raw.lookup, expression };

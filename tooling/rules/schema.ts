@@ -15,8 +15,16 @@ import { SCHEME_FIELDS } from './verify';
 
 type Schema = Record<string, unknown>;
 
-const pattern = (regex: RegExp, description: string): Schema => ({ type: 'string', pattern: regex.source, description });
-const expression = (description: string): Schema => ({ type: 'string', minLength: 1, description: `JMESPath: ${description}` });
+const pattern = (regex: RegExp, description: string): Schema => ({
+  type: 'string',
+  pattern: regex.source,
+  description,
+});
+const expression = (description: string): Schema => ({
+  type: 'string',
+  minLength: 1,
+  description: `JMESPath: ${description}`,
+});
 const nameList = (description: string, max?: number): Schema => ({
   type: 'array',
   items: { type: 'string', minLength: 1 },
@@ -24,7 +32,10 @@ const nameList = (description: string, max?: number): Schema => ({
   ...(max !== undefined && { maxItems: max }),
   description,
 });
-const oneOrMany = (description: string): Schema => ({ anyOf: [{ type: 'string', minLength: 1 }, nameList(description)], description });
+const oneOrMany = (description: string): Schema => ({
+  anyOf: [{ type: 'string', minLength: 1 }, nameList(description)],
+  description,
+});
 const closed = (properties: Record<string, Schema>, required: readonly string[] = []): Schema => ({
   type: 'object',
   properties,
@@ -48,15 +59,26 @@ const VERIFY_FIELDS: Record<string, Schema> = {
   prefix: { type: 'string', description: 'text before the digest, e.g. "sha256="' },
   encoding: { enum: ['hex', 'base64'], description: 'digest encoding (default hex)' },
   algorithm: { enum: ['sha1', 'sha256', 'sha512'], description: 'HMAC hash' },
-  toleranceSeconds: { type: 'integer', minimum: 1, description: 'how far the signed timestamp may be from now, either way' },
-  publicUrl: { type: 'string', format: 'uri', description: 'the URL the sender calls, when it is not the API Gateway URL (custom domain)' },
+  toleranceSeconds: {
+    type: 'integer',
+    minimum: 1,
+    description: 'how far the signed timestamp may be from now, either way',
+  },
+  publicUrl: {
+    type: 'string',
+    format: 'uri',
+    description: 'the URL the sender calls, when it is not the API Gateway URL (custom domain)',
+  },
 };
 
 function verifySchema(): Schema {
   return {
     description: 'How requests from this source are authenticated',
     oneOf: Object.entries(SCHEME_FIELDS).map(([scheme, { required, optional }]) =>
-      closed({ scheme: { const: scheme }, ...pick([...required, ...optional], VERIFY_FIELDS) }, ['scheme', ...required]),
+      closed({ scheme: { const: scheme }, ...pick([...required, ...optional], VERIFY_FIELDS) }, [
+        'scheme',
+        ...required,
+      ]),
     ),
   };
 }
@@ -69,17 +91,37 @@ const eventTypeSelector: Schema = {
   ],
 };
 
-const cacheSeconds: Schema = { type: 'integer', minimum: 0, maximum: 86_400, description: `seconds an answer is reused (default ${DEFAULT_CACHE_SECONDS}; 0: never)` };
+const cacheSeconds: Schema = {
+  type: 'integer',
+  minimum: 0,
+  maximum: 86_400,
+  description: `seconds an answer is reused (default ${DEFAULT_CACHE_SECONDS}; 0: never)`,
+};
 const LOOKUP_FIELDS: Record<string, Schema> = {
-  preset: { enum: [...LOOKUP_PRESETS], description: "the vendor API to ask: it knows the endpoint and what to select" },
-  baseUrl: { type: 'string', format: 'uri', description: "the API's origin when not the vendor's default (https, or http to a loopback host)" },
-  url: { type: 'string', pattern: '\\{id\\}', description: 'https URL with one {id}: a whole path segment or query value' },
+  preset: { enum: [...LOOKUP_PRESETS], description: 'the vendor API to ask: it knows the endpoint and what to select' },
+  baseUrl: {
+    type: 'string',
+    format: 'uri',
+    description: "the API's origin when not the vendor's default (https, or http to a loopback host)",
+  },
+  url: {
+    type: 'string',
+    pattern: '\\{id\\}',
+    description: 'https URL with one {id}: a whole path segment or query value',
+  },
   auth: {
     description: 'how the secret is sent',
     oneOf: AUTH_KINDS.map((kind) =>
       closed(
         {
-          [kind]: kind === 'bearer' || kind === 'basic' ? { const: true } : { type: 'string', minLength: 1, description: kind === 'header' ? 'header name' : 'query parameter name' },
+          [kind]:
+            kind === 'bearer' || kind === 'basic'
+              ? { const: true }
+              : {
+                  type: 'string',
+                  minLength: 1,
+                  description: kind === 'header' ? 'header name' : 'query parameter name',
+                },
           secretId,
         },
         [kind],
@@ -131,13 +173,18 @@ export function rulesJsonSchema(): Schema {
       type: ['object', 'null'],
       description: 'Webhook senders, each at POST /webhooks/<name>',
       propertyNames: { pattern: SOURCE_NAME.source },
-      additionalProperties: closed(pick(SOURCE_KEYS, { verify: verifySchema(), eventType: eventTypeSelector }), ['verify']),
+      additionalProperties: closed(pick(SOURCE_KEYS, { verify: verifySchema(), eventType: eventTypeSelector }), [
+        'verify',
+      ]),
     },
     eventSources: {
       type: ['object', 'null'],
       description: 'EventBridge sources the functions listen to, each on a bus',
       additionalProperties: {
-        anyOf: [{ type: 'null' }, closed(pick(EVENT_SOURCE_KEYS, { bus: pattern(BUS, 'event bus name or ARN (default: default)') }))],
+        anyOf: [
+          { type: 'null' },
+          closed(pick(EVENT_SOURCE_KEYS, { bus: pattern(BUS, 'event bus name or ARN (default: default)') })),
+        ],
       },
     },
     lookups: {
@@ -145,7 +192,10 @@ export function rulesJsonSchema(): Schema {
       description: "Turn a sender's own id into a HelpCrunch customer through the sender's API",
       propertyNames: { pattern: LOOKUP_NAME.source },
       additionalProperties: {
-        oneOf: [closed(pick(PRESET_KEYS, LOOKUP_FIELDS), ['preset', 'secretId']), closed(pick(GENERIC_KEYS, LOOKUP_FIELDS), ['url', 'auth', 'select'])],
+        oneOf: [
+          closed(pick(PRESET_KEYS, LOOKUP_FIELDS), ['preset', 'secretId']),
+          closed(pick(GENERIC_KEYS, LOOKUP_FIELDS), ['url', 'auth', 'select']),
+        ],
       },
     },
     rules: { type: 'array', minItems: 1, items: rule, description: 'Which events change which tags of whom' },

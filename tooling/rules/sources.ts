@@ -3,7 +3,16 @@
  * sources the stack listens to, each on a bus): the two places a rule's `source` may come from.
  */
 import type { EventSourceConfig, EventTypeSelector, WebhookSourceConfig } from '../../lib/rules/types';
-import { checkKeys, HEADER_NAME, isRecord, readExpression, readPattern, readSection, type Findings, type Report } from './report';
+import {
+  checkKeys,
+  HEADER_NAME,
+  isRecord,
+  readExpression,
+  readPattern,
+  readSection,
+  type Findings,
+  type Report,
+} from './report';
 import { defaultEventType, readVerify } from './verify';
 
 export const SOURCE_KEYS = ['verify', 'eventType'] as const;
@@ -13,7 +22,8 @@ export const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._~-]*$/;
 /** EventBridge: a `source` is 1–256 characters; partner sources contain '/'. */
 const EVENT_SOURCE_NAME = /^[\x21-\x7e]{1,256}$/;
 /** An event bus name (partner buses contain '/') or ARN. */
-export const BUS = /^(default|[A-Za-z0-9._/-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._/-]{1,256})$/;
+export const BUS =
+  /^(default|[A-Za-z0-9._/-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._/-]{1,256})$/;
 
 export function readSources(raw: unknown, top: Report, findings: Findings): Record<string, WebhookSourceConfig> {
   const section = {
@@ -29,7 +39,10 @@ export function readSources(raw: unknown, top: Report, findings: Findings): Reco
     }
     checkKeys(entry, SOURCE_KEYS, report);
     const verify = readVerify(entry.verify, report);
-    const eventType = entry.eventType === undefined ? verify && defaultEventType(verify) : readEventTypeSelector(entry.eventType, report);
+    const eventType =
+      entry.eventType === undefined
+        ? verify && defaultEventType(verify)
+        : readEventTypeSelector(entry.eventType, report);
     return verify && { verify, ...(eventType && { eventType }) };
   });
 }
@@ -67,7 +80,8 @@ export function readEventSources(raw: unknown, top: Report, findings: Findings):
       return undefined;
     }
     checkKeys(entry ?? {}, EVENT_SOURCE_KEYS, report);
-    const bus = entry?.bus === undefined ? 'default' : readPattern(entry.bus, BUS, 'an event bus name or ARN', 'bus', report);
+    const bus =
+      entry?.bus === undefined ? 'default' : readPattern(entry.bus, BUS, 'an event bus name or ARN', 'bus', report);
     return bus === undefined ? undefined : { bus };
   });
 }

@@ -38,7 +38,10 @@ export function validateRulesConfig(raw: unknown): RulesConfig {
 
 export function validateRules(raw: unknown): ValidatedRules {
   const findings = new Findings();
-  if (!isRecord(raw)) throw new InvalidRulesError(['top level: must be a mapping with `rules` (and `sources`, `eventSources`, `lookups`)']);
+  if (!isRecord(raw))
+    throw new InvalidRulesError([
+      'top level: must be a mapping with `rules` (and `sources`, `eventSources`, `lookups`)',
+    ]);
   const top = findings.at('top level');
   checkKeys(raw, TOP_KEYS, top);
 
@@ -46,7 +49,8 @@ export function validateRules(raw: unknown): ValidatedRules {
   const eventSources = readEventSources(raw.eventSources, top, findings);
   const lookups = readLookups(raw.lookups, top, findings);
   for (const name of Object.keys(sources)) {
-    if (Object.hasOwn(eventSources, name)) findings.at(`eventSources.${name}`).add('', 'is also a webhook source under `sources`: give each name once');
+    if (Object.hasOwn(eventSources, name))
+      findings.at(`eventSources.${name}`).add('', 'is also a webhook source under `sources`: give each name once');
   }
 
   const rules: RuleConfig[] = [];
@@ -60,10 +64,11 @@ export function validateRules(raw: unknown): ValidatedRules {
       const name = isRecord(item) && typeof item.name === 'string' ? item.name : undefined;
       const report = findings.at(name ? `rules[${index}] "${name}"` : `rules[${index}]`);
       if (isRecord(item)) {
-        [item.source].flat().forEach((source) => used.sources.add(source));
+        for (const source of [item.source].flat()) used.sources.add(source);
         if (isRecord(item.customer)) used.lookups.add(item.customer.lookup);
       }
-      if (name !== undefined && firstIndexByName.has(name)) report.add('name', `duplicate of rules[${firstIndexByName.get(name)}]`);
+      if (name !== undefined && firstIndexByName.has(name))
+        report.add('name', `duplicate of rules[${firstIndexByName.get(name)}]`);
       else if (name !== undefined) firstIndexByName.set(name, index);
 
       const rule = readRule(item, report);
@@ -79,20 +84,30 @@ export function validateRules(raw: unknown): ValidatedRules {
       }
       if (rule.eventType) {
         const untyped = rule.source.filter((source) => Object.hasOwn(sources, source) && !sources[source]!.eventType);
-        if (untyped.length > 0) report.add('eventType', `source ${untyped.join(', ')} has no event type: set sources.${untyped[0]}.eventType`);
+        if (untyped.length > 0)
+          report.add(
+            'eventType',
+            `source ${untyped.join(', ')} has no event type: set sources.${untyped[0]}.eventType`,
+          );
       }
       if (rule.customer.by === 'lookup' && !Object.hasOwn(lookups, rule.customer.lookup)) {
         const near = didYouMean(rule.customer.lookup, Object.keys(lookups));
-        report.add('customer.lookup', `"${rule.customer.lookup}" is not defined under lookups${near ? ` (did you mean ${near}?)` : ''}`);
+        report.add(
+          'customer.lookup',
+          `"${rule.customer.lookup}" is not defined under lookups${near ? ` (did you mean ${near}?)` : ''}`,
+        );
       }
       if (report.count === before) rules.push(rule);
     });
   }
 
   // A source no rule uses is almost always a typo in a rule's `source`.
-  for (const name of Object.keys(sources)) if (!used.sources.has(name)) findings.at(`sources.${name}`).add('', 'not used by any rule');
-  for (const name of Object.keys(eventSources)) if (!used.sources.has(name)) findings.at(`eventSources.${name}`).add('', 'not used by any rule');
-  for (const name of Object.keys(lookups)) if (!used.lookups.has(name)) findings.at(`lookups.${name}`).warn('', 'not used by any rule');
+  for (const name of Object.keys(sources))
+    if (!used.sources.has(name)) findings.at(`sources.${name}`).add('', 'not used by any rule');
+  for (const name of Object.keys(eventSources))
+    if (!used.sources.has(name)) findings.at(`eventSources.${name}`).add('', 'not used by any rule');
+  for (const name of Object.keys(lookups))
+    if (!used.lookups.has(name)) findings.at(`lookups.${name}`).warn('', 'not used by any rule');
   reportConflicts(rules, findings);
 
   if (findings.problems.length > 0) throw new InvalidRulesError(findings.problems);
@@ -113,7 +128,10 @@ function reportConflicts(rules: RuleConfig[], findings: Findings): void {
       for (const tag of remover.removeTags.filter((name) => adder.addTags.includes(name))) {
         findings
           .at(`rules "${remover.name}" and "${adder.name}"`)
-          .add('', `"${remover.name}" removes "${tag}" and "${adder.name}" adds it for the same events (same source, no condition): one undoes the other`);
+          .add(
+            '',
+            `"${remover.name}" removes "${tag}" and "${adder.name}" adds it for the same events (same source, no condition): one undoes the other`,
+          );
       }
     });
   });

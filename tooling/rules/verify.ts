@@ -79,7 +79,10 @@ function checkSchemeKeys(raw: Record<string, unknown>, scheme: RawScheme, report
   const { required, optional } = SCHEME_FIELDS[scheme] as { required: string[]; optional: string[] };
   for (const key of Object.keys(raw)) {
     if (key === 'scheme' || required.includes(key) || optional.includes(key)) continue;
-    report.add(`verify.${key}`, VERIFY_KEYS.includes(key) ? `not used by scheme ${scheme}` : unknownKey(key, VERIFY_KEYS));
+    report.add(
+      `verify.${key}`,
+      VERIFY_KEYS.includes(key) ? `not used by scheme ${scheme}` : unknownKey(key, VERIFY_KEYS),
+    );
   }
   for (const key of required) {
     if (raw[key] === undefined || raw[key] === null) report.add(`verify.${key}`, `is required for scheme ${scheme}`);
@@ -92,9 +95,16 @@ function readFields(raw: Record<string, unknown>, report: Report): VerifyFields 
     if (ALGORITHMS.includes(raw.algorithm as HmacAlgorithm)) fields.algorithm = raw.algorithm as HmacAlgorithm;
     else report.add('verify.algorithm', `must be one of ${ALGORITHMS.join(' | ')}`);
   }
-  if (raw.header != null) fields.header = readPattern(raw.header, HEADER_NAME, 'an HTTP header name', 'verify.header', report);
+  if (raw.header != null)
+    fields.header = readPattern(raw.header, HEADER_NAME, 'an HTTP header name', 'verify.header', report);
   if (raw.secretId != null) {
-    fields.secretId = readPattern(raw.secretId, SECRET_ID, 'a Secrets Manager secret name or ARN', 'verify.secretId', report);
+    fields.secretId = readPattern(
+      raw.secretId,
+      SECRET_ID,
+      'a Secrets Manager secret name or ARN',
+      'verify.secretId',
+      report,
+    );
   }
   if (raw.prefix !== undefined) {
     if (typeof raw.prefix === 'string') fields.prefix = raw.prefix;
@@ -132,7 +142,8 @@ function publicUrlProblem(raw: unknown): string | undefined {
   if (typeof raw !== 'string' || !URL.canParse(raw)) return what;
   const url = new URL(raw);
   if (url.protocol !== 'https:') return what;
-  if (raw.includes('?') || raw.includes('#')) return 'must not carry a query or fragment (the request\'s own query is appended)';
+  if (raw.includes('?') || raw.includes('#'))
+    return "must not carry a query or fragment (the request's own query is appended)";
   return undefined;
 }
 
@@ -156,7 +167,12 @@ function toConfig(scheme: RawScheme, fields: VerifyFields): VerifyConfig {
     case 'standard-webhooks':
       return { scheme, secretId, toleranceSeconds: tolerance(scheme) };
     case 'hubspot-v3':
-      return { scheme, secretId, toleranceSeconds: tolerance(scheme), ...(fields.publicUrl !== undefined && { publicUrl: fields.publicUrl }) };
+      return {
+        scheme,
+        secretId,
+        toleranceSeconds: tolerance(scheme),
+        ...(fields.publicUrl !== undefined && { publicUrl: fields.publicUrl }),
+      };
     case 'helpcrunch':
     case 'github':
     case 'shopify':

@@ -41,7 +41,9 @@ async function associatedContacts(dealId: string, api: PresetApi): Promise<strin
   let after: string | undefined;
   for (let page = 0; page < maxPages; page++) {
     const cursor = after === undefined ? '' : `&after=${encodeURIComponent(after)}`;
-    const answer = await api.get(`/crm/v4/objects/deals/${encodeURIComponent(dealId)}/associations/contacts?limit=${pageSize}${cursor}`);
+    const answer = await api.get(
+      `/crm/v4/objects/deals/${encodeURIComponent(dealId)}/associations/contacts?limit=${pageSize}${cursor}`,
+    );
     if (api.notFound(answer, isHubSpotError)) return undefined;
     const body = answer.body;
     api.expect(isRecord(body) && Array.isArray(body.results), 'a HubSpot associations list in `results`');
@@ -54,14 +56,21 @@ async function associatedContacts(dealId: string, api: PresetApi): Promise<strin
     if (typeof next !== 'string' || next === '') return [...ids];
     after = next;
   }
-  throw new BadEventError('lookup_too_many', `HubSpot deal has more than ${MAX_REFS} associated contacts; refusing to change them all`);
+  throw new BadEventError(
+    'lookup_too_many',
+    `HubSpot deal has more than ${MAX_REFS} associated contacts; refusing to change them all`,
+  );
 }
 
 async function contactEmails(ids: string[], api: PresetApi): Promise<DirectRef[]> {
   const emails: unknown[] = [];
   for (let start = 0; start < ids.length; start += batchSize) {
     const inputs = ids.slice(start, start + batchSize).map((id) => ({ id }));
-    const answer = await api.post('/crm/v3/objects/contacts/batch/read', { inputs, properties: ['email'], propertiesWithHistory: [] });
+    const answer = await api.post('/crm/v3/objects/contacts/batch/read', {
+      inputs,
+      properties: ['email'],
+      propertiesWithHistory: [],
+    });
     if (api.notFound(answer, isHubSpotError)) continue;
     const body = answer.body;
     api.expect(isRecord(body) && Array.isArray(body.results), 'a HubSpot batch answer in `results`');

@@ -13,7 +13,12 @@ import { randomUUID } from 'node:crypto';
 import type { HubSpotContactRecord, HubSpotDealRecord } from './records';
 import { bearerToken, invalidJson, segmentsAfter, type VendorReply, type VendorRequest } from './vendor';
 
-function hubSpotError(status: number, category: string, message: string, extra: Record<string, unknown> = {}): VendorReply {
+function hubSpotError(
+  status: number,
+  category: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): VendorReply {
   return { status, body: { status: 'error', message, correlationId: randomUUID(), category, ...extra } };
 }
 
@@ -46,25 +51,36 @@ export function hubSpotContactObject(record: HubSpotContactRecord, properties: s
 function associations(request: VendorRequest, deal: HubSpotDealRecord): VendorReply {
   const limit = Number(request.url.searchParams.get('limit') ?? 500);
   const offset = Number(request.url.searchParams.get('after') ?? 0);
-  if (!Number.isInteger(limit) || limit < 1 || !Number.isInteger(offset) || offset < 0) return HUBSPOT_ERRORS.invalidInput('Invalid paging');
+  if (!Number.isInteger(limit) || limit < 1 || !Number.isInteger(offset) || offset < 0)
+    return HUBSPOT_ERRORS.invalidInput('Invalid paging');
   const page = deal.contactIds.slice(offset, offset + limit).map((id) => ({
     toObjectId: id,
     associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: 3, label: null }],
   }));
   const after = offset + limit < deal.contactIds.length ? String(offset + limit) : undefined;
-  return { status: 200, body: { results: page, ...(after && { paging: { next: { after, link: `?after=${after}` } } }) } };
+  return {
+    status: 200,
+    body: { results: page, ...(after && { paging: { next: { after, link: `?after=${after}` } } }) },
+  };
 }
 
 function batchRead(body: unknown, contacts: HubSpotContactRecord[]): VendorReply {
   const { inputs, properties } = (body ?? {}) as { inputs?: unknown; properties?: unknown };
   if (!Array.isArray(inputs) || inputs.length > maxBatchInputs || !Array.isArray(properties)) {
-    return HUBSPOT_ERRORS.invalidInput(`inputs must be a list of at most ${maxBatchInputs} {id}, properties a list of names`);
+    return HUBSPOT_ERRORS.invalidInput(
+      `inputs must be a list of at most ${maxBatchInputs} {id}, properties a list of names`,
+    );
   }
   const ids = inputs.map((input) => String((input as { id?: unknown } | null)?.id ?? ''));
   const found = contacts.filter((contact) => ids.includes(contact.id));
   const missing = ids.filter((id) => !found.some((contact) => contact.id === id));
   const now = new Date().toISOString();
-  const answer = { status: 'COMPLETE', results: found.map((contact) => hubSpotContactObject(contact, properties as string[])), startedAt: now, completedAt: now };
+  const answer = {
+    status: 'COMPLETE',
+    results: found.map((contact) => hubSpotContactObject(contact, properties as string[])),
+    startedAt: now,
+    completedAt: now,
+  };
   if (missing.length === 0) return { status: 200, body: answer };
   const error = {
     status: 'error',
@@ -75,11 +91,18 @@ function batchRead(body: unknown, contacts: HubSpotContactRecord[]): VendorReply
   return { status: 207, body: { ...answer, numErrors: 1, errors: [error] } };
 }
 
-export function hubSpotRoute(request: VendorRequest, token: string, contacts: HubSpotContactRecord[], deals: HubSpotDealRecord[]): VendorReply {
+export function hubSpotRoute(
+  request: VendorRequest,
+  token: string,
+  contacts: HubSpotContactRecord[],
+  deals: HubSpotDealRecord[],
+): VendorReply {
   if (bearerToken(request.headers) !== token) return HUBSPOT_ERRORS.unauthorized();
   const { method, url } = request;
   if (method === 'POST' && url.pathname === '/crm/v3/objects/contacts/batch/read') {
-    return request.body === invalidJson ? HUBSPOT_ERRORS.invalidInput('Invalid JSON') : batchRead(request.body, contacts);
+    return request.body === invalidJson
+      ? HUBSPOT_ERRORS.invalidInput('Invalid JSON')
+      : batchRead(request.body, contacts);
   }
   const contact = segmentsAfter(url, '/crm/v3/objects/contacts/');
   if (method === 'GET' && contact?.length === 1) {

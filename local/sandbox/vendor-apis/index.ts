@@ -49,7 +49,10 @@ const PRESET_VENDOR: Record<LookupPreset, keyof VendorKeys> = {
  * secretId -> demo value for every lookup: a preset's the key its stand-in accepts; a generic
  * lookup's `demo:<secretId>` (also a user:password for basic auth), for an API no stand-in serves.
  */
-export function demoLookupSecrets(lookups: Record<string, LookupConfig>, keys: VendorKeys = DEFAULT_VENDOR_KEYS): Record<string, string> {
+export function demoLookupSecrets(
+  lookups: Record<string, LookupConfig>,
+  keys: VendorKeys = DEFAULT_VENDOR_KEYS,
+): Record<string, string> {
   const secrets: Record<string, string> = {};
   for (const lookup of Object.values(lookups)) {
     secrets[lookup.secretId] = 'preset' in lookup ? keys[PRESET_VENDOR[lookup.preset]] : `demo:${lookup.secretId}`;
@@ -93,7 +96,8 @@ function route(request: VendorRequest, keys: VendorKeys, records: VendorRecords)
   if (path.startsWith('/v1/')) return stripeRoute(request, keys.stripe, records.stripeCustomers);
   if (path.startsWith('/customers/')) return paddleRoute(request, keys.paddle, records.paddleCustomers);
   if (path.startsWith('/api/v2/')) return pipedriveRoute(request, keys.pipedrive, records.pipedrivePersons);
-  if (path.startsWith('/crm/')) return hubSpotRoute(request, keys.hubspot, records.hubspotContacts, records.hubspotDeals);
+  if (path.startsWith('/crm/'))
+    return hubSpotRoute(request, keys.hubspot, records.hubspotContacts, records.hubspotDeals);
   return { status: 404, body: { error: `No vendor stand-in serves ${path}` } };
 }
 
@@ -118,7 +122,11 @@ export async function startVendorApis(options: VendorApisOptions = {}): Promise<
       .then((body) => {
         const path = req.url ?? '/';
         log.push({ method: req.method ?? '', path, headers: req.headers, body });
-        const reply = route({ method: req.method ?? '', url: new URL(path, 'http://vendor'), headers: req.headers, body }, keys, records);
+        const reply = route(
+          { method: req.method ?? '', url: new URL(path, 'http://vendor'), headers: req.headers, body },
+          keys,
+          records,
+        );
         sendJson(res, reply.status, reply.body, reply.headers);
       })
       .catch(() => sendJson(res, 413, { error: 'Request body too large' }));

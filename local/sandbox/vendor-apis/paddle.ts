@@ -13,7 +13,12 @@ function paddleError(status: number, code: string, detail: string): VendorReply 
   return {
     status,
     body: {
-      error: { type: 'request_error', code, detail, documentation_url: `https://developer.paddle.com/errors/shared/${code}` },
+      error: {
+        type: 'request_error',
+        code,
+        detail,
+        documentation_url: `https://developer.paddle.com/errors/shared/${code}`,
+      },
       meta: { request_id: randomUUID() },
     },
   };

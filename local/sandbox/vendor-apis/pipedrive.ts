@@ -11,10 +11,22 @@ import { segmentsAfter, type VendorReply, type VendorRequest } from './vendor';
 const errorInfo = 'Please check developers.pipedrive.com for more information about Pipedrive API.';
 
 export const PIPEDRIVE_ERRORS = {
-  unauthorized: { status: 401, body: { success: false, error: 'unauthorized access', errorCode: 401, error_info: errorInfo } },
-  personNotFound: { status: 404, body: { success: false, error: 'Person not found', error_info: errorInfo, data: null, additional_data: null } },
-  invalidId: { status: 400, body: { success: false, error: 'id must be an integer', error_info: errorInfo, data: null, additional_data: null } },
-  routeNotFound: { status: 404, body: { success: false, error: 'Unknown method .', error_info: errorInfo, data: null, additional_data: null } },
+  unauthorized: {
+    status: 401,
+    body: { success: false, error: 'unauthorized access', errorCode: 401, error_info: errorInfo },
+  },
+  personNotFound: {
+    status: 404,
+    body: { success: false, error: 'Person not found', error_info: errorInfo, data: null, additional_data: null },
+  },
+  invalidId: {
+    status: 400,
+    body: { success: false, error: 'id must be an integer', error_info: errorInfo, data: null, additional_data: null },
+  },
+  routeNotFound: {
+    status: 404,
+    body: { success: false, error: 'Unknown method .', error_info: errorInfo, data: null, additional_data: null },
+  },
 } satisfies Record<string, VendorReply>;
 
 export function pipedrivePersonObject(record: PipedrivePersonRecord): Record<string, unknown> {
@@ -44,5 +56,7 @@ export function pipedriveRoute(request: VendorRequest, token: string, persons: P
   if (request.method !== 'GET' || segments?.length !== 1) return PIPEDRIVE_ERRORS.routeNotFound;
   if (!/^[1-9]\d{0,15}$/.test(segments[0]!)) return PIPEDRIVE_ERRORS.invalidId;
   const person = persons.find((record) => record.id === Number(segments[0]));
-  return person ? { status: 200, body: { success: true, data: pipedrivePersonObject(person) } } : PIPEDRIVE_ERRORS.personNotFound;
+  return person
+    ? { status: 200, body: { success: true, data: pipedrivePersonObject(person) } }
+    : PIPEDRIVE_ERRORS.personNotFound;
 }

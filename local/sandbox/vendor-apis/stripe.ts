@@ -23,7 +23,12 @@ export const STRIPE_ERRORS = {
   noKey,
   invalidKey: (key: string): VendorReply => ({
     ...noKey,
-    body: { error: { message: `Invalid API Key provided: ${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`, type: 'invalid_request_error' } },
+    body: {
+      error: {
+        message: `Invalid API Key provided: ${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`,
+        type: 'invalid_request_error',
+      },
+    },
   }),
   noSuchCustomer: (id: string): VendorReply => ({
     status: 404,
@@ -50,7 +55,9 @@ export const STRIPE_ERRORS = {
 
 function presentedKey(request: VendorRequest): string | undefined {
   const basic = /^Basic (\S+)$/.exec(request.headers.authorization ?? '')?.[1];
-  return bearerToken(request.headers) ?? (basic ? Buffer.from(basic, 'base64').toString('utf8').split(':')[0] : undefined);
+  return (
+    bearerToken(request.headers) ?? (basic ? Buffer.from(basic, 'base64').toString('utf8').split(':')[0] : undefined)
+  );
 }
 
 /** The reference's example customer with this record's id, email and name. */
