@@ -5,9 +5,9 @@
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { parseBusEvent } from '../lib/bus-event';
+import { parseBusEvent } from '../lib/triggers/bus-event';
 import { asUntagError, EventRejectedError } from '../lib/errors';
-import { resultsBody } from '../lib/http-response';
+import { resultsBody } from '../lib/triggers/http-response';
 import { injectLambdaContext } from '../lib/logger';
 import { logger, metrics, recordOutcomes } from '../lib/observability';
 import { recordQueued } from '../lib/queue/observability';

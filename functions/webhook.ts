@@ -8,8 +8,8 @@ import type {
   Context,
 } from 'aws-lambda';
 import { asUntagError } from '../lib/errors';
-import { parseHttpEvent } from '../lib/http-event';
-import { errorResponse, jsonResponse, resultsBody } from '../lib/http-response';
+import { parseHttpEvent } from '../lib/triggers/http-event';
+import { errorResponse, jsonResponse, resultsBody } from '../lib/triggers/http-response';
 import { injectLambdaContext } from '../lib/logger';
 import { logger, metrics, recordOutcomes } from '../lib/observability';
 import { recordQueued } from '../lib/queue/observability';

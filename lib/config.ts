@@ -1,6 +1,6 @@
 /** Environment settings, read once per container. Defaults match serverless.yml and the README. */
 import { ConfigError } from './errors';
-import { DEFAULT_MAX_BODY_BYTES } from './http-event';
+import { DEFAULT_MAX_BODY_BYTES } from './triggers/http-event';
 import { parseLookupOrigins } from './lookups/origins';
 
 /** inline: call HelpCrunch from the trigger; queue: enqueue jobs for the paced worker (functions/worker.ts). */

@@ -5,8 +5,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Logger } from './logger';
 import type { Explanation } from './rules/match';
-import type { RequestCounts } from './pipeline';
-import type { Outcome, OutcomeStatus } from './types';
+import type { Outcome, OutcomeStatus, RequestCounts } from './types';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'helpcrunch-untag';
 

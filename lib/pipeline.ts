@@ -10,28 +10,13 @@ import { asUntagError, type UntagError } from './errors';
 import { tagNames, type HelpCrunchClient } from './helpcrunch/client';
 import type { DirectRef, LookupResolver } from './lookups/resolver';
 import type { RetryBudget } from './retry';
-import type { CustomerRef, Job, Outcome, OutcomeStatus } from './types';
+import type { CustomerRef, Job, Outcome, OutcomeStatus, PipelineResult, RequestCounts } from './types';
 
 export interface PipelineDeps {
   helpcrunch: HelpCrunchClient;
   lookups: LookupResolver;
   /** Send no DELETE and no PUT: outcomes say what would have changed (would_untag / would_tag). */
   dryRun: boolean;
-}
-
-/** The HTTP requests of one run, each counted once (an outcome counts its customer's requests, shared with other jobs). */
-export interface RequestCounts {
-  helpcrunch: number;
-  lookups: number;
-}
-
-export interface PipelineResult {
-  outcomes: Outcome[];
-  /** The most severe failure among the outcomes, for the adapter to turn into its reply. */
-  failure?: UntagError;
-  /** The lookup that failed with `failure`, when it was a lookup's: every other job may still succeed. */
-  failedLookup?: string;
-  requests: RequestCounts;
 }
 
 type LookupRef = Extract<CustomerRef, { by: 'lookup' }>;

@@ -4,6 +4,8 @@
  * with a clear ConfigError instead of a failed cold start.
  */
 import { readConfig, type RuntimeConfig } from './config';
+import { inlineDispatch } from './dispatch/inline';
+import { queueDispatch } from './dispatch/queue';
 import { ConfigError } from './errors';
 import { parseApiUrl } from './helpcrunch/api-url';
 import { createHelpCrunchClient, type ApiKeySource, type HelpCrunchClient } from './helpcrunch/client';
@@ -11,7 +13,6 @@ import { withOrigins } from './lookups/origins';
 import { createLookupResolver } from './lookups/resolver';
 import { markDryRun } from './observability';
 import type { PipelineDeps } from './pipeline';
-import { queueDispatch } from './queue/enqueue';
 import { createPacedHelpCrunchClient } from './queue/paced-client';
 import { sqsApi, type SqsApi } from './queue/sqs-api';
 import { TokenBucket } from './queue/token-bucket';
@@ -19,7 +20,7 @@ import { createQueueWorker, type QueueWorker } from './queue/worker';
 import { singleAttempt, type RetryPolicy } from './retry';
 import type { RuleSet } from './rules/match';
 import { createSecretCache, parseApiKeySecret, type SecretCache } from './secrets';
-import { createUntagService, inlineDispatch, type UntagService } from './untag-service';
+import { createUntagService, type UntagService } from './untag-service';
 
 export interface Runtime {
   config: RuntimeConfig;

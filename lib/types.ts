@@ -1,3 +1,5 @@
+import type { UntagError } from './errors';
+
 /** The shapes that flow through the pipeline: trigger -> payload -> Job[] -> Outcome[]. */
 
 /**
@@ -43,4 +45,19 @@ export interface Outcome {
   /** HTTP requests spent on this job's customer: lookups, searches, the DELETE and the PUT, retries included. */
   requests: number;
   ms: number;
+}
+
+/** The HTTP requests of one run, each counted once (an outcome counts its customer's requests, shared with other jobs). */
+export interface RequestCounts {
+  helpcrunch: number;
+  lookups: number;
+}
+
+export interface PipelineResult {
+  outcomes: Outcome[];
+  /** The most severe failure among the outcomes, for the adapter to turn into its reply. */
+  failure?: UntagError;
+  /** The lookup that failed with `failure`, when it was a lookup's: every other job may still succeed. */
+  failedLookup?: string;
+  requests: RequestCounts;
 }

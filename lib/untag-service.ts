@@ -2,31 +2,21 @@
  * The one service function each trigger calls: verify, normalise, match rules, dispatch.
  * Adapters parse their trigger into its input and shape its result into their reply.
  * Dispatch is where the jobs go: straight to HelpCrunch (inline), or onto the jobs queue for the
- * paced worker (queue, see lib/queue/enqueue.ts).
+ * paced worker (queue): see lib/dispatch.
  */
 import { randomUUID } from 'node:crypto';
+import type { Dispatch, DispatchResult } from './dispatch/types';
 import { ConfigError, MethodNotAllowedError, TooManyJobsError, UnknownSourceError, WebhookAuthError } from './errors';
-import type { HttpRequest } from './http-event';
+import type { HttpRequest } from './triggers/http-event';
 import { recordUnmatched } from './observability';
-import { executeJobs, type PipelineDeps, type PipelineResult } from './pipeline';
-import type { JobOrigin } from './queue/job-message';
 import type { RetryBudget } from './retry';
 import type { RuleSet } from './rules/match';
 import type { VerifyConfig } from './rules/types';
 import type { SecretCache } from './secrets';
+import type { BusEvent } from './triggers/bus-event';
 import type { Job } from './types';
 import { verifyWebhook } from './webhook-auth';
-import { parseWebhookPayloads } from './webhook-payloads';
-
-export type DispatchResult = ({ dispatch: 'inline' } & PipelineResult) | { dispatch: 'queue'; queued: number };
-
-/** Runs or hands off the jobs of one event. Throws only for failures of the hand-off itself. */
-export type Dispatch = (jobs: Job[], origin: JobOrigin, budget: RetryBudget) => Promise<DispatchResult>;
-
-/** Dispatch for `DISPATCH=inline`: the trigger resolves the customers and changes their tags itself. */
-export function inlineDispatch(pipeline: PipelineDeps): Dispatch {
-  return async (jobs, _origin, budget) => ({ dispatch: 'inline', ...(await executeJobs(jobs, pipeline, budget)) });
-}
+import { parseWebhookPayloads } from './triggers/webhook-payloads';
 
 export interface UntagServiceDeps {
   rules: RuleSet;
@@ -34,13 +24,6 @@ export interface UntagServiceDeps {
   dispatch: Dispatch;
   /** Most jobs one request or event may produce (MAX_JOBS_PER_REQUEST). */
   maxJobs: number;
-}
-
-export interface BusEvent {
-  id: string;
-  source: string;
-  detailType: string;
-  detail: unknown;
 }
 
 export interface UntagService {

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PayloadTooLargeError } from '../lib/errors';
-import { DEFAULT_MAX_BODY_BYTES, parseHttpEvent } from '../lib/http-event';
+import { DEFAULT_MAX_BODY_BYTES, parseHttpEvent } from '../lib/triggers/http-event';
 import type { VerifyConfig } from '../lib/rules/types';
 import { verifyWebhook } from '../lib/webhook-auth';
 import { sample as loadSample, type SampleFile } from './support/lambda-events';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { fromHttpApiResult, toHttpApiEvent } from '../local/host/http-api-event';
-import { parseHttpEvent } from '../lib/http-event';
+import { parseHttpEvent } from '../lib/triggers/http-event';
 import { readBody } from '../local/sandbox/http-server';
 
 /** Sends one real request and turns what the server received into an event. */

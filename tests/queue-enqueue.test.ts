@@ -9,7 +9,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { BadEventError, ConfigError, RetryableError } from '../lib/errors';
-import { enqueueJobs, MAX_BATCH_BYTES, queueDispatch } from '../lib/queue/enqueue';
+import { queueDispatch } from '../lib/dispatch/queue';
+import { enqueueJobs, MAX_BATCH_BYTES } from '../lib/queue/enqueue';
 import { parseJobMessage } from '../lib/queue/job-message';
 import { sqsApi } from '../lib/queue/sqs-api';
 import { RetryBudget } from '../lib/retry';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TooManyJobsError } from '../lib/errors';
-import type { HttpRequest } from '../lib/http-event';
+import type { HttpRequest } from '../lib/triggers/http-event';
 import type { SqsApi } from '../lib/queue/sqs-api';
 import { RetryBudget } from '../lib/retry';
 import { compileRules } from '../lib/rules/match';

@@ -10,7 +10,7 @@ import Stripe from 'stripe';
 import { Webhook as Svix } from 'svix';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseHttpEvent } from '../lib/http-event';
+import { parseHttpEvent } from '../lib/triggers/http-event';
 import type { VerifyConfig } from '../lib/rules/types';
 import { signWebhook } from '../local/host/webhook-signing';
 import { validateRulesConfig } from '../tooling/rules/validate';

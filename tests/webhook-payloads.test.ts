@@ -1,7 +1,7 @@
 /** Webhook bodies as payloads: JSON objects and batches, GitHub's `payload=` form, and plain forms. */
 import { describe, expect, it } from 'vitest';
 import { BadEventError } from '../lib/errors';
-import { parseWebhookPayloads } from '../lib/webhook-payloads';
+import { parseWebhookPayloads } from '../lib/triggers/webhook-payloads';
 
 const FORM = 'application/x-www-form-urlencoded';
 const json = '{"event":"deal.won","customer":{"email":"ana@example.com"}}';

@@ -7,8 +7,8 @@ import type { SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { asUntagError, BadEventError, ConfigError, RetryableError } from '../errors';
 import { withRetry, type RetryBudget, type RetryPolicy } from '../retry';
 import type { Job } from '../types';
-import type { Dispatch } from '../untag-service';
-import { jobMessage, type JobOrigin } from './job-message';
+import type { JobOrigin } from '../dispatch/types';
+import { jobMessage } from './job-message';
 import { sqsFailure, type SqsApi } from './sqs-api';
 
 const MAX_BATCH_ENTRIES = 10;
@@ -109,12 +109,4 @@ async function sendBatch(
     }
     throw asUntagError(error);
   }
-}
-
-/** Dispatch for `DISPATCH=queue`: one message per job, the count as the result. */
-export function queueDispatch({ sqs, queueUrl }: { sqs: SqsApi; queueUrl: string }): Dispatch {
-  return async (jobs, origin, budget) => ({
-    dispatch: 'queue',
-    queued: await enqueueJobs(jobs, { sqs, queueUrl, origin, budget }),
-  });
 }

@@ -4,13 +4,8 @@
  * they carry a version, are checked field by field when read, and older versions stay readable.
  */
 import { BadEventError } from '../errors';
+import type { JobOrigin } from '../dispatch/types';
 import type { CustomerRef, Job } from '../types';
-
-/** The event a job was matched from: its id (webhook-id, request id or EventBridge id) and source. */
-export interface JobOrigin {
-  eventId: string;
-  source: string;
-}
 
 export interface JobMessage extends Job, JobOrigin {
   v: 2;

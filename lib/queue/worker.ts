@@ -17,9 +17,9 @@
  */
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { asUntagError, BadEventError, ConfigError, operatorMessage, type UntagError } from '../errors';
-import { executeJobs, type PipelineDeps, type RequestCounts } from '../pipeline';
+import { executeJobs, type PipelineDeps } from '../pipeline';
 import { backoffDelay, type RetryBudget, type RetryPolicy } from '../retry';
-import type { Outcome } from '../types';
+import type { Outcome, RequestCounts } from '../types';
 import { sendToDeadLetter, type DeadLetterReason } from './dead-letter';
 import { jobOf, parseJobMessage, type JobMessage } from './job-message';
 import { sqsFailure, type SqsApi } from './sqs-api';

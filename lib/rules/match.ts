@@ -5,6 +5,9 @@
  */
 import { JMESPathError } from '@aws-lambda-powertools/jmespath';
 import { BadEventError, UnknownSourceError } from '../errors';
+import type { BusEvent } from '../triggers/bus-event';
+
+import type { ReceivedWebhook } from '../triggers/webhook-payloads';
 import type { CustomerRef, Job } from '../types';
 import { evaluate } from './jmespath';
 import type {
@@ -16,25 +19,14 @@ import type {
   WebhookSourceConfig,
 } from './types';
 
+/** What matching reads of an EventBridge event (its id plays no part). */
+type MatchedBusEvent = Pick<BusEvent, 'source' | 'detailType' | 'detail'>;
+
 /** One EventBridge rule to create: on `bus`, events of `source` (and of `detailType`, when given). */
 export interface EventBridgePattern {
   source: string;
   bus: string;
   detailType?: string[];
-}
-
-export interface WebhookPayload {
-  source: string;
-  /** One payload: the body, or one element of a batch body. */
-  payload: Record<string, unknown>;
-  /** Lower-cased names, as the HTTP event parser gives them. */
-  headers: Record<string, string>;
-}
-
-export interface BusEventInput {
-  source: string;
-  detailType: string;
-  detail: unknown;
 }
 
 /** Why one rule did or did not apply to one payload, check by check, for `--explain` and DEBUG logs. */
@@ -62,11 +54,11 @@ export interface RuleSet {
   /** The webhook source named by /webhooks/<name>, or undefined when there is none. */
   webhookSource(name: string): WebhookSourceConfig | undefined;
   /** Jobs for one webhook payload. Throws BadEventError, UnknownSourceError. */
-  matchWebhook(input: WebhookPayload): Job[];
+  matchWebhook(input: ReceivedWebhook): Job[];
   /** Jobs for one EventBridge event; its `detail` is the payload. Throws BadEventError. */
-  matchEvent(event: BusEventInput): Job[];
-  explainWebhook(input: WebhookPayload): Explanation;
-  explainEvent(event: BusEventInput): Explanation;
+  matchEvent(event: MatchedBusEvent): Job[];
+  explainWebhook(input: ReceivedWebhook): Explanation;
+  explainEvent(event: MatchedBusEvent): Explanation;
   /** One pattern per EventBridge source, so each event reaches the function exactly once. */
   eventBridgePatterns(): EventBridgePattern[];
   /** The lookups, by name (a copy). */
@@ -93,14 +85,14 @@ export function compileRules(config: RulesConfig): RuleSet {
   const patterns = toPatterns(config, rulesBySource);
 
   /** Only webhook sources: an EventBridge source name posted as a webhook would skip verification. */
-  function webhookRules({ source, payload, headers }: WebhookPayload) {
+  function webhookRules({ source, payload, headers }: ReceivedWebhook) {
     const sourceConfig = webhookSources.get(source);
     if (!sourceConfig) throw new UnknownSourceError(source);
     const eventType = sourceConfig.eventType ? readEventType(sourceConfig.eventType, payload, headers) : null;
     return { rules: rulesBySource.get(source) ?? [], payload, eventType };
   }
 
-  function eventRules({ source, detailType, detail }: BusEventInput) {
+  function eventRules({ source, detailType, detail }: MatchedBusEvent) {
     const rules = Object.hasOwn(config.eventSources, source) ? (rulesBySource.get(source) ?? []) : [];
     return { rules, payload: detail ?? null, eventType: detailType };
   }

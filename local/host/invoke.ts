@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { compileRules, type Explanation, type RuleVerdict } from '../../lib/rules/match';
-import { parseWebhookPayloads } from '../../lib/webhook-payloads';
+import { parseWebhookPayloads } from '../../lib/triggers/webhook-payloads';
 import { loadRuleTests, sandboxCustomer } from '../rule-tests/cases';
 import type { SandboxCustomer } from '../sandbox/customer-store';
 import { loadDemoCustomers } from '../sandbox/demo-customers';

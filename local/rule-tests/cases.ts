@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { displayName, rulesFingerprint } from '../../tooling/rules/load';
-import { checkKeys, Findings, isRecord, readNameList, type Report } from '../../tooling/rules/report';
+import { isRecord } from '../../lib/json';
+import { checkKeys, Findings, readNameList, type Report } from '../../tooling/rules/report';
 import type { SandboxCustomer } from '../sandbox/customer-store';
 
 /** A sandbox customer as a case writes it: tags by name. */

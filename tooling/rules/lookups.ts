@@ -10,11 +10,11 @@ import {
   type LookupConfig,
   type LookupPreset,
 } from '../../lib/rules/types';
+import { isRecord } from '../../lib/json';
 import {
   checkKeys,
   didYouMean,
   HEADER_NAME,
-  isRecord,
   readExpression,
   readInteger,
   readPattern,

@@ -1,5 +1,6 @@
 /** The problem list of a rules.yml validation, and the small readers every section shares. */
 import { JMESPathError, JMESPathTypeError } from '@aws-lambda-powertools/jmespath';
+import { isRecord } from '../../lib/json';
 import { evaluate } from '../../lib/rules/jmespath';
 
 /** Everything one validation found: problems fail it, warnings are printed by check-rules. */
@@ -98,10 +99,6 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length]!;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

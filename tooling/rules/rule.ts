@@ -1,6 +1,7 @@
 /** One entry of `rules`: which events (source, event type, condition) change which tags of whom. */
 import type { CustomerSelector, DirectCustomerKind, RuleConfig } from '../../lib/rules/types';
-import { checkKeys, isRecord, readExpression, readNameList, type Report } from './report';
+import { isRecord } from '../../lib/json';
+import { checkKeys, readExpression, readNameList, type Report } from './report';
 
 export const RULE_KEYS = [
   'name',

@@ -3,16 +3,8 @@
  * sources the stack listens to, each on a bus): the two places a rule's `source` may come from.
  */
 import type { EventSourceConfig, EventTypeSelector, WebhookSourceConfig } from '../../lib/rules/types';
-import {
-  checkKeys,
-  HEADER_NAME,
-  isRecord,
-  readExpression,
-  readPattern,
-  readSection,
-  type Findings,
-  type Report,
-} from './report';
+import { isRecord } from '../../lib/json';
+import { checkKeys, HEADER_NAME, readExpression, readPattern, readSection, type Findings, type Report } from './report';
 import { defaultEventType, readVerify } from './verify';
 
 export const SOURCE_KEYS = ['verify', 'eventType'] as const;

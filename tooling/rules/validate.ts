@@ -8,7 +8,8 @@
 import { ConfigError } from '../../lib/errors';
 import type { RuleConfig, RulesConfig } from '../../lib/rules/types';
 import { readLookups } from './lookups';
-import { checkKeys, didYouMean, Findings, isRecord } from './report';
+import { isRecord } from '../../lib/json';
+import { checkKeys, didYouMean, Findings } from './report';
 import { readRule } from './rule';
 import { readEventSources, readSources } from './sources';
 

@@ -1,6 +1,7 @@
 /** sources.<name>.verify: which scheme authenticates a webhook source, with the fields it takes. */
 import type { EventTypeSelector, HmacAlgorithm, VerifyConfig } from '../../lib/rules/types';
-import { checkKeys, HEADER_NAME, isRecord, readPattern, SECRET_ID, unknownKey, type Report } from './report';
+import { isRecord } from '../../lib/json';
+import { checkKeys, HEADER_NAME, readPattern, SECRET_ID, unknownKey, type Report } from './report';
 
 const ALGORITHMS: readonly HmacAlgorithm[] = ['sha1', 'sha256', 'sha512'];
 const ENCODINGS = ['hex', 'base64'] as const;

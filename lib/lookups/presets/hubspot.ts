@@ -9,7 +9,8 @@
  */
 import { BadEventError } from '../../errors';
 import { MAX_REFS, toRefs, type DirectRef } from '../refs';
-import { isRecord, type Preset, type PresetApi } from './preset';
+import { isRecord } from '../../json';
+import type { Preset, PresetApi } from './preset';
 
 const isHubSpotError = (body: unknown) => isRecord(body) && body.status === 'error';
 const pageSize = 100;

@@ -5,7 +5,8 @@
  * its email and is still found: the event is about that person.
  */
 import { toRefs } from '../refs';
-import { isRecord, type Preset } from './preset';
+import { isRecord } from '../../json';
+import type { Preset } from './preset';
 
 export const paddleCustomer: Preset = {
   vendor: 'Paddle',

@@ -6,7 +6,8 @@
  * a company domain (https://<company>.pipedrive.com) goes in baseUrl.
  */
 import { toRefs } from '../refs';
-import { isRecord, type Preset } from './preset';
+import { isRecord } from '../../json';
+import type { Preset } from './preset';
 
 const hasValue = (email: Record<string, unknown>) => typeof email.value === 'string' && email.value.trim() !== '';
 

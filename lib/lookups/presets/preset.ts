@@ -26,10 +26,6 @@ export interface Preset {
   resolve(id: string, api: PresetApi): Promise<DirectRef[]>;
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The PresetApi of one resolve: requests go to `origin`, failures name the lookup and the vendor. */
 export function presetApi(
   lookup: string,

@@ -4,7 +4,8 @@
  * no one to find. A missing one answers 404 `{"error":{"type":"invalid_request_error","code":"resource_missing",…}}`.
  */
 import { toRefs } from '../refs';
-import { isRecord, type Preset } from './preset';
+import { isRecord } from '../../json';
+import type { Preset } from './preset';
 
 export const stripeCustomer: Preset = {
   vendor: 'Stripe',

@@ -3,9 +3,18 @@
  * HTML form, which some senders post by default (GitHub's `payload=<json>`, Twilio-style fields).
  * Error messages describe the shape but never echo the body.
  */
-import { BadEventError } from './errors';
+import { BadEventError } from '../errors';
+import { isRecord, jsonKind } from '../json';
 
+/** One payload: the body, or one element of a batch body. */
 export type WebhookPayload = Record<string, unknown>;
+
+/** One payload as it arrived from a webhook source, with the request's headers (lower-cased names). */
+export interface ReceivedWebhook {
+  source: string;
+  payload: WebhookPayload;
+  headers: Record<string, string>;
+}
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -75,7 +84,7 @@ function parseJson(text: string): WebhookPayload[] {
   } catch {
     throw new BadEventError('invalid_json', 'Request body is not valid JSON');
   }
-  if (isObject(parsed)) return [parsed];
+  if (isRecord(parsed)) return [parsed];
   if (!Array.isArray(parsed)) {
     throw new BadEventError(
       'invalid_payload',
@@ -83,7 +92,7 @@ function parseJson(text: string): WebhookPayload[] {
     );
   }
   if (parsed.length === 0) throw new BadEventError('invalid_payload', 'Request body is an empty array');
-  const badIndex = parsed.findIndex((element) => !isObject(element));
+  const badIndex = parsed.findIndex((element) => !isRecord(element));
   if (badIndex !== -1) {
     throw new BadEventError(
       'invalid_payload',
@@ -91,13 +100,4 @@ function parseJson(text: string): WebhookPayload[] {
     );
   }
   return parsed as WebhookPayload[];
-}
-
-function isObject(value: unknown): value is WebhookPayload {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function jsonKind(value: unknown): string {
-  if (value === null) return 'null';
-  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 }

@@ -3,26 +3,28 @@
  * is a JSON object (PutEvents refuses anything else), so any other input was never a real event:
  * it is refused as a bad event (not retryable), with a message that describes it but never echoes it.
  */
-import { BadEventError } from './errors';
-import type { BusEvent } from './untag-service';
+import { BadEventError } from '../errors';
+import { isRecord, jsonKind } from '../json';
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const describe = (value: unknown) =>
-  value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+/** An EventBridge event as the service reads it: its id, source, detail-type and detail (the payload rules match). */
+export interface BusEvent {
+  id: string;
+  source: string;
+  detailType: string;
+  detail: unknown;
+}
 
 export function parseBusEvent(event: unknown): BusEvent {
-  if (!isObject(event))
-    throw new BadEventError('invalid_event', `An EventBridge event must be an object, not ${describe(event)}`);
+  if (!isRecord(event))
+    throw new BadEventError('invalid_event', `An EventBridge event must be an object, not ${jsonKind(event)}`);
   const { id, source, 'detail-type': detailType, detail } = event;
   if (typeof id !== 'string' || typeof source !== 'string' || typeof detailType !== 'string') {
     throw new BadEventError('invalid_event', 'An EventBridge event needs string id, source and detail-type');
   }
-  if (!isObject(detail))
+  if (!isRecord(detail))
     throw new BadEventError(
       'invalid_event',
-      `An EventBridge event's detail must be a JSON object, not ${describe(detail)}`,
+      `An EventBridge event's detail must be a JSON object, not ${jsonKind(detail)}`,
     );
   return { id, source, detailType, detail };
 }

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
-import { BadEventError, PayloadTooLargeError } from './errors';
+import { BadEventError, PayloadTooLargeError } from '../errors';
 
 /** One HTTP trigger event, whichever front door (HTTP API 2.0, REST API 1.0, Function URL) it came through. */
 export interface HttpRequest {

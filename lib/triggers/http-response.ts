@@ -1,7 +1,7 @@
 /** Webhook replies: JSON bodies, errors in HelpCrunch's own `{"errors":[{code,message}]}` shape. */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { MethodNotAllowedError, RetryableError, type UntagError } from './errors';
-import type { Outcome } from './types';
+import { MethodNotAllowedError, RetryableError, type UntagError } from '../errors';
+import type { Outcome } from '../types';
 
 export function jsonResponse(
   statusCode: number,
