@@ -16,6 +16,12 @@ export interface RuntimeConfig {
   maxBodyBytes: number;
   /** Most jobs one webhook request or EventBridge event may produce (413 too_many_jobs above). */
   maxJobsPerRequest: number;
+  /** Most distinct customers one request (inline) or queued unit may change once lookups resolve (413 too_many_customers above). */
+  maxCustomersPerRequest: number;
+  /** The ledger's DynamoDB table (LEDGER_TABLE): duplicates, and which event last decided each customer's tag. */
+  ledgerTable: string | undefined;
+  /** How long an applied event is remembered as such (DEDUP_DAYS). */
+  dedupDays: number;
   /** Time kept back from the invocation's remaining time so the function can still answer. */
   safetyMarginMs: number;
   dispatch: DispatchMode;
@@ -67,6 +73,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
     // HubSpot's batch size: one full batch of one rule each.
     maxJobsPerRequest: integer(env, 'MAX_JOBS_PER_REQUEST', 100, 1),
+    maxCustomersPerRequest: integer(env, 'MAX_CUSTOMERS_PER_REQUEST', 100, 1),
+    ledgerTable: env.LEDGER_TABLE?.trim() || undefined,
+    // Stripe resends for up to three days.
+    dedupDays: integer(env, 'DEDUP_DAYS', 7, 1),
     safetyMarginMs: integer(env, 'TIME_BUDGET_MARGIN_MS', 1500),
     dispatch: dispatchMode(env.DISPATCH),
     jobsQueueUrl: env.JOBS_QUEUE_URL?.trim() || undefined,

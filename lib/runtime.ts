@@ -9,6 +9,7 @@ import { queueDispatch } from './dispatch/queue';
 import { ConfigError } from './errors';
 import { parseApiUrl } from './helpcrunch/api-url';
 import { createHelpCrunchClient, type ApiKeySource, type HelpCrunchClient } from './helpcrunch/client';
+import { createLedger } from './ledger';
 import { withOrigins } from './lookups/origins';
 import { createLookupResolver } from './lookups/resolver';
 import { markDryRun } from './observability';
@@ -58,7 +59,10 @@ function helpCrunchConnection(config: RuntimeConfig, secrets: SecretCache) {
   return { baseUrl: parseApiUrl(config.apiUrl), timeoutMs: config.requestTimeoutMs, apiKey };
 }
 
-/** What resolving customers and changing their tags needs: the client given, the rules' lookups (at LOOKUP_ORIGINS, when set). */
+/**
+ * What resolving customers and changing their tags needs: the client given, the rules' lookups (at
+ * LOOKUP_ORIGINS, when set), and the ledger (none in a dry run, which must record nothing).
+ */
 function pipelineDeps(
   rules: RuleSet,
   config: RuntimeConfig,
@@ -67,10 +71,15 @@ function pipelineDeps(
   retryPolicy?: RetryPolicy,
 ): PipelineDeps {
   const lookups = withOrigins(rules.lookups(), config.lookupOrigins);
+  const ledger = config.dryRun
+    ? undefined
+    : createLedger({ tableName: required(config.ledgerTable, 'LEDGER_TABLE'), dedupDays: config.dedupDays });
   return {
     helpcrunch,
     lookups: createLookupResolver({ lookups, secrets, timeoutMs: config.requestTimeoutMs, retryPolicy }),
     dryRun: config.dryRun,
+    ledger,
+    maxCustomers: config.maxCustomersPerRequest,
   };
 }
 

@@ -1,13 +1,13 @@
 /**
- * Jobs -> jobs-queue messages with SendMessageBatch: at most 10 entries and 256 KiB per batch.
+ * Units -> jobs-queue messages with SendMessageBatch, oldest event first: at most 10 entries and 256 KiB per batch.
  * Entries SQS fails on its side are re-sent (only those) a couple of times within the caller's
  * time budget; anything still unsent is an error for the caller, never a silent drop.
  */
 import type { SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { asUntagError, BadEventError, ConfigError, RetryableError } from '../errors';
 import { withRetry, type RetryBudget, type RetryPolicy } from '../retry';
-import type { Job } from '../types';
-import type { JobOrigin } from '../dispatch/types';
+import { byOccurrence } from '../pipeline/units';
+import type { Unit } from '../types';
 import { jobMessage } from './job-message';
 import { sqsFailure, type SqsApi } from './sqs-api';
 
@@ -19,7 +19,6 @@ const MAX_MESSAGE_BYTES = MAX_BATCH_BYTES - 4 * 1024;
 export interface EnqueueOptions {
   sqs: SqsApi;
   queueUrl: string;
-  origin: JobOrigin;
   budget: RetryBudget;
   /** Re-sends of failed entries; default 3 attempts, 100 ms base backoff. */
   retryPolicy?: RetryPolicy;
@@ -32,11 +31,11 @@ const sendTimeoutMs = 5_000;
 /** Entries SQS failed on its side (SenderFault false); only withRetry sees it. */
 class UnsentEntries extends Error {}
 
-/** Sends one message per job; resolves with the count, or throws RetryableError / ConfigError / BadEventError. */
-export async function enqueueJobs(jobs: Job[], options: EnqueueOptions): Promise<number> {
-  const entries = jobs.map((job, index) => ({
+/** Sends one message per unit; resolves with the count, or throws RetryableError / ConfigError / BadEventError. */
+export async function enqueueUnits(units: Unit[], options: EnqueueOptions): Promise<number> {
+  const entries = byOccurrence(units).map((unit, index) => ({
     Id: String(index),
-    MessageBody: JSON.stringify(jobMessage(job, options.origin)),
+    MessageBody: JSON.stringify(jobMessage(unit)),
   }));
   // Every message is checked before any is sent, so a bad event is refused with nothing enqueued.
   for (const entry of entries) {

@@ -17,11 +17,11 @@
  */
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { asUntagError, BadEventError, ConfigError, operatorMessage, type UntagError } from '../errors';
-import { executeJobs, type PipelineDeps } from '../pipeline';
+import { executeUnits, type PipelineDeps } from '../pipeline';
 import { backoffDelay, type RetryBudget, type RetryPolicy } from '../retry';
 import type { Outcome, RequestCounts } from '../types';
 import { sendToDeadLetter, type DeadLetterReason } from './dead-letter';
-import { jobOf, parseJobMessage, type JobMessage } from './job-message';
+import { type JobMessage, parseJobMessage, unitOf } from './job-message';
 import { sqsFailure, type SqsApi } from './sqs-api';
 
 export type MessageAction = 'done' | 'retry' | 'dead-letter' | 'deferred';
@@ -149,7 +149,7 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
     };
     let message: JobMessage;
     try {
-      message = parseJobMessage(record.body);
+      message = parseJobMessage(record.body, Number(record.attributes.SentTimestamp) || Date.now());
     } catch (error) {
       const invalid = asUntagError(error);
       return deadLetter(
@@ -159,11 +159,11 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
       );
     }
     const attempt = message.attempt + received.receiveCount;
-    const started: MessageResult = { ...received, eventId: message.eventId, attempt };
+    const started: MessageResult = { ...received, eventId: message.event.id, attempt };
     const halted = haltFor(halts, message);
     if (halted) return retryLater(record, message, started, halted);
 
-    const { outcomes, failure, failedLookup, requests } = await executeJobs([jobOf(message)], pipeline, budget);
+    const { outcomes, failure, failedLookup, requests } = await executeUnits([unitOf(message)], pipeline, budget);
     const ran = { ...started, outcomes, requests };
     if (!failure) return { ...ran, action: 'done' };
     if (failure instanceof ConfigError) {

@@ -4,6 +4,7 @@
  * build time), so it carries no validator.
  */
 import { JMESPathError } from '@aws-lambda-powertools/jmespath';
+import { customerIdProblem, textReferenceProblem } from '../customer-refs';
 import { BadEventError, UnknownSourceError } from '../errors';
 import type { BusEvent } from '../triggers/bus-event';
 
@@ -237,29 +238,21 @@ function customerRef(rule: RuleConfig, field: string, value: unknown): CustomerR
   if (value === null || (typeof value === 'string' && value.trim() === '')) throw fail('is missing');
   if (typeof value === 'number' && !Number.isSafeInteger(value))
     throw fail(`must be a whole number below 2^53, got ${describe(value)}`);
-  switch (customer.by) {
-    case 'helpcrunchId': {
-      const id = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-      if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) return { by: 'helpcrunchId', value: id };
-      throw fail(`must be a positive HelpCrunch customer id below 2^53, got ${describe(value)}`);
-    }
-    case 'email':
-      if (typeof value === 'string') return { by: 'email', value };
-      throw fail(`must be a string, got ${describe(value)}`);
-    case 'userId':
-      if (typeof value === 'string') return { by: 'userId', value };
-      if (typeof value === 'number') return { by: 'userId', value: String(value) };
-      throw fail(`must be a string, got ${describe(value)}`);
-    case 'lookup': {
-      const id = typeof value === 'number' ? String(value) : value;
-      // The id becomes one path segment or query value of the lookup's URL: dot segments would move it.
-      if (typeof id === 'string' && id !== '.' && id !== '..')
-        return { by: 'lookup', lookup: customer.lookup, value: id };
-      throw fail(
-        typeof id === 'string' ? 'cannot be "." or ".."' : `must be a string or a whole number, got ${describe(value)}`,
-      );
-    }
+  if (customer.by === 'helpcrunchId') {
+    const id = typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : value;
+    if (typeof id === 'number' && !customerIdProblem(id)) return { by: 'helpcrunchId', value: id };
+    throw fail(`must be a positive HelpCrunch customer id below 2^53, got ${describe(value)}`);
   }
+  // A userId or a lookup's id may be a number in the payload; an email never is.
+  const text = typeof value === 'number' && customer.by !== 'email' ? String(value) : value;
+  if (typeof text !== 'string') {
+    throw fail(`must be a string${customer.by === 'email' ? '' : ' or a whole number'}, got ${describe(value)}`);
+  }
+  const problem = textReferenceProblem(text, customer.by);
+  if (problem) throw fail(problem);
+  return customer.by === 'lookup'
+    ? { by: 'lookup', lookup: customer.lookup, value: text }
+    : { by: customer.by, value: text };
 }
 
 function describe(value: unknown): string {

@@ -46,6 +46,10 @@ export interface WebhookSourceConfig {
   verify: VerifyConfig;
   /** Absent: the source's events have no type (rules with `eventType` never match them). */
   eventType?: EventTypeSelector;
+  /** Where a payload's event id is (absent: a digest of the source and the body). */
+  eventId?: EventTypeSelector;
+  /** Where a payload's event time is (absent: when it was received). */
+  occurredAt?: EventTypeSelector;
 }
 
 /** A reference to a HelpCrunch customer that HelpCrunch itself understands. */

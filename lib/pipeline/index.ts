@@ -1,0 +1,245 @@
+/**
+ * Units -> outcomes: the one pipeline inline dispatch and the queue worker both run.
+ *   1. Each unit (one event's jobs for one customer reference) is started in the ledger: a unit
+ *      applied before is skipped as duplicate_event with nothing sent; one being applied elsewhere
+ *      right now fails as event_in_progress (retried later).
+ *   2. References are resolved: lookups through the senders' APIs, then HelpCrunch searches. If
+ *      they name more customers than the cap, nothing is written (too_many_customers).
+ *   3. Oldest event first, each unit changes each of its customers (./change.ts: newest event wins
+ *      per tag, one DELETE and one PUT), then is finished with its outcomes (remembered for
+ *      DEDUP_DAYS) or, when a job failed, abandoned so that its retry starts afresh.
+ * A dry run has no ledger: it reads nothing as a duplicate and records nothing it did not do.
+ * Knows nothing about the trigger that produced the units.
+ */
+import { asUntagError, RetryableError, TooManyCustomersError, type UntagError } from '../errors';
+import type { HelpCrunchClient } from '../helpcrunch/client';
+import type { Ledger } from '../ledger';
+import type { UnitKey } from '../ledger/dedup';
+import type { LookupResolver } from '../lookups/resolver';
+import { logger } from '../observability';
+import type { RetryBudget } from '../retry';
+import type { Outcome, PipelineResult, Unit } from '../types';
+import { changeCustomer } from './change';
+import { Resolutions } from './resolve';
+import { byOccurrence, customerRefKey, shownEvent } from './units';
+
+export interface PipelineDeps {
+  helpcrunch: HelpCrunchClient;
+  lookups: LookupResolver;
+  /** Send no DELETE and no PUT: outcomes say what would have changed (would_untag / would_tag). */
+  dryRun: boolean;
+  /** Required for a real run; a dry run never touches it. */
+  ledger?: Ledger;
+  /** Most distinct customers one call may change (MAX_CUSTOMERS_PER_REQUEST). */
+  maxCustomers: number;
+  /** How long a unit waits for another's lease on the same customer; default 3 s. */
+  leaseWaitMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+// ConfigError first: nothing will work until an operator acts; then retryable (the sender
+// should come back); a bad event last, since retrying it can never help.
+const severity = (error: UntagError): number => (error.status === 500 ? 3 : error.retryable ? 2 : 1);
+
+const sleepWithTimer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export const unitKey = (unit: Unit): UnitKey => ({
+  source: unit.event.source,
+  eventId: unit.event.id,
+  customer: customerRefKey(unit.customer),
+});
+
+export async function executeUnits(units: Unit[], deps: PipelineDeps, budget: RetryBudget): Promise<PipelineResult> {
+  const ledger = deps.dryRun ? undefined : deps.ledger;
+  if (!deps.dryRun && !ledger) throw new Error('executeUnits: a real run needs the ledger');
+  const outcomes: Outcome[] = [];
+  let worst: { error: UntagError; lookup?: string } | undefined;
+  const record = (unit: Unit, outcome: Omit<Outcome, 'event'>) =>
+    outcomes.push({ ...outcome, event: shownEvent(unit.event) });
+  const fail = (
+    unit: Unit,
+    error: UntagError,
+    customerId: number | null,
+    requests: number,
+    since: number,
+    lookup?: string,
+  ) => {
+    if (!worst || severity(error) > severity(worst.error)) worst = { error, lookup };
+    for (const job of unit.jobs) {
+      record(unit, {
+        rule: job.rule,
+        customerId,
+        removed: [],
+        added: [],
+        status: 'failed',
+        reason: error.code,
+        requests,
+        ms: Date.now() - since,
+      });
+    }
+  };
+  const result = (): PipelineResult => ({
+    outcomes,
+    ...(worst && { failure: worst.error, ...(worst.lookup && { failedLookup: worst.lookup }) }),
+    requests: resolutions.requests,
+  });
+
+  const startedAt = Date.now();
+  const started: Unit[] = [];
+  for (const unit of byOccurrence(units)) {
+    if (!ledger) {
+      started.push(unit);
+      continue;
+    }
+    try {
+      const start = await ledger.units.start(unitKey(unit), budget);
+      if (start.state === 'started') started.push(unit);
+      else if (start.state === 'done') outcomes.push(...duplicateOutcomes(unit, start.outcomes));
+      else
+        fail(
+          unit,
+          new RetryableError('This event is being applied by another invocation', 2_000, 'event_in_progress'),
+          null,
+          0,
+          startedAt,
+        );
+    } catch (error) {
+      fail(unit, asUntagError(error), null, 0, startedAt);
+    }
+  }
+
+  const resolutions = new Resolutions(deps.helpcrunch, deps.lookups, budget);
+  const abandonAll = () => Promise.all(started.map((unit) => abandon(ledger, unit, budget)));
+  await resolutions.lookUp(started.map((unit) => unit.customer));
+  const references = new Set(started.flatMap((unit) => resolutions.directRefs(unit.customer).map(customerRefKey)));
+  if (references.size > deps.maxCustomers) {
+    await abandonAll();
+    return refuse(
+      started,
+      new TooManyCustomersError(references.size, deps.maxCustomers),
+      outcomes,
+      resolutions,
+      record,
+    );
+  }
+  await resolutions.search(started.map((unit) => unit.customer));
+  const customers = new Set(started.flatMap((unit) => whomIds(resolutions, unit)));
+  if (customers.size > deps.maxCustomers) {
+    await abandonAll();
+    return refuse(started, new TooManyCustomersError(customers.size, deps.maxCustomers), outcomes, resolutions, record);
+  }
+
+  const changeDeps = {
+    helpcrunch: deps.helpcrunch,
+    dryRun: deps.dryRun,
+    customers: ledger?.customers,
+    leaseWaitMs: deps.leaseWaitMs ?? 3_000,
+    sleep: deps.sleep ?? sleepWithTimer,
+  };
+  for (const unit of started) {
+    const since = Date.now();
+    const before = outcomes.length;
+    const whom = resolutions.whom(unit.customer);
+    if (whom.kind === 'failed') {
+      fail(unit, whom.error, null, whom.requests, since, whom.lookup);
+    } else if (whom.kind === 'none') {
+      for (const job of unit.jobs) {
+        record(unit, {
+          rule: job.rule,
+          customerId: null,
+          removed: [],
+          added: [],
+          status: 'skipped',
+          reason: whom.reason,
+          requests: whom.requests,
+          ms: Date.now() - since,
+        });
+      }
+    } else {
+      for (const customer of whom.customers) {
+        const at = Date.now();
+        try {
+          const change = await changeCustomer(customer, unit, changeDeps, budget);
+          resolutions.requests.helpcrunch += change.requests;
+          for (const job of unit.jobs) {
+            const outcome = change.outcome(job);
+            const requests = whom.requests + change.requests;
+            if ('error' in outcome) {
+              fail({ ...unit, jobs: [job] }, outcome.error, customer.id, requests, at);
+            } else {
+              record(unit, { rule: job.rule, customerId: customer.id, ...outcome, requests, ms: Date.now() - at });
+            }
+          }
+        } catch (error) {
+          fail(unit, asUntagError(error), customer.id, whom.requests, at);
+        }
+      }
+    }
+    if (!ledger) continue;
+    const unitFailed = outcomes.slice(before).some((outcome) => outcome.status === 'failed');
+    if (unitFailed) await abandon(ledger, unit, budget);
+    else await finish(ledger, unit, outcomes.slice(before), budget);
+  }
+  return result();
+}
+
+/** A unit applied before: its jobs are skipped, each with the customer it had then. */
+function duplicateOutcomes(unit: Unit, stored: Outcome[]): Outcome[] {
+  const event = shownEvent(unit.event);
+  const skipped = {
+    removed: [],
+    added: [],
+    status: 'skipped' as const,
+    reason: 'duplicate_event',
+    requests: 0,
+    ms: 0,
+    event,
+  };
+  if (stored.length > 0) return stored.map(({ rule, customerId }) => ({ rule, customerId, ...skipped }));
+  return unit.jobs.map((job) => ({ rule: job.rule, customerId: null, ...skipped }));
+}
+
+function whomIds(resolutions: Resolutions, unit: Unit): number[] {
+  const whom = resolutions.whom(unit.customer);
+  return whom.kind === 'customers' ? whom.customers.map((customer) => customer.id) : [];
+}
+
+/** Every started job fails with `error`, nothing having been written. */
+function refuse(
+  started: Unit[],
+  error: UntagError,
+  outcomes: Outcome[],
+  resolutions: Resolutions,
+  record: (unit: Unit, outcome: Omit<Outcome, 'event'>) => void,
+): PipelineResult {
+  for (const unit of started) {
+    for (const job of unit.jobs) {
+      record(unit, {
+        rule: job.rule,
+        customerId: null,
+        removed: [],
+        added: [],
+        status: 'failed',
+        reason: error.code,
+        requests: 0,
+        ms: 0,
+      });
+    }
+  }
+  return { outcomes, failure: error, requests: resolutions.requests };
+}
+
+// A unit whose record cannot be finished or abandoned is still settled: finished, its decisions
+// are in the customers' items (a retry reads them as duplicate_event); abandoned, the record runs
+// out with the invocation. Either way the ledger being down now must not undo what was done.
+async function finish(ledger: Ledger, unit: Unit, outcomes: Outcome[], budget: RetryBudget): Promise<void> {
+  await ledger.units.finish(unitKey(unit), outcomes, budget).catch((error: unknown) => {
+    logger.warn('unit not recorded as applied', { code: asUntagError(error).code, event: shownEvent(unit.event) });
+  });
+}
+
+async function abandon(ledger: Ledger | undefined, unit: Unit, budget: RetryBudget): Promise<void> {
+  await ledger?.units.abandon(unitKey(unit), budget).catch((error: unknown) => {
+    logger.warn('unit record not released', { code: asUntagError(error).code, event: shownEvent(unit.event) });
+  });
+}
