@@ -37,7 +37,7 @@ describe('customers', () => {
     expect(first.lease.decisions.size).toBe(0);
     const second = await ledger.customers.acquire(7, ['A'], budget());
     expect(second).toEqual({ busyForMs: expect.any(Number) });
-    const decision = { occurredAt: 1_700_000_000_000, eventKey: 'k1', eventId: 'evt-1', source: 'crm' };
+    const decision = { occurredAt: 1_700_000_000_000, unitKey: 'k1', eventId: 'evt-1', source: 'crm' };
     await first.lease.release(new Map([['A', decision]]), budget());
     const third = await ledger.customers.acquire(7, ['A', 'B'], budget());
     if (!('lease' in third)) throw new Error('expected a lease');

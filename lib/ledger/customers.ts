@@ -23,8 +23,8 @@ import { expiresAtSeconds, KEY_ATTRIBUTES } from './keys';
 export interface TagDecision {
   /** When the event occurred, ms since the epoch. */
   occurredAt: number;
-  /** digest(source, event id): the same event deciding again is a duplicate. */
-  eventKey: string;
+  /** The deciding unit's digest (event and customer reference): the same unit deciding again is a duplicate. */
+  unitKey: string;
   /** For operators' log lines: the event id as the sender gave it (trimmed) and its source. */
   eventId: string;
   source: string;
@@ -74,7 +74,7 @@ function decisionsOf(item: Record<string, unknown> | undefined, tags: string[]):
   const decisions = new Map<string, TagDecision>();
   for (const tag of tags) {
     const found = Object.hasOwn(stored, tagKey(tag)) ? stored[tagKey(tag)] : undefined;
-    if (found) decisions.set(tag, { occurredAt: found.t, eventKey: found.e, eventId: found.i, source: found.s });
+    if (found) decisions.set(tag, { occurredAt: found.t, unitKey: found.e, eventId: found.i, source: found.s });
   }
   return decisions;
 }
@@ -107,7 +107,7 @@ export function createCustomerLedger(options: CustomerLedgerOptions): CustomerLe
           names[`#t${index}`] = tagKey(tag);
           values[`:t${index}`] = {
             t: decision.occurredAt,
-            e: decision.eventKey,
+            e: decision.unitKey,
             i: decision.eventId.slice(0, SHOWN_LENGTH),
             s: decision.source.slice(0, SHOWN_LENGTH),
             n: tag.slice(0, SHOWN_LENGTH),

@@ -14,7 +14,7 @@ import type { TagDecision } from '../ledger';
 import type { RetryBudget } from '../retry';
 import type { Job, Outcome, OutcomeStatus, Unit } from '../types';
 import type { ResolvedCustomer } from './resolve';
-import { eventKey, shownEvent } from './units';
+import { shownEvent, unitDigest } from './units';
 
 export interface ChangeDeps {
   helpcrunch: HelpCrunchClient;
@@ -31,6 +31,8 @@ export type JobResult = Pick<Outcome, 'removed' | 'added' | 'status' | 'reason' 
 export interface CustomerChange {
   requests: number;
   outcome(job: Job): JobResult;
+  /** What the writes did to the customer's tags; unknown after a failed one. */
+  tags: { removed: Set<string>; added: Set<string> } | 'unknown';
 }
 
 /** How one write went: done, the customer is gone (HelpCrunch's not_found), or failed. */
@@ -94,11 +96,11 @@ export async function changeCustomer(
   const conflicting = new Set([...removing].filter((tag) => adding.has(tag)));
   const held = deps.customers ? await lease(customer.id, [...removing, ...adding], deps, budget) : undefined;
   const decisions = held?.decisions ?? new Map<string, TagDecision>();
-  const key = eventKey(event);
+  const key = unitDigest(unit);
   const verdict = (tag: string): Verdict => {
     const decision = decisions.get(tag);
     if (!decision) return 'fresh';
-    if (decision.eventKey === key) return 'duplicate';
+    if (decision.unitKey === key) return 'duplicate';
     return decision.occurredAt > event.occurredAt ? 'stale' : 'fresh';
   };
   const open = (tag: string) => !conflicting.has(tag) && verdict(tag) === 'fresh';
@@ -118,7 +120,7 @@ export async function changeCustomer(
     // Decided by this event: what it changed, and what was already as it says.
     const decision: TagDecision = {
       occurredAt: event.occurredAt,
-      eventKey: key,
+      unitKey: key,
       eventId: event.id,
       source: event.source,
     };
@@ -165,7 +167,11 @@ export async function changeCustomer(
       ...newer,
     };
   }
-  return { requests: deleted.requests + put.requests, outcome };
+  const tags =
+    deleted.error || put.error
+      ? 'unknown'
+      : { removed: deleted.done ? toRemove : new Set<string>(), added: put.done ? toAdd : new Set<string>() };
+  return { requests: deleted.requests + put.requests, outcome, tags };
 }
 
 function skipReason(

@@ -161,6 +161,7 @@ export async function executeUnits(units: Unit[], deps: PipelineDeps, budget: Re
         try {
           const change = await changeCustomer(customer, unit, changeDeps, budget);
           resolutions.requests.helpcrunch += change.requests;
+          resolutions.changed(customer.id, change.tags);
           for (const job of unit.jobs) {
             const outcome = change.outcome(job);
             const requests = whom.requests + change.requests;

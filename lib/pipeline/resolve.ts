@@ -29,6 +29,8 @@ const requestsOf = (error: unknown): number => (error as { requests?: number }).
 export class Resolutions {
   private readonly lookups = new Map<string, Resolution<DirectRef[]>>();
   private readonly searches = new Map<string, Resolution<ResolvedCustomer[]>>();
+  /** Each customer's tags as a search told them, kept up to date with what this run changed since. */
+  private readonly knownTags = new Map<number, Set<string> | undefined>();
   readonly requests: RequestCounts = { helpcrunch: 0, lookups: 0 };
 
   constructor(
@@ -86,6 +88,20 @@ export class Resolutions {
     }
   }
 
+  /**
+   * What a change did to a customer's tags: later units of this run then see them as they are now
+   * (unknown after a failed write, so that every tag is sent).
+   */
+  changed(customerId: number, change: { removed: Iterable<string>; added: Iterable<string> } | 'unknown'): void {
+    const known = this.knownTags.get(customerId);
+    if (change === 'unknown' || !known) {
+      this.knownTags.set(customerId, undefined);
+      return;
+    }
+    for (const tag of change.removed) known.delete(tag);
+    for (const tag of change.added) known.add(tag);
+  }
+
   /** Whom `ref` names, after lookUp and search. A reference changes all the customers it names, or none. */
   whom(ref: CustomerRef): Whom {
     let spent = 0;
@@ -103,8 +119,9 @@ export class Resolutions {
       spent += search.requests;
       if (!search.ok) return { kind: 'failed', error: search.error, requests: spent };
       for (const customer of search.value) {
-        const known = customers.get(customer.id);
-        customers.set(customer.id, { id: customer.id, tagNames: known?.tagNames ?? customer.tagNames });
+        if (!this.knownTags.has(customer.id))
+          this.knownTags.set(customer.id, customer.tagNames && new Set(customer.tagNames));
+        customers.set(customer.id, { id: customer.id, tagNames: this.knownTags.get(customer.id) });
       }
     }
     if (customers.size === 0) return { kind: 'none', reason: 'customer_not_found', requests: spent };

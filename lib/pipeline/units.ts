@@ -7,8 +7,13 @@ export function customerRefKey(ref: CustomerRef): string {
   return ref.by === 'lookup' ? `lookup\u0000${ref.lookup}\u0000${ref.value}` : `${ref.by}\u0000${ref.value}`;
 }
 
-/** The event as the ledger's decisions name it: its source and id, digested. */
-export const eventKey = (event: Pick<EventRef, 'source' | 'id'>): string => digest(event.source, event.id);
+/**
+ * The unit as the ledger's decisions and attempt counts name it: its event (source and id) and
+ * customer reference, digested. The same unit deciding a tag again is a duplicate; another unit of
+ * the same event (a rule naming the customer another way) is not.
+ */
+export const unitDigest = ({ event, customer }: Pick<Unit, 'event' | 'customer'>): string =>
+  digest(event.source, event.id, customerRefKey(customer));
 
 /** The event's jobs, one unit per customer reference, in the order the rules matched them. */
 export function unitsOf(event: EventRef, jobs: Job[]): Unit[] {
