@@ -9,7 +9,7 @@
 import { asUntagError, type UntagError } from './errors';
 import { tagNames, type HelpCrunchClient } from './helpcrunch/client';
 import type { DirectRef, LookupResolver } from './lookups/resolver';
-import type { RetryBudget } from './retry';
+import type { RetryBudget } from './http/retry';
 import type { CustomerRef, Job, Outcome, OutcomeStatus, PipelineResult, RequestCounts } from './types';
 
 export interface PipelineDeps {

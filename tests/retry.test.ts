@@ -8,7 +8,7 @@ import {
   withRetry,
   type RetryPolicy,
   type RetryVerdict,
-} from '../lib/retry';
+} from '../lib/http/retry';
 
 const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1_000 };
 

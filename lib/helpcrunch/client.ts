@@ -6,7 +6,7 @@
  */
 import axios, { type AxiosResponse, type Method } from 'axios';
 import { BadEventError, ConfigError, UntagError } from '../errors';
-import { createNodeHttpAdapter, transportFailureOf } from './http-adapter';
+import { createNodeHttpAdapter, transportFailureOf } from '../http/transport';
 import {
   defaultRetryPolicy,
   parseRetryAfter,
@@ -15,7 +15,7 @@ import {
   withRetry,
   type RetryBudget,
   type RetryPolicy,
-} from '../retry';
+} from '../http/retry';
 
 /** A customer as HelpCrunch documents it (Customer model): the fields this function reads. */
 export interface HelpCrunchCustomer {

@@ -6,7 +6,7 @@
  */
 import axios, { type AxiosResponse } from 'axios';
 import { ConfigError, RetryableError, UntagError } from '../errors';
-import { createNodeHttpAdapter, transportFailureOf } from '../helpcrunch/http-adapter';
+import { createNodeHttpAdapter, transportFailureOf } from '../http/transport';
 import {
   defaultRetryPolicy,
   parseRetryAfter,
@@ -15,7 +15,7 @@ import {
   withRetry,
   type RetryBudget,
   type RetryPolicy,
-} from '../retry';
+} from '../http/retry';
 import type { LookupRequest } from './auth';
 
 /** A 2xx or 404 answer; `body` is the parsed JSON, undefined when the body is empty (or, on a 404, not JSON). */

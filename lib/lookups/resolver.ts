@@ -6,7 +6,7 @@
  * selection comes back as `refs: []`.
  */
 import { BadEventError, ConfigError, UntagError } from '../errors';
-import type { RetryBudget, RetryPolicy } from '../retry';
+import type { RetryBudget, RetryPolicy } from '../http/retry';
 import type { LookupConfig } from '../rules/types';
 import { authorize, type LookupRequest } from './auth';
 import { LookupCache } from './cache';

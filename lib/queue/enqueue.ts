@@ -5,7 +5,7 @@
  */
 import type { SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { asUntagError, BadEventError, ConfigError, RetryableError } from '../errors';
-import { withRetry, type RetryBudget, type RetryPolicy } from '../retry';
+import { withRetry, type RetryBudget, type RetryPolicy } from '../http/retry';
 import type { Job } from '../types';
 import type { JobOrigin } from '../dispatch/types';
 import { jobMessage } from './job-message';

@@ -3,7 +3,7 @@
  * Retry-After as a floor, and a time budget it never sleeps past — a Lambda that is killed
  * mid-sleep answers nobody, so giving up early with a RetryableError is always better.
  */
-import { RetryableError } from './errors';
+import { RetryableError } from '../errors';
 
 /** The time an invocation may still spend on outbound calls. */
 export class RetryBudget {
