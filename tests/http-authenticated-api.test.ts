@@ -4,9 +4,7 @@
  * error carrying the caller's code from the start; one credential refresh per call; answers handed
  * back with their body read as empty, JSON or neither.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BadEventError, ConfigError, RetryableError, UntagError } from '../lib/errors';
 import {
   createAuthenticatedApi,
@@ -16,12 +14,7 @@ import {
   type Send,
 } from '../lib/http/authenticated-api';
 import { fakeClock } from './support/lookups';
-
-interface RawReply {
-  status: number;
-  body?: string;
-  headers?: Record<string, string>;
-}
+import { useRawServer, type RawReply } from './support/raw-server';
 
 const profile: ApiProfile = {
   name: (url) => (url ? `Test API at ${url.host}` : 'Test API'),
@@ -42,29 +35,8 @@ function credentialOf(values: string[], resendUnchanged: boolean) {
 }
 
 describe('authenticated call path', () => {
-  let server: Server;
-  let origin: string;
-  let replies: RawReply[];
-  const seen: { path: string; authorization?: string }[] = [];
-  const answer = (req: IncomingMessage, res: ServerResponse) => {
-    seen.push({ path: req.url ?? '', authorization: req.headers.authorization });
-    const reply = replies.length > 1 ? replies.shift()! : replies[0]!;
-    req.resume();
-    res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers }).end(reply.body);
-  };
-  beforeAll(async () => {
-    server = createServer(answer);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  beforeEach(() => {
-    seen.length = 0;
-    replies = [{ status: 200, body: '{}' }];
-  });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  const raw = useRawServer();
+  const seen = () => raw.requests.map(({ path, headers }) => ({ path, authorization: headers.authorization }));
 
   function setup(options: Partial<AuthenticatedApiOptions> = {}) {
     const clock = fakeClock();
@@ -80,7 +52,7 @@ describe('authenticated call path', () => {
     const get = (path: string) => (send: Send) =>
       send((secret) => ({
         method: 'GET',
-        url: new URL(`${origin}${path}`),
+        url: new URL(`${raw.origin}${path}`),
         headers: { Authorization: `Bearer ${secret}` },
       }));
     return { api, clock, get };
@@ -88,7 +60,7 @@ describe('authenticated call path', () => {
 
   describe('request counts', () => {
     it('come back with the value: every request, retries and the credential re-send included', async () => {
-      replies = [{ status: 401 }, { status: 503 }, { status: 200, body: '{"ok":true}' }];
+      raw.replies = [{ status: 401 }, { status: 503 }, { status: 200, body: '{"ok":true}' }];
       const { api, clock, get } = setup();
       const { credential } = credentialOf(['old', 'new'], false);
       const result = await api.call(profile, credential, clock.budget().budget, async (send) => {
@@ -96,7 +68,7 @@ describe('authenticated call path', () => {
         return answer.body;
       });
       expect(result).toEqual({ value: { kind: 'json', value: { ok: true } }, requests: 3 });
-      expect(seen.map((request) => request.authorization)).toEqual(['Bearer old', 'Bearer new', 'Bearer new']);
+      expect(seen().map((request) => request.authorization)).toEqual(['Bearer old', 'Bearer new', 'Bearer new']);
     });
 
     it('ride on the caller’s own failure, which leaves as the same error', async () => {
@@ -140,7 +112,7 @@ describe('authenticated call path', () => {
 
   describe('giving up', () => {
     it('throws a RetryableError with the profile’s code from the start, naming the host and keeping Retry-After', async () => {
-      replies = [{ status: 429, headers: { 'retry-after': '2' } }];
+      raw.replies = [{ status: 429, headers: { 'retry-after': '2' } }];
       const { api, clock, get } = setup();
       const error = await api
         .call(profile, credentialOf(['k'], false).credential, clock.budget().budget, get('/a'))
@@ -150,14 +122,14 @@ describe('authenticated call path', () => {
         code: 'test_unavailable',
         requests: 3,
         retryAfterMs: 2_000,
-        message: `Test API at ${new URL(origin).host} answered 429 on 3 attempts; attempt limit reached`,
+        message: `Test API at ${new URL(raw.origin).host} answered 429 on 3 attempts; attempt limit reached`,
       });
       expect(clock.slept).toEqual([2_000, 2_000]);
     });
 
     it('reads an HTTP-date Retry-After against the injected clock', async () => {
       const { api, clock, get } = setup();
-      replies = [
+      raw.replies = [
         { status: 503, headers: { 'retry-after': new Date(clock.ms + 5_000).toUTCString() } },
         { status: 200, body: '{}' },
       ];
@@ -175,11 +147,11 @@ describe('authenticated call path', () => {
         requests: 0,
         message: 'Test API: time budget exhausted before the first attempt',
       });
-      expect(seen).toEqual([]);
+      expect(seen()).toEqual([]);
     });
 
     it('refuses an answer over maxAnswerBytes with the profile’s code, without retrying', async () => {
-      replies = [{ status: 200, body: JSON.stringify({ pad: 'x'.repeat(2_000) }) }];
+      raw.replies = [{ status: 200, body: JSON.stringify({ pad: 'x'.repeat(2_000) }) }];
       const { api, clock, get } = setup();
       const error = await api
         .call(profile, credentialOf(['k'], false).credential, clock.budget().budget, get('/a'))
@@ -191,7 +163,7 @@ describe('authenticated call path', () => {
 
   describe('a refused credential', () => {
     it('is read again bypassing caches and re-sent once per call, however many requests the call makes', async () => {
-      replies = [{ status: 401 }, { status: 200, body: '{}' }, { status: 403 }];
+      raw.replies = [{ status: 401 }, { status: 200, body: '{}' }, { status: 403 }];
       const { api, clock, get } = setup();
       const { credential, reads } = credentialOf(['old', 'new'], false);
       const error = await api
@@ -203,11 +175,11 @@ describe('authenticated call path', () => {
       expect(error).toBeInstanceOf(ConfigError);
       expect(error).toMatchObject({ code: 'test_refused', requests: 3 });
       expect(reads).toEqual([false, true, false]);
-      expect(seen.map((request) => request.path)).toEqual(['/first', '/first', '/second']);
+      expect(seen().map((request) => request.path)).toEqual(['/first', '/first', '/second']);
     });
 
     it('read again unchanged is not re-sent unless the API asks for that', async () => {
-      replies = [{ status: 401 }];
+      raw.replies = [{ status: 401 }];
       const { api, clock, get } = setup();
       const once = await api
         .call(profile, credentialOf(['same'], false).credential, clock.budget().budget, get('/a'))
@@ -230,7 +202,7 @@ describe('authenticated call path', () => {
       ['a 404 with JSON', { status: 404, body: '{"error":"nope"}' }, { kind: 'json', value: { error: 'nope' } }],
       ['a redirect', { status: 302, headers: { location: '/elsewhere' } }, { kind: 'empty' }],
     ])('%s comes back with its status, read as it is, unjudged', async (_case, reply, body) => {
-      replies = [reply];
+      raw.replies = [reply];
       const { api, clock, get } = setup();
       const { value, requests } = await api.call(
         profile,
@@ -238,9 +210,9 @@ describe('authenticated call path', () => {
         clock.budget().budget,
         get('/a'),
       );
-      expect(value).toEqual({ status: reply.status, body, url: new URL(`${origin}/a`) });
+      expect(value).toEqual({ status: reply.status, body, url: new URL(`${raw.origin}/a`) });
       expect(requests).toBe(1);
-      expect(seen.map((request) => request.path)).toEqual(['/a']);
+      expect(seen().map((request) => request.path)).toEqual(['/a']);
     });
   });
 });

@@ -3,7 +3,8 @@
  * (lib/http/authenticated-api.ts: transport, retries within the budget, secret refresh, request
  * counts). What is the lookups' own is here: the secret read from Secrets Manager (it goes where
  * the lookup's `auth` says, lib/lookups/auth.ts), redirects refused, and answers read strictly:
- * what comes back is a 2xx or a 404; anything else is a typed error.
+ * what comes back is a 2xx with a JSON body, or a 404; anything else is a typed error. An empty
+ * body or a 204 is no record, so never "not found" (issue #20).
  */
 import { ConfigError } from '../errors';
 import {
@@ -17,7 +18,7 @@ import {
 import type { RetryBudget, RetryPolicy } from '../http/retry';
 import type { LookupRequest } from './auth';
 
-/** A 2xx or 404 answer; `body` is the parsed JSON, undefined when the body is empty (or, on a 404, not JSON). */
+/** A 2xx answer with its JSON body, or a 404 with its body when that is JSON (undefined otherwise). */
 export interface LookupAnswer {
   status: number;
   body: unknown;
@@ -90,7 +91,7 @@ export function createLookupTransport(options: LookupTransportOptions): LookupTr
       }
       if (status === 404) return { status, body: jsonOf(answer) };
       if (status < 200 || status >= 300) throw failed('');
-      if (body.kind === 'empty') return { status, body: undefined };
+      if (body.kind === 'empty') throw failed(' without a body, which is no record');
       if (body.kind === 'not_json') throw failed(' with a body that is not JSON');
       return { status, body: body.value };
     }
