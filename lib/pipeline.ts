@@ -6,10 +6,10 @@
  * removes and another adds in the same event is left alone (conflicting_rules). In a dry run
  * everything runs but the DELETE and the PUT. Knows nothing about the trigger that produced the jobs.
  */
-import { asUntagError, type UntagError } from './errors';
+import { asUntagError, UntagError } from './errors';
 import { tagNames, type HelpCrunchClient } from './helpcrunch/client';
 import type { DirectRef, LookupResolver } from './lookups/resolver';
-import type { RetryBudget } from './retry';
+import type { RetryBudget } from './http/retry';
 import type { CustomerRef, Job, Outcome, OutcomeStatus, PipelineResult, RequestCounts } from './types';
 
 export interface PipelineDeps {
@@ -39,7 +39,7 @@ interface CustomerWork {
 const refKey = (ref: DirectRef): string => `${ref.by}:${ref.value}`;
 // A lookup's name and the sender's id, apart: neither can run into the other.
 const lookupKey = (ref: LookupRef): string => `lookup\u0000${ref.lookup}\u0000${ref.value}`;
-const requestsOf = (error: unknown): number => (error as { requests?: number }).requests ?? 0;
+const requestsOf = (error: unknown): number => (error instanceof UntagError ? (error.requests ?? 0) : 0);
 
 // ConfigError first: nothing will work until an operator acts; then retryable (the sender
 // should come back); a bad event last, since retrying it can never help.

@@ -1,5 +1,5 @@
 /** Where the jobs of one event go: what the service hands them to, and what it gets back. */
-import type { RetryBudget } from '../retry';
+import type { RetryBudget } from '../http/retry';
 import type { Job, PipelineResult } from '../types';
 
 /** The event a job was matched from: its id (webhook-id, request id or EventBridge id) and source. */
