@@ -16,7 +16,7 @@ import { enqueueJobs } from '../lib/queue/enqueue';
 import { parseJobMessage } from '../lib/queue/job-message';
 import { deadLetterReason } from '../lib/queue/dead-letter';
 import { batchResponse, type MessageResult } from '../lib/queue/worker';
-import { RetryBudget } from '../lib/retry';
+import { RetryBudget } from '../lib/http/retry';
 import { compileRules } from '../lib/rules/match';
 import { createWorkerRuntime } from '../lib/runtime';
 import { startHelpCrunchSandbox, type Faults, type SandboxCustomer } from '../local/sandbox/helpcrunch-sandbox';

@@ -13,10 +13,10 @@ import { errorResponse, jsonResponse, resultsBody } from '../lib/triggers/http-r
 import { injectLambdaContext } from '../lib/logger';
 import { logger, metrics, recordOutcomes } from '../lib/observability';
 import { recordQueued } from '../lib/queue/observability';
-import { RetryBudget } from '../lib/retry';
+import { RetryBudget } from '../lib/http/retry';
 import { bundledRules } from '../lib/rules/bundled';
 import { firstRequestUrl, inlineSecretIds, lazyRuntime, startSecretReads } from '../lib/runtime';
-import { startConnecting } from '../lib/warm-connection';
+import { startConnecting } from '../lib/http/warm-connection';
 
 const runtime = lazyRuntime(bundledRules);
 startSecretReads(runtime, (config) => [...bundledRules.signingSecretIds(), ...inlineSecretIds(bundledRules)(config)]);

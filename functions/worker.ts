@@ -10,10 +10,10 @@ import { injectLambdaContext } from '../lib/logger';
 import { logger, metrics } from '../lib/observability';
 import { recordMessageResults } from '../lib/queue/observability';
 import { batchResponse } from '../lib/queue/worker';
-import { RetryBudget } from '../lib/retry';
+import { RetryBudget } from '../lib/http/retry';
 import { bundledRules } from '../lib/rules/bundled';
 import { lazyWorkerRuntime, resolvingSecretIds, startSecretReads } from '../lib/runtime';
-import { startConnecting } from '../lib/warm-connection';
+import { startConnecting } from '../lib/http/warm-connection';
 
 const runtime = lazyWorkerRuntime(bundledRules);
 startSecretReads(runtime, resolvingSecretIds(bundledRules));

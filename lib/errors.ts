@@ -13,6 +13,11 @@ export abstract class UntagError extends Error {
   abstract readonly retryable: boolean;
   /** For the logs only, never a reply. */
   readonly detail?: string;
+  /**
+   * The HTTP requests the failed call had made (retries and credential re-sends included), set as
+   * the failure leaves an authenticated call (lib/http/authenticated-api.ts); undefined otherwise.
+   */
+  requests?: number;
   constructor(
     readonly code: string,
     message: string,
@@ -100,15 +105,18 @@ export class TooManyCustomersError extends BadEventError {
   }
 }
 
-/** HelpCrunch rate-limited, failing or unreachable, and the time budget ran out. The sender should retry. */
+/**
+ * A dependency (HelpCrunch, a lookup's API, Secrets Manager, the queue, the ledger) rate-limited,
+ * failing or unreachable, and the time budget ran out; `code` says which. The sender should retry.
+ */
 export class RetryableError extends UntagError {
   readonly status = 503;
   readonly retryable = true;
   constructor(
     message: string,
     /** Suggested wait before trying again, in ms (from Retry-After or the backoff policy). */
-    readonly retryAfterMs?: number,
-    code = 'helpcrunch_unavailable',
+    readonly retryAfterMs: number | undefined,
+    code: string,
     detail?: string,
   ) {
     super(code, message, detail);

@@ -18,7 +18,7 @@ import { createPacedHelpCrunchClient } from './queue/paced-client';
 import { sqsApi, type SqsApi } from './queue/sqs-api';
 import { TokenBucket } from './queue/token-bucket';
 import { createQueueWorker, type QueueWorker } from './queue/worker';
-import { singleAttempt, type RetryPolicy } from './retry';
+import { singleAttempt, type RetryPolicy } from './http/retry';
 import type { RuleSet } from './rules/match';
 import { createSecretCache, parseApiKeySecret, type SecretCache } from './secrets';
 import { createUntagService, type UntagService } from './untag-service';

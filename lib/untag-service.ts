@@ -9,7 +9,7 @@ import type { Dispatch, DispatchResult } from './dispatch/types';
 import { ConfigError, MethodNotAllowedError, TooManyJobsError, UnknownSourceError, WebhookAuthError } from './errors';
 import type { HttpRequest } from './triggers/http-event';
 import { recordUnmatched } from './observability';
-import type { RetryBudget } from './retry';
+import type { RetryBudget } from './http/retry';
 import type { RuleSet } from './rules/match';
 import type { VerifyConfig } from './rules/types';
 import type { SecretCache } from './secrets';

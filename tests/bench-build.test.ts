@@ -127,13 +127,13 @@ describe('what the build swaps in still works', () => {
   it('axios sends JSON through the project’s adapter, recognises a FormData, and reports its own adapters as unavailable', async () => {
     // No source map: Vite would look for the sources of a bundle it imports.
     const entry =
-      "export { default as axios } from 'axios';\nexport { createNodeHttpAdapter } from './lib/helpcrunch/http-adapter';\n";
+      "export { default as axios } from 'axios';\nexport { createNodeHttpAdapter } from './lib/http/transport';\n";
     await bundle({ contents: entry }, join(workDir, 'axios-out'), { sourcemap: false });
     const { axios, createNodeHttpAdapter } = (await import(
       pathToFileURL(join(workDir, 'axios-out/stdin.mjs')).href
     )) as {
       axios: typeof import('axios').default;
-      createNodeHttpAdapter: typeof import('../lib/helpcrunch/http-adapter').createNodeHttpAdapter;
+      createNodeHttpAdapter: typeof import('../lib/http/transport').createNodeHttpAdapter;
     };
 
     const json = await axios.delete(url, { adapter: createNodeHttpAdapter(), data: { tags: [{ name: 'VIP' }] } });

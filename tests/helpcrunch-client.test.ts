@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BadEventError, ConfigError, RetryableError } from '../lib/errors';
 import { defaultApiUrl, parseApiUrl } from '../lib/helpcrunch/api-url';
 import { createHelpCrunchClient, type ApiKeySource, type HelpCrunchCustomer } from '../lib/helpcrunch/client';
-import { RetryBudget, type RetryPolicy } from '../lib/retry';
+import { RetryBudget, type RetryPolicy } from '../lib/http/retry';
 import { documented } from './support/helpcrunch-fixtures';
 import { startHelpCrunchStub, type HelpCrunchStub } from './support/helpcrunch-stub';
 

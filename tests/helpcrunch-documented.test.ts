@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { BadEventError, ConfigError } from '../lib/errors';
 import { createHelpCrunchClient, tagNames, type HelpCrunchCustomer } from '../lib/helpcrunch/client';
 import { executeJobs } from '../lib/pipeline';
-import { RetryBudget } from '../lib/retry';
+import { RetryBudget } from '../lib/http/retry';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { documented } from './support/helpcrunch-fixtures';
 import { pipelineWith } from './support/pipeline';

@@ -9,7 +9,7 @@ import {
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import axios, { type AxiosError, type CreateAxiosDefaults } from 'axios';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createNodeHttpAdapter } from '../lib/helpcrunch/http-adapter';
+import { createNodeHttpAdapter } from '../lib/http/transport';
 import { startHelpCrunchStub, type HelpCrunchStub } from './support/helpcrunch-stub';
 
 const bearer = 'Bearer hc_live_adapter_s3cr3t';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHelpCrunchClient, type HelpCrunchClient } from '../lib/helpcrunch/client';
 import { createLookupResolver } from '../lib/lookups/resolver';
 import { executeJobs } from '../lib/pipeline';
-import { RetryBudget } from '../lib/retry';
+import { RetryBudget } from '../lib/http/retry';
 import type { LookupConfig } from '../lib/rules/types';
 import type { Job } from '../lib/types';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';

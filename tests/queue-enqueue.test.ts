@@ -13,7 +13,7 @@ import { queueDispatch } from '../lib/dispatch/queue';
 import { enqueueJobs, MAX_BATCH_BYTES } from '../lib/queue/enqueue';
 import { parseJobMessage } from '../lib/queue/job-message';
 import { sqsApi } from '../lib/queue/sqs-api';
-import { RetryBudget } from '../lib/retry';
+import { RetryBudget } from '../lib/http/retry';
 import type { Job } from '../lib/types';
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/helpcrunch-untag-test-jobs';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RetryableError } from '../lib/errors';
 import { enqueueJobs } from '../lib/queue/enqueue';
 import { sqsApi } from '../lib/queue/sqs-api';
-import { RetryBudget } from '../lib/retry';
+import { RetryBudget } from '../lib/http/retry';
 import { startStallingProxy, type StallingProxy } from './support/stalling-proxy';
 
 let stalled: StallingProxy;

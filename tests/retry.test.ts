@@ -8,7 +8,7 @@ import {
   withRetry,
   type RetryPolicy,
   type RetryVerdict,
-} from '../lib/retry';
+} from '../lib/http/retry';
 
 const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1_000 };
 
@@ -22,6 +22,7 @@ const classify = (error: unknown): RetryVerdict =>
   error instanceof Transient
     ? { retryable: true, retryAfterMs: error.retryAfterMs, reason: 'HelpCrunch answered 429' }
     : { retryable: false };
+const unavailable = { code: 'helpcrunch_unavailable', subject: 'HelpCrunch' };
 
 /** An operation that fails `failures` times, recording when (fake time) each attempt started. */
 function flaky(failures: number, makeError: () => unknown = () => new Transient()) {
@@ -123,7 +124,7 @@ describe('withRetry', () => {
   it('returns the value and the number of attempts', async () => {
     const { operation } = flaky(2);
     const outcome = await run(
-      withRetry(operation, { budget: RetryBudget.until(60_000), policy, classify, attemptTimeoutMs: 100 }),
+      withRetry(operation, { budget: RetryBudget.until(60_000), policy, classify, unavailable, attemptTimeoutMs: 100 }),
     );
     expect(outcome.result).toEqual({ value: 'ok on 3', attempts: 3 });
   });
@@ -135,6 +136,7 @@ describe('withRetry', () => {
         budget: RetryBudget.until(60_000),
         policy,
         classify,
+        unavailable,
         attemptTimeoutMs: 100,
         random: () => 1,
       }),
@@ -150,6 +152,7 @@ describe('withRetry', () => {
         budget: RetryBudget.until(60_000),
         policy,
         classify,
+        unavailable,
         attemptTimeoutMs: 100,
         random: () => draws.shift()!,
       }),
@@ -164,6 +167,7 @@ describe('withRetry', () => {
         budget: RetryBudget.until(60_000),
         policy,
         classify,
+        unavailable,
         attemptTimeoutMs: 100,
         random: () => 0,
       }),
@@ -179,6 +183,7 @@ describe('withRetry', () => {
         budget: RetryBudget.until(budgetMs),
         policy: { maxAttempts: 50, baseDelayMs: 100, maxDelayMs: 10_000 },
         classify,
+        unavailable,
         attemptTimeoutMs: 100,
         random: () => 1,
       }),
@@ -197,7 +202,7 @@ describe('withRetry', () => {
   it('gives up at once when Retry-After exceeds what is left', async () => {
     const { operation, startedAt } = flaky(Infinity, () => new Transient(30_000));
     const { error } = await run(
-      withRetry(operation, { budget: RetryBudget.until(10_000), policy, classify, attemptTimeoutMs: 100 }),
+      withRetry(operation, { budget: RetryBudget.until(10_000), policy, classify, unavailable, attemptTimeoutMs: 100 }),
     );
     expect(startedAt).toEqual([0]);
     expect(error).toMatchObject({
@@ -209,10 +214,32 @@ describe('withRetry', () => {
   it('does not start an attempt that cannot finish inside the budget', async () => {
     const operation = vi.fn(async () => 'never');
     const { error } = await run(
-      withRetry(operation, { budget: RetryBudget.until(50), policy, classify, attemptTimeoutMs: 100 }),
+      withRetry(operation, { budget: RetryBudget.until(50), policy, classify, unavailable, attemptTimeoutMs: 100 }),
     );
     expect(operation).not.toHaveBeenCalled();
     expect(error).toBeInstanceOf(RetryableError);
+  });
+
+  it('gives up with the code and subject the caller names, whether or not an attempt was made', async () => {
+    const queue = { code: 'queue_unavailable', subject: 'The jobs queue' };
+    const tooLate = await run(
+      withRetry(vi.fn(), { budget: RetryBudget.until(50), classify, unavailable: queue, attemptTimeoutMs: 100 }),
+    );
+    expect(tooLate.error).toMatchObject({
+      code: 'queue_unavailable',
+      message: 'The jobs queue: time budget exhausted before the first attempt',
+    });
+    const { operation } = flaky(Infinity);
+    const exhausted = await run(
+      withRetry(operation, {
+        budget: RetryBudget.until(600_000),
+        policy: { ...policy, maxAttempts: 2 },
+        classify,
+        unavailable: queue,
+        attemptTimeoutMs: 100,
+      }),
+    );
+    expect(exhausted.error).toMatchObject({ code: 'queue_unavailable' });
   });
 
   it('starts an attempt with less than a full timeout left, cutting its timeout to the budget', async () => {
@@ -221,7 +248,15 @@ describe('withRetry', () => {
       timeouts.push(timeoutMs);
       return 'ok';
     };
-    await run(withRetry(operation, { budget: RetryBudget.until(2_000), policy, classify, attemptTimeoutMs: 5_000 }));
+    await run(
+      withRetry(operation, {
+        budget: RetryBudget.until(2_000),
+        policy,
+        classify,
+        unavailable,
+        attemptTimeoutMs: 5_000,
+      }),
+    );
     expect(timeouts).toEqual([2_000]);
   });
 
@@ -232,6 +267,7 @@ describe('withRetry', () => {
         budget: RetryBudget.until(2_000),
         policy,
         classify,
+        unavailable,
         attemptTimeoutMs: 5_000,
         minAttemptMs: 1_000,
       }),
@@ -247,6 +283,7 @@ describe('withRetry', () => {
         budget: RetryBudget.until(600_000),
         policy: { ...policy, maxAttempts: 3 },
         classify,
+        unavailable,
         attemptTimeoutMs: 100,
       }),
     );
@@ -259,7 +296,7 @@ describe('withRetry', () => {
     const fatal = new TypeError('bad request');
     const { operation, startedAt } = flaky(Infinity, () => fatal);
     const { error } = await run(
-      withRetry(operation, { budget: RetryBudget.until(60_000), policy, classify, attemptTimeoutMs: 100 }),
+      withRetry(operation, { budget: RetryBudget.until(60_000), policy, classify, unavailable, attemptTimeoutMs: 100 }),
     );
     expect(error).toBe(fatal);
     expect(startedAt).toHaveLength(1);
@@ -273,6 +310,7 @@ describe('withRetry', () => {
       budget: RetryBudget.until(Date.now() + 60_000),
       policy,
       classify,
+      unavailable,
       attemptTimeoutMs: 100,
       random: () => 1,
       sleep: async (ms) => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TooManyJobsError } from '../lib/errors';
 import type { HttpRequest } from '../lib/triggers/http-event';
 import type { SqsApi } from '../lib/queue/sqs-api';
-import { RetryBudget } from '../lib/retry';
+import { RetryBudget } from '../lib/http/retry';
 import { compileRules } from '../lib/rules/match';
 import { createRuntime } from '../lib/runtime';
 import type { SecretCache } from '../lib/secrets';

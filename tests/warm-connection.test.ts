@@ -1,5 +1,5 @@
 /**
- * The TLS connection opened at init (lib/warm-connection.ts): real TLS on loopback, with a CA made
+ * The TLS connection opened at init (lib/http/warm-connection.ts): real TLS on loopback, with a CA made
  * for the run and trusted by this process as a public CA would be; the real webhook function and
  * the real HelpCrunch adapter. An early connection is taken by the first request; one refused,
  * slow, stalled or left waiting too long changes nothing for it, and nothing is logged.
@@ -18,8 +18,8 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCertificates, type BenchCertificates } from '../bench/certificates';
 import { startNetworkFront, type NetworkFront } from '../bench/network-front';
-import { createNodeHttpAdapter } from '../lib/helpcrunch/http-adapter';
-import { preconnect } from '../lib/warm-connection';
+import { createNodeHttpAdapter } from '../lib/http/transport';
+import { preconnect } from '../lib/http/warm-connection';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { lambdaContext, webhookEvent } from './support/lambda-events';

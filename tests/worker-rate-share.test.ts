@@ -7,7 +7,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../lib/config';
 import { ConfigError } from '../lib/errors';
-import { RetryBudget } from '../lib/retry';
+import { RetryBudget } from '../lib/http/retry';
 import { compileRules } from '../lib/rules/match';
 import { createWorkerRuntime } from '../lib/runtime';
 import { toSqsRecord } from '../local/host/sqs-event-source';

@@ -18,7 +18,7 @@ import { sqsApi } from '../lib/queue/sqs-api';
 import { TokenBucket } from '../lib/queue/token-bucket';
 import { batchResponse, createQueueWorker, type QueueWorkerOptions } from '../lib/queue/worker';
 import { createLookupResolver, type LookupResolver } from '../lib/lookups/resolver';
-import { RetryBudget, singleAttempt } from '../lib/retry';
+import { RetryBudget, singleAttempt } from '../lib/http/retry';
 import type { CustomerRef } from '../lib/types';
 import { startVendorApis, type VendorApis } from '../local/sandbox/vendor-apis';
 import { startHelpCrunchStub, type HelpCrunchStub } from './support/helpcrunch-stub';

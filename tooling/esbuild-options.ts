@@ -11,7 +11,7 @@ import type { BuildOptions, Plugin } from 'esbuild';
 import { rulesEsbuildPlugin, rulesFilePlugin } from './rules-esbuild-plugin';
 
 /**
- * axios as this function uses it: every instance sends through lib/helpcrunch/http-adapter.ts
+ * axios as this function uses it: every instance sends through lib/http/transport.ts
  * (node:http, keep-alive, JSON). What axios carries for other uses costs every cold start:
  *  - its own Node adapter, with follow-redirects, proxy-from-env, http2 sessions and zlib
  *    streams: ~50 KB, and Node's http2 module loaded at import (~5 ms);

@@ -1,5 +1,5 @@
 /** Where the units of one event go: what the service hands them to, and what it gets back. */
-import type { RetryBudget } from '../retry';
+import type { RetryBudget } from '../http/retry';
 import type { PipelineResult, Unit } from '../types';
 
 export type DispatchResult = ({ dispatch: 'inline' } & PipelineResult) | { dispatch: 'queue'; queued: number };

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors';
-import { isSecureTransport } from '../secure-url';
+import { isSecureTransport } from '../http/secure-url';
 
 export const defaultApiUrl = 'https://api.helpcrunch.com/v1';
 

@@ -1,21 +1,18 @@
 /**
- * The HelpCrunch REST calls this function makes, over one axios instance per container (its
- * transport, with the keep-alive connections, is ./http-adapter.ts).
- * Every status is mapped here to a result or a typed error; raw axios errors never escape because
- * they carry the request headers, Authorization included.
+ * The HelpCrunch REST calls this function makes, through the one authenticated call path
+ * (lib/http/authenticated-api.ts: transport, retries, key refresh, request counts). What is
+ * HelpCrunch's own is here: the API key as Bearer, its error body, and what its statuses mean.
  */
-import axios, { type AxiosResponse, type Method } from 'axios';
-import { BadEventError, ConfigError, UntagError } from '../errors';
-import { createNodeHttpAdapter, transportFailureOf } from './http-adapter';
+import { BadEventError, ConfigError } from '../errors';
 import {
-  defaultRetryPolicy,
-  parseRetryAfter,
-  retryTransient,
-  TransientFailure,
-  withRetry,
-  type RetryBudget,
-  type RetryPolicy,
-} from '../retry';
+  createAuthenticatedApi,
+  jsonOf,
+  type ApiAnswer,
+  type ApiProfile,
+  type ApiRequest,
+  type Credential,
+} from '../http/authenticated-api';
+import type { RetryBudget, RetryPolicy } from '../http/retry';
 
 /** A customer as HelpCrunch documents it (Customer model): the fields this function reads. */
 export interface HelpCrunchCustomer {
@@ -36,7 +33,10 @@ export interface CallOptions {
   budget: RetryBudget;
 }
 
-/** `requests`: the HTTP requests one call made, retries and key re-sends included. */
+/**
+ * `requests`: the HTTP requests one call made, retries and key re-sends included; what a call
+ * throws is an UntagError carrying them too (UntagError.requests).
+ */
 export interface HelpCrunchClient {
   /** Untag customer (DELETE …/tags); found=false when HelpCrunch answers its 404 not_found (no such customer). */
   untagCustomer(
@@ -53,9 +53,6 @@ export interface HelpCrunchClient {
     options: CallOptions,
   ): Promise<{ customers: HelpCrunchCustomer[]; requests: number }>;
 }
-
-/** What the client throws: an UntagError that also says how many HTTP requests were made. */
-export type HelpCrunchCallError = UntagError & { requests: number };
 
 export interface HelpCrunchClientOptions {
   baseUrl: string;
@@ -100,12 +97,12 @@ function helpCrunchDetail(body: unknown): string | undefined {
 }
 
 /** HelpCrunch's answer for a customer id it does not know: 404 with a `not_found` entry in its error body. */
-const isCustomerNotFound = (response: AxiosResponse) =>
-  response.status === 404 && errorEntries(response.data).some((entry) => entry.code === 'not_found');
+const isCustomerNotFound = (answer: ApiAnswer) =>
+  answer.status === 404 && errorEntries(jsonOf(answer)).some((entry) => entry.code === 'not_found');
 
-function rejection(response: AxiosResponse): UntagError {
-  const { status } = response;
-  const detail = helpCrunchDetail(response.data);
+function rejection(answer: ApiAnswer): BadEventError | ConfigError {
+  const { status } = answer;
+  const detail = helpCrunchDetail(jsonOf(answer));
   if (status === 404) {
     // Not HelpCrunch's customer-not-found answer: a wrong base URL or a proxy. Every event would meet
     // it, so it is the deployment's problem, never a skipped customer.
@@ -122,30 +119,20 @@ function rejection(response: AxiosResponse): UntagError {
   return new ConfigError(`HelpCrunch answered unexpected status ${status}`, 'helpcrunch_unexpected_status');
 }
 
-function transportFailure(error: unknown, timeoutMs: number): Error {
-  const failure = transportFailureOf(error);
-  if (failure.kind === 'timeout') return new TransientFailure(`HelpCrunch did not answer within ${timeoutMs} ms`);
-  // No retry brings a smaller answer.
-  if (failure.kind === 'too_large')
-    return new ConfigError(`HelpCrunch answered more than ${maxResponseBytes} bytes`, 'helpcrunch_unexpected_response');
-  return new TransientFailure(`HelpCrunch unreachable (${failure.code})`);
-}
-
-/** Counts HTTP requests across one public call, and stamps the count on whatever it throws. */
-async function counted<T>(run: (counter: { requests: number }) => Promise<T>): Promise<{ value: T; requests: number }> {
-  const counter = { requests: 0 };
-  try {
-    return { value: await run(counter), requests: counter.requests };
-  } catch (error) {
-    throw error instanceof UntagError ? Object.assign(error, { requests: counter.requests }) : error;
-  }
-}
+const profile: ApiProfile = {
+  name: () => 'HelpCrunch',
+  codes: {
+    unavailable: 'helpcrunch_unavailable',
+    refused: 'api_key_rejected',
+    tooLarge: 'helpcrunch_unexpected_response',
+  },
+};
 
 const isCustomerId = (id: unknown): id is number => Number.isSafeInteger(id) && (id as number) > 0;
 
 /** One page of Search customers, shaped as HelpCrunch's lists are: `{"data": [customer, …], "total": N}`. */
-function parseSearchPage(body: unknown): { customers: HelpCrunchCustomer[]; total?: number } {
-  const { data, total } = (body ?? {}) as { data?: unknown; total?: unknown };
+function parseSearchPage(answer: ApiAnswer): { customers: HelpCrunchCustomer[]; total?: number } {
+  const { data, total } = (jsonOf(answer) ?? {}) as { data?: unknown; total?: unknown };
   const valid = Array.isArray(data) && data.every((item) => isCustomerId((item as { id?: unknown } | null)?.id));
   if (!valid) {
     throw new ConfigError('HelpCrunch search answered without a customer list', 'helpcrunch_unexpected_response');
@@ -170,82 +157,41 @@ const tooManyCustomers = (field: string) =>
     `More than ${maxCustomers} HelpCrunch customers share this ${field}: none of them was changed`,
   );
 
+const isSuccess = (answer: ApiAnswer) => answer.status >= 200 && answer.status < 300;
+
+type HelpCrunchSend = (method: ApiRequest['method'], path: string, body: unknown) => Promise<ApiAnswer>;
+
 export function createHelpCrunchClient(options: HelpCrunchClientOptions): HelpCrunchClient {
-  const { baseUrl, apiKey, timeoutMs = 5_000, retryPolicy = defaultRetryPolicy } = options;
-  const http = axios.create({
-    adapter: createNodeHttpAdapter(),
-    maxContentLength: maxResponseBytes,
-    validateStatus: () => true,
-    headers: { 'User-Agent': 'helpcrunch-untag', Accept: 'application/json' },
-  });
+  const { baseUrl, apiKey, timeoutMs = 5_000, retryPolicy } = options;
+  const api = createAuthenticatedApi({ maxAnswerBytes: maxResponseBytes, timeoutMs, retryPolicy });
 
-  /**
-   * One HelpCrunch request, retried by the shared policy. Statuses it does not judge itself (2xx,
-   * 404) go to `accept`. A 401/403 is re-sent at once with a freshly read key, as the key may have
-   * been rotated since it was cached; that re-send belongs to the same attempt, so a caller that
-   * allows a single attempt (the queue worker) still picks up a rotated key.
-   */
-  async function call<T>(
-    request: { method: Method; path: string; body: unknown },
-    budget: RetryBudget,
-    counter: { requests: number },
-    accept: (response: AxiosResponse) => T,
-  ): Promise<T> {
-    let keyRefreshed = false;
-    const send = async (timeout: number, forceRefresh: boolean): Promise<AxiosResponse> => {
-      const bearer = await apiKey.get(forceRefresh ? { forceRefresh, budget } : { budget });
-      counter.requests++;
-      const { method, path, body } = request;
-      try {
-        return await http.request({
+  /** `work`'s requests, each with the key as Bearer; HelpCrunch's key source is always asked again after a 401/403. */
+  function call<T>(budget: RetryBudget, work: (send: HelpCrunchSend) => Promise<T>) {
+    const key: Credential = {
+      read: (forceRefresh) => apiKey.get(forceRefresh ? { forceRefresh, budget } : { budget }),
+      resendUnchanged: true,
+    };
+    return api.call(profile, key, budget, (send) =>
+      work((method, path, body) =>
+        send((bearer) => ({
           method,
-          url: `${baseUrl}${path}`,
-          data: body,
-          timeout,
+          url: new URL(`${baseUrl}${path}`),
           headers: { Authorization: `Bearer ${bearer}` },
-        });
-      } catch (error) {
-        throw transportFailure(error, timeout);
-      }
-    };
-    const isKeyRejected = (response: AxiosResponse) => response.status === 401 || response.status === 403;
-    const attempt = async (_attempt: number, timeout: number): Promise<T> => {
-      let response = await send(timeout, false);
-      if (isKeyRejected(response) && !keyRefreshed) {
-        keyRefreshed = true;
-        response = await send(Math.min(timeout, budget.remainingMs()), true);
-      }
-      const { status } = response;
-      if (isKeyRejected(response)) {
-        throw new ConfigError(`HelpCrunch rejected the API key (${status}) after refreshing it`, 'api_key_rejected');
-      }
-      if (status === 429 || status >= 500) {
-        const retryAfter = response.headers['retry-after'] as string | undefined;
-        throw new TransientFailure(`HelpCrunch answered ${status}`, parseRetryAfter(retryAfter, Date.now()));
-      }
-      return accept(response);
-    };
-    const { value } = await withRetry(attempt, {
-      budget,
-      policy: retryPolicy,
-      classify: retryTransient,
-      attemptTimeoutMs: timeoutMs,
-    });
-    return value;
+          body,
+        })),
+      ),
+    );
   }
-
-  const isSuccess = (response: AxiosResponse) => response.status >= 200 && response.status < 300;
 
   /** Tag and Untag customer: one body shape, `{"tags":[{"name"}]}`, and one reading of the answer. */
   async function changeTags(method: 'PUT' | 'DELETE', customerId: number, tags: string[], budget: RetryBudget) {
-    const request = { method, path: `/customers/${customerId}/tags`, body: { tags: tags.map((name) => ({ name })) } };
-    const { value: found, requests } = await counted((counter) =>
-      call(request, budget, counter, (response) => {
-        if (isSuccess(response)) return true;
-        if (isCustomerNotFound(response)) return false;
-        throw rejection(response);
-      }),
-    );
+    const body = { tags: tags.map((name) => ({ name })) };
+    const { value: found, requests } = await call(budget, async (send) => {
+      const answer = await send(method, `/customers/${customerId}/tags`, body);
+      if (isSuccess(answer)) return true;
+      if (isCustomerNotFound(answer)) return false;
+      throw rejection(answer);
+    });
     return { found, requests };
   }
 
@@ -254,16 +200,13 @@ export function createHelpCrunchClient(options: HelpCrunchClientOptions): HelpCr
     tagCustomer: (customerId, tags, { budget }) => changeTags('PUT', customerId, tags, budget),
 
     async searchCustomers(field, value, { budget }) {
-      const { value: customers, requests } = await counted(async (counter) => {
+      const { value: customers, requests } = await call(budget, async (send) => {
         const collected: HelpCrunchCustomer[] = [];
         for (;;) {
           const filter = [{ field: `customers.${field}`, operator: '=', value }];
-          const body = { filter, limit: pageSize, offset: collected.length };
-          const request = { method: 'POST', path: '/customers/search', body } as const;
-          const { customers: found, total } = await call(request, budget, counter, (response) => {
-            if (!isSuccess(response)) throw rejection(response);
-            return parseSearchPage(response.data);
-          });
+          const answer = await send('POST', '/customers/search', { filter, limit: pageSize, offset: collected.length });
+          if (!isSuccess(answer)) throw rejection(answer);
+          const { customers: found, total } = parseSearchPage(answer);
           collected.push(...found);
           const more = total === undefined ? found.length === pageSize : collected.length < total;
           if (found.length === 0 || !more) return collected;

@@ -6,7 +6,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConfigError, RetryableError, type UntagError } from '../errors';
-import { WarmAgent } from '../warm-connection';
+import { WarmAgent } from '../http/warm-connection';
 
 /** The longest one ledger call may take (less when the caller's budget has less left). */
 export const LEDGER_CALL_TIMEOUT_MS = 3_000;

@@ -1,7 +1,8 @@
 /**
  * A lookup rules.yml spells out: a URL template with one `{id}` (a whole path segment or a whole
  * query value, checked at build time), how to send the secret, and a JMESPath selecting the
- * reference in the JSON answer. Any 404 is "not found": a generic API's error body is unknown.
+ * reference in the JSON answer. Any 404 is "not found": a generic API's error body is unknown. A
+ * 2xx always has a JSON body here (lib/lookups/http.ts fails an empty one, or a 204: no record).
  */
 import { JMESPathError } from '@aws-lambda-powertools/jmespath';
 import { ConfigError } from '../errors';
@@ -31,13 +32,13 @@ export function genericRequest(config: GenericLookup, id: string): LookupRequest
   return { method: 'GET', url: lookupUrl(config.url, id), headers: {} };
 }
 
-/** The references `select` picks from a 2xx answer; a 404 or an empty selection finds no one. */
+/** The references `select` picks from a 2xx answer's record; a 404 or an empty selection finds no one. */
 export function selectRefs(lookup: string, config: GenericLookup, answer: LookupAnswer): DirectRef[] {
   if (answer.status === 404) return [];
   const { by, expression } = config.select;
   let selection: unknown;
   try {
-    selection = evaluate(expression, answer.body ?? null);
+    selection = evaluate(expression, answer.body);
   } catch (error) {
     if (!(error instanceof JMESPathError || error instanceof RangeError)) throw error;
     const reason = error instanceof JMESPathError ? error.message : 'the answer is nested too deeply';

@@ -1,24 +1,24 @@
 /**
- * A lookup's requests to a sender's API: the same lean transport (keep-alive, no redirects) and
- * the same retry policy and time budget as HelpCrunch calls. Every status is judged here; what
- * comes back is a 2xx or 404 answer, anything else is a typed error. Raw axios errors never
- * escape: they carry the request, credentials included.
+ * A lookup's requests to a sender's API, through the one authenticated call path
+ * (lib/http/authenticated-api.ts: transport, retries within the budget, secret refresh, request
+ * counts). What is the lookups' own is here: the secret read from Secrets Manager (it goes where
+ * the lookup's `auth` says, lib/lookups/auth.ts), redirects refused, and answers read strictly:
+ * what comes back is a 2xx with a JSON body, or a 404; anything else is a typed error. An empty
+ * body or a 204 is no record, so never "not found" (issue #20).
  */
-import axios, { type AxiosResponse } from 'axios';
-import { ConfigError, RetryableError, UntagError } from '../errors';
-import { createNodeHttpAdapter, transportFailureOf } from '../helpcrunch/http-adapter';
+import { ConfigError } from '../errors';
 import {
-  defaultRetryPolicy,
-  parseRetryAfter,
-  retryTransient,
-  TransientFailure,
-  withRetry,
-  type RetryBudget,
-  type RetryPolicy,
-} from '../retry';
+  createAuthenticatedApi,
+  jsonOf,
+  type ApiAnswer,
+  type ApiProfile,
+  type Counted,
+  type Credential,
+} from '../http/authenticated-api';
+import type { RetryBudget, RetryPolicy } from '../http/retry';
 import type { LookupRequest } from './auth';
 
-/** A 2xx or 404 answer; `body` is the parsed JSON, undefined when the body is empty (or, on a 404, not JSON). */
+/** A 2xx answer with its JSON body, or a 404 with its body when that is JSON (undefined otherwise). */
 export interface LookupAnswer {
   status: number;
   body: unknown;
@@ -29,12 +29,8 @@ export interface SecretSource {
   get(secretId: string, options?: { forceRefresh?: boolean; budget?: RetryBudget; label?: string }): Promise<string>;
 }
 
-/** One resolve's conversation with one API: its requests share a budget, a request count and one secret refresh. */
-export interface LookupSession {
-  /** Sends the request `build` makes from the secret (called again when the secret is re-read). */
-  send(build: (secret: string) => LookupRequest): Promise<LookupAnswer>;
-  readonly requests: number;
-}
+/** Sends the request `build` makes from the secret (built again when the secret is re-read). */
+export type LookupSend = (build: (secret: string) => LookupRequest) => Promise<LookupAnswer>;
 
 export interface LookupTransportOptions {
   secrets: SecretSource;
@@ -45,121 +41,61 @@ export interface LookupTransportOptions {
   random?: () => number;
 }
 
+/**
+ * One resolve's conversation with one API: `work`'s requests share the budget, a request count and
+ * one secret refresh; its value comes back with the count, and a failure carries it.
+ */
+export type LookupTransport = <T>(
+  lookup: string,
+  secretId: string,
+  budget: RetryBudget,
+  work: (send: LookupSend) => Promise<T>,
+) => Promise<Counted<T>>;
+
 // A customer record is a few KB; a deal's contacts batch well under this. More is not an answer to read.
 const maxAnswerBytes = 1024 * 1024;
 // What an HTTP header value may hold (RFC 9110 field-value); node:http would otherwise throw mid-request.
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-const isKeyRejected = (status: number) => status === 401 || status === 403;
-
-export type LookupTransport = (lookup: string, secretId: string, budget: RetryBudget) => LookupSession;
-
 export function createLookupTransport(options: LookupTransportOptions): LookupTransport {
-  const { secrets, timeoutMs, retryPolicy = defaultRetryPolicy, now, sleep, random } = options;
-  const http = axios.create({
-    adapter: createNodeHttpAdapter(),
-    maxContentLength: maxAnswerBytes,
-    responseType: 'text',
-    validateStatus: () => true,
-    headers: { 'User-Agent': 'helpcrunch-untag', Accept: 'application/json' },
-  });
+  const { secrets, timeoutMs, retryPolicy, now, sleep, random } = options;
+  const api = createAuthenticatedApi({ maxAnswerBytes, timeoutMs, retryPolicy, now, sleep, random });
 
-  return (lookup, secretId, budget) => {
-    const failed = (message: string, code = 'lookup_failed') => new ConfigError(`Lookup "${lookup}": ${message}`, code);
-    let requests = 0;
-    let secretRefreshed = false;
-
-    async function readSecret(forceRefresh: boolean): Promise<string> {
-      const label = `The secret of lookup "${lookup}"`;
-      const secret = (await secrets.get(secretId, { budget, label, ...(forceRefresh && { forceRefresh }) })).trim();
-      if (secret === '') throw failed('its secret is empty', 'secret_unreadable');
-      if (!HEADER_VALUE.test(secret))
-        throw failed('its secret holds characters an HTTP request cannot carry', 'secret_unreadable');
-      return secret;
-    }
-
-    async function exchange(request: LookupRequest, timeout: number): Promise<AxiosResponse<string>> {
-      requests++;
-      const { method, url, headers, body } = request;
-      try {
-        return await http.request<string>({ method, url: url.href, headers, data: body, timeout });
-      } catch (error) {
-        const failure = transportFailureOf(error);
-        if (failure.kind === 'too_large') throw failed(`${url.host} answered more than ${maxAnswerBytes} bytes`);
-        if (failure.kind === 'timeout') throw new TransientFailure(`${url.host} did not answer within ${timeout} ms`);
-        throw new TransientFailure(`${url.host} unreachable (${failure.code})`);
-      }
-    }
-
-    function judge(response: AxiosResponse<string>, host: string): LookupAnswer {
-      const { status } = response;
-      if (status === 429 || status >= 500) {
-        throw new TransientFailure(
-          `${host} answered ${status}`,
-          parseRetryAfter(response.headers['retry-after'] as string | undefined, now()),
-        );
-      }
-      if (status >= 300 && status < 400) {
-        throw failed(`${host} answered ${status}, a redirect, which is not followed: check the lookup's URL`);
-      }
-      if (status !== 404 && (status < 200 || status >= 300)) throw failed(`${host} answered ${status}`);
-      const text = response.data.trim();
-      if (text === '') return { status, body: undefined };
-      try {
-        return { status, body: JSON.parse(text) };
-      } catch {
-        if (status === 404) return { status, body: undefined };
-        throw failed(`${host} answered ${status} with a body that is not JSON`);
-      }
-    }
-
-    /**
-     * A 401/403 is re-sent at once with the secret read again bypassing the cache (it may have been
-     * rotated); once per resolve, and only when the secret did change.
-     */
-    async function attempt(build: (secret: string) => LookupRequest, timeout: number): Promise<LookupAnswer> {
-      const secret = await readSecret(false);
-      let request = build(secret);
-      let response = await exchange(request, timeout);
-      if (isKeyRejected(response.status) && !secretRefreshed) {
-        secretRefreshed = true;
-        const fresh = await readSecret(true);
-        if (fresh !== secret) {
-          request = build(fresh);
-          response = await exchange(request, Math.min(timeout, budget.remainingMs()));
-        }
-      }
-      if (isKeyRejected(response.status)) {
-        const refused = `${request.url.host} refused the credentials (${response.status}), also after reading the secret again`;
-        throw failed(refused, 'lookup_unauthorized');
-      }
-      return judge(response, request.url.host);
-    }
-
-    return {
-      get requests() {
-        return requests;
-      },
-      async send(build) {
-        try {
-          const { value } = await withRetry((_attempt, timeout) => attempt(build, timeout), {
-            budget,
-            policy: retryPolicy,
-            classify: retryTransient,
-            attemptTimeoutMs: timeoutMs,
-            sleep,
-            random,
-          });
-          return value;
-        } catch (error) {
-          // withRetry's own verdict carries its default code; a secret read's secrets_unavailable passes through as it is.
-          if (error instanceof RetryableError && error.code === 'helpcrunch_unavailable') {
-            throw new RetryableError(`Lookup "${lookup}": ${error.message}`, error.retryAfterMs, 'lookup_unavailable');
-          }
-          if (error instanceof UntagError) throw error;
-          throw failed('internal error');
-        }
-      },
+  return (lookup, secretId, budget, work) => {
+    const profile: ApiProfile = {
+      name: (url) => (url ? `Lookup "${lookup}": ${url.host}` : `Lookup "${lookup}"`),
+      codes: { unavailable: 'lookup_unavailable', refused: 'lookup_unauthorized', tooLarge: 'lookup_failed' },
     };
+    const unreadable = (problem: string) =>
+      new ConfigError(`Lookup "${lookup}": its secret ${problem}`, 'secret_unreadable');
+
+    // The secret re-read after a 401/403 is only sent when it changed: the same one would be refused again.
+    const secret: Credential = {
+      async read(forceRefresh) {
+        const label = `The secret of lookup "${lookup}"`;
+        const value = (await secrets.get(secretId, { budget, label, ...(forceRefresh && { forceRefresh }) })).trim();
+        if (value === '') throw unreadable('is empty');
+        if (!HEADER_VALUE.test(value)) throw unreadable('holds characters an HTTP request cannot carry');
+        return value;
+      },
+      resendUnchanged: false,
+    };
+
+    /** The answer as presets and generic lookups read it; every other status fails. */
+    function judged(answer: ApiAnswer): LookupAnswer {
+      const { status, body } = answer;
+      const failed = (problem: string) =>
+        new ConfigError(`${profile.name(answer.url)} answered ${status}${problem}`, 'lookup_failed');
+      if (status >= 300 && status < 400) {
+        throw failed(", a redirect, which is not followed: check the lookup's URL");
+      }
+      if (status === 404) return { status, body: jsonOf(answer) };
+      if (status < 200 || status >= 300) throw failed('');
+      if (body.kind === 'empty') throw failed(' without a body, which is no record');
+      if (body.kind === 'not_json') throw failed(' with a body that is not JSON');
+      return { status, body: body.value };
+    }
+
+    return api.call(profile, secret, budget, (send) => work(async (build) => judged(await send(build))));
   };
 }

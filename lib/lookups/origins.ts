@@ -6,7 +6,7 @@
  */
 import { ConfigError } from '../errors';
 import type { LookupConfig } from '../rules/types';
-import { isSecureTransport } from '../secure-url';
+import { isSecureTransport } from '../http/secure-url';
 
 const invalid = (problem: string) => new ConfigError(`LOOKUP_ORIGINS ${problem}`, 'invalid_lookup_origins');
 

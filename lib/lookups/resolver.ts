@@ -6,13 +6,13 @@
  * selection comes back as `refs: []`.
  */
 import { textReferenceProblem } from '../customer-refs';
-import { BadEventError, ConfigError, UntagError } from '../errors';
-import type { RetryBudget, RetryPolicy } from '../retry';
+import { BadEventError, ConfigError } from '../errors';
+import type { RetryBudget, RetryPolicy } from '../http/retry';
 import type { LookupConfig } from '../rules/types';
 import { authorize, type LookupRequest } from './auth';
 import { LookupCache } from './cache';
 import { genericRequest, selectRefs } from './generic';
-import { createLookupTransport, type LookupSession, type SecretSource } from './http';
+import { createLookupTransport, type LookupSend, type SecretSource } from './http';
 import { PRESETS } from './presets';
 import { presetApi } from './presets/preset';
 import { MAX_REFS, type DirectRef } from './refs';
@@ -29,7 +29,8 @@ export interface LookupResult {
 export interface LookupResolver {
   /**
    * Throws RetryableError lookup_unavailable, ConfigError lookup_unauthorized | lookup_failed | lookup_unknown,
-   * BadEventError invalid_customer | lookup_too_many. Errors raised once the lookup ran carry `requests` too.
+   * BadEventError invalid_customer | lookup_too_many. Errors raised once the lookup ran carry `requests`
+   * too (UntagError.requests).
    */
   resolve(lookup: string, id: string, options: { budget: RetryBudget }): Promise<LookupResult>;
 }
@@ -54,15 +55,15 @@ function checkId(lookup: string, id: string): void {
   if (problem) throw new BadEventError('invalid_customer', `Lookup "${lookup}": the id ${problem}`);
 }
 
-async function lookUp(lookup: string, config: LookupConfig, id: string, session: LookupSession): Promise<DirectRef[]> {
+async function lookUp(lookup: string, config: LookupConfig, id: string, send: LookupSend): Promise<DirectRef[]> {
   if ('url' in config) {
-    const answer = await session.send((secret) => authorize(lookup, config.auth, secret, genericRequest(config, id)));
+    const answer = await send((secret) => authorize(lookup, config.auth, secret, genericRequest(config, id)));
     return selectRefs(lookup, config, answer);
   }
   const preset = PRESETS[config.preset];
-  const send = (method: LookupRequest['method'], url: URL, body?: unknown) =>
-    session.send((secret) => authorize(lookup, preset.auth, secret, { method, url, headers: {}, body }));
-  return preset.resolve(id, presetApi(lookup, preset.vendor, config.baseUrl ?? preset.defaultBaseUrl, send));
+  const request = (method: LookupRequest['method'], url: URL, body?: unknown) =>
+    send((secret) => authorize(lookup, preset.auth, secret, { method, url, headers: {}, body }));
+  return preset.resolve(id, presetApi(lookup, preset.vendor, config.baseUrl ?? preset.defaultBaseUrl, request));
 }
 
 export function createLookupResolver(options: LookupResolverOptions): LookupResolver {
@@ -85,19 +86,17 @@ export function createLookupResolver(options: LookupResolverOptions): LookupReso
     key: string,
     budget: RetryBudget,
   ): Promise<LookupResult> {
-    const session = transport(lookup, config.secretId, budget);
-    try {
-      const refs = await lookUp(lookup, config, id, session);
-      if (refs.length > MAX_REFS) {
-        const problem = `Lookup "${lookup}" names ${refs.length} customers, more than the ${MAX_REFS} one event may change`;
+    const { value: refs, requests } = await transport(lookup, config.secretId, budget, async (send) => {
+      const found = await lookUp(lookup, config, id, send);
+      if (found.length > MAX_REFS) {
+        const problem = `Lookup "${lookup}" names ${found.length} customers, more than the ${MAX_REFS} one event may change`;
         throw new BadEventError('lookup_too_many', problem);
       }
-      // Only finds are kept: a record created a moment later must not stay "not found" for cacheSeconds.
-      if (config.cacheSeconds > 0 && refs.length > 0) cache.set(key, refs, config.cacheSeconds * 1000);
-      return { refs: [...refs], requests: session.requests };
-    } catch (error) {
-      throw error instanceof UntagError ? Object.assign(error, { requests: session.requests }) : error;
-    }
+      return found;
+    });
+    // Only finds are kept: a record created a moment later must not stay "not found" for cacheSeconds.
+    if (config.cacheSeconds > 0 && refs.length > 0) cache.set(key, refs, config.cacheSeconds * 1000);
+    return { refs: [...refs], requests };
   }
 
   return {

@@ -7,11 +7,11 @@
  * or already in place, are recorded as it gives the lease back. In a dry run there is no ledger
  * and no DELETE or PUT.
  */
-import { asUntagError, RetryableError, type UntagError } from '../errors';
+import { asUntagError, RetryableError, UntagError } from '../errors';
 import type { HelpCrunchClient } from '../helpcrunch/client';
 import type { CustomerLedger, CustomerLease } from '../ledger/customers';
 import type { TagDecision } from '../ledger';
-import type { RetryBudget } from '../retry';
+import type { RetryBudget } from '../http/retry';
 import type { Job, Outcome, OutcomeStatus, Unit } from '../types';
 import type { ResolvedCustomer } from './resolve';
 import { shownEvent, unitDigest } from './units';
@@ -55,7 +55,7 @@ async function write(
     const { found, requests } = await helpcrunch[method](customerId, [...tags], { budget });
     return { done: found, gone: !found, requests };
   } catch (error) {
-    const requests = (error as { requests?: number }).requests ?? 1;
+    const requests = error instanceof UntagError ? (error.requests ?? 1) : 1;
     return { done: false, gone: false, error: asUntagError(error), requests };
   }
 }

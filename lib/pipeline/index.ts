@@ -17,7 +17,7 @@ import type { Ledger } from '../ledger';
 import type { UnitKey } from '../ledger/dedup';
 import type { LookupResolver } from '../lookups/resolver';
 import { logger } from '../observability';
-import type { RetryBudget } from '../retry';
+import type { RetryBudget } from '../http/retry';
 import type { Outcome, PipelineResult, Unit } from '../types';
 import { changeCustomer } from './change';
 import { Resolutions } from './resolve';

@@ -3,10 +3,10 @@
  * through the sender's API, and each distinct HelpCrunch reference once (an id as is, an email or
  * userId by search, which also tells the customer's tags).
  */
-import { asUntagError, type UntagError } from '../errors';
+import { asUntagError, UntagError } from '../errors';
 import { type HelpCrunchClient, tagNames } from '../helpcrunch/client';
 import type { DirectRef, LookupResolver } from '../lookups/resolver';
-import type { RetryBudget } from '../retry';
+import type { RetryBudget } from '../http/retry';
 import type { CustomerRef, RequestCounts } from '../types';
 import { customerRefKey } from './units';
 
@@ -24,7 +24,7 @@ export type Whom =
   | { kind: 'none'; reason: 'lookup_not_found' | 'customer_not_found'; requests: number }
   | { kind: 'failed'; error: UntagError; requests: number; lookup?: string };
 
-const requestsOf = (error: unknown): number => (error as { requests?: number }).requests ?? 0;
+const requestsOf = (error: unknown): number => (error instanceof UntagError ? (error.requests ?? 0) : 0);
 
 export class Resolutions {
   private readonly lookups = new Map<string, Resolution<DirectRef[]>>();

@@ -4,8 +4,8 @@
  * time budget; anything still unsent is an error for the caller, never a silent drop.
  */
 import type { SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
-import { asUntagError, BadEventError, ConfigError, RetryableError } from '../errors';
-import { withRetry, type RetryBudget, type RetryPolicy } from '../retry';
+import { asUntagError, BadEventError, ConfigError } from '../errors';
+import { withRetry, type RetryBudget, type RetryPolicy } from '../http/retry';
 import { byOccurrence } from '../pipeline/units';
 import type { Unit } from '../types';
 import { jobMessage } from './job-message';
@@ -100,12 +100,9 @@ async function sendBatch(
       classify: (error) =>
         error instanceof UnsentEntries ? { retryable: true, reason: error.message } : { retryable: false },
       attemptTimeoutMs: sendTimeoutMs,
+      unavailable: { code: 'queue_unavailable', subject: 'The jobs queue' },
     });
   } catch (error) {
-    // withRetry's own give-up carries HelpCrunch's code; here it is the queue that is unavailable.
-    if (error instanceof RetryableError && error.code === 'helpcrunch_unavailable') {
-      throw new RetryableError(error.message, error.retryAfterMs, 'queue_unavailable');
-    }
     throw asUntagError(error);
   }
 }

@@ -4,7 +4,7 @@
  * becoming visible again after its backoff, which costs nothing while it waits.
  */
 import { createHelpCrunchClient, type ApiKeySource, type HelpCrunchClient } from '../helpcrunch/client';
-import { singleAttempt } from '../retry';
+import { singleAttempt } from '../http/retry';
 import type { TokenBucket } from './token-bucket';
 
 export interface PacedClientOptions {

@@ -13,7 +13,7 @@ import {
   type SendMessageCommandInput,
 } from '@aws-sdk/client-sqs';
 import { ConfigError, RetryableError, type UntagError } from '../errors';
-import { WarmAgent } from '../warm-connection';
+import { WarmAgent } from '../http/warm-connection';
 
 export interface SqsApi {
   /** `abortSignal` ends a call SQS does not answer in time (the caller's time budget). */
@@ -32,7 +32,7 @@ export interface SqsApi {
  */
 export function sqsApi(
   client: SQSClient = new SQSClient({
-    // The SDK's own pool settings, on an agent that takes the connection opened at init (lib/warm-connection.ts).
+    // The SDK's own pool settings, on an agent that takes the connection opened at init (lib/http/warm-connection.ts).
     requestHandler: {
       httpsAgent: new WarmAgent({ keepAlive: true, maxSockets: 50 }),
       connectionTimeout: 1_000,

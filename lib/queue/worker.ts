@@ -18,7 +18,7 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { asUntagError, BadEventError, ConfigError, operatorMessage, type UntagError } from '../errors';
 import { executeUnits, type PipelineDeps } from '../pipeline';
-import { backoffDelay, type RetryBudget, type RetryPolicy } from '../retry';
+import { backoffDelay, type RetryBudget, type RetryPolicy } from '../http/retry';
 import type { Outcome, RequestCounts } from '../types';
 import { sendToDeadLetter, type DeadLetterReason } from './dead-letter';
 import { type JobMessage, parseJobMessage, unitOf } from './job-message';

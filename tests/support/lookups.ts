@@ -1,7 +1,7 @@
 /** What the lookup tests share: a recording secret source, a fake clock with its sleep, a resolver on both, a stub API. */
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createLookupResolver, type LookupResolverOptions } from '../../lib/lookups/resolver';
-import { RetryBudget, type RetryPolicy } from '../../lib/retry';
+import { RetryBudget, type RetryPolicy } from '../../lib/http/retry';
 import type { LookupConfig } from '../../lib/rules/types';
 import { startHelpCrunchStub, type HelpCrunchStub } from './helpcrunch-stub';
 

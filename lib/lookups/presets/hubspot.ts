@@ -6,11 +6,39 @@
  * (GET /crm/v4/objects/deals/{id}/associations/contacts, paged by `paging.next.after`), then their
  * emails in one batch read (POST /crm/v3/objects/contacts/batch/read, 100 ids a call; 207 when some
  * are gone). Contacts without an email are skipped; a deal with more contacts than MAX_REFS is refused.
+ * Shapes as HubSpot's own @hubspot/api-client types them: a contact (SimplePublicObject) has a
+ * string `id` and `properties` whose values are strings or null; an associations page
+ * (CollectionResponseMultiAssociatedObjectWithLabelForwardPaging) has `results` of `{toObjectId}`
+ * and an optional `paging.next.after` string.
  */
 import { BadEventError } from '../../errors';
 import { MAX_REFS, toRefs, type DirectRef } from '../refs';
 import { isRecord } from '../../json';
-import type { Preset, PresetApi } from './preset';
+import { isStringOrNull, listOf, type Preset, type PresetApi } from './preset';
+
+type Contact = { id: string; properties: Record<string, unknown> };
+type Association = { toObjectId: string | number };
+type AssociationsPage = { results: Association[]; paging?: { next?: { after: string } } };
+
+const isContact = (value: unknown): value is Contact =>
+  isRecord(value) && typeof value.id === 'string' && isRecord(value.properties);
+/** A toObjectId is a string as the docs type it; the API has been seen sending numbers. */
+const isAssociation = (result: unknown): result is Association =>
+  isRecord(result) &&
+  ((typeof result.toObjectId === 'string' && result.toObjectId !== '') ||
+    (typeof result.toObjectId === 'number' && Number.isSafeInteger(result.toObjectId)));
+const isAssociationsPage = (body: unknown): body is AssociationsPage =>
+  isRecord(body) &&
+  listOf(isAssociation)(body.results) &&
+  (body.paging === undefined ||
+    (isRecord(body.paging) &&
+      (body.paging.next === undefined || (isRecord(body.paging.next) && typeof body.paging.next.after === 'string'))));
+const isBatchAnswer = (body: unknown): body is { results: Contact[] } =>
+  isRecord(body) && listOf(isContact)(body.results);
+
+/** The contact's email property: a string, or null (or left out) when it has none. */
+const emailOf = (contact: Contact, api: PresetApi) =>
+  api.read(contact.properties.email ?? null, isStringOrNull, 'a HubSpot contact whose `email` is a string or null');
 
 const isHubSpotError = (body: unknown) => isRecord(body) && body.status === 'error';
 const pageSize = 100;
@@ -24,17 +52,10 @@ export const hubspotContact: Preset = {
   async resolve(id, api) {
     const answer = await api.get(`/crm/v3/objects/contacts/${encodeURIComponent(id)}?properties=email`);
     if (api.notFound(answer, isHubSpotError)) return [];
-    const contact = answer.body;
-    api.expect(isRecord(contact) && isRecord(contact.properties), 'a HubSpot contact with `properties`');
-    return toRefs('email', (contact as { properties: Record<string, unknown> }).properties.email);
+    const contact = api.read(answer.body, isContact, 'a HubSpot contact with `id` and `properties`');
+    return toRefs('email', emailOf(contact, api));
   },
 };
-
-/** A toObjectId as a string: the docs type it as one, the API has been seen sending numbers. */
-function objectId(value: unknown): string | undefined {
-  if (typeof value === 'string' && value !== '') return value;
-  return typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : undefined;
-}
 
 /** The deal's contact ids; undefined when HubSpot does not know the deal. */
 async function associatedContacts(dealId: string, api: PresetApi): Promise<string[] | undefined> {
@@ -46,15 +67,15 @@ async function associatedContacts(dealId: string, api: PresetApi): Promise<strin
       `/crm/v4/objects/deals/${encodeURIComponent(dealId)}/associations/contacts?limit=${pageSize}${cursor}`,
     );
     if (api.notFound(answer, isHubSpotError)) return undefined;
-    const body = answer.body;
-    api.expect(isRecord(body) && Array.isArray(body.results), 'a HubSpot associations list in `results`');
-    for (const result of (body as { results: unknown[] }).results) {
-      const id = isRecord(result) ? objectId(result.toObjectId) : undefined;
-      if (id !== undefined) ids.add(id);
-    }
+    const { results, paging } = api.read(
+      answer.body,
+      isAssociationsPage,
+      'a HubSpot associations page: `results` of {toObjectId}, `paging.next.after` a string',
+    );
+    for (const { toObjectId } of results) ids.add(String(toObjectId));
     if (ids.size > MAX_REFS) break;
-    const next = (body as { paging?: { next?: { after?: unknown } } }).paging?.next?.after;
-    if (typeof next !== 'string' || next === '') return [...ids];
+    const next = paging?.next?.after;
+    if (next === undefined || next === '') return [...ids];
     after = next;
   }
   throw new BadEventError(
@@ -64,7 +85,7 @@ async function associatedContacts(dealId: string, api: PresetApi): Promise<strin
 }
 
 async function contactEmails(ids: string[], api: PresetApi): Promise<DirectRef[]> {
-  const emails: unknown[] = [];
+  const emails: (string | null)[] = [];
   for (let start = 0; start < ids.length; start += batchSize) {
     const inputs = ids.slice(start, start + batchSize).map((id) => ({ id }));
     const answer = await api.post('/crm/v3/objects/contacts/batch/read', {
@@ -73,11 +94,8 @@ async function contactEmails(ids: string[], api: PresetApi): Promise<DirectRef[]
       propertiesWithHistory: [],
     });
     if (api.notFound(answer, isHubSpotError)) continue;
-    const body = answer.body;
-    api.expect(isRecord(body) && Array.isArray(body.results), 'a HubSpot batch answer in `results`');
-    for (const contact of (body as { results: unknown[] }).results) {
-      if (isRecord(contact) && isRecord(contact.properties)) emails.push(contact.properties.email);
-    }
+    const { results } = api.read(answer.body, isBatchAnswer, 'a HubSpot batch answer: `results` of contacts');
+    for (const contact of results) emails.push(emailOf(contact, api));
   }
   return toRefs('email', emails);
 }

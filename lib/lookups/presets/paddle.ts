@@ -1,12 +1,13 @@
 /**
  * paddle-customer: Paddle Billing GET /customers/{customer_id} (API reference, "Get a customer"),
- * API key as Bearer; the customer is `data`, its email `data.email`. A missing one answers 404
+ * API key as Bearer; the customer is `data`, its email `data.email`, a string every customer has
+ * (Paddle's own paddle-node-sdk, ICustomerResponse). A missing one answers 404
  * `{"error":{"type":"request_error","code":"not_found",…},"meta":{…}}`. An archived customer keeps
  * its email and is still found: the event is about that person.
  */
 import { toRefs } from '../refs';
 import { isRecord } from '../../json';
-import type { Preset } from './preset';
+import { isString, type Preset } from './preset';
 
 export const paddleCustomer: Preset = {
   vendor: 'Paddle',
@@ -15,8 +16,12 @@ export const paddleCustomer: Preset = {
   async resolve(id, api) {
     const answer = await api.get(`/customers/${encodeURIComponent(id)}`);
     if (api.notFound(answer, (body) => isRecord(body) && isRecord(body.error))) return [];
-    const data = isRecord(answer.body) ? answer.body.data : undefined;
-    api.expect(isRecord(data), 'a Paddle customer in `data`');
-    return toRefs('email', (data as Record<string, unknown>).email);
+    const customer = api.read(
+      isRecord(answer.body) ? answer.body.data : undefined,
+      isRecord,
+      'a Paddle customer in `data`',
+    );
+    const email = api.read(customer.email, isString, 'a Paddle customer whose `email` is a string');
+    return toRefs('email', email);
   },
 };

@@ -1,8 +1,11 @@
 /**
  * What a preset is: a vendor's API origin, where its key goes, and how its answers become
  * HelpCrunch references. Presets read answers strictly: a 404 counts as "not found" only with the
- * vendor's own error body, and a 2xx must be the record asked for, so a wrong baseUrl or a proxy
- * fails loudly instead of passing for a customer who does not exist.
+ * vendor's own error body, a 2xx must be the record asked for, and every field a preset uses must
+ * have the type the vendor documents (a list where a string belongs fails, it never names several
+ * customers). So a wrong baseUrl, a proxy or a changed API fails loudly (lookup_failed) instead of
+ * passing for a customer who does not exist, or for other customers. "Not found" is only what the
+ * vendor documents as such, or a well-formed record that names no one.
  */
 import { ConfigError } from '../../errors';
 import type { LookupAuth } from '../../rules/types';
@@ -15,9 +18,17 @@ export interface PresetApi {
   post(path: string, body: unknown): Promise<LookupAnswer>;
   /** true for a 404 that carries the vendor's error body, false for a 2xx; throws for a 404 without it. */
   notFound(answer: LookupAnswer, isVendorError: (body: unknown) => boolean): boolean;
-  /** Throws lookup_failed unless `ok`: the 2xx answer is not `what` the preset asked for. */
-  expect(ok: boolean, what: string): void;
+  /** `value` when it is of the documented type `is` checks; otherwise lookup_failed: the 2xx answer is not `what`. */
+  read<T>(value: unknown, is: (value: unknown) => value is T, what: string): T;
 }
+
+/** The documented types presets check the fields they read against. */
+export const isString = (value: unknown): value is string => typeof value === 'string';
+export const isStringOrNull = (value: unknown): value is string | null => value === null || isString(value);
+export const listOf =
+  <T>(is: (value: unknown) => value is T) =>
+  (value: unknown): value is T[] =>
+    Array.isArray(value) && value.every(is);
 
 export interface Preset {
   vendor: string;
@@ -42,8 +53,9 @@ export function presetApi(
       if (isVendorError(answer.body)) return true;
       throw failed(`${new URL(origin).host} answered 404 without ${vendor}'s error body: check the lookup's baseUrl`);
     },
-    expect(ok, what) {
-      if (!ok) throw failed(`${new URL(origin).host} answered without ${what}`);
+    read(value, is, what) {
+      if (!is(value)) throw failed(`${new URL(origin).host} answered without ${what}`);
+      return value;
     },
   };
 }

@@ -82,11 +82,14 @@ function batchRead(body: unknown, contacts: HubSpotContactRecord[]): VendorReply
     completedAt: now,
   };
   if (missing.length === 0) return { status: 200, body: answer };
+  // A StandardError as the batch read reference lists one: `errors` and `links` are required fields.
   const error = {
     status: 'error',
     category: 'OBJECT_NOT_FOUND',
     message: 'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
     context: { ids: missing },
+    errors: [],
+    links: {},
   };
   return { status: 207, body: { ...answer, numErrors: 1, errors: [error] } };
 }

@@ -1,9 +1,10 @@
 /**
- * The one retry policy every HelpCrunch call goes through: exponential backoff with full jitter,
- * Retry-After as a floor, and a time budget it never sleeps past — a Lambda that is killed
- * mid-sleep answers nobody, so giving up early with a RetryableError is always better.
+ * The one retry policy of every outbound call (HelpCrunch, the lookups' vendor APIs, the jobs
+ * queue): exponential backoff with full jitter, Retry-After as a floor, and a time budget it never
+ * sleeps past — a Lambda that is killed mid-sleep answers nobody, so giving up early with a
+ * RetryableError is always better.
  */
-import { RetryableError } from './errors';
+import { RetryableError } from '../errors';
 
 /** The time an invocation may still spend on outbound calls. */
 export class RetryBudget {
@@ -99,6 +100,11 @@ export interface RetryOptions {
   budget: RetryBudget;
   policy?: RetryPolicy;
   classify: (error: unknown) => RetryVerdict;
+  /**
+   * What is unavailable when retrying stops: the give-up RetryableError's code (e.g.
+   * helpcrunch_unavailable) and the name its message starts with when not even one attempt fits.
+   */
+  unavailable: { code: string; subject: string };
   /** The longest one attempt may take (the request timeout); each attempt gets at most what the budget has left. */
   attemptTimeoutMs: number;
   /** The least time worth starting an attempt with; default min(attemptTimeoutMs, 1000). */
@@ -118,13 +124,17 @@ export async function withRetry<T>(
   operation: (attempt: number, timeoutMs: number) => Promise<T>,
   options: RetryOptions,
 ): Promise<{ value: T; attempts: number }> {
-  const { budget, classify, attemptTimeoutMs, policy = defaultRetryPolicy } = options;
+  const { budget, classify, attemptTimeoutMs, unavailable, policy = defaultRetryPolicy } = options;
   const { sleep = sleepWithTimer, random = Math.random } = options;
   // A request usually answers in well under its timeout, so an attempt needs only a useful
   // slice of the budget to start; its timeout is then cut so it cannot outrun the budget.
   const minAttemptMs = options.minAttemptMs ?? Math.min(attemptTimeoutMs, 1000);
   if (!budget.fits(0, minAttemptMs)) {
-    throw new RetryableError('Time budget exhausted before the first attempt');
+    throw new RetryableError(
+      `${unavailable.subject}: time budget exhausted before the first attempt`,
+      undefined,
+      unavailable.code,
+    );
   }
   for (let attempt = 1; ; attempt++) {
     try {
@@ -135,8 +145,10 @@ export async function withRetry<T>(
       if (!verdict.retryable) throw error;
       const delayMs = backoffDelay(attempt - 1, policy, verdict.retryAfterMs, random);
       const failed = `${verdict.reason ?? 'Operation failed'} on ${attempt} attempt${attempt === 1 ? '' : 's'}`;
-      if (attempt >= policy.maxAttempts) throw new RetryableError(`${failed}; attempt limit reached`, delayMs);
-      if (!budget.fits(delayMs, minAttemptMs)) throw new RetryableError(`${failed}; time budget exhausted`, delayMs);
+      if (attempt >= policy.maxAttempts)
+        throw new RetryableError(`${failed}; attempt limit reached`, delayMs, unavailable.code);
+      if (!budget.fits(delayMs, minAttemptMs))
+        throw new RetryableError(`${failed}; time budget exhausted`, delayMs, unavailable.code);
       await sleep(delayMs);
     }
   }

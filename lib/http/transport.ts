@@ -26,7 +26,7 @@ import {
   type AxiosResponse,
   type InternalAxiosRequestConfig,
 } from 'axios';
-import { WarmAgent } from '../warm-connection';
+import { WarmAgent } from './warm-connection';
 
 /** A non-2xx answer that `validateStatus` refuses becomes the error axios's adapters raise. */
 function settle(config: InternalAxiosRequestConfig, request: ClientRequest, response: AxiosResponse): AxiosResponse {
@@ -77,7 +77,7 @@ export function transportFailureOf(error: unknown): TransportFailure {
 
 export function createNodeHttpAdapter(): AxiosAdapter {
   // One pool per container: warm invocations reuse the TLS connection instead of a handshake each,
-  // and the first one takes the connection opened at init (lib/warm-connection.ts).
+  // and the first one takes the connection opened at init (lib/http/warm-connection.ts).
   const agents = { http: new HttpAgent({ keepAlive: true }), https: new WarmAgent({ keepAlive: true }) };
 
   return (config) =>
