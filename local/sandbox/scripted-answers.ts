@@ -44,7 +44,8 @@ export interface PendingAnswer<Route extends string, ErrorName extends string> {
 }
 
 export interface ScriptSpec<Route extends string, ErrorName extends string> {
-  routes: readonly Route[];
+  /** The routes answers may be queued for: a fixed list, or a check (e.g. any secret name). */
+  routes: readonly Route[] | ((route: string) => route is Route);
   errors: readonly ErrorName[];
   /** The stand-in's own answer for one of its named errors. */
   errorReply(name: ErrorName): Reply;
@@ -105,6 +106,17 @@ export function checkAnswer<ErrorName extends string>(
   return structuredClone(value) as ScriptedAnswer<ErrorName>;
 }
 
+/** The route itself, when answers may be queued for it; RangeError naming the routes that may. */
+function checkRoute<Route extends string>(route: unknown, routes: ScriptSpec<Route, string>['routes']): Route | '*' {
+  if (route === '*') return route;
+  if (typeof routes === 'function') {
+    if (typeof route === 'string' && routes(route)) return route;
+    throw new RangeError(`no route ${JSON.stringify(route)}`);
+  }
+  if (routes.includes(route as Route)) return route as Route;
+  throw new RangeError(`route must be '*' or one of ${routes.join(', ')}`);
+}
+
 /** The route and answers of a control request's body, `{"route"?: …, "answers": […]}`; RangeError when malformed. */
 export function parseScriptBody<Route extends string, ErrorName extends string>(
   body: unknown,
@@ -112,10 +124,8 @@ export function parseScriptBody<Route extends string, ErrorName extends string>(
 ): { route: Route | '*'; answers: ScriptedAnswer<ErrorName>[] } {
   if (!isRecord(body) || !Array.isArray(body.answers) || body.answers.length === 0)
     throw new RangeError('the body must be {"route"?: …, "answers": [at least one answer]}');
-  const route = body.route ?? '*';
-  if (route !== '*' && !spec.routes.includes(route as Route))
-    throw new RangeError(`route must be '*' or one of ${spec.routes.join(', ')}`);
-  return { route: route as Route | '*', answers: body.answers.map((answer) => checkAnswer(answer, spec.errors)) };
+  const route = checkRoute(body.route ?? '*', spec.routes);
+  return { route, answers: body.answers.map((answer) => checkAnswer(answer, spec.errors)) };
 }
 
 /** The body announced in full, then half of it; then the connection closes or hangs. */
@@ -144,7 +154,7 @@ export class AnswerScript<Route extends string, ErrorName extends string> {
 
   /** Queues `answers` for the next requests on `route` ('*': any route), after those already queued there. */
   add(route: Route | '*', answers: readonly ScriptedAnswer<ErrorName>[]): void {
-    if (route !== '*' && !this.spec.routes.includes(route)) throw new RangeError(`unknown route ${route}`);
+    checkRoute(route, this.spec.routes);
     const checked = answers.map((answer) => checkAnswer(answer, this.spec.errors));
     const queue = this.queues.get(route) ?? [];
     for (const answer of checked) queue.push({ route, answer, left: answer.times ?? 1 });
