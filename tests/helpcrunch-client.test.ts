@@ -11,6 +11,7 @@ import {
   type SandboxAnswer,
   type SandboxCustomer,
 } from '../local/sandbox/helpcrunch-sandbox';
+import { closedPortUrl } from './support/closed-port';
 import { documented } from './support/helpcrunch-fixtures';
 
 const apiKey = 'hc_live_s3cr3t_key';
@@ -313,13 +314,8 @@ describe('HelpCrunch client', () => {
     });
 
     it('wraps network failures without leaking the Authorization header', async () => {
-      const closed = createServer();
-      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-      const { port } = closed.address() as AddressInfo;
-      await new Promise((resolve) => closed.close(resolve));
-
       const helpcrunch = createHelpCrunchClient({
-        baseUrl: `http://127.0.0.1:${port}/v1`,
+        baseUrl: `${await closedPortUrl()}/v1`,
         apiKey: keys.source,
         retryPolicy: { ...fastPolicy, maxAttempts: 2 },
       });

@@ -1,4 +1,3 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, RetryableError } from '../lib/errors';
@@ -8,6 +7,7 @@ import {
   type SecretsManagerEndpoint,
   type SecretsManagerErrorName,
 } from '../local/sandbox/secrets-manager-endpoint';
+import { closedPortUrl } from './support/closed-port';
 
 const secretId = 'helpcrunch/api-key';
 
@@ -19,15 +19,6 @@ const sdkClient = (endpoint: string) =>
     credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'dummy-secret' },
     maxAttempts: 1,
   });
-
-/** A loopback URL where nothing listens. */
-async function closedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}
 
 describe('createSecretCache', () => {
   let endpoint: SecretsManagerEndpoint;
