@@ -638,6 +638,14 @@ describe('scripted answers', () => {
     expect(sandbox!.requests[0]).not.toHaveProperty('pending');
   });
 
+  it('holds nothing for a client that gave up during the delay before a stall', async () => {
+    await start();
+    sandbox!.script('*', { stall: true, delayMs: 200 });
+    await expect(untag({ signal: AbortSignal.timeout(50) })).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(sandbox!.stalled()).toBe(0);
+  });
+
   it('forgets a stalled request whose client gives up, and records it with status 0', async () => {
     await start();
     sandbox!.script('*', { stall: true });
@@ -702,6 +710,7 @@ describe('scripted answers', () => {
     [{ cutShort: true }, /cutShort must be 'close' or 'stall'/],
     [{ pass: true, times: 0 }, /times must be a positive integer/],
     [{ pass: true, delayMs: -1 }, /delayMs must be an integer/],
+    [{ status: 204, body: 'x' }, /a 204 answer has no body/],
     [{ status: 200, headers: { 'bad header': 'x' } }, /header 'bad header'/],
     [{ status: 200, headers: { 'x-a': 'one\r\ntwo' } }, /header 'x-a'/],
   ])('refuses the malformed answer %o', async (answer, message) => {

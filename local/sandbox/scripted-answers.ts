@@ -93,6 +93,8 @@ export function checkAnswer<ErrorName extends string>(
   }
   if (kind === 'status') {
     if (!isCount(value.status, 200, 599)) throw new RangeError('status must be an integer 200-599');
+    if ((value.status === 204 || value.status === 304) && value.body !== undefined)
+      throw new RangeError(`a ${value.status} answer has no body`);
     const { headers } = value;
     if (headers !== undefined) {
       if (!isRecord(headers)) throw new RangeError('headers must be an object of strings');
@@ -207,6 +209,8 @@ export class AnswerScript<Route extends string, ErrorName extends string> {
 
   /** Holds the request until release() (true) or until its connection closes (false). */
   private hold(res: ServerResponse): Promise<boolean> {
+    // The client may have given up during a delay: nothing is left to hold.
+    if (res.destroyed) return Promise.resolve(false);
     return new Promise((resolve) => {
       const go = () => {
         this.held.delete(go);
