@@ -11,9 +11,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { eventBridgeEvent, lambdaContext, sqsRecord, webhookEvent } from './support/lambda-events';
+import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { captureOutput, type CapturedOutput } from './support/local-aws';
-import { startSecretsManagerStub, type SecretsManagerStub } from './support/secrets-manager-stub';
-import { startStallingProxy, type StallingProxy } from './support/stalling-proxy';
 
 const API_KEY_ID = 'helpcrunch-untag/api-key';
 const CRM_ID = 'helpcrunch-untag/crm-webhook';
@@ -27,9 +26,7 @@ const CRM_SECRET = 'crm-secret-before-rotation';
 type Handler = (event: unknown, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
 let sandbox: HelpCrunchSandbox;
-let stub: SecretsManagerStub;
-let proxy: StallingProxy;
-let secrets: Record<string, string>;
+let secretsManager: SecretsManagerEndpoint;
 let output: CapturedOutput;
 const savedEnv = { ...process.env };
 
@@ -45,15 +42,15 @@ afterAll(() => sandbox.close());
 
 beforeEach(async () => {
   sandbox.reset();
-  secrets = {
-    [API_KEY_ID]: API_KEY,
-    [CRM_ID]: CRM_SECRET,
-    [BILLING_ID]: `whsec_${Buffer.from('billing').toString('base64')}`,
-  };
-  stub = await startSecretsManagerStub(secrets);
-  proxy = await startStallingProxy(stub.url);
+  secretsManager = await startSecretsManagerEndpoint({
+    secrets: {
+      [API_KEY_ID]: API_KEY,
+      [CRM_ID]: CRM_SECRET,
+      [BILLING_ID]: `whsec_${Buffer.from('billing').toString('base64')}`,
+    },
+  });
   Object.assign(process.env, {
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.url,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test-access-key',
     AWS_SECRET_ACCESS_KEY: 'test-secret-key',
@@ -68,8 +65,7 @@ afterEach(async () => {
   output.restore();
   vi.useRealTimers();
   restoreEnv();
-  await proxy.close();
-  await stub.close();
+  await secretsManager.close();
 });
 
 /** Imports a function afresh: module init runs again, as in a new Lambda container. */
@@ -93,7 +89,15 @@ async function invoke(handler: Handler, event: unknown, context = lambdaContext(
   return { ...response, json: JSON.parse(response.body ?? 'null') as { errors?: { code: string; message: string }[] } };
 }
 
-const readsOf = (secretId: string) => stub.requests.filter((id) => id === secretId).length;
+const readsOf = (secretId: string) => secretsManager.calls().bySecret[secretId] ?? 0;
+/** The secrets read so far, once per read, sorted. */
+const secretsRead = () =>
+  Object.entries(secretsManager.calls().bySecret)
+    .flatMap(([secretId, reads]) => Array<string>(reads).fill(secretId))
+    .sort();
+/** From now on Secrets Manager accepts every read and never answers it, as a dependency that hangs; `answerAgain` ends that. */
+const neverAnswer = () => secretsManager.script('*', { stall: true, times: 'always' });
+const answerAgain = () => secretsManager.clearScript();
 
 async function until(condition: () => boolean) {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -107,30 +111,29 @@ function fakeDate() {
 
 describe('secret reads at init', () => {
   it('starts every signing secret, the API key and the lookups’ secrets at import (inline), in parallel, without awaiting them', async () => {
-    const release = stub.hold();
+    neverAnswer();
     // Resolves while every read is held: init does not wait for Secrets Manager.
     const handler = await coldStart();
     // All five in flight at once: they were started together, not one after the other.
-    await until(() => stub.held() === 5);
-    expect([...stub.requests].sort()).toEqual(
-      [API_KEY_ID, BILLING_ID, CRM_ID, STRIPE_API_KEY_ID, STRIPE_WEBHOOK_ID].sort(),
-    );
-    release();
+    await until(() => secretsManager.stalled() === 5);
+    expect(secretsRead()).toEqual([API_KEY_ID, BILLING_ID, CRM_ID, STRIPE_API_KEY_ID, STRIPE_WEBHOOK_ID].sort());
+    answerAgain();
+    secretsManager.release();
 
     const response = await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)));
 
     expect(response.statusCode).toBe(200);
-    expect(stub.requests).toHaveLength(5);
+    expect(secretsManager.calls().total).toBe(5);
   });
 
   it('in queue dispatch, a trigger starts only the signing secrets: it neither calls HelpCrunch nor looks customers up', async () => {
     Object.assign(process.env, { DISPATCH: 'queue', JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/jobs' });
     await coldStart();
-    await until(() => stub.requests.length === 3);
+    await until(() => secretsManager.calls().total === 3);
 
-    expect([...stub.requests].sort()).toEqual([BILLING_ID, CRM_ID, STRIPE_WEBHOOK_ID].sort());
+    expect(secretsRead()).toEqual([BILLING_ID, CRM_ID, STRIPE_WEBHOOK_ID].sort());
     await coldStart('eventbridge');
-    expect(stub.requests).toHaveLength(3);
+    expect(secretsManager.calls().total).toBe(3);
   });
 
   it('the worker starts the API key and the lookups’ secrets, and no signing secret', async () => {
@@ -139,9 +142,9 @@ describe('secret reads at init', () => {
       DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/dlq',
     });
     await coldStart('worker');
-    await until(() => stub.requests.length === 2);
+    await until(() => secretsManager.calls().total === 2);
 
-    expect([...stub.requests].sort()).toEqual([API_KEY_ID, STRIPE_API_KEY_ID]);
+    expect(secretsRead()).toEqual([API_KEY_ID, STRIPE_API_KEY_ID]);
   });
 
   it('a failed early read fails neither the init nor the first request: it is read again on use', async () => {
@@ -149,16 +152,17 @@ describe('secret reads at init', () => {
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
-      proxy.stall(true);
+      neverAnswer();
       const handler = await coldStart();
-      await until(() => proxy.stalledConnections() >= 3);
-      proxy.stall(false);
+      await until(() => secretsManager.stalled() === 5);
+      answerAgain();
+      const earlyReads = readsOf(CRM_ID);
 
       // The early reads are still stalled (3 s read timeout); the request reads again when they fail.
       const response = await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)));
 
       expect(response.statusCode).toBe(200);
-      expect(readsOf(CRM_ID)).toBe(1);
+      expect(readsOf(CRM_ID)).toBe(earlyReads + 1);
       expect(unhandled).toEqual([]);
     } finally {
       process.off('unhandledRejection', onUnhandled);
@@ -187,11 +191,11 @@ describe('Secrets Manager stalled or failing', () => {
     sandbox.reset();
     // The cached secrets expire, and Secrets Manager now accepts connections and never answers.
     advance(300_000);
-    proxy.stall(true);
-    const readsBefore = readsOf(CRM_ID);
+    neverAnswer();
 
     // 1.8 s left, 1.5 s kept back: the read gets 300 ms, not the rest of the invocation.
     const stalled = await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)), lambdaContext(1_800));
+    const readsBefore = readsOf(CRM_ID);
 
     expect(stalled.statusCode).toBe(503);
     expect(stalled.headers?.['retry-after']).toBe('5');
@@ -201,7 +205,7 @@ describe('Secrets Manager stalled or failing', () => {
     });
     expect(sandbox.requests).toEqual([]);
 
-    proxy.stall(false);
+    answerAgain();
     // Remembered for 5 s, so a flood meanwhile costs no Secrets Manager calls.
     expect((await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)))).statusCode).toBe(503);
     expect(readsOf(CRM_ID)).toBe(readsBefore);
@@ -214,7 +218,7 @@ describe('Secrets Manager stalled or failing', () => {
 
   it('tells an unverified caller which source’s secret is unreadable, never its id, ARN or the SDK’s error', async () => {
     const arn = `arn:aws:secretsmanager:us-east-1:123456789012:secret:${CRM_ID}-AbCdEf`;
-    delete secrets[CRM_ID];
+    secretsManager.deleteSecret(CRM_ID);
     const handler = await coldStart();
 
     const event = crmEvent('sha256=forged', { 'webhook-id': 'attacker-chosen' });
@@ -246,7 +250,7 @@ describe('a rotated signing secret', () => {
   it('is accepted at once: a signature mismatch re-reads the secret, bypassing the cache', async () => {
     const handler = await coldStart();
     expect((await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)))).statusCode).toBe(200);
-    secrets[CRM_ID] = rotated;
+    secretsManager.setSecret(CRM_ID, rotated);
 
     const response = await invoke(handler, crmEvent(sign(lostDeal, rotated)));
 
@@ -291,7 +295,7 @@ describe('a rotated API key', () => {
     const rotated = 'hc-rotated-key-9a8b7c';
     await until(() => readsOf(API_KEY_ID) === 1);
     sandbox.rotateApiKey(rotated);
-    secrets[API_KEY_ID] = rotated;
+    secretsManager.setSecret(API_KEY_ID, rotated);
 
     const response = await invoke(handler, lostDealEvent());
 
@@ -333,7 +337,7 @@ describe('the API key in the EventBridge and worker functions', () => {
     await firstUse(handler);
     sandbox.reset();
     advance(300_000);
-    proxy.stall(true);
+    neverAnswer();
     return { handler, advance };
   }
 
@@ -350,7 +354,7 @@ describe('the API key in the EventBridge and worker functions', () => {
     );
     expect(sandbox.requests).toEqual([]);
 
-    proxy.stall(false);
+    answerAgain();
     advance(5_000);
     await expect(handler(event, lambdaContext())).resolves.toMatchObject({ results: [{ status: 'untagged' }] });
   });
@@ -388,7 +392,7 @@ describe('the API key in the EventBridge and worker functions', () => {
     expect(change!.VisibilityTimeout).toBeGreaterThanOrEqual(5);
     expect(sandbox.requests).toEqual([]);
 
-    proxy.stall(false);
+    answerAgain();
     advance(5_000);
     await expect(handler({ Records: [record] }, lambdaContext(60_000))).resolves.toEqual({ batchItemFailures: [] });
     expect(sandbox.customer(1004)?.tags.map((tag) => tag.name)).toEqual(['Lead', 'Subscriber']);

@@ -4,8 +4,15 @@ import { BadEventError, ConfigError, RetryableError } from '../lib/errors';
 import { defaultApiUrl, parseApiUrl } from '../lib/helpcrunch/api-url';
 import { createHelpCrunchClient, type ApiKeySource, type HelpCrunchCustomer } from '../lib/helpcrunch/client';
 import { RetryBudget, type RetryPolicy } from '../lib/http/retry';
+import { helpCrunchCustomer } from '../local/sandbox/customer-store';
+import {
+  startHelpCrunchSandbox,
+  type HelpCrunchSandbox,
+  type SandboxAnswer,
+  type SandboxCustomer,
+} from '../local/sandbox/helpcrunch-sandbox';
+import { closedPortUrl } from './support/closed-port';
 import { documented } from './support/helpcrunch-fixtures';
-import { startHelpCrunchStub, type HelpCrunchStub } from './support/helpcrunch-stub';
 
 const apiKey = 'hc_live_s3cr3t_key';
 const rotatedKey = 'hc_live_rotated_key';
@@ -26,13 +33,19 @@ function keySource(...keys: string[]) {
 
 const budget = (ms = 10_000) => ({ budget: RetryBudget.until(Date.now() + ms) });
 
-const customer = (id: number): HelpCrunchCustomer => ({
+/** A customer the sandbox holds; only customer 1 of the default ones is ann@example.com. */
+const seeded = (id: number, email = 'ann@example.com'): SandboxCustomer => ({
   id,
-  email: 'ann@example.com',
-  userId: `u-${id}`,
+  email,
+  userId: `user-${id}`,
   name: 'Ann',
   tags: [{ name: 'trial', color: '#fff' }],
 });
+/** The customer as HelpCrunch answers it. */
+const customer = (id: number): HelpCrunchCustomer => helpCrunchCustomer(seeded(id));
+const sharingAnnsEmail = (count: number) => Array.from({ length: count }, (_, i) => seeded(i + 1));
+/** Distinct connections the requests came over. */
+const connections = (sandbox: HelpCrunchSandbox) => new Set(sandbox.requests.map((r) => r.remotePort)).size;
 
 async function failure(promise: Promise<unknown>): Promise<Error & { requests?: number; code?: string }> {
   try {
@@ -51,27 +64,31 @@ function expectNoKey(error: Error) {
 }
 
 describe('HelpCrunch client', () => {
-  let stub: HelpCrunchStub;
+  let sandbox: HelpCrunchSandbox;
   let keys: ReturnType<typeof keySource>;
   const client = (options: { timeoutMs?: number; retryPolicy?: RetryPolicy } = {}) =>
-    createHelpCrunchClient({ baseUrl: stub.url, apiKey: keys.source, retryPolicy: fastPolicy, ...options });
+    createHelpCrunchClient({ baseUrl: sandbox.url, apiKey: keys.source, retryPolicy: fastPolicy, ...options });
+  /** The sandbox's next answers, for any request; then it answers on its own. */
+  const answers = (...scripted: SandboxAnswer[]) => sandbox.script('*', ...scripted);
 
   beforeEach(async () => {
-    stub = await startHelpCrunchStub();
-    keys = keySource(apiKey, rotatedKey);
+    sandbox = await startHelpCrunchSandbox({
+      apiKey,
+      customers: [seeded(1), seeded(2, 'bo@example.com'), seeded(7, 'cy@example.com'), seeded(42, 'di@example.com')],
+    });
+    keys = keySource(apiKey);
   });
   afterEach(async () => {
-    await stub.close();
+    await sandbox.close();
   });
 
   describe('untagCustomer', () => {
     it('sends DELETE /customers/<id>/tags with the tags as JSON and the bearer key', async () => {
-      stub.enqueue({ status: 200, body: { data: customer(42) } });
       const result = await client().untagCustomer(42, ['trial', 'vip'], budget());
 
       expect(result).toEqual({ found: true, requests: 1 });
-      expect(stub.requests).toHaveLength(1);
-      const [request] = stub.requests;
+      expect(sandbox.requests).toHaveLength(1);
+      const [request] = sandbox.requests;
       expect(request).toMatchObject({
         method: 'DELETE',
         path: '/v1/customers/42/tags',
@@ -85,9 +102,9 @@ describe('HelpCrunch client', () => {
     });
 
     it('reports found:false on HelpCrunch’s 404 not_found, without retrying', async () => {
-      stub.enqueue({ status: 404, body: documented('error-404.json') });
+      answers({ error: 'customerNotFound' });
       expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: false, requests: 1 });
-      expect(stub.requests).toHaveLength(1);
+      expect(sandbox.requests).toHaveLength(1);
     });
 
     it.each([
@@ -99,17 +116,17 @@ describe('HelpCrunch client', () => {
         { errors: [{ code: 'invalid_request', message: 'Invalid request' }] },
       ],
     ])('treats a 404 with %s as a configuration error, never as customer not found', async (_, body) => {
-      stub.enqueue({ status: 404, body });
+      answers({ status: 404, body });
       const error = await failure(client().untagCustomer(7, ['trial'], budget()));
 
       expect(error).toBeInstanceOf(ConfigError);
       expect(error).toMatchObject({ code: 'helpcrunch_route_not_found', requests: 1 });
       expect(error.message).toContain('HELPCRUNCH_API_URL');
-      expect(stub.requests).toHaveLength(1);
+      expect(sandbox.requests).toHaveLength(1);
     });
 
     it('turns 400 into BadEventError, HelpCrunch’s reasons kept for the logs only, without retrying', async () => {
-      stub.enqueue({ status: 400, body: documented('error-400.json') });
+      answers({ status: 400, body: documented('error-400.json') });
       const error = await failure(client().untagCustomer(7, [''], budget()));
 
       expect(error).toBeInstanceOf(BadEventError);
@@ -118,11 +135,11 @@ describe('HelpCrunch client', () => {
       expect((error as BadEventError).detail).toBe(
         'customer: This value should be of type numeric.; filter[0].field: This value should not be blank.',
       );
-      expect(stub.requests).toHaveLength(1);
+      expect(sandbox.requests).toHaveLength(1);
     });
 
     it('names other 4xx by status and caps a long reason', async () => {
-      stub.enqueue({ status: 422, body: { errors: [{ message: 'x'.repeat(5_000) }] } });
+      answers({ status: 422, body: { errors: [{ message: 'x'.repeat(5_000) }] } });
       const error = await failure(client().untagCustomer(7, ['trial'], budget()));
 
       expect(error).toBeInstanceOf(BadEventError);
@@ -132,38 +149,52 @@ describe('HelpCrunch client', () => {
     });
 
     it('retries 429 after Retry-After and counts every request', async () => {
-      stub.enqueue(
-        { status: 429, headers: { 'retry-after': '0' }, body: { errors: [{ message: 'Too many' }] } },
-        { status: 200 },
-      );
+      answers({ error: 'tooManyRequests', retryAfter: 0 });
       expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: true, requests: 2 });
-      expect(stub.requests).toHaveLength(2);
+      expect(sandbox.requests).toHaveLength(2);
     });
 
     it('gives up at once when Retry-After exceeds the budget, passing the wait on', async () => {
-      stub.enqueue({ status: 429, headers: { 'retry-after': '30' } });
+      answers({ error: 'tooManyRequests', retryAfter: 30 });
       const error = await failure(client().untagCustomer(7, ['trial'], budget(10_000)));
 
       expect(error).toBeInstanceOf(RetryableError);
       expect((error as RetryableError).retryAfterMs).toBeGreaterThanOrEqual(30_000);
       expect(error.message).toBe('HelpCrunch answered 429 on 1 attempt; time budget exhausted');
       expect(error.requests).toBe(1);
-      expect(stub.requests).toHaveLength(1);
+      expect(sandbox.requests).toHaveLength(1);
     });
 
     it('retries 5xx until HelpCrunch recovers', async () => {
-      stub.enqueue({ status: 502 }, { status: 500, body: 'oops' }, { status: 204 });
+      answers({ status: 502 }, { status: 500, body: 'oops' });
       expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: true, requests: 3 });
     });
 
     it('retries a request that times out', async () => {
-      stub.enqueue({ status: 200, delayMs: 500 }, { status: 200 });
+      answers({ stall: true });
       const result = await client({ timeoutMs: 100 }).untagCustomer(7, ['trial'], budget());
       expect(result).toEqual({ found: true, requests: 2 });
-      expect(stub.requests).toHaveLength(2);
+      expect(sandbox.requests).toHaveLength(2);
     });
 
-    /** A server that accepts connections and then does `onConnection` with each socket; it never closes them itself. */
+    it.each([
+      ['accepts the connection and never answers', { stall: true }],
+      ['sends its headers, then never ends the body', { cutShort: 'stall' }],
+    ] satisfies [string, SandboxAnswer][])('gives up on a HelpCrunch that %s, within the budget', async (_, answer) => {
+      answers({ ...answer, times: 'always' });
+      const helpcrunch = client({ timeoutMs: 200, retryPolicy: { ...fastPolicy, maxAttempts: 2 } });
+      const error = await failure(helpcrunch.untagCustomer(7, ['trial'], budget()));
+
+      expect(error).toBeInstanceOf(RetryableError);
+      expect(error.message).toBe('HelpCrunch did not answer within 200 ms on 2 attempts; attempt limit reached');
+      expect(error.requests).toBe(2);
+      expect(connections(sandbox)).toBe(2);
+    });
+
+    /**
+     * A server that accepts connections and then does `onConnection` with each socket; it never closes them itself.
+     * Raw TCP on purpose: an endless body without Content-Length is nothing the sandbox's HTTP answers send.
+     */
     async function rawServer(onConnection: (socket: Socket) => void) {
       const sockets = new Set<Socket>();
       const server = createServer((socket) => {
@@ -179,35 +210,6 @@ describe('HelpCrunch client', () => {
       };
       return { url: `http://127.0.0.1:${port}/v1`, connections: () => sockets.size, close };
     }
-
-    it.each([
-      ['accepts the connection and never answers', () => undefined],
-      [
-        'sends its headers, then never ends the body',
-        (socket: Socket) =>
-          socket.once('data', () =>
-            socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"id":'),
-          ),
-      ],
-    ])('gives up on a HelpCrunch that %s, within the budget', async (_, behave) => {
-      const stalled = await rawServer(behave);
-      try {
-        const helpcrunch = createHelpCrunchClient({
-          baseUrl: stalled.url,
-          apiKey: keys.source,
-          timeoutMs: 200,
-          retryPolicy: { ...fastPolicy, maxAttempts: 2 },
-        });
-        const error = await failure(helpcrunch.untagCustomer(7, ['trial'], budget()));
-
-        expect(error).toBeInstanceOf(RetryableError);
-        expect(error.message).toBe('HelpCrunch did not answer within 200 ms on 2 attempts; attempt limit reached');
-        expect(error.requests).toBe(2);
-        expect(stalled.connections()).toBe(2);
-      } finally {
-        await stalled.close();
-      }
-    });
 
     it('refuses an answer over 4 MiB at once, as a configuration error it does not retry', async () => {
       const huge = await rawServer((socket) =>
@@ -235,7 +237,7 @@ describe('HelpCrunch client', () => {
     });
 
     it('retries a reset connection', async () => {
-      stub.enqueue({ reset: true }, { status: 200 });
+      answers({ drop: true });
       expect(await client().untagCustomer(7, ['trial'], budget())).toEqual({ found: true, requests: 2 });
     });
 
@@ -243,11 +245,12 @@ describe('HelpCrunch client', () => {
       const helpcrunch = client();
       await helpcrunch.untagCustomer(1, ['trial'], budget());
       await helpcrunch.untagCustomer(2, ['trial'], budget());
-      expect(stub.requests[0]!.remotePort).toBe(stub.requests[1]!.remotePort);
+      expect(sandbox.requests[0]!.remotePort).toBe(sandbox.requests[1]!.remotePort);
     });
 
     it('on 401 re-reads the key with forceRefresh and retries once', async () => {
-      stub.enqueue({ status: 401, body: { errors: [{ code: 'unauthorized' }] } }, { status: 200 });
+      keys = keySource(apiKey, rotatedKey);
+      sandbox.rotateApiKey(rotatedKey);
       const result = await client().untagCustomer(7, ['trial'], budget());
 
       expect(result).toEqual({ found: true, requests: 2 });
@@ -255,14 +258,15 @@ describe('HelpCrunch client', () => {
         { budget: expect.any(RetryBudget) },
         { forceRefresh: true, budget: expect.any(RetryBudget) },
       ]);
-      expect(stub.requests.map((request) => request.headers.authorization)).toEqual([
+      expect(sandbox.requests.map((request) => request.headers.authorization)).toEqual([
         `Bearer ${apiKey}`,
         `Bearer ${rotatedKey}`,
       ]);
     });
 
     it('re-sends with the refreshed key within the same attempt, so a single-attempt policy picks up a rotation', async () => {
-      stub.enqueue({ status: 401, body: { errors: [{ code: 'unauthorized' }] } }, { status: 200 });
+      keys = keySource(apiKey, rotatedKey);
+      sandbox.rotateApiKey(rotatedKey);
       const singleAttempt = client({ retryPolicy: { maxAttempts: 1, baseDelayMs: 250, maxDelayMs: 10_000 } });
 
       await expect(singleAttempt.untagCustomer(7, ['trial'], budget())).resolves.toEqual({ found: true, requests: 2 });
@@ -270,28 +274,27 @@ describe('HelpCrunch client', () => {
     });
 
     it('reports a key rejected again after the refresh as ConfigError, never showing the key', async () => {
-      keys = keySource(apiKey);
-      stub.fallback = () => ({ status: 403, body: { errors: [{ code: 'forbidden', message: 'bad key' }] } });
+      answers({ status: 403, body: { errors: [{ code: 'forbidden', message: 'bad key' }] }, times: 'always' });
       const error = await failure(client().untagCustomer(7, ['trial'], budget()));
 
       expect(error).toBeInstanceOf(ConfigError);
       expect(error).toMatchObject({ code: 'api_key_rejected', requests: 2 });
-      expect(stub.requests).toHaveLength(2);
+      expect(sandbox.requests).toHaveLength(2);
       expectNoKey(error);
     });
 
     it('passes a key source failure through as the same error', async () => {
       const unreadable = new ConfigError("Secret 'hc' cannot be read (AccessDeniedException)", 'secret_unreadable');
       const helpcrunch = createHelpCrunchClient({
-        baseUrl: stub.url,
+        baseUrl: sandbox.url,
         apiKey: { get: async () => Promise.reject(unreadable) },
       });
       expect(await failure(helpcrunch.untagCustomer(7, ['trial'], budget()))).toBe(unreadable);
-      expect(stub.requests).toHaveLength(0);
+      expect(sandbox.requests).toHaveLength(0);
     });
 
     it('stops retrying when the time budget runs out', async () => {
-      stub.fallback = () => ({ status: 503 });
+      answers({ status: 503, times: 'always' });
       const started = Date.now();
       const error = await failure(
         client({ timeoutMs: 100, retryPolicy: { maxAttempts: 100, baseDelayMs: 20, maxDelayMs: 20 } }).untagCustomer(
@@ -306,18 +309,13 @@ describe('HelpCrunch client', () => {
       expect(Date.now() - started).toBeLessThan(1_500);
       expect(error).toBeInstanceOf(RetryableError);
       expect(error.message).toMatch(/^HelpCrunch answered 503 on \d+ attempts; time budget exhausted$/);
-      expect(error.requests).toBe(stub.requests.length);
+      expect(error.requests).toBe(sandbox.requests.length);
       expect(error.requests).toBeGreaterThan(1);
     });
 
     it('wraps network failures without leaking the Authorization header', async () => {
-      const closed = createServer();
-      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-      const { port } = closed.address() as AddressInfo;
-      await new Promise((resolve) => closed.close(resolve));
-
       const helpcrunch = createHelpCrunchClient({
-        baseUrl: `http://127.0.0.1:${port}/v1`,
+        baseUrl: `${await closedPortUrl()}/v1`,
         apiKey: keys.source,
         retryPolicy: { ...fastPolicy, maxAttempts: 2 },
       });
@@ -334,28 +332,24 @@ describe('HelpCrunch client', () => {
 
   describe('tagCustomer', () => {
     it('sends PUT /customers/<id>/tags with the tags as JSON and the bearer key', async () => {
-      stub.enqueue({ status: 200, body: documented('customer.json') });
       const result = await client().tagCustomer(42, ['Churned', 'Black Friday'], budget());
 
       expect(result).toEqual({ found: true, requests: 1 });
-      expect(stub.requests).toEqual([
+      expect(sandbox.requests).toEqual([
         expect.objectContaining({
           method: 'PUT',
           path: '/v1/customers/42/tags',
           body: { tags: [{ name: 'Churned' }, { name: 'Black Friday' }] },
         }),
       ]);
-      expect(stub.requests[0]!.headers).toMatchObject({
+      expect(sandbox.requests[0]!.headers).toMatchObject({
         authorization: `Bearer ${apiKey}`,
         'content-type': expect.stringContaining('application/json'),
       });
     });
 
     it('reports found:false only on HelpCrunch’s 404 not_found; any other 404 is a configuration error', async () => {
-      stub.enqueue(
-        { status: 404, body: documented('error-404.json') },
-        { status: 404, body: { message: 'Not Found' } },
-      );
+      answers({ error: 'customerNotFound' }, { status: 404, body: { message: 'Not Found' } });
 
       expect(await client().tagCustomer(7, ['Churned'], budget())).toEqual({ found: false, requests: 1 });
       const error = await failure(client().tagCustomer(7, ['Churned'], budget()));
@@ -364,12 +358,7 @@ describe('HelpCrunch client', () => {
     });
 
     it('retries 429 and 5xx like untagCustomer, and refuses a 400 without retrying', async () => {
-      stub.enqueue(
-        { status: 429, headers: { 'retry-after': '0' } },
-        { status: 503 },
-        { status: 200 },
-        { status: 400, body: documented('error-400.json') },
-      );
+      answers({ error: 'tooManyRequests', retryAfter: 0 }, { status: 503 }, { pass: true }, { error: 'invalidTags' });
 
       expect(await client().tagCustomer(7, ['Churned'], budget())).toEqual({ found: true, requests: 3 });
       const error = await failure(client().tagCustomer(7, ['Churned'], budget()));
@@ -378,10 +367,11 @@ describe('HelpCrunch client', () => {
     });
 
     it('re-reads a rejected key once and re-sends with it', async () => {
-      stub.enqueue({ status: 401, body: documented('error-401.json') }, { status: 200 });
+      keys = keySource(apiKey, rotatedKey);
+      sandbox.rotateApiKey(rotatedKey);
 
       expect(await client().tagCustomer(7, ['Churned'], budget())).toEqual({ found: true, requests: 2 });
-      expect(stub.requests.map((request) => request.headers.authorization)).toEqual([
+      expect(sandbox.requests.map((request) => request.headers.authorization)).toEqual([
         `Bearer ${apiKey}`,
         `Bearer ${rotatedKey}`,
       ]);
@@ -390,11 +380,10 @@ describe('HelpCrunch client', () => {
 
   describe('searchCustomers', () => {
     it('POSTs the filter for the field and returns the customers', async () => {
-      stub.enqueue({ status: 200, body: { data: [customer(1)], total: 1 } });
       const result = await client().searchCustomers('email', 'ann@example.com', budget());
 
       expect(result).toEqual({ customers: [customer(1)], requests: 1 });
-      expect(stub.requests[0]).toMatchObject({
+      expect(sandbox.requests[0]).toMatchObject({
         method: 'POST',
         path: '/v1/customers/search',
         headers: { authorization: `Bearer ${apiKey}`, 'content-type': expect.stringContaining('application/json') },
@@ -407,53 +396,47 @@ describe('HelpCrunch client', () => {
     });
 
     it('filters on customers.userId for userId', async () => {
-      stub.enqueue({ status: 200, body: { data: [], total: 0 } });
       expect(await client().searchCustomers('userId', 'u-1', budget())).toEqual({ customers: [], requests: 1 });
-      expect(stub.requests[0]!.body).toMatchObject({ filter: [{ field: 'customers.userId', value: 'u-1' }] });
+      expect(sandbox.requests[0]!.body).toMatchObject({ filter: [{ field: 'customers.userId', value: 'u-1' }] });
     });
 
     it('pages with offset until total is reached, summing requests', async () => {
       const total = 230;
-      stub.fallback = (request) => {
-        const { offset, limit } = request.body as { offset: number; limit: number };
-        const ids = Array.from({ length: Math.max(0, Math.min(limit, total - offset)) }, (_, i) => offset + i + 1);
-        return { status: 200, body: { data: ids.map(customer), total } };
-      };
-      stub.enqueue({ status: 503 });
+      sandbox.reset(sharingAnnsEmail(total));
+      answers({ status: 503 });
       const result = await client().searchCustomers('email', 'ann@example.com', budget());
 
       expect(result.customers.map((c) => c.id)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
-      expect(stub.requests.map((request) => (request.body as { offset: number }).offset)).toEqual([0, 0, 100, 200]);
+      expect(sandbox.requests.map((request) => (request.body as { offset: number }).offset)).toEqual([0, 0, 100, 200]);
       expect(result.requests).toBe(4);
     });
 
-    /** Full pages of customers sharing one email; `total` as HelpCrunch reports it, or none. */
-    const fullPages = (total?: number) => (request: { body: unknown }) => {
-      const { offset } = request.body as { offset: number };
-      const data = Array.from({ length: 100 }, (_, i) => customer(offset + i + 1));
-      return { status: 200, body: total === undefined ? { data } : { data, total } };
-    };
-
     it('takes up to 1,000 customers (10 pages of 100)', async () => {
-      stub.fallback = fullPages(1_000);
+      sandbox.reset(sharingAnnsEmail(1_000));
       const result = await client().searchCustomers('email', 'ann@example.com', budget());
-      expect(stub.requests).toHaveLength(10);
+      expect(sandbox.requests).toHaveLength(10);
       expect(result.customers).toHaveLength(1_000);
     });
 
     it('fails with too_many_customers, naming the field but not the value, as soon as the total is past the cap', async () => {
-      stub.fallback = fullPages(1_001);
+      sandbox.reset(sharingAnnsEmail(1_001));
       const error = await failure(client().searchCustomers('email', 'ann@example.com', budget()));
 
       expect(error).toBeInstanceOf(BadEventError);
       expect(error).toMatchObject({ code: 'too_many_customers', requests: 1 });
       expect(error.message).toContain('email');
       expect(error.message).not.toContain('ann@example.com');
-      expect(stub.requests).toHaveLength(1);
+      expect(sandbox.requests).toHaveLength(1);
     });
 
     it('fails with too_many_customers when a search without a total still has a full page after 10', async () => {
-      stub.fallback = fullPages();
+      // Ten full pages of customers sharing one userId, without HelpCrunch's `total`.
+      answers(
+        ...Array.from({ length: 10 }, (_, page) => ({
+          status: 200,
+          body: { data: Array.from({ length: 100 }, (_, i) => customer(page * 100 + i + 1)) },
+        })),
+      );
       const error = await failure(client().searchCustomers('userId', 'u-shared', budget()));
 
       expect(error).toMatchObject({ code: 'too_many_customers', requests: 10 });
@@ -462,8 +445,8 @@ describe('HelpCrunch client', () => {
     });
 
     it('counts the requests of earlier pages on a failure', async () => {
-      const fullPage = { data: Array.from({ length: 100 }, (_, i) => customer(i + 1)), total: 150 };
-      stub.enqueue({ status: 200, body: fullPage }, { status: 400, body: { errors: [{ message: 'bad offset' }] } });
+      sandbox.reset(sharingAnnsEmail(150));
+      answers({ pass: true }, { error: 'invalidPagination' });
       const error = await failure(client().searchCustomers('email', 'ann@example.com', budget()));
       expect(error).toBeInstanceOf(BadEventError);
       expect(error.requests).toBe(2);
@@ -475,15 +458,15 @@ describe('HelpCrunch client', () => {
       ['a negative id', { data: [{ id: -4 }], total: 1 }],
       ['a fractional id', { data: [{ id: 1.5 }], total: 1 }],
     ])('rejects a body with %s, without calling anything else', async (_, body) => {
-      stub.enqueue({ status: 200, body });
+      answers({ status: 200, body });
       const error = await failure(client().searchCustomers('email', 'ann@example.com', budget()));
       expect(error).toBeInstanceOf(ConfigError);
       expect(error.code).toBe('helpcrunch_unexpected_response');
-      expect(stub.requests).toHaveLength(1);
+      expect(sandbox.requests).toHaveLength(1);
     });
 
     it('treats a 404 as a wrong base URL (500), not as a bad event', async () => {
-      stub.enqueue({ status: 404, body: '<html>Not Found</html>' });
+      answers({ status: 404, body: '<html>Not Found</html>' });
       const error = await failure(client().searchCustomers('email', 'ann@example.com', budget()));
       expect(error).toBeInstanceOf(ConfigError);
       expect(error.code).toBe('helpcrunch_route_not_found');

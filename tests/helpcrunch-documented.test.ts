@@ -1,6 +1,7 @@
 /**
  * HelpCrunch as its docs show it (tests/fixtures/helpcrunch/): the client reads the documented
- * answers served over loopback, and the sandbox answers in the documented shapes, key for key.
+ * answers, served verbatim by the sandbox as scripted answers, and the sandbox's own answers have
+ * the documented shapes, key for key.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BadEventError, ConfigError } from '../lib/errors';
@@ -10,7 +11,6 @@ import { RetryBudget } from '../lib/http/retry';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { documented } from './support/helpcrunch-fixtures';
 import { pipelineWith } from './support/pipeline';
-import { startHelpCrunchStub, type HelpCrunchStub } from './support/helpcrunch-stub';
 
 const KEY = 'documented-key';
 const budget = () => RetryBudget.until(Date.now() + 10_000);
@@ -19,31 +19,33 @@ const customer = documented<HelpCrunchCustomer & Record<string, unknown>>('custo
 const list = documented<{ data: Record<string, unknown>[]; total: number }>('customers-list-200.json');
 
 describe('the client reads HelpCrunch’s documented answers', () => {
-  let stub: HelpCrunchStub;
+  let sandbox: HelpCrunchSandbox;
   const client = () =>
     createHelpCrunchClient({
-      baseUrl: stub.url,
+      baseUrl: sandbox.url,
       apiKey: { get: async () => KEY },
       retryPolicy: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 },
     });
+  /** Serves these answers verbatim, in order, whatever the request. */
+  const serve = (...answers: { status: number; body: unknown }[]) => sandbox.script('*', ...answers);
 
   beforeEach(async () => {
-    stub = await startHelpCrunchStub();
+    sandbox = await startHelpCrunchSandbox({ apiKey: KEY });
   });
-  afterEach(() => stub.close());
+  afterEach(() => sandbox.close());
 
   it('Search customers: the list’s customers with their `tags`, paging by the top-level `total`', async () => {
-    stub.enqueue({ status: 200, body: list }, { status: 200, body: { data: [], total: 256 } });
+    serve({ status: 200, body: list }, { status: 200, body: { data: [], total: 256 } });
     const { customers } = await client().searchCustomers('email', 'john@example.com', within());
 
     expect(customers.map((found) => found.id)).toEqual([542335]);
     expect(tagNames(customers[0]!)).toEqual(new Set(['vip']));
     // total 256 with one customer on the page: the client asks for the next page at offset 1.
-    expect(stub.requests.map((request) => (request.body as { offset: number }).offset)).toEqual([0, 1]);
+    expect(sandbox.requests.map((request) => (request.body as { offset: number }).offset)).toEqual([0, 1]);
   });
 
   it('skips the DELETE when the documented search answer shows the customer carries none of the tags', async () => {
-    stub.enqueue({ status: 200, body: { ...list, total: 1 } });
+    serve({ status: 200, body: { ...list, total: 1 } });
     const { outcomes } = await executeJobs(
       [{ rule: 'lead-lost', customer: { by: 'email', value: 'john@example.com' }, removeTags: ['Lead'], addTags: [] }],
       pipelineWith(client()),
@@ -51,11 +53,11 @@ describe('the client reads HelpCrunch’s documented answers', () => {
     );
 
     expect(outcomes).toMatchObject([{ customerId: 542335, status: 'skipped', reason: 'tags_absent' }]);
-    expect(stub.requests.map((request) => request.method)).toEqual(['POST']);
+    expect(sandbox.requests.map((request) => request.method)).toEqual(['POST']);
   });
 
   it('deletes only the tags the documented customer carries', async () => {
-    stub.enqueue({ status: 200, body: { ...list, total: 1 } }, { status: 200, body: customer });
+    serve({ status: 200, body: { ...list, total: 1 } }, { status: 200, body: customer });
     const { outcomes } = await executeJobs(
       [
         {
@@ -70,7 +72,7 @@ describe('the client reads HelpCrunch’s documented answers', () => {
     );
 
     expect(outcomes).toMatchObject([{ customerId: 542335, status: 'untagged' }]);
-    expect(stub.requests[1]).toMatchObject({
+    expect(sandbox.requests[1]).toMatchObject({
       method: 'DELETE',
       path: '/v1/customers/542335/tags',
       body: { tags: [{ name: 'vip' }] },
@@ -78,17 +80,17 @@ describe('the client reads HelpCrunch’s documented answers', () => {
   });
 
   it('Untag customer: 200 with the customer is done', async () => {
-    stub.enqueue({ status: 200, body: customer });
+    serve({ status: 200, body: customer });
     expect(await client().untagCustomer(542335, ['vip'], within())).toEqual({ found: true, requests: 1 });
   });
 
   it('Untag customer: the documented 404 is "customer not found"', async () => {
-    stub.enqueue({ status: 404, body: documented('error-404.json') });
+    serve({ status: 404, body: documented('error-404.json') });
     expect(await client().untagCustomer(542335, ['vip'], within())).toEqual({ found: false, requests: 1 });
   });
 
   it('Untag customer: the documented 400 is a bad event, its reasons kept for the logs', async () => {
-    stub.enqueue({ status: 400, body: documented('error-400.json') });
+    serve({ status: 400, body: documented('error-400.json') });
     const error = await client()
       .untagCustomer(542335, ['vip'], within())
       .catch((e: unknown) => e);
@@ -102,10 +104,7 @@ describe('the client reads HelpCrunch’s documented answers', () => {
   });
 
   it('Untag customer: the documented 401, twice, is a rejected key', async () => {
-    stub.enqueue(
-      { status: 401, body: documented('error-401.json') },
-      { status: 401, body: documented('error-401.json') },
-    );
+    serve({ status: 401, body: documented('error-401.json') }, { status: 401, body: documented('error-401.json') });
     const error = await client()
       .untagCustomer(542335, ['vip'], within())
       .catch((e: unknown) => e);
@@ -115,17 +114,17 @@ describe('the client reads HelpCrunch’s documented answers', () => {
   });
 
   it('Untag customer: the documented 429 is retried', async () => {
-    stub.enqueue({ status: 429, body: documented('error-429.json') }, { status: 200, body: customer });
+    serve({ status: 429, body: documented('error-429.json') }, { status: 200, body: customer });
     expect(await client().untagCustomer(542335, ['vip'], within())).toEqual({ found: true, requests: 2 });
   });
 
   it('Tag customer: sends the documented request shape, and the 200 with the customer is done', async () => {
-    stub.enqueue({ status: 200, body: customer });
+    serve({ status: 200, body: customer });
     const request = documented<{ tags: { name: string }[] }>('tag-customer-request.json');
 
     expect(await client().tagCustomer(542335, ['Lead'], within())).toEqual({ found: true, requests: 1 });
     // The documented body without the optional color: the tag is created in HelpCrunch's default color.
-    expect(stub.requests[0]).toMatchObject({
+    expect(sandbox.requests[0]).toMatchObject({
       method: 'PUT',
       path: '/v1/customers/542335/tags',
       body: { tags: request.tags.map(({ name }) => ({ name })) },
@@ -133,12 +132,12 @@ describe('the client reads HelpCrunch’s documented answers', () => {
   });
 
   it('Tag customer: the documented 404 is "customer not found"', async () => {
-    stub.enqueue({ status: 404, body: documented('error-404.json') });
+    serve({ status: 404, body: documented('error-404.json') });
     expect(await client().tagCustomer(542335, ['Lead'], within())).toEqual({ found: false, requests: 1 });
   });
 
   it('skips the PUT when the documented search answer shows the customer carries every tag to add', async () => {
-    stub.enqueue({ status: 200, body: { ...list, total: 1 } });
+    serve({ status: 200, body: { ...list, total: 1 } });
     const { outcomes } = await executeJobs(
       [{ rule: 'vip', customer: { by: 'email', value: 'john@example.com' }, removeTags: [], addTags: ['vip'] }],
       pipelineWith(client()),
@@ -146,7 +145,7 @@ describe('the client reads HelpCrunch’s documented answers', () => {
     );
 
     expect(outcomes).toMatchObject([{ customerId: 542335, status: 'skipped', reason: 'tags_present' }]);
-    expect(stub.requests.map((request) => request.method)).toEqual(['POST']);
+    expect(sandbox.requests.map((request) => request.method)).toEqual(['POST']);
   });
 });
 

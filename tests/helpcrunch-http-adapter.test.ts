@@ -10,7 +10,11 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from '
 import axios, { type AxiosError, type CreateAxiosDefaults } from 'axios';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createNodeHttpAdapter } from '../lib/http/transport';
-import { startHelpCrunchStub, type HelpCrunchStub } from './support/helpcrunch-stub';
+import {
+  startHelpCrunchSandbox,
+  type HelpCrunchSandbox,
+  type SandboxAnswer,
+} from '../local/sandbox/helpcrunch-sandbox';
 
 const bearer = 'Bearer hc_live_adapter_s3cr3t';
 // Well past the client timeouts below, so a test that waited for the server would show it.
@@ -40,8 +44,13 @@ function expectNoBearer(error: Error) {
 }
 
 describe('Node HTTP adapter for axios', () => {
-  let stub: HelpCrunchStub;
-  // Plain servers for what the stub cannot do (raw bodies, redirects, trickled or cut answers).
+  // The sandbox answers on its own only the DELETE below; every other answer is scripted.
+  let sandbox: HelpCrunchSandbox;
+  const answers = (...scripted: SandboxAnswer[]) => sandbox.script('*', ...scripted);
+  /** The sandbox without its /v1 prefix: paths below are recorded as sent. */
+  const origin = () => new URL(sandbox.url).origin;
+  // Plain servers for what the sandbox cannot do: its own status text, a body trickled in chunks, a
+  // look at the server's side of a socket, a refused connection; raw TCP where HTTP cannot misbehave enough.
   const servers: Server[] = [];
   const timers = new Set<NodeJS.Timeout>();
 
@@ -74,7 +83,10 @@ describe('Node HTTP adapter for axios', () => {
   }
 
   beforeEach(async () => {
-    stub = await startHelpCrunchStub();
+    sandbox = await startHelpCrunchSandbox({
+      apiKey: bearer.slice('Bearer '.length),
+      customers: [{ id: 42, email: null, userId: null, name: null, tags: [{ name: 'trial', color: '#fff' }] }],
+    });
   });
   afterEach(async () => {
     for (const timer of timers) clearTimeout(timer);
@@ -83,7 +95,7 @@ describe('Node HTTP adapter for axios', () => {
       server.closeAllConnections();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     });
-    await Promise.all([stub.close(), ...closing]);
+    await Promise.all([sandbox.close(), ...closing]);
   });
 
   describe('request', () => {
@@ -92,13 +104,13 @@ describe('Node HTTP adapter for axios', () => {
       // The non-ASCII tag makes the byte count differ from the character count.
       const data = { tags: [{ name: 'trial' }, { name: 'vïp-ü' }] };
 
-      await http.delete(`${stub.url}/customers/42/tags`, {
+      await http.delete(`${sandbox.url}/customers/42/tags`, {
         data,
         headers: { Authorization: bearer, 'X-Request-Id': 'req-1' },
       });
 
-      expect(stub.requests).toHaveLength(1);
-      const [request] = stub.requests;
+      expect(sandbox.requests).toHaveLength(1);
+      const [request] = sandbox.requests;
       expect(request).toMatchObject({ method: 'DELETE', path: '/v1/customers/42/tags', body: data });
       expect(request!.headers).toMatchObject({
         'content-type': 'application/json',
@@ -114,9 +126,10 @@ describe('Node HTTP adapter for axios', () => {
     });
 
     it('sends a GET without a body or body headers', async () => {
-      await instance().get(`${stub.url}/customers/7`);
+      answers({ status: 200 });
+      await instance().get(`${sandbox.url}/customers/7`);
 
-      const [request] = stub.requests;
+      const [request] = sandbox.requests;
       expect(request).toMatchObject({ method: 'GET', path: '/v1/customers/7', body: '' });
       expect(request!.headers).not.toHaveProperty('content-length');
       expect(request!.headers).not.toHaveProperty('transfer-encoding');
@@ -126,9 +139,13 @@ describe('Node HTTP adapter for axios', () => {
   describe('response', () => {
     it('hands back the JSON answer parsed, with its status, status text and headers', async () => {
       const body = { data: { id: 42, tags: [{ name: 'trial' }] } };
-      stub.enqueue({ status: 201, body, headers: { 'retry-after': '7', 'x-ratelimit-remaining': '99' } });
+      answers({
+        status: 201,
+        body,
+        headers: { 'content-type': 'application/json', 'retry-after': '7', 'x-ratelimit-remaining': '99' },
+      });
 
-      const response = await instance().post(`${stub.url}/customers`, { id: 42 });
+      const response = await instance().post(`${sandbox.url}/customers`, { id: 42 });
 
       expect(response.data).toEqual(body);
       expect(response.status).toBe(201);
@@ -148,19 +165,16 @@ describe('Node HTTP adapter for axios', () => {
 
     it('returns a body that is not JSON as a string', async () => {
       const text = '<html><body>502 upstream busy</body></html>';
-      const { url } = await serve((_request, response) => {
-        response.writeHead(200, { 'content-type': 'text/html' });
-        response.end(text);
-      });
+      answers({ status: 200, body: text, headers: { 'content-type': 'text/html' } });
 
-      const response = await instance().get(url);
+      const response = await instance().get(sandbox.url);
       expect(typeof response.data).toBe('string');
       expect(response.data).toBe(text);
     });
 
     it('returns an empty body as an empty string', async () => {
-      stub.enqueue({ status: 204 });
-      const response = await instance().delete(`${stub.url}/customers/1/tags`);
+      answers({ status: 204 });
+      const response = await instance().delete(`${sandbox.url}/customers/1/tags`);
       expect(response.status).toBe(204);
       expect(response.data).toBe('');
     });
@@ -189,66 +203,61 @@ describe('Node HTTP adapter for axios', () => {
       [503, 'ERR_BAD_RESPONSE'],
     ])('rejects %i under axios’s default validateStatus with %s and the response attached', async (status, code) => {
       const body = { errors: [{ code: 'nope', message: `status ${status}` }] };
-      stub.enqueue({ status, body });
+      answers({ status, body });
 
-      const error = await failure(instance().get(`${stub.url}/customers/7`));
+      const error = await failure(instance().get(`${sandbox.url}/customers/7`));
 
       expect(error.code).toBe(code);
       expect(error.message).toBe(`Request failed with status code ${status}`);
       expect(error.response?.status).toBe(status);
       expect(error.response?.data).toEqual(body);
-      expect(stub.requests).toHaveLength(1);
+      expect(sandbox.requests).toHaveLength(1);
     });
 
     it('resolves the same statuses when validateStatus accepts everything, as the client configures it', async () => {
-      stub.enqueue({ status: 404, body: { errors: [] } }, { status: 503 });
+      answers({ status: 404, body: { errors: [] } }, { status: 503 });
       const http = instance({ validateStatus: () => true });
 
-      expect((await http.get(`${stub.url}/a`)).status).toBe(404);
-      expect((await http.get(`${stub.url}/b`)).status).toBe(503);
+      expect((await http.get(`${sandbox.url}/a`)).status).toBe(404);
+      expect((await http.get(`${sandbox.url}/b`)).status).toBe(503);
     });
 
     it('uses a per-request validateStatus over the instance’s', async () => {
-      stub.enqueue({ status: 404 });
+      answers({ status: 404 });
       const http = instance({ validateStatus: () => true });
-      const error = await failure(http.get(`${stub.url}/a`, { validateStatus: (status) => status < 400 }));
+      const error = await failure(http.get(`${sandbox.url}/a`, { validateStatus: (status) => status < 400 }));
       expect(error.response?.status).toBe(404);
     });
 
     it('returns a 3xx as it is, without following the redirect', async () => {
-      const { url, seen } = await serve((request, response) => {
-        if (request.url === '/old') response.writeHead(302, { location: '/new' }).end('moved');
-        else response.writeHead(200).end('{"followed":true}');
-      });
+      // Followed, /new would get the sandbox's own answer, and show in its requests.
+      answers({ status: 302, headers: { location: '/new' }, body: 'moved' });
 
-      const response = await instance({ validateStatus: () => true }).get(`${url}/old`);
+      const response = await instance({ validateStatus: () => true }).get(`${origin()}/old`);
 
       expect(response.status).toBe(302);
       expect(response.headers.location).toBe('/new');
       expect(response.data).toBe('moved');
-      expect(seen.map((request) => request.url)).toEqual(['/old']);
+      expect(sandbox.requests.map((request) => request.path)).toEqual(['/old']);
     });
 
     it('rejects a 3xx under axios’s default validateStatus, still without following it', async () => {
-      const { url, seen } = await serve((request, response) => {
-        if (request.url === '/old') response.writeHead(301, { location: '/new' }).end();
-        else response.writeHead(200).end('{}');
-      });
+      answers({ status: 301, headers: { location: '/new' } });
 
-      const error = await failure(instance().get(`${url}/old`));
+      const error = await failure(instance().get(`${origin()}/old`));
 
       expect(error.code).toBe('ERR_BAD_REQUEST');
       expect(error.response?.status).toBe(301);
-      expect(seen.map((request) => request.url)).toEqual(['/old']);
+      expect(sandbox.requests.map((request) => request.path)).toEqual(['/old']);
     });
   });
 
   describe('timeout', () => {
     it('gives up at the deadline with ECONNABORTED and axios’s timeout message', async () => {
-      stub.enqueue({ status: 200, delayMs: slowMs });
+      answers({ status: 200, delayMs: slowMs });
       const started = Date.now();
 
-      const error = await failure(instance().get(`${stub.url}/slow`, { timeout: timeoutMs }));
+      const error = await failure(instance().get(`${sandbox.url}/slow`, { timeout: timeoutMs }));
 
       expect(error.code).toBe('ECONNABORTED');
       expect(error.message).toBe(`timeout of ${timeoutMs}ms exceeded`);
@@ -259,20 +268,20 @@ describe('Node HTTP adapter for axios', () => {
     });
 
     it('reports ETIMEDOUT instead when transitional.clarifyTimeoutError is set', async () => {
-      stub.enqueue({ status: 200, delayMs: slowMs });
+      answers({ status: 200, delayMs: slowMs });
       const http = instance({ transitional: { clarifyTimeoutError: true } });
 
-      const error = await failure(http.get(`${stub.url}/slow`, { timeout: timeoutMs }));
+      const error = await failure(http.get(`${sandbox.url}/slow`, { timeout: timeoutMs }));
 
       expect(error.code).toBe('ETIMEDOUT');
       expect(error.message).toBe(`timeout of ${timeoutMs}ms exceeded`);
     });
 
     it('uses timeoutErrorMessage when one is set', async () => {
-      stub.enqueue({ status: 200, delayMs: slowMs });
+      answers({ status: 200, delayMs: slowMs });
 
       const error = await failure(
-        instance().get(`${stub.url}/slow`, { timeout: timeoutMs, timeoutErrorMessage: 'HelpCrunch too slow' }),
+        instance().get(`${sandbox.url}/slow`, { timeout: timeoutMs, timeoutErrorMessage: 'HelpCrunch too slow' }),
       );
 
       expect(error.code).toBe('ECONNABORTED');
@@ -280,23 +289,19 @@ describe('Node HTTP adapter for axios', () => {
     });
 
     it('holds the whole exchange to the deadline, the body included', async () => {
-      // Headers and part of the body arrive at once; the rest would come long after the deadline.
-      const { url } = await serve((_request, response) => {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.write('{"data":');
-        later(slowMs, () => response.end('[]}'));
-      });
+      // Headers and half the body arrive at once; the rest never does.
+      answers({ cutShort: 'stall' });
       const started = Date.now();
 
-      const error = await failure(instance().get(url, { timeout: timeoutMs }));
+      const error = await failure(instance().get(sandbox.url, { timeout: timeoutMs }));
 
       expect(error.code).toBe('ECONNABORTED');
       expect(Date.now() - started).toBeLessThan(slowMs / 2);
     });
 
     it('does not time out an answer that arrives in time', async () => {
-      stub.enqueue({ status: 200, body: { ok: true }, delayMs: 20 });
-      const response = await instance().get(`${stub.url}/quick`, { timeout: 1_000 });
+      answers({ status: 200, body: { ok: true }, delayMs: 20 });
+      const response = await instance().get(`${sandbox.url}/quick`, { timeout: 1_000 });
       expect(response.data).toEqual({ ok: true });
     });
 
@@ -335,24 +340,20 @@ describe('Node HTTP adapter for axios', () => {
     });
 
     it('rejects with ECONNRESET when the server drops the connection without answering', async () => {
-      stub.enqueue({ reset: true });
+      answers({ drop: true });
 
-      const error = await failure(instance().get(`${stub.url}/customers`, { timeout: 1_000 }));
+      const error = await failure(instance().get(`${sandbox.url}/customers`, { timeout: 1_000 }));
 
       expect(error.code).toBe('ECONNRESET');
       expect(error.response).toBeUndefined();
-      expect(stub.requests).toHaveLength(1);
+      expect(sandbox.requests).toHaveLength(1);
     });
 
     it('rejects an answer cut off mid-body instead of returning part of it', { timeout: 5_000 }, async () => {
-      const { url } = await serve((_request, response) => {
-        response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
-        response.write('{"data":[');
-        later(20, () => response.socket?.destroy());
-      });
+      answers({ cutShort: 'close' });
 
       // No timeout: the cut itself has to end the request.
-      const error = await failure(instance().get(url));
+      const error = await failure(instance().get(sandbox.url));
 
       expect(error.response).toBeUndefined();
       expect(error.code).toBeTruthy();
@@ -392,8 +393,8 @@ describe('Node HTTP adapter for axios', () => {
       // Read to the end, the connection would go back to the pool and stay open.
       expect(await closesWithin(large.seen[0]!.socket, 1_000)).toBe(true);
 
-      stub.enqueue({ status: 200, body: { after: true } });
-      expect((await http.get(`${stub.url}/after`)).data).toEqual({ after: true });
+      answers({ status: 200, body: { after: true } });
+      expect((await http.get(`${sandbox.url}/after`)).data).toEqual({ after: true });
     });
 
     it('sets no limit under axios’s default (-1)', async () => {
@@ -405,13 +406,14 @@ describe('Node HTTP adapter for axios', () => {
 
   describe('keep-alive', () => {
     it('sends sequential requests of one instance over the same connection', async () => {
+      answers({ status: 200, body: {}, times: 2 });
       const http = instance();
-      await http.delete(`${stub.url}/customers/1/tags`, { data: { tags: [{ name: 'trial' }] } });
-      await http.get(`${stub.url}/customers/2`);
+      await http.delete(`${sandbox.url}/customers/1/tags`, { data: { tags: [{ name: 'trial' }] } });
+      await http.get(`${sandbox.url}/customers/2`);
 
-      expect(stub.requests).toHaveLength(2);
-      expect(stub.requests[0]!.remotePort).toBeDefined();
-      expect(stub.requests[1]!.remotePort).toBe(stub.requests[0]!.remotePort);
+      expect(sandbox.requests).toHaveLength(2);
+      expect(sandbox.requests[0]!.remotePort).toBeDefined();
+      expect(sandbox.requests[1]!.remotePort).toBe(sandbox.requests[0]!.remotePort);
     });
 
     /**
@@ -495,33 +497,33 @@ describe('Node HTTP adapter for axios', () => {
     });
 
     it('keeps the connection after a non-2xx answer', async () => {
-      stub.enqueue({ status: 404, body: { errors: [] } }, { status: 200 });
+      answers({ status: 404, body: { errors: [] } }, { status: 200 });
       const http = instance();
 
-      await failure(http.get(`${stub.url}/missing`));
-      await http.get(`${stub.url}/present`);
+      await failure(http.get(`${sandbox.url}/missing`));
+      await http.get(`${sandbox.url}/present`);
 
-      expect(stub.requests[1]!.remotePort).toBe(stub.requests[0]!.remotePort);
+      expect(sandbox.requests[1]!.remotePort).toBe(sandbox.requests[0]!.remotePort);
     });
   });
 
   describe('URLs', () => {
     it.each([
       ['a relative URL', () => '/v1/customers'],
-      ['an ftp URL', () => stub.url.replace(/^http:/, 'ftp:')],
+      ['an ftp URL', () => sandbox.url.replace(/^http:/, 'ftp:')],
       ['a URL that does not parse', () => 'http://'],
     ])('refuses %s with ERR_INVALID_URL and sends nothing', async (_name, url) => {
       const error = await failure(instance().get(url()));
 
       expect(error.code).toBe('ERR_INVALID_URL');
-      expect(stub.requests).toHaveLength(0);
+      expect(sandbox.requests).toHaveLength(0);
     });
 
     it('does not combine baseURL with a relative URL (pass an absolute URL)', async () => {
-      const error = await failure(instance({ baseURL: stub.url }).get('/customers'));
+      const error = await failure(instance({ baseURL: sandbox.url }).get('/customers'));
 
       expect(error.code).toBe('ERR_INVALID_URL');
-      expect(stub.requests).toHaveLength(0);
+      expect(sandbox.requests).toHaveLength(0);
     });
   });
 
@@ -532,43 +534,43 @@ describe('Node HTTP adapter for axios', () => {
       ['a binary responseType', { responseType: 'arraybuffer' as const }, "responseType 'arraybuffer'"],
       ['an AbortSignal', { signal: new AbortController().signal }, 'cancellation'],
     ])('refuses %s with ERR_BAD_OPTION instead of dropping it, and sends nothing', async (_name, options, named) => {
-      const error = await failure(instance().get(`${stub.url}/customers`, options));
+      const error = await failure(instance().get(`${sandbox.url}/customers`, options));
 
       expect(error.code).toBe('ERR_BAD_OPTION');
       expect(error.message).toBe(`This adapter does not support ${named}`);
-      expect(stub.requests).toHaveLength(0);
+      expect(sandbox.requests).toHaveLength(0);
     });
 
     it('takes responseType json and text, which only say how axios reads the answer', async () => {
-      stub.enqueue({ status: 200, body: { ok: true } }, { status: 200, body: { ok: true } });
+      answers({ status: 200, body: { ok: true } }, { status: 200, body: { ok: true } });
 
-      expect((await instance().get(`${stub.url}/a`, { responseType: 'json' })).data).toEqual({ ok: true });
-      expect((await instance().get(`${stub.url}/b`, { responseType: 'text' })).data).toBe('{"ok":true}');
+      expect((await instance().get(`${sandbox.url}/a`, { responseType: 'json' })).data).toEqual({ ok: true });
+      expect((await instance().get(`${sandbox.url}/b`, { responseType: 'text' })).data).toBe('{"ok":true}');
     });
 
     it('enforces maxBodyLength before sending', async () => {
       const error = await failure(
-        instance({ maxBodyLength: 10 }).post(`${stub.url}/customers/search`, { filter: 'longer than ten bytes' }),
+        instance({ maxBodyLength: 10 }).post(`${sandbox.url}/customers/search`, { filter: 'longer than ten bytes' }),
       );
 
       expect(error.code).toBe('ERR_BAD_REQUEST');
       expect(error.message).toBe('Request body larger than maxBodyLength limit');
-      expect(stub.requests).toHaveLength(0);
+      expect(sandbox.requests).toHaveLength(0);
     });
   });
 
   describe('errors', () => {
     const fails: [string, (http: ReturnType<typeof instance>) => Promise<unknown>][] = [
-      ['a refused status', (http) => (stub.enqueue({ status: 401 }), http.get(`${stub.url}/a`))],
+      ['a refused status', (http) => (answers({ status: 401 }), http.get(`${sandbox.url}/a`))],
       [
         'a timeout',
-        (http) => (stub.enqueue({ status: 200, delayMs: slowMs }), http.get(`${stub.url}/a`, { timeout: timeoutMs })),
+        (http) => (answers({ status: 200, delayMs: slowMs }), http.get(`${sandbox.url}/a`, { timeout: timeoutMs })),
       ],
-      ['a reset connection', (http) => (stub.enqueue({ reset: true }), http.get(`${stub.url}/a`))],
+      ['a reset connection', (http) => (answers({ drop: true }), http.get(`${sandbox.url}/a`))],
       [
         'a body over maxContentLength',
         (http) => (
-          stub.enqueue({ status: 200, body: 'x'.repeat(100) }), http.get(`${stub.url}/a`, { maxContentLength: 10 })
+          answers({ status: 200, body: 'x'.repeat(100) }), http.get(`${sandbox.url}/a`, { maxContentLength: 10 })
         ),
       ],
       ['an invalid URL', (http) => http.get('/relative')],

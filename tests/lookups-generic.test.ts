@@ -7,12 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../lib/errors';
 import { lookupUrl } from '../lib/lookups/generic';
 import type { DirectCustomerKind, LookupAuth, LookupConfig } from '../lib/rules/types';
-import { fakeClock, rejection, resolverFor, secretSource, useStubApi } from './support/lookups';
+import { fakeClock, rejection, resolverFor, secretSource, useVendorApis } from './support/lookups';
 
 const secret = 's3cr3t/+&=?#value';
 
 describe('generic lookups', () => {
-  const api = useStubApi();
+  const api = useVendorApis();
 
   function lookup(options: { url?: string; auth?: LookupAuth; by?: DirectCustomerKind; expression?: string } = {}) {
     const config: LookupConfig = {
@@ -36,15 +36,15 @@ describe('generic lookups', () => {
       ['ü🙂', '/v2/users/%C3%BC%F0%9F%99%82/profile'],
       ['...', '/v2/users/.../profile'],
     ])('keeps %j one path segment', async (id, path) => {
-      api.stub.enqueue({ status: 200, body: { user: { email: 'ann@example.com' } } });
+      api.vendors.script('*', { status: 200, body: { user: { email: 'ann@example.com' } } });
       await lookup({ url: `${api.origin}/v2/users/{id}/profile` })(id);
-      expect(api.stub.requests[0]).toMatchObject({ method: 'GET', path });
+      expect(api.vendors.requests[0]).toMatchObject({ method: 'GET', path });
     });
 
     it('keeps the id one query value, the rest of the query untouched', async () => {
-      api.stub.enqueue({ status: 200, body: { user: { email: 'ann@example.com' } } });
+      api.vendors.script('*', { status: 200, body: { user: { email: 'ann@example.com' } } });
       await lookup({ url: `${api.origin}/find?expand=user%20profile&id={id}` })('a&b=c d+e');
-      expect(api.stub.requests[0]!.path).toBe('/find?expand=user%20profile&id=a%26b%3Dc%20d%2Be');
+      expect(api.vendors.requests[0]!.path).toBe('/find?expand=user%20profile&id=a%26b%3Dc%20d%2Be');
     });
 
     it('never lets the id change the origin', () => {
@@ -64,9 +64,9 @@ describe('generic lookups', () => {
       ['bearer', { in: 'bearer' }, { authorization: `Bearer ${secret}` }],
       ['a header', { in: 'header', name: 'X-Api-Key' }, { 'x-api-key': secret }],
     ])('%s', async (_case, auth, headers) => {
-      api.stub.enqueue({ status: 200, body: { user: { email: 'ann@example.com' } } });
+      api.vendors.script('*', { status: 200, body: { user: { email: 'ann@example.com' } } });
       await lookup({ auth })('7');
-      expect(api.stub.requests[0]!.headers).toMatchObject(headers);
+      expect(api.vendors.requests[0]!.headers).toMatchObject(headers);
     });
 
     it('basic: the secret is user:password', async () => {
@@ -78,9 +78,11 @@ describe('generic lookups', () => {
         select: { by: 'email', expression: 'email' },
         cacheSeconds: 0,
       };
-      api.stub.enqueue({ status: 200, body: { email: 'ann@example.com' } });
+      api.vendors.script('*', { status: 200, body: { email: 'ann@example.com' } });
       await resolverFor({ crm: config }, secretSource('api:pa:ss'), clock).resolve('crm', '7', clock.budget());
-      expect(api.stub.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from('api:pa:ss').toString('base64')}`);
+      expect(api.vendors.requests[0]!.headers.authorization).toBe(
+        `Basic ${Buffer.from('api:pa:ss').toString('base64')}`,
+      );
 
       const error = await rejection(
         resolverFor({ crm: config }, secretSource('no-colon'), clock).resolve('crm', '7', clock.budget()),
@@ -91,17 +93,18 @@ describe('generic lookups', () => {
     });
 
     it('query: appended as its own parameter, encoded, after an existing query or as the first', async () => {
-      api.stub.enqueue(
+      api.vendors.script(
+        '*',
         { status: 200, body: { user: { email: 'a@example.com' } } },
         { status: 200, body: { user: { email: 'a@example.com' } } },
       );
       await lookup({ url: `${api.origin}/find?id={id}`, auth: { in: 'query', name: 'api_token' } })('7');
       await lookup({ url: `${api.origin}/users/{id}`, auth: { in: 'query', name: 'api_token' } })('7');
-      expect(api.stub.requests.map((request) => request.path)).toEqual([
+      expect(api.vendors.requests.map((request) => request.path)).toEqual([
         `/find?id=7&api_token=${encodeURIComponent(secret)}`,
         `/users/7?api_token=${encodeURIComponent(secret)}`,
       ]);
-      expect(api.stub.requests[0]!.headers.authorization).toBeUndefined();
+      expect(api.vendors.requests[0]!.headers.authorization).toBeUndefined();
     });
   });
 
@@ -137,12 +140,12 @@ describe('generic lookups', () => {
       ['a userId number beyond 2^53', 'userId', 'uid', { uid: 2 ** 60 }, []],
       ['a blank email', 'email', 'e', { e: '   ' }, []],
     ])('%s', async (_case, by, expression, body, refs) => {
-      api.stub.enqueue({ status: 200, body });
+      api.vendors.script('*', { status: 200, body });
       expect((await lookup({ by, expression })('7')).refs).toEqual(refs);
     });
 
     it('lower() and friends work on the answer', async () => {
-      api.stub.enqueue({ status: 200, body: { user: { email: ' Ann@Example.COM ' } } });
+      api.vendors.script('*', { status: 200, body: { user: { email: ' Ann@Example.COM ' } } });
       expect((await lookup({ expression: 'lower(trim(user.email))' })('7')).refs).toEqual([
         { by: 'email', value: 'ann@example.com' },
       ]);
@@ -150,12 +153,12 @@ describe('generic lookups', () => {
 
     // An empty body or a 204 is no record: lookup_failed (tests/lookups-strict-answers.test.ts).
     it('a 404 is "not found"', async () => {
-      api.stub.enqueue({ status: 404, body: { whatever: true } });
+      api.vendors.script('*', { status: 404, body: { whatever: true } });
       expect(await lookup()('7')).toEqual({ refs: [], requests: 1 });
     });
 
     it('an expression that fails on the answer is a lookup failure, not "not found"', async () => {
-      api.stub.enqueue({ status: 200, body: { user: { email: null } } });
+      api.vendors.script('*', { status: 200, body: { user: { email: null } } });
       const error = await rejection(lookup({ expression: 'lower(user.email)' })('7'));
       expect(error).toBeInstanceOf(ConfigError);
       expect(error.code).toBe('lookup_failed');
@@ -163,7 +166,7 @@ describe('generic lookups', () => {
     });
 
     it('more customers than one event may change is refused', async () => {
-      api.stub.enqueue({
+      api.vendors.script('*', {
         status: 200,
         body: { emails: Array.from({ length: 101 }, (_, index) => `c${index}@example.com`) },
       });

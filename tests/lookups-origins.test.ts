@@ -7,7 +7,7 @@ import { readConfig } from '../lib/config';
 import { ConfigError } from '../lib/errors';
 import { parseLookupOrigins, withOrigins } from '../lib/lookups/origins';
 import type { LookupConfig } from '../lib/rules/types';
-import { fakeClock, resolverFor, secretSource, useStubApi } from './support/lookups';
+import { fakeClock, resolverFor, secretSource, useVendorApis } from './support/lookups';
 
 const lookups: Record<string, LookupConfig> = {
   stripe: { preset: 'stripe-customer', secretId: 's', cacheSeconds: 0 },
@@ -105,17 +105,17 @@ describe('withOrigins', () => {
   });
 
   describe('a rebased generic lookup', () => {
-    const api = useStubApi();
+    const api = useVendorApis();
 
     it('reaches the stand-in at the same path and query, the id percent-encoded in its place', async () => {
-      api.stub.fallback = () => ({ status: 200, body: { data: { email: 'ann@example.com' } } });
+      api.vendors.script('*', { status: 200, body: { data: { email: 'ann@example.com' } }, times: 'always' });
       const clock = fakeClock();
       const resolver = resolverFor(withOrigins(lookups, { crm: api.origin }), secretSource('crm-token'), clock);
 
       expect((await resolver.resolve('crm', 'a/b c', clock.budget())).refs).toEqual([
         { by: 'email', value: 'ann@example.com' },
       ]);
-      expect(api.stub.requests.map((request) => request.path)).toEqual(['/api/v1/contacts/a%2Fb%20c?fields=email']);
+      expect(api.vendors.requests.map((request) => request.path)).toEqual(['/api/v1/contacts/a%2Fb%20c?fields=email']);
     });
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadEventError, ConfigError } from '../lib/errors';
 import type { LookupConfig, LookupPreset } from '../lib/rules/types';
 import { startVendorApis, type VendorApis, type VendorKeys } from '../local/sandbox/vendor-apis';
-import { fakeClock, rejection, resolverFor, secretSource, useStubApi } from './support/lookups';
+import { fakeClock, rejection, resolverFor, secretSource, useVendorApis } from './support/lookups';
 
 const presetOf: Record<string, { preset: LookupPreset; vendor: keyof VendorKeys }> = {
   stripe: { preset: 'stripe-customer', vendor: 'stripe' },
@@ -246,13 +246,13 @@ describe('lookup presets', () => {
   });
 
   describe('answers that are not the vendor’s', () => {
-    const api = useStubApi();
+    const api = useVendorApis();
     const origin = () => api.origin;
 
     it.each(Object.keys(presetOf))(
       '%s: a 404 without the vendor’s error body fails (a wrong baseUrl is not "not found")',
       async (name) => {
-        api.stub.enqueue({ status: 404, body: { message: 'Not Found' } });
+        api.vendors.script('*', { status: 404, body: { message: 'Not Found' } });
         const error = await rejection(resolver(origin())(name, '501'));
         expect(error).toMatchObject({ code: 'lookup_failed' });
         expect(error.message).toContain("check the lookup's baseUrl");
@@ -260,7 +260,7 @@ describe('lookup presets', () => {
     );
 
     it.each(Object.keys(presetOf))('%s: a 200 that is not the record asked for fails', async (name) => {
-      api.stub.enqueue({ status: 200, body: { hello: 'world' } });
+      api.vendors.script('*', { status: 200, body: { hello: 'world' } });
       expect(await rejection(resolver(origin())(name, '501'))).toMatchObject({ code: 'lookup_failed' });
     });
 
@@ -272,7 +272,7 @@ describe('lookup presets', () => {
           ...(after && { paging: { next: { after } } }),
         },
       });
-      api.stub.enqueue(page(['11', '12'], 'cursor/2'), page(['13']), {
+      api.vendors.script('*', page(['11', '12'], 'cursor/2'), page(['13']), {
         status: 200,
         body: {
           status: 'COMPLETE',
@@ -282,21 +282,22 @@ describe('lookup presets', () => {
       const { refs, requests } = await resolver(origin())('deal', '5');
       expect(refs.map((ref) => ref.value)).toEqual(['11@example.com', '12@example.com', '13@example.com']);
       expect(requests).toBe(3);
-      expect(api.stub.requests.map((request) => request.path)).toEqual([
+      expect(api.vendors.requests.map((request) => request.path)).toEqual([
         '/crm/v4/objects/deals/5/associations/contacts?limit=100',
         '/crm/v4/objects/deals/5/associations/contacts?limit=100&after=cursor%2F2',
         '/crm/v3/objects/contacts/batch/read',
       ]);
-      expect(api.stub.requests[2]!.body).toMatchObject({ inputs: [{ id: '11' }, { id: '12' }, { id: '13' }] });
+      expect(api.vendors.requests[2]!.body).toMatchObject({ inputs: [{ id: '11' }, { id: '12' }, { id: '13' }] });
     });
 
     it('hubspot-deal-contacts accepts numeric toObjectId values as HubSpot has sent them', async () => {
-      api.stub.enqueue(
+      api.vendors.script(
+        '*',
         { status: 200, body: { results: [{ toObjectId: 42, associationTypes: [] }] } },
         { status: 200, body: { status: 'COMPLETE', results: [{ id: '42', properties: { email: 'x@example.com' } }] } },
       );
       expect((await resolver(origin())('deal', '5')).refs).toEqual([{ by: 'email', value: 'x@example.com' }]);
-      expect(api.stub.requests[1]!.body).toMatchObject({ inputs: [{ id: '42' }] });
+      expect(api.vendors.requests[1]!.body).toMatchObject({ inputs: [{ id: '42' }] });
     });
   });
 });

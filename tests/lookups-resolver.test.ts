@@ -10,13 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadEventError, ConfigError, RetryableError } from '../lib/errors';
 import type { LookupResolverOptions } from '../lib/lookups/resolver';
 import type { LookupConfig } from '../lib/rules/types';
-import { fakeClock, rejection, resolverFor, secretSource, useStubApi } from './support/lookups';
+import { fakeClock, rejection, resolverFor, secretSource, useVendorApis } from './support/lookups';
 
 const found = { status: 200, body: { email: 'ann@example.com' } };
 const ann = [{ by: 'email', value: 'ann@example.com' }];
 
 describe('lookup resolver', () => {
-  const api = useStubApi();
+  const api = useVendorApis();
 
   const config = (url = `${api.origin}/users/{id}`, cacheSeconds = 0): LookupConfig => ({
     url,
@@ -41,21 +41,21 @@ describe('lookup resolver', () => {
 
   describe('retries, as HelpCrunch calls', () => {
     it('retries a 429 no sooner than its Retry-After', async () => {
-      api.stub.enqueue({ status: 429, headers: { 'retry-after': '2' } }, found);
+      api.vendors.script('*', { status: 429, headers: { 'retry-after': '2' } }, found);
       const { clock, resolve } = setup();
       expect(await resolve()).toEqual({ refs: ann, requests: 2 });
       expect(clock.slept).toEqual([2_000]);
     });
 
     it('retries 5xx until the API recovers', async () => {
-      api.stub.enqueue({ status: 502 }, { status: 503, body: 'oops' }, found);
+      api.vendors.script('*', { status: 502 }, { status: 503, body: 'oops' }, found);
       const { clock, resolve } = setup();
       expect(await resolve()).toEqual({ refs: ann, requests: 3 });
       expect(clock.slept).toHaveLength(2);
     });
 
     it('gives up with lookup_unavailable at the attempt limit, never as "not found"', async () => {
-      api.stub.fallback = () => ({ status: 500 });
+      api.vendors.script('*', { status: 500, times: 'always' });
       const error = await rejection(setup().resolve());
       expect(error).toBeInstanceOf(RetryableError);
       expect(error).toMatchObject({ code: 'lookup_unavailable', requests: 5 });
@@ -65,7 +65,7 @@ describe('lookup resolver', () => {
     });
 
     it('never sleeps past the budget: a Retry-After beyond it fails at once, passing the wait on', async () => {
-      api.stub.enqueue({ status: 429, headers: { 'retry-after': '60' } });
+      api.vendors.script('*', { status: 429, headers: { 'retry-after': '60' } });
       const { clock, resolve } = setup();
       const error = await rejection(resolve('7', 10_000));
       expect(error).toMatchObject({ code: 'lookup_unavailable', requests: 1, retryAfterMs: 60_000 });
@@ -74,7 +74,7 @@ describe('lookup resolver', () => {
     });
 
     it('stops when the budget is spent by backoff', async () => {
-      api.stub.fallback = () => ({ status: 503, headers: { 'retry-after': '3' } });
+      api.vendors.script('*', { status: 503, headers: { 'retry-after': '3' }, times: 'always' });
       const { clock, resolve } = setup();
       const start = clock.ms;
       const error = await rejection(resolve('7', 8_000));
@@ -86,11 +86,11 @@ describe('lookup resolver', () => {
     it('a budget already spent makes no request', async () => {
       const error = await rejection(setup().resolve('7', 0));
       expect(error).toMatchObject({ code: 'lookup_unavailable', requests: 0 });
-      expect(api.stub.requests).toEqual([]);
+      expect(api.vendors.requests).toEqual([]);
     });
 
     it('does not retry other 4xx: lookup_failed naming the status', async () => {
-      api.stub.enqueue({ status: 422, body: { error: 'bad id' } });
+      api.vendors.script('*', { status: 422, body: { error: 'bad id' } });
       const error = await rejection(setup().resolve());
       expect(error).toBeInstanceOf(ConfigError);
       expect(error).toMatchObject({ code: 'lookup_failed', requests: 1 });
@@ -98,11 +98,11 @@ describe('lookup resolver', () => {
     });
 
     it('does not follow a redirect', async () => {
-      api.stub.enqueue({ status: 302, headers: { location: `${api.origin}/elsewhere` } });
+      api.vendors.script('*', { status: 302, headers: { location: `${api.origin}/elsewhere` } });
       const error = await rejection(setup().resolve());
       expect(error).toMatchObject({ code: 'lookup_failed', requests: 1 });
       expect(error.message).toContain('answered 302, a redirect, which is not followed');
-      expect(api.stub.requests.map((request) => request.path)).toEqual(['/users/7']);
+      expect(api.vendors.requests.map((request) => request.path)).toEqual(['/users/7']);
     });
 
     it('secrets that cannot be read pass through as they are', async () => {
@@ -200,7 +200,7 @@ describe('lookup resolver', () => {
       const error = await rejection(setup().resolve(id));
       expect(error).toBeInstanceOf(BadEventError);
       expect(error.code).toBe('invalid_customer');
-      expect(api.stub.requests).toEqual([]);
+      expect(api.vendors.requests).toEqual([]);
     });
 
     it('an unknown lookup name is a configuration error', async () => {
@@ -214,26 +214,27 @@ describe('lookup resolver', () => {
 
   describe('cache', () => {
     it('answers a second resolve without a request, until cacheSeconds pass', async () => {
-      api.stub.fallback = () => found;
+      api.vendors.script('*', { ...found, times: 'always' });
       const { clock, resolve } = setup({ cacheSeconds: 60 });
       expect(await resolve()).toEqual({ refs: ann, requests: 1 });
       clock.ms += 59_999;
       expect(await resolve()).toEqual({ refs: ann, requests: 0 });
       clock.ms += 1;
       expect(await resolve()).toEqual({ refs: ann, requests: 1 });
-      expect(api.stub.requests).toHaveLength(2);
+      expect(api.vendors.requests).toHaveLength(2);
     });
 
     it('cacheSeconds 0 asks every time', async () => {
-      api.stub.fallback = () => found;
+      api.vendors.script('*', { ...found, times: 'always' });
       const { resolve } = setup({ cacheSeconds: 0 });
       await resolve();
       await resolve();
-      expect(api.stub.requests).toHaveLength(2);
+      expect(api.vendors.requests).toHaveLength(2);
     });
 
     it('keeps no "not found" and no failure', async () => {
-      api.stub.enqueue(
+      api.vendors.script(
+        '*',
         { status: 404 },
         { status: 500 },
         { status: 500 },
@@ -249,7 +250,7 @@ describe('lookup resolver', () => {
     });
 
     it('is bounded: the least recently used answer goes first', async () => {
-      api.stub.fallback = () => found;
+      api.vendors.script('*', { ...found, times: 'always' });
       const { resolve } = setup({ cacheSeconds: 60, cacheEntries: 2 });
       await resolve('1');
       await resolve('2');
@@ -260,14 +261,14 @@ describe('lookup resolver', () => {
     });
 
     it('a caller cannot change what the cache holds', async () => {
-      api.stub.fallback = () => found;
+      api.vendors.script('*', { ...found, times: 'always' });
       const { resolve } = setup({ cacheSeconds: 60 });
       (await resolve()).refs.length = 0;
       expect((await resolve()).refs).toEqual(ann);
     });
 
     it('concurrent resolves of one id share one request', async () => {
-      api.stub.enqueue({ ...found, delayMs: 30 });
+      api.vendors.script('*', { ...found, delayMs: 30 });
       const { resolve } = setup({ cacheSeconds: 0 });
       const results = await Promise.all([resolve(), resolve(), resolve()]);
       expect(results).toEqual([
@@ -275,7 +276,7 @@ describe('lookup resolver', () => {
         { refs: ann, requests: 0 },
         { refs: ann, requests: 0 },
       ]);
-      expect(api.stub.requests).toHaveLength(1);
+      expect(api.vendors.requests).toHaveLength(1);
     });
   });
 });

@@ -1,6 +1,6 @@
 /**
  * executeJobs against real HTTP: the sandbox for the contract, the vendor stand-ins for lookups,
- * the stub where HelpCrunch must misbehave.
+ * the sandbox's scripted answers where HelpCrunch must misbehave.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHelpCrunchClient, type HelpCrunchClient } from '../lib/helpcrunch/client';
@@ -9,9 +9,12 @@ import { executeJobs } from '../lib/pipeline';
 import { RetryBudget } from '../lib/http/retry';
 import type { LookupConfig } from '../lib/rules/types';
 import type { Job } from '../lib/types';
-import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
+import {
+  startHelpCrunchSandbox,
+  type HelpCrunchSandbox,
+  type SandboxCustomer,
+} from '../local/sandbox/helpcrunch-sandbox';
 import { startVendorApis, type VendorApis } from '../local/sandbox/vendor-apis';
-import { startHelpCrunchStub, type HelpCrunchStub } from './support/helpcrunch-stub';
 import { pipelineWith } from './support/pipeline';
 
 const KEY = 'pipeline-key';
@@ -368,18 +371,23 @@ describe('executeJobs with lookups', () => {
 });
 
 describe('executeJobs failures', () => {
-  let stub: HelpCrunchStub;
+  // A sandbox of its own, holding customers 1, 2 and 7, answering as scripted where HelpCrunch fails.
+  let stub: HelpCrunchSandbox;
+  const tagged = (id: number, email: string | null = null): SandboxCustomer => ({
+    id,
+    email,
+    userId: null,
+    name: null,
+    tags: [{ name: 'X', color: '#c377e0' }],
+  });
   beforeAll(async () => {
-    stub = await startHelpCrunchStub();
+    stub = await startHelpCrunchSandbox({ apiKey: KEY, customers: [tagged(1), tagged(2), tagged(7)] });
   });
   afterAll(() => stub.close());
-  beforeEach(() => {
-    stub.requests.length = 0;
-    stub.fallback = () => ({ status: 200, body: {} });
-  });
+  beforeEach(() => stub.reset());
 
   it('fails the jobs with a 400 from HelpCrunch as a bad event, without retrying', async () => {
-    stub.enqueue({ status: 400, body: { errors: [{ code: 'invalid_tags', message: 'bad tags' }] } });
+    stub.script('*', { error: 'invalidTags' });
     const { outcomes, failure } = await executeJobs(
       [job('r', { by: 'helpcrunchId', value: 7 }, ['X'])],
       pipelineWith(clientFor(stub.url)),
@@ -394,7 +402,7 @@ describe('executeJobs failures', () => {
   });
 
   it('sends no PUT after a failed DELETE, and fails every job of that customer', async () => {
-    stub.enqueue({ status: 400, body: { errors: [{ code: 'invalid_tags', message: 'bad tags' }] } });
+    stub.script('*', { error: 'invalidTags' });
     const ref = { by: 'helpcrunchId', value: 7 } as const;
     const { outcomes } = await executeJobs(
       [job('remove', ref, ['X']), job('add', ref, [], ['Y'])],
@@ -410,10 +418,7 @@ describe('executeJobs failures', () => {
   });
 
   it('fails only the jobs that add when the PUT fails after the DELETE went through', async () => {
-    stub.enqueue(
-      { status: 200, body: {} },
-      { status: 400, body: { errors: [{ code: 'invalid_tags', message: 'bad tags' }] } },
-    );
+    stub.script('PUT /v1/customers/:id/tags', { error: 'invalidTags' });
     const ref = { by: 'helpcrunchId', value: 7 } as const;
     const { outcomes, failure } = await executeJobs(
       [job('remove', ref, ['X']), job('both', ref, ['Z'], ['Y'])],
@@ -444,16 +449,7 @@ describe('executeJobs failures', () => {
   });
 
   it('fails a reference shared by more customers than the search takes, naming the field only', async () => {
-    stub.fallback = (request) => {
-      const { offset } = request.body as { offset: number };
-      return {
-        status: 200,
-        body: {
-          data: Array.from({ length: 100 }, (_, i) => ({ id: offset + i + 1, tags: [{ name: 'X' }] })),
-          total: 5_000,
-        },
-      };
-    };
+    stub.reset(Array.from({ length: 1_001 }, (_, i) => tagged(i + 1, 'shared@example.com')));
     const { outcomes, failure } = await executeJobs(
       [job('r', { by: 'email', value: 'shared@example.com' }, ['X'])],
       pipelineWith(clientFor(stub.url)),
@@ -469,11 +465,7 @@ describe('executeJobs failures', () => {
   });
 
   it('reports the most severe failure: a retryable one outranks a bad event', async () => {
-    stub.enqueue(
-      { status: 400, body: { errors: [{ code: 'invalid_tags', message: 'bad tags' }] } },
-      { status: 503 },
-      { status: 503 },
-    );
+    stub.script('*', { error: 'invalidTags' }, { status: 503, times: 2 });
     const client = createHelpCrunchClient({
       baseUrl: stub.url,
       apiKey: { get: async () => KEY },

@@ -2,7 +2,12 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TAG_COLOR, helpCrunchCustomer } from '../local/sandbox/customer-store';
 import { loadDemoCustomers } from '../local/sandbox/demo-customers';
-import { DEFAULT_SANDBOX_API_KEY, SANDBOX_ERRORS, startHelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
+import {
+  DEFAULT_SANDBOX_API_KEY,
+  RECORDED_BODY_BYTES,
+  SANDBOX_ERRORS,
+  startHelpCrunchSandbox,
+} from '../local/sandbox/helpcrunch-sandbox';
 import type {
   HelpCrunchSandbox,
   HelpCrunchSandboxOptions,
@@ -532,16 +537,251 @@ describe('fault injection', () => {
   );
 });
 
+describe('scripted answers', () => {
+  /** A raw request: the scripted answers below are not always JSON. */
+  const send = (method: string, path: string, body?: unknown, init: RequestInit = {}) =>
+    fetch(`${sandbox!.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      ...init,
+    });
+  const untag = (init?: RequestInit) => send('DELETE', '/customers/1001/tags', { tags: [{ name: 'Lead' }] }, init);
+
+  it("answers a route's sequence in order, documented errors included, then answers on its own; other routes are untouched", async () => {
+    await start();
+    sandbox!.script('DELETE /v1/customers/:id/tags', { error: 'tooManyRequests', retryAfter: 3 }, { status: 503 });
+
+    const limited = await untag();
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('3');
+    expect(await limited.json()).toEqual(SANDBOX_ERRORS.tooManyRequests.body);
+    expect((await call('GET', '/customers/1001')).status).toBe(200);
+    const gateway = await untag();
+    expect(gateway.status).toBe(503);
+    expect(await gateway.text()).toBe('');
+    expect(tagNames(sandbox!.customer(1001))).toEqual(['Lead', 'Trial user']);
+
+    expect((await untag()).status).toBe(200);
+    expect(tagNames(sandbox!.customer(1001))).toEqual(['Trial user']);
+    expect(sandbox!.requests.map((r) => r.status)).toEqual([429, 200, 503, 200]);
+  });
+
+  it("serves a route's own queue before the '*' queue, and '*' answers any request, unknown routes too", async () => {
+    await start();
+    sandbox!.script('*', { error: 'internalError' }, { status: 404, body: '<html>Not Found</html>' });
+    sandbox!.script('GET /v1/customers/:id', { error: 'customerNotFound' });
+
+    expect((await call('GET', '/customers/1001')).body).toEqual(SANDBOX_ERRORS.customerNotFound.body);
+    expect((await call('GET', '/customers')).body).toEqual(SANDBOX_ERRORS.internalError.body);
+    const proxy = await send('GET', '/elsewhere');
+    expect(proxy.status).toBe(404);
+    expect(proxy.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await proxy.text()).toBe('<html>Not Found</html>');
+    expect((await call('GET', '/customers/1001')).status).toBe(200);
+  });
+
+  it('sends an error without Retry-After unless asked, a status answer’s body and headers as given', async () => {
+    await start();
+    sandbox!.script(
+      '*',
+      { error: 'tooManyRequests' },
+      { status: 201, body: { id: 2 ** 53 + 2 }, headers: { 'content-type': 'application/json', 'x-extra': '1' } },
+    );
+    const limited = await untag();
+    expect(limited.headers.get('retry-after')).toBeNull();
+    const odd = await untag();
+    expect(odd.status).toBe(201);
+    expect(odd.headers.get('content-type')).toBe('application/json');
+    expect(odd.headers.get('x-extra')).toBe('1');
+    expect(await odd.text()).toBe('{"id":9007199254740994}');
+  });
+
+  it("repeats an answer `times` times, or until reset() with 'always'", async () => {
+    await start();
+    sandbox!.script('*', { status: 502, times: 2 }, { error: 'unauthorized', times: 'always' });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await untag()).status);
+    expect(statuses).toEqual([502, 502, 401, 401, 401]);
+    sandbox!.reset();
+    expect((await untag()).status).toBe(200);
+  });
+
+  it('answers on its own, late, for a `pass` with delayMs; scripted answers skip the key and the rate limit', async () => {
+    await start({ rateLimit: { requests: 1, windowMs: 60_000 } });
+    sandbox!.script('*', { pass: true, delayMs: 120 }, { status: 204 });
+    const started = performance.now();
+    expect((await untag()).status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(115);
+    // Over the rate limit and without the key, yet answered as scripted.
+    expect((await untag({ headers: {} })).status).toBe(204);
+    expect((await untag()).status).toBe(429);
+  });
+
+  it('holds a stalled request unanswered until release(), then answers on its own', async () => {
+    await start();
+    sandbox!.script('*', { stall: true });
+    let answered = false;
+    const pending = untag().then((response) => ((answered = true), response));
+    await expect.poll(() => sandbox!.stalled()).toBe(1);
+    // Recorded on arrival, still unanswered.
+    expect(sandbox!.requests).toEqual([
+      expect.objectContaining({ status: 0, pending: true, body: { tags: [{ name: 'Lead' }] } }),
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(answered).toBe(false);
+
+    sandbox!.release();
+    expect((await pending).status).toBe(200);
+    expect(sandbox!.stalled()).toBe(0);
+    await expect.poll(() => sandbox!.requests[0]).toMatchObject({ status: 200 });
+    expect(sandbox!.requests[0]).not.toHaveProperty('pending');
+  });
+
+  it('holds nothing for a client that gave up during the delay before a stall', async () => {
+    await start();
+    sandbox!.script('*', { stall: true, delayMs: 200 });
+    await expect(untag({ signal: AbortSignal.timeout(50) })).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(sandbox!.stalled()).toBe(0);
+  });
+
+  it('forgets a stalled request whose client gives up, and records it with status 0', async () => {
+    await start();
+    sandbox!.script('*', { stall: true });
+    await expect(untag({ signal: AbortSignal.timeout(100) })).rejects.toThrow();
+    await expect.poll(() => sandbox!.stalled()).toBe(0);
+    await expect.poll(() => sandbox!.requests[0]?.status).toBe(0);
+    expect(sandbox!.requests[0]).not.toHaveProperty('pending');
+  });
+
+  it('close() ends stalled requests and delays at once', async () => {
+    await start();
+    sandbox!.script('*', { stall: true }, { status: 200, delayMs: 60_000 });
+    const answers = Promise.allSettled([untag(), untag()]);
+    await expect.poll(() => sandbox!.stats().maxPerWindow).toBe(2);
+    const started = performance.now();
+    await sandbox!.close();
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect((await answers).map((answer) => answer.status)).toEqual(['rejected', 'rejected']);
+  });
+
+  it('drops the connection without an answer', async () => {
+    await start();
+    sandbox!.script('*', { drop: true });
+    await expect(untag()).rejects.toThrow();
+    await expect.poll(() => sandbox!.requests[0]?.status).toBe(0);
+    expect(tagNames(sandbox!.customer(1001))).toEqual(['Lead', 'Trial user']);
+  });
+
+  it('cuts its own answer short: the head announces the whole body, half arrives, then the connection closes', async () => {
+    await start();
+    sandbox!.script('*', { cutShort: 'close' });
+    const response = await call('GET', '/customers/1001').catch((error: unknown) => error);
+    expect(response).toBeInstanceOf(Error);
+    await expect.poll(() => sandbox!.requests[0]?.status).toBe(0);
+  });
+
+  it("or leaves it hanging after half the body ('stall')", async () => {
+    await start();
+    sandbox!.script('*', { cutShort: 'stall' });
+    const response = await send('GET', '/customers/1001');
+    const whole = JSON.stringify(answered(ADA));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-length')).toBe(String(Buffer.byteLength(whole)));
+    const reader = response.body!.getReader();
+    const { value } = await reader.read();
+    expect(Buffer.from(value!).toString()).toBe(whole.slice(0, Math.floor(whole.length / 2)));
+    const next = await Promise.race([
+      reader.read(),
+      new Promise((resolve) => setTimeout(() => resolve('waiting'), 100)),
+    ]);
+    expect(next).toBe('waiting');
+    expect(sandbox!.requests[0]).toMatchObject({ status: 0, pending: true });
+  });
+
+  it.each([
+    [{}, /exactly one of/],
+    [{ status: 500, drop: true }, /exactly one of/],
+    [{ status: 99 }, /status must be an integer 200-599/],
+    [{ error: 'teapot' }, /error must be one of .*tooManyRequests/],
+    [{ error: 'tooManyRequests', retry_after: 5 }, /'retry_after' does not belong/],
+    [{ stall: 'yes' }, /stall must be true/],
+    [{ cutShort: true }, /cutShort must be 'close' or 'stall'/],
+    [{ pass: true, times: 0 }, /times must be a positive integer/],
+    [{ pass: true, delayMs: -1 }, /delayMs must be an integer/],
+    [{ status: 204, body: 'x' }, /a 204 answer has no body/],
+    [{ status: 200, headers: { 'bad header': 'x' } }, /header 'bad header'/],
+    [{ status: 200, headers: { 'x-a': 'one\r\ntwo' } }, /header 'x-a'/],
+  ])('refuses the malformed answer %o', async (answer, message) => {
+    await start();
+    expect(() => sandbox!.script('*', answer as never)).toThrow(message);
+    expect(() => sandbox!.script('GET /v1/nothing' as never, { pass: true })).toThrow(RangeError);
+  });
+
+  it('keeps its own copy of an answer', async () => {
+    await start();
+    const answer = { status: 500, body: { errors: [] as unknown[] } };
+    sandbox!.script('*', answer);
+    answer.body.errors.push('changed');
+    expect((await call('GET', '/customers/1001')).body).toEqual({ errors: [] });
+  });
+});
+
 describe('request log, stats and lifecycle', () => {
-  it('records method, path without query, status, arrival time and duration', async () => {
+  it('records method, path without query, status, arrival time, duration, headers, body and client port', async () => {
     await start({ now: () => 12_345 });
     await call('GET', '/customers?limit=1');
     await call('GET', '/customers/1', { authorization: null });
+    await call('DELETE', '/customers/1001/tags', { body: { tags: [{ name: 'Lead' }] } });
+    await call('PUT', '/customers/1001/tags', { body: '{"tags": [' });
+    const seen = (authorization?: string) => ({
+      headers: expect.objectContaining({ 'content-type': 'application/json', ...(authorization && { authorization }) }),
+      remotePort: expect.any(Number),
+    });
     expect(sandbox!.requests).toEqual([
-      { method: 'GET', path: '/v1/customers', status: 200, at: 12_345, ms: expect.any(Number) },
-      { method: 'GET', path: '/v1/customers/1', status: 401, at: 12_345, ms: expect.any(Number) },
+      {
+        method: 'GET',
+        path: '/v1/customers',
+        status: 200,
+        at: 12_345,
+        ms: expect.any(Number),
+        body: '',
+        ...seen(`Bearer ${API_KEY}`),
+      },
+      { method: 'GET', path: '/v1/customers/1', status: 401, at: 12_345, ms: expect.any(Number), body: '', ...seen() },
+      {
+        method: 'DELETE',
+        path: '/v1/customers/1001/tags',
+        status: 200,
+        at: 12_345,
+        ms: expect.any(Number),
+        tags: ['Lead'],
+        body: { tags: [{ name: 'Lead' }] },
+        ...seen(`Bearer ${API_KEY}`),
+      },
+      // Not JSON: kept as text.
+      {
+        method: 'PUT',
+        path: '/v1/customers/1001/tags',
+        status: 400,
+        at: 12_345,
+        ms: expect.any(Number),
+        body: '{"tags": [',
+        ...seen(`Bearer ${API_KEY}`),
+      },
     ]);
-    expect(sandbox!.stats()).toEqual({ total: 2, byStatus: { 200: 1, 401: 1 }, maxPerWindow: 2 });
+    expect(sandbox!.requests[1]!.headers).not.toHaveProperty('authorization');
+    expect(sandbox!.stats()).toEqual({ total: 4, byStatus: { 200: 2, 400: 1, 401: 1 }, maxPerWindow: 4 });
+  });
+
+  it('keeps no body over RECORDED_BODY_BYTES in the log, and still handles it', async () => {
+    await start();
+    const name = 'x'.repeat(RECORDED_BODY_BYTES);
+    const response = await call('PUT', '/customers/1003/tags', { body: { tags: [{ name }] } });
+    expect(response.status).toBe(200);
+    expect(sandbox!.requests[0]!.body).toBeUndefined();
+    expect(sandbox!.requests[0]!.tags).toEqual([name]);
   });
 
   it('keeps only the newest requestLogSize records while stats count everything', async () => {

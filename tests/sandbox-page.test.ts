@@ -1,6 +1,6 @@
 /**
  * The sandbox's read-only page and the endpoints it uses (local/sandbox/inspector.ts), over real HTTP:
- * GET /, GET /_sandbox/state, GET /_sandbox/events (SSE) and POST /_sandbox/reset; and, in queue
+ * GET /, GET /_sandbox/state, GET /_sandbox/events (SSE), POST /_sandbox/reset and /_sandbox/script; and, in queue
  * mode, the local SQS's /_local/queues and /_local/queues/events the page shows the queues from.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -117,6 +117,16 @@ describe('GET /_sandbox/state', () => {
     ]);
   });
 
+  it('shows requests without their headers (the API key) or bodies', async () => {
+    const { root } = await start();
+    await removeTag(1001, 'Lead');
+
+    const { requests } = await state(root);
+
+    expect(Object.keys(requests[0]!).sort()).toEqual(['at', 'method', 'ms', 'path', 'status', 'tags']);
+    expect(JSON.stringify(requests)).not.toContain(API_KEY);
+  });
+
   it('is not API traffic: no key needed, no faults, not logged, not rate-limited', async () => {
     const { root } = await start({ rateLimit: { requests: 1, windowMs: 60_000 }, faults: { rate5xx: 1 } });
 
@@ -203,6 +213,62 @@ describe('POST /_sandbox/reset', () => {
     expect(body.customers.find((c) => c.id === 1001)?.tags.map((t) => t.name)).toEqual(['Lead', 'Trial user']);
     expect(body.requests).toEqual([]);
     expect(sandbox!.customer(1001)?.tags).toHaveLength(2);
+  });
+});
+
+describe('/_sandbox/script', () => {
+  const script = (root: string, body: unknown) =>
+    fetch(`${root}/_sandbox/script`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+  it('queues scripted answers for a route, shows them in the state, and the API answers with them', async () => {
+    const { root } = await start();
+    const route = 'DELETE /v1/customers/:id/tags';
+    const response = await script(root, { route, answers: [{ error: 'tooManyRequests', retryAfter: 5, times: 2 }] });
+
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as SandboxState).scripted).toEqual([
+      { route, answer: { error: 'tooManyRequests', retryAfter: 5, times: 2 }, left: 2 },
+    ]);
+    const limited = await removeTag(1001, 'Lead');
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('5');
+    expect((await state(root)).scripted).toEqual([expect.objectContaining({ left: 1 })]);
+    expect((await removeTag(1001, 'Lead')).status).toBe(429);
+    expect((await removeTag(1001, 'Lead')).status).toBe(200);
+    expect((await state(root)).scripted).toEqual([]);
+  });
+
+  it.each([
+    ['not JSON', '{"answers":', 'the body must be JSON of at most 64 KiB'],
+    ['no answers', { route: '*' }, 'the body must be {"route"?: …, "answers": [at least one answer]}'],
+    [
+      'an unknown route',
+      { route: 'GET /v2/x', answers: [{ drop: true }] },
+      "route must be '*' or one of GET /v1/customers",
+    ],
+    ['a malformed answer', { answers: [{ status: 700 }] }, 'status must be an integer 200-599'],
+  ])('refuses %s with 400 and the reason, queuing nothing', async (_case, body, reason) => {
+    const { root } = await start();
+    const response = await script(root, body);
+
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: string }).error).toContain(reason);
+    expect((await state(root)).scripted).toEqual([]);
+  });
+
+  it('DELETE forgets the queued answers and lets stalled requests go on; reset forgets them too', async () => {
+    const { root } = await start();
+    await script(root, { answers: [{ stall: true }, { drop: true, times: 'always' }] });
+    const stalled = removeTag(1001, 'Lead');
+    await expect.poll(() => sandbox!.stalled()).toBe(1);
+
+    const response = await fetch(`${root}/_sandbox/script`, { method: 'DELETE' });
+
+    expect(((await response.json()) as SandboxState).scripted).toEqual([]);
+    expect((await stalled).status).toBe(200);
+    await script(root, { answers: [{ drop: true }] });
+    await fetch(`${root}/_sandbox/reset`, { method: 'POST' });
+    expect((await removeTag(1001, 'Lead')).status).toBe(200);
   });
 });
 

@@ -1,5 +1,7 @@
 import {
+  DecryptionFailure,
   GetSecretValueCommand,
+  InternalServiceError,
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -89,8 +91,8 @@ describe('Secrets Manager endpoint with the real AWS SDK', () => {
     expect(endpoint.calls()).toEqual({ total: 1, bySecret: { missing: 1 } });
   });
 
-  it('throttles exactly the next n calls: without retries the SDK surfaces ThrottlingException', async () => {
-    endpoint.throttleNext(1);
+  it('throttles exactly the scripted calls: without retries the SDK surfaces ThrottlingException', async () => {
+    endpoint.script('*', { error: 'ThrottlingException' });
     const client = new SecretsManagerClient({ maxAttempts: 1 });
     await expect(client.send(new GetSecretValueCommand({ SecretId: 'helpcrunch/api-key' }))).rejects.toMatchObject({
       name: 'ThrottlingException',
@@ -103,13 +105,83 @@ describe('Secrets Manager endpoint with the real AWS SDK', () => {
   });
 
   it('lets the SDK retry a throttled call and succeed (each attempt counted)', async () => {
-    endpoint.throttleNext(1);
+    endpoint.script('*', { error: 'ThrottlingException' });
     const result = await new SecretsManagerClient({ maxAttempts: 2 }).send(
       new GetSecretValueCommand({ SecretId: 'helpcrunch/api-key' }),
     );
     expect(result.SecretString).toBe('hc-key-1');
     expect(endpoint.calls().total).toBe(2);
   }, 15_000);
+});
+
+describe('Secrets Manager endpoint, scripted and stored as the service can be', () => {
+  const client = () => new SecretsManagerClient({ maxAttempts: 1 });
+  const read = (SecretId = 'helpcrunch/api-key') => client().send(new GetSecretValueCommand({ SecretId }));
+
+  it.each([
+    // AccessDenied and Throttling are common errors the SDK does not model: a service exception by that name.
+    ['AccessDeniedException', 400, 'client', undefined],
+    ['DecryptionFailure', 400, 'client', DecryptionFailure],
+    ['ResourceNotFoundException', 400, 'client', ResourceNotFoundException],
+    ['ThrottlingException', 400, 'client', undefined],
+    ['InternalServiceError', 500, 'server', InternalServiceError],
+  ] as const)('raises %s (HTTP %i, a %s fault) through the real SDK', async (type, status, fault, errorClass) => {
+    endpoint.script('*', { error: type });
+    const error = await read().catch((e: unknown) => e);
+
+    if (errorClass) expect(error).toBeInstanceOf(errorClass);
+    expect(error).toMatchObject({ name: type, $fault: fault, $metadata: { httpStatusCode: status } });
+    expect((error as Error).message).toBe(Object.values(SECRETS_MANAGER_ERRORS).find((e) => e.type === type)!.message);
+    expect(endpoint.calls().total).toBe(1);
+  });
+
+  it('scripts reads of one secret only, by its name even when read by ARN; others answer as stored', async () => {
+    const arn = endpoint.setSecret('crm/webhook', 'crm-1');
+    endpoint.script('crm/webhook', { error: 'AccessDeniedException', times: 2 });
+
+    await expect(read(arn)).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect((await read()).SecretString).toBe('hc-key-1');
+    await expect(read('crm/webhook')).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect((await read('crm/webhook')).SecretString).toBe('crm-1');
+  });
+
+  it('answers a binary secret with SecretBinary only', async () => {
+    endpoint.setSecret('binary', new Uint8Array([1, 2, 3]));
+    const result = await read('binary');
+
+    expect(result.SecretBinary).toEqual(new Uint8Array([1, 2, 3]));
+    expect(result.SecretString).toBeUndefined();
+    const raw = (await (await rawCall('{"SecretId":"binary"}')).json()) as Record<string, unknown>;
+    expect(raw.SecretBinary).toBe('AQID');
+    expect(raw).not.toHaveProperty('SecretString');
+  });
+
+  it('forgets a deleted secret', async () => {
+    endpoint.deleteSecret('helpcrunch/api-key');
+    await expect(read()).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it('holds a stalled read until release(), then answers with the secret as it is then', async () => {
+    endpoint.script('*', { stall: true, times: 'always' });
+    const pending = read();
+    await expect.poll(() => endpoint.stalled()).toBe(1);
+    endpoint.setSecret('helpcrunch/api-key', 'hc-key-2');
+    endpoint.clearScript();
+    endpoint.release();
+
+    expect((await pending).SecretString).toBe('hc-key-2');
+    expect(endpoint.calls().total).toBe(1);
+  });
+
+  it('lets a read the SDK gives up on go, without answering it', async () => {
+    endpoint.script('*', { stall: true });
+    await expect(
+      client().send(new GetSecretValueCommand({ SecretId: 'helpcrunch/api-key' }), {
+        abortSignal: AbortSignal.timeout(100),
+      }),
+    ).rejects.toThrow();
+    await expect.poll(() => endpoint.stalled()).toBe(0);
+  });
 });
 
 describe('Secrets Manager endpoint wire format', () => {
@@ -141,7 +213,7 @@ describe('Secrets Manager endpoint wire format', () => {
   });
 
   it('sends ThrottlingException as 400 with x-amzn-errortype', async () => {
-    endpoint.throttleNext(1);
+    endpoint.script('*', { error: 'ThrottlingException' });
     const response = await rawCall('{"SecretId":"helpcrunch/api-key"}');
     expect(response.status).toBe(400);
     expect(response.headers.get('x-amzn-errortype')).toBe('ThrottlingException');

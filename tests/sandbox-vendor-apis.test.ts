@@ -208,3 +208,57 @@ describe('vendor API stand-ins', () => {
     }
   });
 });
+
+describe('vendor API stand-ins, scripted', () => {
+  let vendors: VendorApis;
+  const get = (path: string) =>
+    fetch(`${vendors.url}${path}`, { headers: { authorization: `Bearer ${vendors.keys.stripe}` } });
+
+  beforeAll(async () => {
+    vendors = await startVendorApis();
+  });
+  afterAll(async () => {
+    await vendors.close();
+  });
+
+  it("answers a vendor's paths as scripted first, then as that vendor; other vendors are untouched", async () => {
+    vendors.script('stripe', {
+      status: 429,
+      body: { error: { type: 'rate_limit_error' } },
+      headers: { 'retry-after': '2' },
+    });
+
+    expect((await get('/crm/v3/objects/contacts/1')).status).toBe(401);
+    const limited = await get('/v1/customers/cus_NffrFeUfNV2Hib');
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('2');
+    expect((await get('/v1/customers/cus_NffrFeUfNV2Hib')).status).toBe(200);
+  });
+
+  it("answers a path no vendor serves (a generic lookup's API) only as scripted with '*'", async () => {
+    expect((await get('/users/7')).status).toBe(404);
+    vendors.script('*', { status: 200, body: { email: 'ann@example.com' }, times: 2 });
+
+    expect(await (await get('/users/7')).json()).toEqual({ email: 'ann@example.com' });
+    expect(await (await get('/users/8?fields=email')).json()).toEqual({ email: 'ann@example.com' });
+    expect(vendors.requests.slice(-2).map((request) => request.path)).toEqual(['/users/7', '/users/8?fields=email']);
+  });
+
+  it('holds a stalled request until release(); reset() forgets the script, the log and rotated keys', async () => {
+    vendors.script('*', { stall: true });
+    const pending = get('/v1/customers/cus_NffrFeUfNV2Hib');
+    await expect.poll(() => vendors.stalled()).toBe(1);
+    vendors.release();
+    expect((await pending).status).toBe(200);
+
+    vendors.script('*', { drop: true });
+    vendors.setKey('stripe', 'sk_test_rotated');
+    vendors.reset();
+    expect(vendors.requests).toEqual([]);
+    expect((await get('/v1/customers/cus_NffrFeUfNV2Hib')).status).toBe(200);
+  });
+
+  it('refuses a named error: the vendors’ own errors are sent as status and body', () => {
+    expect(() => vendors.script('*', { error: 'rate_limit' } as never)).toThrow(/error must be one of/);
+  });
+});

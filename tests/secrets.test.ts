@@ -1,143 +1,151 @@
-import {
-  DecryptionFailure,
-  GetSecretValueCommand,
-  InternalServiceError,
-  ResourceNotFoundException,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, RetryableError } from '../lib/errors';
 import { createSecretCache, parseApiKeySecret } from '../lib/secrets';
-import { startSecretsManagerStub, type SecretsManagerStub } from './support/secrets-manager-stub';
-import { startStallingProxy } from './support/stalling-proxy';
+import {
+  startSecretsManagerEndpoint,
+  type SecretsManagerEndpoint,
+  type SecretsManagerErrorName,
+} from '../local/sandbox/secrets-manager-endpoint';
+import { closedPortUrl } from './support/closed-port';
 
 const secretId = 'helpcrunch/api-key';
 
-function mockedSecretsManager() {
-  const client = new SecretsManagerClient({ region: 'us-east-1' });
-  return { client, sdk: mockClient(client) };
-}
-
-const awsError = (name: string, message = `${name} happened`) => Object.assign(new Error(message), { name });
+/** The real SDK pointed at `endpoint`, one attempt per read so every read is one call. */
+const sdkClient = (endpoint: string) =>
+  new SecretsManagerClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'dummy-secret' },
+    maxAttempts: 1,
+  });
 
 describe('createSecretCache', () => {
+  let endpoint: SecretsManagerEndpoint;
   let client: SecretsManagerClient;
-  let sdk: ReturnType<typeof mockedSecretsManager>['sdk'];
+  /** GetSecretValue calls that reached Secrets Manager. */
+  const calls = () => endpoint.calls().total;
 
-  beforeEach(() => {
-    ({ client, sdk } = mockedSecretsManager());
+  beforeEach(async () => {
+    endpoint = await startSecretsManagerEndpoint();
+    client = sdkClient(endpoint.url);
+  });
+  afterEach(async () => {
+    client.destroy();
+    await endpoint.close();
   });
 
   it('reads the secret once and serves it from cache until the TTL passes', async () => {
     let clock = 0;
-    sdk
-      .on(GetSecretValueCommand, { SecretId: secretId })
-      .resolvesOnce({ SecretString: 'v1' })
-      .resolves({ SecretString: 'v2' });
+    endpoint.setSecret(secretId, 'v1');
     const secrets = createSecretCache({ client, ttlMs: 1_000, now: () => clock });
 
     expect(await secrets.get(secretId)).toBe('v1');
+    endpoint.setSecret(secretId, 'v2');
     clock = 999;
     expect(await secrets.get(secretId)).toBe('v1');
-    expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    expect(calls()).toBe(1);
 
     clock = 1_000;
     expect(await secrets.get(secretId)).toBe('v2');
-    expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(calls()).toBe(2);
   });
 
   it('caches each secret id separately', async () => {
-    sdk.on(GetSecretValueCommand, { SecretId: 'a' }).resolves({ SecretString: 'A' });
-    sdk.on(GetSecretValueCommand, { SecretId: 'b' }).resolves({ SecretString: 'B' });
+    endpoint.setSecret('a', 'A');
+    endpoint.setSecret('b', 'B');
     const secrets = createSecretCache({ client });
     expect([await secrets.get('a'), await secrets.get('b'), await secrets.get('a')]).toEqual(['A', 'B', 'A']);
-    expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(calls()).toBe(2);
   });
 
   it('shares one in-flight GetSecretValue among concurrent callers', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    sdk.on(GetSecretValueCommand).callsFake(async () => {
-      await gate;
-      return { SecretString: 'shared' };
-    });
+    endpoint.setSecret(secretId, 'shared');
+    endpoint.script('*', { stall: true });
     const secrets = createSecretCache({ client });
 
     const reads = Array.from({ length: 10 }, () => secrets.get(secretId));
-    release();
+    await expect.poll(() => endpoint.stalled()).toBe(1);
+    endpoint.release();
     expect(await Promise.all(reads)).toEqual(Array(10).fill('shared'));
-    expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    expect(calls()).toBe(1);
   });
 
   it('forceRefresh bypasses the cache, and concurrent forced refreshes share one call', async () => {
-    sdk.on(GetSecretValueCommand).resolvesOnce({ SecretString: 'old' }).resolves({ SecretString: 'rotated' });
+    endpoint.setSecret(secretId, 'old');
     const secrets = createSecretCache({ client });
     expect(await secrets.get(secretId)).toBe('old');
+    endpoint.setSecret(secretId, 'rotated');
 
     const refreshed = await Promise.all([
       secrets.get(secretId, { forceRefresh: true }),
       secrets.get(secretId, { forceRefresh: true }),
     ]);
     expect(refreshed).toEqual(['rotated', 'rotated']);
-    expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(calls()).toBe(2);
     expect(await secrets.get(secretId)).toBe('rotated');
-    expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(calls()).toBe(2);
   });
 
   it('forces a re-read at most once per secret per 30 s, however often it is asked', async () => {
     let clock = 0;
-    sdk.on(GetSecretValueCommand).resolves({ SecretString: 'v' });
+    endpoint.setSecret(secretId, 'v');
+    endpoint.setSecret('other/secret', 'v');
     const secrets = createSecretCache({ client, now: () => clock });
     await secrets.get(secretId);
     await secrets.get('other/secret');
 
     for (let i = 0; i < 100; i++) await secrets.get(secretId, { forceRefresh: true });
-    expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(3);
+    expect(calls()).toBe(3);
 
     clock = 29_999;
     await secrets.get(secretId, { forceRefresh: true });
-    expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(3);
+    expect(calls()).toBe(3);
     // The limit is per secret.
     await secrets.get('other/secret', { forceRefresh: true });
-    expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(4);
+    expect(calls()).toBe(4);
 
     clock = 30_000;
     await secrets.get(secretId, { forceRefresh: true });
-    expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(5);
+    expect(calls()).toBe(5);
   });
 
   it('answers a failed read from memory for 5 s, then reads again', async () => {
     let clock = 0;
-    sdk.on(GetSecretValueCommand).rejectsOnce(awsError('AccessDeniedException')).resolves({ SecretString: 'later' });
+    endpoint.setSecret(secretId, 'later');
+    endpoint.script('*', { error: 'AccessDeniedException' });
     const secrets = createSecretCache({ client, now: () => clock });
 
     for (let i = 0; i < 50; i++)
       await expect(secrets.get(secretId)).rejects.toMatchObject({ code: 'secret_unreadable' });
     await expect(secrets.get(secretId, { forceRefresh: true })).rejects.toBeInstanceOf(ConfigError);
-    expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    expect(calls()).toBe(1);
 
     clock = 5_000;
     expect(await secrets.get(secretId)).toBe('later');
-    expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(calls()).toBe(2);
   });
 
   it('clear() forgets cached values', async () => {
-    sdk.on(GetSecretValueCommand).resolvesOnce({ SecretString: 'first' }).resolves({ SecretString: 'second' });
+    endpoint.setSecret(secretId, 'first');
     const secrets = createSecretCache({ client });
     await secrets.get(secretId);
+    endpoint.setSecret(secretId, 'second');
     secrets.clear();
     expect(await secrets.get(secretId)).toBe('second');
   });
 
   it.each([
-    ['throttling', awsError('ThrottlingException')],
-    ['a server fault', new InternalServiceError({ message: 'boom', $metadata: {} })],
-    ['a network failure', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
-  ])(
+    ['throttling', 'ThrottlingException'],
+    ['a server fault', 'InternalServiceError'],
+    // The SDK's own error for a refused connection is a plain Error with code ECONNREFUSED.
+    ['a network failure', 'Error'],
+  ] as const)(
     'turns %s into RetryableError secrets_unavailable, with a Retry-After and the secret id in the detail only',
     async (_, failure) => {
-      sdk.on(GetSecretValueCommand).rejects(failure);
+      endpoint.setSecret(secretId, 'v');
+      if (failure === 'Error') client = sdkClient(await closedPortUrl());
+      else endpoint.script('*', { error: failure });
       const error = await createSecretCache({ client })
         .get(secretId)
         .catch((e: unknown) => e);
@@ -145,20 +153,24 @@ describe('createSecretCache', () => {
       expect(error).toMatchObject({
         code: 'secrets_unavailable',
         retryAfterMs: 5_000,
-        detail: `GetSecretValue '${secretId}' failed (${failure.name})`,
+        detail: `GetSecretValue '${secretId}' failed (${failure})`,
       });
       expect((error as Error).message).not.toContain(secretId);
     },
   );
 
   it.each([
-    ['not found', new ResourceNotFoundException({ message: "can't find the specified secret", $metadata: {} })],
-    ['access denied', awsError('AccessDeniedException')],
-    ['KMS decryption failure', new DecryptionFailure({ message: 'kms says no', $metadata: {} })],
-  ])(
+    ['not found', 'ResourceNotFoundException'],
+    ['access denied', 'AccessDeniedException'],
+    ['KMS decryption failure', 'DecryptionFailure'],
+  ] satisfies [string, SecretsManagerErrorName][])(
     'turns %s into ConfigError secret_unreadable, the secret id and SDK error name in the detail only',
     async (_, failure) => {
-      sdk.on(GetSecretValueCommand).rejects(failure);
+      // Not found for real: the endpoint holds no such secret; the others as the service would answer.
+      if (failure !== 'ResourceNotFoundException') {
+        endpoint.setSecret(secretId, 'v');
+        endpoint.script('*', { error: failure });
+      }
       const error = await createSecretCache({ client })
         .get(secretId)
         .catch((e: unknown) => e);
@@ -166,17 +178,14 @@ describe('createSecretCache', () => {
       expect(error).toMatchObject({
         code: 'secret_unreadable',
         message: 'A secret cannot be read',
-        detail: `Secret '${secretId}' cannot be read (${failure.name})`,
+        detail: `Secret '${secretId}' cannot be read (${failure})`,
       });
     },
   );
 
   it('names what the secret is for when the caller says, never the secret id or ARN', async () => {
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:crm-webhook-AbCdEf';
-    sdk
-      .on(GetSecretValueCommand)
-      .rejectsOnce(awsError('AccessDeniedException'))
-      .rejects(awsError('ThrottlingException'));
+    endpoint.script('*', { error: 'AccessDeniedException' }, { error: 'ThrottlingException', times: 'always' });
     const secrets = createSecretCache({ client, failureTtlMs: 0 });
 
     const unreadable = await secrets.get(arn, { label: "Signing secret for source 'crm'" }).catch((e: unknown) => e);
@@ -197,7 +206,7 @@ describe('createSecretCache', () => {
   });
 
   it('treats a secret without SecretString (binary) as a ConfigError', async () => {
-    sdk.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array([1, 2, 3]) });
+    endpoint.setSecret(secretId, new Uint8Array([1, 2, 3]));
     const error = await createSecretCache({ client })
       .get(secretId)
       .catch((e: unknown) => e);
@@ -209,31 +218,28 @@ describe('createSecretCache', () => {
   });
 
   it('gives up when the time budget has nothing left, without calling Secrets Manager', async () => {
-    sdk.on(GetSecretValueCommand).resolves({ SecretString: 'v' });
+    endpoint.setSecret(secretId, 'v');
     const error = await createSecretCache({ client })
       .get(secretId, { budget: { remainingMs: () => 0 } })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'secrets_unavailable' });
-    expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    expect(calls()).toBe(0);
   });
 
   describe('prefetch (at init)', () => {
     it('starts a read that the first get() shares, and never rejects itself', async () => {
-      let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
-      sdk.on(GetSecretValueCommand).callsFake(async () => {
-        await gate;
-        return { SecretString: 'early' };
-      });
+      endpoint.setSecret(secretId, 'early');
+      endpoint.script('*', { stall: true });
       const secrets = createSecretCache({ client });
 
       secrets.prefetch(secretId);
       secrets.prefetch(secretId);
-      expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+      await expect.poll(() => endpoint.stalled()).toBe(1);
+      expect(calls()).toBe(1);
       const read = secrets.get(secretId);
-      release();
+      endpoint.release();
       expect(await read).toBe('early');
-      expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+      expect(calls()).toBe(1);
     });
 
     it('leaves a failed early read to be retried on use: not remembered, no unhandled rejection', async () => {
@@ -241,13 +247,14 @@ describe('createSecretCache', () => {
       const onUnhandled = (reason: unknown) => unhandled.push(reason);
       process.on('unhandledRejection', onUnhandled);
       try {
-        sdk.on(GetSecretValueCommand).rejectsOnce(awsError('ThrottlingException')).resolves({ SecretString: 'on use' });
+        endpoint.setSecret(secretId, 'on use');
+        endpoint.script('*', { error: 'ThrottlingException' });
         const secrets = createSecretCache({ client });
 
         secrets.prefetch(secretId);
         await new Promise((resolve) => setTimeout(resolve, 20));
         expect(await secrets.get(secretId)).toBe('on use');
-        expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+        expect(calls()).toBe(2);
         expect(unhandled).toEqual([]);
       } finally {
         process.off('unhandledRejection', onUnhandled);
@@ -255,22 +262,15 @@ describe('createSecretCache', () => {
     });
 
     it('a get() that joined a failing early read reads again inside its own budget', async () => {
-      let fail!: () => void;
-      const gate = new Promise<void>((resolve) => (fail = resolve));
-      sdk
-        .on(GetSecretValueCommand)
-        .callsFakeOnce(async () => {
-          await gate;
-          throw awsError('ThrottlingException');
-        })
-        .resolves({ SecretString: 'second read' });
+      endpoint.setSecret(secretId, 'second read');
+      endpoint.script('*', { error: 'ThrottlingException' });
       const secrets = createSecretCache({ client });
 
+      // The early read is on the wire when get() joins it: no answer comes back within one tick.
       secrets.prefetch(secretId);
       const read = secrets.get(secretId);
-      fail();
       expect(await read).toBe('second read');
-      expect(sdk.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+      expect(calls()).toBe(2);
     });
   });
 });
@@ -312,13 +312,15 @@ describe('createSecretCache over HTTP with the real SDK', () => {
     'AWS_PROFILE',
   ] as const;
   const savedEnv = Object.fromEntries(envKeys.map((key) => [key, process.env[key]]));
-  let stub: SecretsManagerStub;
+  let secretsManager: SecretsManagerEndpoint;
 
   beforeAll(async () => {
-    stub = await startSecretsManagerStub({ [secretId]: '{"apiKey":"hc_from_stub"}' });
+    secretsManager = await startSecretsManagerEndpoint({
+      secrets: { [secretId]: '{"apiKey":"hc_from_secrets_manager"}' },
+    });
     for (const key of envKeys) delete process.env[key];
     Object.assign(process.env, {
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: stub.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.url,
       AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'dummy-secret',
       AWS_REGION: 'us-east-1',
@@ -330,14 +332,14 @@ describe('createSecretCache over HTTP with the real SDK', () => {
       if (savedEnv[key] === undefined) delete process.env[key];
       else process.env[key] = savedEnv[key];
     }
-    await stub.close();
+    await secretsManager.close();
   });
 
   it('builds its own client from the environment and reads the secret', async () => {
     const secrets = createSecretCache();
-    expect(parseApiKeySecret(await secrets.get(secretId))).toBe('hc_from_stub');
+    expect(parseApiKeySecret(await secrets.get(secretId))).toBe('hc_from_secrets_manager');
     await secrets.get(secretId);
-    expect(stub.requests).toEqual([secretId]);
+    expect(secretsManager.calls()).toEqual({ total: 1, bySecret: { [secretId]: 1 } });
   });
 
   it('maps a ResourceNotFoundException reply to ConfigError', async () => {
@@ -350,28 +352,25 @@ describe('createSecretCache over HTTP with the real SDK', () => {
 
   it('bounds a read when Secrets Manager accepts the connection and never answers, drops it, and recovers', async () => {
     let clock = 0;
-    const proxy = await startStallingProxy(stub.url);
-    try {
-      const client = new SecretsManagerClient({ endpoint: proxy.url });
-      const secrets = createSecretCache({ client, readTimeoutMs: 2_000, now: () => clock });
-      proxy.stall(true);
+    const client = new SecretsManagerClient({ endpoint: secretsManager.url });
+    const secrets = createSecretCache({ client, readTimeoutMs: 2_000, now: () => clock });
+    secretsManager.script('*', { stall: true, times: 'always' });
+    const stalledFrom = secretsManager.calls().total;
 
-      // A 300 ms budget bounds the read, not the 2 s read timeout.
-      const error = await secrets.get(secretId, { budget: { remainingMs: () => 300 } }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(RetryableError);
-      expect(error).toMatchObject({ code: 'secrets_unavailable', retryAfterMs: 5_000 });
-      expect(proxy.stalledConnections()).toBeGreaterThanOrEqual(1);
+    // A 300 ms budget bounds the read, not the 2 s read timeout.
+    const error = await secrets.get(secretId, { budget: { remainingMs: () => 300 } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(error).toMatchObject({ code: 'secrets_unavailable', retryAfterMs: 5_000 });
+    // The read reached Secrets Manager, which held it unanswered.
+    expect(secretsManager.calls().total).toBeGreaterThan(stalledFrom);
 
-      // Remembered for a few seconds: a flood meanwhile makes no further calls.
-      proxy.stall(false);
-      await expect(secrets.get(secretId)).rejects.toMatchObject({ code: 'secrets_unavailable' });
-      const calls = stub.requests.length;
+    // Remembered for a few seconds: a flood meanwhile makes no further calls.
+    secretsManager.clearScript();
+    await expect(secrets.get(secretId)).rejects.toMatchObject({ code: 'secrets_unavailable' });
+    const calls = secretsManager.calls().total;
 
-      clock = 5_000;
-      expect(parseApiKeySecret(await secrets.get(secretId))).toBe('hc_from_stub');
-      expect(stub.requests.length).toBe(calls + 1);
-    } finally {
-      await proxy.close();
-    }
+    clock = 5_000;
+    expect(parseApiKeySecret(await secrets.get(secretId))).toBe('hc_from_secrets_manager');
+    expect(secretsManager.calls().total).toBe(calls + 1);
   });
 });

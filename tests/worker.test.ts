@@ -1,6 +1,6 @@
 /**
- * The queue worker (lib/queue/worker.ts) message by message: the real paced client over HTTP to a
- * programmable HelpCrunch stand-in, the real SQS adapter with the SDK client mocked.
+ * The queue worker (lib/queue/worker.ts) message by message: the real paced client over HTTP to the
+ * HelpCrunch sandbox (scripted where HelpCrunch fails), the real SQS adapter with the SDK client mocked.
  */
 import {
   ChangeMessageVisibilityCommand,
@@ -20,8 +20,12 @@ import { batchResponse, createQueueWorker, type QueueWorkerOptions } from '../li
 import { createLookupResolver, type LookupResolver } from '../lib/lookups/resolver';
 import { RetryBudget, singleAttempt } from '../lib/http/retry';
 import type { CustomerRef } from '../lib/types';
+import {
+  startHelpCrunchSandbox,
+  type HelpCrunchSandbox,
+  type SandboxCustomer,
+} from '../local/sandbox/helpcrunch-sandbox';
 import { startVendorApis, type VendorApis } from '../local/sandbox/vendor-apis';
-import { startHelpCrunchStub, type HelpCrunchStub } from './support/helpcrunch-stub';
 import { sqsRecord } from './support/lambda-events';
 import { pipelineWith } from './support/pipeline';
 
@@ -30,18 +34,31 @@ const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/helpcrunch-unt
 const API_KEY = 'hc-worker-key-3c9d';
 
 const sqsMock = mockClient(SQSClient);
-let stub: HelpCrunchStub;
+let stub: HelpCrunchSandbox;
+const customer = (id: number, email: string, tag: string): SandboxCustomer => ({
+  id,
+  email,
+  userId: null,
+  name: null,
+  tags: [{ name: tag, color: '#c377e0' }],
+});
 
 beforeAll(async () => {
-  stub = await startHelpCrunchStub();
+  stub = await startHelpCrunchSandbox({
+    apiKey: API_KEY,
+    customers: [
+      customer(1001, 'ada@example.com', 'Lead'),
+      customer(1002, 'grace@example.com', 'Subscriber'),
+      customer(1005, 'linus@example.com', 'VIP'),
+    ],
+  });
 });
 afterAll(async () => {
   sqsMock.restore();
   await stub.close();
 });
 beforeEach(() => {
-  stub.requests.length = 0;
-  stub.fallback = () => ({ status: 200, body: {} });
+  stub.reset();
   sqsMock.reset();
   sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
   sqsMock.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
@@ -99,7 +116,7 @@ describe('settled for good: reported as success', () => {
   });
 
   it('skips a customer HelpCrunch does not know, with the reason', async () => {
-    stub.enqueue({ status: 404, body: { errors: [{ code: 'not_found', message: 'Customer not found' }] } });
+    stub.script('*', { error: 'customerNotFound' });
     const results = await worker().processBatch([record(job())], budget());
 
     expect(results[0]!.action).toBe('done');
@@ -109,7 +126,6 @@ describe('settled for good: reported as success', () => {
   });
 
   it('skips the DELETE when the customer found by email carries none of the tags', async () => {
-    stub.enqueue({ status: 200, body: { data: [{ id: 1005, tags: [{ name: 'VIP' }] }], total: 1 } });
     const results = await worker().processBatch([record(job({ by: 'email', value: 'linus@example.com' }))], budget());
 
     expect(results[0]!.outcomes).toEqual([expect.objectContaining({ status: 'skipped', reason: 'tags_absent' })]);
@@ -119,7 +135,7 @@ describe('settled for good: reported as success', () => {
 
 describe('retryable: a batch item failure whose visibility is the backoff', () => {
   it('429 with Retry-After: visible again after exactly that long, with no retry inside Lambda', async () => {
-    stub.enqueue({ status: 429, headers: { 'retry-after': '120' }, body: { errors: [{ code: 'too_many_requests' }] } });
+    stub.script('*', { error: 'tooManyRequests', retryAfter: 120 });
     const message = record(job());
     const results = await worker().processBatch([message], budget());
 
@@ -136,7 +152,7 @@ describe('retryable: a batch item failure whose visibility is the backoff', () =
   });
 
   it('Retry-After is a floor, not a cap: a longer backoff wins', async () => {
-    stub.enqueue({ status: 429, headers: { 'retry-after': '5' } });
+    stub.script('*', { error: 'tooManyRequests', retryAfter: 5 });
     const results = await worker().processBatch([record(job(), 4)], budget());
 
     // 4th receive: ceiling min(900 s, 10 s * 2^3) = 80 s > 5 s.
@@ -144,7 +160,7 @@ describe('retryable: a batch item failure whose visibility is the backoff', () =
   });
 
   it('429 without Retry-After: exponential backoff over the receive count', async () => {
-    stub.fallback = () => ({ status: 429 });
+    stub.script('*', { error: 'tooManyRequests', times: 'always' });
     const results = await worker().processBatch([record(job(), 1), record(job(), 3), record(job(), 7)], budget());
 
     expect(results.map((r) => r.visibilitySeconds)).toEqual([10, 40, 640]);
@@ -152,14 +168,14 @@ describe('retryable: a batch item failure whose visibility is the backoff', () =
   });
 
   it('the backoff is jittered, never below 1 s', async () => {
-    stub.fallback = () => ({ status: 429 });
+    stub.script('*', { error: 'tooManyRequests', times: 'always' });
     const results = await worker({ random: () => 0 }).processBatch([record(job(), 5)], budget());
 
     expect(results[0]!.visibilitySeconds).toBe(1);
   });
 
   it('5xx: one request, then the message waits out its backoff in the queue', async () => {
-    stub.fallback = () => ({ status: 503 });
+    stub.script('*', { status: 503, times: 'always' });
     const results = await worker().processBatch([record(job(), 2)], budget());
 
     expect(results[0]).toMatchObject({
@@ -171,7 +187,7 @@ describe('retryable: a batch item failure whose visibility is the backoff', () =
   });
 
   it('a dropped connection is retried the same way', async () => {
-    stub.enqueue({ reset: true });
+    stub.script('*', { drop: true });
     const results = await worker().processBatch([record(job())], budget());
 
     expect(results[0]).toMatchObject({
@@ -182,7 +198,7 @@ describe('retryable: a batch item failure whose visibility is the backoff', () =
   });
 
   it('on the last receive, dead-letters with the reason instead of retrying', async () => {
-    stub.fallback = () => ({ status: 500 });
+    stub.script('*', { error: 'internalError', times: 'always' });
     const message = record(job({ by: 'helpcrunchId', value: 1001 }, 8), 8);
     const results = await worker().processBatch([message], budget());
 
@@ -201,7 +217,10 @@ describe('retryable: a batch item failure whose visibility is the backoff', () =
 
 describe('permanent: straight to the dead-letter queue, then deleted from the jobs queue', () => {
   it('400 from HelpCrunch: dead-lettered with its reason and the attempt count', async () => {
-    stub.enqueue({ status: 400, body: { errors: [{ code: 'invalid_tags', message: 'Body must be {"tags":[…]}' }] } });
+    stub.script('*', {
+      status: 400,
+      body: { errors: [{ code: 'invalid_tags', message: 'Body must be {"tags":[…]}' }] },
+    });
     const message = record(job(), 2);
     const results = await worker().processBatch([message], budget());
 
@@ -257,7 +276,7 @@ describe('permanent: straight to the dead-letter queue, then deleted from the jo
 
 describe('a batch', () => {
   it('reports exactly the messages that must come back (partial batch response)', async () => {
-    stub.enqueue({ status: 200, body: {} }, { status: 502 }, { status: 400 }, { status: 200, body: {} });
+    stub.script('*', { pass: true }, { status: 502 }, { error: 'invalidTags' });
     const records = [record(job()), record(job()), record(job()), record('garbage'), record(job())];
     const results = await worker().processBatch(records, budget());
 
@@ -269,7 +288,7 @@ describe('a batch', () => {
     sqsMock
       .on(ChangeMessageVisibilityCommand)
       .rejects(Object.assign(new Error('gone'), { name: 'ReceiptHandleIsInvalid', $fault: 'client' }));
-    stub.enqueue({ status: 500 });
+    stub.script('*', { error: 'internalError' });
     const message = record(job());
     const results = await worker().processBatch([message], budget());
 
@@ -323,12 +342,7 @@ describe('a batch', () => {
       sleep: async (ms) => void (clockMs += ms),
     });
     const arrivals: number[] = [];
-    stub.fallback = (request) => {
-      arrivals.push(clockMs);
-      return request.method === 'POST'
-        ? { status: 200, body: { data: [{ id: 1001, tags: [{ name: 'Lead' }] }], total: 1 } }
-        : { status: 200, body: {} };
-    };
+    const stopRecording = stub.onRequest(() => arrivals.push(clockMs));
     const paced = worker({ pipeline: pipelineWith(pacedClient(bucket)) });
     const tagging = jobMessage(
       { rule: 'churn', customer: { by: 'helpcrunchId', value: 1001 }, removeTags: ['Lead'], addTags: ['Churned'] },
@@ -338,6 +352,7 @@ describe('a batch', () => {
       [record(job({ by: 'email', value: 'ada@example.com' })), record(job()), record(tagging)],
       budget(),
     );
+    stopRecording();
 
     expect(helpcrunchCalls()).toEqual([
       'POST /v1/customers/search',
@@ -353,7 +368,6 @@ describe('a batch', () => {
 
 describe('a dry run', () => {
   it('searches but sends no DELETE or PUT, and settles the message as done with what would change', async () => {
-    stub.enqueue({ status: 200, body: { data: [{ id: 1001, tags: [{ name: 'Lead' }] }], total: 1 } });
     const dry = worker({ pipeline: pipelineWith(pacedClient(), { dryRun: true }) });
     const message = jobMessage(
       {
@@ -404,7 +418,6 @@ describe('lookups in the worker', () => {
     );
 
   it('resolves the customer through the sender’s API, then changes its tags', async () => {
-    stub.enqueue({ status: 200, body: { data: [{ id: 1002, tags: [{ name: 'Subscriber' }] }], total: 1 } });
     const results = await worker({
       pipeline: pipelineWith(pacedClient(), { lookups: lookupsAt(vendors.url) }),
     }).processBatch([record(stripeJob('cus_Qh7GraceHopper'))], budget());

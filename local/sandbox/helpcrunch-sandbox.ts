@@ -22,18 +22,26 @@
  * sandbox does not keep are null or empty. limit defaults to 20 and is capped at 100; offset
  * defaults to 0.
  *
- * Each request meets, in this order: injected latency, injected drop (socket destroyed, no reply),
- * injected 429, injected 500, the bearer check (401), the account rate limit (429 with Retry-After),
- * then routing: unknown route 404 -> non-numeric id 400 -> body (413, invalid JSON 400, invalid
- * tags/filter/pagination 400) -> unknown customer 404. Error bodies are exactly
- * SANDBOX_ERRORS[…].body, HelpCrunch's `{"errors":[{"code":"invalid_request",…},{"code":<reason>,…}]}`;
- * only an unknown customer's 404 carries the `not_found` entry, an unknown route's does not.
+ * Each request meets, in this order: its scripted answer if one is queued (script(), below),
+ * injected latency, injected drop (socket destroyed, no reply), injected 429, injected 500, the
+ * bearer check (401), the account rate limit (429 with Retry-After), then routing: unknown route
+ * 404 -> non-numeric id 400 -> body (413, invalid JSON 400, invalid tags/filter/pagination 400) ->
+ * unknown customer 404. Error bodies are exactly SANDBOX_ERRORS[…].body, HelpCrunch's
+ * `{"errors":[{"code":"invalid_request",…},{"code":<reason>,…}]}`; only an unknown customer's 404
+ * carries the `not_found` entry, an unknown route's does not.
+ *
+ * Scripted answers (scripted-answers.ts) are the misbehaviour a test or a developer asks for, per
+ * route (SANDBOX_ROUTES) or for any request: a sequence of statuses, one of SANDBOX_ERRORS with or
+ * without Retry-After, a stall, a dropped connection, an answer cut short, an answer late, or a
+ * body HelpCrunch itself never sends (a proxy's, a gateway's). `npm start` takes them over HTTP
+ * (POST /_sandbox/script, see inspector.ts). They and the injected faults skip auth and the rate
+ * limit (they stand for a gateway failing in front of the API) but are recorded like any request.
  *
  * The rate limit is a sliding window over admitted requests (rejected ones do not count), so
  * Retry-After is the whole seconds until the oldest admitted request leaves the window.
- * Injected faults skip auth and the rate limit (they stand for a gateway failing in front of the
- * API) but are recorded like any request. Memory stays bounded under load: the request log is a
- * ring buffer and the counters are numbers.
+ * Every request is recorded as it arrives (headers and body included, for tests; the page shows
+ * neither) and completed when its connection is done. Memory stays bounded under load: the
+ * request log is a ring buffer, recorded bodies are capped and the counters are numbers.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -42,15 +50,16 @@ import { BoundedLog } from './bounded-log';
 import { CustomerStore, helpCrunchCustomer, parseSearchFilters } from './customer-store';
 import type { SandboxCustomer } from './customer-store';
 import { loadDemoCustomers } from './demo-customers';
-import { BodyTooLargeError, baseUrl, closerFor, listen, readBody, sendJson } from './http-server';
+import { BodyTooLargeError, baseUrl, closerFor, listen, type Reply, readBody, sendJson } from './http-server';
 import { createInspector } from './inspector';
 import type { Faults, RateLimit, RequestRecord, SandboxStats } from './sandbox-types';
+import { AnswerScript, type ScriptedAnswer } from './scripted-answers';
 import { SlidingWindow } from './sliding-window';
 
 export type { SandboxCustomer, SandboxTag } from './customer-store';
 export type { SandboxState } from './inspector';
 
-export type { Faults, RateLimit, RequestRecord, SandboxStats } from './sandbox-types';
+export type { Faults, RateLimit, RequestLine, RequestRecord, SandboxStats } from './sandbox-types';
 
 export interface HelpCrunchSandboxOptions {
   host?: string;
@@ -86,20 +95,35 @@ export interface HelpCrunchSandbox {
   stats(): SandboxStats;
   /** Calls `listener` once per finished request; returns an unsubscribe function. */
   onRequest(listener: (record: RequestRecord) => void): () => void;
+  /**
+   * Queues answers for the next requests on `route` ('*': any request), used before the sandbox
+   * answers on its own (see the header and scripted-answers.ts); reset() forgets them.
+   */
+  script(route: SandboxRoute | '*', ...answers: SandboxAnswer[]): void;
+  /** Requests a `stall` answer holds now. */
+  stalled(): number;
+  /** Lets every held request go on to the sandbox's own answer. */
+  release(): void;
 }
 
 export const DEFAULT_SANDBOX_API_KEY = 'sandbox-api-key';
 export const DEFAULT_RATE_LIMIT: RateLimit = { requests: 120, windowMs: 60_000 };
 export const NO_FAULTS: Faults = { rate429: 0, rate5xx: 0, latencyMs: 0, dropRate: 0, retryAfter: 'none' };
 const MAX_BODY_BYTES = 1024 * 1024;
+/** Longer bodies are handled but not kept in the request log. */
+export const RECORDED_BODY_BYTES = 64 * 1024;
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
 
-interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
+/** The sandbox's routes, as scripted answers name them. */
+export const SANDBOX_ROUTES = [
+  'GET /v1/customers',
+  'GET /v1/customers/:id',
+  'POST /v1/customers/search',
+  'PUT /v1/customers/:id/tags',
+  'DELETE /v1/customers/:id/tags',
+] as const;
+export type SandboxRoute = (typeof SANDBOX_ROUTES)[number];
 
 /** HelpCrunch's error body: a generic `invalid_request` entry, then the reason (a code, or the field at fault). */
 function errorReply(status: number, code: string, message: string) {
@@ -131,6 +155,40 @@ export const SANDBOX_ERRORS = {
   routeNotFound: errorReply(404, 'route', 'No route found.'),
   internalError: { status: 500, body: { errors: [{ code: 'internal_error', message: 'Internal server error' }] } },
 } as const;
+
+export type SandboxErrorName = keyof typeof SANDBOX_ERRORS;
+/** A scripted answer; `{ error }` names one of SANDBOX_ERRORS. */
+export type SandboxAnswer = ScriptedAnswer<SandboxErrorName>;
+const ERROR_NAMES = Object.keys(SANDBOX_ERRORS) as SandboxErrorName[];
+
+/** The route a request is for, by its method and the shape of its path (the id not yet checked). */
+function routeOf(method: string, pathname: string): SandboxRoute | undefined {
+  const [version, resource, id, sub, ...extra] = pathname.split('/').slice(1);
+  if (version !== 'v1' || resource !== 'customers' || extra.length > 0) return undefined;
+  if (id === undefined || id === '') return method === 'GET' && sub === undefined ? 'GET /v1/customers' : undefined;
+  if (id === 'search' && sub === undefined && method === 'POST') return 'POST /v1/customers/search';
+  if (sub === undefined) return method === 'GET' ? 'GET /v1/customers/:id' : undefined;
+  if (sub !== 'tags') return undefined;
+  return method === 'PUT'
+    ? 'PUT /v1/customers/:id/tags'
+    : method === 'DELETE'
+      ? 'DELETE /v1/customers/:id/tags'
+      : undefined;
+}
+
+/** A request body as read: its bytes, or none because it was over MAX_BODY_BYTES. */
+type RawBody = Buffer | 'too large';
+
+/** The body as the request log keeps it: JSON when it parses, else text; none when too long to keep. */
+function recordedBody(raw: RawBody): unknown {
+  if (raw === 'too large' || raw.length > RECORDED_BODY_BYTES) return undefined;
+  const text = raw.toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
 
 function checkFaults(faults: Faults): Faults {
   for (const key of ['rate429', 'rate5xx', 'dropRate'] as const) {
@@ -177,12 +235,23 @@ function parseTags(body: unknown): { name: string; color?: string }[] | undefine
   return parsed;
 }
 
-/** Reads a JSON body, or answers with the error reply that describes why it could not. */
-async function readJson(req: IncomingMessage): Promise<{ value: unknown } | { error: Reply }> {
+/** A JSON body, or the error reply that describes why it is not one. */
+function parseJson(raw: RawBody): { value: unknown } | { error: Reply } {
+  if (raw === 'too large') return { error: SANDBOX_ERRORS.payloadTooLarge };
   try {
-    return { value: JSON.parse((await readBody(req, MAX_BODY_BYTES)).toString('utf8')) };
+    return { value: JSON.parse(raw.toString('utf8')) };
+  } catch {
+    return { error: SANDBOX_ERRORS.invalidJson };
+  }
+}
+
+/** Reads the whole body, keeping none of it past MAX_BODY_BYTES. */
+async function readRawBody(req: IncomingMessage): Promise<RawBody> {
+  try {
+    return await readBody(req, MAX_BODY_BYTES);
   } catch (error) {
-    return { error: error instanceof BodyTooLargeError ? SANDBOX_ERRORS.payloadTooLarge : SANDBOX_ERRORS.invalidJson };
+    if (error instanceof BodyTooLargeError) return 'too large';
+    throw error;
   }
 }
 
@@ -205,6 +274,10 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
   let stats: SandboxStats = { total: 0, byStatus: {}, maxPerWindow: 0 };
   // Aborts injected latency on close, so no timer outlives the server.
   const shutdown = new AbortController();
+  const script = new AnswerScript(
+    { routes: SANDBOX_ROUTES, errors: ERROR_NAMES, errorReply: (name) => SANDBOX_ERRORS[name] },
+    () => inspector.changed(),
+  );
 
   const chance = (probability: number) => probability > 0 && random() < probability;
 
@@ -217,10 +290,12 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
     return Math.max(1, admitted.msUntilOldestExpires(at));
   }
 
-  function record(entry: RequestRecord): void {
-    log.push(entry);
+  /** Completes a request's record once its connection is done with it: status, time, stats, listeners. */
+  function complete(entry: RequestRecord, status: number, ms: number, tags: string[] | undefined): void {
+    Object.assign(entry, { status, ms }, tags && { tags });
+    delete entry.pending;
     stats.total++;
-    stats.byStatus[entry.status] = (stats.byStatus[entry.status] ?? 0) + 1;
+    stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
     for (const listener of listeners) listener(entry);
     inspector.changed();
   }
@@ -229,6 +304,7 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
     apiKey = initialApiKey;
     store.replaceAll(customers);
     faults = initialFaults;
+    script.clear();
     log.clear();
     admitted.clear();
     arrivals.clear();
@@ -247,6 +323,12 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
     rateLimit,
     faults: () => faults,
     reset: () => reset(),
+    script: (body) => script.addFromBody(body),
+    scripted: () => script.pending(),
+    unscript: () => {
+      script.clear();
+      script.release();
+    },
   });
 
   function parseId(raw: string): number | undefined {
@@ -258,14 +340,19 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
     tags?: string[];
   }
 
-  async function editTags(req: IncomingMessage, id: number, seen: Seen): Promise<Reply> {
-    const body = await readJson(req);
+  function editTags(
+    target: 'PUT /v1/customers/:id/tags' | 'DELETE /v1/customers/:id/tags',
+    raw: RawBody,
+    id: number,
+    seen: Seen,
+  ): Reply {
+    const body = parseJson(raw);
     if ('error' in body) return body.error;
     const tags = parseTags(body.value);
     if (!tags) return SANDBOX_ERRORS.invalidTags;
     seen.tags = tags.map((tag) => tag.name);
     const updated =
-      req.method === 'DELETE'
+      target === 'DELETE /v1/customers/:id/tags'
         ? store.removeTags(
             id,
             tags.map((tag) => tag.name),
@@ -274,8 +361,8 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
     return updated ? { status: 200, body: helpCrunchCustomer(updated) } : SANDBOX_ERRORS.customerNotFound;
   }
 
-  async function search(req: IncomingMessage): Promise<Reply> {
-    const body = await readJson(req);
+  function search(raw: RawBody): Reply {
+    const body = parseJson(raw);
     if ('error' in body) return body.error;
     if (typeof body.value !== 'object' || body.value === null) return SANDBOX_ERRORS.invalidFilter;
     const { filter, comparison = 'AND', limit, offset } = body.value as Record<string, unknown>;
@@ -284,27 +371,54 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
     return paginate(store.search(filters, comparison), limit, offset);
   }
 
-  async function route(req: IncomingMessage, seen: Seen): Promise<Reply> {
-    const url = new URL(req.url ?? '/', 'http://sandbox');
-    const [version, resource, idPart, sub, ...extra] = url.pathname.split('/').slice(1);
-    const method = req.method ?? 'GET';
-    if (version !== 'v1' || resource !== 'customers' || extra.length > 0) return SANDBOX_ERRORS.routeNotFound;
-
-    if (idPart === undefined || idPart === '') {
-      if (method !== 'GET') return SANDBOX_ERRORS.routeNotFound;
-      const { searchParams } = url;
-      return paginate(store.all(), searchParams.get('limit') ?? undefined, searchParams.get('offset') ?? undefined);
+  function route(route: SandboxRoute | undefined, url: URL, raw: RawBody, seen: Seen): Reply {
+    switch (route) {
+      case undefined:
+        return SANDBOX_ERRORS.routeNotFound;
+      case 'GET /v1/customers': {
+        const { searchParams } = url;
+        return paginate(store.all(), searchParams.get('limit') ?? undefined, searchParams.get('offset') ?? undefined);
+      }
+      case 'POST /v1/customers/search':
+        return search(raw);
     }
-    if (idPart === 'search' && sub === undefined && method === 'POST') return search(req);
-
-    const isCustomerRoute = sub === undefined && method === 'GET';
-    const isTagsRoute = sub === 'tags' && (method === 'DELETE' || method === 'PUT');
-    if (!isCustomerRoute && !isTagsRoute) return SANDBOX_ERRORS.routeNotFound;
-    const id = parseId(idPart);
+    const id = parseId(url.pathname.split('/')[3]!);
     if (id === undefined) return SANDBOX_ERRORS.invalidId;
-    if (isTagsRoute) return editTags(req, id, seen);
+    if (route !== 'GET /v1/customers/:id') return editTags(route, raw, id, seen);
     const customer = store.get(id);
     return customer ? { status: 200, body: helpCrunchCustomer(customer) } : SANDBOX_ERRORS.customerNotFound;
+  }
+
+  /** The sandbox's own answer, after injected faults, the key and the rate limit; undefined when it dropped the connection. */
+  async function answer(
+    req: IncomingMessage,
+    at: number,
+    target: SandboxRoute | undefined,
+    url: URL,
+    raw: RawBody,
+    seen: Seen,
+  ): Promise<Reply | undefined> {
+    if (faults.latencyMs > 0) {
+      await delay(faults.latencyMs, undefined, { signal: shutdown.signal }).catch(() => undefined);
+      if (shutdown.signal.aborted) return undefined;
+    }
+    if (chance(faults.dropRate)) {
+      req.socket.destroy();
+      return undefined;
+    }
+    if (chance(faults.rate429)) {
+      const { retryAfter } = faults;
+      return {
+        ...SANDBOX_ERRORS.tooManyRequests,
+        headers: retryAfter === 'none' ? {} : { 'retry-after': String(retryAfter) },
+      };
+    }
+    if (chance(faults.rate5xx)) return SANDBOX_ERRORS.internalError;
+    if (req.headers.authorization !== `Bearer ${apiKey}`) return SANDBOX_ERRORS.unauthorized;
+    const waitMs = admit(at);
+    if (waitMs > 0)
+      return { ...SANDBOX_ERRORS.tooManyRequests, headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) } };
+    return route(target, url, raw, seen);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -313,44 +427,28 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
     const seen: Seen = {};
     arrivals.add(at);
     stats.maxPerWindow = Math.max(stats.maxPerWindow, arrivals.count(at));
-    // 'close' fires for replies and for dropped or aborted connections alike: one place records all.
-    res.once('close', () => {
-      record({
-        method: req.method ?? '',
-        path: (req.url ?? '').split('?')[0]!,
-        status: res.writableFinished ? res.statusCode : 0,
-        at,
-        ms: performance.now() - started,
-        ...(seen.tags && { tags: seen.tags }),
-      });
-    });
-
-    if (faults.latencyMs > 0) {
-      await delay(faults.latencyMs, undefined, { signal: shutdown.signal }).catch(() => undefined);
-      if (shutdown.signal.aborted) return;
-    }
-    if (chance(faults.dropRate)) {
-      req.socket.destroy();
-      return;
-    }
-    if (chance(faults.rate429)) {
-      const { retryAfter } = faults;
-      const { status, body } = SANDBOX_ERRORS.tooManyRequests;
-      return sendJson(res, status, body, retryAfter === 'none' ? {} : { 'retry-after': String(retryAfter) });
-    }
-    if (chance(faults.rate5xx)) {
-      return sendJson(res, SANDBOX_ERRORS.internalError.status, SANDBOX_ERRORS.internalError.body);
-    }
-    if (req.headers.authorization !== `Bearer ${apiKey}`) {
-      return sendJson(res, SANDBOX_ERRORS.unauthorized.status, SANDBOX_ERRORS.unauthorized.body);
-    }
-    const waitMs = admit(at);
-    if (waitMs > 0) {
-      const { status, body } = SANDBOX_ERRORS.tooManyRequests;
-      return sendJson(res, status, body, { 'retry-after': String(Math.ceil(waitMs / 1000)) });
-    }
-    const reply = await route(req, seen);
-    sendJson(res, reply.status, reply.body, reply.headers);
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const method = req.method ?? '';
+    const entry: RequestRecord = {
+      method,
+      path: (req.url ?? '').split('?')[0]!,
+      status: 0,
+      pending: true,
+      at,
+      ms: 0,
+      headers: req.headers,
+      body: undefined,
+      remotePort: req.socket.remotePort,
+    };
+    log.push(entry);
+    // 'close' fires for replies and for dropped, aborted or cut connections alike: one place completes all.
+    res.once('close', () =>
+      complete(entry, res.writableFinished ? res.statusCode : 0, performance.now() - started, seen.tags),
+    );
+    const raw = await readRawBody(req);
+    entry.body = recordedBody(raw);
+    const target = routeOf(method, url.pathname);
+    await script.serve(req, res, target, () => answer(req, at, target, url, raw, seen));
   }
 
   const server = createServer((req, res) => {
@@ -372,10 +470,11 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
       apiKey = key;
     },
     get requests() {
-      return log.toArray();
+      return log.toArray().map((entry) => ({ ...entry }));
     },
     close: () => {
       shutdown.abort();
+      script.close();
       inspector.close();
       return closeServer();
     },
@@ -391,5 +490,8 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    script: (target, ...answers) => script.add(target, answers),
+    stalled: () => script.stalled(),
+    release: () => script.release(),
   };
 }

@@ -1,4 +1,4 @@
-/** The node:http plumbing both local fakes share: listen, close, read a bounded body, write JSON. */
+/** The node:http plumbing the local stand-ins share: listen, close, read a bounded body, write a reply. */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -57,6 +57,32 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   return Buffer.concat(chunks);
 }
 
+/** One answer: a string body is sent as it is, another body as JSON, none as an empty body. */
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** The reply's body bytes and its headers, a content type added for a body that has none. */
+export function encodeReply({ body, headers = {} }: Reply): { bytes: Buffer; headers: Record<string, string> } {
+  if (body === undefined) return { bytes: Buffer.alloc(0), headers };
+  const [bytes, type] =
+    typeof body === 'string'
+      ? [body, 'text/plain; charset=utf-8']
+      : [JSON.stringify(body), 'application/json; charset=utf-8'];
+  const typed = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
+  return { bytes: Buffer.from(bytes), headers: typed ? headers : { 'content-type': type, ...headers } };
+}
+
+/** Writes one reply, unless there is none or the connection is already gone. */
+export function sendReply(res: ServerResponse, reply: Reply | undefined): void {
+  if (!reply || res.headersSent || res.destroyed) return;
+  const { bytes, headers } = encodeReply(reply);
+  res.writeHead(reply.status, { ...headers, 'content-length': bytes.length });
+  res.end(bytes);
+}
+
 /** Writes one JSON reply, unless the connection is already gone. */
 export function sendJson(
   res: ServerResponse,
@@ -64,12 +90,5 @@ export function sendJson(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  if (res.headersSent || res.destroyed) return;
-  const json = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(json),
-    ...headers,
-  });
-  res.end(json);
+  sendReply(res, { status, body, headers });
 }

@@ -5,27 +5,38 @@
  *   GET  /_sandbox/state    the same data as JSON (SandboxState)
  *   GET  /_sandbox/events   Server-Sent Events: one `state` event on connect, then one per change,
  *                           at most every PUSH_INTERVAL_MS however busy the API is
- *   POST /_sandbox/reset    restores the seed customers, clears log, stats and rate limit; answers the state
+ *   POST /_sandbox/reset    restores the seed customers, clears log, stats, rate limit and scripted
+ *                           answers; answers the state
+ *   POST /_sandbox/script   queues scripted answers, body {"route"?: one of SANDBOX_ROUTES or "*",
+ *                           "answers": [...]} (scripted-answers.ts); answers the state, or 400 {error}
+ *   DELETE /_sandbox/script forgets the queued answers and lets stalled requests go on; answers the state
  *
  * These requests are not API traffic: they skip faults, auth and the rate limit, and are not
- * recorded, so watching the sandbox never changes what it reports. Anything else, /_sandbox/
- * paths included, is left to the API (which answers 401 or 404 outside /v1).
+ * recorded, so watching the sandbox never changes what it reports. The page and the state show
+ * requests without their headers and bodies (the headers carry the API key). Anything else,
+ * /_sandbox/ paths included, is left to the API (which answers 401 or 404 outside /v1).
+ *
+ *   curl -X POST localhost:4010/_sandbox/script \
+ *     -d '{"route":"DELETE /v1/customers/:id/tags","answers":[{"error":"tooManyRequests","retryAfter":5,"times":3}]}'
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SandboxCustomer } from './customer-store';
-import type { Faults, RateLimit, RequestRecord, SandboxStats } from './sandbox-types';
-import { sendJson } from './http-server';
+import type { Faults, RateLimit, RequestLine, RequestRecord, SandboxStats } from './sandbox-types';
+import { readBody, sendJson } from './http-server';
+import type { PendingAnswer } from './scripted-answers';
 
 export interface SandboxState {
   /** The first MAX_STATE_CUSTOMERS customers by id. */
   customers: SandboxCustomer[];
   customerCount: number;
   /** The latest MAX_STATE_REQUESTS requests, newest first. */
-  requests: RequestRecord[];
+  requests: RequestLine[];
   stats: SandboxStats;
   rateLimit: RateLimit;
   faults: Faults;
+  /** Scripted answers still queued. */
+  scripted: PendingAnswer<string, string>[];
 }
 
 export interface InspectorSource {
@@ -35,6 +46,10 @@ export interface InspectorSource {
   rateLimit: RateLimit;
   faults(): Faults;
   reset(): void;
+  /** Queues the scripted answers a control request's body asks for; RangeError when it is malformed. */
+  script(body: unknown): void;
+  scripted(): PendingAnswer<string, string>[];
+  unscript(): void;
 }
 
 export interface Inspector {
@@ -49,6 +64,12 @@ const MAX_STATE_CUSTOMERS = 500;
 export const MAX_STATE_REQUESTS = 50;
 const PUSH_INTERVAL_MS = 100;
 const PAGE_URL = new URL('./inspector.html', import.meta.url);
+const MAX_SCRIPT_BYTES = 64 * 1024;
+
+/** A request as the page shows it: its line, without headers, body or port. */
+function line({ headers: _headers, body: _body, remotePort: _port, ...shown }: RequestRecord): RequestLine {
+  return shown;
+}
 
 export function createInspector(source: InspectorSource): Inspector {
   // Read per start rather than per request: cheap, and an edited page shows after a restart.
@@ -61,10 +82,11 @@ export function createInspector(source: InspectorSource): Inspector {
     return {
       customers: customers.slice(0, MAX_STATE_CUSTOMERS),
       customerCount: customers.length,
-      requests: source.requests().slice(-MAX_STATE_REQUESTS).reverse(),
+      requests: source.requests().slice(-MAX_STATE_REQUESTS).reverse().map(line),
       stats: source.stats(),
       rateLimit: source.rateLimit,
       faults: source.faults(),
+      scripted: source.scripted(),
     };
   }
 
@@ -87,6 +109,16 @@ export function createInspector(source: InspectorSource): Inspector {
     req.once('close', () => streams.delete(res));
   }
 
+  async function addScript(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      source.script(JSON.parse((await readBody(req, MAX_SCRIPT_BYTES)).toString('utf8')));
+    } catch (error) {
+      const reason = error instanceof RangeError ? error.message : 'the body must be JSON of at most 64 KiB';
+      return sendJson(res, 400, { error: reason });
+    }
+    sendJson(res, 200, state());
+  }
+
   return {
     serve(req, res) {
       const route = `${req.method} ${(req.url ?? '/').split('?')[0]}`;
@@ -105,6 +137,12 @@ export function createInspector(source: InspectorSource): Inspector {
         // The body, if any, is ignored; drain it so the keep-alive connection stays usable.
         req.resume();
         source.reset();
+        sendJson(res, 200, state());
+      } else if (route === 'POST /_sandbox/script') {
+        void addScript(req, res);
+      } else if (route === 'DELETE /_sandbox/script') {
+        req.resume();
+        source.unscript();
         sendJson(res, 200, state());
       } else {
         return false;

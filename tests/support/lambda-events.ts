@@ -1,6 +1,7 @@
 /** Test events built from the real AWS samples in tests/fixtures/aws-events, and a Lambda context. */
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, Context, EventBridgeEvent, SQSRecord } from 'aws-lambda';
+import { createLambdaContext } from '../../local/host/lambda-context';
 
 export type HttpTrigger = 'http-api' | 'rest-api' | 'function-url';
 
@@ -98,21 +99,13 @@ export function sqsRecord(body: string, { messageId = 'm-1', receiveCount = 1 } 
   };
 }
 
-/** A Lambda context whose clock runs like Lambda's: remaining time shrinks as real (or fake) time passes. */
+/** A Lambda context as the local host builds it, its clock running like Lambda's: remaining time shrinks as real (or fake) time passes. */
 export function lambdaContext(remainingMs = 28_000): Context {
-  const deadline = Date.now() + remainingMs;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
+  return createLambdaContext({
     functionName: 'helpcrunch-untag-test-webhook',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:helpcrunch-untag-test-webhook',
-    memoryLimitInMB: '256',
-    awsRequestId: 'req-00000000-0000-4000-8000-000000000000',
-    logGroupName: '/aws/lambda/helpcrunch-untag-test-webhook',
-    logStreamName: '2026/11/24/[$LATEST]0000',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+    requestId: 'req-00000000-0000-4000-8000-000000000000',
+    deadlineMs: Date.now() + remainingMs,
+    memoryMb: 256,
+    region: 'us-east-1',
+  });
 }

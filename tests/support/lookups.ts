@@ -1,9 +1,9 @@
-/** What the lookup tests share: a recording secret source, a fake clock with its sleep, a resolver on both, a stub API. */
+/** What the lookup tests share: a recording secret source, a fake clock with its sleep, a resolver on both, the vendor APIs' stand-in. */
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createLookupResolver, type LookupResolverOptions } from '../../lib/lookups/resolver';
 import { RetryBudget, type RetryPolicy } from '../../lib/http/retry';
 import type { LookupConfig } from '../../lib/rules/types';
-import { startHelpCrunchStub, type HelpCrunchStub } from './helpcrunch-stub';
+import { startVendorApis, type VendorApis } from '../../local/sandbox/vendor-apis';
 
 /** Serves `values` in turn for every read (the last one repeats) and records how it was asked. */
 export function secretSource(...values: string[]) {
@@ -64,17 +64,18 @@ export async function rejection(
   throw new Error('expected the lookup to fail');
 }
 
-/** A programmable stub API for the enclosing describe block, reset after each test; `origin` is its base URL. */
-export function useStubApi() {
-  const api = {} as { stub: HelpCrunchStub; origin: string };
+/**
+ * The vendor APIs' stand-in for the enclosing describe block, reset after each test; `origin` is its
+ * base URL. A generic lookup's API, which none of its vendors speaks, answers only as scripted
+ * (`api.vendors.script('*', …)`).
+ */
+export function useVendorApis() {
+  const api = {} as { vendors: VendorApis; origin: string };
   beforeAll(async () => {
-    api.stub = await startHelpCrunchStub();
-    api.origin = new URL(api.stub.url).origin;
+    api.vendors = await startVendorApis();
+    api.origin = api.vendors.url;
   });
-  afterEach(() => {
-    api.stub.requests.length = 0;
-    api.stub.fallback = () => ({ status: 200, body: {} });
-  });
-  afterAll(() => api.stub.close());
+  afterEach(() => api.vendors.reset());
+  afterAll(() => api.vendors.close());
   return api;
 }
