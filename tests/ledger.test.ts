@@ -1,24 +1,26 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createLedger, type Ledger } from '../lib/ledger';
-import { RetryBudget } from '../lib/retry';
-import { startLedgerTable } from './support/ledger-table';
+import { RetryBudget } from '../lib/http/retry';
+import { freshLedgerTable, localDynamoDb } from './support/ledger';
 
-let table: Awaited<ReturnType<typeof startLedgerTable>>;
 let ledger: Ledger;
+let tableName: string;
 const budget = () => RetryBudget.until(Date.now() + 10_000);
 
 beforeAll(async () => {
-  table = await startLedgerTable();
-  ledger = createLedger({ tableName: table.tableName, dedupDays: 7, client: table.client });
+  tableName = await freshLedgerTable();
+  ledger = createLedger({ tableName, dedupDays: 7, client: (await localDynamoDb()).client });
 });
-afterAll(() => table.close());
 
 describe('units', () => {
   const unit = { source: 'crm', eventId: 'evt-1', customer: 'email:ann@example.com' };
   it('starts once, is in progress for a second taker, done with its outcomes after finish', async () => {
     expect(await ledger.units.start(unit, budget())).toEqual({ state: 'started' });
     expect(await ledger.units.start(unit, budget())).toEqual({ state: 'in_progress' });
-    const outcomes = [{ rule: 'r', customerId: 1, removed: ['A'], added: [], status: 'untagged' as const, requests: 2, ms: 3 }];
+    const event = { source: 'crm', id: 'evt-1', occurredAt: '2026-11-01T00:00:00.000Z' };
+    const outcomes = [
+      { rule: 'r', customerId: 1, removed: ['A'], added: [], status: 'untagged' as const, requests: 2, ms: 3, event },
+    ];
     await ledger.units.finish(unit, outcomes, budget());
     expect(await ledger.units.start(unit, budget())).toEqual({ state: 'done', outcomes });
   });
@@ -46,7 +48,7 @@ describe('customers', () => {
   });
   it('a release after the lease ran out and was taken is refused', async () => {
     let clock = Date.now();
-    const timed = createLedger({ tableName: table.tableName, dedupDays: 7, client: table.client, now: () => clock });
+    const timed = createLedger({ tableName, dedupDays: 7, client: (await localDynamoDb()).client, now: () => clock });
     const short = () => RetryBudget.until(clock + 100, () => clock);
     const first = await timed.customers.acquire(8, ['A'], short());
     clock += 60_000;

@@ -12,10 +12,10 @@ import { createLedger, type Ledger } from '../lib/ledger';
 import { createLookupResolver } from '../lib/lookups/resolver';
 import { executeUnits, type PipelineDeps, unitKey } from '../lib/pipeline';
 import { unitsOf } from '../lib/pipeline/units';
-import { RetryBudget } from '../lib/retry';
+import { RetryBudget } from '../lib/http/retry';
 import type { CustomerRef, Job, Unit } from '../lib/types';
 import { type HelpCrunchSandbox, startHelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
-import { startLedgerTable } from './support/ledger-table';
+import { freshLedger } from './support/ledger';
 
 const KEY = 'ordering-key';
 const ann = {
@@ -28,9 +28,7 @@ const ann = {
 const bob = { id: 502, email: 'bob@example.com', userId: 'u-bob', name: 'Bob', tags: [] };
 
 let sandbox: HelpCrunchSandbox;
-let table: Awaited<ReturnType<typeof startLedgerTable>>;
 let ledger: Ledger;
-let tableCount = 0;
 
 const budget = () => RetryBudget.until(Date.now() + 10_000);
 const calls = () => sandbox.requests.map((r) => `${r.method} ${r.path}`);
@@ -61,37 +59,13 @@ const byId = { by: 'helpcrunchId', value: ann.id } as const;
 
 beforeAll(async () => {
   sandbox = await startHelpCrunchSandbox({ apiKey: KEY, customers: [ann, bob] });
-  table = await startLedgerTable();
 });
-afterAll(async () => {
-  await sandbox.close();
-  await table.close();
-});
+afterAll(() => sandbox.close());
 beforeEach(async () => {
   sandbox.reset();
   // A fresh table per test: decisions of one test must not reach the next.
-  ledger = createLedger({ tableName: await freshTable(), dedupDays: 7, client: table.client });
+  ledger = await freshLedger();
 });
-
-async function freshTable(): Promise<string> {
-  const { CreateTableCommand } = await import('@aws-sdk/client-dynamodb');
-  const name = `ledger-t${++tableCount}`;
-  await table.client.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  return name;
-}
 
 describe('newest event wins per customer and tag', () => {
   it('an older event arriving after a newer one is stale for the tags the newer one decided', async () => {
