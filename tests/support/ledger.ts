@@ -3,7 +3,7 @@
  * table for each ledger asked for, so decisions and duplicates of one test never reach another.
  */
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { afterAll } from 'vitest';
 import { createLedger, type Ledger } from '../../lib/ledger';
@@ -42,6 +42,11 @@ export const localDynamoDb = (): Promise<Dynalite> => (started ??= start());
 export async function freshLedgerTable(): Promise<string> {
   const { client } = await localDynamoDb();
   const name = `ledger-${++tables}`;
+  await createLedgerTable(client, name);
+  return name;
+}
+
+async function createLedgerTable(client: DynamoDBClient, name: string): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: name,
@@ -56,11 +61,44 @@ export async function freshLedgerTable(): Promise<string> {
       ],
     }),
   );
-  return name;
 }
 
 /** A ledger over a new, empty table. */
 export async function freshLedger(options: { now?: () => number } = {}): Promise<Ledger> {
   const { client } = await localDynamoDb();
   return createLedger({ tableName: await freshLedgerTable(), dedupDays: 7, client, ...options });
+}
+
+export interface LocalLedger {
+  tableName: string;
+  /** Empties the table (dropped and created again): for a function whose runtime keeps the table's name. */
+  reset(): Promise<void>;
+}
+
+/**
+ * For functions under test: dynalite as their DynamoDB (AWS_ENDPOINT_URL_DYNAMODB) and a ledger
+ * table (LEDGER_TABLE), set before the function module is imported; restored after the file.
+ */
+export async function useLocalLedger(): Promise<LocalLedger> {
+  const { url, client } = await localDynamoDb();
+  const tableName = await freshLedgerTable();
+  const previous = {
+    AWS_ENDPOINT_URL_DYNAMODB: process.env.AWS_ENDPOINT_URL_DYNAMODB,
+    LEDGER_TABLE: process.env.LEDGER_TABLE,
+  };
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = url;
+  process.env.LEDGER_TABLE = tableName;
+  afterAll(() => {
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+  return {
+    tableName,
+    async reset() {
+      await client.send(new DeleteTableCommand({ TableName: tableName }));
+      await createLedgerTable(client, tableName);
+    },
+  };
 }
