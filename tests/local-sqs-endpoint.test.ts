@@ -15,49 +15,27 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
-  SQSClient,
+  type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sqsApi } from '../lib/queue/sqs-api';
-import { MODELED_ERRORS, startSqsEndpoint, type SqsEndpoint } from '../local/sandbox/sqs-endpoint';
+import { MODELED_ERRORS, type SqsEndpoint } from '../local/sandbox/sqs-endpoint';
 import { md5OfMessageAttributes } from '../local/sandbox/sqs-model';
 import { redrive, type RedriveIo } from '../scripts/redrive';
+import { startLocalSqs, type LocalSqs } from './support/local-sqs';
 
+let local: LocalSqs;
 let endpoint: SqsEndpoint;
 let client: SQSClient;
 let jobs: string;
 let deadLetters: string;
 
-async function start() {
-  await endpoint?.close();
-  client?.destroy();
-  endpoint = await startSqsEndpoint({
-    queues: [
-      { name: 'app-test-jobs-dlq', visibilityTimeoutSeconds: 30 },
-      {
-        name: 'app-test-jobs',
-        visibilityTimeoutSeconds: 30,
-        redrive: { deadLetterQueue: 'app-test-jobs-dlq', maxReceiveCount: 2 },
-      },
-    ],
-  });
-  // As the functions reach it: the endpoint from the environment's AWS_ENDPOINT_URL_SQS, dummy keys.
-  client = new SQSClient({
-    endpoint: endpoint.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
-  jobs = endpoint.queueUrl('app-test-jobs');
-  deadLetters = endpoint.queueUrl('app-test-jobs-dlq');
-}
-
-beforeEach(start);
-afterAll(async () => {
-  client.destroy();
-  await endpoint.close();
+beforeEach(async () => {
+  local = await startLocalSqs({ name: 'app-test-jobs', maxReceiveCount: 2 });
+  ({ endpoint, client, jobsUrl: jobs, deadLettersUrl: deadLetters } = local);
 });
+afterEach(() => local.close());
 
 const attribute = (value: string) => ({ DataType: 'String', StringValue: value });
 const failure = (promise: Promise<unknown>) =>
@@ -257,7 +235,7 @@ describe('the local SQS through the AWS SDK', () => {
 });
 
 describe('FIFO queues through the AWS SDK', () => {
-  let fifo: SqsEndpoint;
+  let fifo: LocalSqs;
   let fifoClient: SQSClient;
   let orders: string;
   let orderDeadLetters: string;
@@ -265,31 +243,10 @@ describe('FIFO queues through the AWS SDK', () => {
 
   beforeEach(async () => {
     clock = Date.now();
-    fifo = await startSqsEndpoint({
-      now: () => clock,
-      queues: [
-        { name: 'app-test-jobs-dlq.fifo', fifo: true, visibilityTimeoutSeconds: 30 },
-        {
-          name: 'app-test-jobs.fifo',
-          fifo: true,
-          visibilityTimeoutSeconds: 30,
-          redrive: { deadLetterQueue: 'app-test-jobs-dlq.fifo', maxReceiveCount: 2 },
-        },
-      ],
-    });
-    fifoClient = new SQSClient({
-      endpoint: fifo.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
-    orders = fifo.queueUrl('app-test-jobs.fifo');
-    orderDeadLetters = fifo.queueUrl('app-test-jobs-dlq.fifo');
+    fifo = await startLocalSqs({ name: 'app-test-jobs', fifo: true, maxReceiveCount: 2, now: () => clock });
+    ({ client: fifoClient, jobsUrl: orders, deadLettersUrl: orderDeadLetters } = fifo);
   });
-  afterEach(async () => {
-    fifoClient.destroy();
-    await fifo.close();
-  });
+  afterEach(() => fifo.close());
 
   const send = (MessageBody: string, MessageGroupId: string, MessageDeduplicationId = MessageBody) =>
     fifoClient.send(new SendMessageCommand({ QueueUrl: orders, MessageBody, MessageGroupId, MessageDeduplicationId }));
