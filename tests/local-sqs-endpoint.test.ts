@@ -19,6 +19,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sendToDeadLetter } from '../lib/queue/dead-letter';
 import { sqsApi } from '../lib/queue/sqs-api';
 import { MODELED_ERRORS, type SqsEndpoint } from '../local/sandbox/sqs-endpoint';
 import { md5OfMessageAttributes } from '../local/sandbox/sqs-model';
@@ -604,30 +605,52 @@ describe('md5OfMessageAttributes', () => {
 });
 
 describe('scripts/redrive.ts against the local SQS', () => {
-  it('shows the reasons and moves the dead letters back to the jobs queue', async () => {
-    const sqs = sqsApi(client);
-    await sqs.sendMessage({
-      QueueUrl: deadLetters,
-      MessageBody: '{"v":1}',
-      MessageAttributes: { reason: attribute('helpcrunch_bad_request'), reasonDetail: attribute('400') },
-    });
-    let output = '';
-    const io: RedriveIo = {
-      sqs: client,
-      write: (text) => void (output += text),
-      confirm: async () => true,
-      sleep: async () => undefined,
-      interactive: false,
-    };
+  it('shows the reasons and moves the dead letters back into their customers’ groups, as new messages', async () => {
+    const fifo = await startLocalSqs({ name: 'app-test-jobs', fifo: true, maxReceiveCount: 2 });
+    try {
+      const sqs = sqsApi(fifo.client);
+      // One job that failed for good: the worker dead-letters it with the reason…
+      await sendToDeadLetter(
+        sqs,
+        fifo.deadLettersUrl,
+        { body: '{"v":2,"job":"a"}', messageId: 'm-1', groupId: 'customer-a' },
+        { code: 'helpcrunch_bad_request', detail: '400' },
+      );
+      // …and one SQS moved after too many receives, without one.
+      await sqs.sendMessageBatch({
+        QueueUrl: fifo.jobsUrl,
+        Entries: [
+          { Id: '0', MessageBody: '{"v":2,"job":"b"}', MessageGroupId: 'customer-b', MessageDeduplicationId: 'e-1' },
+        ],
+      });
+      for (let i = 0; i < 2; i++) fifo.endpoint.model.receive(fifo.jobsUrl, 10, 0);
+      expect(fifo.endpoint.model.receive(fifo.jobsUrl, 10)).toEqual([]);
+      let output = '';
+      const io: RedriveIo = {
+        sqs: fifo.client,
+        write: (text) => void (output += text),
+        confirm: async () => true,
+        sleep: async () => undefined,
+        interactive: false,
+      };
 
-    const result = await redrive(
-      { stage: 'test', region: 'us-east-1', service: 'app', yes: true, sample: 100, pollMs: 0 },
-      io,
-    );
+      const result = await redrive(
+        { stage: 'test', region: 'us-east-1', service: 'app', yes: true, sample: 100, pollMs: 0 },
+        io,
+      );
 
-    expect(result).toEqual({ status: 'COMPLETED', moved: 1 });
-    expect(output).toContain('1  helpcrunch_bad_request  e.g. 400');
-    expect(endpoint.model.depth(jobs)).toEqual({ visible: 1, inFlight: 0, delayed: 0 });
-    expect(endpoint.model.depth(deadLetters)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+      expect(result).toEqual({ status: 'COMPLETED', moved: 2 });
+      expect(output).toContain('1  helpcrunch_bad_request  e.g. 400');
+      expect(output).toContain('1  (none: moved by SQS after maxReceiveCount receives)');
+      expect(fifo.endpoint.model.depth(fifo.deadLettersUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+      const moved = fifo.endpoint.model.messages(fifo.jobsUrl);
+      expect(moved.map((message) => [message.body, message.groupId, message.receiveCount])).toEqual([
+        ['{"v":2,"job":"a"}', 'customer-a', 0],
+        ['{"v":2,"job":"b"}', 'customer-b', 0],
+      ]);
+      for (const message of moved) expect(message.deduplicationId).toBe(message.messageId);
+    } finally {
+      await fifo.close();
+    }
   });
 });
