@@ -64,7 +64,7 @@ export interface QueueWorkerOptions {
   sqs: SqsApi;
   queueUrl: string;
   deadLetterQueueUrl: string;
-  /** The last receive that may retry; the queue's redrive policy uses the same number. */
+  /** The last receive that may retry (serverless.yml's maxReceiveCount); the queue's own redrive policy is a backstop far above it. */
   maxReceiveCount: number;
   /** Least time left in the budget to start a message (a search, a delete and a put). */
   minJobMs: number;
