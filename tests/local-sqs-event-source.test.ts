@@ -279,6 +279,27 @@ describe('the local SQS event source on a FIFO queue', () => {
     expect(applied.indexOf('c:1')).toBeLessThan(applied.indexOf('a:2'));
   });
 
+  it('after an invocation that dies mid-batch, each group comes back whole and in order once the visibility timeout ends', async () => {
+    const { model, jobs } = fifoQueues({ visibilityTimeoutSeconds: 1 });
+    await sendInGroups(model, jobs, ['a:1', 'a:2', 'b:1']);
+    const deliveries: string[][] = [];
+
+    start({
+      model,
+      queueUrl: jobs,
+      invoke: async ({ Records }) => {
+        deliveries.push(Records.map((record) => `${record.body} #${record.attributes.ApproximateReceiveCount}`));
+        if (deliveries.length === 1) throw new Error('the worker died');
+      },
+    });
+
+    await expect.poll(() => model.msUntilReceivable(jobs), poll).toBeUndefined();
+    expect(deliveries).toEqual([
+      ['a:1 #1', 'a:2 #1', 'b:1 #1'],
+      ['a:1 #2', 'a:2 #2', 'b:1 #2'],
+    ]);
+  });
+
   it('never runs two batches of one group at once, but batches of different groups side by side', async () => {
     const { model, jobs } = fifoQueues({ visibilityTimeoutSeconds: 3600 });
     await sendInGroups(model, jobs, ['a:1', 'a:2', 'a:3', 'b:1', 'b:2', 'a:4', 'b:3']);
