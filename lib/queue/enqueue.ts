@@ -1,13 +1,16 @@
 /**
- * Jobs -> jobs-queue messages with SendMessageBatch: at most 10 entries and 256 KiB per batch.
- * Entries SQS fails on its side are re-sent (only those) a couple of times within the caller's
- * time budget; anything still unsent is an error for the caller, never a silent drop.
+ * Jobs -> jobs-queue messages with SendMessageBatch: at most 10 entries and 256 KiB per batch,
+ * batches in the jobs' order. The queue is FIFO: each message is in its customer's group, with a
+ * deduplication id a sender's retry of the event repeats (fifo-ids.ts). Entries SQS fails on its
+ * side are re-sent (only those) a couple of times within the caller's time budget; anything still
+ * unsent is an error for the caller, never a silent drop.
  */
 import type { SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { asUntagError, BadEventError, ConfigError } from '../errors';
 import { withRetry, type RetryBudget, type RetryPolicy } from '../http/retry';
 import type { Job } from '../types';
 import type { JobOrigin } from '../dispatch/types';
+import { jobDeduplicationId, messageGroupId } from './fifo-ids';
 import { jobMessage } from './job-message';
 import { sqsFailure, type SqsApi } from './sqs-api';
 
@@ -37,6 +40,8 @@ export async function enqueueJobs(jobs: Job[], options: EnqueueOptions): Promise
   const entries = jobs.map((job, index) => ({
     Id: String(index),
     MessageBody: JSON.stringify(jobMessage(job, options.origin)),
+    MessageGroupId: messageGroupId(job.customer),
+    MessageDeduplicationId: jobDeduplicationId(options.origin, index, job),
   }));
   // Every message is checked before any is sent, so a bad event is refused with nothing enqueued.
   for (const entry of entries) {
