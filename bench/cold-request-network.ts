@@ -30,7 +30,8 @@ export interface ColdRequestNetwork {
   close(): Promise<void>;
 }
 
-const JOBS_QUEUE = 'jobs';
+// FIFO as deployed: the functions send each job with its group and deduplication ids.
+const JOBS_QUEUE = 'jobs.fifo';
 
 /**
  * SQS names a queue by a URL on its own endpoint, and the SDK sends a queue's requests to that
@@ -74,7 +75,7 @@ async function queueUrlHop(endpoint: SqsEndpoint): Promise<{ url: string; close(
 
 export async function startColdRequestNetwork(roundTrips: RoundTrips): Promise<ColdRequestNetwork> {
   const services = await startLocalServices();
-  const sqs = await startSqsEndpoint({ queues: [{ name: JOBS_QUEUE, visibilityTimeoutSeconds: 30 }] });
+  const sqs = await startSqsEndpoint({ queues: [{ name: JOBS_QUEUE, fifo: true, visibilityTimeoutSeconds: 30 }] });
   const hop = await queueUrlHop(sqs);
   const certificatesDir = mkdtempSync(join(tmpdir(), 'helpcrunch-bench-ca-'));
   const certificates = createCertificates(certificatesDir);

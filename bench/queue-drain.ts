@@ -1,8 +1,8 @@
 /**
  * Drains a backlog of jobs through the real queue path — enqueueJobs, then the worker runtime
  * (paced single-attempt client, visibility backoff, dead-lettering) — against the HelpCrunch
- * sandbox, with the SQS model (local/sandbox/sqs-model.ts) standing in for SQS and the local event
- * source (local/host/sqs-event-source.ts) for Lambda's poller.
+ * sandbox, with the SQS model (local/sandbox/sqs-model.ts) standing in for the FIFO jobs queue and
+ * the local event source (local/host/sqs-event-source.ts) for Lambda's poller.
  * Time-scaled: the sandbox allows `limitPerSecond` requests per 1 s window (HelpCrunch: 120 per
  * minute) and the worker's rate is set to match.
  *
@@ -118,8 +118,9 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
   });
   try {
     const model = new SqsModel({ msPerSecond });
-    const deadLetterQueueUrl = model.createQueue('bench-jobs-dlq', { visibilityTimeoutSeconds: 30 });
-    const queueUrl = model.createQueue('bench-jobs', {
+    const deadLetterQueueUrl = model.createQueue('bench-jobs-dlq.fifo', { fifo: true, visibilityTimeoutSeconds: 30 });
+    const queueUrl = model.createQueue('bench-jobs.fifo', {
+      fifo: true,
       visibilityTimeoutSeconds: 360,
       redrive: { deadLetterQueueUrl, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
@@ -144,8 +145,15 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
     // The backlog as one burst of events; each job names its own customer, which is how it is traced below.
     const origin = { eventId: 'bench-backlog', source: 'bench' };
     await enqueueJobs(jobs, { sqs: model, queueUrl, origin, budget: RetryBudget.until(Date.now() + 60_000) });
-    for (let i = 0; i < malformed; i++)
-      await model.sendMessage({ QueueUrl: queueUrl, MessageBody: `{"v":1,"broken":${i}` });
+    for (let i = 0; i < malformed; i++) {
+      const body = `{"v":1,"broken":${i}`;
+      await model.sendMessage({
+        QueueUrl: queueUrl,
+        MessageBody: body,
+        MessageGroupId: body,
+        MessageDeduplicationId: body,
+      });
+    }
 
     const done = new Map<string, string>();
     const handler = async (event: SQSEvent) => {

@@ -33,7 +33,7 @@ export interface RuntimeConfig {
   ratePerMinute: number;
   /** Worker instances at most (the event source's maximum concurrency): each paces itself at its share of ratePerMinute. */
   workerConcurrency: number;
-  /** Receives of one message before it is dead-lettered; the queue's redrive policy uses the same value. */
+  /** Receives of one message before the worker dead-letters it; the queue's own redrive policy is a backstop far above it. */
   maxReceiveCount: number;
   /** DRY_RUN: everything runs but HelpCrunch's writes (no PUT, no DELETE); outcomes say would_untag / would_tag. */
   dryRun: boolean;

@@ -4,6 +4,12 @@
  *
  *   npm run redrive -- --stage prod [--region eu-west-1] [--yes] [--sample 100] [--rate 50]
  *
+ * Both queues are FIFO. SQS moves the dead letters oldest first, each into its message group (its
+ * customer), as new messages with new ids (the developer guide's redrive page). No deduplication
+ * window can drop one: a dead letter's deduplication id is its message id when SQS moved it there,
+ * or a digest of the failed message's id when the worker did (lib/queue/fifo-ids.ts), never an id
+ * the jobs queue's senders use.
+ *
  * Needs, on the two queues: sqs:GetQueueUrl, sqs:GetQueueAttributes, sqs:ReceiveMessage,
  * sqs:ChangeMessageVisibility, sqs:StartMessageMoveTask, sqs:ListMessageMoveTasks (dead-letter
  * queue) and sqs:SendMessage (jobs queue). Every message moves, whatever its reason: jobs that
@@ -158,8 +164,9 @@ async function release(sqs: SQSClient, queueUrl: string, messages: Message[]): P
 
 export async function redrive(options: RedriveOptions, io: RedriveIo): Promise<RedriveResult> {
   const { sqs, write } = io;
-  const deadLetters = await queue(sqs, `${options.service}-${options.stage}-jobs-dlq`);
-  const jobs = await queue(sqs, `${options.service}-${options.stage}-jobs`);
+  // As serverless.yml names them.
+  const deadLetters = await queue(sqs, `${options.service}-${options.stage}-jobs-dlq.fifo`);
+  const jobs = await queue(sqs, `${options.service}-${options.stage}-jobs.fifo`);
   write(
     `Dead-letter queue ${deadLetters.name} (${options.region}): ${deadLetters.visible} messages` +
       (deadLetters.inFlight ? `, ${deadLetters.inFlight} in flight\n` : '\n'),

@@ -39,6 +39,7 @@ describe('deploy params', () => {
       dryRun: 'false',
       logLevel: 'INFO',
       alarmTopicArn: '',
+      dedupDays: 7,
     });
   });
 
@@ -60,6 +61,11 @@ describe('deploy params', () => {
     ['helpcrunchApiUrl', 'http://api.helpcrunch.com/v1', 'expected an https:// URL whose path is /v1'],
     ['helpcrunchApiUrl', 'https://api.helpcrunch.com', 'expected an https:// URL whose path is /v1'],
     ['secretsKmsKeyArn', 'alias/secrets', 'expected empty, or a KMS key ARN'],
+    // The jobs queue's backstop of 100 receives must stay above 10 × the worker's attempts.
+    ['maxReceiveCount', '11', 'expected an integer from 1 to 10'],
+    // Stripe retries for 3 days; its Events API reaches 30 days back.
+    ['dedupDays', '2', 'expected an integer from 3 to 30'],
+    ['dedupDays', '31', 'expected an integer from 3 to 30'],
   ])('refuses %s=%s: %s', (name, value, message) => {
     expect(() => checkParam(name, value)).toThrow(`Invalid --param ${name}=${value}: ${message}`);
   });
@@ -78,7 +84,7 @@ describe('deploy params', () => {
     });
     await expect(failure).rejects.toThrow(/Unknown --param ratePerMinte: expected one of .*ratePerMinute/);
     await expect(failure).rejects.toThrow('Invalid --param dispatch=bogus: expected inline | queue');
-    await expect(failure).rejects.toThrow('Invalid --param maxReceiveCount=0: expected an integer from 1 to 1000');
+    await expect(failure).rejects.toThrow('Invalid --param maxReceiveCount=0: expected an integer from 1 to 10');
   });
 
   it('passes on an error osls raises while reading a param (it resolves the param later)', async () => {

@@ -1,7 +1,13 @@
 /** Which HelpCrunch and Secrets Manager a local run uses, and the environment its functions get. */
 import { describe, expect, it } from 'vitest';
 import { functionEnv, LOCAL_API_KEY_SECRET_ID, targetFrom } from '../local/host/function-env';
-import { PROJECT_ROOT, readFunctionConfigs, readWorkerQueueConfig } from '../local/host/serverless-config';
+import {
+  localQueueNames,
+  PROJECT_ROOT,
+  readFunctionConfigs,
+  readTableDefinitions,
+  readWorkerQueueConfig,
+} from '../local/host/serverless-config';
 import { UsageError } from '../local/sandbox/cli-options';
 
 describe('targetFrom', () => {
@@ -96,6 +102,7 @@ describe('readFunctionConfigs', () => {
   it('gives each function its deployed environment: params at their defaults, Refs from the local resources', () => {
     const { webhook, worker } = readFunctionConfigs(['webhook', 'worker'], {
       JobsQueue: 'http://127.0.0.1:4020/000000000000/jobs',
+      LedgerTable: 'helpcrunch-untag-local-ledger',
     });
 
     expect(webhook!.environment).toMatchObject({
@@ -103,6 +110,8 @@ describe('readFunctionConfigs', () => {
       HELPCRUNCH_TIMEOUT_MS: '5000',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       JOBS_QUEUE_URL: 'http://127.0.0.1:4020/000000000000/jobs',
+      LEDGER_TABLE: 'helpcrunch-untag-local-ledger',
+      DEDUP_DAYS: '7',
     });
     expect(webhook!.environment).not.toHaveProperty('WORKER_CONCURRENCY');
     expect(worker!.environment).toMatchObject({
@@ -116,13 +125,36 @@ describe('readFunctionConfigs', () => {
 });
 
 describe('readWorkerQueueConfig', () => {
-  it("takes the jobs queue's visibility and redrive, and the worker's event source, from serverless.yml", () => {
+  it("takes the jobs queue's type, visibility and redrive backstop, and the worker's event source, from serverless.yml", () => {
     expect(readWorkerQueueConfig()).toEqual({
+      fifo: true,
       visibilityTimeoutSeconds: 360,
-      maxReceiveCount: 8,
+      maxReceiveCount: 100,
       batchSize: 10,
-      maximumBatchingWindowSeconds: 5,
+      maximumBatchingWindowSeconds: 0,
       maximumConcurrency: 2,
+    });
+  });
+
+  it('names the queues as `--stage local` deploys them', () => {
+    expect(localQueueNames()).toEqual({
+      jobs: 'helpcrunch-untag-local-jobs.fifo',
+      deadLetters: 'helpcrunch-untag-local-jobs-dlq.fifo',
+    });
+  });
+});
+
+describe('readTableDefinitions', () => {
+  it('takes the DynamoDB tables from serverless.yml, named as `--stage local` deploys them', () => {
+    expect(readTableDefinitions()).toEqual({
+      LedgerTable: expect.objectContaining({
+        TableName: 'helpcrunch-untag-local-ledger',
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
     });
   });
 });

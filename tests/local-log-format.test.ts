@@ -119,6 +119,15 @@ describe('formatLogLine', () => {
         entry({ level: 'WARN', message: 'message deferred', sqsMessage: { ...sqsMessage, action: 'deferred' } }),
       ),
     ).toContain('↻ deferred message 059f36b4');
+    expect(
+      formatLogLine(
+        entry({
+          level: 'WARN',
+          message: 'message held',
+          sqsMessage: { ...sqsMessage, action: 'held', heldBehind: '2e1424d4-f796-459a-8184-9c92662be6da' },
+        }),
+      ),
+    ).toBe('08:09:10   ↻ held     message 059f36b4, receive 3  (behind message 2e1424d4 of its customer)');
   });
 
   it('hides EMF metric documents and the empty-metrics note', () => {

@@ -1,12 +1,15 @@
 /**
  * The local stack in queue dispatch, the deployed default, over real HTTP: triggers enqueue to the
- * local SQS through the AWS SDK (AWS_ENDPOINT_URL_SQS), the local event source drives the worker
- * function, and the worker untags in the sandbox or dead-letters with a reason.
+ * local FIFO SQS through the AWS SDK (AWS_ENDPOINT_URL_SQS), the local event source drives the
+ * worker function, and the worker untags in the sandbox or dead-letters with a reason. The local
+ * DynamoDB runs beside them with the template's tables (AWS_ENDPOINT_URL_DYNAMODB).
  */
 import { createHmac } from 'node:crypto';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../local/host/local-stack';
+import { localDynamoDbClient } from '../local/sandbox/dynamodb';
 import { SUITE_RULES } from './support/suite-rules';
 
 let stack: LocalStack;
@@ -15,13 +18,7 @@ let sqs: SQSClient;
 
 beforeAll(async () => {
   logged = [];
-  // No batching window: each job is taken as soon as it is queued (serverless.yml's 5 s runs in local-scripts.test.ts).
-  stack = await startLocalStack({
-    env: {},
-    rulesFile: SUITE_RULES,
-    batchingWindowMs: 0,
-    write: (text) => logged.push(text),
-  });
+  stack = await startLocalStack({ env: {}, rulesFile: SUITE_RULES, write: (text) => logged.push(text) });
   sqs = new SQSClient({
     endpoint: stack.queue!.sqs.url,
     region: 'us-east-1',
@@ -56,13 +53,26 @@ const crmSignature = (body: string) =>
   `sha256=${createHmac('sha256', stack.secrets['helpcrunch-untag/crm-webhook']!).update(body).digest('hex')}`;
 
 describe('startLocalStack in queue mode (the default)', () => {
-  it('runs the local SQS with the jobs queue and its dead-letter queue, named as `--stage local` would deploy them', () => {
+  it('runs the local SQS with the FIFO jobs queue and its FIFO dead-letter queue, named as `--stage local` would deploy them', async () => {
     expect(stack.dispatch).toBe('queue');
-    expect(stack.queue!.jobsQueueUrl).toBe(`${stack.queue!.sqs.url}/000000000000/helpcrunch-untag-local-jobs`);
+    expect(stack.queue!.jobsQueueUrl).toBe(`${stack.queue!.sqs.url}/000000000000/helpcrunch-untag-local-jobs.fifo`);
     expect(stack.queue!.deadLetterQueueUrl).toBe(
-      `${stack.queue!.sqs.url}/000000000000/helpcrunch-untag-local-jobs-dlq`,
+      `${stack.queue!.sqs.url}/000000000000/helpcrunch-untag-local-jobs-dlq.fifo`,
     );
+    for (const QueueUrl of [stack.queue!.jobsQueueUrl, stack.queue!.deadLetterQueueUrl]) {
+      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
+      expect(Attributes).toMatchObject({ FifoQueue: 'true', ContentBasedDeduplication: 'false' });
+    }
     expect(process.env.AWS_ENDPOINT_URL_SQS).toBeUndefined();
+  });
+
+  it('runs the local DynamoDB with the ledger table, created from serverless.yml', async () => {
+    expect(stack.dynamoDb.tableNames).toEqual(['helpcrunch-untag-local-ledger']);
+    const client = localDynamoDbClient(stack.dynamoDb.url);
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: 'helpcrunch-untag-local-ledger' }));
+    client.destroy();
+    expect(Table?.TableStatus).toBe('ACTIVE');
+    expect(process.env.AWS_ENDPOINT_URL_DYNAMODB).toBeUndefined();
   });
 
   it('a signed webhook is answered 202 at once; the worker then removes the tags', async () => {
@@ -101,8 +111,15 @@ describe('startLocalStack in queue mode (the default)', () => {
     expect(Attributes).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
   });
 
-  it('dead-letters a message the worker cannot read, with the reason, and says so', async () => {
-    await sqs.send(new SendMessageCommand({ QueueUrl: stack.queue!.jobsQueueUrl, MessageBody: '{"v":1,"broken"' }));
+  it('dead-letters a message the worker cannot read, with the reason, keeping its group, and says so', async () => {
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.queue!.jobsQueueUrl,
+        MessageBody: '{"v":1,"broken"',
+        MessageGroupId: 'customer-x',
+        MessageDeduplicationId: 'broken-1',
+      }),
+    );
 
     await expect
       .poll(
@@ -113,6 +130,7 @@ describe('startLocalStack in queue mode (the default)', () => {
         poll,
       )
       .toEqual(['invalid_message']);
+    expect(stack.queue!.sqs.model.messages(stack.queue!.deadLetterQueueUrl)[0]!.groupId).toBe('customer-x');
     await expect
       .poll(() => logged.join(''), poll)
       .toMatch(/✗ dead-lettered {2}message [0-9a-f]{8}, receive 1 {2}invalid_message/);

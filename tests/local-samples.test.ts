@@ -28,7 +28,7 @@ let stack: LocalStack;
 
 beforeAll(async () => {
   // No batching window: the worker takes each job as soon as it is queued.
-  stack = await startLocalStack({ env: {}, rulesFile, batchingWindowMs: 0, write: () => undefined });
+  stack = await startLocalStack({ env: {}, rulesFile, write: () => undefined });
 });
 
 afterAll(() => stack?.close());
@@ -115,13 +115,17 @@ describe('the banner', () => {
     expect(text).toContain(stack.hostUrl);
     expect(text).toContain(stack.sandbox!.url);
     expect(text).toContain(stack.secretsManager!.url);
+    expect(text).toContain(`DynamoDB            ${stack.dynamoDb.url}`);
+    expect(text).toContain('helpcrunch-untag-local-ledger');
     expect(text).toMatch(/Vendor APIs +http:\/\/127\.0\.0\.1:\d+ +Stripe, Paddle, Pipedrive and HubSpot stand-ins/);
     expect(text).toContain(
       '# a Stripe subscription ended, the customer found through the Stripe lookup (stripe webhook, stripe)',
     );
     expect(text).toContain('Try the events of your rule tests');
     expect(text).not.toContain('Dry run');
-    expect(text).toMatch(/SQS +http:\/\/127\.0\.0\.1:\d+ +the jobs queue and its dead-letter queue/);
+    expect(text).toMatch(
+      /SQS +http:\/\/127\.0\.0\.1:\d+ +the FIFO jobs queue \(a group per customer\) and its dead-letter queue/,
+    );
     expect(text).toContain('Dispatch: queue, as deployed');
     // The page, told where the local SQS is, shows the queues too.
     expect(text).toContain(`${stack.sandbox!.url.replace(/v1$/, '')}?sqs=${stack.queue!.sqs.url}`);

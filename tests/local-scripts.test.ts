@@ -79,7 +79,7 @@ describe('npm start (scripts/start.ts)', () => {
       }),
     });
     expect(await event.json()).toEqual({ queued: 1 });
-    // serverless.yml's 5 s batching window, then the worker's paced requests.
+    // The worker takes the jobs at once (a FIFO queue has no batching window), at its paced rate.
     await expect.poll(() => sandboxTags(started.pageUrl, 1001), { timeout: 30_000 }).toEqual([]);
     await expect
       .poll(() => started.output(), { timeout: 30_000 })

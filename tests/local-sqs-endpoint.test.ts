@@ -15,49 +15,28 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
-  SQSClient,
+  type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sendToDeadLetter } from '../lib/queue/dead-letter';
 import { sqsApi } from '../lib/queue/sqs-api';
-import { MODELED_ERRORS, startSqsEndpoint, type SqsEndpoint } from '../local/sandbox/sqs-endpoint';
+import { MODELED_ERRORS, type SqsEndpoint } from '../local/sandbox/sqs-endpoint';
 import { md5OfMessageAttributes } from '../local/sandbox/sqs-model';
 import { redrive, type RedriveIo } from '../scripts/redrive';
+import { startLocalSqs, type LocalSqs } from './support/local-sqs';
 
+let local: LocalSqs;
 let endpoint: SqsEndpoint;
 let client: SQSClient;
 let jobs: string;
 let deadLetters: string;
 
-async function start() {
-  await endpoint?.close();
-  client?.destroy();
-  endpoint = await startSqsEndpoint({
-    queues: [
-      { name: 'app-test-jobs-dlq', visibilityTimeoutSeconds: 30 },
-      {
-        name: 'app-test-jobs',
-        visibilityTimeoutSeconds: 30,
-        redrive: { deadLetterQueue: 'app-test-jobs-dlq', maxReceiveCount: 2 },
-      },
-    ],
-  });
-  // As the functions reach it: the endpoint from the environment's AWS_ENDPOINT_URL_SQS, dummy keys.
-  client = new SQSClient({
-    endpoint: endpoint.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
-  jobs = endpoint.queueUrl('app-test-jobs');
-  deadLetters = endpoint.queueUrl('app-test-jobs-dlq');
-}
-
-beforeEach(start);
-afterAll(async () => {
-  client.destroy();
-  await endpoint.close();
+beforeEach(async () => {
+  local = await startLocalSqs({ name: 'app-test-jobs', maxReceiveCount: 2 });
+  ({ endpoint, client, jobsUrl: jobs, deadLettersUrl: deadLetters } = local);
 });
+afterEach(() => local.close());
 
 const attribute = (value: string) => ({ DataType: 'String', StringValue: value });
 const failure = (promise: Promise<unknown>) =>
@@ -214,6 +193,13 @@ describe('the local SQS through the AWS SDK', () => {
     expect((await waiting).map((message) => message.Body)).toEqual(['late']);
   });
 
+  it('ReceiveMessage long-polls past a visibility timeout: the message comes back while the receive waits', async () => {
+    await client.send(new SendMessageCommand({ QueueUrl: jobs, MessageBody: 'again' }));
+    await receive(jobs, { VisibilityTimeout: 1 });
+    // Nothing changes the queue meanwhile: the receive must wake when the timeout ends, long before 20 s.
+    expect((await receive(jobs, { WaitTimeSeconds: 20 })).map((message) => message.Body)).toEqual(['again']);
+  });
+
   it('dead-letters a message received more than maxReceiveCount times, and moves it back with a message move task', async () => {
     await client.send(new SendMessageCommand({ QueueUrl: jobs, MessageBody: 'poison' }));
     for (let i = 0; i < 2; i++) {
@@ -246,6 +232,222 @@ describe('the local SQS through the AWS SDK', () => {
         m.Attributes?.ApproximateReceiveCount,
       ]),
     ).toEqual([['poison', '1']]);
+  });
+});
+
+describe('FIFO queues through the AWS SDK', () => {
+  let fifo: LocalSqs;
+  let fifoClient: SQSClient;
+  let orders: string;
+  let orderDeadLetters: string;
+  let clock: number;
+
+  beforeEach(async () => {
+    clock = Date.now();
+    fifo = await startLocalSqs({ name: 'app-test-jobs', fifo: true, maxReceiveCount: 2, now: () => clock });
+    ({ client: fifoClient, jobsUrl: orders, deadLettersUrl: orderDeadLetters } = fifo);
+  });
+  afterEach(() => fifo.close());
+
+  const send = (MessageBody: string, MessageGroupId: string, MessageDeduplicationId = MessageBody) =>
+    fifoClient.send(new SendMessageCommand({ QueueUrl: orders, MessageBody, MessageGroupId, MessageDeduplicationId }));
+  const take = (QueueUrl = orders, extra: Partial<sdk.ReceiveMessageCommandInput> = {}) =>
+    fifoClient
+      .send(
+        new ReceiveMessageCommand({
+          QueueUrl,
+          MaxNumberOfMessages: 10,
+          MessageSystemAttributeNames: ['All'],
+          ...extra,
+        }),
+      )
+      .then(({ Messages = [] }) => Messages);
+  const bodies = (messages: sdk.Message[]) => messages.map((message) => message.Body);
+  const release = (message: sdk.Message, QueueUrl = orders) =>
+    fifoClient.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }),
+    );
+
+  it('reports FifoQueue and no content-based deduplication in GetQueueAttributes', async () => {
+    const { Attributes } = await fifoClient.send(
+      new GetQueueAttributesCommand({ QueueUrl: orders, AttributeNames: ['All'] }),
+    );
+    expect(Attributes).toMatchObject({ FifoQueue: 'true', ContentBasedDeduplication: 'false' });
+    const standard = await client.send(new GetQueueAttributesCommand({ QueueUrl: jobs, AttributeNames: ['All'] }));
+    expect(standard.Attributes).not.toHaveProperty('FifoQueue');
+  });
+
+  it('answers a send with a SequenceNumber that grows, and delivers the group and deduplication ids as system attributes', async () => {
+    const first = await send('a1', 'customer-a');
+    const second = await send('a2', 'customer-a');
+    expect(first.SequenceNumber).toMatch(/^\d{20,}$/);
+    expect(BigInt(second.SequenceNumber!)).toBeGreaterThan(BigInt(first.SequenceNumber!));
+
+    const [message] = await take(orders, { MaxNumberOfMessages: 1 });
+    expect(message).toMatchObject({
+      MessageId: first.MessageId,
+      Body: 'a1',
+      Attributes: { MessageGroupId: 'customer-a', MessageDeduplicationId: 'a1', SequenceNumber: first.SequenceNumber },
+    });
+  });
+
+  it.each([
+    ['no MessageGroupId', { MessageDeduplicationId: 'd' }, /MessageGroupId/],
+    ['no MessageDeduplicationId (no content-based deduplication)', { MessageGroupId: 'g' }, /MessageDeduplicationId/],
+    [
+      'a per-message DelaySeconds',
+      { MessageGroupId: 'g', MessageDeduplicationId: 'd', DelaySeconds: 5 },
+      /DelaySeconds/,
+    ],
+    ['a group id longer than 128 characters', { MessageGroupId: 'g'.repeat(129), MessageDeduplicationId: 'd' }, /128/],
+    [
+      'a deduplication id with a space',
+      { MessageGroupId: 'g', MessageDeduplicationId: 'd d' },
+      /MessageDeduplicationId/,
+    ],
+  ])('refuses a send with %s', async (_, fields, message) => {
+    const error = await failure(
+      fifoClient.send(new SendMessageCommand({ QueueUrl: orders, MessageBody: 'x', ...fields })),
+    );
+    expect(error).toMatchObject({
+      name: 'InvalidParameterValue',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(error.message).toMatch(message);
+  });
+
+  it('refuses per entry in a batch: the other entries are sent', async () => {
+    const result = await fifoClient.send(
+      new SendMessageBatchCommand({
+        QueueUrl: orders,
+        Entries: [
+          { Id: 'ok', MessageBody: 'x', MessageGroupId: 'g', MessageDeduplicationId: 'x' },
+          { Id: 'nogroup', MessageBody: 'y', MessageDeduplicationId: 'y' },
+        ],
+      }),
+    );
+    expect(result.Successful).toEqual([expect.objectContaining({ Id: 'ok', SequenceNumber: expect.any(String) })]);
+    expect(result.Failed).toEqual([
+      {
+        Id: 'nogroup',
+        SenderFault: true,
+        Code: 'InvalidParameterValue',
+        Message: expect.stringContaining('MessageGroupId'),
+      },
+    ]);
+  });
+
+  it('a standard queue refuses a deduplication id', async () => {
+    const error = await failure(
+      client.send(new SendMessageCommand({ QueueUrl: jobs, MessageBody: 'x', MessageDeduplicationId: 'd' })),
+    );
+    expect(error).toMatchObject({ name: 'InvalidParameterValue' });
+  });
+
+  it('accepts a duplicate within 5 minutes with the first MessageId, and delivers it once; after 5 minutes it is new', async () => {
+    const first = await send('job', 'g', 'event-1');
+    const again = await send('job, retried', 'g', 'event-1');
+    expect(again).toMatchObject({ MessageId: first.MessageId, SequenceNumber: first.SequenceNumber });
+    // The body digest is of what this request sent: the SDK checks it.
+    expect(again.MD5OfMessageBody).not.toBe(first.MD5OfMessageBody);
+    const [message] = await take();
+    await fifoClient.send(new DeleteMessageCommand({ QueueUrl: orders, ReceiptHandle: message!.ReceiptHandle }));
+    // Deleted, and still a duplicate: SQS keeps the id for the whole interval.
+    expect((await send('job', 'g', 'event-1')).MessageId).toBe(first.MessageId);
+    expect(await take()).toEqual([]);
+
+    clock += 5 * 60 * 1000;
+    const later = await send('job', 'g', 'event-1');
+    expect(later.MessageId).not.toBe(first.MessageId);
+    expect(bodies(await take())).toEqual(['job']);
+  });
+
+  it('delivers group by group in order, and nothing more of a group while one of its messages is in flight', async () => {
+    for (const [body, group] of [
+      ['a1', 'a'],
+      ['b1', 'b'],
+      ['a2', 'a'],
+      ['c1', 'c'],
+      ['b2', 'b'],
+    ])
+      await send(body!, group!);
+
+    // As many of one group as fit, then the next group's.
+    expect(bodies(await take(orders, { MaxNumberOfMessages: 3 }))).toEqual(['a1', 'a2', 'b1']);
+    // a and b are in flight: only c is left to hand out.
+    const [c1, ...none] = await take();
+    expect([c1!.Body, none]).toEqual(['c1', []]);
+    await fifoClient.send(new DeleteMessageCommand({ QueueUrl: orders, ReceiptHandle: c1!.ReceiptHandle }));
+    expect(await take()).toEqual([]);
+  });
+
+  it('a group waits for every message of it in flight: the first one visible again is not enough', async () => {
+    await send('a1', 'a');
+    await send('a2', 'a');
+    const [a1, a2] = await take();
+    await release(a1!);
+    expect(await take()).toEqual([]);
+
+    await release(a2!);
+    const again = await take();
+    expect(bodies(again)).toEqual(['a1', 'a2']);
+    expect(again.map((m) => m.Attributes?.ApproximateReceiveCount)).toEqual(['2', '2']);
+  });
+
+  it('a group in flight becomes receivable once its visibility timeout ends', async () => {
+    await send('a1', 'a');
+    await take(orders, { VisibilityTimeout: 1 });
+    expect(await take()).toEqual([]);
+    clock += 1_000;
+    expect(bodies(await take())).toEqual(['a1']);
+  });
+
+  it('dead-letters to the FIFO dead-letter queue keeping the group; its deduplication id becomes its message id', async () => {
+    const sent = await send('poison', 'customer-a', 'event-7');
+    for (let i = 0; i < 2; i++) await release((await take())[0]!);
+    expect(await take()).toEqual([]);
+
+    const [dead] = await take(orderDeadLetters, { VisibilityTimeout: 0 });
+    expect(dead).toMatchObject({
+      MessageId: sent.MessageId,
+      Body: 'poison',
+      Attributes: {
+        MessageGroupId: 'customer-a',
+        MessageDeduplicationId: sent.MessageId,
+        DeadLetterQueueSourceArn: 'arn:aws:sqs:us-east-1:000000000000:app-test-jobs.fifo',
+      },
+    });
+  });
+
+  it('a message move task puts dead letters back in their groups, as new messages no deduplication window drops', async () => {
+    // Dead-lettered by SQS after maxReceiveCount receives…
+    await send('moved by SQS', 'customer-a', 'event-7');
+    for (let i = 0; i < 2; i++) await release((await take())[0]!);
+    expect(await take()).toEqual([]);
+    // …and by the worker, with a deduplication id the jobs queue has seen within the last 5 minutes.
+    await send('sent again', 'customer-c', 'event-8');
+    await fifoClient.send(
+      new DeleteMessageCommand({ QueueUrl: orders, ReceiptHandle: (await take())[0]!.ReceiptHandle }),
+    );
+    await fifoClient.send(
+      new SendMessageCommand({
+        QueueUrl: orderDeadLetters,
+        MessageBody: 'dead-lettered by the worker',
+        MessageGroupId: 'customer-b',
+        MessageDeduplicationId: 'event-8',
+      }),
+    );
+    const dlqArn = 'arn:aws:sqs:us-east-1:000000000000:app-test-jobs-dlq.fifo';
+    const jobsArn = 'arn:aws:sqs:us-east-1:000000000000:app-test-jobs.fifo';
+    await fifoClient.send(new StartMessageMoveTaskCommand({ SourceArn: dlqArn, DestinationArn: jobsArn }));
+
+    const received = await take();
+    expect(received.map((m) => [m.Body, m.Attributes?.MessageGroupId, m.Attributes?.ApproximateReceiveCount])).toEqual([
+      ['moved by SQS', 'customer-a', '1'],
+      ['dead-lettered by the worker', 'customer-b', '1'],
+    ]);
+    for (const message of received) expect(message.Attributes?.MessageDeduplicationId).toBe(message.MessageId);
   });
 });
 
@@ -403,30 +605,52 @@ describe('md5OfMessageAttributes', () => {
 });
 
 describe('scripts/redrive.ts against the local SQS', () => {
-  it('shows the reasons and moves the dead letters back to the jobs queue', async () => {
-    const sqs = sqsApi(client);
-    await sqs.sendMessage({
-      QueueUrl: deadLetters,
-      MessageBody: '{"v":1}',
-      MessageAttributes: { reason: attribute('helpcrunch_bad_request'), reasonDetail: attribute('400') },
-    });
-    let output = '';
-    const io: RedriveIo = {
-      sqs: client,
-      write: (text) => void (output += text),
-      confirm: async () => true,
-      sleep: async () => undefined,
-      interactive: false,
-    };
+  it('shows the reasons and moves the dead letters back into their customers’ groups, as new messages', async () => {
+    const fifo = await startLocalSqs({ name: 'app-test-jobs', fifo: true, maxReceiveCount: 2 });
+    try {
+      const sqs = sqsApi(fifo.client);
+      // One job that failed for good: the worker dead-letters it with the reason…
+      await sendToDeadLetter(
+        sqs,
+        fifo.deadLettersUrl,
+        { body: '{"v":2,"job":"a"}', messageId: 'm-1', groupId: 'customer-a' },
+        { code: 'helpcrunch_bad_request', detail: '400' },
+      );
+      // …and one SQS moved after too many receives, without one.
+      await sqs.sendMessageBatch({
+        QueueUrl: fifo.jobsUrl,
+        Entries: [
+          { Id: '0', MessageBody: '{"v":2,"job":"b"}', MessageGroupId: 'customer-b', MessageDeduplicationId: 'e-1' },
+        ],
+      });
+      for (let i = 0; i < 2; i++) fifo.endpoint.model.receive(fifo.jobsUrl, 10, 0);
+      expect(fifo.endpoint.model.receive(fifo.jobsUrl, 10)).toEqual([]);
+      let output = '';
+      const io: RedriveIo = {
+        sqs: fifo.client,
+        write: (text) => void (output += text),
+        confirm: async () => true,
+        sleep: async () => undefined,
+        interactive: false,
+      };
 
-    const result = await redrive(
-      { stage: 'test', region: 'us-east-1', service: 'app', yes: true, sample: 100, pollMs: 0 },
-      io,
-    );
+      const result = await redrive(
+        { stage: 'test', region: 'us-east-1', service: 'app', yes: true, sample: 100, pollMs: 0 },
+        io,
+      );
 
-    expect(result).toEqual({ status: 'COMPLETED', moved: 1 });
-    expect(output).toContain('1  helpcrunch_bad_request  e.g. 400');
-    expect(endpoint.model.depth(jobs)).toEqual({ visible: 1, inFlight: 0, delayed: 0 });
-    expect(endpoint.model.depth(deadLetters)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+      expect(result).toEqual({ status: 'COMPLETED', moved: 2 });
+      expect(output).toContain('1  helpcrunch_bad_request  e.g. 400');
+      expect(output).toContain('1  (none: moved by SQS after maxReceiveCount receives)');
+      expect(fifo.endpoint.model.depth(fifo.deadLettersUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+      const moved = fifo.endpoint.model.messages(fifo.jobsUrl);
+      expect(moved.map((message) => [message.body, message.groupId, message.receiveCount])).toEqual([
+        ['{"v":2,"job":"a"}', 'customer-a', 0],
+        ['{"v":2,"job":"b"}', 'customer-b', 0],
+      ]);
+      for (const message of moved) expect(message.deduplicationId).toBe(message.messageId);
+    } finally {
+      await fifo.close();
+    }
   });
 });

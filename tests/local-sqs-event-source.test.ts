@@ -68,7 +68,7 @@ describe('the local SQS event source', () => {
 
     start({ model, queueUrl: jobs, batchSize: 10, invoke: async (event) => void events.push(event) });
 
-    await expect.poll(() => model.msUntilVisible(jobs), poll).toBeUndefined();
+    await expect.poll(() => model.msUntilReceivable(jobs), poll).toBeUndefined();
     expect(events.map((event) => event.Records.length)).toEqual([10, 10, 6]);
     const record = events[0]!.Records[0]!;
     // Every key AWS sends, with the same types.
@@ -108,7 +108,7 @@ describe('the local SQS event source', () => {
     });
 
     await expect.poll(() => deliveries.length, poll).toBe(4);
-    await expect.poll(() => model.msUntilVisible(jobs), poll).toBeUndefined();
+    await expect.poll(() => model.msUntilReceivable(jobs), poll).toBeUndefined();
     expect(deliveries.map((record) => `${record.body} #${record.attributes.ApproximateReceiveCount}`)).toEqual([
       'ok #1',
       'fails once #1',
@@ -164,7 +164,7 @@ describe('the local SQS event source', () => {
     await expect.poll(() => release.length, poll).toBe(2);
     held = false;
     for (const resolve of release) resolve();
-    await expect.poll(() => model.msUntilVisible(jobs), poll).toBeUndefined();
+    await expect.poll(() => model.msUntilReceivable(jobs), poll).toBeUndefined();
     expect(most).toBe(2);
   });
 
@@ -198,6 +198,140 @@ describe('the local SQS event source', () => {
 
     expect(await running.whenIdle(0)).toBe(false);
     expect(invocations).toBe(0);
+  });
+});
+
+describe('the local SQS event source on a FIFO queue', () => {
+  const awsFifoSample = JSON.parse(
+    readFileSync(new URL('./fixtures/aws-events/sqs-fifo.json', import.meta.url), 'utf8'),
+  ) as SQSEvent;
+
+  function fifoQueues({ visibilityTimeoutSeconds = 1, maxReceiveCount = 100 } = {}) {
+    const model = new SqsModel({ msPerSecond: 10 });
+    const deadLetters = model.createQueue('jobs-dlq.fifo', { fifo: true, visibilityTimeoutSeconds: 30 });
+    const jobs = model.createQueue('jobs.fifo', {
+      fifo: true,
+      visibilityTimeoutSeconds,
+      redrive: { deadLetterQueueUrl: deadLetters, maxReceiveCount },
+    });
+    return { model, jobs, deadLetters };
+  }
+
+  /** Sends `group:n` bodies, in the order given, each in its group. */
+  async function sendInGroups(model: SqsModel, queueUrl: string, bodies: string[]) {
+    for (const body of bodies)
+      await model.sendMessage({
+        QueueUrl: queueUrl,
+        MessageBody: body,
+        MessageGroupId: body.split(':')[0]!,
+        MessageDeduplicationId: body,
+      });
+  }
+
+  it('shapes records like AWS’s FIFO sample, with the group, deduplication id and sequence number', async () => {
+    const { model, jobs } = fifoQueues();
+    await sendInGroups(model, jobs, ['a:1']);
+    const events: SQSEvent[] = [];
+    start({ model, queueUrl: jobs, invoke: async (event) => void events.push(event) });
+
+    await expect.poll(() => events.length, poll).toBe(1);
+    const [record] = events[0]!.Records;
+    const sample = awsFifoSample.Records[0]!;
+    expect(Object.keys(record!).sort()).toEqual(Object.keys(sample).sort());
+    expect(Object.keys(record!.attributes)).toEqual(Object.keys(sample.attributes));
+    expect(record!.attributes).toMatchObject({ MessageGroupId: 'a', MessageDeduplicationId: 'a:1' });
+    expect(record!.attributes.SequenceNumber).toMatch(/^\d{20,}$/);
+  });
+
+  it('applies each group in order through failures, while the other groups go on', async () => {
+    const { model, jobs } = fifoQueues();
+    await sendInGroups(model, jobs, ['a:1', 'b:1', 'a:2', 'a:3', 'b:2', 'c:1']);
+    const applied: string[] = [];
+    let failures = 0;
+
+    start({
+      model,
+      queueUrl: jobs,
+      batchSize: 3,
+      maximumConcurrency: 2,
+      // As the worker does on FIFO: after a failure, the rest of that group in the batch comes back unapplied.
+      invoke: async ({ Records }) => {
+        const failedGroups = new Set<string>();
+        const batchItemFailures: { itemIdentifier: string }[] = [];
+        for (const record of Records) {
+          const group = record.attributes.MessageGroupId!;
+          const failsNow = record.body === 'a:2' && failures++ < 2;
+          if (failedGroups.has(group) || failsNow) {
+            failedGroups.add(group);
+            batchItemFailures.push({ itemIdentifier: record.messageId });
+          } else applied.push(record.body);
+        }
+        return { batchItemFailures };
+      },
+    });
+
+    await expect.poll(() => model.msUntilReceivable(jobs), poll).toBeUndefined();
+    const inGroup = (group: string) => applied.filter((body) => body.startsWith(`${group}:`));
+    expect(inGroup('a')).toEqual(['a:1', 'a:2', 'a:3']);
+    expect(inGroup('b')).toEqual(['b:1', 'b:2']);
+    expect(failures).toBe(3);
+    // a:2 failed twice; b and c did not wait for it.
+    expect(applied.indexOf('c:1')).toBeLessThan(applied.indexOf('a:2'));
+  });
+
+  it('after an invocation that dies mid-batch, each group comes back whole and in order once the visibility timeout ends', async () => {
+    const { model, jobs } = fifoQueues({ visibilityTimeoutSeconds: 1 });
+    await sendInGroups(model, jobs, ['a:1', 'a:2', 'b:1']);
+    const deliveries: string[][] = [];
+
+    start({
+      model,
+      queueUrl: jobs,
+      invoke: async ({ Records }) => {
+        deliveries.push(Records.map((record) => `${record.body} #${record.attributes.ApproximateReceiveCount}`));
+        if (deliveries.length === 1) throw new Error('the worker died');
+      },
+    });
+
+    await expect.poll(() => model.msUntilReceivable(jobs), poll).toBeUndefined();
+    expect(deliveries).toEqual([
+      ['a:1 #1', 'a:2 #1', 'b:1 #1'],
+      ['a:1 #2', 'a:2 #2', 'b:1 #2'],
+    ]);
+  });
+
+  it('never runs two batches of one group at once, but batches of different groups side by side', async () => {
+    const { model, jobs } = fifoQueues({ visibilityTimeoutSeconds: 3600 });
+    await sendInGroups(model, jobs, ['a:1', 'a:2', 'a:3', 'b:1', 'b:2', 'a:4', 'b:3']);
+    const running = new Set<string>();
+    let overlapping = 0;
+    let together = 0;
+
+    start({
+      model,
+      queueUrl: jobs,
+      batchSize: 2,
+      maximumConcurrency: 4,
+      invoke: async ({ Records }) => {
+        const groups = new Set(Records.map((record) => record.attributes.MessageGroupId!));
+        for (const group of groups) if (running.has(group)) overlapping++;
+        for (const group of groups) running.add(group);
+        together = Math.max(together, running.size);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        for (const group of groups) running.delete(group);
+      },
+    });
+
+    await expect.poll(() => model.msUntilReceivable(jobs), poll).toBeUndefined();
+    expect(overlapping).toBe(0);
+    expect(together).toBe(2);
+  });
+
+  it('refuses a batching window, as Lambda does for a FIFO queue', () => {
+    const { model, jobs } = fifoQueues();
+    expect(() =>
+      start({ model, queueUrl: jobs, maximumBatchingWindowMs: 5_000, invoke: async () => undefined }),
+    ).toThrow(/no batching window for a FIFO queue/);
   });
 });
 

@@ -1,4 +1,4 @@
-/** enqueueJobs / queueDispatch over the real SQS adapter, the SDK client mocked. */
+/** enqueueJobs / queueDispatch over the real SQS adapter, the SDK client mocked (tests/queue-fifo.test.ts: over the local SQS). */
 import {
   QueueDoesNotExist,
   RequestThrottled,
@@ -11,6 +11,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { BadEventError, ConfigError, RetryableError } from '../lib/errors';
 import { queueDispatch } from '../lib/dispatch/queue';
 import { enqueueJobs, MAX_BATCH_BYTES } from '../lib/queue/enqueue';
+import { jobDeduplicationId, messageGroupId } from '../lib/queue/fifo-ids';
 import { parseJobMessage } from '../lib/queue/job-message';
 import { sqsApi } from '../lib/queue/sqs-api';
 import { RetryBudget } from '../lib/http/retry';
@@ -64,6 +65,12 @@ describe('enqueueJobs', () => {
     });
     expect(bodies.map((body) => body.customer.value)).toEqual(jobs(23).map((job) => job.customer.value));
     expect(sqsMock.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.QueueUrl).toBe(QUEUE_URL);
+    // The FIFO queue's ids: the customer's group, and a deduplication id per job of the event.
+    expect(batches()[1]![2]).toMatchObject({
+      MessageGroupId: messageGroupId(jobs(23)[12]!.customer),
+      MessageDeduplicationId: jobDeduplicationId(origin, 12, jobs(23)[12]!),
+    });
+    expect(new Set(batches().flatMap((entries) => entries.map((e) => e.MessageDeduplicationId))).size).toBe(23);
   });
 
   it('the bodies read back as the same jobs', async () => {

@@ -15,14 +15,14 @@ import { parseRedriveArgs, redrive, type RedriveIo, type RedriveOptions } from '
 
 const sqsMock = mockClient(SQSClient);
 const DLQ = {
-  name: 'helpcrunch-untag-prod-jobs-dlq',
-  url: 'https://sqs/123/helpcrunch-untag-prod-jobs-dlq',
-  arn: 'arn:aws:sqs:eu-west-1:123:helpcrunch-untag-prod-jobs-dlq',
+  name: 'helpcrunch-untag-prod-jobs-dlq.fifo',
+  url: 'https://sqs/123/helpcrunch-untag-prod-jobs-dlq.fifo',
+  arn: 'arn:aws:sqs:eu-west-1:123:helpcrunch-untag-prod-jobs-dlq.fifo',
 };
 const JOBS = {
-  name: 'helpcrunch-untag-prod-jobs',
-  url: 'https://sqs/123/helpcrunch-untag-prod-jobs',
-  arn: 'arn:aws:sqs:eu-west-1:123:helpcrunch-untag-prod-jobs',
+  name: 'helpcrunch-untag-prod-jobs.fifo',
+  url: 'https://sqs/123/helpcrunch-untag-prod-jobs.fifo',
+  arn: 'arn:aws:sqs:eu-west-1:123:helpcrunch-untag-prod-jobs.fifo',
 };
 
 const reason = (code: string, detail: string) => ({
@@ -134,11 +134,11 @@ describe('redrive', () => {
 
     expect(result).toEqual({ status: 'COMPLETED', moved: 4 });
     const text = session.text();
-    expect(text).toContain('Dead-letter queue helpcrunch-untag-prod-jobs-dlq (eu-west-1): 4 messages');
+    expect(text).toContain('Dead-letter queue helpcrunch-untag-prod-jobs-dlq.fifo (eu-west-1): 4 messages');
     expect(text).toMatch(/2 {2}helpcrunch_unavailable {2}e\.g\. HelpCrunch answered 429 \(gave up after 8 attempts\)/);
     expect(text).toMatch(/1 {2}helpcrunch_bad_request/);
     expect(text).toMatch(/1 {2}\(none: moved by SQS after maxReceiveCount receives\)/);
-    expect(session.questions).toEqual(['Move 4 messages back to helpcrunch-untag-prod-jobs? [y/N] ']);
+    expect(session.questions).toEqual(['Move 4 messages back to helpcrunch-untag-prod-jobs.fifo? [y/N] ']);
     expect(text).toContain(
       'RUNNING: moved 1 of 4 (25%)\nRUNNING: moved 3 of 4 (75%)\nCOMPLETED: moved 4 of 4 (100%)\n',
     );
@@ -213,7 +213,7 @@ describe('redrive', () => {
     sqsMock.on(GetQueueUrlCommand).rejects(new QueueDoesNotExist({ message: 'nope', $metadata: {} }));
 
     await expect(redrive(options({ stage: 'staging' }), io().io)).rejects.toThrow(
-      "Queue 'helpcrunch-untag-staging-jobs-dlq' does not exist: is the stack deployed with this --stage and --region?",
+      "Queue 'helpcrunch-untag-staging-jobs-dlq.fifo' does not exist: is the stack deployed with this --stage and --region?",
     );
   });
 });

@@ -26,7 +26,7 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
 
   beforeAll(async () => {
     [stack, browser] = await Promise.all([
-      startLocalStack({ env: {}, rulesFile: SUITE_RULES, batchingWindowMs: 0, write: () => undefined }),
+      startLocalStack({ env: {}, rulesFile: SUITE_RULES, write: () => undefined }),
       chromium.launch({
         executablePath: CHROMIUM,
         args: [
@@ -56,11 +56,11 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     const ada = page.locator('tr[data-customer-id="1001"]');
     await ada.locator('[data-tag="Lead"]').waitFor();
     await page.locator('#connection.live').waitFor();
-    const jobsRow = page.locator('tr[data-queue="helpcrunch-untag-local-jobs"]');
+    const jobsRow = page.locator('tr[data-queue="helpcrunch-untag-local-jobs.fifo"]');
     await jobsRow.waitFor();
     expect(await page.locator('#queue-rows tr').allInnerTexts()).toEqual([
-      expect.stringMatching(/^helpcrunch-untag-local-jobs-dlq\s+0\s+0\s+0$/),
-      expect.stringMatching(/^helpcrunch-untag-local-jobs\s+0\s+0\s+0$/),
+      expect.stringMatching(/^helpcrunch-untag-local-jobs-dlq\.fifo\s+0\s+0\s+0$/),
+      expect.stringMatching(/^helpcrunch-untag-local-jobs\.fifo\s+0\s+0\s+0$/),
     ]);
 
     const body = JSON.stringify({ status: 'lost', person: { email: 'ada@example.com' } });
@@ -86,7 +86,7 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     // The job is done: nothing left in the queue.
     await expect
       .poll(() => jobsRow.textContent(), { timeout: 10_000 })
-      .toMatch(/^helpcrunch-untag-local-jobs\s+0\s+0\s+0$/);
+      .toMatch(/^helpcrunch-untag-local-jobs\.fifo\s+0\s+0\s+0$/);
   });
 
   it('shows what a DELETE removes and a PUT adds next to each request', async () => {
@@ -119,14 +119,19 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
   it('shows a dead-lettered job in the dead-letter queue’s row', async () => {
     const page = await browser.newPage();
     await page.goto(`${pageRoot}?sqs=${stack.queue!.sqs.url}`);
-    const deadLetters = page.locator('tr[data-queue="helpcrunch-untag-local-jobs-dlq"]');
+    const deadLetters = page.locator('tr[data-queue="helpcrunch-untag-local-jobs-dlq.fifo"]');
     await deadLetters.waitFor();
 
-    await stack.queue!.sqs.model.sendMessage({ QueueUrl: stack.queue!.jobsQueueUrl, MessageBody: 'not a job' });
+    await stack.queue!.sqs.model.sendMessage({
+      QueueUrl: stack.queue!.jobsQueueUrl,
+      MessageBody: 'not a job',
+      MessageGroupId: 'customer-x',
+      MessageDeduplicationId: 'not-a-job',
+    });
 
     await expect
       .poll(() => deadLetters.textContent(), { timeout: 10_000 })
-      .toMatch(/^helpcrunch-untag-local-jobs-dlq\s+1\s+0\s+0$/);
+      .toMatch(/^helpcrunch-untag-local-jobs-dlq\.fifo\s+1\s+0\s+0$/);
     expect(await deadLetters.getAttribute('class')).toBe('dead');
   });
 

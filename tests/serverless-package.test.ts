@@ -79,6 +79,7 @@ beforeAll(async () => {
       '--param=dispatch=inline',
       '--param=ratePerMinute=90',
       '--param=maxReceiveCount=5',
+      '--param=dedupDays=14',
       '--param=workerConcurrency=3',
       `--param=alarmTopicArn=${TOPIC}`,
       '--param=jobsAgeAlarmSeconds=1800',
@@ -161,6 +162,13 @@ const SIGNING_SECRETS = [
   secretArn('helpcrunch-untag/stripe-webhook'),
 ];
 const LOOKUP_SECRETS = [secretArn('helpcrunch-untag/stripe-api-key')];
+/** Item reads and writes on the ledger table, nothing else of DynamoDB. */
+const LEDGER_GRANTS = Object.fromEntries(
+  ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'].map((action) => [
+    `dynamodb:${action}`,
+    [getAtt('LedgerTable')],
+  ]),
+);
 
 describe('serverless package', () => {
   it('builds the three functions on nodejs24.x / arm64, the webhook inside HTTP API’s 30 s limit', () => {
@@ -321,6 +329,8 @@ describe('serverless package: the queue path', () => {
       BatchSize: 10,
       ScalingConfig: { MaximumConcurrency: 2 },
     });
+    // Lambda takes no batching window for a FIFO queue.
+    expect(mapping!.Properties).not.toHaveProperty('MaximumBatchingWindowInSeconds');
     expect(env(defaults, 'worker')).toMatchObject({
       HELPCRUNCH_RATE_PER_MINUTE: '110',
       WORKER_CONCURRENCY: '2',
@@ -337,27 +347,62 @@ describe('serverless package: the queue path', () => {
     });
   });
 
-  it('has a jobs queue that dead-letters after maxReceiveCount, kept shorter than its dead-letter queue keeps messages', () => {
-    const { JobsQueue, JobsDeadLetterQueue } = defaults.Resources;
-    expect(JobsQueue!.Properties.RedrivePolicy).toEqual({
-      deadLetterTargetArn: getAtt('JobsDeadLetterQueue'),
-      maxReceiveCount: 8,
-    });
+  it('has a FIFO jobs queue and a FIFO dead-letter queue, the senders deduplicating, SQS’s redrive a backstop', () => {
+    for (const template of [defaults, inline]) {
+      const { JobsQueue, JobsDeadLetterQueue } = template.Resources;
+      expect(JobsQueue!.Properties).toMatchObject({
+        QueueName: 'helpcrunch-untag-ci-jobs.fifo',
+        FifoQueue: true,
+        ContentBasedDeduplication: false,
+      });
+      expect(JobsDeadLetterQueue!.Properties).toMatchObject({
+        QueueName: 'helpcrunch-untag-ci-jobs-dlq.fifo',
+        FifoQueue: true,
+        MessageRetentionPeriod: 1209600,
+      });
+      // The worker dead-letters after maxReceiveCount attempts itself; SQS only after 100 receives,
+      // more than the 10 × maxReceiveCount a job held behind its group can collect.
+      expect(JobsQueue!.Properties.RedrivePolicy).toEqual({
+        deadLetterTargetArn: getAtt('JobsDeadLetterQueue'),
+        maxReceiveCount: 100,
+      });
+      expect(10 * Number(env(template, 'worker').MAX_RECEIVE_COUNT)).toBeLessThanOrEqual(100);
+    }
     // AWS: a Lambda consumer's queue needs a visibility timeout of at least 6 × the function timeout.
+    const { JobsQueue, JobsDeadLetterQueue } = defaults.Resources;
     expect(JobsQueue!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(
       6 * fn(defaults, 'worker').Properties.Timeout,
     );
-    expect(JobsQueue!.Properties.QueueName).toBe('helpcrunch-untag-ci-jobs');
-    expect(JobsDeadLetterQueue!.Properties).toMatchObject({
-      QueueName: 'helpcrunch-untag-ci-jobs-dlq',
-      MessageRetentionPeriod: 1209600,
-    });
-    // A move keeps a message's enqueue time: the dead-letter queue must keep messages longer than its source.
     expect(JobsQueue!.Properties.MessageRetentionPeriod).toBe(345600);
     expect(JobsQueue!.Properties.MessageRetentionPeriod).toBeLessThan(
       JobsDeadLetterQueue!.Properties.MessageRetentionPeriod,
     );
-    expect(inline.Resources.JobsQueue!.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
+  });
+
+  it('has the ledger table: on demand, pk + sk, TTL on expiresAt, point-in-time recovery; its name and the dedup days to every function', () => {
+    const { LedgerTable } = defaults.Resources;
+    expect(LedgerTable).toEqual({
+      Type: 'AWS::DynamoDB::Table',
+      Properties: {
+        TableName: 'helpcrunch-untag-ci-ledger',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      },
+    });
+    expect(inline.Resources.LedgerTable).toEqual(LedgerTable);
+    for (const name of FUNCTIONS) {
+      expect(env(defaults, name)).toMatchObject({ LEDGER_TABLE: { Ref: 'LedgerTable' }, DEDUP_DAYS: '7' });
+      expect(env(inline, name)).toMatchObject({ LEDGER_TABLE: { Ref: 'LedgerTable' }, DEDUP_DAYS: '14' });
+    }
   });
 });
 
@@ -512,7 +557,7 @@ describe('serverless package: one IAM role per function', () => {
     });
   });
 
-  it('the worker reads the API key and lookup secrets, consumes and re-times the jobs queue, dead-letters; no signing secret', () => {
+  it('the worker reads the API key and lookup secrets, consumes and re-times the jobs queue, dead-letters, keeps the ledger; no signing secret', () => {
     for (const template of [defaults, inline]) {
       const worker = grants(template, 'WorkerRole');
       expect(worker).toMatchObject({
@@ -522,6 +567,7 @@ describe('serverless package: one IAM role per function', () => {
         'sqs:GetQueueAttributes': [getAtt('JobsQueue')],
         'sqs:ChangeMessageVisibility': [getAtt('JobsQueue')],
         'sqs:SendMessage': [getAtt('JobsDeadLetterQueue')],
+        ...LEDGER_GRANTS,
       });
       for (const signing of SIGNING_SECRETS)
         expect(worker['secretsmanager:GetSecretValue']).not.toContainEqual(signing);
@@ -540,8 +586,16 @@ describe('serverless package: one IAM role per function', () => {
         'sqs:GetQueueAttributes',
         'sqs:ReceiveMessage',
         'sqs:SendMessage',
+        ...Object.keys(LEDGER_GRANTS),
       ].sort(),
     );
+  });
+
+  it('the triggers keep the ledger in inline mode only, where they apply jobs themselves', () => {
+    for (const role of ['WebhookRole', 'EventbridgeRole']) {
+      expect(grants(inline, role)).toMatchObject(LEDGER_GRANTS);
+      expect(Object.keys(grants(defaults, role)).filter((action) => action.startsWith('dynamodb:'))).toEqual([]);
+    }
   });
 
   it('no trigger may receive, delete or re-time queued jobs', () => {

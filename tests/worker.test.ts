@@ -1,6 +1,8 @@
 /**
  * The queue worker (lib/queue/worker.ts) message by message: the real paced client over HTTP to the
- * HelpCrunch sandbox (scripted where HelpCrunch fails), the real SQS adapter with the SDK client mocked.
+ * HelpCrunch sandbox (scripted where HelpCrunch fails), the real SQS adapter with the SDK client
+ * mocked. Each record is from the FIFO jobs queue, in a group of its own; tests/queue-fifo.test.ts
+ * has groups over the local SQS.
  */
 import {
   ChangeMessageVisibilityCommand,
@@ -12,6 +14,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../lib/errors';
+import { deadLetterDeduplicationId } from '../lib/queue/fifo-ids';
 import { jobMessage } from '../lib/queue/job-message';
 import { createPacedHelpCrunchClient } from '../lib/queue/paced-client';
 import { sqsApi } from '../lib/queue/sqs-api';
@@ -85,6 +88,7 @@ function record(body: string | object, receiveCount = 1): SQSRecord {
   return sqsRecord(typeof body === 'string' ? body : JSON.stringify(body), {
     messageId: `msg-${++nextId}`,
     receiveCount,
+    groupId: `customer-${nextId}`,
   });
 }
 
@@ -226,6 +230,11 @@ describe('permanent: straight to the dead-letter queue, then deleted from the jo
 
     expect(results[0]).toMatchObject({ action: 'dead-letter', error: { code: 'helpcrunch_bad_request' } });
     const [sent] = deadLetters();
+    // The FIFO dead-letter queue keeps the message's group; a re-send of this copy would be dropped.
+    expect(sent).toMatchObject({
+      MessageGroupId: message.attributes.MessageGroupId,
+      MessageDeduplicationId: deadLetterDeduplicationId(message.messageId),
+    });
     expect(JSON.parse(sent!.MessageBody!)).toMatchObject({ eventId: 'evt-42', rule: 'deal-lost', attempt: 2 });
     expect(sent!.MessageAttributes!.reason).toEqual({ DataType: 'String', StringValue: 'helpcrunch_bad_request' });
     expect(sent!.MessageAttributes!.reasonDetail!.StringValue).toContain('invalid_tags');

@@ -52,7 +52,13 @@ const PARAMS = {
   maxJobsPerRequest: integer(1, 10_000),
   maximumEventAge: integer(60, 21_600),
   ratePerMinute: integer(1, 6_000),
-  maxReceiveCount: integer(1, 1_000),
+  // The worker's attempts at a job. The jobs queue's backstop (serverless.yml: 100 receives) must
+  // stay above what a job can collect: up to 9 messages ahead of it in its group's batch, each
+  // tried this often, and its own attempts.
+  maxReceiveCount: integer(1, 10),
+  // Days the ledger remembers an event: at least Stripe's 3 days of retries, at most the 30 days
+  // its Events API (what a backfill replays from) reaches back.
+  dedupDays: integer(3, 30),
   // Lambda's SQS ScalingConfig.MaximumConcurrency: 2 to 1000.
   workerConcurrency: integer(2, 1_000),
   jobsAgeAlarmSeconds: integer(60, JOBS_RETENTION_SECONDS - 1),

@@ -5,9 +5,9 @@
 // granted too: writing to the function's own log group, and the event source / destination
 // permissions (the worker's SQS poller, the EventBridge function's on-failure queue).
 //
-//   webhook      signing secrets; sqs:SendMessage on the jobs queue; inline: the API key (+ lookups)
-//   eventbridge  sqs:SendMessage on the jobs queue and the events dead-letter queue; inline: the API key (+ lookups)
-//   worker       the API key (+ lookups); consume and re-time the jobs queue; sqs:SendMessage on its dead-letter queue
+//   webhook      signing secrets; sqs:SendMessage on the jobs queue; inline: the API key (+ lookups), the ledger
+//   eventbridge  sqs:SendMessage on the jobs queue and the events dead-letter queue; inline: the API key (+ lookups), the ledger
+//   worker       the API key (+ lookups); consume and re-time the jobs queue; sqs:SendMessage on its dead-letter queue; the ledger
 //
 // "inline" grants sit behind the InlineDispatch condition and kms:Decrypt (secrets under a
 // customer-managed key, param secretsKmsKeyArn) behind HasSecretsKmsKey, both in serverless.yml.
@@ -18,6 +18,12 @@ const NO_VALUE = { Ref: 'AWS::NoValue' };
 const arnOf = (resource) => ({ 'Fn::GetAtt': [resource, 'Arn'] });
 const when = (condition, statement) => ({ 'Fn::If': [condition, statement, NO_VALUE] });
 const allow = (Action, Resource) => ({ Effect: 'Allow', Action, Resource });
+
+/** Whoever applies jobs (the worker; the triggers in inline mode) reads and writes the ledger's items, nothing else of it. */
+const ledger = allow(
+  ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+  arnOf('LedgerTable'),
+);
 
 /** What osls grants a function on its own log group /aws/lambda/<service>-<stage>-<function>. */
 function logStatements(functionName) {
@@ -92,11 +98,13 @@ function rolesFor(resolvers) {
     webhook: role('webhook', ({ kmsKeyArn, helpcrunchSecrets }) => [
       ...secretStatements(resolvers.signingSecretArns(), helpcrunchSecrets, kmsKeyArn),
       allow('sqs:SendMessage', arnOf('JobsQueue')),
+      when('InlineDispatch', ledger),
     ]),
     eventbridge: role('eventbridge', ({ kmsKeyArn, helpcrunchSecrets }) => [
       ...secretStatements([], helpcrunchSecrets, kmsKeyArn),
       // The jobs queue, and the on-failure destination Lambda sends failed events to.
       allow('sqs:SendMessage', [arnOf('JobsQueue'), arnOf('EventsDeadLetterQueue')]),
+      when('InlineDispatch', ledger),
     ]),
     worker: role('worker', ({ kmsKeyArn, helpcrunchSecrets }) => [
       ...secretStatements(helpcrunchSecrets, [], kmsKeyArn),
@@ -106,6 +114,7 @@ function rolesFor(resolvers) {
         arnOf('JobsQueue'),
       ),
       allow('sqs:SendMessage', arnOf('JobsDeadLetterQueue')),
+      ledger,
     ]),
   };
 }

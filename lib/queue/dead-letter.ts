@@ -4,7 +4,17 @@
  * what went wrong before redriving. Messages SQS moved there on its own carry no reason.
  */
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { deadLetterDeduplicationId } from './fifo-ids';
 import type { SqsApi } from './sqs-api';
+
+/** A jobs-queue message on its way to the dead-letter queue. */
+export interface DeadLetter {
+  body: string;
+  /** The received message's id: its copy's deduplication id comes from it. */
+  messageId: string;
+  /** Its message group, kept in the (FIFO) dead-letter queue; undefined from a standard queue. */
+  groupId?: string;
+}
 
 export interface DeadLetterReason {
   /** An error code, e.g. helpcrunch_bad_request, invalid_message, helpcrunch_unavailable. */
@@ -19,12 +29,16 @@ const text = (value: string): MessageAttributeValue => ({ DataType: 'String', St
 export async function sendToDeadLetter(
   sqs: SqsApi,
   queueUrl: string,
-  body: string,
+  { body, messageId, groupId }: DeadLetter,
   reason: DeadLetterReason,
 ): Promise<void> {
   await sqs.sendMessage({
     QueueUrl: queueUrl,
     MessageBody: body,
+    ...(groupId !== undefined && {
+      MessageGroupId: groupId,
+      MessageDeduplicationId: deadLetterDeduplicationId(messageId),
+    }),
     MessageAttributes: {
       reason: text(reason.code),
       // SQS refuses empty attribute values.

@@ -1,13 +1,16 @@
 /**
- * Units -> jobs-queue messages with SendMessageBatch, oldest event first: at most 10 entries and 256 KiB per batch.
- * Entries SQS fails on its side are re-sent (only those) a couple of times within the caller's
- * time budget; anything still unsent is an error for the caller, never a silent drop.
+ * Units -> jobs-queue messages with SendMessageBatch, oldest event first: at most 10 entries and
+ * 256 KiB per batch. The queue is FIFO: each message is in its customer's group, with a
+ * deduplication id a sender's retry of the event repeats (fifo-ids.ts). Entries SQS fails on its
+ * side are re-sent (only those) a couple of times within the caller's time budget; anything still
+ * unsent is an error for the caller, never a silent drop.
  */
 import type { SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { asUntagError, BadEventError, ConfigError } from '../errors';
 import { withRetry, type RetryBudget, type RetryPolicy } from '../http/retry';
 import { byOccurrence } from '../pipeline/units';
 import type { Unit } from '../types';
+import { messageGroupId, unitDeduplicationId } from './fifo-ids';
 import { jobMessage } from './job-message';
 import { sqsFailure, type SqsApi } from './sqs-api';
 
@@ -36,6 +39,8 @@ export async function enqueueUnits(units: Unit[], options: EnqueueOptions): Prom
   const entries = byOccurrence(units).map((unit, index) => ({
     Id: String(index),
     MessageBody: JSON.stringify(jobMessage(unit)),
+    MessageGroupId: messageGroupId(unit.customer),
+    MessageDeduplicationId: unitDeduplicationId(unit),
   }));
   // Every message is checked before any is sent, so a bad event is refused with nothing enqueued.
   for (const entry of entries) {

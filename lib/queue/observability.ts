@@ -8,6 +8,7 @@ const actionMetric: Record<MessageAction, string> = {
   retry: 'MessagesRetried',
   'dead-letter': 'MessagesDeadLettered',
   deferred: 'MessagesDeferred',
+  held: 'MessagesHeld',
 };
 
 export function recordQueued(queued: number): void {

@@ -11,9 +11,19 @@
  *                queue with the reason, reported as success
  *   deferred     not started because the invocation is running out of time: a batch item
  *                failure, visible again after the queue's own visibility timeout
+ *   held         not started because an earlier message of its group (its customer) in this batch
+ *                was retried, deferred or held: a batch item failure, so the group comes back in
+ *                its order. Lambda's FIFO event source leaves this to the function.
  *
  * A message is reported as success only once its job is done, skipped or safely in the dead-letter
  * queue; any other path leaves it in the queue, so nothing is lost.
+ *
+ * On the FIFO jobs queue SQS hands out nothing more of a group while one of its messages is in
+ * flight. A held message is released (visible at once) when the message it waits behind was
+ * re-timed, so the group's wait is that message's backoff rather than the queue's visibility
+ * timeout; it still cannot come back before that message. A worker that dies mid-batch settles
+ * nothing: the batch's messages come back after the visibility timeout, each group still in order,
+ * and until then their groups wait (other customers' do not).
  */
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { asUntagError, BadEventError, ConfigError, operatorMessage, type UntagError } from '../errors';
@@ -24,7 +34,7 @@ import { sendToDeadLetter, type DeadLetterReason } from './dead-letter';
 import { type JobMessage, parseJobMessage, unitOf } from './job-message';
 import { sqsFailure, type SqsApi } from './sqs-api';
 
-export type MessageAction = 'done' | 'retry' | 'dead-letter' | 'deferred';
+export type MessageAction = 'done' | 'retry' | 'dead-letter' | 'deferred' | 'held';
 
 export interface MessageResult {
   messageId: string;
@@ -42,6 +52,8 @@ export interface MessageResult {
   error?: UntagError;
   /** retry: seconds until the message is received again; absent when the change failed. */
   visibilitySeconds?: number;
+  /** held: the message of its group it waits behind. */
+  heldBehind?: string;
   /** An SQS call that failed while settling the message (it then stays in the queue). */
   queueError?: UntagError;
 }
@@ -52,7 +64,7 @@ export interface QueueWorkerOptions {
   sqs: SqsApi;
   queueUrl: string;
   deadLetterQueueUrl: string;
-  /** The last receive that may retry; the queue's redrive policy uses the same number. */
+  /** The last receive that may retry (serverless.yml's maxReceiveCount); the queue's own redrive policy is a backstop far above it. */
   maxReceiveCount: number;
   /** Least time left in the budget to start a message (a search, a delete and a put). */
   minJobMs: number;
@@ -76,6 +88,8 @@ const defaultVisibilityBackoff: RetryPolicy = {
 const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
 
 const receiveCountOf = (record: SQSRecord) => Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
+/** The record's message group: FIFO records carry one; a standard queue's message is a group of its own. */
+const groupOf = (record: SQSRecord) => record.attributes.MessageGroupId ?? `message:${record.messageId}`;
 
 /** A 4xx other than 429 from HelpCrunch, or a body we cannot read: retrying can never help. */
 const isPermanent = (error: UntagError) => error instanceof BadEventError;
@@ -104,9 +118,15 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
     return Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, Math.ceil(delayMs / 1000)));
   }
 
-  async function deadLetter(body: string, result: MessageResult, reason: DeadLetterReason): Promise<MessageResult> {
+  async function deadLetter(
+    record: SQSRecord,
+    body: string,
+    result: MessageResult,
+    reason: DeadLetterReason,
+  ): Promise<MessageResult> {
     try {
-      await sendToDeadLetter(sqs, deadLetterQueueUrl, body, reason);
+      const { messageId, attributes } = record;
+      await sendToDeadLetter(sqs, deadLetterQueueUrl, { body, messageId, groupId: attributes.MessageGroupId }, reason);
       return { ...result, action: 'dead-letter' };
     } catch (error) {
       // Not in the dead-letter queue, so it must stay in this one: its next receive tries again.
@@ -124,7 +144,7 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
     const { receiveCount, attempt } = result;
     if (receiveCount >= maxReceiveCount) {
       const reason = { code: error.code, detail: `${operatorMessage(error)} (gave up after ${attempt} attempts)` };
-      return deadLetter(JSON.stringify({ ...message, attempt }), result, reason);
+      return deadLetter(record, JSON.stringify({ ...message, attempt }), result, reason);
     }
     const seconds = visibilitySeconds(error, receiveCount);
     try {
@@ -153,6 +173,7 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
     } catch (error) {
       const invalid = asUntagError(error);
       return deadLetter(
+        record,
         record.body,
         { ...received, error: invalid },
         { code: invalid.code, detail: operatorMessage(invalid) },
@@ -172,6 +193,7 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
     }
     if (isPermanent(failure)) {
       return deadLetter(
+        record,
         JSON.stringify({ ...message, attempt }),
         { ...ran, error: failure },
         { code: failure.code, detail: operatorMessage(failure) },
@@ -180,34 +202,75 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
     return retryLater(record, message, ran, failure);
   }
 
+  /** Makes a held message visible again: its group still waits for the message it was held behind. */
+  async function release(record: SQSRecord, held: MessageResult): Promise<MessageResult> {
+    try {
+      await sqs.changeMessageVisibility({
+        QueueUrl: queueUrl,
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: 0,
+      });
+      return held;
+    } catch (error) {
+      // Harmless: it comes back after the queue's visibility timeout instead, still behind its group.
+      return { ...held, queueError: sqsFailure('ChangeMessageVisibility', error) };
+    }
+  }
+
   return {
     async processBatch(records, budget) {
       const results: MessageResult[] = [];
       const halts: Halts = new Map();
+      // Per group, the message whose failure holds back the rest of the group in this batch.
+      const blockers = new Map<string, MessageResult>();
+      const releasing = new Map<MessageResult, SQSRecord>();
       for (const record of records) {
         const receiveCount = receiveCountOf(record);
-        if (!halts.has(EVERY_JOB) && budget.remainingMs() < minJobMs) {
-          results.push({ messageId: record.messageId, action: 'deferred', receiveCount, outcomes: [] });
+        const group = groupOf(record);
+        const blocker = blockers.get(group);
+        if (blocker) {
+          const result: MessageResult = {
+            messageId: record.messageId,
+            action: 'held',
+            receiveCount,
+            outcomes: [],
+            heldBehind: blocker.messageId,
+          };
+          if (blocker.visibilitySeconds !== undefined) releasing.set(result, record);
+          results.push(result);
           continue;
         }
-        // Nothing above should throw; if it does, the message stays in the queue all the same.
-        const result = await processRecord(record, budget, halts).catch((error: unknown): MessageResult => {
-          const unexpected = asUntagError(error);
-          if (unexpected instanceof ConfigError && !halts.has(EVERY_JOB)) halts.set(EVERY_JOB, unexpected);
-          return { messageId: record.messageId, action: 'retry', receiveCount, outcomes: [], error: unexpected };
-        });
+        let result: MessageResult;
+        if (!halts.has(EVERY_JOB) && budget.remainingMs() < minJobMs) {
+          result = { messageId: record.messageId, action: 'deferred', receiveCount, outcomes: [] };
+        } else {
+          // Nothing above should throw; if it does, the message stays in the queue all the same.
+          result = await processRecord(record, budget, halts).catch((error: unknown): MessageResult => {
+            const unexpected = asUntagError(error);
+            if (unexpected instanceof ConfigError && !halts.has(EVERY_JOB)) halts.set(EVERY_JOB, unexpected);
+            return { messageId: record.messageId, action: 'retry', receiveCount, outcomes: [], error: unexpected };
+          });
+        }
+        if (isBatchItemFailure(result)) blockers.set(group, result);
         results.push(result);
       }
-      return results;
+      return Promise.all(
+        results.map((result) => {
+          const record = releasing.get(result);
+          return record ? release(record, result) : result;
+        }),
+      );
     },
   };
 }
 
+/** Not settled for good: the message stays in the queue. */
+const isBatchItemFailure = ({ action }: MessageResult) =>
+  action === 'retry' || action === 'deferred' || action === 'held';
+
 /** What Lambda needs back: every message not settled for good is a batch item failure. */
 export function batchResponse(results: MessageResult[]): SQSBatchResponse {
   return {
-    batchItemFailures: results
-      .filter((result) => result.action === 'retry' || result.action === 'deferred')
-      .map((result) => ({ itemIdentifier: result.messageId })),
+    batchItemFailures: results.filter(isBatchItemFailure).map((result) => ({ itemIdentifier: result.messageId })),
   };
 }

@@ -54,12 +54,17 @@ function demoCommand(stack: LocalStack, sandboxPort: number): string {
   return flags.length > 0 ? `npm run demo -- ${flags.join(' ')}` : 'npm run demo';
 }
 
+/** The local DynamoDB row: in either mode, whoever applies jobs keeps the ledger. */
+function dynamoDbRow({ dynamoDb }: LocalStack): string {
+  return row('DynamoDB', dynamoDb.url, `dynalite, in memory: ${dynamoDb.tableNames.join(', ')}`);
+}
+
 /** The local SQS row and what dispatch means, in queue mode. */
 function queueRows(stack: LocalStack): string[] {
   const { queue } = stack;
   if (!queue) return ['  Dispatch: inline (the webhook and EventBridge functions call HelpCrunch themselves)'];
   return [
-    row('SQS', queue.sqs.url, 'the jobs queue and its dead-letter queue, drained by the worker'),
+    row('SQS', queue.sqs.url, 'the FIFO jobs queue (a group per customer) and its dead-letter queue, for the worker'),
     '  Dispatch: queue, as deployed (webhooks answer 202 {"queued":N}; --dispatch inline calls HelpCrunch directly)',
   ];
 }
@@ -77,6 +82,7 @@ export function banner(stack: LocalStack, { samples, fromRuleTests }: Samples, o
       `(API key from the Secrets Manager secret ${apiKeySecretId}; webhook secrets from the secretIds in rules.yml)`,
       '',
       host,
+      dynamoDbRow(stack),
       ...queueRows(stack),
       ...(stack.dryRun ? [DRY_RUN_LINE] : []),
       '',
@@ -105,6 +111,7 @@ export function banner(stack: LocalStack, { samples, fromRuleTests }: Samples, o
       ? [row('Vendor APIs', vendorApis.url, 'Stripe, Paddle, Pipedrive and HubSpot stand-ins every lookup calls')]
       : []),
     row('Secrets Manager', secretsManager.url, 'the API key, a demo secret per webhook source and lookup'),
+    dynamoDbRow(stack),
     ...queueRows(stack),
     ...(stack.dryRun ? [DRY_RUN_LINE] : []),
     ...(faults ? [`  Faults injected:    ${faults}`] : []),

@@ -91,6 +91,7 @@ export const START_HELP = `npm start [-- options]   run the functions locally be
 Without HELPCRUNCH_API_URL, against an in-memory HelpCrunch sandbox and a local Secrets Manager.
 With HELPCRUNCH_API_URL, HELPCRUNCH_API_KEY_SECRET_ID and AWS credentials: against the real ones.
 In queue dispatch (serverless.yml's default) jobs go through a local SQS to the worker function.
+Either way serverless.yml's DynamoDB tables (the ledger) are in a local DynamoDB (dynalite, in memory).
 
 Options (flag, or environment variable):
 ${helpFor(startSettings, [

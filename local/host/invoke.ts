@@ -196,8 +196,6 @@ export async function runInvoke(
     ...(args.rulesFile && { rulesFile: args.rulesFile }),
     dispatch: args.dispatch,
     functions: [args.kind],
-    // In queue mode the worker takes the jobs at once.
-    batchingWindowMs: 0,
     logFormat: args.jsonLogs ? 'json' : 'readable',
     write,
     onFunctionOutput: (line) => {

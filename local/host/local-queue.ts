@@ -1,8 +1,8 @@
 /**
  * Queue dispatch, locally: the jobs queue and its dead-letter queue in a local SQS, set up as
- * serverless.yml sets them up (visibility timeout, redrive after maxReceiveCount, names as
- * `--stage local` would deploy them), and Lambda's SQS poller invoking the worker function with the
- * worker's event source settings (batch size, batching window, maximum concurrency).
+ * serverless.yml sets them up (FIFO, visibility timeout, redrive backstop, names as `--stage local`
+ * would deploy them), and Lambda's SQS poller invoking the worker function with the worker's event
+ * source settings (batch size, maximum concurrency; a FIFO queue's takes no batching window).
  */
 import { startSqsEndpoint, type SqsEndpoint } from '../sandbox/sqs-endpoint';
 import type { LocalFunctions } from './local-functions';
@@ -19,22 +19,24 @@ export interface LocalQueue {
 export async function startLocalQueue(port: number): Promise<LocalQueue> {
   const config = readWorkerQueueConfig();
   const names = localQueueNames();
+  const { fifo, visibilityTimeoutSeconds, maxReceiveCount } = config;
   const sqs = await startSqsEndpoint({
     port,
     queues: [
-      { name: names.deadLetters, visibilityTimeoutSeconds: config.visibilityTimeoutSeconds },
+      { name: names.deadLetters, fifo, visibilityTimeoutSeconds },
       {
         name: names.jobs,
-        visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
-        redrive: { deadLetterQueue: names.deadLetters, maxReceiveCount: config.maxReceiveCount },
+        fifo,
+        visibilityTimeoutSeconds,
+        redrive: { deadLetterQueue: names.deadLetters, maxReceiveCount },
       },
     ],
   });
   return { sqs, jobsQueueUrl: sqs.queueUrl(names.jobs), deadLetterQueueUrl: sqs.queueUrl(names.deadLetters), config };
 }
 
-/** The worker's event source; `batchingWindowMs` overrides serverless.yml's window (tests, one-shot runs). */
-export function driveWorker(queue: LocalQueue, functions: LocalFunctions, batchingWindowMs?: number): SqsEventSource {
+/** The worker's event source, as serverless.yml configures it. */
+export function driveWorker(queue: LocalQueue, functions: LocalFunctions): SqsEventSource {
   const { config } = queue;
   return startSqsEventSource({
     model: queue.sqs.model,
@@ -45,7 +47,7 @@ export function driveWorker(queue: LocalQueue, functions: LocalFunctions, batchi
       return result.value;
     },
     batchSize: config.batchSize,
-    maximumBatchingWindowMs: batchingWindowMs ?? config.maximumBatchingWindowSeconds * 1000,
+    maximumBatchingWindowMs: config.maximumBatchingWindowSeconds * 1000,
     maximumConcurrency: config.maximumConcurrency,
   });
 }

@@ -2,9 +2,10 @@
  * Everything `npm start` runs, in one call that tests use too: the HelpCrunch sandbox, the vendor
  * API stand-ins every lookup is pointed at (LOOKUP_ORIGINS), and a Secrets Manager endpoint holding
  * the sandbox's key, a demo secret for every webhook source and every lookup's stand-in key (unless
- * HELPCRUNCH_API_URL points elsewhere, see function-env.ts), the functions, and the host in front.
- * In queue dispatch (the deployed default) also a local SQS with the jobs queue and its dead-letter
- * queue, the worker function, and Lambda's SQS poller driving it, configured as serverless.yml.
+ * HELPCRUNCH_API_URL points elsewhere, see function-env.ts), a local DynamoDB (dynalite) with
+ * serverless.yml's tables, the functions, and the host in front. In queue dispatch (the deployed
+ * default) also a local SQS with the jobs queue and its dead-letter queue, the worker function, and
+ * Lambda's SQS poller driving it, configured as serverless.yml.
  */
 import { join } from 'node:path';
 import { loadRulesFile } from '../../tooling/rules/load';
@@ -14,6 +15,7 @@ import {
   type HelpCrunchSandbox,
   type HelpCrunchSandboxOptions,
 } from '../sandbox/helpcrunch-sandbox';
+import { startDynamoDb, type LocalDynamoDb } from '../sandbox/dynamodb';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../sandbox/secrets-manager-endpoint';
 import { demoLookupSecrets, startVendorApis, type VendorApis } from '../sandbox/vendor-apis';
 import { functionEnv, LOCAL_API_KEY_SECRET_ID, targetFrom, type Target } from './function-env';
@@ -21,7 +23,7 @@ import { startFunctionHost, type HandledRequest } from './function-host';
 import { startLocalFunctions, type LocalFunctions } from './local-functions';
 import { clock, formatLogLine } from './log-format';
 import { driveWorker, startLocalQueue, type LocalQueue } from './local-queue';
-import { deployParamDefault, PROJECT_ROOT } from './serverless-config';
+import { deployParamDefault, PROJECT_ROOT, readTableDefinitions } from './serverless-config';
 import type { SqsEventSource } from './sqs-event-source';
 import { demoSigningSecrets } from './webhook-signing';
 
@@ -44,8 +46,6 @@ export interface LocalStackOptions {
   dryRun?: boolean;
   /** The local SQS's port in queue mode; 0 (default) picks a free one. */
   sqsPort?: number;
-  /** Lambda's batching window for the worker's queue; default serverless.yml's maximumBatchingWindow. */
-  batchingWindowMs?: number;
   /** The serverless.yml functions to run (default webhook and eventbridge); in queue mode the worker too. */
   functions?: readonly string[];
   /** Per function name; default serverless.yml's timeouts. */
@@ -69,6 +69,8 @@ export interface LocalStack {
   secretsManager?: SecretsManagerEndpoint;
   /** The lookups' vendor API stand-ins; only for the sandbox target. */
   vendorApis?: VendorApis;
+  /** The local DynamoDB (AWS_ENDPOINT_URL_DYNAMODB) with serverless.yml's tables, for either target. */
+  dynamoDb: LocalDynamoDb;
   /** secretId -> value stored in the local Secrets Manager (empty for the external target). */
   secrets: Record<string, string>;
   /** The functions the host calls, for direct invocations. */
@@ -115,6 +117,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       secretsManager = await startSecretsManagerEndpoint({ port: options.secretsManagerPort ?? 0, secrets });
       closers.push(secretsManager.close);
     }
+    const tables = readTableDefinitions();
+    const dynamoDb = await startDynamoDb({ tables: Object.values(tables) });
+    closers.push(dynamoDb.close);
     const dispatch = options.dispatch ?? (deployParamDefault('dispatch') as DispatchMode);
     let queue: LocalQueue | undefined;
     if (dispatch === 'queue') {
@@ -137,8 +142,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         DISPATCH: dispatch,
         ...(options.dryRun !== undefined && { DRY_RUN: String(options.dryRun) }),
         ...(queue && { AWS_ENDPOINT_URL_SQS: queue.sqs.url }),
+        AWS_ENDPOINT_URL_DYNAMODB: dynamoDb.url,
       },
-      refs: queue ? { JobsQueue: queue.jobsQueueUrl, JobsDeadLetterQueue: queue.deadLetterQueueUrl } : {},
+      // A table's Ref is its name (LEDGER_TABLE).
+      refs: {
+        ...Object.fromEntries(Object.entries(tables).map(([logicalId, table]) => [logicalId, table.TableName!])),
+        ...(queue && { JobsQueue: queue.jobsQueueUrl, JobsDeadLetterQueue: queue.deadLetterQueueUrl }),
+      },
       // One execution environment per batch the event source may run at once, as Lambda scales it.
       instances: { worker: queue?.config.maximumConcurrency ?? 1 },
       timeoutsMs: options.timeoutsMs,
@@ -151,7 +161,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     closers.push(functions.close);
     let queueing: LocalStack['queue'];
     if (queue) {
-      queueing = { ...queue, eventSource: driveWorker(queue, functions, options.batchingWindowMs) };
+      queueing = { ...queue, eventSource: driveWorker(queue, functions) };
       // Closers run back to front: polling stops before the functions go.
       closers.push(queueing.eventSource.stop);
     }
@@ -169,6 +179,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sandbox,
       secretsManager,
       vendorApis,
+      dynamoDb,
       secrets,
       functions,
       dispatch,

@@ -17,7 +17,7 @@ interface LogEntry {
   reason?: string;
   error?: { name?: string; message?: string; stack?: string };
   queued?: number;
-  sqsMessage?: Pick<MessageResult, 'messageId' | 'action' | 'receiveCount' | 'visibilitySeconds'>;
+  sqsMessage?: Pick<MessageResult, 'messageId' | 'action' | 'receiveCount' | 'visibilitySeconds' | 'heldBehind'>;
 }
 
 const STATUS_MARK: Record<Outcome['status'], string> = {
@@ -60,7 +60,7 @@ function formatJob(
 
 /** A queued message the worker did not settle as done (its job line says how done ones went). */
 function formatMessage({ sqsMessage, code, reason }: LogEntry, time: string): string | undefined {
-  const { action, messageId, receiveCount, visibilitySeconds } = sqsMessage!;
+  const { action, messageId, receiveCount, visibilitySeconds, heldBehind } = sqsMessage!;
   const why = code ? `  ${code}${reason ? `: ${reason}` : ''}` : '';
   const message = `message ${messageId.slice(0, 8)}, receive ${receiveCount}`;
   switch (action) {
@@ -72,6 +72,8 @@ function formatMessage({ sqsMessage, code, reason }: LogEntry, time: string): st
       return `${time}   ✗ dead-lettered  ${message}${why}`;
     case 'deferred':
       return `${time}   ↻ deferred ${message}  (no time left in this invocation)`;
+    case 'held':
+      return `${time}   ↻ held     ${message}  (behind message ${heldBehind?.slice(0, 8)} of its customer)`;
   }
 }
 
@@ -92,7 +94,7 @@ export function formatLogLine(line: string): string | undefined {
   if (message === 'webhook rejected') return `${time}   ✗ rejected ${entry.status} ${entry.code}: ${entry.reason}`;
   if (message === 'event rejected') return `${time}   ✗ rejected ${entry.reason}`;
   if (message === 'jobs queued') return `${time}   → queued   ${plural(entry.queued ?? 0, 'job')}`;
-  if (entry.sqsMessage && /^message (done|retry|dead-letter|deferred)$/.test(message))
+  if (entry.sqsMessage && /^message (done|retry|dead-letter|deferred|held)$/.test(message))
     return formatMessage(entry, time);
   const error = entry.error?.stack ?? entry.error?.message;
   return `${time}   [${level}] ${message}${error ? `\n${error}` : ''}`;

@@ -1,13 +1,14 @@
 /**
  * What the local host takes from serverless.yml, so a local run limits each function the way the
  * deployment does: its handler module and export, timeout, memory size and environment (with the
- * deploy params' defaults), and the worker's queue and event source settings.
+ * deploy params' defaults), the worker's queues and event source settings, and the DynamoDB tables.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import type { TableDefinition } from '../sandbox/dynamodb';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -28,7 +29,10 @@ export interface FunctionConfig {
 
 /** The jobs queue and the worker's SQS event source, as deployed. */
 export interface WorkerQueueConfig {
+  /** FIFO (the jobs queue and its dead-letter queue alike). */
+  fifo: boolean;
   visibilityTimeoutSeconds: number;
+  /** The redrive policy's: SQS moves a message received this often to the dead-letter queue. */
   maxReceiveCount: number;
   batchSize: number;
   maximumBatchingWindowSeconds: number;
@@ -69,13 +73,53 @@ function paramDefault(document: Yaml, name: string): string | number {
   return checkParam(name, (((document.params as Yaml | undefined)?.default ?? {}) as Yaml)[name]);
 }
 
-/** The stage local runs stand for: the local queues are named as `--stage local` would deploy them. */
+/** The stage local runs stand for: local queues and tables are named as `--stage local` would deploy them. */
 export const LOCAL_STAGE = 'local';
+
+/**
+ * The resources written out in serverless.yml, by logical id. `resources` is a list of fragments
+ * that osls merges; the others are variables (e.g. the EventBridge rules from rules.yml).
+ */
+function writtenResources(document: Yaml): Record<string, { Type?: string; Properties?: Yaml }> {
+  const fragments = [document.resources ?? []].flat() as Yaml[];
+  const written = fragments
+    .map((fragment) => fragment?.Resources)
+    .filter((part) => typeof part === 'object' && part !== null);
+  return Object.assign({}, ...written);
+}
+
+/** A resource name as `--stage local` deploys it: ${self:service} and ${sls:stage} filled in. */
+function localName(document: Yaml, value: unknown, where: string): string {
+  if (typeof value !== 'string') throw new Error(`serverless.yml ${where} must be a name`);
+  const name = value.replaceAll('${self:service}', String(document.service)).replaceAll('${sls:stage}', LOCAL_STAGE);
+  if (name.includes('${')) throw new Error(`serverless.yml ${where}: ${value} cannot be resolved for local runs`);
+  return name;
+}
+
+function queueName(document: Yaml, logicalId: string): string {
+  const where = `resources.Resources.${logicalId}.Properties.QueueName`;
+  return localName(document, writtenResources(document)[logicalId]?.Properties?.QueueName, where);
+}
 
 /** The jobs queue and its dead-letter queue, named as serverless.yml names them (<service>-<stage>-jobs…). */
 export function localQueueNames(): { jobs: string; deadLetters: string } {
-  const service = String(readServerlessYml().service);
-  return { jobs: `${service}-${LOCAL_STAGE}-jobs`, deadLetters: `${service}-${LOCAL_STAGE}-jobs-dlq` };
+  const document = readServerlessYml();
+  return { jobs: queueName(document, 'JobsQueue'), deadLetters: queueName(document, 'JobsDeadLetterQueue') };
+}
+
+/** The AWS::DynamoDB::Table resources by logical id, their names as `--stage local` deploys them. */
+export function readTableDefinitions(): Record<string, TableDefinition> {
+  const document = readServerlessYml();
+  const tables = Object.entries(writtenResources(document)).filter(([, { Type }]) => Type === 'AWS::DynamoDB::Table');
+  return Object.fromEntries(
+    tables.map(([logicalId, { Properties = {} }]) => [
+      logicalId,
+      {
+        ...Properties,
+        TableName: localName(document, Properties.TableName, `resources.Resources.${logicalId}.Properties.TableName`),
+      } as TableDefinition,
+    ]),
+  );
 }
 
 /** A deploy param's default (serverless.yml params.default), checked. */
@@ -136,14 +180,11 @@ export function readFunctionConfigs(
 /** The JobsQueue resource and the worker's `sqs` event, with the default params. */
 export function readWorkerQueueConfig(): WorkerQueueConfig {
   const document = readServerlessYml();
-  // `resources` is a list of fragments that osls merges; the queues are in the one written out
-  // in serverless.yml (the others are variables, e.g. the EventBridge rules from rules.yml).
-  const fragments = [document.resources ?? []].flat() as Yaml[];
-  const written = fragments
-    .map((fragment) => fragment?.Resources)
-    .filter((part) => typeof part === 'object' && part !== null);
-  const resources = Object.assign({}, ...written) as Record<string, { Properties?: Yaml }>;
+  const resources = writtenResources(document);
   const queue = resources.JobsQueue?.Properties ?? {};
+  const fifo = queue.FifoQueue === true;
+  if ((resources.JobsDeadLetterQueue?.Properties?.FifoQueue === true) !== fifo)
+    throw new Error('serverless.yml: the jobs queue and its dead-letter queue must both be FIFO, or neither');
   const events = (functionDefinition(document, 'worker').events ?? []) as { sqs?: Yaml }[];
   const sqs = events.find((event) => event.sqs)?.sqs;
   if (!sqs) throw new Error('serverless.yml: the worker has no sqs event');
@@ -153,6 +194,7 @@ export function readWorkerQueueConfig(): WorkerQueueConfig {
     return positive(resolved, where, 0);
   };
   return {
+    fifo,
     visibilityTimeoutSeconds: number(
       queue.VisibilityTimeout,
       'resources.Resources.JobsQueue.Properties.VisibilityTimeout',

@@ -3,9 +3,14 @@
  * function with batches, as serverless.yml configures the worker's `sqs` event:
  *
  *   - a batch is up to `batchSize` messages; with messages waiting, the poller gathers for up to
- *     `maximumBatchingWindowMs` before it invokes with fewer
+ *     `maximumBatchingWindowMs` before it invokes with fewer (standard queues: Lambda takes no
+ *     batching window for a FIFO queue)
  *   - at most `maximumConcurrency` batches are in flight at once
- *   - records are shaped like AWS's SQSEvent records (tests/fixtures/aws-events/sqs.json)
+ *   - FIFO queues: a batch holds its messages in group order, and SQS hands out nothing more of a
+ *     group while one of its messages is in flight, so a group's batches run one after the other;
+ *     other groups' batches run beside them
+ *   - records are shaped like AWS's SQSEvent records (tests/fixtures/aws-events/sqs.json, and
+ *     sqs-fifo.json with a FIFO queue's SequenceNumber, MessageGroupId and MessageDeduplicationId)
  *   - ReportBatchItemFailures: the messages the response lists stay in the queue and come back
  *     after their visibility timeout; the rest are deleted. As Lambda documents, a null or empty
  *     response or list is complete success; a failed invocation, a response that is not an object,
@@ -23,7 +28,7 @@ export interface SqsEventSourceOptions {
   invoke(event: SQSEvent): Promise<unknown>;
   /** Default 10. */
   batchSize?: number;
-  /** Default 0: invoke as soon as a message is visible. */
+  /** Default 0: invoke as soon as a message is visible. Standard queues only, as in Lambda. */
   maximumBatchingWindowMs?: number;
   /** Default 2, Lambda's minimum. */
   maximumConcurrency?: number;
@@ -65,10 +70,14 @@ export function toSqsRecord(message: ModelMessage, queueArn: string, region: str
     messageId: message.messageId,
     receiptHandle: message.receiptHandle!,
     body: message.body,
+    // In the order of AWS's FIFO sample; a standard queue's records have no FIFO attributes.
     attributes: {
       ApproximateReceiveCount: String(message.receiveCount),
       SentTimestamp: String(message.sentAt),
+      ...(message.sequenceNumber !== undefined && { SequenceNumber: message.sequenceNumber }),
+      ...(message.groupId !== undefined && { MessageGroupId: message.groupId }),
       SenderId: LOCAL_SENDER_ID,
+      ...(message.deduplicationId !== undefined && { MessageDeduplicationId: message.deduplicationId }),
       ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt ?? message.sentAt),
     },
     messageAttributes: lambdaAttributes(message),
@@ -99,6 +108,8 @@ export function failedMessageIds(response: unknown, records: readonly SQSRecord[
 
 export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSource {
   const { model, queueUrl, invoke, batchSize = 10, maximumBatchingWindowMs = 0, maximumConcurrency = 2 } = options;
+  if (model.isFifo(queueUrl) && maximumBatchingWindowMs > 0)
+    throw new Error('Lambda takes no batching window for a FIFO queue: leave maximumBatchingWindow out');
   const queueArn = model.arnOf(queueUrl);
   let stopped = false;
   let inFlight = 0;
@@ -109,7 +120,7 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
   // Since when the messages now waiting have been waiting for a fuller batch.
   let gatheringSince: number | undefined;
 
-  const idle = () => inFlight === 0 && model.msUntilVisible(queueUrl) === undefined;
+  const idle = () => inFlight === 0 && model.msUntilReceivable(queueUrl) === undefined;
   function checkIdle(): void {
     if (!idle()) return;
     for (const resolve of idleWaiters) resolve();
@@ -158,10 +169,10 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
 
   async function poll(): Promise<void> {
     while (!stopped) {
-      const untilVisible = model.msUntilVisible(queueUrl);
-      if (inFlight >= maximumConcurrency || untilVisible === undefined || untilVisible > 0) {
+      const untilReceivable = model.msUntilReceivable(queueUrl);
+      if (inFlight >= maximumConcurrency || untilReceivable === undefined || untilReceivable > 0) {
         gatheringSince = undefined;
-        await sleep(inFlight >= maximumConcurrency ? undefined : untilVisible);
+        await sleep(inFlight >= maximumConcurrency ? undefined : untilReceivable);
         continue;
       }
       gatheringSince ??= Date.now();

@@ -8,7 +8,7 @@
  * Actions: what the functions, Lambda's poller and scripts/redrive.ts use: SendMessage,
  * SendMessageBatch (per-entry Failed), ReceiveMessage (long polling up to 20 s), DeleteMessage,
  * ChangeMessageVisibility(Batch), GetQueueUrl, GetQueueAttributes, StartMessageMoveTask,
- * ListMessageMoveTasks. Anything else is InvalidAction.
+ * ListMessageMoveTasks. Anything else is InvalidAction. Queues are standard or FIFO (see sqs-model.ts).
  *
  * Errors, as the SQS developer guide's "Interpreting Amazon SQS JSON API responses" shows them: the
  * status, header `x-amzn-query-error: <query code>;Sender` (which the SDK names the error by) and
@@ -29,6 +29,7 @@ import {
   md5OfMessageAttributes,
   type ModelMessage,
   type ModelQueueOptions,
+  type ModelSend,
 } from './sqs-model';
 
 export interface QueueDefinition extends Omit<ModelQueueOptions, 'redrive'> {
@@ -44,6 +45,8 @@ export interface SqsEndpointOptions {
   region?: string;
   /** Created in order: a dead-letter queue before the queues that name it. */
   queues?: readonly QueueDefinition[];
+  /** The queues' clock (visibility, deduplication interval); default Date.now. */
+  now?: () => number;
 }
 
 export interface SqsEndpoint {
@@ -145,8 +148,20 @@ function systemAttributes(message: ModelMessage): Record<string, string> {
     SenderId: 'AIDALOCALSANDBOX0000',
     ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt ?? message.sentAt),
     ...(message.deadLetterSourceArn && { DeadLetterQueueSourceArn: message.deadLetterSourceArn }),
+    ...(message.groupId !== undefined && { MessageGroupId: message.groupId }),
+    ...(message.deduplicationId !== undefined && { MessageDeduplicationId: message.deduplicationId }),
+    ...(message.sequenceNumber !== undefined && { SequenceNumber: message.sequenceNumber }),
   };
 }
+
+/** SendMessage's and SendMessageBatchRequestEntry's fields, from the wire; the model refuses a missing body. */
+const sendOf = (request: Record<string, unknown>): ModelSend & { MessageBody: string } => ({
+  MessageBody: request.MessageBody as string,
+  DelaySeconds: request.DelaySeconds as number | undefined,
+  MessageAttributes: fromWire(request.MessageAttributes as WireAttributes | undefined),
+  MessageGroupId: request.MessageGroupId as string | undefined,
+  MessageDeduplicationId: request.MessageDeduplicationId as string | undefined,
+});
 
 export async function startSqsEndpoint(options: SqsEndpointOptions = {}): Promise<SqsEndpoint> {
   const host = options.host ?? '127.0.0.1';
@@ -186,7 +201,8 @@ export async function startSqsEndpoint(options: SqsEndpointOptions = {}): Promis
     const deadline = Date.now() + wait * 1000;
     let messages = model.receive(url, max, request.VisibilityTimeout as number | undefined);
     while (messages.length === 0 && Date.now() < deadline && !res.destroyed) {
-      await nextChange((deadline - Date.now()) / 1000, res);
+      // Until a change, or until a message (a FIFO group) becomes receivable on its own.
+      await nextChange(Math.min(deadline - Date.now(), model.msUntilReceivable(url) ?? Infinity) / 1000, res);
       messages = model.receive(url, max, request.VisibilityTimeout as number | undefined);
     }
     if (messages.length === 0) return {};
@@ -227,6 +243,7 @@ export async function startSqsEndpoint(options: SqsEndpointOptions = {}): Promis
       VisibilityTimeout: String(model.visibilityTimeoutSeconds(url)),
       DelaySeconds: '0',
       ReceiveMessageWaitTimeSeconds: '0',
+      ...(model.isFifo(url) && { FifoQueue: 'true', ContentBasedDeduplication: 'false' }),
       ...(redrive && {
         RedrivePolicy: JSON.stringify({
           deadLetterTargetArn: model.arnOf(redrive.deadLetterQueueUrl),
@@ -241,24 +258,12 @@ export async function startSqsEndpoint(options: SqsEndpointOptions = {}): Promis
   }
 
   const actions: Record<string, (request: Record<string, unknown>, res: ServerResponse) => unknown> = {
-    SendMessage: (request) =>
-      model.sendMessage({
-        QueueUrl: queueUrlOf(request),
-        MessageBody: request.MessageBody as string | undefined,
-        DelaySeconds: request.DelaySeconds as number | undefined,
-        MessageAttributes: fromWire(request.MessageAttributes as WireAttributes | undefined),
-      }),
+    SendMessage: (request) => model.sendMessage({ QueueUrl: queueUrlOf(request), ...sendOf(request) }),
     SendMessageBatch: (request) => {
-      const entries =
-        (request.Entries as (Record<string, unknown> & { MessageAttributes?: WireAttributes })[] | undefined) ?? [];
+      const entries = (request.Entries as Record<string, unknown>[] | undefined) ?? [];
       return model.sendMessageBatch({
         QueueUrl: queueUrlOf(request),
-        Entries: entries.map((entry) => ({
-          Id: entry.Id as string,
-          MessageBody: entry.MessageBody as string,
-          DelaySeconds: entry.DelaySeconds as number | undefined,
-          MessageAttributes: fromWire(entry.MessageAttributes),
-        })),
+        Entries: entries.map((entry) => ({ Id: entry.Id as string, ...sendOf(entry) })),
       });
     },
     ReceiveMessage: receiveMessage,
@@ -373,7 +378,7 @@ export async function startSqsEndpoint(options: SqsEndpointOptions = {}): Promis
   });
   const port = await listen(server, host, options.port ?? 0);
   const url = baseUrl(host, port);
-  model = new SqsModel({ baseUrl: url, region: options.region ?? 'us-east-1' });
+  model = new SqsModel({ baseUrl: url, region: options.region ?? 'us-east-1', now: options.now });
   const urls = new Map<string, string>();
   for (const { name, redrive, ...queue } of options.queues ?? []) {
     const deadLetterQueueUrl = redrive && urls.get(redrive.deadLetterQueue);

@@ -1,16 +1,26 @@
 /**
- * An in-memory model of the SQS standard-queue behaviour the queue path relies on, behind the local
- * SQS endpoint (sqs-endpoint.ts) and, in process, the zero-loss simulation and the queue benchmark:
- * visibility timeouts, receive counts, receipt handles that only the latest receive holds, delays,
- * a redrive policy (a message received more than maxReceiveCount times moves to the dead-letter
- * queue, keeping its attributes), message move tasks back out of it, and the limits and errors of
- * the API reference (docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference). Inputs and
- * outputs are the SDK's shapes, so the endpoint only translates the wire.
+ * An in-memory model of the SQS behaviour the queue path relies on, behind the local SQS endpoint
+ * (sqs-endpoint.ts) and, in process, the zero-loss simulation and the queue benchmark: visibility
+ * timeouts, receive counts, receipt handles that only the latest receive holds, delays, a redrive
+ * policy (a message received more than maxReceiveCount times moves to the dead-letter queue,
+ * keeping its attributes), message move tasks back out of it, and the limits and errors of the API
+ * reference (docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference). Inputs and outputs
+ * are the SDK's shapes, so the endpoint only translates the wire.
+ *
+ * FIFO queues (the developer guide's "FIFO queue key terms", "Amazon SQS message deduplication and
+ * grouping", and re:Post's "Why doesn't my FIFO queue return all messages"): every send names a
+ * MessageGroupId and a MessageDeduplicationId (no content-based deduplication); no per-message
+ * DelaySeconds; a deduplication id seen in the last 5 minutes is accepted and not delivered, the
+ * answer carrying the first message's MessageId; each message gets a SequenceNumber; a receive
+ * returns messages in group order, as many of one group as it can, and nothing of a group that has
+ * a message in flight. A FIFO queue's dead-letter queue is FIFO; a message moved there keeps its
+ * group, its deduplication id becomes its message id and its enqueue time restarts (guide: "Learn
+ * how to configure a dead-letter queue redrive", "Setting-up dead-letter queue retention").
  *
  * Time can be scaled: one SQS second lasts `msPerSecond` model milliseconds, so backoffs of minutes
  * pass in a test run while the HelpCrunch side keeps real time.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type {
   ChangeMessageVisibilityBatchRequest,
   ChangeMessageVisibilityBatchResult,
@@ -26,6 +36,8 @@ import type { SqsApi } from '../../lib/queue/sqs-api';
 
 export interface ModelQueueOptions {
   visibilityTimeoutSeconds: number;
+  /** A FIFO queue; its name must end in .fifo. */
+  fifo?: boolean;
   redrive?: { deadLetterQueueUrl: string; maxReceiveCount: number };
 }
 
@@ -42,6 +54,26 @@ export interface ModelMessage {
   firstReceivedAt?: number;
   /** The queue SQS moved it from, once dead-lettered by the redrive policy. */
   deadLetterSourceArn?: string;
+  /** FIFO queues (and standard ones, where it only names a tenant): the message group. */
+  groupId?: string;
+  /** FIFO queues only. */
+  deduplicationId?: string;
+  sequenceNumber?: string;
+}
+
+/** What a send answers (SendMessageResult, with what every send has). */
+type SentMessage = Pick<SendMessageResult, 'MD5OfMessageAttributes' | 'SequenceNumber'> & {
+  MessageId: string;
+  MD5OfMessageBody: string;
+};
+
+/** What a send gives a queue: SendMessage's and SendMessageBatchRequestEntry's fields. */
+export interface ModelSend {
+  MessageBody?: string;
+  MessageAttributes?: Record<string, MessageAttributeValue>;
+  DelaySeconds?: number;
+  MessageGroupId?: string;
+  MessageDeduplicationId?: string;
 }
 
 /** A queue's depth, as GetQueueAttributes' Approximate* attributes report it. */
@@ -70,6 +102,10 @@ interface ModelQueue {
   arn: string;
   options: ModelQueueOptions;
   messages: Map<string, ModelMessage>;
+  /** FIFO: deduplication id -> the message first sent with it, until the interval ends (model time). */
+  deduplication: Map<string, { messageId: string; sequenceNumber: string; until: number }>;
+  /** FIFO: the last SequenceNumber given. */
+  sequence: bigint;
 }
 
 interface MoveTask extends ListMessageMoveTasksResultEntry {
@@ -84,6 +120,10 @@ const MAX_MESSAGE_BYTES = 256 * 1024;
 const MAX_VISIBILITY_SECONDS = 43_200;
 const MAX_DELAY_SECONDS = 900;
 const MAX_ATTRIBUTES = 10;
+/** FIFO queues' deduplication interval. */
+const DEDUPLICATION_SECONDS = 5 * 60;
+// MessageGroupId and MessageDeduplicationId: 1 to 128 alphanumeric or punctuation characters (SendMessage).
+const FIFO_ID = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
 // The characters a message may contain (SendMessage): #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF.
 const INVALID_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
@@ -155,6 +195,39 @@ function checkBody(body: string | undefined): string {
   return body;
 }
 
+/** A FIFO send's group and deduplication ids, or throws as SQS refuses the send. */
+function checkFifoSend({ MessageGroupId, MessageDeduplicationId, DelaySeconds }: ModelSend) {
+  if (DelaySeconds !== undefined)
+    throw invalid(
+      `Value ${DelaySeconds} for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.`,
+    );
+  if (MessageGroupId === undefined || MessageGroupId === '')
+    throw invalid('The request must contain the parameter MessageGroupId.');
+  if (MessageDeduplicationId === undefined || MessageDeduplicationId === '')
+    throw invalid(
+      'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+    );
+  for (const [name, value] of [
+    ['MessageGroupId', MessageGroupId],
+    ['MessageDeduplicationId', MessageDeduplicationId],
+  ]) {
+    if (!FIFO_ID.test(value!))
+      throw invalid(
+        `Value ${value} for parameter ${name} is invalid. Reason: It must be 1 to 128 alphanumeric or punctuation characters.`,
+      );
+  }
+  return { groupId: MessageGroupId, deduplicationId: MessageDeduplicationId };
+}
+
+/** A standard queue's send delay. A group id there only names a tenant (fair queues); deduplication is FIFO's. */
+function standardDelaySeconds({ MessageDeduplicationId, DelaySeconds }: ModelSend): number {
+  if (MessageDeduplicationId !== undefined)
+    throw invalid(
+      `Value ${MessageDeduplicationId} for parameter MessageDeduplicationId is invalid. Reason: The request include parameter that is not valid for this queue type.`,
+    );
+  return checkSeconds(DelaySeconds, MAX_DELAY_SECONDS, 'DelaySeconds');
+}
+
 function checkSeconds(value: number | undefined, max: number, name: string): number {
   const seconds = value ?? 0;
   if (!Number.isInteger(seconds) || seconds < 0 || seconds > max) {
@@ -223,10 +296,22 @@ export class SqsModel implements SqsApi {
   }
 
   createQueue(name: string, options: ModelQueueOptions): string {
+    const fifo = options.fifo === true;
+    if (fifo !== name.endsWith('.fifo'))
+      throw new Error(`Queue ${name}: a FIFO queue's name, and only its, ends in .fifo`);
+    const deadLetterQueue = options.redrive && this.queue(options.redrive.deadLetterQueueUrl);
+    if (deadLetterQueue && (deadLetterQueue.options.fifo === true) !== fifo)
+      throw new Error(`Queue ${name}: its dead-letter queue must be of the same type (FIFO or standard)`);
     const url = `${this.baseUrl}/${this.accountId}/${name}`;
     const arn = `arn:aws:sqs:${this.region}:${this.accountId}:${name}`;
-    this.queues.set(url, { name, url, arn, options, messages: new Map() });
+    // Sequence numbers are large and grow; the documentation's example has 20 digits.
+    const sequence = BigInt(this.now()) * 10_000_000n;
+    this.queues.set(url, { name, url, arn, options, messages: new Map(), deduplication: new Map(), sequence });
     return url;
+  }
+
+  isFifo(queueUrl: string): boolean {
+    return this.queue(queueUrl).options.fifo === true;
   }
 
   /** GetQueueUrl. */
@@ -283,8 +368,7 @@ export class SqsModel implements SqsApi {
         continue;
       }
       try {
-        const sent = this.add(queue, entry.MessageBody, entry.MessageAttributes, entry.DelaySeconds);
-        Successful.push({ Id: entry.Id, ...sent });
+        Successful.push({ Id: entry.Id, ...this.add(queue, entry) });
       } catch (error) {
         const { name, message } = error as SqsModelError;
         Failed.push({ Id: entry.Id, SenderFault: true, Code: name, Message: message });
@@ -294,13 +378,8 @@ export class SqsModel implements SqsApi {
     return { Successful, Failed };
   }
 
-  async sendMessage({
-    QueueUrl,
-    MessageBody,
-    MessageAttributes,
-    DelaySeconds,
-  }: SendMessageCommandInput): Promise<SendMessageResult> {
-    const sent = this.add(this.queue(QueueUrl), MessageBody, MessageAttributes, DelaySeconds);
+  async sendMessage({ QueueUrl, ...send }: SendMessageCommandInput): Promise<SendMessageResult> {
+    const sent = this.add(this.queue(QueueUrl), send);
     this.changed();
     return sent;
   }
@@ -336,7 +415,10 @@ export class SqsModel implements SqsApi {
     return { Successful, Failed };
   }
 
-  /** ReceiveMessage: up to `max` visible messages, oldest first; SQS's redrive happens here. */
+  /**
+   * ReceiveMessage: up to `max` visible messages, oldest first (FIFO: group by group, skipping groups
+   * with a message in flight); SQS's redrive happens here.
+   */
   receive(queueUrl: string, max: number, visibilityTimeoutSeconds?: number): ModelMessage[] {
     const queue = this.queue(queueUrl);
     const hidden = checkSeconds(
@@ -351,15 +433,12 @@ export class SqsModel implements SqsApi {
     }
     const now = this.now();
     const received: ModelMessage[] = [];
-    for (const message of queue.messages.values()) {
+    for (const message of this.deliveryOrder(queue)) {
       if (received.length === max) break;
       if (message.visibleAt > now) continue;
       const { redrive } = queue.options;
       if (redrive && message.receiveCount >= redrive.maxReceiveCount) {
-        // Moved as it is, attributes and all, without a reason of ours.
-        queue.messages.delete(message.messageId);
-        const moved = { ...message, receiptHandle: undefined, visibleAt: now, deadLetterSourceArn: queue.arn };
-        this.queue(redrive.deadLetterQueueUrl).messages.set(message.messageId, moved);
+        this.moveToDeadLetterQueue(queue, message, this.queue(redrive.deadLetterQueueUrl));
         continue;
       }
       message.receiveCount += 1;
@@ -422,12 +501,20 @@ export class SqsModel implements SqsApi {
         destination ?? (message.deadLetterSourceArn ? this.queueByArn(message.deadLetterSourceArn) : undefined);
       if (!target) continue;
       source.messages.delete(message.messageId);
-      target.messages.set(message.messageId, {
+      // A redriven message is a new message: a new id and enqueue time (the guide's redrive page). On
+      // FIFO it keeps its group; its deduplication id, like a dead-lettered one's, becomes its new id,
+      // so no deduplication window can drop it.
+      const messageId = randomUUID();
+      target.messages.set(messageId, {
         ...message,
+        messageId,
         receiveCount: 0,
         receiptHandle: undefined,
         visibleAt: now,
+        sentAt: now,
+        firstReceivedAt: undefined,
         deadLetterSourceArn: undefined,
+        ...(target.options.fifo && this.deduplicated(target, messageId, messageId)),
       });
       moved++;
     }
@@ -458,40 +545,108 @@ export class SqsModel implements SqsApi {
     return [...this.queue(queueUrl).messages.values()].map((message) => structuredClone(message));
   }
 
-  /** Model ms until the next message becomes visible: 0 if one is, undefined when the queue is empty. */
-  msUntilVisible(queueUrl: string): number | undefined {
+  /**
+   * Model ms until a receive can return a message: 0 if one can now, undefined when the queue is
+   * empty. A FIFO group with messages in flight waits until they are all visible again (or deleted).
+   */
+  msUntilReceivable(queueUrl: string): number | undefined {
+    const queue = this.queue(queueUrl);
     const now = this.now();
+    const wait = (visibleAt: number) => Math.max(0, visibleAt - now);
     let soonest: number | undefined;
-    for (const { visibleAt } of this.queue(queueUrl).messages.values())
-      soonest = Math.min(soonest ?? Infinity, Math.max(0, visibleAt - now));
+    if (!queue.options.fifo) {
+      for (const { visibleAt } of queue.messages.values()) soonest = Math.min(soonest ?? Infinity, wait(visibleAt));
+      return soonest;
+    }
+    for (const messages of this.groups(queue).values()) {
+      soonest = Math.min(soonest ?? Infinity, Math.max(...messages.map(({ visibleAt }) => wait(visibleAt))));
+    }
     return soonest;
   }
 
-  private add(
-    queue: ModelQueue,
-    body: string | undefined,
-    attributes: Record<string, MessageAttributeValue> | undefined,
-    delaySeconds: number | undefined,
-  ) {
-    const MessageBody = checkBody(body);
-    const kept = checkAttributes(attributes);
-    const delay = checkSeconds(delaySeconds, MAX_DELAY_SECONDS, 'DelaySeconds');
-    const messageId = randomUUID();
-    const now = this.now();
-    queue.messages.set(messageId, {
-      messageId,
-      body: MessageBody,
-      attributes: kept,
-      receiveCount: 0,
-      visibleAt: now + delay * this.msPerSecond,
-      sentAt: now,
-    });
-    const attributesMd5 = md5OfMessageAttributes(kept);
-    return {
-      MessageId: messageId,
+  private add(queue: ModelQueue, send: ModelSend): SentMessage {
+    const MessageBody = checkBody(send.MessageBody);
+    const attributes = checkAttributes(send.MessageAttributes);
+    const attributesMd5 = md5OfMessageAttributes(attributes);
+    const digests = {
       MD5OfMessageBody: md5Hex(MessageBody),
       ...(attributesMd5 && { MD5OfMessageAttributes: attributesMd5 }),
     };
+    const fifo = queue.options.fifo ? checkFifoSend(send) : undefined;
+    const delaySeconds = fifo ? 0 : standardDelaySeconds(send);
+    const now = this.now();
+    this.forgetExpired(queue, now);
+    const duplicate = fifo && queue.deduplication.get(fifo.deduplicationId);
+    // Accepted, not delivered again: the answer names the message first sent with this id.
+    if (duplicate) return { MessageId: duplicate.messageId, SequenceNumber: duplicate.sequenceNumber, ...digests };
+    const messageId = randomUUID();
+    const ids = fifo && this.deduplicated(queue, messageId, fifo.deduplicationId);
+    queue.messages.set(messageId, {
+      messageId,
+      body: MessageBody,
+      attributes,
+      receiveCount: 0,
+      visibleAt: now + delaySeconds * this.msPerSecond,
+      sentAt: now,
+      ...(send.MessageGroupId !== undefined && { groupId: send.MessageGroupId }),
+      ...ids,
+    });
+    return { MessageId: messageId, ...digests, ...(ids && { SequenceNumber: ids.sequenceNumber }) };
+  }
+
+  /** Registers a FIFO message's deduplication id for the interval; its ids, with a new SequenceNumber. */
+  private deduplicated(
+    queue: ModelQueue,
+    messageId: string,
+    deduplicationId: string,
+  ): { deduplicationId: string; sequenceNumber: string } {
+    queue.sequence += BigInt(randomInt(1, 1_000));
+    const sequenceNumber = queue.sequence.toString();
+    const until = this.now() + DEDUPLICATION_SECONDS * this.msPerSecond;
+    queue.deduplication.set(deduplicationId, { messageId, sequenceNumber, until });
+    return { deduplicationId, sequenceNumber };
+  }
+
+  private forgetExpired(queue: ModelQueue, now: number): void {
+    for (const [id, { until }] of queue.deduplication) if (until <= now) queue.deduplication.delete(id);
+  }
+
+  /** Messages in the order a receive considers them: a FIFO queue's group by group, oldest group first. */
+  private deliveryOrder(queue: ModelQueue): ModelMessage[] {
+    if (!queue.options.fifo) return [...queue.messages.values()];
+    const now = this.now();
+    return [...this.groups(queue).values()]
+      .filter((messages) => messages.every(({ visibleAt }) => visibleAt <= now))
+      .flat();
+  }
+
+  /** A FIFO queue's messages by group, groups in the order of their oldest message. */
+  private groups(queue: ModelQueue): Map<string, ModelMessage[]> {
+    const groups = new Map<string, ModelMessage[]>();
+    for (const message of queue.messages.values()) {
+      const group = groups.get(message.groupId!) ?? [];
+      group.push(message);
+      groups.set(message.groupId!, group);
+    }
+    return groups;
+  }
+
+  /** The redrive policy's move: as it is, attributes and all, without a reason of ours. */
+  private moveToDeadLetterQueue(queue: ModelQueue, message: ModelMessage, deadLetterQueue: ModelQueue): void {
+    queue.messages.delete(message.messageId);
+    const now = this.now();
+    deadLetterQueue.messages.set(message.messageId, {
+      ...message,
+      receiptHandle: undefined,
+      visibleAt: now,
+      deadLetterSourceArn: queue.arn,
+      // FIFO: the enqueue time restarts, and the deduplication id becomes the message id, so two
+      // messages that shared one both find room in the dead-letter queue.
+      ...(deadLetterQueue.options.fifo && {
+        sentAt: now,
+        ...this.deduplicated(deadLetterQueue, message.messageId, message.messageId),
+      }),
+    });
   }
 
   private setVisibility(

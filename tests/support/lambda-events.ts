@@ -79,8 +79,18 @@ export function eventBridgeEvent(
   };
 }
 
-/** One jobs-queue message as Lambda's SQS event source hands it to the worker. */
-export function sqsRecord(body: string, { messageId = 'm-1', receiveCount = 1 } = {}): SQSRecord {
+/**
+ * One jobs-queue message as Lambda's SQS event source hands it to the worker; with a `groupId`, from
+ * a FIFO queue (the attributes of AWS's FIFO sample, tests/fixtures/aws-events/sqs-fifo.json).
+ */
+export function sqsRecord(
+  body: string,
+  {
+    messageId = 'm-1',
+    receiveCount = 1,
+    groupId,
+  }: { messageId?: string; receiveCount?: number; groupId?: string } = {},
+): SQSRecord {
   return {
     messageId,
     receiptHandle: `handle-${messageId}`,
@@ -88,7 +98,9 @@ export function sqsRecord(body: string, { messageId = 'm-1', receiveCount = 1 } 
     attributes: {
       ApproximateReceiveCount: String(receiveCount),
       SentTimestamp: '0',
+      ...(groupId !== undefined && { SequenceNumber: '18849496460467696128', MessageGroupId: groupId }),
       SenderId: 'A',
+      ...(groupId !== undefined && { MessageDeduplicationId: `dedup-${messageId}` }),
       ApproximateFirstReceiveTimestamp: '0',
     },
     messageAttributes: {},

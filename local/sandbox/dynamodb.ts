@@ -1,0 +1,84 @@
+/**
+ * A local DynamoDB: dynalite (npm), DynamoDB's API over LevelDB, here in memory, on 127.0.0.1 for the
+ * real AWS SDK (AWS_ENDPOINT_URL_DYNAMODB=<url>, any region, dummy credentials). The tables are
+ * created through that API from their CloudFormation definitions (AWS::DynamoDB::Table
+ * Properties, as serverless.yml writes them), ACTIVE at once (createTableMs 0).
+ *
+ * dynalite has no TTL (it refuses UpdateTimeToLive) and no point-in-time recovery, so a
+ * definition's TimeToLiveSpecification and PointInTimeRecoverySpecification are left out: expired
+ * items stay, which code must allow for anyway, since DynamoDB deletes them only eventually.
+ */
+import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { baseUrl, closerFor, listen } from './http-server';
+
+/** The Properties of an AWS::DynamoDB::Table resource, as far as a local table needs them. */
+export type TableDefinition = Pick<
+  CreateTableCommandInput,
+  | 'TableName'
+  | 'AttributeDefinitions'
+  | 'KeySchema'
+  | 'BillingMode'
+  | 'ProvisionedThroughput'
+  | 'GlobalSecondaryIndexes'
+  | 'LocalSecondaryIndexes'
+>;
+
+export interface DynamoDbOptions {
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Created in order. */
+  tables?: readonly TableDefinition[];
+}
+
+export interface LocalDynamoDb {
+  /** e.g. http://127.0.0.1:PORT — the value for AWS_ENDPOINT_URL_DYNAMODB. */
+  readonly url: string;
+  readonly port: number;
+  /** The tables' names, in the order created. */
+  readonly tableNames: readonly string[];
+  close(): Promise<void>;
+}
+
+/** A client for the local endpoint, as the functions make one from their environment. */
+export function localDynamoDbClient(url: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+}
+
+export async function startDynamoDb(options: DynamoDbOptions = {}): Promise<LocalDynamoDb> {
+  const host = options.host ?? '127.0.0.1';
+  const server = dynalite({ createTableMs: 0 });
+  const port = await listen(server, host, options.port ?? 0);
+  const url = baseUrl(host, port);
+  const close = closerFor(server);
+  const client = localDynamoDbClient(url);
+  try {
+    for (const table of options.tables ?? []) {
+      const { TableName, AttributeDefinitions, KeySchema, BillingMode, ProvisionedThroughput } = table;
+      const { GlobalSecondaryIndexes, LocalSecondaryIndexes } = table;
+      await client.send(
+        new CreateTableCommand({
+          TableName,
+          AttributeDefinitions,
+          KeySchema,
+          BillingMode,
+          ProvisionedThroughput,
+          GlobalSecondaryIndexes,
+          LocalSecondaryIndexes,
+        }),
+      );
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  return { url, port, tableNames: (options.tables ?? []).map((table) => table.TableName!), close };
+}
