@@ -32,6 +32,7 @@ import { backoffDelay, type RetryBudget, type RetryPolicy } from '../http/retry'
 import type { Outcome, RequestCounts } from '../types';
 import { sendToDeadLetter, type DeadLetterReason } from './dead-letter';
 import { type JobMessage, parseJobMessage, unitOf } from './job-message';
+import { unitDigest } from '../pipeline/units';
 import { sqsFailure, type SqsApi } from './sqs-api';
 
 export type MessageAction = 'done' | 'retry' | 'dead-letter' | 'deferred' | 'held';
@@ -64,7 +65,7 @@ export interface QueueWorkerOptions {
   sqs: SqsApi;
   queueUrl: string;
   deadLetterQueueUrl: string;
-  /** The last receive that may retry (serverless.yml's maxReceiveCount); the queue's own redrive policy is a backstop far above it. */
+  /** The last attempt that may retry (serverless.yml's maxReceiveCount), counted in the ledger; the queue's own redrive policy is a backstop far above it. */
   maxReceiveCount: number;
   /** Least time left in the budget to start a message (a search, a delete and a put). */
   minJobMs: number;
@@ -134,19 +135,33 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
     }
   }
 
+  /**
+   * How many times this unit was really tried, this one included: counted in the ledger, since on a
+   * FIFO queue the receive count also counts receives of messages held behind their group. Without
+   * the ledger (a dry run, or the ledger failing now) the receive count stands in: it can only be higher.
+   */
+  async function attemptsOf(message: JobMessage, receiveCount: number, budget: RetryBudget): Promise<number> {
+    const ledger = pipeline.dryRun ? undefined : pipeline.ledger;
+    if (!ledger) return receiveCount;
+    // Per delivery of the unit: a redriven copy (its body's `attempt` grown) starts counting afresh.
+    const key = `${unitDigest(unitOf(message))}:${message.attempt}`;
+    return ledger.attempts.failed(key, budget).catch(() => receiveCount);
+  }
+
   async function retryLater(
     record: SQSRecord,
     message: JobMessage,
     started: MessageResult,
     error: UntagError,
+    tries: number,
   ): Promise<MessageResult> {
-    const result = { ...started, error };
-    const { receiveCount, attempt } = result;
-    if (receiveCount >= maxReceiveCount) {
+    const attempt = message.attempt + tries;
+    const result = { ...started, error, attempt };
+    if (tries >= maxReceiveCount) {
       const reason = { code: error.code, detail: `${operatorMessage(error)} (gave up after ${attempt} attempts)` };
       return deadLetter(record, JSON.stringify({ ...message, attempt }), result, reason);
     }
-    const seconds = visibilitySeconds(error, receiveCount);
+    const seconds = visibilitySeconds(error, tries);
     try {
       await sqs.changeMessageVisibility({
         QueueUrl: queueUrl,
@@ -181,8 +196,10 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
     }
     const attempt = message.attempt + received.receiveCount;
     const started: MessageResult = { ...received, eventId: message.event.id, attempt };
+    // Not tried: a problem an earlier message met that this one would meet too. It backs off, uncounted.
     const halted = haltFor(halts, message);
-    if (halted) return retryLater(record, message, started, halted);
+    if (halted)
+      return retryLater(record, message, started, halted, Math.min(received.receiveCount, maxReceiveCount - 1));
 
     const { outcomes, failure, failedLookup, requests } = await executeUnits([unitOf(message)], pipeline, budget);
     const ran = { ...started, outcomes, requests };
@@ -199,7 +216,7 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
         { code: failure.code, detail: operatorMessage(failure) },
       );
     }
-    return retryLater(record, message, ran, failure);
+    return retryLater(record, message, ran, failure, await attemptsOf(message, received.receiveCount, budget));
   }
 
   /** Makes a held message visible again: its group still waits for the message it was held behind. */
