@@ -9,7 +9,7 @@ import { queueDispatch } from './dispatch/queue';
 import { ConfigError } from './errors';
 import { parseApiUrl } from './helpcrunch/api-url';
 import { createHelpCrunchClient, type ApiKeySource, type HelpCrunchClient } from './helpcrunch/client';
-import { createLedger } from './ledger';
+import { createLedger, type Ledger } from './ledger';
 import { withOrigins } from './lookups/origins';
 import { createLookupResolver } from './lookups/resolver';
 import { markDryRun } from './observability';
@@ -39,6 +39,7 @@ export interface WorkerRuntime {
 export interface RuntimeDeps {
   sqs?: SqsApi;
   secrets?: SecretCache;
+  ledger?: Ledger;
 }
 
 function required(value: string | undefined, name: string): string {
@@ -68,12 +69,13 @@ function pipelineDeps(
   config: RuntimeConfig,
   secrets: SecretCache,
   helpcrunch: HelpCrunchClient,
+  given: Ledger | undefined,
   retryPolicy?: RetryPolicy,
 ): PipelineDeps {
   const lookups = withOrigins(rules.lookups(), config.lookupOrigins);
   const ledger = config.dryRun
     ? undefined
-    : createLedger({ tableName: required(config.ledgerTable, 'LEDGER_TABLE'), dedupDays: config.dedupDays });
+    : (given ?? createLedger({ tableName: required(config.ledgerTable, 'LEDGER_TABLE'), dedupDays: config.dedupDays }));
   return {
     helpcrunch,
     lookups: createLookupResolver({ lookups, secrets, timeoutMs: config.requestTimeoutMs, retryPolicy }),
@@ -92,7 +94,13 @@ export function createRuntime(rules: RuleSet, env: NodeJS.ProcessEnv = process.e
     config.dispatch === 'queue'
       ? queueDispatch({ sqs: deps.sqs ?? sqsApi(), queueUrl: required(config.jobsQueueUrl, 'JOBS_QUEUE_URL') })
       : inlineDispatch(
-          pipelineDeps(rules, config, secrets, createHelpCrunchClient(helpCrunchConnection(config, secrets))),
+          pipelineDeps(
+            rules,
+            config,
+            secrets,
+            createHelpCrunchClient(helpCrunchConnection(config, secrets)),
+            deps.ledger,
+          ),
         );
   return {
     config,
@@ -120,7 +128,7 @@ export function createWorkerRuntime(
   const tokenIntervalMs = 60_000 / ratePerMinute;
   const helpcrunch = createPacedHelpCrunchClient({ ...helpCrunchConnection(config, secrets), bucket });
   const worker = createQueueWorker({
-    pipeline: pipelineDeps(rules, config, secrets, helpcrunch, singleAttempt),
+    pipeline: pipelineDeps(rules, config, secrets, helpcrunch, deps.ledger, singleAttempt),
     sqs: deps.sqs ?? sqsApi(),
     queueUrl: required(config.jobsQueueUrl, 'JOBS_QUEUE_URL'),
     deadLetterQueueUrl: required(config.deadLetterQueueUrl, 'DEAD_LETTER_QUEUE_URL'),

@@ -15,7 +15,9 @@ import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { DEFAULT_VENDOR_KEYS, startVendorApis, type VendorApis } from '../local/sandbox/vendor-apis';
 import { eventBridgeEvent, lambdaContext, sqsRecord, webhookEvent } from './support/lambda-events';
+import { freshLedgerTable, localDynamoDb } from './support/ledger';
 import { captureOutput, type CapturedOutput } from './support/local-aws';
+import { unitsFor } from './support/pipeline';
 
 const API_KEY = 'hc-lookups-key-20c4';
 const STRIPE_SIGNING_SECRET = 'whsec_5a1f0c3e7b9d2468ace13579bdf02468';
@@ -70,6 +72,9 @@ async function coldStart<H>(
   lookupOrigin = vendors.url,
 ): Promise<H> {
   Object.assign(process.env, {
+    // A new function, a new ledger: each test's events are new to it.
+    AWS_ENDPOINT_URL_DYNAMODB: (await localDynamoDb()).url,
+    LEDGER_TABLE: await freshLedgerTable(),
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test-access-key',
@@ -292,13 +297,17 @@ describe('the worker (queue dispatch)', () => {
     sqsRecord(
       JSON.stringify(
         jobMessage(
-          {
-            rule: 'stripe-subscription-ended',
-            customer: { by: 'lookup', lookup: 'stripe', value: customer },
-            removeTags: ['Subscriber'],
-            addTags: ['Churned'],
-          },
-          { eventId: 'evt_1', source: 'stripe' },
+          unitsFor(
+            [
+              {
+                rule: 'stripe-subscription-ended',
+                customer: { by: 'lookup', lookup: 'stripe', value: customer },
+                removeTags: ['Subscriber'],
+                addTags: ['Churned'],
+              },
+            ],
+            { source: 'stripe', id: 'evt_1' },
+          )[0]!,
         ),
       ),
     );

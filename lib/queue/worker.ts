@@ -196,10 +196,9 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
     }
     const attempt = message.attempt + received.receiveCount;
     const started: MessageResult = { ...received, eventId: message.event.id, attempt };
-    // Not tried: a problem an earlier message met that this one would meet too. It backs off, uncounted.
+    // Not tried: a problem an earlier message met that this one would meet too. It backs off as after a first attempt, uncounted.
     const halted = haltFor(halts, message);
-    if (halted)
-      return retryLater(record, message, started, halted, Math.min(received.receiveCount, maxReceiveCount - 1));
+    if (halted) return retryLater(record, message, started, halted, 1);
 
     const { outcomes, failure, failedLookup, requests } = await executeUnits([unitOf(message)], pipeline, budget);
     const ran = { ...started, outcomes, requests };
