@@ -1,8 +1,9 @@
 /**
- * Drains a backlog of jobs through the real queue path — enqueueJobs, then the worker runtime
- * (paced single-attempt client, visibility backoff, dead-lettering) — against the HelpCrunch
- * sandbox, with the SQS model (local/sandbox/sqs-model.ts) standing in for the FIFO jobs queue and
- * the local event source (local/host/sqs-event-source.ts) for Lambda's poller.
+ * Drains a backlog of jobs through the real queue path — enqueueUnits, then the worker runtime
+ * (paced single-attempt client, the ledger, visibility backoff, dead-lettering) — against the
+ * HelpCrunch sandbox, with the SQS model (local/sandbox/sqs-model.ts) standing in for the FIFO jobs
+ * queue, the local event source (local/host/sqs-event-source.ts) for Lambda's poller, and the local
+ * DynamoDB (dynalite) for the ledger, optionally behind TLS and a round trip (`ledgerFront`).
  * Time-scaled: the sandbox allows `limitPerSecond` requests per 1 s window (HelpCrunch: 120 per
  * minute) and the worker's rate is set to match.
  *
@@ -10,9 +11,14 @@
  *
  * The zero-loss simulation in tests/queue-simulation.test.ts runs the same harness with faults.
  */
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { SQSEvent } from 'aws-lambda';
-import { enqueueJobs } from '../lib/queue/enqueue';
+import { Agent } from 'node:https';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createLedger } from '../lib/ledger';
+import { unitsOf } from '../lib/pipeline/units';
+import { enqueueUnits } from '../lib/queue/enqueue';
 import { parseJobMessage } from '../lib/queue/job-message';
 import { deadLetterReason } from '../lib/queue/dead-letter';
 import { batchResponse, type MessageResult } from '../lib/queue/worker';
@@ -21,8 +27,12 @@ import { compileRules } from '../lib/rules/match';
 import { createWorkerRuntime } from '../lib/runtime';
 import { startHelpCrunchSandbox, type Faults, type SandboxCustomer } from '../local/sandbox/helpcrunch-sandbox';
 import type { SecretCache } from '../lib/secrets';
-import type { Job } from '../lib/types';
-import { drainQueue } from '../local/host/sqs-event-source';
+import type { Job, Unit } from '../lib/types';
+import { readTableDefinitions } from '../local/host/serverless-config';
+import { localDynamoDbClient, startDynamoDb } from '../local/sandbox/dynamodb';
+import type { BenchCertificates } from './certificates';
+import { startNetworkFront } from './network-front';
+import { startSqsEventSource } from '../local/host/sqs-event-source';
 import { SqsModel } from '../local/sandbox/sqs-model';
 
 export interface QueueDrainOptions {
@@ -38,6 +48,10 @@ export interface QueueDrainOptions {
   msPerSecond?: number;
   /** Give up draining after this long; what is left counts as lost. Default 10 min. */
   timeoutMs?: number;
+  /** Worker instances draining at once, each at its share of the rate; default 2 (serverless.yml's workerConcurrency). */
+  workers?: number;
+  /** The ledger reached over TLS with this round trip (the bench's 8 ms), instead of plain loopback. */
+  ledgerFront?: { roundTripMs: number; certificates: BenchCertificates };
 }
 
 export interface QueueDrainResult {
@@ -103,8 +117,28 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
     malformed = 0,
     msPerSecond = 10,
     timeoutMs = 600_000,
+    workers = 2,
   } = options;
   const { customers, jobs } = scenario(jobCount);
+  const ledgerTable = readTableDefinitions().LedgerTable!;
+  const dynamoDb = await startDynamoDb({ tables: [ledgerTable] });
+  const front =
+    options.ledgerFront &&
+    (await startNetworkFront({ target: dynamoDb.url, ...options.ledgerFront }).catch(async (error: unknown) => {
+      await dynamoDb.close();
+      throw error;
+    }));
+  const ledgerClient = front
+    ? new DynamoDBClient({
+        endpoint: front.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        requestHandler: {
+          httpsAgent: new Agent({ keepAlive: true, ca: readFileSync(options.ledgerFront!.certificates.caFile) }),
+        },
+      })
+    : localDynamoDbClient(dynamoDb.url);
+  const ledger = createLedger({ tableName: ledgerTable.TableName!, dedupDays: 7, client: ledgerClient });
   const sandbox = await startHelpCrunchSandbox({
     customers,
     rateLimit: { requests: limitPerSecond, windowMs: 1000 },
@@ -128,23 +162,30 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
     const secrets: SecretCache = { get: async () => sandbox.apiKey, prefetch: () => undefined, clear: () => undefined };
     // The backlog's jobs name their customers directly: no rules.yml lookups needed.
     const noLookups = compileRules({ sources: {}, eventSources: {}, lookups: {}, rules: [] });
-    const { worker } = createWorkerRuntime(
-      noLookups,
-      {
-        HELPCRUNCH_API_URL: sandbox.url,
-        HELPCRUNCH_API_KEY_SECRET_ID: 'bench/helpcrunch-api-key',
-        HELPCRUNCH_RATE_PER_MINUTE: String(Math.round(configuredRate * 60)),
-        JOBS_QUEUE_URL: queueUrl,
-        DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
-        MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
-      },
-      { sqs: model, secrets },
-    );
+    // One runtime per worker instance, as Lambda runs them: each paces itself at its share of the rate.
+    const instances = Array.from({ length: workers }, () => ({
+      busy: false,
+      worker: createWorkerRuntime(
+        noLookups,
+        {
+          HELPCRUNCH_API_URL: sandbox.url,
+          HELPCRUNCH_API_KEY_SECRET_ID: 'bench/helpcrunch-api-key',
+          HELPCRUNCH_RATE_PER_MINUTE: String(Math.round(configuredRate * 60)),
+          WORKER_CONCURRENCY: String(workers),
+          JOBS_QUEUE_URL: queueUrl,
+          DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
+          MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
+        },
+        { sqs: model, secrets, ledger },
+      ).worker,
+    }));
 
     const startedAt = performance.now();
-    // The backlog as one burst of events; each job names its own customer, which is how it is traced below.
-    const origin = { eventId: 'bench-backlog', source: 'bench' };
-    await enqueueJobs(jobs, { sqs: model, queueUrl, origin, budget: RetryBudget.until(Date.now() + 60_000) });
+    // The backlog as one burst of events, a job each; each names its own customer, which is how it is traced below.
+    const units: Unit[] = jobs.flatMap((job, i) =>
+      unitsOf({ source: 'bench', id: `bench-${i}`, occurredAt: Date.now() }, [job]),
+    );
+    await enqueueUnits(units, { sqs: model, queueUrl, budget: RetryBudget.until(Date.now() + 60_000) });
     for (let i = 0; i < malformed; i++) {
       const body = `{"v":1,"broken":${i}`;
       await model.sendMessage({
@@ -157,14 +198,25 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
 
     const done = new Map<string, string>();
     const handler = async (event: SQSEvent) => {
+      // The event source runs at most `workers` batches at once: one of the instances is free.
+      const instance = instances.find((candidate) => !candidate.busy)!;
+      instance.busy = true;
       // The Lambda's 60 s timeout; the time-budget margin is kept by the runtime config.
-      const results = await worker.processBatch(event.Records, RetryBudget.until(Date.now() + 60_000));
+      const results = await instance.worker
+        .processBatch(event.Records, RetryBudget.until(Date.now() + 60_000))
+        .finally(() => (instance.busy = false));
       for (const [index, result] of results.entries()) {
-        if (result.action === 'done') done.set(jobKey(event.Records[index]!.body)!, finalState(result));
+        if (result.action !== 'done') continue;
+        const key = jobKey(event.Records[index]!.body)!;
+        // A second delivery of an applied job (at-least-once) is a duplicate: the job's state stays what it did.
+        const state = finalState(result);
+        if (!(done.has(key) && state === 'skipped:duplicate_event')) done.set(key, state);
       }
       return batchResponse(results);
     };
-    await drainQueue({ model, queueUrl, invoke: handler, timeoutMs });
+    const source = startSqsEventSource({ model, queueUrl, invoke: handler, maximumConcurrency: workers });
+    await source.whenIdle(timeoutMs);
+    await source.stop();
     const durationMs = performance.now() - startedAt;
 
     const outcomes: Record<string, number> = {};
@@ -213,6 +265,9 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
     };
   } finally {
     await sandbox.close();
+    ledgerClient.destroy();
+    await front?.close();
+    await dynamoDb.close();
   }
 }
 
@@ -221,12 +276,12 @@ function finalState(result: MessageResult): string {
   return result.outcomes.every((outcome) => outcome.status === 'untagged') ? 'untagged' : `skipped:${skipped?.reason}`;
 }
 
-const customerKey = ({ customer }: Job) => `${customer.by}:${customer.value}`;
+const customerKey = ({ customer }: Pick<Job, 'customer'>) => `${customer.by}:${customer.value}`;
 
 /** The job's key for a message body, or undefined when the body is unreadable. */
 function jobKey(body: string): string | undefined {
   try {
-    return customerKey(parseJobMessage(body));
+    return customerKey(parseJobMessage(body, 0));
   } catch {
     return undefined;
   }

@@ -1,33 +1,16 @@
 /**
- * A ledger per test: dynalite (DynamoDB's API, in memory) started once per test file, and a new
- * table for each ledger asked for, so decisions and duplicates of one test never reach another.
+ * A ledger per test: the local DynamoDB (dynalite, local/sandbox/dynamodb.ts) started once per test
+ * file, and a new table shaped as serverless.yml's LedgerTable for each ledger asked for, so the
+ * decisions and duplicates of one test never reach another.
  */
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
+import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll } from 'vitest';
 import { createLedger, type Ledger } from '../../lib/ledger';
+import { readTableDefinitions } from '../../local/host/serverless-config';
+import { startTemplateDynamoDb, type TemplateDynamoDb } from './local-dynamodb';
 
-interface Dynalite {
-  url: string;
-  client: DynamoDBClient;
-  close(): Promise<void>;
-}
-
-let started: Promise<Dynalite> | undefined;
+let started: Promise<TemplateDynamoDb> | undefined;
 let tables = 0;
-
-async function start(): Promise<Dynalite> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({
-    endpoint: url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  return { url, client, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
 
 afterAll(async () => {
   const running = await started;
@@ -35,32 +18,20 @@ afterAll(async () => {
   await running?.close();
 });
 
-/** The dynalite of this test file, started on first use. */
-export const localDynamoDb = (): Promise<Dynalite> => (started ??= start());
+/** The local DynamoDB of this test file, with serverless.yml's tables, started on first use. */
+export const localDynamoDb = (): Promise<TemplateDynamoDb> => (started ??= startTemplateDynamoDb());
 
-/** A new, empty ledger table; its name, for functions given LEDGER_TABLE. */
-export async function freshLedgerTable(): Promise<string> {
+async function createLedgerTable(name: string): Promise<void> {
   const { client } = await localDynamoDb();
-  const name = `ledger-${++tables}`;
-  await createLedgerTable(client, name);
-  return name;
+  const { AttributeDefinitions, KeySchema, BillingMode } = readTableDefinitions().LedgerTable!;
+  await client.send(new CreateTableCommand({ TableName: name, AttributeDefinitions, KeySchema, BillingMode }));
 }
 
-async function createLedgerTable(client: DynamoDBClient, name: string): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+/** A new, empty ledger table shaped as the template's; its name, for functions given LEDGER_TABLE. */
+export async function freshLedgerTable(): Promise<string> {
+  const name = `ledger-${++tables}`;
+  await createLedgerTable(name);
+  return name;
 }
 
 /** A ledger over a new, empty table. */
@@ -76,7 +47,7 @@ export interface LocalLedger {
 }
 
 /**
- * For functions under test: dynalite as their DynamoDB (AWS_ENDPOINT_URL_DYNAMODB) and a ledger
+ * For functions under test: the local DynamoDB as theirs (AWS_ENDPOINT_URL_DYNAMODB) and a ledger
  * table (LEDGER_TABLE), set before the function module is imported; restored after the file.
  */
 export async function useLocalLedger(): Promise<LocalLedger> {
@@ -98,7 +69,7 @@ export async function useLocalLedger(): Promise<LocalLedger> {
     tableName,
     async reset() {
       await client.send(new DeleteTableCommand({ TableName: tableName }));
-      await createLedgerTable(client, tableName);
+      await createLedgerTable(tableName);
     },
   };
 }
