@@ -12,7 +12,7 @@ import type { CustomerRef, Job } from '../types';
 import { evaluate } from './jmespath';
 import type {
   CustomerSelector,
-  EventTypeSelector,
+  EventSelector,
   LookupConfig,
   RuleConfig,
   RulesConfig,
@@ -152,8 +152,9 @@ function toPatterns(config: RulesConfig, rulesBySource: Map<string, RuleConfig[]
 }
 
 /** A webhook's event type: a header, or a field of the payload; anything but a non-empty string is none. */
-function readEventType(selector: EventTypeSelector, payload: unknown, headers: Record<string, string>): string | null {
-  const value = 'header' in selector ? headers[selector.header.toLowerCase()] : safeEvaluate(selector.field, payload);
+function readEventType(selector: EventSelector, payload: unknown, headers: Record<string, string>): string | null {
+  const value =
+    'header' in selector ? headers[[selector.header].flat()[0]!.toLowerCase()] : safeEvaluate(selector.field, payload);
   return typeof value === 'string' && value !== '' ? value : null;
 }
 

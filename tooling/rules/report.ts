@@ -2,6 +2,7 @@
 import { JMESPathError, JMESPathTypeError } from '@aws-lambda-powertools/jmespath';
 import { isRecord } from '../../lib/json';
 import { evaluate } from '../../lib/rules/jmespath';
+import { HEADER_NAME_PATTERN, SECRET_ID_PATTERN } from '../../lib/webhook-auth/options';
 
 /** Everything one validation found: problems fail it, warnings are printed by check-rules. */
 export class Findings {
@@ -37,10 +38,8 @@ export class Report {
   }
 }
 
-/** RFC 9110 token: what an HTTP header name may contain. */
-export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** Secrets Manager name characters, plus ':' so a full ARN is accepted. */
-export const SECRET_ID = /^[A-Za-z0-9/_+=.@:-]+$/;
+export const HEADER_NAME = new RegExp(HEADER_NAME_PATTERN);
+export const SECRET_ID = new RegExp(SECRET_ID_PATTERN);
 
 export function readPattern(
   raw: unknown,

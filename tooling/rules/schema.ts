@@ -11,7 +11,7 @@ import { HEADER_NAME, SECRET_ID } from './report';
 import { DIRECT_KEYS, MAX_TAGS, RULE_KEYS } from './rule';
 import { BUS, EVENT_SOURCE_KEYS, SOURCE_KEYS, SOURCE_NAME } from './sources';
 import { TOP_KEYS } from './validate';
-import { SCHEME_FIELDS } from './verify';
+import { SCHEME_NAMES } from './verify';
 
 type Schema = Record<string, unknown>;
 
@@ -53,32 +53,19 @@ function pick(keys: readonly string[], known: Record<string, Schema>): Record<st
 }
 
 const secretId = pattern(SECRET_ID, 'Secrets Manager secret name or ARN');
-const VERIFY_FIELDS: Record<string, Schema> = {
-  secretId,
-  header: pattern(HEADER_NAME, 'HTTP header carrying the signature or token (any letter case)'),
-  prefix: { type: 'string', description: 'text before the digest, e.g. "sha256="' },
-  encoding: { enum: ['hex', 'base64'], description: 'digest encoding (default hex)' },
-  algorithm: { enum: ['sha1', 'sha256', 'sha512'], description: 'HMAC hash' },
-  toleranceSeconds: {
-    type: 'integer',
-    minimum: 1,
-    description: 'how far the signed timestamp may be from now, either way',
-  },
-  publicUrl: {
-    type: 'string',
-    format: 'uri',
-    description: 'the URL the sender calls, when it is not the API Gateway URL (custom domain)',
-  },
-};
 
+/** One closed alternative per scheme name, from the scheme's own option schemas. */
 function verifySchema(): Schema {
   return {
     description: 'How requests from this source are authenticated',
-    oneOf: Object.entries(SCHEME_FIELDS).map(([scheme, { required, optional }]) =>
-      closed({ scheme: { const: scheme }, ...pick([...required, ...optional], VERIFY_FIELDS) }, [
-        'scheme',
-        ...required,
-      ]),
+    oneOf: [...SCHEME_NAMES].map(([name, { scheme, required, optional }]) =>
+      closed(
+        {
+          scheme: { const: name },
+          ...pick([...required, ...optional], scheme.options.properties as Record<string, Schema>),
+        },
+        ['scheme', ...required],
+      ),
     ),
   };
 }

@@ -2,7 +2,7 @@
  * `sources` (webhook senders, each at POST /webhooks/<name>) and `eventSources` (EventBridge
  * sources the stack listens to, each on a bus): the two places a rule's `source` may come from.
  */
-import type { EventSourceConfig, EventTypeSelector, WebhookSourceConfig } from '../../lib/rules/types';
+import type { EventSelector, EventSourceConfig, WebhookSourceConfig } from '../../lib/rules/types';
 import { isRecord } from '../../lib/json';
 import { checkKeys, HEADER_NAME, readExpression, readPattern, readSection, type Findings, type Report } from './report';
 import { defaultEventType, readVerify } from './verify';
@@ -40,7 +40,7 @@ export function readSources(raw: unknown, top: Report, findings: Findings): Reco
 }
 
 /** `{header: <name>}` or `{field: <JMESPath>}`. */
-function readEventTypeSelector(raw: unknown, report: Report): EventTypeSelector | undefined {
+function readEventTypeSelector(raw: unknown, report: Report): EventSelector | undefined {
   const shape = 'must be {header: <HTTP header>} or {field: <JMESPath into the payload>}';
   if (!isRecord(raw)) {
     report.add('eventType', shape);

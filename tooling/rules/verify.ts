@@ -1,46 +1,41 @@
-/** sources.<name>.verify: which scheme authenticates a webhook source, with the fields it takes. */
-import type { EventTypeSelector, HmacAlgorithm, VerifyConfig } from '../../lib/rules/types';
+/** sources.<name>.verify: which scheme authenticates a webhook source, with the fields it takes (lib/webhook-auth/registry.ts). */
+import type { EventSelector, HmacAlgorithm, VerifyConfig } from '../../lib/rules/types';
 import { isRecord } from '../../lib/json';
+import { HMAC_ALGORITHMS } from '../../lib/webhook-auth/hmac';
+import { MAX_TOLERANCE_SECONDS } from '../../lib/webhook-auth/options';
+import { registeredSchemes, schemeOf, type RegisteredWebhookScheme } from '../../lib/webhook-auth/registry';
 import { checkKeys, HEADER_NAME, readPattern, SECRET_ID, unknownKey, type Report } from './report';
 
-const ALGORITHMS: readonly HmacAlgorithm[] = ['sha1', 'sha256', 'sha512'];
+export { MAX_TOLERANCE_SECONDS };
+
 const ENCODINGS = ['hex', 'base64'] as const;
 
-/** Timestamped schemes: the replay window each vendor documents, in seconds. */
-export const DEFAULT_TOLERANCE_SECONDS = {
-  stripe: 300,
-  // Calendly's verification example rejects signatures older than three minutes.
-  calendly: 180,
-  // Paddle's SDKs allow 5 s: tight behind a cold start, so `toleranceSeconds` widens it.
-  paddle: 5,
-  'hubspot-v3': 300,
-  'standard-webhooks': 300,
-} as const;
-/** A wider window than an hour no longer protects against replays. */
-export const MAX_TOLERANCE_SECONDS = 3600;
+/** A name rules.yml may give a scheme: the scheme's own, or an alias that fixes some of its options. */
+interface SchemeName {
+  scheme: RegisteredWebhookScheme;
+  fixed: Readonly<Record<string, string>>;
+  required: string[];
+  optional: string[];
+}
 
-type TimestampedScheme = keyof typeof DEFAULT_TOLERANCE_SECONDS;
+function schemeNames(): Map<string, SchemeName> {
+  const names = new Map<string, SchemeName>();
+  for (const scheme of registeredSchemes()) {
+    for (const [name, fixed] of [[scheme.name, {}] as const, ...Object.entries(scheme.aliases ?? {})]) {
+      const keys = Object.keys(scheme.options.properties).filter((key) => !Object.hasOwn(fixed, key));
+      const required = (scheme.options.required ?? []).filter((key) => keys.includes(key));
+      names.set(name, { scheme, fixed, required, optional: keys.filter((key) => !required.includes(key)) });
+    }
+  }
+  return names;
+}
 
-/** The fields each scheme takes besides `scheme` (`hmac-sha256` is `hmac` with algorithm sha256). */
-export const SCHEME_FIELDS = {
-  hmac: { required: ['algorithm', 'header', 'secretId'], optional: ['prefix', 'encoding'] },
-  'hmac-sha256': { required: ['header', 'secretId'], optional: ['prefix', 'encoding'] },
-  stripe: { required: ['secretId'], optional: ['toleranceSeconds'] },
-  calendly: { required: ['secretId'], optional: ['toleranceSeconds'] },
-  paddle: { required: ['secretId'], optional: ['toleranceSeconds'] },
-  'hubspot-v3': { required: ['secretId'], optional: ['toleranceSeconds', 'publicUrl'] },
-  helpcrunch: { required: ['secretId'], optional: [] },
-  github: { required: ['secretId'], optional: [] },
-  shopify: { required: ['secretId'], optional: [] },
-  'standard-webhooks': { required: ['secretId'], optional: ['toleranceSeconds'] },
-  token: { required: ['header', 'secretId'], optional: [] },
-  basic: { required: ['secretId'], optional: [] },
-  none: { required: [], optional: [] },
-} satisfies Record<string, { required: string[]; optional: string[] }>;
-
-type RawScheme = keyof typeof SCHEME_FIELDS;
-const SCHEMES = Object.keys(SCHEME_FIELDS) as RawScheme[];
-const VERIFY_KEYS = ['scheme', ...new Set(Object.values(SCHEME_FIELDS).flatMap((f) => [...f.required, ...f.optional]))];
+/** Every scheme name rules.yml takes, each with the fields it takes besides `scheme`. */
+export const SCHEME_NAMES = schemeNames();
+const VERIFY_KEYS = [
+  'scheme',
+  ...new Set([...SCHEME_NAMES.values()].flatMap(({ required, optional }) => [...required, ...optional])),
+];
 
 /** What every scheme's fields read as, once each has been checked on its own. */
 interface VerifyFields {
@@ -62,22 +57,26 @@ export function readVerify(raw: unknown, report: Report): VerifyConfig | undefin
     report.add('verify', 'must be a mapping with a `scheme`');
     return undefined;
   }
-  const scheme = raw.scheme;
-  if (typeof scheme !== 'string' || !Object.hasOwn(SCHEME_FIELDS, scheme)) {
-    report.add('verify.scheme', `must be one of ${SCHEMES.join(' | ')}`);
+  const name = typeof raw.scheme === 'string' ? SCHEME_NAMES.get(raw.scheme) : undefined;
+  if (!name) {
+    report.add('verify.scheme', `must be one of ${[...SCHEME_NAMES.keys()].join(' | ')}`);
     checkKeys(raw, VERIFY_KEYS, report, 'verify.');
     return undefined;
   }
   const before = report.count;
-  checkSchemeKeys(raw, scheme as RawScheme, report);
+  checkSchemeKeys(raw, raw.scheme as string, name, report);
   const fields = readFields(raw, report);
   if (report.count > before) return undefined;
-  return toConfig(scheme as RawScheme, fields);
+  return toConfig(name, fields);
 }
 
 /** Unknown keys, keys another scheme takes, and missing required keys, each by name. */
-function checkSchemeKeys(raw: Record<string, unknown>, scheme: RawScheme, report: Report): void {
-  const { required, optional } = SCHEME_FIELDS[scheme] as { required: string[]; optional: string[] };
+function checkSchemeKeys(
+  raw: Record<string, unknown>,
+  scheme: string,
+  { required, optional }: SchemeName,
+  report: Report,
+): void {
   for (const key of Object.keys(raw)) {
     if (key === 'scheme' || required.includes(key) || optional.includes(key)) continue;
     report.add(
@@ -93,8 +92,8 @@ function checkSchemeKeys(raw: Record<string, unknown>, scheme: RawScheme, report
 function readFields(raw: Record<string, unknown>, report: Report): VerifyFields {
   const fields: VerifyFields = {};
   if (raw.algorithm != null) {
-    if (ALGORITHMS.includes(raw.algorithm as HmacAlgorithm)) fields.algorithm = raw.algorithm as HmacAlgorithm;
-    else report.add('verify.algorithm', `must be one of ${ALGORITHMS.join(' | ')}`);
+    if (HMAC_ALGORITHMS.includes(raw.algorithm as HmacAlgorithm)) fields.algorithm = raw.algorithm as HmacAlgorithm;
+    else report.add('verify.algorithm', `must be one of ${HMAC_ALGORITHMS.join(' | ')}`);
   }
   if (raw.header != null)
     fields.header = readPattern(raw.header, HEADER_NAME, 'an HTTP header name', 'verify.header', report);
@@ -148,63 +147,21 @@ function publicUrlProblem(raw: unknown): string | undefined {
   return undefined;
 }
 
-function toConfig(scheme: RawScheme, fields: VerifyFields): VerifyConfig {
-  const secretId = fields.secretId!;
-  const tolerance = (name: TimestampedScheme) => fields.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS[name];
-  switch (scheme) {
-    case 'hmac':
-    case 'hmac-sha256':
-      return {
-        scheme: 'hmac',
-        algorithm: fields.algorithm ?? 'sha256',
-        header: fields.header!,
-        ...(fields.prefix !== undefined && { prefix: fields.prefix }),
-        encoding: fields.encoding ?? 'hex',
-        secretId,
-      };
-    case 'stripe':
-    case 'calendly':
-    case 'paddle':
-    case 'standard-webhooks':
-      return { scheme, secretId, toleranceSeconds: tolerance(scheme) };
-    case 'hubspot-v3':
-      return {
-        scheme,
-        secretId,
-        toleranceSeconds: tolerance(scheme),
-        ...(fields.publicUrl !== undefined && { publicUrl: fields.publicUrl }),
-      };
-    case 'helpcrunch':
-    case 'github':
-    case 'shopify':
-    case 'basic':
-      return { scheme, secretId };
-    case 'token':
-      return { scheme, header: fields.header!, secretId };
-    case 'none':
-      return { scheme };
-  }
+/** The scheme's config: its defaults, what the name fixes, and the fields given. */
+function toConfig({ scheme, fixed }: SchemeName, fields: VerifyFields): VerifyConfig {
+  const defaults = Object.entries(scheme.options.properties).flatMap(([key, option]) =>
+    typeof option === 'object' && 'default' in option ? [[key, option.default]] : [],
+  );
+  const given = Object.entries(fields).filter(([, value]) => value !== undefined);
+  return {
+    scheme: scheme.name,
+    ...Object.fromEntries(defaults),
+    ...fixed,
+    ...Object.fromEntries(given),
+  } as VerifyConfig;
 }
 
 /** Where a scheme's vendor names the event type, when the source does not say (`eventType`). */
-export function defaultEventType(verify: VerifyConfig): EventTypeSelector | undefined {
-  switch (verify.scheme) {
-    case 'stripe':
-    case 'standard-webhooks':
-      return { field: 'type' };
-    case 'paddle':
-      return { field: 'event_type' };
-    case 'helpcrunch':
-    case 'calendly':
-      return { field: 'event' };
-    // Each element of HubSpot's batch carries its own.
-    case 'hubspot-v3':
-      return { field: 'subscriptionType' };
-    case 'github':
-      return { header: 'X-GitHub-Event' };
-    case 'shopify':
-      return { header: 'X-Shopify-Topic' };
-    default:
-      return undefined;
-  }
+export function defaultEventType(verify: VerifyConfig): EventSelector | undefined {
+  return schemeOf(verify).event.type;
 }
