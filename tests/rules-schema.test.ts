@@ -27,7 +27,12 @@ function rich(): Record<string, any> {
   return {
     sources: {
       crm: { verify: { scheme: 'hmac-sha256', header: 'X-Signature', prefix: 'sha256=', secretId: 'crm/webhook' } },
-      billing: { verify: { scheme: 'standard-webhooks', secretId: 'billing/webhook' }, eventType: { field: 'type' } },
+      billing: {
+        verify: { scheme: 'standard-webhooks', secretId: 'billing/webhook' },
+        eventType: { field: 'type' },
+        eventId: { header: 'webhook-id' },
+        occurredAt: { field: 'created_at' },
+      },
       open: { verify: { scheme: 'none' }, eventType: { header: 'X-Event' } },
     },
     eventSources: { 'billing.app': {}, 'orders.app': { bus: 'orders' }, 'crm.app': null },
@@ -101,6 +106,8 @@ describe('rules.schema.json', () => {
     ['a scheme missing a field', (r) => delete r.sources.crm.verify.header],
     ['a source key typo', (r) => (r.sources.crm.verfy = {})],
     ['an event type selector with both keys', (r) => (r.sources.billing.eventType = { field: 'type', header: 'X' })],
+    ['an event id selector that is a string', (r) => (r.sources.billing.eventId = 'webhook-id')],
+    ['an occurredAt selector with an unknown key', (r) => (r.sources.billing.occurredAt = { path: 'created_at' })],
     ['an unknown preset', (r) => (r.lookups.stripe.preset = 'stripe')],
     ['a preset with select', (r) => (r.lookups.stripe.select = { email: 'email' })],
     ['a generic lookup without {id}', (r) => (r.lookups.people.url = 'https://people.example.com/api')],

@@ -75,20 +75,46 @@ describe('validateRulesConfig: valid input', () => {
     expect(config.lookups).toEqual({});
   });
 
-  it("gives a source its scheme's event type unless it names its own", () => {
+  it("gives a source its scheme's event type, id and time unless it names its own", () => {
     const raw = validRaw();
     raw.sources = {
       a: { verify: { scheme: 'stripe', secretId: 'a' } },
       b: { verify: { scheme: 'github', secretId: 'b' }, eventType: { field: 'action' } },
       c: { verify: { scheme: 'token', header: 'X-Token', secretId: 'c' } },
-      d: { verify: { scheme: 'none' }, eventType: { header: 'X-Event' } },
+      d: {
+        verify: { scheme: 'none' },
+        eventType: { header: 'X-Event' },
+        eventId: { header: 'X-Event-Id' },
+        occurredAt: { field: 'meta.timestamp' },
+      },
+      e: { verify: { scheme: 'standard-webhooks', secretId: 'e' }, occurredAt: { field: 'created_at' } },
     };
-    raw.rules[0]!.source = ['a', 'b', 'c', 'd'];
+    raw.rules[0]!.source = ['a', 'b', 'c', 'd', 'e'];
     expect(validateRulesConfig(raw).sources).toEqual({
-      a: { verify: { scheme: 'stripe', secretId: 'a', toleranceSeconds: 300 }, eventType: { field: 'type' } },
-      b: { verify: { scheme: 'github', secretId: 'b' }, eventType: { field: 'action' } },
+      a: {
+        verify: { scheme: 'stripe', secretId: 'a', toleranceSeconds: 300 },
+        eventType: { field: 'type' },
+        eventId: { field: 'id' },
+        occurredAt: { field: 'created' },
+      },
+      b: {
+        verify: { scheme: 'github', secretId: 'b' },
+        eventType: { field: 'action' },
+        eventId: { header: 'X-GitHub-Delivery' },
+      },
       c: { verify: { scheme: 'token', header: 'X-Token', secretId: 'c' } },
-      d: { verify: { scheme: 'none' }, eventType: { header: 'X-Event' } },
+      d: {
+        verify: { scheme: 'none' },
+        eventType: { header: 'X-Event' },
+        eventId: { header: 'X-Event-Id' },
+        occurredAt: { field: 'meta.timestamp' },
+      },
+      e: {
+        verify: { scheme: 'standard-webhooks', secretId: 'e', toleranceSeconds: 300 },
+        eventType: { field: 'type' },
+        eventId: { header: ['webhook-id', 'svix-id'] },
+        occurredAt: { field: 'created_at' },
+      },
     });
   });
 
@@ -534,6 +560,26 @@ describe('validateRulesConfig: each problem names where it is', () => {
       'a source eventType field that does not parse',
       (r) => (r.sources.crm.eventType = { field: 'type.' }),
       'sources.crm: eventType.field: invalid JMESPath',
+    ],
+    [
+      'a source eventId that is a bare string',
+      (r) => (r.sources.crm.eventId = 'X-Event-Id'),
+      'sources.crm: eventId: must be {header: <HTTP header>} or {field: <JMESPath into the payload>}',
+    ],
+    [
+      'a source eventId header that is no header name',
+      (r) => (r.sources.crm.eventId = { header: 'X Event Id' }),
+      'sources.crm: eventId.header: must be an HTTP header name',
+    ],
+    [
+      'a source occurredAt field that does not parse',
+      (r) => (r.sources.crm.occurredAt = { field: 'meta.' }),
+      'sources.crm: occurredAt.field: invalid JMESPath',
+    ],
+    [
+      'a source occurredAt with an unknown key',
+      (r) => (r.sources.crm.occurredAt = { feild: 'created' }),
+      'sources.crm: occurredAt.feild: unknown key (did you mean field?)',
     ],
     [
       'unconditional rules undoing each other',

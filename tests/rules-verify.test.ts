@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { VerifyConfig } from '../lib/rules/types';
 import { Findings } from '../tooling/rules/report';
-import { defaultEventType, MAX_TOLERANCE_SECONDS, readVerify } from '../tooling/rules/verify';
+import { schemeOf } from '../lib/webhook-auth/registry';
+import { MAX_TOLERANCE_SECONDS, readVerify } from '../tooling/rules/verify';
 
 function read(raw: unknown): { config: VerifyConfig | undefined; problems: string[] } {
   const findings = new Findings();
@@ -158,8 +159,8 @@ describe('readVerify: problems name the field', () => {
   });
 });
 
-describe('defaultEventType', () => {
-  it.each<[VerifyConfig, ReturnType<typeof defaultEventType>]>([
+describe("each scheme's event type", () => {
+  it.each<[VerifyConfig, unknown]>([
     [{ scheme: 'stripe', secretId: 'x', toleranceSeconds: 300 }, { field: 'type' }],
     [{ scheme: 'paddle', secretId: 'x', toleranceSeconds: 5 }, { field: 'event_type' }],
     [{ scheme: 'helpcrunch', secretId: 'x' }, { field: 'event' }],
@@ -173,6 +174,6 @@ describe('defaultEventType', () => {
     [{ scheme: 'basic', secretId: 'x' }, undefined],
     [{ scheme: 'none' }, undefined],
   ])('$scheme -> %o', (verify, expected) => {
-    expect(defaultEventType(verify)).toEqual(expected);
+    expect(schemeOf(verify).event.type).toEqual(expected);
   });
 });

@@ -10,10 +10,21 @@ export type { VerifyConfig } from '../webhook-auth/registry';
  */
 export type EventSelector = { header: string | readonly string[] } | { field: string };
 
+/**
+ * A webhook source. Each selector is the source's own (rules.yml `sources.<name>.…`) or else its
+ * scheme's default (lib/webhook-auth/<scheme>.ts `event`).
+ */
 export interface WebhookSourceConfig {
   verify: VerifyConfig;
   /** Absent: the source's events have no type (rules with `eventType` never match them). */
   eventType?: EventSelector;
+  /** The sender's id of the event, the same on every retry of it. Absent: the sender gives none. */
+  eventId?: EventSelector;
+  /**
+   * When the event occurred (not when it was delivered): ISO 8601 / RFC 3339, or unix seconds or
+   * milliseconds, as a number or a digit string. Absent: the sender gives none.
+   */
+  occurredAt?: EventSelector;
 }
 
 /** A reference to a HelpCrunch customer that HelpCrunch itself understands. */

@@ -70,12 +70,18 @@ function verifySchema(): Schema {
   };
 }
 
-const eventTypeSelector: Schema = {
-  description: "Where this source's event type is: a request header, or a field of the payload",
+/** Where a source carries `what`: a request header, or a field of the payload (default: its scheme's). */
+const selector = (what: string): Schema => ({
+  description: `Where this source's ${what} is: a request header, or a field of the payload (default: the scheme's, see docs/senders.md)`,
   oneOf: [
-    closed({ header: pattern(HEADER_NAME, 'HTTP header naming the event type') }, ['header']),
-    closed({ field: expression('the event type in the payload') }, ['field']),
+    closed({ header: pattern(HEADER_NAME, `HTTP header carrying the ${what}`) }, ['header']),
+    closed({ field: expression(`the ${what} in the payload`) }, ['field']),
   ],
+});
+const SOURCE_FIELDS: Record<string, Schema> = {
+  eventType: selector('event type'),
+  eventId: selector('event id (the same on every retry of the event)'),
+  occurredAt: selector('event time (ISO 8601, or unix seconds or milliseconds)'),
 };
 
 const cacheSeconds: Schema = {
@@ -160,9 +166,7 @@ export function rulesJsonSchema(): Schema {
       type: ['object', 'null'],
       description: 'Webhook senders, each at POST /webhooks/<name>',
       propertyNames: { pattern: SOURCE_NAME.source },
-      additionalProperties: closed(pick(SOURCE_KEYS, { verify: verifySchema(), eventType: eventTypeSelector }), [
-        'verify',
-      ]),
+      additionalProperties: closed(pick(SOURCE_KEYS, { verify: verifySchema(), ...SOURCE_FIELDS }), ['verify']),
     },
     eventSources: {
       type: ['object', 'null'],

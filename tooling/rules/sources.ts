@@ -5,9 +5,12 @@
 import type { EventSelector, EventSourceConfig, WebhookSourceConfig } from '../../lib/rules/types';
 import { isRecord } from '../../lib/json';
 import { checkKeys, HEADER_NAME, readExpression, readPattern, readSection, type Findings, type Report } from './report';
-import { defaultEventType, readVerify } from './verify';
+import { schemeOf } from '../../lib/webhook-auth/registry';
+import { readVerify } from './verify';
 
-export const SOURCE_KEYS = ['verify', 'eventType'] as const;
+/** The selectors a source may name, each defaulting to its scheme's (lib/webhook-auth/<scheme>.ts `event`). */
+export const SELECTOR_KEYS = { eventType: 'type', eventId: 'id', occurredAt: 'occurredAt' } as const;
+export const SOURCE_KEYS = ['verify', ...(Object.keys(SELECTOR_KEYS) as (keyof typeof SELECTOR_KEYS)[])] as const;
 export const EVENT_SOURCE_KEYS = ['bus'] as const;
 /** A webhook source name is the last path segment of /webhooks/<name>. */
 export const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._~-]*$/;
@@ -31,31 +34,32 @@ export function readSources(raw: unknown, top: Report, findings: Findings): Reco
     }
     checkKeys(entry, SOURCE_KEYS, report);
     const verify = readVerify(entry.verify, report);
-    const eventType =
-      entry.eventType === undefined
-        ? verify && defaultEventType(verify)
-        : readEventTypeSelector(entry.eventType, report);
-    return verify && { verify, ...(eventType && { eventType }) };
+    const selectors = Object.entries(SELECTOR_KEYS).flatMap(([key, schemeKey]) => {
+      const selector =
+        entry[key] === undefined ? verify && schemeOf(verify).event[schemeKey] : readSelector(entry[key], key, report);
+      return selector ? [[key, selector]] : [];
+    });
+    return verify && { verify, ...Object.fromEntries(selectors) };
   });
 }
 
 /** `{header: <name>}` or `{field: <JMESPath>}`. */
-function readEventTypeSelector(raw: unknown, report: Report): EventSelector | undefined {
+function readSelector(raw: unknown, key: string, report: Report): EventSelector | undefined {
   const shape = 'must be {header: <HTTP header>} or {field: <JMESPath into the payload>}';
   if (!isRecord(raw)) {
-    report.add('eventType', shape);
+    report.add(key, shape);
     return undefined;
   }
-  checkKeys(raw, ['header', 'field'], report, 'eventType.');
+  checkKeys(raw, ['header', 'field'], report, `${key}.`);
   if ((raw.header === undefined) === (raw.field === undefined)) {
-    report.add('eventType', shape);
+    report.add(key, shape);
     return undefined;
   }
   if (raw.header !== undefined) {
-    const header = readPattern(raw.header, HEADER_NAME, 'an HTTP header name', 'eventType.header', report);
+    const header = readPattern(raw.header, HEADER_NAME, 'an HTTP header name', `${key}.header`, report);
     return header === undefined ? undefined : { header };
   }
-  const field = readExpression(raw.field, 'eventType.field', report);
+  const field = readExpression(raw.field, `${key}.field`, report);
   return field === undefined ? undefined : { field };
 }
 

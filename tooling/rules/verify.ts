@@ -1,9 +1,9 @@
 /** sources.<name>.verify: which scheme authenticates a webhook source, with the fields it takes (lib/webhook-auth/registry.ts). */
-import type { EventSelector, HmacAlgorithm, VerifyConfig } from '../../lib/rules/types';
+import type { HmacAlgorithm, VerifyConfig } from '../../lib/rules/types';
 import { isRecord } from '../../lib/json';
 import { HMAC_ALGORITHMS } from '../../lib/webhook-auth/hmac';
 import { MAX_TOLERANCE_SECONDS } from '../../lib/webhook-auth/options';
-import { registeredSchemes, schemeOf, type RegisteredWebhookScheme } from '../../lib/webhook-auth/registry';
+import { registeredSchemes, type RegisteredWebhookScheme } from '../../lib/webhook-auth/registry';
 import { checkKeys, HEADER_NAME, readPattern, SECRET_ID, unknownKey, type Report } from './report';
 
 export { MAX_TOLERANCE_SECONDS };
@@ -159,9 +159,4 @@ function toConfig({ scheme, fixed }: SchemeName, fields: VerifyFields): VerifyCo
     ...fixed,
     ...Object.fromEntries(given),
   } as VerifyConfig;
-}
-
-/** Where a scheme's vendor names the event type, when the source does not say (`eventType`). */
-export function defaultEventType(verify: VerifyConfig): EventSelector | undefined {
-  return schemeOf(verify).event.type;
 }
