@@ -279,7 +279,7 @@ describe('validateRulesConfig: each problem names where it is', () => {
     [
       'a lookup without from',
       (r) => (r.rules[0]!.customer = { lookup: 'stripe' }),
-      'rules[0] "deal-lost": customer.from: must be a non-empty JMESPath expression',
+      'rules[0] "deal-lost": customer.from: is required with lookup: a JMESPath naming the sender\'s own id',
     ],
     [
       'a lookup and an email',
@@ -305,7 +305,7 @@ describe('validateRulesConfig: each problem names where it is', () => {
     [
       'a preset without secretId',
       (r) => (r.lookups = { s: { preset: 'stripe-customer' } }),
-      'lookups.s: secretId: must be a Secrets Manager secret name or ARN',
+      'lookups.s: secretId: is required: a Secrets Manager secret name or ARN',
     ],
     [
       'a preset baseUrl with a path',

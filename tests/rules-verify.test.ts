@@ -1,14 +1,22 @@
 /** sources.<name>.verify in rules.yml -> VerifyConfig, with problems that name the field; and each vendor's event type. */
 import { describe, expect, it } from 'vitest';
 import type { VerifyConfig } from '../lib/rules/types';
-import { Findings } from '../tooling/rules/report';
+import { MAX_TOLERANCE_SECONDS } from '../lib/webhook-auth/options';
 import { schemeOf } from '../lib/webhook-auth/registry';
-import { MAX_TOLERANCE_SECONDS, readVerify } from '../tooling/rules/verify';
+import { InvalidRulesError, validateRulesConfig } from '../tooling/rules/validate';
 
+/** The verify of source `x`, validated in a config where a rule uses it; its problems. */
 function read(raw: unknown): { config: VerifyConfig | undefined; problems: string[] } {
-  const findings = new Findings();
-  const config = readVerify(raw, findings.at('sources.x'));
-  return { config, problems: findings.problems };
+  const rules = {
+    sources: { x: { verify: raw } },
+    rules: [{ name: 'r', source: 'x', customer: { email: 'e' }, removeTags: ['T'] }],
+  };
+  try {
+    return { config: validateRulesConfig(rules).sources.x!.verify, problems: [] };
+  } catch (error) {
+    if (!(error instanceof InvalidRulesError)) throw error;
+    return { config: undefined, problems: error.problems };
+  }
 }
 
 describe('readVerify: one line per vendor', () => {

@@ -1,4 +1,12 @@
-/** The validated shape of rules.yml (see README "rules.yml"). Produced at build time by validateRulesConfig. */
+/**
+ * The validated shape of rules.yml (see README "rules.yml"), produced at build time by
+ * validateRulesConfig. What rules.yml may say is lib/rules/shape.ts's; the types below come from it
+ * where the validated form keeps the file's shape (a verify scheme, an EventBridge source, a preset
+ * lookup: defaults filled in), and say the normalised form where validation rewrites it (lists for
+ * one-or-many values, a customer as {by, expression}, a lookup's auth as {in, name}).
+ */
+import type { FromSchema } from 'json-schema-to-ts';
+import type { eventSourceSchema, presetLookupSchema } from './shape';
 import type { VerifyConfig } from '../webhook-auth/registry';
 
 export type { HmacAlgorithm } from '../webhook-auth/hmac';
@@ -57,9 +65,7 @@ export interface RuleConfig {
 }
 
 /** An EventBridge source the stack listens to, and on which bus (a name or ARN; `default`). */
-export interface EventSourceConfig {
-  bus: string;
-}
+export type EventSourceConfig = FromSchema<typeof eventSourceSchema>;
 
 export const LOOKUP_PRESETS = [
   'stripe-customer',
@@ -79,13 +85,8 @@ export type LookupAuth =
 
 /** A lookup turns a sender's own id into a HelpCrunch customer reference through the sender's API. */
 export type LookupConfig =
-  | {
-      preset: LookupPreset;
-      /** The API's origin, when not the vendor's default (Pipedrive company domain, a stand-in). */
-      baseUrl?: string;
-      secretId: string;
-      cacheSeconds: number;
-    }
+  /** A preset; its `baseUrl`, when given, is the API's origin (Pipedrive company domain, a stand-in). */
+  | FromSchema<typeof presetLookupSchema>
   | {
       /** https URL with one `{id}` placeholder in its path or query. */
       url: string;

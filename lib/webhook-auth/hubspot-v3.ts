@@ -78,8 +78,16 @@ export const hubspotV3 = defineScheme({
       toleranceSeconds: toleranceOption(300),
       publicUrl: {
         type: 'string',
-        format: 'uri',
+        pattern: '^https://[^\\s/?#][^\\s]*$',
         description: 'the URL the sender calls, when it is not the API Gateway URL (custom domain)',
+        errorMessage: 'must be the https:// URL HubSpot calls, e.g. https://hooks.example.com/webhooks/hubspot',
+        // HubSpot signs the URL with the request's own query, which verification appends.
+        allOf: [
+          {
+            pattern: '^[^?#]*$',
+            errorMessage: "must not carry a query or fragment (the request's own query is appended)",
+          },
+        ],
       },
     },
     required: ['secretId'],

@@ -15,6 +15,7 @@ export const secretIdOption = {
   type: 'string',
   pattern: SECRET_ID_PATTERN,
   description: 'Secrets Manager secret name or ARN',
+  errorMessage: 'must be a Secrets Manager secret name or ARN',
   examples: ['helpcrunch-untag/webhook'],
 } as const;
 
@@ -22,6 +23,7 @@ export const headerOption = {
   type: 'string',
   pattern: HEADER_NAME_PATTERN,
   description: 'HTTP header carrying the signature or token (any letter case)',
+  errorMessage: 'must be an HTTP header name',
   examples: ['X-Signature'],
 } as const;
 
@@ -33,6 +35,7 @@ export const toleranceOption = (seconds: number) =>
     maximum: MAX_TOLERANCE_SECONDS,
     default: seconds,
     description: `how far the signed timestamp may be from now, either way (default ${seconds})`,
+    errorMessage: `must be a whole number of seconds from 1 to ${MAX_TOLERANCE_SECONDS}`,
   }) as const;
 
 /** A scheme whose only option is its secret. */
