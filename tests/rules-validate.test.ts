@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../lib/errors';
+import { MAX_TAG_LENGTH } from '../lib/rules/shape';
 import { loadRulesFile } from '../tooling/rules/load';
 import { InvalidRulesError, validateRules, validateRulesConfig } from '../tooling/rules/validate';
 
@@ -215,6 +216,25 @@ describe('validateRulesConfig: valid input', () => {
     const config = validateRulesConfig(raw);
     raw.rules[0].removeTags.push('Other');
     expect(config.rules[0].removeTags).toEqual(['Lead', 'Trial user']);
+  });
+});
+
+describe('tag names', () => {
+  it(`accepts ${MAX_TAG_LENGTH} characters, counted as characters (not UTF-16 units), and emoji sequences`, () => {
+    const raw = validRaw();
+    const astral = '😀'.repeat(MAX_TAG_LENGTH);
+    raw.rules[0]!.removeTags = ['x'.repeat(MAX_TAG_LENGTH), astral, 'Team 👩‍👩‍👧', 'Ünïcödé – “quoted”'];
+    expect(validateRulesConfig(raw).rules[0]!.removeTags).toEqual(raw.rules[0]!.removeTags);
+  });
+
+  it('never echoes the unsafe character itself', () => {
+    const raw = validRaw();
+    raw.rules[0]!.removeTags = ['Lead\u202e', 'Trial\u0000'];
+    const problems = problemsOf(raw).join('\n');
+    expect(problems).not.toContain('\u202e');
+    expect(problems).not.toContain('\u0000');
+    expect(problems).toContain('"Lead\\u202e"');
+    expect(problems).toContain('"Trial\\u0000"');
   });
 });
 
@@ -530,6 +550,29 @@ describe('validateRulesConfig: each problem names where it is', () => {
       'rules[0] "deal-lost": addTags[1]: duplicate "Won"',
     ],
     ['an empty tag', (r) => (r.rules[0]!.removeTags = ['']), 'rules[0] "deal-lost": removeTags[0]: must not be empty'],
+    ...(
+      [
+        ['a C0 control character', 'Lead\u0007', 'Lead\\u0007'],
+        ['a tab', 'Lead\tB', 'Lead\\tB'],
+        ['DEL', 'Lead\u007f', 'Lead\\u007f'],
+        ['a C1 control character', 'Lead\u0085', 'Lead\\u0085'],
+        ['a line separator', 'Lead\u2028', 'Lead\\u2028'],
+        ['a right-to-left override', 'Lead\u202e', 'Lead\\u202e'],
+        ['a left-to-right embedding', '\u202aLead', '\\u202aLead'],
+        ['a first-strong isolate', 'Lead\u2068x\u2069', 'Lead\\u2068x\\u2069'],
+        ['a right-to-left mark', 'Lead\u200f', 'Lead\\u200f'],
+        ['an Arabic letter mark', 'Lead\u061c', 'Lead\\u061c'],
+      ] as const
+    ).map(([what, tag, shown]): [string, (raw: Raw) => void, string] => [
+      `a tag with ${what}`,
+      (r) => (r.rules[0]!.addTags = ['Won', tag]),
+      `rules[0] "deal-lost": addTags[1]: "${shown}" contains a control character, a line separator or a bidirectional or invisible mark (shown escaped): tags must be plain printable text`,
+    ]),
+    [
+      'a tag longer than HelpCrunch takes',
+      (r) => (r.rules[0]!.removeTags = ['Lead', 'x'.repeat(MAX_TAG_LENGTH + 1)]),
+      `rules[0] "deal-lost": removeTags[1]: "${'x'.repeat(MAX_TAG_LENGTH + 1)}" is longer than ${MAX_TAG_LENGTH} characters`,
+    ],
     [
       'a tag YAML read as a number',
       (r) => (r.rules[0]!.removeTags = [2024]),

@@ -68,10 +68,47 @@ const oneOrMany = (description: string) =>
     ],
   }) as const;
 
+/**
+ * HelpCrunch documents no limit on a tag's length (its Tag customer and Customer model pages), so
+ * this is ours: 100 characters, far beyond a tag a person reads as a chip in HelpCrunch, and within
+ * the 255 a name column commonly holds even if each character outside the Basic Multilingual Plane
+ * counted twice. A longer one is almost surely a mistake (a sentence, a pasted value): refused at
+ * build time rather than sent.
+ */
+export const MAX_TAG_LENGTH = 100;
+
+/**
+ * Characters a tag name may not hold: controls (C0, DEL, C1) and line or paragraph separators
+ * would break or forge lines where tags are logged; bidirectional embeddings, overrides and isolates
+ * (U+202A–U+202E, U+2066–U+2069) reorder the text around them ("Trojan Source"); the left-to-right,
+ * right-to-left and Arabic letter marks (U+200E, U+200F, U+061C) are invisible, so a tag holding
+ * one looks like another tag without it while HelpCrunch keeps them apart. (Zero-width joiners stay
+ * allowed: emoji sequences use them.)
+ */
+const UNSAFE_IN_TAGS =
+  '\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u200E\\u200F\\u2028\\u2029\\u202A-\\u202E\\u2066-\\u2069';
+
+/** A tag name: exact, printable, without bidirectional or invisible marks, at most MAX_TAG_LENGTH characters. */
+const tagName = {
+  ...exactName,
+  allOf: [
+    ...exactName.allOf,
+    {
+      pattern: `^[^${UNSAFE_IN_TAGS}]*$`,
+      errorMessage:
+        '"{value}" contains a control character, a line separator or a bidirectional or invisible mark (shown escaped): tags must be plain printable text',
+    },
+    {
+      maxLength: MAX_TAG_LENGTH,
+      errorMessage: `"{value}" is longer than ${MAX_TAG_LENGTH} characters`,
+    },
+  ],
+} as const;
+
 const tagList = (description: string) =>
   ({
     type: 'array',
-    items: exactName,
+    items: tagName,
     maxItems: MAX_TAGS,
     uniqueItems: true,
     description,

@@ -180,3 +180,14 @@ export function readServiceUrl(raw: unknown, field: string, report: Report): URL
   }
   return url;
 }
+
+/**
+ * A value inside a message: JSON-quoted, with every character that could hide or reorder text in a
+ * terminal (controls, bidirectional marks) escaped, so the message shows what the file holds.
+ */
+export function quoted(value: unknown): string {
+  return (JSON.stringify(value) ?? String(value)).replace(
+    /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}

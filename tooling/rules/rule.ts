@@ -4,7 +4,7 @@
  */
 import { isRecord } from '../../lib/json';
 import type { CustomerSelector, DirectCustomerKind, RuleConfig } from '../../lib/rules/types';
-import { checkExpression, type Report } from './report';
+import { checkExpression, quoted, type Report } from './report';
 
 const DIRECT_KEYS: readonly DirectCustomerKind[] = ['helpcrunchId', 'email', 'userId'];
 /** Keys of `customer` holding a JMESPath (`id` is the old name of helpcrunchId). */
@@ -20,10 +20,7 @@ export function checkRule(raw: unknown, report: Report): void {
   const [removeTags, addTags] = [raw.removeTags, raw.addTags].map((tags) => (Array.isArray(tags) ? tags : []));
   const both = removeTags!.filter((tag) => typeof tag === 'string' && addTags!.includes(tag));
   if (both.length > 0)
-    report.add(
-      'addTags',
-      `${both.map((tag) => `"${tag}"`).join(', ')} also in removeTags: a tag cannot be both removed and added`,
-    );
+    report.add('addTags', `${both.map(quoted).join(', ')} also in removeTags: a tag cannot be both removed and added`);
 }
 
 function checkCustomer(customer: Record<string, unknown>, report: Report): void {

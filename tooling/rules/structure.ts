@@ -6,7 +6,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { isRecord } from '../../lib/json';
 import { rulesSchema, schemeNames } from '../../lib/rules/shape';
-import { didYouMean, type Report, unknownKey } from './report';
+import { didYouMean, quoted, type Report, unknownKey } from './report';
 
 /** The parts of a schema node the messages read. */
 interface SchemaNode {
@@ -173,17 +173,6 @@ function fieldOf(path: string[]): string {
 }
 
 const unescapePointer = (segment: string) => segment.replaceAll('~1', '/').replaceAll('~0', '~');
-
-/**
- * A value inside a message: JSON-quoted, with every character that could hide or reorder text in a
- * terminal (controls, bidirectional marks) escaped, so the message shows what the file holds.
- */
-export function quoted(value: unknown): string {
-  return (JSON.stringify(value) ?? String(value)).replace(
-    /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
 
 /** `quoted` without its outer quotes, for messages that quote the value themselves. */
 const quotedText = (value: unknown) => (typeof value === 'string' ? quoted(value).slice(1, -1) : quoted(value));

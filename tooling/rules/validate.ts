@@ -11,7 +11,7 @@ import { isRecord } from '../../lib/json';
 import { schemeNames } from '../../lib/rules/shape';
 import type { RuleConfig, RulesConfig } from '../../lib/rules/types';
 import { checkLookup, toLookup } from './lookups';
-import { didYouMean, Findings, type Report } from './report';
+import { didYouMean, Findings, quoted, type Report } from './report';
 import { checkRule, toRule } from './rule';
 import { checkSource, toEventSource, toSource } from './sources';
 import { checkStructure, type Placement } from './structure';
@@ -95,7 +95,7 @@ function placement(raw: unknown, findings: Findings): Placement {
       const index = Number(key);
       const rule = Array.isArray(data.rules) ? data.rules[index] : undefined;
       const name = isRecord(rule) && typeof rule.name === 'string' ? rule.name : undefined;
-      return { report: findings.at(name ? `rules[${index}] "${name}"` : `rules[${index}]`, 4e6 + index), rest };
+      return { report: findings.at(name ? `rules[${index}] ${quoted(name)}` : `rules[${index}]`, 4e6 + index), rest };
     }
     const names = isRecord(data[section]) ? Object.keys(data[section]) : [];
     const rank = (SECTIONS.indexOf(section as Section) + 1) * 1e6 + Math.max(names.indexOf(key), 0);
@@ -125,7 +125,7 @@ function checkReferences(raw: Record<string, unknown>, rule: Record<string, unkn
     const near = didYouMean(source, [...Object.keys(sources), ...Object.keys(eventSources)]);
     report.add(
       'source',
-      `"${source}" is neither a webhook source (sources) nor an EventBridge source (eventSources)${near ? `: did you mean ${near}?` : ': declare it in one of them'}`,
+      `${quoted(source)} is neither a webhook source (sources) nor an EventBridge source (eventSources)${near ? `: did you mean ${near}?` : ': declare it in one of them'}`,
     );
   }
   if (rule.eventType !== undefined || rule.detailType !== undefined) {
@@ -136,7 +136,10 @@ function checkReferences(raw: Record<string, unknown>, rule: Record<string, unkn
   const lookup = (rule.customer as Record<string, unknown>).lookup;
   if (typeof lookup === 'string' && !Object.hasOwn(lookups, lookup)) {
     const near = didYouMean(lookup, Object.keys(lookups));
-    report.add('customer.lookup', `"${lookup}" is not defined under lookups${near ? ` (did you mean ${near}?)` : ''}`);
+    report.add(
+      'customer.lookup',
+      `${quoted(lookup)} is not defined under lookups${near ? ` (did you mean ${near}?)` : ''}`,
+    );
   }
 }
 
@@ -185,10 +188,10 @@ function reportConflicts(rules: RuleConfig[], findings: Findings): void {
       if (!overlaps(remover.source, adder.source) || !overlaps(remover.eventType, adder.eventType)) return;
       for (const tag of remover.removeTags.filter((name) => adder.addTags.includes(name))) {
         findings
-          .at(`rules "${remover.name}" and "${adder.name}"`)
+          .at(`rules ${quoted(remover.name)} and ${quoted(adder.name)}`)
           .add(
             '',
-            `"${remover.name}" removes "${tag}" and "${adder.name}" adds it for the same events (same source, no condition): one undoes the other`,
+            `${quoted(remover.name)} removes ${quoted(tag)} and ${quoted(adder.name)} adds it for the same events (same source, no condition): one undoes the other`,
           );
       }
     });
