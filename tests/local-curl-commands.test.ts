@@ -33,13 +33,13 @@ const body = JSON.stringify({
 describe.skipIf(!hasShellTools)('webhookCurl', () => {
   let server: Server;
   let hostUrl: string;
-  const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+  const received: { url: string; headers: IncomingHttpHeaders; body: string }[] = [];
 
   beforeAll(async () => {
     server = createServer(async (request, response) => {
       const chunks: Buffer[] = [];
       for await (const chunk of request) chunks.push(chunk as Buffer);
-      received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+      received.push({ url: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
       response.end('{}');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -50,6 +50,8 @@ describe.skipIf(!hasShellTools)('webhookCurl', () => {
   it.each<SecretVerifyConfig>([
     ...signedAtRunTime,
     { scheme: 'hmac', algorithm: 'sha256', header: 'X-Signature', prefix: 'sha256=', encoding: 'hex', secretId: 'h' },
+    // The secret in the URL's query (Mailchimp).
+    { scheme: 'token', query: 'key', secretId: 'helpcrunch-untag/mailchimp-webhook' },
   ])('$scheme: what the command sends verifies, the body exactly as printed', async (verify) => {
     const secret = demoSigningSecret(verify);
     const command = webhookCurl(hostUrl, 'src', body, { verify, secret });
@@ -62,8 +64,9 @@ describe.skipIf(!hasShellTools)('webhookCurl', () => {
     const headers = Object.fromEntries(Object.entries(request!.headers).map(([name, value]) => [name, String(value)]));
     // HubSpot signs the URL it calls, which the function rebuilds as https on the host it was sent to.
     const url = `https://${new URL(hostUrl).host}/webhooks/src`;
+    const query = new URL(request!.url, hostUrl).search.slice(1);
     expect(() =>
-      verifyWebhook(verify, { method: 'POST', url, headers, rawBody: Buffer.from(request!.body) }, secret),
+      verifyWebhook(verify, { method: 'POST', url, query, headers, rawBody: Buffer.from(request!.body) }, secret),
     ).not.toThrow();
     // Stripe's own verifier agrees.
     if (verify.scheme === 'stripe')

@@ -633,6 +633,31 @@ describe('validateRulesConfig: each problem names where it is', () => {
       'rules "deal-lost" and "deal-any": "deal-lost" removes "Lead" and "deal-any" adds it for the same events (same source, no condition): one undoes the other',
     ],
     [
+      'a token with both a header and a query parameter',
+      (r) => (r.sources.crm.verify = { scheme: 'token', header: 'X-Token', query: 'key', secretId: 's' }),
+      'sources.crm: verify: needs exactly one of `header` (the secret in a header) or `query` (the secret in the URL), got header, query',
+    ],
+    [
+      'a token with neither',
+      (r) => (r.sources.crm.verify = { scheme: 'token', secretId: 's' }),
+      'sources.crm: verify: needs exactly one of `header` (the secret in a header) or `query` (the secret in the URL)',
+    ],
+    [
+      'a query parameter that is no parameter name',
+      (r) => (r.sources.crm.verify = { scheme: 'token', query: 'the key', secretId: 's' }),
+      'sources.crm: verify.query: must be a query parameter name',
+    ],
+    [
+      'answerGet that is not a boolean',
+      (r) => (r.sources.crm.verify = { scheme: 'token', query: 'key', secretId: 's', answerGet: 'yes' }),
+      'sources.crm: verify.answerGet: must be true or false',
+    ],
+    [
+      'answerGet on a signing scheme',
+      (r) => (r.sources.crm.verify = { scheme: 'stripe', secretId: 's', answerGet: true }),
+      'sources.crm: verify.answerGet: not used by scheme stripe',
+    ],
+    [
       'a missing verify',
       (r) => delete r.sources.crm.verify,
       'sources.crm: verify: is required (write `scheme: none` to accept unsigned webhooks)',

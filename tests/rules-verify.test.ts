@@ -149,7 +149,7 @@ describe('readVerify: problems name the field', () => {
       'a typo',
       { scheme: 'stripe', secretId: 'x', tolerance: 60 },
       [
-        'verify.tolerance: unknown key (expected scheme, algorithm, header, secretId, prefix, encoding, toleranceSeconds, publicUrl)',
+        'verify.tolerance: unknown key (expected scheme, algorithm, header, secretId, prefix, encoding, toleranceSeconds, publicUrl, query, answerGet)',
       ],
     ],
   ])('%s', (_, raw, problems) => {

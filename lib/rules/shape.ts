@@ -164,7 +164,9 @@ function verifySchema() {
     },
     required: ['scheme', ...required],
     additionalProperties: false,
-    ...(scheme.options.oneOf && { oneOf: scheme.options.oneOf }),
+    ...(scheme.options.oneOf && {
+      allOf: [{ errorMessage: scheme.options.errorMessage, oneOf: scheme.options.oneOf }],
+    }),
   }));
   return {
     type: 'object',

@@ -19,7 +19,9 @@ export interface OptionsSchema {
   readonly properties: Readonly<Record<string, object>>;
   readonly required?: readonly string[];
   readonly additionalProperties: false;
+  /** Alternatives among the keys (e.g. exactly one of `header` or `query`), and what to say when none or several are given. */
   readonly oneOf?: readonly object[];
+  readonly errorMessage?: string;
 }
 
 /** The validated `verify` of a scheme: its name, and its keys with every default filled in. */

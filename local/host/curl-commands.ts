@@ -2,11 +2,12 @@
  * Ready-to-paste shell commands that send the sample events to the local host. Each works as printed,
  * however long after: a scheme whose signature covers the current time (Stripe, Calendly, Paddle,
  * HubSpot, Standard Webhooks: see each scheme's signInShell) is signed with openssl when the command
- * runs; the others (HMAC, token, basic) are signed here for the printed body.
+ * runs; the others (HMAC, token, basic) are signed here for the printed body (a token in the URL's
+ * query for a source that reads it there).
  */
 import type { EventBridgeEvent } from 'aws-lambda';
 import { schemeOf } from '../../lib/webhook-auth/registry';
-import { signWebhook, type SecretVerifyConfig } from './webhook-signing';
+import { signWebhookRequest, type SecretVerifyConfig } from './webhook-signing';
 
 /** One shell word, single-quoted, for sh, bash and zsh. */
 function shellQuote(text: string): string {
@@ -32,6 +33,10 @@ export function webhookCurl(
   const url = `${hostUrl}/webhooks/${encodeURIComponent(source)}`;
   // HubSpot signs the URL it calls; the function rebuilds it as https on the host it was sent to.
   const calledUrl = `https://${new URL(url).host}${new URL(url).pathname}`;
+  // The sender's own content type (a form-encoded sender's) replaces the JSON default.
+  const contentType = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')
+    ? ''
+    : " -H 'content-type: application/json'";
   const extra = Object.entries(headers).map(([name, value]) => `  -H ${shellQuote(`${name}: ${value}`)} \\`);
   const atRunTime =
     signing && schemeOf(signing.verify).signInShell?.(signing.verify, signing.secret, { url: calledUrl });
@@ -39,7 +44,7 @@ export function webhookCurl(
     return [
       `body=${shellQuote(body)}; ts=$(date +%s)${atRunTime.variables}`,
       `sig=$(printf '%s' "${atRunTime.signed}" | ${hmac(atRunTime.key, atRunTime.output)})`,
-      `${CURL} ${url} -H 'content-type: application/json' \\`,
+      `${CURL} ${url}${contentType} \\`,
       ...extra,
       `  ${Object.entries(atRunTime.headers)
         .map(([name, value]) => `-H "${name}: ${value}"`)
@@ -47,11 +52,14 @@ export function webhookCurl(
       `  --data-binary "$body"`,
     ].join('\n');
   }
-  const signature = signing ? signWebhook(signing.verify, signing.secret, body, { url: calledUrl }) : {};
+  // A source whose secret travels in the URL gets it in the query.
+  const signed = signing
+    ? signWebhookRequest(signing.verify, signing.secret, body, url, { url: calledUrl })
+    : { url, headers: {} };
   return [
-    `${CURL} ${url} -H 'content-type: application/json' \\`,
+    `${CURL} ${shellQuote(signed.url)}${contentType} \\`,
     ...extra,
-    ...Object.entries(signature).map(([name, value]) => `  -H ${shellQuote(`${name}: ${value}`)} \\`),
+    ...Object.entries(signed.headers).map(([name, value]) => `  -H ${shellQuote(`${name}: ${value}`)} \\`),
     `  --data-binary ${shellQuote(body)}`,
   ].join('\n');
 }

@@ -38,7 +38,33 @@ export function signWebhook(
   verify: VerifyConfig,
   secret: string,
   body: string | Buffer,
-  { nowMs = Date.now(), id = `msg_${randomUUID()}`, ...options }: SigningOptions = {},
+  options: SigningOptions = {},
 ): Record<string, string> {
-  return schemeOf(verify).sign(verify, secret, body, { nowMs, id, ...options }).headers;
+  return sign(verify, secret, body, options).headers;
+}
+
+/**
+ * The request that authenticates `body` when sent to `target`: the scheme's headers, and the query
+ * parameters of a scheme that carries its secret in the URL (a `token` source's `query`).
+ */
+export function signWebhookRequest(
+  verify: VerifyConfig,
+  secret: string,
+  body: string | Buffer,
+  target: string,
+  options: SigningOptions = {},
+): { url: string; headers: Record<string, string> } {
+  const { headers, query = {} } = sign(verify, secret, body, options);
+  const url = new URL(target);
+  for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+  return { url: url.toString(), headers };
+}
+
+function sign(
+  verify: VerifyConfig,
+  secret: string,
+  body: string | Buffer,
+  { nowMs = Date.now(), id = `msg_${randomUUID()}`, ...options }: SigningOptions,
+) {
+  return schemeOf(verify).sign(verify, secret, body, { nowMs, id, ...options });
 }

@@ -44,7 +44,9 @@ export function tampered(body: string | Buffer): Buffer {
  * key it requires, and secretId `s/<name>`. Any registered scheme, a new one included, gets one.
  */
 export function exampleConfig(scheme: RegisteredWebhookScheme): VerifyConfig {
-  const required = scheme.options.required ?? [];
+  // Of alternative keys (token: header or query), the first.
+  const first = (scheme.options.oneOf?.[0] as { required?: string[] } | undefined)?.required ?? [];
+  const required = [...(scheme.options.required ?? []), ...first];
   const values = Object.entries(scheme.options.properties).flatMap(([key, option]) => {
     const { default: fallback, examples } = option as { default?: unknown; examples?: unknown[] };
     if (key === 'secretId') return [[key, `s/${scheme.name}`]];
