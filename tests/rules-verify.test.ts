@@ -19,7 +19,7 @@ function read(raw: unknown): { config: VerifyConfig | undefined; problems: strin
   }
 }
 
-describe('readVerify: one line per vendor', () => {
+describe('verify: one line per vendor', () => {
   it.each([
     ['stripe', { scheme: 'stripe', secretId: 'x', toleranceSeconds: 300 }],
     ['calendly', { scheme: 'calendly', secretId: 'x', toleranceSeconds: 180 }],
@@ -73,7 +73,7 @@ describe('readVerify: one line per vendor', () => {
   });
 });
 
-describe('readVerify: problems name the field', () => {
+describe('verify: problems name the field', () => {
   it.each<[string, Record<string, unknown>, string[]]>([
     [
       'toleranceSeconds zero',
