@@ -68,6 +68,7 @@ const webhook = (payloads: unknown[]): HttpRequest => ({
   headers: {},
   rawBody: Buffer.from(JSON.stringify(payloads)),
   url: undefined,
+  query: '',
 });
 const event = { id: 'evt-1', source: 'bus.app', detailType: 'Anything', detail: { id: 1004 } };
 
