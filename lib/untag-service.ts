@@ -33,7 +33,8 @@ export interface UntagServiceDeps {
 export interface UntagService {
   /**
    * Throws MethodNotAllowedError, UnknownSourceError, WebhookAuthError, BadEventError or
-   * TooManyJobsError before any job is dispatched. `onVerified` learns the sender's event id once
+   * TooManyJobsError before any job is dispatched. A GET is answered (no jobs) only for a source
+   * with `verify.answerGet`, and only when it authenticates. `onVerified` learns the sender's event id once
    * the request is authenticated (nothing an unverified request says is trusted before).
    */
   handleWebhook(
@@ -103,10 +104,18 @@ export function createUntagService({
 
   return {
     async handleWebhook(request, budget, onVerified) {
-      if (request.method !== 'POST') throw new MethodNotAllowedError(request.method);
+      if (request.method !== 'POST' && request.method !== 'GET') throw new MethodNotAllowedError(request.method);
       const source = request.source ?? '';
       const sourceConfig = rules.webhookSource(source);
       if (!sourceConfig) throw new UnknownSourceError(source);
+      if (request.method === 'GET') {
+        // Senders that check the URL before saving it (Mailchimp): a GET that authenticates is
+        // answered, and nothing else is done; sources without answerGet take POST only.
+        const { verify } = sourceConfig;
+        if (!('answerGet' in verify && verify.answerGet)) throw new MethodNotAllowedError(request.method);
+        await authenticate(source, verify, request, budget);
+        return { dispatch: 'inline', outcomes: [], requests: { helpcrunch: 0, lookups: 0 } };
+      }
       await authenticate(source, sourceConfig.verify, request, budget);
       onVerified?.(webhookEventId(request) ?? randomUUID());
       const receivedAt = now();

@@ -1,6 +1,6 @@
-/** `npm run rules-schema`: writes rules.schema.json from the validator's tables (tooling/rules/schema.ts). */
+/** `npm run rules-schema`: writes rules.schema.json, for editors, from rules.yml's one definition (lib/rules/shape.ts). */
 import { writeFileSync } from 'node:fs';
-import { rulesJsonSchema } from '../tooling/rules/schema';
+import { rulesSchema } from '../lib/rules/shape';
 
-writeFileSync('rules.schema.json', `${JSON.stringify(rulesJsonSchema(), null, 2)}\n`);
+writeFileSync('rules.schema.json', `${JSON.stringify(rulesSchema(), null, 2)}\n`);
 console.log('Wrote rules.schema.json');

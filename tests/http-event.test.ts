@@ -35,21 +35,23 @@ describe('parseHttpEvent: HTTP API payload 2.0', () => {
       headers: { 'content-type': 'application/json', 'x-signature': 'abc' },
       rawBody: Buffer.from(json),
       url: 'https://lsw1ro4ipb.execute-api.eu-west-1.amazonaws.com/webhooks/crm',
+      query: '',
       requestId: 'ZhNHJhhLjoEEPiw=',
     });
   });
 
-  it('keeps the query string as sent in the called URL', () => {
+  it('keeps the query string as sent in the called URL and in `query`', () => {
     const event = httpApi({ rawPath: '/prod/webhooks/crm', rawQueryString: 'b=2&a=%20x' });
-    expect(parseHttpEvent(event).url).toBe(
-      'https://lsw1ro4ipb.execute-api.eu-west-1.amazonaws.com/prod/webhooks/crm?b=2&a=%20x',
-    );
+    const request = parseHttpEvent(event);
+    expect(request.url).toBe('https://lsw1ro4ipb.execute-api.eu-west-1.amazonaws.com/prod/webhooks/crm?b=2&a=%20x');
+    expect(request.query).toBe('b=2&a=%20x');
   });
 
-  it('has no called URL when the event carries no domain', () => {
-    const event = httpApi({ rawPath: '/webhooks/crm' });
+  it('has no called URL when the event carries no domain, and still its query', () => {
+    const event = httpApi({ rawPath: '/webhooks/crm', rawQueryString: 'key=s3cret' });
     delete (event.requestContext as { domainName?: string }).domainName;
     expect(parseHttpEvent(event).url).toBeUndefined();
+    expect(parseHttpEvent(event).query).toBe('key=s3cret');
   });
 
   it('takes the source from a stage-prefixed rawPath when there are no path parameters', () => {
@@ -109,6 +111,8 @@ describe('parseHttpEvent: REST API payload 1.0', () => {
     expect(parseHttpEvent(event).url).toBe(
       'https://puhdx84jy9.execute-api.eu-west-1.amazonaws.com/prod/webhooks/crm?b=2&b=3&a=x+y',
     );
+    // A repeated parameter stays repeated: a token source refuses a secret given twice.
+    expect(parseHttpEvent(event).query).toBe('b=2&b=3&a=x+y');
   });
 
   it('joins repeated headers from multiValueHeaders', () => {

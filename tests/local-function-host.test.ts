@@ -130,13 +130,21 @@ describe('POST /webhooks/<source>', () => {
     expect(stack.sandbox!.stats().total).toBe(0);
   });
 
+  it('routes GET /webhooks/<source> as the deployed API does: a source without answerGet answers 405', async () => {
+    const response = await fetch(`${stack.hostUrl}/webhooks/crm`);
+
+    expect(response.status).toBe(405);
+    expect(await response.json()).toMatchObject({ errors: [{ code: 'method_not_allowed' }] });
+    expect(stack.sandbox!.stats().total).toBe(0);
+  });
+
   it.each([
-    ['GET', '/webhooks/crm'],
+    ['PUT', '/webhooks/crm'],
     ['POST', '/webhooks/'],
     ['POST', '/webhooks/crm/extra'],
     ['POST', '/'],
   ])('answers %s %s like an unrouted HTTP API request: 404 {"message":"Not Found"}', async (method, path) => {
-    const response = await fetch(`${stack.hostUrl}${path}`, { method, ...(method === 'POST' && { body: '{}' }) });
+    const response = await fetch(`${stack.hostUrl}${path}`, { method, ...(method !== 'GET' && { body: '{}' }) });
 
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({ message: 'Not Found' });

@@ -134,7 +134,7 @@ describe('demoSigningSecrets', () => {
   it('gives every source that names a secret a demo value of the right form', () => {
     const rules: RulesConfig = {
       sources: {
-        crm: { verify: schemes[0]! },
+        crm: { verify: byScheme('github') },
         billing: { verify: byScheme('standard-webhooks') },
         open: { verify: { scheme: 'none' } },
       },
@@ -144,8 +144,8 @@ describe('demoSigningSecrets', () => {
     };
 
     expect(demoSigningSecrets(rules)).toEqual({
-      's/hmac-hex': 'demo:s/hmac-hex',
-      's/standard': `whsec_${Buffer.from('demo:s/standard').toString('base64')}`,
+      's/github': 'demo:s/github',
+      's/standard-webhooks': `whsec_${Buffer.from('demo:s/standard-webhooks').toString('base64')}`,
     });
   });
 });

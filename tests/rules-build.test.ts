@@ -236,6 +236,22 @@ describe('rules-check CLI', () => {
     }
   });
 
+  it('refuses a tag with a bidirectional override, naming the rule and the tag escaped', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rules-check-'));
+    try {
+      writeFileSync(
+        join(dir, 'bidi.yml'),
+        'sources: {crm: {verify: {scheme: none}}}\nrules: [{name: lost, source: crm, customer: {email: email}, removeTags: ["Lead\\u202E"]}]\n',
+      );
+      const run = check(join(dir, 'bidi.yml'));
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('rules[0] "lost": removeTags[0]: "Lead\\u202e" contains a control character');
+      expect(run.stderr).not.toContain('\u202e');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('prints the problems and exits 1 for an invalid file', () => {
     const run = check('tests/fixtures/rules/invalid.yml');
     expect(run.status).toBe(1);

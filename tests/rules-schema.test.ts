@@ -1,24 +1,30 @@
 /**
- * rules.schema.json (for editors) is generated from the validator's tables and must agree with the
- * validator: current on disk, accepting every valid rules file, refusing structural mistakes.
+ * rules.schema.json (for editors) is written from lib/rules/shape.ts, the definition the validator
+ * checks with: it must be current on disk, and, read by any JSON Schema validator, accept every
+ * valid rules file and refuse structural mistakes.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { rulesJsonSchema } from '../tooling/rules/schema';
+import { rulesSchema } from '../lib/rules/shape';
 import { validateRulesConfig } from '../tooling/rules/validate';
 
 const root = join(import.meta.dirname, '..');
-const schema = rulesJsonSchema();
+const schema = rulesSchema();
 const ajv = new Ajv({
   allErrors: true,
   strict: true,
   strictRequired: false,
   strictTypes: false,
+  allowUnionTypes: true,
+  discriminator: true,
   validateFormats: false,
 });
+// The two message annotations: editors show errorMessage, requiredMessage is the validator's.
+ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
+ajv.addKeyword({ keyword: 'requiredMessage', schemaType: 'string' });
 const valid = ajv.compile(schema);
 const yaml = (path: string) => parse(readFileSync(join(root, path), 'utf8')) as unknown;
 
@@ -27,7 +33,12 @@ function rich(): Record<string, any> {
   return {
     sources: {
       crm: { verify: { scheme: 'hmac-sha256', header: 'X-Signature', prefix: 'sha256=', secretId: 'crm/webhook' } },
-      billing: { verify: { scheme: 'standard-webhooks', secretId: 'billing/webhook' }, eventType: { field: 'type' } },
+      billing: {
+        verify: { scheme: 'standard-webhooks', secretId: 'billing/webhook' },
+        eventType: { field: 'type' },
+        eventId: { header: 'webhook-id' },
+        occurredAt: { field: 'created_at' },
+      },
       open: { verify: { scheme: 'none' }, eventType: { header: 'X-Event' } },
     },
     eventSources: { 'billing.app': {}, 'orders.app': { bus: 'orders' }, 'crm.app': null },
@@ -63,7 +74,7 @@ function rich(): Record<string, any> {
 }
 
 describe('rules.schema.json', () => {
-  it('is current: npm run rules-schema writes what the validator tables say', () => {
+  it('is current: npm run rules-schema writes what lib/rules/shape.ts says', () => {
     expect(JSON.parse(readFileSync(join(root, 'rules.schema.json'), 'utf8'))).toEqual(schema);
   });
 
@@ -101,6 +112,8 @@ describe('rules.schema.json', () => {
     ['a scheme missing a field', (r) => delete r.sources.crm.verify.header],
     ['a source key typo', (r) => (r.sources.crm.verfy = {})],
     ['an event type selector with both keys', (r) => (r.sources.billing.eventType = { field: 'type', header: 'X' })],
+    ['an event id selector that is a string', (r) => (r.sources.billing.eventId = 'webhook-id')],
+    ['an occurredAt selector with an unknown key', (r) => (r.sources.billing.occurredAt = { path: 'created_at' })],
     ['an unknown preset', (r) => (r.lookups.stripe.preset = 'stripe')],
     ['a preset with select', (r) => (r.lookups.stripe.select = { email: 'email' })],
     ['a generic lookup without {id}', (r) => (r.lookups.people.url = 'https://people.example.com/api')],

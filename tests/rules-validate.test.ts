@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../lib/errors';
+import { MAX_TAG_LENGTH } from '../lib/rules/shape';
 import { loadRulesFile } from '../tooling/rules/load';
 import { InvalidRulesError, validateRules, validateRulesConfig } from '../tooling/rules/validate';
 
@@ -75,20 +76,46 @@ describe('validateRulesConfig: valid input', () => {
     expect(config.lookups).toEqual({});
   });
 
-  it("gives a source its scheme's event type unless it names its own", () => {
+  it("gives a source its scheme's event type, id and time unless it names its own", () => {
     const raw = validRaw();
     raw.sources = {
       a: { verify: { scheme: 'stripe', secretId: 'a' } },
       b: { verify: { scheme: 'github', secretId: 'b' }, eventType: { field: 'action' } },
       c: { verify: { scheme: 'token', header: 'X-Token', secretId: 'c' } },
-      d: { verify: { scheme: 'none' }, eventType: { header: 'X-Event' } },
+      d: {
+        verify: { scheme: 'none' },
+        eventType: { header: 'X-Event' },
+        eventId: { header: 'X-Event-Id' },
+        occurredAt: { field: 'meta.timestamp' },
+      },
+      e: { verify: { scheme: 'standard-webhooks', secretId: 'e' }, occurredAt: { field: 'created_at' } },
     };
-    raw.rules[0]!.source = ['a', 'b', 'c', 'd'];
+    raw.rules[0]!.source = ['a', 'b', 'c', 'd', 'e'];
     expect(validateRulesConfig(raw).sources).toEqual({
-      a: { verify: { scheme: 'stripe', secretId: 'a', toleranceSeconds: 300 }, eventType: { field: 'type' } },
-      b: { verify: { scheme: 'github', secretId: 'b' }, eventType: { field: 'action' } },
+      a: {
+        verify: { scheme: 'stripe', secretId: 'a', toleranceSeconds: 300 },
+        eventType: { field: 'type' },
+        eventId: { field: 'id' },
+        occurredAt: { field: 'created' },
+      },
+      b: {
+        verify: { scheme: 'github', secretId: 'b' },
+        eventType: { field: 'action' },
+        eventId: { header: 'X-GitHub-Delivery' },
+      },
       c: { verify: { scheme: 'token', header: 'X-Token', secretId: 'c' } },
-      d: { verify: { scheme: 'none' }, eventType: { header: 'X-Event' } },
+      d: {
+        verify: { scheme: 'none' },
+        eventType: { header: 'X-Event' },
+        eventId: { header: 'X-Event-Id' },
+        occurredAt: { field: 'meta.timestamp' },
+      },
+      e: {
+        verify: { scheme: 'standard-webhooks', secretId: 'e', toleranceSeconds: 300 },
+        eventType: { field: 'type' },
+        eventId: { header: ['webhook-id', 'svix-id'] },
+        occurredAt: { field: 'created_at' },
+      },
     });
   });
 
@@ -192,6 +219,25 @@ describe('validateRulesConfig: valid input', () => {
   });
 });
 
+describe('tag names', () => {
+  it(`accepts ${MAX_TAG_LENGTH} characters, counted as characters (not UTF-16 units), and emoji sequences`, () => {
+    const raw = validRaw();
+    const astral = '😀'.repeat(MAX_TAG_LENGTH);
+    raw.rules[0]!.removeTags = ['x'.repeat(MAX_TAG_LENGTH), astral, 'Team 👩‍👩‍👧', 'Ünïcödé – “quoted”'];
+    expect(validateRulesConfig(raw).rules[0]!.removeTags).toEqual(raw.rules[0]!.removeTags);
+  });
+
+  it('never echoes the unsafe character itself', () => {
+    const raw = validRaw();
+    raw.rules[0]!.removeTags = ['Lead\u202e', 'Trial\u0000'];
+    const problems = problemsOf(raw).join('\n');
+    expect(problems).not.toContain('\u202e');
+    expect(problems).not.toContain('\u0000');
+    expect(problems).toContain('"Lead\\u202e"');
+    expect(problems).toContain('"Trial\\u0000"');
+  });
+});
+
 describe('validateRulesConfig: each problem names where it is', () => {
   const cases: [string, (raw: Raw) => void, string][] = [
     [
@@ -253,7 +299,7 @@ describe('validateRulesConfig: each problem names where it is', () => {
     [
       'a lookup without from',
       (r) => (r.rules[0]!.customer = { lookup: 'stripe' }),
-      'rules[0] "deal-lost": customer.from: must be a non-empty JMESPath expression',
+      'rules[0] "deal-lost": customer.from: is required with lookup: a JMESPath naming the sender\'s own id',
     ],
     [
       'a lookup and an email',
@@ -279,7 +325,7 @@ describe('validateRulesConfig: each problem names where it is', () => {
     [
       'a preset without secretId',
       (r) => (r.lookups = { s: { preset: 'stripe-customer' } }),
-      'lookups.s: secretId: must be a Secrets Manager secret name or ARN',
+      'lookups.s: secretId: is required: a Secrets Manager secret name or ARN',
     ],
     [
       'a preset baseUrl with a path',
@@ -504,6 +550,29 @@ describe('validateRulesConfig: each problem names where it is', () => {
       'rules[0] "deal-lost": addTags[1]: duplicate "Won"',
     ],
     ['an empty tag', (r) => (r.rules[0]!.removeTags = ['']), 'rules[0] "deal-lost": removeTags[0]: must not be empty'],
+    ...(
+      [
+        ['a C0 control character', 'Lead\u0007', 'Lead\\u0007'],
+        ['a tab', 'Lead\tB', 'Lead\\tB'],
+        ['DEL', 'Lead\u007f', 'Lead\\u007f'],
+        ['a C1 control character', 'Lead\u0085', 'Lead\\u0085'],
+        ['a line separator', 'Lead\u2028', 'Lead\\u2028'],
+        ['a right-to-left override', 'Lead\u202e', 'Lead\\u202e'],
+        ['a left-to-right embedding', '\u202aLead', '\\u202aLead'],
+        ['a first-strong isolate', 'Lead\u2068x\u2069', 'Lead\\u2068x\\u2069'],
+        ['a right-to-left mark', 'Lead\u200f', 'Lead\\u200f'],
+        ['an Arabic letter mark', 'Lead\u061c', 'Lead\\u061c'],
+      ] as const
+    ).map(([what, tag, shown]): [string, (raw: Raw) => void, string] => [
+      `a tag with ${what}`,
+      (r) => (r.rules[0]!.addTags = ['Won', tag]),
+      `rules[0] "deal-lost": addTags[1]: "${shown}" contains a control character, a line separator or a bidirectional or invisible mark (shown escaped): tags must be plain printable text`,
+    ]),
+    [
+      'a tag longer than HelpCrunch takes',
+      (r) => (r.rules[0]!.removeTags = ['Lead', 'x'.repeat(MAX_TAG_LENGTH + 1)]),
+      `rules[0] "deal-lost": removeTags[1]: "${'x'.repeat(MAX_TAG_LENGTH + 1)}" is longer than ${MAX_TAG_LENGTH} characters`,
+    ],
     [
       'a tag YAML read as a number',
       (r) => (r.rules[0]!.removeTags = [2024]),
@@ -536,12 +605,57 @@ describe('validateRulesConfig: each problem names where it is', () => {
       'sources.crm: eventType.field: invalid JMESPath',
     ],
     [
+      'a source eventId that is a bare string',
+      (r) => (r.sources.crm.eventId = 'X-Event-Id'),
+      'sources.crm: eventId: must be {header: <HTTP header>} or {field: <JMESPath into the payload>}',
+    ],
+    [
+      'a source eventId header that is no header name',
+      (r) => (r.sources.crm.eventId = { header: 'X Event Id' }),
+      'sources.crm: eventId.header: must be an HTTP header name',
+    ],
+    [
+      'a source occurredAt field that does not parse',
+      (r) => (r.sources.crm.occurredAt = { field: 'meta.' }),
+      'sources.crm: occurredAt.field: invalid JMESPath',
+    ],
+    [
+      'a source occurredAt with an unknown key',
+      (r) => (r.sources.crm.occurredAt = { feild: 'created' }),
+      'sources.crm: occurredAt.feild: unknown key (did you mean field?)',
+    ],
+    [
       'unconditional rules undoing each other',
       (r) => (
         delete r.rules[0]!.when,
         r.rules.push({ name: 'deal-any', source: 'crm', customer: { email: 'e' }, addTags: ['Lead'] })
       ),
       'rules "deal-lost" and "deal-any": "deal-lost" removes "Lead" and "deal-any" adds it for the same events (same source, no condition): one undoes the other',
+    ],
+    [
+      'a token with both a header and a query parameter',
+      (r) => (r.sources.crm.verify = { scheme: 'token', header: 'X-Token', query: 'key', secretId: 's' }),
+      'sources.crm: verify: needs exactly one of `header` (the secret in a header) or `query` (the secret in the URL), got header, query',
+    ],
+    [
+      'a token with neither',
+      (r) => (r.sources.crm.verify = { scheme: 'token', secretId: 's' }),
+      'sources.crm: verify: needs exactly one of `header` (the secret in a header) or `query` (the secret in the URL)',
+    ],
+    [
+      'a query parameter that is no parameter name',
+      (r) => (r.sources.crm.verify = { scheme: 'token', query: 'the key', secretId: 's' }),
+      'sources.crm: verify.query: must be a query parameter name',
+    ],
+    [
+      'answerGet that is not a boolean',
+      (r) => (r.sources.crm.verify = { scheme: 'token', query: 'key', secretId: 's', answerGet: 'yes' }),
+      'sources.crm: verify.answerGet: must be true or false',
+    ],
+    [
+      'answerGet on a signing scheme',
+      (r) => (r.sources.crm.verify = { scheme: 'stripe', secretId: 's', answerGet: true }),
+      'sources.crm: verify.answerGet: not used by scheme stripe',
     ],
     [
       'a missing verify',

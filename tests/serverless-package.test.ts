@@ -199,9 +199,10 @@ describe('serverless package', () => {
     }
   });
 
-  it('routes POST /webhooks/{source} through an HTTP API', () => {
+  it('routes POST and GET /webhooks/{source} through an HTTP API', () => {
     expect(ofType(defaults, 'AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey)).toEqual([
       'POST /webhooks/{source}',
+      'GET /webhooks/{source}',
     ]);
   });
 

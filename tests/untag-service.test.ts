@@ -72,6 +72,7 @@ const webhook = (payloads: unknown[]): HttpRequest => ({
   headers: {},
   rawBody: Buffer.from(JSON.stringify(payloads)),
   url: undefined,
+  query: '',
 });
 const event = {
   id: 'evt-1',

@@ -191,6 +191,40 @@ describe('token', () => {
   });
 });
 
+describe('token in the URL (query)', () => {
+  const config: VerifyConfig = { scheme: 'token', query: 'key', secretId: 't', answerGet: true };
+  const secret = '3f9a0c7e51b2d84a6e0f1c3b5d7a9e2f';
+  const withQuery = (query: string, headers: Record<string, string> = {}) => ({ ...request(headers), query });
+
+  it('accepts the exact secret, percent-decoded', () => {
+    expect(() => verifyWebhook(config, withQuery(`key=${secret}`), secret)).not.toThrow();
+    expect(() => verifyWebhook(config, withQuery('other=1&key=a%2Fb'), 'a/b')).not.toThrow();
+  });
+
+  it('rejects another value of any length without echoing either', () => {
+    for (const wrong of [secret.slice(1), `${secret}0`, 'x']) {
+      const error = failure(config, withQuery(`key=${wrong}`), secret);
+      expectAuthError(error, 'invalid_signature', secret, wrong);
+      expect((error as Error).message).toBe("Token in query parameter 'key' does not match");
+    }
+  });
+
+  it('reports a missing or empty parameter by name, and takes no header instead', () => {
+    for (const query of ['', 'other=1', 'key=', 'KEY=x']) {
+      const error = failure(config, withQuery(query, { key: secret }), secret);
+      expectAuthError(error, 'missing_signature', secret);
+      expect((error as Error).message).toBe("Missing query parameter 'key'");
+    }
+    expectAuthError(failure(config, request({}), secret), 'missing_signature');
+  });
+
+  it('refuses the parameter given twice, even when one is right', () => {
+    const error = failure(config, withQuery(`key=${secret}&key=guess`), secret);
+    expectAuthError(error, 'invalid_signature', secret, 'guess');
+    expect((error as Error).message).toBe("The query parameter 'key' is given 2 times");
+  });
+});
+
 describe('basic', () => {
   const config: VerifyConfig = { scheme: 'basic', secretId: 'b' };
   const secret = 'crm:pa55:word';

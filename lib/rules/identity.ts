@@ -10,7 +10,8 @@ import { digest } from '../digest';
 import type { BusEvent } from '../triggers/bus-event';
 import type { EventRef } from '../types';
 import { parseOccurredAt } from './occurred-at';
-import { describeSelector, readSelector, type Selector } from './selector';
+import { describeSelector, readSelector } from './selector';
+import type { EventSelector } from './types';
 
 /** Times before this are not events of any sender this function serves. */
 const EARLIEST = Date.UTC(2000, 0, 1);
@@ -18,8 +19,8 @@ const EARLIEST = Date.UTC(2000, 0, 1);
 const FUTURE_TOLERANCE_MS = 60 * 60 * 1000;
 
 export interface IdentitySelectors {
-  eventId?: Selector;
-  occurredAt?: Selector;
+  eventId?: EventSelector;
+  occurredAt?: EventSelector;
 }
 
 /** The time in ms, or an invalid_occurred_at naming the source and where the time was read. */

@@ -11,9 +11,10 @@ import type { BusEvent } from '../triggers/bus-event';
 import type { ReceivedWebhook } from '../triggers/webhook-payloads';
 import type { CustomerRef, Job } from '../types';
 import { evaluate } from './jmespath';
+import { readSelector } from './selector';
 import type {
   CustomerSelector,
-  EventTypeSelector,
+  EventSelector,
   LookupConfig,
   RuleConfig,
   RulesConfig,
@@ -153,17 +154,9 @@ function toPatterns(config: RulesConfig, rulesBySource: Map<string, RuleConfig[]
 }
 
 /** A webhook's event type: a header, or a field of the payload; anything but a non-empty string is none. */
-function readEventType(selector: EventTypeSelector, payload: unknown, headers: Record<string, string>): string | null {
-  const value = 'header' in selector ? headers[selector.header.toLowerCase()] : safeEvaluate(selector.field, payload);
+function readEventType(selector: EventSelector, payload: unknown, headers: Record<string, string>): string | null {
+  const value = readSelector(selector, payload, headers);
   return typeof value === 'string' && value !== '' ? value : null;
-}
-
-function safeEvaluate(expression: string, payload: unknown): unknown {
-  try {
-    return evaluate(expression, payload);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Every check of one rule against one payload, in order; the first that fails decides. */

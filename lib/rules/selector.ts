@@ -1,19 +1,34 @@
-// PLACEHOLDER (the registry branch brings the real one): reads a `{header}` or `{field}` selector.
+/**
+ * The one reader of a source's selectors (eventType, eventId, occurredAt: lib/rules/types.ts
+ * EventSelector). It reads; what a value means (a type to match, an id, a time to parse) is up to
+ * its caller.
+ */
+import type { EventSelector } from './types';
 import { evaluate } from './jmespath';
 
-export type Selector = { header: string } | { field: string };
-
-export function readSelector(selector: Selector, payload: unknown, headers: Record<string, string>): unknown {
+/**
+ * The selected value: a header's value (`headers` keyed by lower-cased name; of alternatives, the
+ * first present), or what the JMESPath yields on the payload; null when there is none or the
+ * expression fails on this payload's data.
+ */
+export function readSelector(selector: EventSelector, payload: unknown, headers: Record<string, string>): unknown {
   if ('header' in selector) {
-    const name = selector.header.toLowerCase();
-    return Object.hasOwn(headers, name) ? headers[name] : undefined;
+    // hasOwn: a header named e.g. "constructor" must not resolve to an Object.prototype member.
+    const name = [selector.header]
+      .flat()
+      .map((header) => header.toLowerCase())
+      .find((header) => Object.hasOwn(headers, header));
+    return name === undefined ? null : headers[name]!;
   }
   try {
-    return evaluate(selector.field, payload) ?? undefined;
+    return evaluate(selector.field, payload) ?? null;
   } catch {
-    return undefined;
+    return null;
   }
 }
 
-export const describeSelector = (selector: Selector): string =>
-  'header' in selector ? `header ${selector.header}` : `field ${selector.field}`;
+/** For messages: "header webhook-id", "header webhook-id or svix-id", "field created". */
+export function describeSelector(selector: EventSelector): string {
+  if ('field' in selector) return `field ${selector.field}`;
+  return `header ${[selector.header].flat().join(' or ')}`;
+}

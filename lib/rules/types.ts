@@ -1,55 +1,38 @@
-/** The validated shape of rules.yml (see README "rules.yml"). Produced at build time by validateRulesConfig. */
+/**
+ * The validated shape of rules.yml (see README "rules.yml"), produced at build time by
+ * validateRulesConfig. What rules.yml may say is lib/rules/shape.ts's; the types below come from it
+ * where the validated form keeps the file's shape (a verify scheme, an EventBridge source, a preset
+ * lookup: defaults filled in), and say the normalised form where validation rewrites it (lists for
+ * one-or-many values, a customer as {by, expression}, a lookup's auth as {in, name}).
+ */
+import type { FromSchema } from 'json-schema-to-ts';
+import type { eventSourceSchema, presetLookupSchema } from './shape';
+import type { VerifyConfig } from '../webhook-auth/registry';
 
-export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha512';
+export type { HmacAlgorithm } from '../webhook-auth/hmac';
+export type { VerifyConfig } from '../webhook-auth/registry';
 
 /**
- * How a webhook source is authenticated (sources.<name>.verify). Vendor schemes carry only what
- * differs per deployment (the secret, a tolerance); their headers and formats are fixed in
- * lib/webhook-auth. Every timestamped scheme has its `toleranceSeconds` filled in by validation.
+ * Where a webhook carries a value: a request header (any case; a scheme's default may list
+ * alternatives, the first present wins), or a JMESPath into each payload. lib/rules/selector.ts reads it.
  */
-export type VerifyConfig =
-  | {
-      /** Generic HMAC of the raw body (`hmac-sha256` in rules.yml is an alias with algorithm sha256). */
-      scheme: 'hmac';
-      algorithm: HmacAlgorithm;
-      /** Header carrying the signature (matched case-insensitively). */
-      header: string;
-      /** Optional text before the digest, e.g. "sha256=". */
-      prefix?: string;
-      encoding: 'hex' | 'base64';
-      secretId: string;
-    }
-  /** Stripe-Signature: t=<unix>,v1=<hex>; the secret is the whole whsec_… string. */
-  | { scheme: 'stripe'; secretId: string; toleranceSeconds: number }
-  /** Calendly-Webhook-Signature, Stripe's format. */
-  | { scheme: 'calendly'; secretId: string; toleranceSeconds: number }
-  /** Paddle-Signature: ts=<unix>;h1=<hex>. */
-  | { scheme: 'paddle'; secretId: string; toleranceSeconds: number }
-  /** X-HubSpot-Signature-v3 over method + URL + body + timestamp; `publicUrl` when behind a custom domain. */
-  | { scheme: 'hubspot-v3'; secretId: string; toleranceSeconds: number; publicUrl?: string }
-  /** X-HelpCrunch-Signature: hex HMAC-SHA1 of the body (HelpCrunch's own outgoing webhooks). */
-  | { scheme: 'helpcrunch'; secretId: string }
-  /** X-Hub-Signature-256: sha256=<hex>. */
-  | { scheme: 'github'; secretId: string }
-  /** X-Shopify-Hmac-Sha256: base64 HMAC-SHA256. */
-  | { scheme: 'shopify'; secretId: string }
-  /** webhook-id/-timestamp/-signature, or Svix's svix-* names; the secret is whsec_<base64>. */
-  | { scheme: 'standard-webhooks'; secretId: string; toleranceSeconds: number }
-  | { scheme: 'token'; header: string; secretId: string }
-  | { scheme: 'basic'; secretId: string }
-  | { scheme: 'none' };
+export type EventSelector = { header: string | readonly string[] } | { field: string };
 
-/** Where a webhook's event type is read: a request header (any case), or a JMESPath into each payload. */
-export type EventTypeSelector = { header: string } | { field: string };
-
+/**
+ * A webhook source. Each selector is the source's own (rules.yml `sources.<name>.…`) or else its
+ * scheme's default (lib/webhook-auth/<scheme>.ts `event`).
+ */
 export interface WebhookSourceConfig {
   verify: VerifyConfig;
   /** Absent: the source's events have no type (rules with `eventType` never match them). */
-  eventType?: EventTypeSelector;
-  /** Where a payload's event id is (absent: a digest of the source and the body). */
-  eventId?: EventTypeSelector;
-  /** Where a payload's event time is (absent: when it was received). */
-  occurredAt?: EventTypeSelector;
+  eventType?: EventSelector;
+  /** The sender's id of the event, the same on every retry of it. Absent: the sender gives none. */
+  eventId?: EventSelector;
+  /**
+   * When the event occurred (not when it was delivered): ISO 8601 / RFC 3339, or unix seconds or
+   * milliseconds, as a number or a digit string. Absent: the sender gives none.
+   */
+  occurredAt?: EventSelector;
 }
 
 /** A reference to a HelpCrunch customer that HelpCrunch itself understands. */
@@ -82,9 +65,7 @@ export interface RuleConfig {
 }
 
 /** An EventBridge source the stack listens to, and on which bus (a name or ARN; `default`). */
-export interface EventSourceConfig {
-  bus: string;
-}
+export type EventSourceConfig = FromSchema<typeof eventSourceSchema>;
 
 export const LOOKUP_PRESETS = [
   'stripe-customer',
@@ -104,13 +85,8 @@ export type LookupAuth =
 
 /** A lookup turns a sender's own id into a HelpCrunch customer reference through the sender's API. */
 export type LookupConfig =
-  | {
-      preset: LookupPreset;
-      /** The API's origin, when not the vendor's default (Pipedrive company domain, a stand-in). */
-      baseUrl?: string;
-      secretId: string;
-      cacheSeconds: number;
-    }
+  /** A preset; its `baseUrl`, when given, is the API's origin (Pipedrive company domain, a stand-in). */
+  | FromSchema<typeof presetLookupSchema>
   | {
       /** https URL with one `{id}` placeholder in its path or query. */
       url: string;

@@ -14,8 +14,11 @@ export interface HttpRequest {
   /**
    * The URL the sender called, as far as the event tells (https, the API's domain, the path with
    * any stage prefix, the query string): HubSpot signs it. Undefined when the event has no domain.
+   * It may carry a secret (a `token` source's query parameter): never log it.
    */
   url: string | undefined;
+  /** The query string as sent, without `?` ('' when none). May carry a secret: never log it. */
+  query: string;
   requestId?: string;
 }
 
@@ -35,25 +38,31 @@ export function parseHttpEvent(event: HttpEvent, options: { maxBodyBytes?: numbe
     headers: isV2 ? lowerCaseHeaders(event.headers) : lowerCaseHeaders(event.headers, event.multiValueHeaders),
     rawBody,
     url: calledUrl(event),
+    query: queryOf(event),
     requestId: event.requestContext?.requestId,
   };
 }
 
 /**
  * 2.0 events keep the query as sent (rawQueryString); 1.0 events only decoded parameters, rebuilt
- * here in their order. A REST API's `requestContext.path` includes the stage, `path` does not.
+ * here in their order.
  */
-function calledUrl(event: HttpEvent): string | undefined {
-  const domain = event.requestContext?.domainName;
-  if (!domain) return undefined;
-  if ('rawPath' in event)
-    return `https://${domain}${event.rawPath}${event.rawQueryString ? `?${event.rawQueryString}` : ''}`;
+function queryOf(event: HttpEvent): string {
+  if ('rawPath' in event) return event.rawQueryString ?? '';
   const query = new URLSearchParams();
   for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
     for (const value of values ?? []) query.append(name, value);
   }
-  const search = query.size > 0 ? `?${query}` : '';
-  return `https://${domain}${event.requestContext.path ?? event.path}${search}`;
+  return query.toString();
+}
+
+/** A REST API's `requestContext.path` includes the stage, `path` does not. */
+function calledUrl(event: HttpEvent): string | undefined {
+  const domain = event.requestContext?.domainName;
+  if (!domain) return undefined;
+  const path = 'rawPath' in event ? event.rawPath : (event.requestContext.path ?? event.path);
+  const query = queryOf(event);
+  return `https://${domain}${path}${query ? `?${query}` : ''}`;
 }
 
 /**

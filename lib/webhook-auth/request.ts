@@ -6,6 +6,8 @@ export interface WebhookRequest {
   method: string;
   /** The URL the sender called (see HttpRequest.url); schemes that sign it need it. */
   url: string | undefined;
+  /** The query string as sent, without `?`; a `token` source may read its secret from it. */
+  query?: string;
   headers: Record<string, string>;
   rawBody: Buffer;
 }

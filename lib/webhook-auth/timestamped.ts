@@ -1,11 +1,14 @@
+/**
+ * The shared shape of Stripe's, Calendly's and Paddle's signatures: one header of `key=value`
+ * elements carrying a unix time (seconds) and one or more hex HMAC-SHA256 signatures of
+ * `<time><joiner><raw body>`, keyed with the whole secret string as given.
+ */
 import { createHmac } from 'node:crypto';
 import { WebhookAuthError } from '../errors';
+import { secretAndTolerance } from './options';
 import { anyDigestEqual, readUnixTime, requireFreshTimestamp, requireHeader, type WebhookRequest } from './request';
+import { defineScheme, type SchemeEvent } from './scheme';
 
-/**
- * A header of `key=value` elements carrying a unix time (seconds) and one or more hex HMAC-SHA256
- * signatures of `<time><joiner><raw body>`, keyed with the whole secret string as given.
- */
 export interface TimestampedFormat {
   header: string;
   separator: string;
@@ -13,23 +16,6 @@ export interface TimestampedFormat {
   signatureKey: string;
   joiner: string;
 }
-
-export const TIMESTAMPED_FORMATS = {
-  /** docs.stripe.com "Verify webhook signatures manually": `t=<unix>,v1=<hex>[,v1=<hex>…]`. */
-  stripe: { header: 'Stripe-Signature', separator: ',', timestampKey: 't', signatureKey: 'v1', joiner: '.' },
-  /** developer.calendly.com "Webhook Signatures": Stripe's format under its own header. */
-  calendly: {
-    header: 'Calendly-Webhook-Signature',
-    separator: ',',
-    timestampKey: 't',
-    signatureKey: 'v1',
-    joiner: '.',
-  },
-  /** developer.paddle.com "Verify webhook signatures": `ts=<unix>;h1=<hex>[;h1=<hex>…]`. */
-  paddle: { header: 'Paddle-Signature', separator: ';', timestampKey: 'ts', signatureKey: 'h1', joiner: ':' },
-} as const satisfies Record<string, TimestampedFormat>;
-
-export type TimestampedScheme = keyof typeof TIMESTAMPED_FORMATS;
 
 /** The hex signature of `body` at `timestamp` (unix seconds, as sent). */
 export function timestampedSignature(
@@ -74,4 +60,36 @@ export function verifyTimestamped(
   requireFreshTimestamp(readUnixTime(timestamp, what) * 1000, nowMs, toleranceSeconds, what);
   const expected = timestampedSignature(format, secret, timestamp, request.rawBody);
   if (!anyDigestEqual(signatures, expected)) throw new WebhookAuthError(`Signature in header '${name}' does not match`);
+}
+
+/** A vendor scheme in this format: its header format, documented replay window and event fields. */
+export function timestampedScheme<const Name extends string>(vendor: {
+  name: Name;
+  docs: string;
+  format: TimestampedFormat;
+  toleranceSeconds: number;
+  event: SchemeEvent;
+}) {
+  const { format } = vendor;
+  const header = (timestamp: string, signature: string) =>
+    `${format.timestampKey}=${timestamp}${format.separator}${format.signatureKey}=${signature}`;
+  return defineScheme({
+    name: vendor.name,
+    docs: vendor.docs,
+    options: secretAndTolerance(vendor.toleranceSeconds),
+    event: vendor.event,
+    verify: (config, request, secret, nowMs) =>
+      verifyTimestamped(format, config.toleranceSeconds, request, secret, nowMs),
+    sign(_config, secret, body, { nowMs }) {
+      const seconds = String(Math.floor(nowMs / 1000));
+      return { headers: { [format.header]: header(seconds, timestampedSignature(format, secret, seconds, body)) } };
+    },
+    signInShell: (_config, secret) => ({
+      variables: '',
+      signed: `$ts${format.joiner}$body`,
+      key: Buffer.from(secret, 'utf8'),
+      output: 'hex',
+      headers: { [format.header]: header('$ts', '$sig') },
+    }),
+  });
 }

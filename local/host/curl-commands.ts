@@ -1,12 +1,13 @@
 /**
  * Ready-to-paste shell commands that send the sample events to the local host. Each works as printed,
- * however long after: HMAC, token and basic signatures are computed here for the printed body;
- * the signatures of Standard Webhooks, Stripe, Calendly and Paddle cover a timestamp that must be
- * recent, so their commands sign with openssl when they run.
+ * however long after: a scheme whose signature covers the current time (Stripe, Calendly, Paddle,
+ * HubSpot, Standard Webhooks: see each scheme's signInShell) is signed with openssl when the command
+ * runs; the others (HMAC, token, basic) are signed here for the printed body (a token in the URL's
+ * query for a source that reads it there).
  */
 import type { EventBridgeEvent } from 'aws-lambda';
-import { TIMESTAMPED_FORMATS } from '../../lib/webhook-auth/timestamped';
-import { signWebhook, standardWebhooksKey, type SecretVerifyConfig } from './webhook-signing';
+import { schemeOf } from '../../lib/webhook-auth/registry';
+import { signWebhookRequest, type SecretVerifyConfig } from './webhook-signing';
 
 /** One shell word, single-quoted, for sh, bash and zsh. */
 function shellQuote(text: string): string {
@@ -21,33 +22,6 @@ const hmac = (key: Buffer, output: 'hex' | 'base64') =>
 
 type Signing = { verify: SecretVerifyConfig; secret: string };
 
-/** How the shell signs a scheme whose signature covers the current time ($ts), over $body, into $sig. */
-function signingAtRunTime({
-  verify,
-  secret,
-}: Signing): { variables: string; signed: string; key: Buffer; output: 'hex' | 'base64'; headers: string } | undefined {
-  if (verify.scheme === 'standard-webhooks') {
-    const headers = '-H "webhook-id: $id" -H "webhook-timestamp: $ts" -H "webhook-signature: v1,$sig"';
-    return {
-      variables: '; id=msg_local_$ts',
-      signed: '$id.$ts.$body',
-      key: standardWebhooksKey(secret),
-      output: 'base64',
-      headers,
-    };
-  }
-  if (!Object.hasOwn(TIMESTAMPED_FORMATS, verify.scheme)) return undefined;
-  const format = TIMESTAMPED_FORMATS[verify.scheme as keyof typeof TIMESTAMPED_FORMATS];
-  const headers = `-H "${format.header}: ${format.timestampKey}=$ts${format.separator}${format.signatureKey}=$sig"`;
-  return {
-    variables: '',
-    signed: `$ts${format.joiner}$body`,
-    key: Buffer.from(secret, 'utf8'),
-    output: 'hex',
-    headers,
-  };
-}
-
 /** `headers`: the sender's own, besides the signature (e.g. an event-type header). */
 export function webhookCurl(
   hostUrl: string,
@@ -57,26 +31,35 @@ export function webhookCurl(
   headers: Record<string, string> = {},
 ): string {
   const url = `${hostUrl}/webhooks/${encodeURIComponent(source)}`;
+  // HubSpot signs the URL it calls; the function rebuilds it as https on the host it was sent to.
+  const calledUrl = `https://${new URL(url).host}${new URL(url).pathname}`;
+  // The sender's own content type (a form-encoded sender's) replaces the JSON default.
+  const contentType = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')
+    ? ''
+    : " -H 'content-type: application/json'";
   const extra = Object.entries(headers).map(([name, value]) => `  -H ${shellQuote(`${name}: ${value}`)} \\`);
-  const atRunTime = signing && signingAtRunTime(signing);
+  const atRunTime =
+    signing && schemeOf(signing.verify).signInShell?.(signing.verify, signing.secret, { url: calledUrl });
   if (atRunTime) {
     return [
       `body=${shellQuote(body)}; ts=$(date +%s)${atRunTime.variables}`,
       `sig=$(printf '%s' "${atRunTime.signed}" | ${hmac(atRunTime.key, atRunTime.output)})`,
-      `${CURL} ${url} -H 'content-type: application/json' \\`,
+      `${CURL} ${url}${contentType} \\`,
       ...extra,
-      `  ${atRunTime.headers} \\`,
+      `  ${Object.entries(atRunTime.headers)
+        .map(([name, value]) => `-H "${name}: ${value}"`)
+        .join(' ')} \\`,
       `  --data-binary "$body"`,
     ].join('\n');
   }
-  // HubSpot signs the URL it calls; the function rebuilds it as https on the host it was sent to.
-  const signature = signing
-    ? signWebhook(signing.verify, signing.secret, body, { url: `https://${new URL(url).host}${new URL(url).pathname}` })
-    : {};
+  // A source whose secret travels in the URL gets it in the query.
+  const signed = signing
+    ? signWebhookRequest(signing.verify, signing.secret, body, url, { url: calledUrl })
+    : { url, headers: {} };
   return [
-    `${CURL} ${url} -H 'content-type: application/json' \\`,
+    `${CURL} ${shellQuote(signed.url)}${contentType} \\`,
     ...extra,
-    ...Object.entries(signature).map(([name, value]) => `  -H ${shellQuote(`${name}: ${value}`)} \\`),
+    ...Object.entries(signed.headers).map(([name, value]) => `  -H ${shellQuote(`${name}: ${value}`)} \\`),
     `  --data-binary ${shellQuote(body)}`,
   ].join('\n');
 }

@@ -4,6 +4,7 @@
  *   POST /webhooks/<source>  as API Gateway's HTTP API route `POST /webhooks/{source}`: the request
  *                            becomes a payload-format 2.0 event for the webhook function and its
  *                            result the reply (a thrown error or timeout: 500 {"message":"Internal Server Error"})
+ *   GET /webhooks/<source>   likewise (route `GET /webhooks/{source}`), for senders that check the URL
  *   POST /events             a local convenience with no AWS counterpart: the body, an EventBridge
  *                            event or {source, detail-type, detail}, is delivered to the EventBridge
  *                            function as its rule target would; 200 with the function's result, or
@@ -64,7 +65,7 @@ async function webhook(functions: LocalFunctions, req: IncomingMessage, source: 
     req,
     await readBody(req, MAX_PAYLOAD_BYTES),
     {
-      routeKey: 'POST /webhooks/{source}',
+      routeKey: `${req.method} /webhooks/{source}`,
       pathParameters: { source },
     },
     { requestId },
@@ -90,9 +91,9 @@ async function busEvent(functions: LocalFunctions, req: IncomingMessage): Promis
   return { ...reply, headers: { ...reply.headers, 'x-amz-function-error': 'Unhandled' } };
 }
 
-/** `<source>` of POST /webhooks/<source> (one non-empty segment), else undefined. */
+/** `<source>` of POST or GET /webhooks/<source> (one non-empty segment), else undefined. */
 function webhookSource(method: string | undefined, path: string): string | undefined {
-  const match = method === 'POST' ? /^\/webhooks\/([^/]+)$/.exec(path) : null;
+  const match = method === 'POST' || method === 'GET' ? /^\/webhooks\/([^/]+)$/.exec(path) : null;
   if (!match) return undefined;
   try {
     return decodeURIComponent(match[1]!);
@@ -124,6 +125,7 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
   const { functions, host = '127.0.0.1', onRequest } = options;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
+    // Only the path is logged: the query may carry a secret (a `token` source's query parameter).
     const path = (req.url ?? '/').split('?')[0]!;
     const reply = await route(functions, req, path).catch(() => INTERNAL_SERVER_ERROR);
     send(res, reply);

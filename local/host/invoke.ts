@@ -18,7 +18,7 @@ import { hostSettings, parseUsage } from './cli';
 import { tagsTable } from './demo';
 import { toEventBridgeEvent } from './eventbridge-event';
 import { startLocalStack, type DispatchMode, type LocalStack } from './local-stack';
-import { signWebhook } from './webhook-signing';
+import { signWebhookRequest } from './webhook-signing';
 
 export const INVOKE_HELP = `npm run invoke -- webhook <payload.json> --source <name> [--header 'Name: value']… [--sign] [options]
 npm run invoke -- eventbridge <detail.json> --source <source> --detail-type <type> [options]
@@ -126,17 +126,27 @@ function parseHeader(text: string): [string, string] {
 
 type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
 
-/** The signature headers for `body` from the stack's demo secret for `source`, or none for an unsigned source. */
-function signatureHeaders(stack: LocalStack, source: string, body: Buffer, url: string): Record<string, string> {
+/**
+ * The request to `target` that authenticates `body` for `source` with its demo secret: headers,
+ * and the query parameter of a source whose secret travels in the URL. `calledUrl`: the URL
+ * HubSpot signs (the function rebuilds it as https on the host it was sent to).
+ */
+function signedRequest(
+  stack: LocalStack,
+  source: string,
+  body: Buffer,
+  target: string,
+  calledUrl: string,
+): { url: string; headers: Record<string, string> } {
   const verify = stack.rules.sources[source]?.verify;
   if (!verify) throw new UsageError(`rules.yml has no webhook source '${source}'`);
-  if (verify.scheme === 'none') return {};
+  if (verify.scheme === 'none') return { url: target, headers: {} };
   const secret = stack.secrets[verify.secretId];
   if (secret === undefined)
     throw new UsageError(
       '--sign needs the sandbox: it signs with the demo secrets, which the real endpoints do not accept',
     );
-  return signWebhook(verify, secret, body, { url });
+  return signWebhookRequest(verify, secret, body, target, { url: calledUrl });
 }
 
 /** A whole webhook event with fresh signature headers for its body. */
@@ -145,11 +155,14 @@ export function signHttpEvent(event: HttpEvent, stack: LocalStack): HttpEvent {
   const source = event.pathParameters?.source ?? decodeURIComponent(path.split('/').pop() ?? '');
   const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
   const domain = event.requestContext?.domainName ?? 'localhost';
+  const calledUrl = `https://${domain}${path}`;
+  const request = signedRequest(stack, source, body, calledUrl, calledUrl);
+  if (request.url !== calledUrl)
+    throw new UsageError(
+      `--sign cannot put source '${source}''s secret into a whole event's query: send the payload with --source instead`,
+    );
   const signed = Object.fromEntries(
-    Object.entries(signatureHeaders(stack, source, body, `https://${domain}${path}`)).map(([name, value]) => [
-      name.toLowerCase(),
-      value,
-    ]),
+    Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), value]),
   );
   const replaced = <T>(record: Record<string, T> | null | undefined, value: (text: string) => T) => ({
     ...Object.fromEntries(Object.entries(record ?? {}).filter(([name]) => !(name.toLowerCase() in signed))),
@@ -244,15 +257,18 @@ async function invokeWebhook(
     if (!result.ok) return { ok: false, text: `Error:\n${JSON.stringify(result.error, null, 2)}` };
     ({ statusCode: status = 200, body: bodyText = '' } = result.value as { statusCode?: number; body?: string });
   } else {
-    // A raw payload, posted to the local host as the sender would.
-    const body = Buffer.from(JSON.stringify(content));
-    const url = `${stack.hostUrl}/webhooks/${encodeURIComponent(args.source)}`;
-    const signature = args.sign
-      ? signatureHeaders(stack, args.source, body, `https://${new URL(url).host}${new URL(url).pathname}`)
-      : {};
-    const headers = { 'content-type': 'application/json', ...signature, ...args.headers };
-    if (args.explain) write(explanationText(explainWebhook(stack, args.source, body, headers)));
-    const response = await fetch(url, { method: 'POST', headers, body });
+    // A raw payload, posted to the local host as the sender would; a JSON string is the body it
+    // holds (a form-encoded one: give its content type with --header).
+    const body = Buffer.from(typeof content === 'string' ? content : JSON.stringify(content));
+    const target = `${stack.hostUrl}/webhooks/${encodeURIComponent(args.source)}`;
+    const signed = args.sign
+      ? signedRequest(stack, args.source, body, target, `https://${new URL(target).host}${new URL(target).pathname}`)
+      : { url: target, headers: {} };
+    // The sender's own headers replace the default and signature headers of the same name, in any letter case.
+    const headers = new Headers({ 'content-type': 'application/json', ...signed.headers });
+    for (const [name, value] of Object.entries(args.headers)) headers.set(name, value);
+    if (args.explain) write(explanationText(explainWebhook(stack, args.source, body, Object.fromEntries(headers))));
+    const response = await fetch(signed.url, { method: 'POST', headers, body });
     status = response.status;
     bodyText = await response.text();
   }

@@ -6,7 +6,7 @@
  */
 import type { RulesConfig } from '../../lib/rules/types';
 import type { CaseTrigger } from '../rule-tests/cases';
-import { demoSigningSecret, signWebhook } from './webhook-signing';
+import { demoSigningSecret, signWebhookRequest } from './webhook-signing';
 
 export interface OutgoingEvent {
   trigger: CaseTrigger;
@@ -30,17 +30,19 @@ export function webhookRequest(
   const verify = rules.sources[trigger.source]?.verify;
   if (!verify) throw new Error(`the rules have no webhook source '${trigger.source}'`);
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
-  const url = `${hostUrl}/webhooks/${encodeURIComponent(trigger.source)}`;
+  const target = `${hostUrl}/webhooks/${encodeURIComponent(trigger.source)}`;
   // HubSpot signs the URL it calls; the function rebuilds it as https on the host it was sent to.
-  const calledUrl = `https://${new URL(url).host}${new URL(url).pathname}`;
-  const signature =
+  const calledUrl = `https://${new URL(target).host}${new URL(target).pathname}`;
+  const signed =
     trigger.sign && verify.scheme !== 'none'
-      ? signWebhook(verify, demoSigningSecret(verify), body, { url: calledUrl })
-      : {};
-  // The sender's own headers replace the default and signature headers of the same name, in any letter case.
-  const headers = new Headers({ 'content-type': 'application/json', ...signature });
+      ? signWebhookRequest(verify, demoSigningSecret(verify), body, target, { url: calledUrl })
+      : { url: target, headers: {} };
+  // The sender's own headers and query parameters replace the default and signature ones of the same name.
+  const headers = new Headers({ 'content-type': 'application/json', ...signed.headers });
   for (const [name, value] of Object.entries(trigger.headers)) headers.set(name, value);
-  return { url, headers, body };
+  const url = new URL(signed.url);
+  for (const [name, value] of Object.entries(trigger.query ?? {})) url.searchParams.set(name, value);
+  return { url: url.toString(), headers, body };
 }
 
 export async function sendToHost(hostUrl: string, rules: RulesConfig, event: OutgoingEvent): Promise<HostReply> {

@@ -22,7 +22,14 @@ export interface CaseCustomer {
 }
 
 export type CaseTrigger =
-  | { kind: 'webhook'; source: string; headers: Record<string, string>; sign: boolean }
+  | {
+      kind: 'webhook';
+      source: string;
+      headers: Record<string, string>;
+      /** Query parameters of the webhook URL, replacing the signature's (a `token` source's `query`). */
+      query?: Record<string, string>;
+      sign: boolean;
+    }
   | { kind: 'eventbridge'; source: string; detailType: string };
 
 export interface CaseExpectation {
@@ -83,6 +90,7 @@ const CASE_KEYS = [
   'webhook',
   'event',
   'headers',
+  'query',
   'sign',
   'payload',
   'payloadFile',
@@ -181,12 +189,13 @@ function readTrigger(raw: Record<string, unknown>, report: Report): CaseTrigger 
   }
   if (raw.webhook !== undefined) {
     if (typeof raw.webhook !== 'string' || raw.webhook === '') report.add('webhook', 'must name a source of rules.yml');
-    const headers = raw.headers === undefined ? {} : readHeaders(raw.headers, report);
+    const headers = raw.headers === undefined ? {} : readStrings(raw.headers, 'headers', 'header name', report);
+    const query = raw.query === undefined ? undefined : readStrings(raw.query, 'query', 'query parameter', report);
     if (raw.sign !== undefined && typeof raw.sign !== 'boolean') report.add('sign', 'must be true or false');
-    if (typeof raw.webhook !== 'string' || !headers) return undefined;
-    return { kind: 'webhook', source: raw.webhook, headers, sign: raw.sign !== false };
+    if (typeof raw.webhook !== 'string' || !headers || (raw.query !== undefined && !query)) return undefined;
+    return { kind: 'webhook', source: raw.webhook, headers, ...(query && { query }), sign: raw.sign !== false };
   }
-  for (const key of ['headers', 'sign'] as const)
+  for (const key of ['headers', 'query', 'sign'] as const)
     if (raw[key] !== undefined) report.add(key, 'applies to webhooks only');
   if (!isRecord(raw.event) || typeof raw.event.source !== 'string' || typeof raw.event.detailType !== 'string') {
     report.add('event', 'must be {source: <EventBridge source>, detailType: <detail-type>}');
@@ -196,9 +205,9 @@ function readTrigger(raw: Record<string, unknown>, report: Report): CaseTrigger 
   return { kind: 'eventbridge', source: raw.event.source, detailType: raw.event.detailType };
 }
 
-function readHeaders(raw: unknown, report: Report): Record<string, string> | undefined {
+function readStrings(raw: unknown, field: string, what: string, report: Report): Record<string, string> | undefined {
   if (!isRecord(raw) || !Object.values(raw).every((value) => typeof value === 'string')) {
-    report.add('headers', 'must be a mapping of header name to string value');
+    report.add(field, `must be a mapping of ${what} to string value`);
     return undefined;
   }
   return raw as Record<string, string>;

@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import { WebhookAuthError } from '../../lib/errors';
 import type { VerifyConfig } from '../../lib/rules/types';
 import { verifyWebhook, type WebhookRequest } from '../../lib/webhook-auth';
+import { registeredSchemes, type RegisteredWebhookScheme } from '../../lib/webhook-auth/registry';
 
 /** A POST with these headers (names lower-cased, as lib/http-event.ts delivers them). */
 export function webhookRequest(
@@ -38,8 +39,30 @@ export function tampered(body: string | Buffer): Buffer {
   return bytes;
 }
 
-/** One config of every scheme that takes a secret (the generic hmac twice: hex with a prefix, base64), secretId `s/<scheme>`. */
-export const SECRET_SCHEMES: Exclude<VerifyConfig, { scheme: 'none' }>[] = [
+/**
+ * A config of `scheme` as validation produces it: its defaults, the first example of every other
+ * key it requires, and secretId `s/<name>`. Any registered scheme, a new one included, gets one.
+ */
+export function exampleConfig(scheme: RegisteredWebhookScheme): VerifyConfig {
+  // Of alternative keys (token: header or query), the first.
+  const first = (scheme.options.oneOf?.[0] as { required?: string[] } | undefined)?.required ?? [];
+  const required = [...(scheme.options.required ?? []), ...first];
+  const values = Object.entries(scheme.options.properties).flatMap(([key, option]) => {
+    const { default: fallback, examples } = option as { default?: unknown; examples?: unknown[] };
+    if (key === 'secretId') return [[key, `s/${scheme.name}`]];
+    if (fallback !== undefined) return [[key, fallback]];
+    return required.includes(key) ? [[key, examples![0]]] : [];
+  });
+  return { scheme: scheme.name, ...Object.fromEntries(values) } as VerifyConfig;
+}
+
+type SecretVerifyConfig = Exclude<VerifyConfig, { scheme: 'none' }>;
+
+/** One config of every registered scheme that takes a secret, and the generic hmac in two more forms (hex with a prefix, base64). */
+export const SECRET_SCHEMES: SecretVerifyConfig[] = [
+  ...registeredSchemes()
+    .map(exampleConfig)
+    .filter((config): config is SecretVerifyConfig => 'secretId' in config),
   {
     scheme: 'hmac',
     algorithm: 'sha256',
@@ -49,14 +72,4 @@ export const SECRET_SCHEMES: Exclude<VerifyConfig, { scheme: 'none' }>[] = [
     secretId: 's/hmac-hex',
   },
   { scheme: 'hmac', algorithm: 'sha1', header: 'X-Hub', encoding: 'base64', secretId: 's/hmac-b64' },
-  { scheme: 'stripe', secretId: 's/stripe', toleranceSeconds: 300 },
-  { scheme: 'calendly', secretId: 's/calendly', toleranceSeconds: 180 },
-  { scheme: 'paddle', secretId: 's/paddle', toleranceSeconds: 5 },
-  { scheme: 'hubspot-v3', secretId: 's/hubspot', toleranceSeconds: 300 },
-  { scheme: 'helpcrunch', secretId: 's/helpcrunch' },
-  { scheme: 'github', secretId: 's/github' },
-  { scheme: 'shopify', secretId: 's/shopify' },
-  { scheme: 'standard-webhooks', secretId: 's/standard', toleranceSeconds: 300 },
-  { scheme: 'token', header: 'X-Token', secretId: 's/token' },
-  { scheme: 'basic', secretId: 's/basic' },
 ];

@@ -1,16 +1,35 @@
 /** The problem list of a rules.yml validation, and the small readers every section shares. */
 import { JMESPathError, JMESPathTypeError } from '@aws-lambda-powertools/jmespath';
-import { isRecord } from '../../lib/json';
 import { evaluate } from '../../lib/rules/jmespath';
+
+interface Entry {
+  text: string;
+  /** Where its entity stands in the file: problems are listed in file order. */
+  rank: number;
+  /** Unknown keys come first within an entity: they often explain what is missing. */
+  early: boolean;
+}
 
 /** Everything one validation found: problems fail it, warnings are printed by check-rules. */
 export class Findings {
-  readonly problems: string[] = [];
+  private readonly entries: Entry[] = [];
+  private readonly reports = new Map<string, Report>();
   readonly warnings: string[] = [];
 
-  /** The report for one entity, e.g. `rules[2] "churned"` or `sources.crm`. */
-  at(entity: string): Report {
-    return new Report(entity, this);
+  /** Each once, in file order (stable within an entity). */
+  get problems(): string[] {
+    const sorted = [...this.entries].sort((a, b) => a.rank - b.rank || Number(b.early) - Number(a.early));
+    return [...new Set(sorted.map((entry) => entry.text))];
+  }
+
+  /**
+   * The report for one entity, e.g. `rules[2] "churned"` or `sources.crm`, the same one each time;
+   * `rank`: its place in the file (entities without one come last, in the order reported).
+   */
+  at(entity: string, rank = Number.MAX_SAFE_INTEGER): Report {
+    const report = this.reports.get(entity) ?? new Report(entity, rank, this.entries, this.warnings);
+    this.reports.set(entity, report);
+    return report;
   }
 }
 
@@ -20,45 +39,23 @@ export class Report {
   count = 0;
   constructor(
     private readonly entity: string,
-    private readonly findings: Findings,
+    private readonly rank: number,
+    private readonly entries: Entry[],
+    private readonly warnings: string[],
   ) {}
 
-  add(field: string, message: string): void {
+  add(field: string, message: string, { early = false } = {}): void {
     this.count += 1;
-    this.findings.problems.push(this.line(field, message));
+    this.entries.push({ text: this.line(field, message), rank: this.rank, early });
   }
 
   warn(field: string, message: string): void {
-    this.findings.warnings.push(this.line(field, message));
+    this.warnings.push(this.line(field, message));
   }
 
   private line(field: string, message: string): string {
     return field ? `${this.entity}: ${field}: ${message}` : `${this.entity}: ${message}`;
   }
-}
-
-/** RFC 9110 token: what an HTTP header name may contain. */
-export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** Secrets Manager name characters, plus ':' so a full ARN is accepted. */
-export const SECRET_ID = /^[A-Za-z0-9/_+=.@:-]+$/;
-
-export function readPattern(
-  raw: unknown,
-  pattern: RegExp,
-  what: string,
-  field: string,
-  report: Report,
-): string | undefined {
-  if (typeof raw === 'string' && pattern.test(raw)) return raw;
-  report.add(field, `must be ${what}`);
-  return undefined;
-}
-
-/** A whole number in [min, max]. */
-export function readInteger(raw: unknown, field: string, report: Report, min: number, max: number): number | undefined {
-  if (typeof raw === 'number' && Number.isInteger(raw) && raw >= min && raw <= max) return raw;
-  report.add(field, `must be a whole number from ${min} to ${max}`);
-  return undefined;
 }
 
 /** Reports every key outside `allowed`. */
@@ -102,49 +99,21 @@ function editDistance(a: string, b: string): number {
 }
 
 /**
- * A top-level section mapping names to entries (sources, eventSources, lookups): absent is empty;
- * each name is checked, and each entry read with a report named `<section>.<name>`.
+ * That a JMESPath expression parses and calls known functions with the right number of arguments
+ * (a blank one is the schema's to report).
  */
-export function readSection<T>(
-  raw: unknown,
-  section: { key: string; shape: string; name: RegExp; nameRule: string },
-  top: Report,
-  findings: Findings,
-  readEntry: (entry: unknown, report: Report) => T | undefined,
-): Record<string, T> {
-  const entries: Record<string, T> = {};
-  if (raw === undefined || raw === null) return entries;
-  if (!isRecord(raw)) {
-    top.add(section.key, `must be a mapping of ${section.shape}`);
-    return entries;
-  }
-  for (const [name, entry] of Object.entries(raw)) {
-    const report = findings.at(`${section.key}.${name}`);
-    if (!section.name.test(name)) report.add('', section.nameRule);
-    const value = readEntry(entry, report);
-    if (value !== undefined) entries[name] = value;
-  }
-  return entries;
-}
-
-/** A JMESPath expression that parses and calls known functions with the right number of arguments. */
-export function readExpression(raw: unknown, field: string, report: Report): string | undefined {
-  if (typeof raw !== 'string' || raw.trim() === '') {
-    report.add(field, 'must be a non-empty JMESPath expression');
-    return undefined;
-  }
+export function checkExpression(expression: string, field: string, report: Report): void {
+  if (expression.trim() === '') return;
   try {
     // Powertools exports no standalone parser: evaluating against {} parses the expression and
     // checks the functions it reaches (names, argument counts).
-    evaluate(raw, {});
+    evaluate(expression, {});
   } catch (error) {
     // A type error depends on the data ({} here has none), so it says nothing about the expression.
-    if (error instanceof JMESPathTypeError) return raw;
+    if (error instanceof JMESPathTypeError) return;
     if (!(error instanceof JMESPathError)) throw error;
     report.add(field, `invalid JMESPath: ${error.message}`);
-    return undefined;
   }
-  return raw;
 }
 
 /**
@@ -210,4 +179,15 @@ export function readServiceUrl(raw: unknown, field: string, report: Report): URL
     return undefined;
   }
   return url;
+}
+
+/**
+ * A value inside a message: JSON-quoted, with every character that could hide or reorder text in a
+ * terminal (controls, bidirectional marks) escaped, so the message shows what the file holds.
+ */
+export function quoted(value: unknown): string {
+  return (JSON.stringify(value) ?? String(value)).replace(
+    /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

@@ -1,79 +1,49 @@
 /**
  * `sources` (webhook senders, each at POST /webhooks/<name>) and `eventSources` (EventBridge
- * sources the stack listens to, each on a bus): the two places a rule's `source` may come from.
+ * sources the stack listens to, each on a bus): what their schema cannot say, and their
+ * validated form with every default filled in.
  */
-import type { EventSourceConfig, EventTypeSelector, WebhookSourceConfig } from '../../lib/rules/types';
 import { isRecord } from '../../lib/json';
-import { checkKeys, HEADER_NAME, readExpression, readPattern, readSection, type Findings, type Report } from './report';
-import { defaultEventType, readVerify } from './verify';
+import { eventSourceSchema, schemeNames } from '../../lib/rules/shape';
+import type { EventSourceConfig, VerifyConfig, WebhookSourceConfig } from '../../lib/rules/types';
+import { checkExpression, type Report } from './report';
 
-export const SOURCE_KEYS = ['verify', 'eventType'] as const;
-export const EVENT_SOURCE_KEYS = ['bus'] as const;
-/** A webhook source name is the last path segment of /webhooks/<name>. */
-export const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._~-]*$/;
-/** EventBridge: a `source` is 1–256 characters; partner sources contain '/'. */
-const EVENT_SOURCE_NAME = /^[\x21-\x7e]{1,256}$/;
-/** An event bus name (partner buses contain '/') or ARN. */
-export const BUS =
-  /^(default|[A-Za-z0-9._/-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._/-]{1,256})$/;
+/** The selectors a source may name, each defaulting to its scheme's (lib/webhook-auth/<scheme>.ts `event`). */
+const SELECTOR_KEYS = { eventType: 'type', eventId: 'id', occurredAt: 'occurredAt' } as const;
 
-export function readSources(raw: unknown, top: Report, findings: Findings): Record<string, WebhookSourceConfig> {
-  const section = {
-    key: 'sources',
-    shape: 'source name to { verify }',
-    name: SOURCE_NAME,
-    nameRule: 'name must be letters, digits, ".", "_", "~" or "-" (it is the last segment of /webhooks/<name>)',
-  };
-  return readSection(raw, section, top, findings, (entry, report) => {
-    if (!isRecord(entry)) {
-      report.add('', 'must be a mapping with `verify`');
-      return undefined;
-    }
-    checkKeys(entry, SOURCE_KEYS, report);
-    const verify = readVerify(entry.verify, report);
-    const eventType =
-      entry.eventType === undefined
-        ? verify && defaultEventType(verify)
-        : readEventTypeSelector(entry.eventType, report);
-    return verify && { verify, ...(eventType && { eventType }) };
-  });
+const SCHEME_NAMES = schemeNames();
+
+/** That each selector's JMESPath parses. */
+export function checkSource(raw: unknown, report: Report): void {
+  if (!isRecord(raw)) return;
+  for (const key of Object.keys(SELECTOR_KEYS)) {
+    const selector = raw[key];
+    if (isRecord(selector) && typeof selector.field === 'string')
+      checkExpression(selector.field, `${key}.field`, report);
+  }
 }
 
-/** `{header: <name>}` or `{field: <JMESPath>}`. */
-function readEventTypeSelector(raw: unknown, report: Report): EventTypeSelector | undefined {
-  const shape = 'must be {header: <HTTP header>} or {field: <JMESPath into the payload>}';
-  if (!isRecord(raw)) {
-    report.add('eventType', shape);
-    return undefined;
-  }
-  checkKeys(raw, ['header', 'field'], report, 'eventType.');
-  if ((raw.header === undefined) === (raw.field === undefined)) {
-    report.add('eventType', shape);
-    return undefined;
-  }
-  if (raw.header !== undefined) {
-    const header = readPattern(raw.header, HEADER_NAME, 'an HTTP header name', 'eventType.header', report);
-    return header === undefined ? undefined : { header };
-  }
-  const field = readExpression(raw.field, 'eventType.field', report);
-  return field === undefined ? undefined : { field };
+/** A structurally valid source: its scheme's config with defaults, and its selectors or its scheme's. */
+export function toSource(raw: Record<string, unknown>): WebhookSourceConfig {
+  const verify = toVerify(raw.verify as Record<string, unknown>);
+  const event = SCHEME_NAMES.get((raw.verify as { scheme: string }).scheme)!.scheme.event;
+  const selectors = Object.entries(SELECTOR_KEYS).flatMap(([key, schemeKey]) => {
+    const selector = raw[key] ?? event[schemeKey];
+    return selector === undefined ? [] : [[key, selector]];
+  });
+  return { verify, ...Object.fromEntries(selectors) };
 }
 
-export function readEventSources(raw: unknown, top: Report, findings: Findings): Record<string, EventSourceConfig> {
-  const section = {
-    key: 'eventSources',
-    shape: 'EventBridge source to { bus } (or {})',
-    name: EVENT_SOURCE_NAME,
-    nameRule: 'must be an EventBridge source: 1 to 256 printable characters, no spaces',
-  };
-  return readSection(raw, section, top, findings, (entry, report) => {
-    if (entry !== null && !isRecord(entry)) {
-      report.add('', 'must be a mapping (`{}` or `{bus: <name or ARN>}`)');
-      return undefined;
-    }
-    checkKeys(entry ?? {}, EVENT_SOURCE_KEYS, report);
-    const bus =
-      entry?.bus === undefined ? 'default' : readPattern(entry.bus, BUS, 'an event bus name or ARN', 'bus', report);
-    return bus === undefined ? undefined : { bus };
-  });
+/** The scheme's config: its defaults, what the name fixes (`hmac-sha256`: algorithm sha256), and the keys given. */
+function toVerify({ scheme: name, ...given }: Record<string, unknown>): VerifyConfig {
+  const { scheme, fixed } = SCHEME_NAMES.get(name as string)!;
+  const defaults = Object.entries(scheme.options.properties).flatMap(([key, option]) =>
+    'default' in option ? [[key, option.default]] : [],
+  );
+  return { scheme: scheme.name, ...Object.fromEntries(defaults), ...fixed, ...given } as VerifyConfig;
+}
+
+/** A structurally valid eventSources entry (`{}` or null included): its bus, `default` unless named. */
+export function toEventSource(raw: Record<string, unknown> | null): EventSourceConfig {
+  return { bus: (raw?.bus as string | undefined) ?? eventSourceSchema.properties.bus.default };
 }
