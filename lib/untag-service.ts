@@ -34,7 +34,7 @@ export interface UntagService {
   /**
    * Throws MethodNotAllowedError, UnknownSourceError, WebhookAuthError, BadEventError or
    * TooManyJobsError before any job is dispatched. A GET is answered (no jobs) only for a source
-   * with `verify.answerGet`, and only when it authenticates. `onVerified` learns the sender's event id once
+   * with `verify.answerGet`, and only when it authenticates. `onVerified` learns the (first) event's id once
    * the request is authenticated (nothing an unverified request says is trusted before).
    */
   handleWebhook(
@@ -43,15 +43,6 @@ export interface UntagService {
     onVerified?: (eventId: string) => void,
   ): Promise<DispatchResult>;
   handleEvent(event: BusEvent, budget: RetryBudget): Promise<DispatchResult>;
-}
-
-/** Headers senders put their delivery's id in: Standard Webhooks, Svix, GitHub, Shopify. */
-const DELIVERY_ID_HEADERS = ['webhook-id', 'svix-id', 'x-github-delivery', 'x-shopify-webhook-id'];
-
-/** The sender's id for a webhook delivery, else the gateway's request id. */
-function webhookEventId(request: HttpRequest): string | undefined {
-  const header = DELIVERY_ID_HEADERS.find((name) => request.headers[name]);
-  return (header && request.headers[header]) || request.requestId;
 }
 
 export function createUntagService({
@@ -117,7 +108,6 @@ export function createUntagService({
         return { dispatch: 'inline', outcomes: [], requests: { helpcrunch: 0, lookups: 0 } };
       }
       await authenticate(source, sourceConfig.verify, request, budget);
-      onVerified?.(webhookEventId(request) ?? randomUUID());
       const receivedAt = now();
       // Match every payload, and read each matched one's event id and time, before dispatching:
       // a bad element fails the batch untouched.
@@ -135,6 +125,8 @@ export function createUntagService({
           jobs,
         );
       });
+      // The logs' correlation id: the (first) event's id, read only now that the request is verified.
+      onVerified?.(units[0]?.event.id ?? request.requestId ?? randomUUID());
       if (units.length === 0) recordUnmatched(payloads.map((payload) => rules.explainWebhook(payload)));
       return dispatch(capped(units), budget);
     },
