@@ -3,7 +3,7 @@
  * file, and a new table shaped as serverless.yml's LedgerTable for each ledger asked for, so the
  * decisions and duplicates of one test never reach another.
  */
-import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, BatchWriteItemCommand, CreateTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll } from 'vitest';
 import { createLedger, type Ledger } from '../../lib/ledger';
 import { readTableDefinitions } from '../../local/host/serverless-config';
@@ -40,9 +40,19 @@ export async function freshLedger(options: { now?: () => number } = {}): Promise
   return createLedger({ tableName: await freshLedgerTable(), dedupDays: 7, client, ...options });
 }
 
+const keyAttributes = () => readTableDefinitions().LedgerTable!.KeySchema!.map(({ AttributeName }) => AttributeName!);
+const keyOf = (item: Record<string, AttributeValue>) =>
+  Object.fromEntries(keyAttributes().map((name) => [name, item[name]!]));
+
+/** What a ledger table holds (one page of a Scan: plenty for a test): to show nothing was written. */
+export async function ledgerItems(tableName: string): Promise<Record<string, AttributeValue>[]> {
+  const { client } = await localDynamoDb();
+  return (await client.send(new ScanCommand({ TableName: tableName }))).Items ?? [];
+}
+
 export interface LocalLedger {
   tableName: string;
-  /** Empties the table (dropped and created again): for a function whose runtime keeps the table's name. */
+  /** Empties the table: for a function whose runtime keeps the table's name. */
   reset(): Promise<void>;
 }
 
@@ -68,8 +78,13 @@ export async function useLocalLedger(): Promise<LocalLedger> {
   return {
     tableName,
     async reset() {
-      await client.send(new DeleteTableCommand({ TableName: tableName }));
-      await createLedgerTable(tableName);
+      // Item by item: dynalite keeps a dropped table DELETING for a while, so it cannot be created again at once.
+      for (let items = await ledgerItems(tableName); items.length > 0; items = await ledgerItems(tableName)) {
+        for (let start = 0; start < items.length; start += 25) {
+          const batch = items.slice(start, start + 25).map((item) => ({ DeleteRequest: { Key: keyOf(item) } }));
+          await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: batch } }));
+        }
+      }
     },
   };
 }
