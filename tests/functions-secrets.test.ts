@@ -382,23 +382,24 @@ describe('the API key in the EventBridge and worker functions', () => {
     });
     sqsMock.reset();
     sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
-    const removeVip = (id: string) =>
+    const removeVip = (id: string, occurredAt: number) =>
       sqsRecord(
         JSON.stringify(
           jobMessage(
             unitsFor(
               [{ rule: 'deal-lost', customer: { by: 'helpcrunchId', value: 1004 }, removeTags: ['VIP'], addTags: [] }],
-              { source: 'crm', id },
+              { source: 'crm', id, occurredAt },
             )[0]!,
           ),
         ),
       );
-    const record = removeVip('e-1');
-    // The first use is another event's message: the retried message below must not be its duplicate.
+    const firstUseAt = Date.parse('2026-11-24T08:00:00Z');
+    const record = removeVip('e-1', firstUseAt + 60_000);
+    // The first use is an earlier event's message: the message below is neither its duplicate nor older than it.
     const { handler, advance } = await stalledAfterFirstUse<
       (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>
     >('worker', (first) =>
-      expect(first({ Records: [removeVip('e-0')] }, lambdaContext(60_000))).resolves.toEqual({
+      expect(first({ Records: [removeVip('e-0', firstUseAt)] }, lambdaContext(60_000))).resolves.toEqual({
         batchItemFailures: [],
       }),
     );

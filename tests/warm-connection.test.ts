@@ -23,6 +23,7 @@ import { preconnect } from '../lib/http/warm-connection';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { lambdaContext, webhookEvent } from './support/lambda-events';
+import { useLocalLedger } from './support/ledger';
 import { captureOutput, type CapturedOutput } from './support/local-aws';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -68,8 +69,9 @@ describe('at init', () => {
     secrets = await startSecretsManagerEndpoint({
       secrets: { 'helpcrunch-untag/api-key': API_KEY, 'helpcrunch-untag/crm-webhook': CRM_SECRET },
     });
-    // HelpCrunch behind TLS; no added round trips.
+    // HelpCrunch behind TLS; no added round trips. The ledger is plain HTTP on loopback: not a connection to the front.
     front = await startNetworkFront({ target: sandbox.url, roundTripMs: 0, certificates });
+    await useLocalLedger();
     Object.assign(process.env, {
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
       AWS_REGION: 'us-east-1',

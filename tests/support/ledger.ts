@@ -3,10 +3,11 @@
  * file, and a new table shaped as serverless.yml's LedgerTable for each ledger asked for, so the
  * decisions and duplicates of one test never reach another.
  */
-import { type AttributeValue, BatchWriteItemCommand, CreateTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, CreateTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll } from 'vitest';
 import { createLedger, type Ledger } from '../../lib/ledger';
 import { readTableDefinitions } from '../../local/host/serverless-config';
+import { emptyTable } from '../../local/sandbox/dynamodb';
 import { startTemplateDynamoDb, type TemplateDynamoDb } from './local-dynamodb';
 
 let started: Promise<TemplateDynamoDb> | undefined;
@@ -39,10 +40,6 @@ export async function freshLedger(options: { now?: () => number } = {}): Promise
   const { client } = await localDynamoDb();
   return createLedger({ tableName: await freshLedgerTable(), dedupDays: 7, client, ...options });
 }
-
-const keyAttributes = () => readTableDefinitions().LedgerTable!.KeySchema!.map(({ AttributeName }) => AttributeName!);
-const keyOf = (item: Record<string, AttributeValue>) =>
-  Object.fromEntries(keyAttributes().map((name) => [name, item[name]!]));
 
 /** What a ledger table holds (one page of a Scan: plenty for a test): to show nothing was written. */
 export async function ledgerItems(tableName: string): Promise<Record<string, AttributeValue>[]> {
@@ -77,14 +74,6 @@ export async function useLocalLedger(): Promise<LocalLedger> {
   });
   return {
     tableName,
-    async reset() {
-      // Item by item: dynalite keeps a dropped table DELETING for a while, so it cannot be created again at once.
-      for (let items = await ledgerItems(tableName); items.length > 0; items = await ledgerItems(tableName)) {
-        for (let start = 0; start < items.length; start += 25) {
-          const batch = items.slice(start, start + 25).map((item) => ({ DeleteRequest: { Key: keyOf(item) } }));
-          await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: batch } }));
-        }
-      }
-    },
+    reset: () => emptyTable(client, tableName),
   };
 }
