@@ -13,5 +13,9 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     testTimeout: 20_000,
+    // The report, not the functions' log lines: those are shown for failing tests only
+    // (`npm test -- --silent=false` shows them all).
+    setupFiles: ['tests/support/output-through-console.ts'],
+    silent: 'passed-only',
   },
 });
