@@ -1,6 +1,16 @@
+import { tsImport } from 'tsx/esm/api';
 import { defineConfig } from 'vitest/config';
-import { nodeBanner, requireLambdaNode } from './tooling/lambda-node';
-import { rulesVitePlugin } from './tooling/rules-vite-plugin';
+
+// Loaded through tsx, not imported: Vite then reads this file as it is (`--configLoader native`),
+// without bundling it or warning about the extensionless imports of the modules behind it.
+const { nodeBanner, requireLambdaNode } = (await tsImport(
+  './tooling/lambda-node.ts',
+  import.meta.url,
+)) as typeof import('./tooling/lambda-node');
+const { rulesVitePlugin } = (await tsImport(
+  './tooling/rules-vite-plugin.ts',
+  import.meta.url,
+)) as typeof import('./tooling/rules-vite-plugin');
 
 requireLambdaNode('The test suite');
 console.log(nodeBanner());
