@@ -255,8 +255,9 @@ describe('serverless package', () => {
     const failure = await failureOf(broken);
     const problem =
       'rules[3] "account-closed": source: "crm.ap" is neither a webhook source (sources) nor an EventBridge source (eventSources): did you mean crm.app?';
+    // Problems come in the file's order: eventSources is above rules.
     expect(failure).toContain(
-      `rules.yml is invalid (2 problems):\n  - ${problem}\n  - eventSources.crm.app: not used by any rule`,
+      `rules.yml is invalid (2 problems):\n  - eventSources.crm.app: not used by any rule\n  - ${problem}`,
     );
     // Said once, by the one variable every other reading rules.yml waits for; no stack trace, no crash after it.
     expect(failure.split(problem)).toHaveLength(2);
