@@ -252,9 +252,18 @@ describe('serverless package', () => {
     const broken = projectCopy();
     const rules = readFileSync(join(broken, 'rules.yml'), 'utf8').replace('source: crm.app', 'source: crm.ap');
     writeFileSync(join(broken, 'rules.yml'), rules);
-    expect(await failureOf(broken)).toMatch(
-      /"account-closed": source: "crm.ap" is neither a webhook source \(sources\) nor an EventBridge source \(eventSources\): did you mean crm.app\?/,
+    const failure = await failureOf(broken);
+    const problem =
+      'rules[3] "account-closed": source: "crm.ap" is neither a webhook source (sources) nor an EventBridge source (eventSources): did you mean crm.app?';
+    // Problems come in the file's order: eventSources is above rules.
+    expect(failure).toContain(
+      `rules.yml is invalid (2 problems):\n  - eventSources.crm.app: not used by any rule\n  - ${problem}`,
     );
+    // Said once, by the one variable every other reading rules.yml waits for; no stack trace, no crash after it.
+    expect(failure.split(problem)).toHaveLength(2);
+    expect(failure).not.toMatch(/\n\s+at /);
+    expect(failure).not.toContain('Uncaught exception');
+    expect(failure).not.toContain('MISSING_VARIABLE_DEPENDENCY');
   }, 120_000);
 });
 
@@ -291,6 +300,7 @@ describe('serverless package: deploy parameters', () => {
       '--param=dryRun=yes',
       '--param=logLevel=verbose',
       '--param=alarmTopicArn=ops-topic',
+      '--param=secretsKmsKeyArn=bogus',
       '--param=ratePerMinte=60',
     );
     expect(failure).toContain('Invalid --param dispatch=bogus: expected inline | queue');
@@ -301,8 +311,11 @@ describe('serverless package: deploy parameters', () => {
     );
     expect(failure).toContain('Invalid --param alarmTopicArn=ops-topic: expected empty, or an SNS topic ARN');
     expect(failure).toMatch(/Unknown --param ratePerMinte: expected one of .*ratePerMinute/);
+    // Once, though the roles read secretsKmsKeyArn too.
+    expect(failure.split('Invalid --param secretsKmsKeyArn=bogus')).toHaveLength(2);
     // The message is the whole story: no stack trace of the checker.
     expect(failure).not.toContain('deploy-params.cjs:');
+    expect(failure).not.toMatch(/\n\s+at /);
   }, 120_000);
 });
 

@@ -69,9 +69,14 @@ const PARAMS = {
   ),
 };
 
-/** A deploy parameter that fails packaging. osls prints an error's stack: the message is all there is to say. */
+/** An error that fails packaging: osls prints an error's stack, and the message is all there is to say. */
+function messageOnly(error) {
+  return Object.assign(error, { stack: error.message });
+}
+
+/** A deploy parameter that fails packaging. */
 function paramError(message) {
-  return Object.assign(new Error(message), { stack: message });
+  return messageOnly(new Error(message));
 }
 
 /** The value as the template needs it, or throws naming the allowed values. */
@@ -110,4 +115,4 @@ async function checked({ options, resolveVariable }) {
   return values;
 }
 
-module.exports = { checked, checkParam, PARAMS, JOBS_RETENTION_SECONDS };
+module.exports = { checked, checkParam, messageOnly, PARAMS, JOBS_RETENTION_SECONDS };
