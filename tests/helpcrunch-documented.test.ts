@@ -47,7 +47,9 @@ describe('the client reads HelpCrunch’s documented answers', () => {
   it('skips the DELETE when the documented search answer shows the customer carries none of the tags', async () => {
     serve({ status: 200, body: { ...list, total: 1 } });
     const { outcomes } = await executeUnits(
-      unitsFor([{ rule: 'lead-lost', customer: { by: 'email', value: 'john@example.com' }, removeTags: ['Lead'], addTags: [] }]),
+      unitsFor([
+        { rule: 'lead-lost', customer: { by: 'email', value: 'john@example.com' }, removeTags: ['Lead'], addTags: [] },
+      ]),
       await pipelineWith(client()),
       budget(),
     );
@@ -139,7 +141,9 @@ describe('the client reads HelpCrunch’s documented answers', () => {
   it('skips the PUT when the documented search answer shows the customer carries every tag to add', async () => {
     serve({ status: 200, body: { ...list, total: 1 } });
     const { outcomes } = await executeUnits(
-      unitsFor([{ rule: 'vip', customer: { by: 'email', value: 'john@example.com' }, removeTags: [], addTags: ['vip'] }]),
+      unitsFor([
+        { rule: 'vip', customer: { by: 'email', value: 'john@example.com' }, removeTags: [], addTags: ['vip'] },
+      ]),
       await pipelineWith(client()),
       budget(),
     );

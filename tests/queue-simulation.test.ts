@@ -44,7 +44,9 @@ describe('queue path under HelpCrunch faults', () => {
     // duplicate_event: one SQS second lasts 1 ms here while the work does not, so a slow batch can
     // outlive its visibility timeout and be handed out again; the ledger makes that delivery a duplicate.
     for (const state of Object.keys(result.outcomes)) {
-      expect(state).toMatch(/^(untagged|skipped:(customer_not_found|tags_absent|duplicate_event)|dead-letter:[a-z_]+)$/);
+      expect(state).toMatch(
+        /^(untagged|skipped:(customer_not_found|tags_absent|duplicate_event)|dead-letter:[a-z_]+)$/,
+      );
     }
     expect(result.deadLetteredWithoutReason).toBe(0);
     expect(result.outcomes['dead-letter:invalid_message']).toBe(MALFORMED);

@@ -280,7 +280,10 @@ describe('customer extraction', () => {
   ])('refuses a %s reference that %s… as invalid_customer, before anything is sent', (by, value, problem) => {
     const rules = ruleSet([{ customer: { [by]: 'ref' } }]);
     const error = thrown(() => rules.matchWebhook({ source: 'crm', payload: { ref: value }, headers: {} }));
-    expect(error).toMatchObject({ code: 'invalid_customer', message: `rule "rule-0": customer.${by} (ref) ${problem}` });
+    expect(error).toMatchObject({
+      code: 'invalid_customer',
+      message: `rule "rule-0": customer.${by} (ref) ${problem}`,
+    });
   });
 
   it('takes the customer from an element of an array in the payload', () => {
