@@ -1,6 +1,16 @@
+import { tsImport } from 'tsx/esm/api';
 import { defineConfig } from 'vitest/config';
-import { nodeBanner, requireLambdaNode } from './tooling/lambda-node';
-import { rulesVitePlugin } from './tooling/rules-vite-plugin';
+
+// Loaded through tsx, not imported: Vite then reads this file as it is (`--configLoader native`),
+// without bundling it or warning about the extensionless imports of the modules behind it.
+const { nodeBanner, requireLambdaNode } = (await tsImport(
+  './tooling/lambda-node.ts',
+  import.meta.url,
+)) as typeof import('./tooling/lambda-node');
+const { rulesVitePlugin } = (await tsImport(
+  './tooling/rules-vite-plugin.ts',
+  import.meta.url,
+)) as typeof import('./tooling/rules-vite-plugin');
 
 requireLambdaNode('The test suite');
 console.log(nodeBanner());
@@ -13,5 +23,9 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     testTimeout: 20_000,
+    // The report, not the functions' log lines: those are shown for failing tests only
+    // (`npm test -- --silent=false` shows them all).
+    setupFiles: ['tests/support/output-through-console.ts'],
+    silent: 'passed-only',
   },
 });

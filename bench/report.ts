@@ -5,23 +5,30 @@ import type { ColdStartResult } from './cold-start';
 import type { CostEstimate } from './cost';
 import type { Spread } from './stats';
 import type { ThroughputResult } from './throughput';
-import type { WarmOverheadResult } from './warm-overhead';
 
-export interface BenchResults {
-  generatedAt: string;
-  /** True for the smoke run (tiny counts, esbuild instead of `serverless package`): figures mean nothing. */
-  smoke: boolean;
-  durationSeconds: number;
-  machine: { cpus: number; cpuModel: string; platform: string; benchNode: string };
-  /** Where the handlers came from: the `serverless package` artifacts, or esbuild builds (smoke). */
-  artifacts: 'serverless package' | 'esbuild';
+/** The benchmark's parts, in the order they run; `--parts` picks some. */
+export const PARTS = ['cold-start', 'cold-request', 'throughput', 'calls', 'memory'] as const;
+export type Part = (typeof PARTS)[number];
+
+/** What the parts measure; each is there when its part ran (the cost needs cold-start and calls). */
+export interface Measured {
   coldStart: ColdStartResult;
   coldRequest: ColdRequestResult;
-  warmOverhead: WarmOverheadResult;
   throughput: ThroughputResult;
   calls: CallsResult;
   memory: MemoryResult;
   cost: CostEstimate;
+}
+
+export interface BenchResults extends Partial<Measured> {
+  generatedAt: string;
+  /** True for the smoke run (tiny counts, esbuild instead of `serverless package`): figures mean nothing. */
+  smoke: boolean;
+  parts: Part[];
+  durationSeconds: number;
+  machine: { cpus: number; cpuModel: string; platform: string; benchNode: string };
+  /** Where the handlers came from: the `serverless package` artifacts, or esbuild builds (smoke). */
+  artifacts: 'serverless package' | 'esbuild';
   targets: TargetCheck[];
 }
 
@@ -37,8 +44,8 @@ export interface TargetCheck {
 export const FLAT_RSS_MIB = 5;
 export const FLAT_HEAP_MIB = 1;
 
-/** The issue's targets, as ratios to the reference (or the bare call) measured in the same run. */
-export const TARGETS = { moduleInit: 0.9, bundleSize: 0.9, coldRequest: 0.7, warmOverhead: 1.1, peakRss: 0.9 } as const;
+/** The issue's targets, as ratios to the reference measured in the same run. */
+export const TARGETS = { moduleInit: 0.9, bundleSize: 0.9, coldRequest: 0.7, peakRss: 0.9 } as const;
 
 /** The cold requests with a target: the triggers' functions calling HelpCrunch themselves. */
 const coldRequestTargeted = (figure: ColdRequestFigures) =>
@@ -54,9 +61,9 @@ const percent = (value: number) => `${(value * 100).toFixed(value < 0.1 ? 2 : 1)
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetCheck[] {
-  const { coldStart, warmOverhead, throughput, calls, memory } = results;
+  const { coldStart, coldRequest, throughput, calls, memory } = results;
   const checks: TargetCheck[] = [];
-  for (const handler of coldStart.handlers) {
+  for (const handler of coldStart?.handlers ?? []) {
     checks.push({
       figure: `module init, ${handler.name}`,
       target: `≤ ${TARGETS.moduleInit} × reference`,
@@ -64,7 +71,7 @@ export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetChec
       met: handler.initRatio.median <= TARGETS.moduleInit,
     });
   }
-  for (const handler of coldStart.handlers) {
+  for (const handler of coldStart?.handlers ?? []) {
     checks.push({
       figure: `bundle size, ${handler.name}`,
       target: `≤ ${TARGETS.bundleSize} × reference`,
@@ -72,7 +79,7 @@ export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetChec
       met: handler.sizeRatio <= TARGETS.bundleSize,
     });
   }
-  for (const figure of results.coldRequest.figures.filter(coldRequestTargeted)) {
+  for (const figure of coldRequest?.figures.filter(coldRequestTargeted) ?? []) {
     checks.push({
       figure: `cold request, ${figure.subject}, ${networkName[figure.network]}`,
       target: `≤ ${TARGETS.coldRequest} × reference`,
@@ -80,48 +87,48 @@ export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetChec
       met: figure.ratio!.median <= TARGETS.coldRequest,
     });
   }
-  checks.push({
-    figure: 'warm overhead p50',
-    target: `≤ ${TARGETS.warmOverhead} × bare axios`,
-    measured: range(warmOverhead.ratio.p50, ratio),
-    met: warmOverhead.ratio.p50.median <= TARGETS.warmOverhead,
-  });
-  const { queue } = throughput;
-  checks.push(
-    queue.status === 'pending'
-      ? {
-          figure: 'queue mode drain',
-          target: '≥ 95% of limit, ≤ 1% 429s, 0 lost',
-          measured: `pending: ${queue.reason}`,
-          met: null,
-        }
-      : {
-          figure: 'queue mode drain',
-          target: '≥ 95% of limit, ≤ 1% 429s, 0 lost',
-          measured: `${percent(queue.rateRatio.median)} of limit, ${percent(queue.share429.median)} 429s, ${queue.lost} lost`,
-          met: queue.rateRatio.median >= 0.95 && queue.share429.median <= 0.01 && queue.lost === 0,
-        },
-  );
-  const secretCalls = Object.entries(calls.secretsManager.callsBySecret);
-  checks.push({
-    figure: 'Secrets Manager calls',
-    target: '1 per container per TTL',
-    measured: `${secretCalls.map(([id, n]) => `${id}: ${n}`).join(', ')} over ${calls.invocations} invocations`,
-    met: secretCalls.length > 0 && secretCalls.every(([, n]) => n === 1),
-  });
-  checks.push({
-    figure: 'HelpCrunch calls per event by id',
-    target: 'exactly 1 (0 retries)',
-    measured: `${calls.helpcrunchCallsPerEvent.byId} (${calls.retries} retries)`,
-    met: calls.helpcrunchCallsPerEvent.byId === 1 && calls.retries === 0,
-  });
-  const flat = memory.rssGrowthMiB <= FLAT_RSS_MIB && memory.heapGrowthMiB <= FLAT_HEAP_MIB;
-  checks.push({
-    figure: `peak RSS over ${memory.events} events`,
-    target: `≤ ${TARGETS.peakRss} × reference as deployed, flat`,
-    measured: `${range(memory.ratio, ratio)}: ${mib(memory.peakRssMiB)} vs ${mib(memory.reference.peakRssMiB)}; growth ${memory.rssGrowthMiB} MiB RSS, ${memory.heapGrowthMiB} MiB heap`,
-    met: memory.ratio.median <= TARGETS.peakRss && flat,
-  });
+  if (throughput) {
+    const { queue } = throughput;
+    checks.push(
+      queue.status === 'pending'
+        ? {
+            figure: 'queue mode drain',
+            target: '≥ 95% of limit, ≤ 1% 429s, 0 lost',
+            measured: `pending: ${queue.reason}`,
+            met: null,
+          }
+        : {
+            figure: 'queue mode drain',
+            target: '≥ 95% of limit, ≤ 1% 429s, 0 lost',
+            measured: `${percent(queue.rateRatio.median)} of limit, ${percent(queue.share429.median)} 429s, ${queue.lost} lost`,
+            met: queue.rateRatio.median >= 0.95 && queue.share429.median <= 0.01 && queue.lost === 0,
+          },
+    );
+  }
+  if (calls) {
+    const secretCalls = Object.entries(calls.secretsManager.callsBySecret);
+    checks.push({
+      figure: 'Secrets Manager calls',
+      target: '1 per container per TTL',
+      measured: `${secretCalls.map(([id, n]) => `${id}: ${n}`).join(', ')} over ${calls.invocations} invocations`,
+      met: secretCalls.length > 0 && secretCalls.every(([, n]) => n === 1),
+    });
+    checks.push({
+      figure: 'HelpCrunch calls per event by id',
+      target: 'exactly 1 (0 retries)',
+      measured: `${calls.helpcrunchCallsPerEvent.byId} (${calls.retries} retries)`,
+      met: calls.helpcrunchCallsPerEvent.byId === 1 && calls.retries === 0,
+    });
+  }
+  if (memory) {
+    const flat = memory.rssGrowthMiB <= FLAT_RSS_MIB && memory.heapGrowthMiB <= FLAT_HEAP_MIB;
+    checks.push({
+      figure: `peak RSS over ${memory.events} events`,
+      target: `≤ ${TARGETS.peakRss} × reference as deployed, flat`,
+      measured: `${range(memory.ratio, ratio)}: ${mib(memory.peakRssMiB)} vs ${mib(memory.reference.peakRssMiB)}; growth ${memory.rssGrowthMiB} MiB RSS, ${memory.heapGrowthMiB} MiB heap`,
+      met: memory.ratio.median <= TARGETS.peakRss && flat,
+    });
+  }
   return checks;
 }
 
@@ -138,17 +145,11 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
-export function formatReport(results: BenchResults): string {
-  const { coldStart, warmOverhead, throughput, calls, memory } = results;
-  const lines: string[] = [];
-  const section = (title: string) => lines.push('', title, '-'.repeat(title.length));
+type Section = { title: string; lines: string[] };
 
-  if (results.smoke) lines.push('SMOKE RUN: tiny counts, esbuild builds, local node. The figures below mean nothing.');
-  section(
-    `1. Cold start: ${results.artifacts} artifacts; init = fresh node ${coldStart.node.version} (${coldStart.node.origin}) importing the handler, ${coldStart.runs} runs, function environment as deployed`,
-  );
+function coldStartSection(coldStart: ColdStartResult, artifacts: BenchResults['artifacts']): Section {
   const { reference } = coldStart;
-  lines.push(
+  const lines = [
     table([
       [
         'bundle',
@@ -184,12 +185,10 @@ export function formatReport(results: BenchResults): string {
         range(h.initRatio, ratio),
       ]),
     ]),
-  );
-  lines.push(
     '',
     `NODE_OPTIONS: ${coldStart.handlers[0]?.nodeOptions ?? '(none)'}`,
     'Top dependencies by bytes (esbuild metafile):',
-  );
+  ];
   for (const subject of [{ ...reference, name: 'reference' }, ...coldStart.handlers]) {
     lines.push(
       `  ${subject.name}: ${subject.topDependencies
@@ -198,146 +197,174 @@ export function formatReport(results: BenchResults): string {
         .join(', ')}`,
     );
   }
+  return {
+    title: `Cold start: ${artifacts} artifacts; init = fresh node ${coldStart.node.version} (${coldStart.node.origin}) importing the handler, ${coldStart.runs} runs, function environment as deployed`,
+    lines,
+  };
+}
 
-  const { coldRequest } = results;
+function coldRequestSection(coldRequest: ColdRequestResult): Section {
   const trips = coldRequest.roundTripsMs;
-  section(
-    `2. Cold request: new process → import → first invocation → answer, ${coldRequest.runs} runs per function and network; ` +
-      `TLS round trips: Secrets Manager ${trips.secretsManager} ms, HelpCrunch ${trips.helpcrunch} ms, SQS ${trips.sqs} ms`,
-  );
   const span = (value?: [number, number]) => (value ? `${value[0].toFixed(0)}–${value[1].toFixed(0)}` : '-');
-  lines.push(
-    table([
-      [
-        'network',
-        'function',
-        'total ms median (min–max)',
-        '×ref median (min–max)',
-        'node ready',
-        'imported',
-        'secret reads',
-        'downstream connection',
-        'first downstream request',
-        'connected at init',
-      ],
-      ...coldRequest.figures.map((f) => [
-        networkName[f.network],
-        f.subject,
-        range(f.totalMs, ms),
-        f.ratio ? range(f.ratio, ratio) : '',
-        f.phases.nodeReadyMs.toFixed(0),
-        f.phases.importedMs.toFixed(0),
-        span(f.phases.secretReads),
-        span(f.phases.downstreamConnection),
-        span(f.phases.downstreamRequest),
-        `${f.connectedAtInit}/${f.runs.length}`,
+  return {
+    title:
+      `Cold request: new process → import → first invocation → answer, ${coldRequest.runs} runs per function and network; ` +
+      `TLS round trips: Secrets Manager ${trips.secretsManager} ms, HelpCrunch ${trips.helpcrunch} ms, SQS ${trips.sqs} ms`,
+    lines: [
+      table([
+        [
+          'network',
+          'function',
+          'total ms median (min–max)',
+          '×ref median (min–max)',
+          'node ready',
+          'imported',
+          'secret reads',
+          'downstream connection',
+          'first downstream request',
+          'connected at init',
+        ],
+        ...coldRequest.figures.map((f) => [
+          networkName[f.network],
+          f.subject,
+          range(f.totalMs, ms),
+          f.ratio ? range(f.ratio, ratio) : '',
+          f.phases.nodeReadyMs.toFixed(0),
+          f.phases.importedMs.toFixed(0),
+          span(f.phases.secretReads),
+          span(f.phases.downstreamConnection),
+          span(f.phases.downstreamRequest),
+          `${f.connectedAtInit}/${f.runs.length}`,
+        ]),
       ]),
-    ]),
-    'Milestones: medians in ms since the process was spawned. Downstream: HelpCrunch inline, SQS in queue dispatch.',
-  );
+      'Milestones: medians in ms since the process was spawned. Downstream: HelpCrunch inline, SQS in queue dispatch.',
+    ],
+  };
+}
 
-  section(
-    `3. Warm overhead per event: ${warmOverhead.events} events per side in ${warmOverhead.rounds} rounds; medians of the rounds (min–max)`,
-  );
-  lines.push(
-    table([
-      ['', 'p50 ms', 'p99 ms'],
-      ['webhook handler', range(warmOverhead.handlerMs.p50, ms), range(warmOverhead.handlerMs.p99, ms)],
-      ['bare axios DELETE', range(warmOverhead.bareAxiosMs.p50, ms), range(warmOverhead.bareAxiosMs.p99, ms)],
-      ['ratio', range(warmOverhead.ratio.p50, ratio), range(warmOverhead.ratio.p99, ratio)],
-    ]),
-    `Log output per event: ${warmOverhead.logBytesPerEvent} bytes`,
-  );
-
-  section(
-    `4. Rate-limit throughput: ${throughput.events} events, limit ${throughput.limitPerSecond} requests/s; medians of ${throughput.inline.runs.length} runs (min–max)`,
-  );
+function throughputSection(throughput: ThroughputResult): Section {
   const { inline, queue } = throughput;
-  lines.push(
-    table([
-      ['mode', 'successful calls/s ÷ limit', '429 share', 'lost', 'handed back (503)', 'duration s'],
-      [
-        `inline, ${inline.containers} containers`,
-        range(inline.rateRatio, percent),
-        range(inline.share429, percent),
-        String(inline.lost),
-        inline.handedBack ? range(inline.handedBack, String) : '-',
-        range(inline.durationMs, (v) => (v / 1000).toFixed(1)),
-      ],
-      queue.status === 'pending'
-        ? ['queue', `pending: ${queue.reason}`, '', '', '', '']
-        : [
-            'queue',
-            range(queue.rateRatio, percent),
-            range(queue.share429, percent),
-            String(queue.lost),
-            '-',
-            range(queue.durationMs, (v) => (v / 1000).toFixed(1)),
-          ],
-    ]),
-  );
+  const seconds = (v: number) => (v / 1000).toFixed(1);
+  return {
+    title: `Rate-limit throughput: ${throughput.events} events, limit ${throughput.limitPerSecond} requests/s; medians of ${inline.runs.length} runs (min–max)`,
+    lines: [
+      table([
+        ['mode', 'successful calls/s ÷ limit', '429 share', 'lost', 'handed back (503)', 'duration s'],
+        [
+          `inline, ${inline.containers} containers`,
+          range(inline.rateRatio, percent),
+          range(inline.share429, percent),
+          String(inline.lost),
+          inline.handedBack ? range(inline.handedBack, String) : '-',
+          range(inline.durationMs, seconds),
+        ],
+        queue.status === 'pending'
+          ? ['queue', `pending: ${queue.reason}`, '', '', '', '']
+          : [
+              'queue',
+              range(queue.rateRatio, percent),
+              range(queue.share429, percent),
+              String(queue.lost),
+              '-',
+              range(queue.durationMs, seconds),
+            ],
+      ]),
+    ],
+  };
+}
 
-  section('5. Calls and memory');
-  lines.push(
-    `HelpCrunch calls per event: by id ${calls.helpcrunchCallsPerEvent.byId}, by email ${calls.helpcrunchCallsPerEvent.byEmail} (search + DELETE); retries ${calls.retries}`,
-    `Secrets Manager calls in one container over ${calls.invocations} invocations (TTL ${calls.secretsManager.ttlSeconds} s): ${Object.entries(
-      calls.secretsManager.callsBySecret,
-    )
-      .map(([id, n]) => `${id} ${n}`)
-      .join(', ')}`,
-    `Memory: node ${memory.node}, each subject in processes of its own started as Lambda starts it; ${memory.events} events, ${memory.peakRssMiB.n} processes each`,
-    `  webhook (${memory.nodeArgs.join(' ')}; NODE_OPTIONS ${memory.nodeOptions ?? '(none)'}): peak RSS ${mib(memory.peakRssMiB)}, ${range(memory.ratio, ratio)} the reference; ` +
+function callsSection(calls: CallsResult): Section {
+  return {
+    title: `Calls: one container, ${calls.invocations} invocations`,
+    lines: [
+      `HelpCrunch calls per event: by id ${calls.helpcrunchCallsPerEvent.byId}, by email ${calls.helpcrunchCallsPerEvent.byEmail} (search + DELETE); retries ${calls.retries}`,
+      `Secrets Manager calls (TTL ${calls.secretsManager.ttlSeconds} s): ${Object.entries(
+        calls.secretsManager.callsBySecret,
+      )
+        .map(([id, n]) => `${id} ${n}`)
+        .join(', ')}`,
+    ],
+  };
+}
+
+function memorySection(memory: MemoryResult): Section {
+  const lines = [
+    `webhook (${memory.nodeArgs.join(' ')}; NODE_OPTIONS ${memory.nodeOptions ?? '(none)'}): peak RSS ${mib(memory.peakRssMiB)}, ${range(memory.ratio, ratio)} the reference; ` +
       `RSS after GC every ${memory.samples[0]?.events ?? 0} events (median run): ${memory.samples.map((s) => s.rssMiB).join(' → ')} MiB`,
-    `  reference, as deployed naively (${memory.reference.nodeArgs.join(' ')}; no NODE_OPTIONS): peak RSS ${mib(memory.reference.peakRssMiB)}; RSS after GC: ${memory.reference.samples.map((s) => s.rssMiB).join(' → ')} MiB`,
-    `  reference under the function's NODE_OPTIONS: peak RSS ${mib(memory.referenceUnderFunctionFlags.peakRssMiB)}; the webhook's is ${range(memory.ratioUnderFunctionFlags, ratio)} of it`,
-    `  plain axios, the untag call alone, under the function's NODE_OPTIONS: peak RSS ${mib(memory.bareAxios.peakRssMiB)}; RSS after GC: ${memory.bareAxios.samples.map((s) => s.rssMiB).join(' → ')} MiB`,
-  );
+    `reference, as deployed naively (${memory.reference.nodeArgs.join(' ')}; no NODE_OPTIONS): peak RSS ${mib(memory.reference.peakRssMiB)}; RSS after GC: ${memory.reference.samples.map((s) => s.rssMiB).join(' → ')} MiB`,
+    `reference under the function's NODE_OPTIONS: peak RSS ${mib(memory.referenceUnderFunctionFlags.peakRssMiB)}; the webhook's is ${range(memory.ratioUnderFunctionFlags, ratio)} of it`,
+    `plain axios, the untag call alone, under the function's NODE_OPTIONS: peak RSS ${mib(memory.bareAxios.peakRssMiB)}; RSS after GC: ${memory.bareAxios.samples.map((s) => s.rssMiB).join(' → ')} MiB`,
+  ];
   const last = memory.samples[memory.samples.length - 1];
   if (last?.rssAnonMiB !== undefined) {
     lines.push(
-      `  last sample: heap ${last.heapUsedMiB} MiB used of ${last.heapTotalMiB} MiB; RSS ${last.rssAnonMiB} MiB anonymous + ${last.rssFileMiB} MiB file-backed (the node binary's pages)`,
+      `last sample: heap ${last.heapUsedMiB} MiB used of ${last.heapTotalMiB} MiB; RSS ${last.rssAnonMiB} MiB anonymous + ${last.rssFileMiB} MiB file-backed (the node binary's pages)`,
     );
   }
   lines.push(
-    `  Node built-ins first loaded while handling events (not at import): ${memory.builtinsLoadedByEvents.join(', ') || 'none'}`,
+    `Node built-ins first loaded while handling events (not at import): ${memory.builtinsLoadedByEvents.join(', ') || 'none'}`,
   );
+  return {
+    title: `Memory: node ${memory.node}, each subject in processes of its own started as Lambda starts it; ${memory.events} events, ${memory.peakRssMiB.n} processes each`,
+    lines,
+  };
+}
 
-  const { cost } = results;
-  const { assumptions: a } = cost;
-  section(
-    `Cost per ${cost.perEvents.toLocaleString('en-US')} events (USD, us-east-1 arm64 list prices; see bench/cost.ts)`,
-  );
-  lines.push(
-    table([
-      ['mode', 'billed ms/event', 'Lambda', 'Secrets Manager', 'SQS', 'total'],
-      ...(['inline', 'queue'] as const).map((mode) => {
-        const c = cost[mode];
-        return [
-          mode,
-          String(c.billedMsPerEvent),
-          `$${c.lambdaUsd.toFixed(2)}`,
-          `$${c.secretsManagerUsd.toFixed(2)}`,
-          `$${c.sqsUsd.toFixed(2)}`,
-          `$${c.totalUsd.toFixed(2)}`,
-        ];
-      }),
-    ]),
-    `Measured: per-event overhead (handler p50 − bare call p50), webhook module init. Assumed: HelpCrunch round trip ${a.helpcrunchRoundTripMs} ms, enqueue ${a.enqueueMs} ms, ` +
-      `${a.coldStartShare * 100}% cold starts, ${a.warmContainers} warm containers over a month, ${a.sqsRequestsPerJob} SQS requests per job, ${a.workerBatchSize} jobs per worker invocation.`,
-  );
-
-  section('Targets');
-  lines.push(
-    table([
-      ['figure', 'target', 'measured', 'met'],
-      ...results.targets.map((t) => [
-        t.figure,
-        t.target,
-        t.measured,
-        t.met === null ? 'pending' : t.met ? 'yes' : 'NO',
+function costSection(cost: CostEstimate): Section {
+  const { assumptions: a, pacedRequest: paced } = cost;
+  return {
+    title: `Cost per ${cost.perEvents.toLocaleString('en-US')} events (USD, us-east-1 arm64 list prices; see bench/cost.ts)`,
+    lines: [
+      table([
+        ['mode', 'billed ms/event', 'Lambda', 'Secrets Manager', 'SQS', 'total'],
+        ...(['inline', 'queue'] as const).map((mode) => {
+          const c = cost[mode];
+          return [
+            mode,
+            String(c.billedMsPerEvent),
+            `$${c.lambdaUsd.toFixed(2)}`,
+            `$${c.secretsManagerUsd.toFixed(2)}`,
+            `$${c.sqsUsd.toFixed(2)}`,
+            `$${c.totalUsd.toFixed(2)}`,
+          ];
+        }),
       ]),
-    ]),
-  );
+      `Measured: webhook module init, secrets read. Assumed: the function's own work ${a.ownWorkMs} ms per event, HelpCrunch round trip ${a.helpcrunchRoundTripMs} ms, enqueue ${a.enqueueMs} ms, ` +
+        `${a.coldStartShare * 100}% cold starts, ${a.warmContainers} warm containers over a month, ${a.sqsRequestsPerJob} SQS requests per job, ${a.workerBatchSize} jobs per worker invocation.`,
+      `Not included: a backlog's pacing. At ${paced.ratePerMinute}/min shared by ${paced.workerConcurrency} worker instances, a paced HelpCrunch request ` +
+        `holds ${paced.billedSeconds} s of billed worker time: $${paced.usdPerMillion.toFixed(2)} per million paced requests (one per job by id, two by email).`,
+    ],
+  };
+}
+
+export function formatReport(results: BenchResults): string {
+  const { coldStart, coldRequest, throughput, calls, memory, cost } = results;
+  const sections: Section[] = [
+    ...(coldStart ? [coldStartSection(coldStart, results.artifacts)] : []),
+    ...(coldRequest ? [coldRequestSection(coldRequest)] : []),
+    ...(throughput ? [throughputSection(throughput)] : []),
+    ...(calls ? [callsSection(calls)] : []),
+    ...(memory ? [memorySection(memory)] : []),
+    ...(cost ? [costSection(cost)] : []),
+    {
+      title: 'Targets',
+      lines: [
+        table([
+          ['figure', 'target', 'measured', 'met'],
+          ...results.targets.map((t) => [
+            t.figure,
+            t.target,
+            t.measured,
+            t.met === null ? 'pending' : t.met ? 'yes' : 'NO',
+          ]),
+        ]),
+      ],
+    },
+  ];
+  const lines: string[] = [];
+  if (results.smoke) lines.push('SMOKE RUN: tiny counts, esbuild builds, local node. The figures below mean nothing.');
+  if (results.parts.length < PARTS.length) lines.push(`Parts run: ${results.parts.join(', ')}`);
+  for (const { title, lines: body } of sections) lines.push('', title, '-'.repeat(title.length), ...body);
   lines.push('', `Finished in ${results.durationSeconds.toFixed(0)} s.`);
   return lines.join('\n');
 }

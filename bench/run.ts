@@ -1,23 +1,13 @@
 /**
  * `npm run bench`: cold start, the cold request over loopback and over TLS with realistic round
- * trips, warm per-event overhead, rate-limit throughput, calls and memory, each against a
- * reference run side by side. Prints a table and writes bench/results.json.
- *
- *   npm run bench                         the full run (several minutes on 2 cores)
- *   npm run bench:smoke                   one tiny iteration of every part (what the test runs),
- *                                         results to the temp directory
- *   tsx bench/run.ts [--smoke] [--out results.json]
- *                    [--rtt-secrets-manager 20] [--rtt-helpcrunch 60] [--rtt-sqs 15]
- *                                         round trips (ms) of the cold request's TLS network
- *
- * The full run packages with `serverless package` and runs on Lambda's Node major (the project's
- * node@24, which npm run puts first on the PATH); the smoke run builds with esbuild.
+ * trips, rate-limit throughput, calls and memory, each against a reference run side by side.
+ * Prints a table and writes bench/results.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { declaredFunctions, packageFunctions, projectCopy, type LambdaFunction } from './artifacts';
+import { declaredFunctions, packageFunctions, projectCopy, workerPacing, type LambdaFunction } from './artifacts';
 import { buildLambdaBundle, buildReferenceBundle, projectRoot, type BuiltBundle } from './bundles';
 import { measureCalls, measureMemory, type CallsAndMemoryOptions } from './calls-and-memory';
 import { measureColdRequests, type ColdRequestSubject } from './cold-request';
@@ -26,14 +16,26 @@ import { measureColdStart, type ColdStartSubject } from './cold-start';
 import type { Bundle } from './containers';
 import { estimateCost } from './cost';
 import { benchNode } from './node-runtime';
-import { checkTargets, formatReport, type BenchResults } from './report';
+import { checkTargets, formatReport, PARTS, type BenchResults, type Measured, type Part } from './report';
 import { measureInline, measureQueue, type ThroughputOptions } from './throughput';
-import { measureWarmOverhead, type WarmOverheadOptions } from './warm-overhead';
+
+const USAGE = `npm run bench [-- options]     the full run (~8 min on 2 cores), on the project's node@24
+npm run bench:smoke             one tiny iteration of every part (what the test runs), results to the temp directory
+
+  --parts <list>                only these parts, comma-separated (default: all):
+                                ${PARTS.join(', ')}
+  --out <file>                  where the results go (default bench/results.json; smoke: the temp directory)
+  --rtt-secrets-manager <ms>    round trips of the cold request's TLS network (default 20, 60, 15)
+  --rtt-helpcrunch <ms>
+  --rtt-sqs <ms>
+  --smoke                       tiny counts, esbuild builds instead of \`serverless package\`: figures mean nothing
+
+The full run packages with \`serverless package\` and runs on Lambda's Node major (the project's
+node@24, which npm run puts first on the PATH); the smoke run builds with esbuild.`;
 
 interface Settings {
   initRuns: number;
   coldRequestRuns: number;
-  warm: Omit<WarmOverheadOptions, 'workDir' | 'timeoutMs'>;
   throughput: Omit<ThroughputOptions, 'workDir' | 'timeoutMs'>;
   calls: Omit<CallsAndMemoryOptions, 'workDir' | 'timeoutMs'>;
 }
@@ -41,7 +43,6 @@ interface Settings {
 const FULL: Settings = {
   initRuns: 15,
   coldRequestRuns: 15,
-  warm: { rounds: 5, eventsPerRound: 500, warmupEvents: 200 },
   throughput: { events: 1000, limitPerSecond: 20, containers: 10, runs: 3 },
   calls: { invocations: 1000, emailEvents: 100, memoryEvents: 10_000, memorySampleEvery: 1000, memoryRuns: 3 },
 };
@@ -49,10 +50,18 @@ const FULL: Settings = {
 const SMOKE: Settings = {
   initRuns: 1,
   coldRequestRuns: 1,
-  warm: { rounds: 1, eventsPerRound: 10, warmupEvents: 2 },
   throughput: { events: 12, limitPerSecond: 50, containers: 2, runs: 1 },
   calls: { invocations: 10, emailEvents: 2, memoryEvents: 20, memorySampleEvery: 10, memoryRuns: 1 },
 };
+
+/** Which parts to run: all unless --parts names some. */
+function partsFrom(list: string | undefined): Part[] {
+  if (list === undefined) return [...PARTS];
+  const named = list.split(',').map((part) => part.trim());
+  const unknown = named.filter((part) => !(PARTS as readonly string[]).includes(part));
+  if (unknown.length > 0) throw new Error(`unknown part ${unknown.join(', ')}: expected ${PARTS.join(', ')}`);
+  return PARTS.filter((part) => named.includes(part));
+}
 
 const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -126,13 +135,20 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       smoke: { type: 'boolean', default: false },
+      parts: { type: 'string' },
       out: { type: 'string' },
       'rtt-secrets-manager': { type: 'string', default: String(ROUND_TRIPS.secretsManager) },
       'rtt-helpcrunch': { type: 'string', default: String(ROUND_TRIPS.helpcrunch) },
       'rtt-sqs': { type: 'string', default: String(ROUND_TRIPS.sqs) },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const smoke = values.smoke ?? false;
+  const parts = partsFrom(values.parts);
   const roundTrips: RoundTrips = {
     secretsManager: Number(values['rtt-secrets-manager']),
     helpcrunch: Number(values['rtt-helpcrunch']),
@@ -147,6 +163,8 @@ async function main(): Promise<void> {
   const settings = smoke ? SMOKE : FULL;
   const started = performance.now();
   const workDir = mkdtempSync(join(tmpdir(), 'helpcrunch-bench-'));
+  const step = (part: Part, message: string) =>
+    progress(`${parts.indexOf(part) + 1}/${parts.length} ${part}: ${message} …`);
   try {
     const projectDir = projectCopy(join(workDir, 'project'));
     const { functions, subjects } = await coldStartSubjects(smoke, projectDir, workDir);
@@ -156,17 +174,21 @@ async function main(): Promise<void> {
 
     const reference = await buildReferenceBundle(join(workDir, 'reference'));
     const naiveEnvironment = withoutNodeOptions(webhook.environment);
-    progress(
-      `1/5 cold start: ${subjects.length} handlers and the reference, ${settings.initRuns} runs each on node ${node.version} (${node.origin}) …`,
-    );
-    const coldStart = await measureColdStart(
-      node,
-      { name: 'reference', ...reference, environment: naiveEnvironment, memoryMiB: webhook.memoryMiB },
-      subjects,
-      settings.initRuns,
-    );
+    const measured: Partial<Measured> = {};
+    if (parts.includes('cold-start')) {
+      step(
+        'cold-start',
+        `${subjects.length} handlers and the reference, ${settings.initRuns} runs each on node ${node.version} (${node.origin})`,
+      );
+      measured.coldStart = await measureColdStart(
+        node,
+        { name: 'reference', ...reference, environment: naiveEnvironment, memoryMiB: webhook.memoryMiB },
+        subjects,
+        settings.initRuns,
+      );
+    }
 
-    // Parts 2-5 run the handlers built with the deployed options and the benchmark's rules.
+    // The other parts run the handlers built with the deployed options and the benchmark's rules.
     const benchBuild = async (fn: LambdaFunction) => {
       const dir = join(workDir, 'bench-bundle', fn.name);
       const built = await buildLambdaBundle({
@@ -178,76 +200,91 @@ async function main(): Promise<void> {
       return { dir, entryFile: built.entryFile } satisfies Bundle;
     };
     const bundle = await benchBuild(webhook);
-    const eventbridgeBundle = await benchBuild(eventbridge);
 
-    const coldRequestSubject = (
-      fn: LambdaFunction,
-      entryFile: string,
-      dispatch: 'inline' | 'queue',
-    ): ColdRequestSubject => ({
-      name: `${fn.name}, ${dispatch}`,
-      entryFile,
-      memoryMiB: fn.memoryMiB,
-      timeoutMs: fn.timeoutSeconds * 1000,
-      environment: { ...fn.environment, DISPATCH: dispatch },
-      trigger: fn.name === 'eventbridge' ? 'eventbridge' : 'webhook',
-      downstream: dispatch === 'inline' ? 'helpcrunch' : 'sqs',
-    });
-    progress(`2/5 cold request: 4 functions × 2 networks, ${settings.coldRequestRuns} runs each …`);
-    mkdirSync(join(workDir, 'cold-request'), { recursive: true });
-    const coldRequest = await measureColdRequests(
-      node,
-      {
-        ...coldRequestSubject(webhook, reference.entryFile, 'inline'),
-        name: 'reference',
-        environment: naiveEnvironment,
-      },
-      [
-        coldRequestSubject(webhook, bundle.entryFile, 'inline'),
-        coldRequestSubject(eventbridge, eventbridgeBundle.entryFile, 'inline'),
-        coldRequestSubject(webhook, bundle.entryFile, 'queue'),
-      ],
-      { runs: settings.coldRequestRuns, roundTrips, workDir: join(workDir, 'cold-request') },
-    );
+    if (parts.includes('cold-request')) {
+      const eventbridgeBundle = await benchBuild(eventbridge);
+      const coldRequestSubject = (
+        fn: LambdaFunction,
+        entryFile: string,
+        dispatch: 'inline' | 'queue',
+      ): ColdRequestSubject => ({
+        name: `${fn.name}, ${dispatch}`,
+        entryFile,
+        memoryMiB: fn.memoryMiB,
+        timeoutMs: fn.timeoutSeconds * 1000,
+        environment: { ...fn.environment, DISPATCH: dispatch },
+        trigger: fn.name === 'eventbridge' ? 'eventbridge' : 'webhook',
+        downstream: dispatch === 'inline' ? 'helpcrunch' : 'sqs',
+      });
+      step('cold-request', `4 functions × 2 networks, ${settings.coldRequestRuns} runs each`);
+      mkdirSync(join(workDir, 'cold-request'), { recursive: true });
+      measured.coldRequest = await measureColdRequests(
+        node,
+        {
+          ...coldRequestSubject(webhook, reference.entryFile, 'inline'),
+          name: 'reference',
+          environment: naiveEnvironment,
+        },
+        [
+          coldRequestSubject(webhook, bundle.entryFile, 'inline'),
+          coldRequestSubject(eventbridge, eventbridgeBundle.entryFile, 'inline'),
+          coldRequestSubject(webhook, bundle.entryFile, 'queue'),
+        ],
+        { runs: settings.coldRequestRuns, roundTrips, workDir: join(workDir, 'cold-request') },
+      );
+    }
 
     const common = { workDir: join(workDir, 'containers'), timeoutMs: webhook.timeoutSeconds * 1000 };
     mkdirSync(common.workDir, { recursive: true });
 
-    progress(`3/5 warm overhead: ${settings.warm.rounds} × ${settings.warm.eventsPerRound} events per side …`);
-    const warmOverhead = await measureWarmOverhead(bundle, { ...settings.warm, ...common });
+    if (parts.includes('throughput')) {
+      const throughputOptions = { ...settings.throughput, ...common };
+      step(
+        'throughput',
+        `${settings.throughput.runs} bursts of ${settings.throughput.events} events at ${settings.throughput.limitPerSecond}/s, inline then queue`,
+      );
+      measured.throughput = {
+        events: settings.throughput.events,
+        limitPerSecond: settings.throughput.limitPerSecond,
+        inline: await measureInline(bundle, throughputOptions),
+        queue: await measureQueue(throughputOptions),
+      };
+    }
 
-    const throughputOptions = { ...settings.throughput, ...common };
-    progress(
-      `4/5 throughput: ${settings.throughput.runs} bursts of ${settings.throughput.events} events at ${settings.throughput.limitPerSecond}/s, inline then queue …`,
-    );
-    const inline = await measureInline(bundle, throughputOptions);
-    const queue = await measureQueue(throughputOptions);
-
-    progress(
-      `5/5 calls and memory: ${settings.calls.invocations} invocations, then ${settings.calls.memoryEvents} events in a process of their own, ${settings.calls.memoryRuns} runs per subject …`,
-    );
     const callsOptions = { ...settings.calls, ...common };
-    const calls = await measureCalls(bundle, callsOptions);
-    const lambda = { memoryMiB: webhook.memoryMiB, nodeOptions: webhook.environment.NODE_OPTIONS };
-    const bareAxios = await buildReferenceBundle(join(workDir, 'reference'), 'bench/reference/bare-axios.ts');
-    const memory = await measureMemory(
-      { handler: bundle.entryFile, reference: reference.entryFile, bareAxios: bareAxios.entryFile },
-      node,
-      lambda,
-      callsOptions,
-    );
+    if (parts.includes('calls')) {
+      step('calls', `${settings.calls.invocations} invocations of one container`);
+      measured.calls = await measureCalls(bundle, callsOptions);
+    }
+    if (parts.includes('memory')) {
+      step(
+        'memory',
+        `${settings.calls.memoryEvents} events in a process of their own, ${settings.calls.memoryRuns} runs per subject`,
+      );
+      const lambda = { memoryMiB: webhook.memoryMiB, nodeOptions: webhook.environment.NODE_OPTIONS };
+      const bareAxios = await buildReferenceBundle(join(workDir, 'reference'), 'bench/reference/bare-axios.ts');
+      measured.memory = await measureMemory(
+        { handler: bundle.entryFile, reference: reference.entryFile, bareAxios: bareAxios.entryFile },
+        node,
+        lambda,
+        callsOptions,
+      );
+    }
 
-    const webhookInitMs = coldStart.handlers.find((handler) => handler.name === 'webhook')!.initMs.median;
-    const cost = estimateCost({
-      memoryMiB: webhook.memoryMiB,
-      overheadMs: Math.max(0, warmOverhead.handlerMs.p50.median - warmOverhead.bareAxiosMs.p50.median),
-      initMs: webhookInitMs,
-      secrets: Object.keys(calls.secretsManager.callsBySecret).length,
-      secretTtlSeconds: calls.secretsManager.ttlSeconds,
-    });
-    const measured: Omit<BenchResults, 'targets'> = {
+    const webhookInit = measured.coldStart?.handlers.find((handler) => handler.name === 'webhook');
+    if (webhookInit && measured.calls) {
+      measured.cost = estimateCost({
+        memoryMiB: webhook.memoryMiB,
+        initMs: webhookInit.initMs.median,
+        secrets: Object.keys(measured.calls.secretsManager.callsBySecret).length,
+        secretTtlSeconds: measured.calls.secretsManager.ttlSeconds,
+        pacing: workerPacing(projectDir),
+      });
+    }
+    const results: Omit<BenchResults, 'targets'> = {
       generatedAt: new Date().toISOString(),
       smoke,
+      parts,
       durationSeconds: (performance.now() - started) / 1000,
       machine: {
         cpus: cpus().length,
@@ -256,22 +293,11 @@ async function main(): Promise<void> {
         benchNode: process.version,
       },
       artifacts: smoke ? 'esbuild' : 'serverless package',
-      coldStart,
-      coldRequest,
-      warmOverhead,
-      throughput: {
-        events: settings.throughput.events,
-        limitPerSecond: settings.throughput.limitPerSecond,
-        inline,
-        queue,
-      },
-      calls,
-      memory,
-      cost,
+      ...measured,
     };
-    const results: BenchResults = { ...measured, targets: checkTargets(measured) };
-    writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
-    console.log(formatReport(results));
+    const checked: BenchResults = { ...results, targets: checkTargets(results) };
+    writeFileSync(outFile, `${JSON.stringify(checked, null, 2)}\n`);
+    console.log(formatReport(checked));
     console.log(`\nWrote ${outFile}`);
   } finally {
     rmSync(workDir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 /** POST /webhooks/{source}: API Gateway HTTP API (2.0), REST API proxy (1.0) or Function URL. */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type {
@@ -10,17 +11,16 @@ import type {
 import { asUntagError } from '../lib/errors';
 import { parseHttpEvent } from '../lib/triggers/http-event';
 import { errorResponse, jsonResponse, resultsBody } from '../lib/triggers/http-response';
-import { injectLambdaContext } from '../lib/logger';
 import { logger, metrics, recordOutcomes } from '../lib/observability';
 import { recordQueued } from '../lib/queue/observability';
 import { RetryBudget } from '../lib/http/retry';
 import { bundledRules } from '../lib/rules/bundled';
-import { firstRequestUrl, inlineSecretIds, lazyRuntime, startSecretReads } from '../lib/runtime';
+import { firstRequestUrls, inlineSecretIds, lazyRuntime, startSecretReads } from '../lib/runtime';
 import { startConnecting } from '../lib/http/warm-connection';
 
 const runtime = lazyRuntime(bundledRules);
 startSecretReads(runtime, (config) => [...bundledRules.signingSecretIds(), ...inlineSecretIds(bundledRules)(config)]);
-startConnecting(() => runtime().config, firstRequestUrl);
+startConnecting(() => runtime().config, firstRequestUrls);
 
 async function webhook(
   event: APIGatewayProxyEventV2 | APIGatewayProxyEvent,
@@ -60,5 +60,7 @@ function reject(error: unknown): APIGatewayProxyStructuredResultV2 {
   return errorResponse(untagError);
 }
 
-// The event is never logged: it carries signatures, tokens and credentials.
-export const handler = middy(webhook).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+// Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries signatures, tokens and credentials.
+export const handler = middy(webhook)
+  .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
+  .use(logMetrics(metrics));

@@ -3,24 +3,21 @@
  * each message is done, retried later or dead-lettered by lib/queue/worker.ts; this adapter
  * answers Lambda with the batch item failures.
  */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { injectLambdaContext } from '../lib/logger';
 import { logger, metrics } from '../lib/observability';
 import { recordMessageResults } from '../lib/queue/observability';
 import { batchResponse } from '../lib/queue/worker';
 import { RetryBudget } from '../lib/http/retry';
 import { bundledRules } from '../lib/rules/bundled';
-import { lazyWorkerRuntime, resolvingSecretIds, startSecretReads } from '../lib/runtime';
+import { lazyWorkerRuntime, resolvingSecretIds, resolvingUrls, startSecretReads } from '../lib/runtime';
 import { startConnecting } from '../lib/http/warm-connection';
 
 const runtime = lazyWorkerRuntime(bundledRules);
 startSecretReads(runtime, resolvingSecretIds(bundledRules));
-startConnecting(
-  () => runtime().config,
-  (config) => config.apiUrl,
-);
+startConnecting(() => runtime().config, resolvingUrls);
 
 async function consume(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   // A misconfigured worker throws here: the whole batch stays in the queue and the error alarm fires.
@@ -30,5 +27,7 @@ async function consume(event: SQSEvent, context: Context): Promise<SQSBatchRespo
   return batchResponse(results);
 }
 
-// The event is never logged: job messages carry emails and user ids.
-export const handler = middy(consume).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+// Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: job messages carry emails and user ids.
+export const handler = middy(consume)
+  .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
+  .use(logMetrics(metrics));

@@ -22,6 +22,8 @@ export interface RuntimeConfig {
   ledgerTable: string | undefined;
   /** How long an applied event is remembered as such (DEDUP_DAYS). */
   dedupDays: number;
+  /** The DynamoDB endpoint the SDK will call (AWS_ENDPOINT_URL_DYNAMODB, else the region's), for the early connection. */
+  ledgerUrl: string | undefined;
   /** Time kept back from the invocation's remaining time so the function can still answer. */
   safetyMarginMs: number;
   dispatch: DispatchMode;
@@ -77,6 +79,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     ledgerTable: env.LEDGER_TABLE?.trim() || undefined,
     // Stripe resends for up to three days.
     dedupDays: integer(env, 'DEDUP_DAYS', 7, 1),
+    ledgerUrl:
+      env.AWS_ENDPOINT_URL_DYNAMODB?.trim() ||
+      (env.AWS_REGION ? `https://dynamodb.${env.AWS_REGION}.amazonaws.com` : undefined),
     safetyMarginMs: integer(env, 'TIME_BUDGET_MARGIN_MS', 1500),
     dispatch: dispatchMode(env.DISPATCH),
     jobsQueueUrl: env.JOBS_QUEUE_URL?.trim() || undefined,

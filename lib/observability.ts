@@ -1,9 +1,9 @@
 /**
- * The logger and Powertools Metrics, one each per container. Nothing here ever receives a secret:
+ * Powertools Logger and Metrics, one each per container. Nothing here ever receives a secret:
  * callers log outcomes and error codes, never headers, keys or raw bodies.
  */
+import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Logger } from './logger';
 import type { Explanation } from './rules/match';
 import type { Outcome, OutcomeStatus, RequestCounts } from './types';
 

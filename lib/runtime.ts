@@ -183,9 +183,15 @@ export const resolvingSecretIds =
   (rules: RuleSet) =>
   (config: RuntimeConfig): (string | undefined)[] => [config.apiKeySecretId, ...rules.lookupSecretIds()];
 
-/** The first request of the webhook and EventBridge functions: HelpCrunch (inline dispatch), or the jobs queue. */
-export const firstRequestUrl = (config: RuntimeConfig): string | undefined =>
-  config.dispatch === 'inline' ? config.apiUrl : config.jobsQueueUrl;
+/** Where a function that changes tags sends its first requests: the ledger (none in a dry run), then HelpCrunch. */
+export const resolvingUrls = (config: RuntimeConfig): (string | undefined)[] => [
+  config.dryRun ? undefined : config.ledgerUrl,
+  config.apiUrl,
+];
+
+/** The first requests of the webhook and EventBridge functions: the ledger and HelpCrunch (inline dispatch), or the jobs queue. */
+export const firstRequestUrls = (config: RuntimeConfig): (string | undefined)[] =>
+  config.dispatch === 'inline' ? resolvingUrls(config) : [config.jobsQueueUrl];
 
 /** resolvingSecretIds when the trigger does the work itself (inline dispatch); none when it only enqueues. */
 export const inlineSecretIds =

@@ -12,6 +12,6 @@ if (!existsSync(testFile)) {
   console.error(`No rule tests at ${testFile}: write cases for your rules there (README, "Rule tests").`);
   process.exit(1);
 }
-const vitest = ['node_modules/vitest/vitest.mjs', 'run', '--configLoader', 'runner', 'tests/user-rules.test.ts'];
+const vitest = ['node_modules/vitest/vitest.mjs', 'run', 'tests/user-rules.test.ts'];
 const run = spawnSync(process.execPath, vitest, { stdio: 'inherit', env: { ...process.env, RULE_TESTS: testFile } });
 process.exitCode = run.status ?? 1;

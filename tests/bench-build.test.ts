@@ -166,11 +166,21 @@ describe('what the build swaps in still works', () => {
 
 describe('Powertools, as bundled', () => {
   it('reads AWS_LAMBDA_MAX_CONCURRENCY once per process, and still honours it', async () => {
+    // What the functions do per job: a Logger line with appended keys, and a metric flushed.
     const entry = [
+      "import { Logger } from '@aws-lambda-powertools/logger';",
       "import { Metrics } from '@aws-lambda-powertools/metrics';",
-      'export const publishMetrics = (count) => {',
+      'export const logAndPublish = (count) => {',
+      '  const logger = new Logger({ serviceName: "t" });',
       '  const metrics = new Metrics({ serviceName: "t", namespace: "n" });',
-      '  for (let i = 0; i < count; i++) { metrics.addMetric("JobsUntagged", "Count", 1); metrics.publishStoredMetrics(); }',
+      '  for (let i = 0; i < count; i++) {',
+      '    logger.appendKeys({ source: "crm" });',
+      '    logger.setCorrelationId(`evt-${i}`);',
+      '    logger.info("job untagged", { i });',
+      '    logger.resetKeys();',
+      '    metrics.addMetric("JobsUntagged", "Count", 1);',
+      '    metrics.publishStoredMetrics();',
+      '  }',
       '};',
     ].join('\n');
     await bundle({ contents: entry }, join(workDir, 'powertools-out'), { sourcemap: false });
@@ -182,9 +192,9 @@ describe('Powertools, as bundled', () => {
         "process.env = new Proxy(process.env, { get(target, key) { if (key === 'AWS_LAMBDA_MAX_CONCURRENCY') reads++; return target[key]; } });",
         // An invoke store outside any invocation, as the runtime provides when it runs invocations concurrently.
         "globalThis.awslambda = { InvokeStore: new Proxy({}, { get: (_, name) => (name === 'hasContext' ? () => false : () => undefined) }) };",
-        `const { publishMetrics } = await import(${JSON.stringify(pathToFileURL(join(workDir, 'powertools-out/stdin.mjs')).href)});`,
-        'publishMetrics(50);',
-        // The EMF documents go to stdout: the count goes to stderr.
+        `const { logAndPublish } = await import(${JSON.stringify(pathToFileURL(join(workDir, 'powertools-out/stdin.mjs')).href)});`,
+        'logAndPublish(50);',
+        // The log lines and EMF documents go to stdout: the count goes to stderr.
         'process.stderr.write(JSON.stringify({ reads }));',
       ].join('\n');
     const readsWith = async (value: string) =>

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { BenchResults } from '../bench/report';
+import type { BenchResults, Measured } from '../bench/report';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -20,14 +20,15 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
 const outFile = join(dir, 'results.json');
 
 let stdout: string;
-let results: BenchResults;
+/** A smoke run runs every part. */
+let results: BenchResults & Measured;
 
 beforeAll(async () => {
   ({ stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', outFile], {
     cwd: root,
     timeout: 60_000,
   }));
-  results = JSON.parse(readFileSync(outFile, 'utf8')) as BenchResults;
+  results = JSON.parse(readFileSync(outFile, 'utf8')) as BenchResults & Measured;
 }, 60_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -91,15 +92,6 @@ describe('npm run bench:smoke', () => {
     ]);
   });
 
-  it('times warm events through the handler and bare axios side by side', () => {
-    const { warmOverhead } = results;
-    expect(warmOverhead.events).toBeGreaterThan(0);
-    for (const side of [warmOverhead.handlerMs, warmOverhead.bareAxiosMs, warmOverhead.ratio]) {
-      expect(side).toEqual({ p50: spreadShape, p99: spreadShape });
-    }
-    expect(warmOverhead.logBytesPerEvent).toBeGreaterThan(0);
-  });
-
   it('drains a burst inline and through the queue without losing events', () => {
     const { inline, queue } = results.throughput;
     expect(inline.runs).toHaveLength(1);
@@ -133,15 +125,40 @@ describe('npm run bench:smoke', () => {
         'module init, webhook',
         'bundle size, webhook',
         'cold request, webhook, inline, TLS + round trips',
-        'warm overhead p50',
         'queue mode drain',
         'Secrets Manager calls',
         'HelpCrunch calls per event by id',
         'peak RSS over 20 events',
       ]),
     );
+    expect(figures.some((figure) => figure.startsWith('warm'))).toBe(false);
     for (const target of results.targets) expect([true, false, null]).toContain(target.met);
+    expect(results.parts).toEqual(['cold-start', 'cold-request', 'throughput', 'calls', 'memory']);
     expect(stdout).toContain('Targets');
     expect(stdout).toContain('SMOKE RUN');
+  });
+
+  it('prices a backlog’s paced request from serverless.yml’s defaults: one token per 60 / (110 / 2) s of a 256 MB worker', () => {
+    expect(results.cost.pacedRequest).toEqual({
+      ratePerMinute: 110,
+      workerConcurrency: 2,
+      billedSeconds: 1.091,
+      // 1.0909 s × 0.25 GB × $0.0000133334 per GB-s, a million times.
+      usdPerMillion: 3.64,
+    });
+  });
+});
+
+describe('npm run bench -- --parts', () => {
+  const bench = (...args: string[]) =>
+    run(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { cwd: root, timeout: 30_000 });
+
+  it('lists the parts in --help, and refuses one it does not have', async () => {
+    expect((await bench('--help')).stdout).toContain('cold-start, cold-request, throughput, calls, memory');
+    await expect(bench('--smoke', '--parts', 'cold-request,warm-overhead')).rejects.toMatchObject({
+      stderr: expect.stringContaining(
+        'unknown part warm-overhead: expected cold-start, cold-request, throughput, calls, memory',
+      ),
+    });
   });
 });

@@ -118,30 +118,53 @@ describe('parseStartArgs', () => {
   });
 });
 
-describe('sandboxOptionsFromCli', () => {
-  it('loads seed customers from --customers, checked like the demo file', async () => {
+describe('npm start --customers, as npm run invoke --customers takes it', () => {
+  const customer = { id: 7, email: 'x@example.com', userId: null, name: 'X' };
+  const withFile = async (name: string, text: string, check: (file: string) => void) => {
     const dir = await mkdtemp(join(tmpdir(), 'sandbox-cli-'));
     try {
-      const file = join(dir, 'customers.json');
-      await writeFile(
-        file,
-        JSON.stringify([
-          { id: 7, email: 'x@example.com', userId: null, name: 'X', tags: [{ name: 'VIP', color: '#000' }] },
-        ]),
-      );
-      expect(sandboxOptionsFromCli({ customers: file }, {}).customers).toEqual([
-        { id: 7, email: 'x@example.com', userId: null, name: 'X', tags: [{ name: 'VIP', color: '#000' }] },
-      ]);
-
-      await writeFile(file, JSON.stringify([{ id: 'seven' }]));
-      expect(() => sandboxOptionsFromCli({}, { SANDBOX_CUSTOMERS: file })).toThrow(
-        'customer #0 needs a positive integer id',
-      );
+      await writeFile(join(dir, name), text);
+      check(join(dir, name));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  };
+  const seeded = (file: string, env: NodeJS.ProcessEnv = {}) =>
+    parseStartArgs(env.SANDBOX_CUSTOMERS ? [] : ['--customers', file], env)!.sandbox!.customers;
+
+  it('takes the sandbox JSON (tags with colours), checked like the demo file', async () => {
+    await withFile(
+      'customers.json',
+      JSON.stringify([{ ...customer, tags: [{ name: 'VIP', color: '#000' }] }]),
+      (file) => expect(seeded(file)).toEqual([{ ...customer, tags: [{ name: 'VIP', color: '#000' }] }]),
+    );
+    await withFile('customers.json', JSON.stringify([{ id: 'seven' }]), (file) =>
+      expect(() => seeded(file, { SANDBOX_CUSTOMERS: file })).toThrow('customer #0 needs a positive integer id'),
+    );
   });
 
+  it('takes a rule-test file’s top-level customers (tags by name), as invoke does, or a file with only them', async () => {
+    const customers = 'customers:\n  - { id: 7, email: x@example.com, name: X, tags: [VIP] }\n';
+    const sandboxCustomer = { ...customer, tags: [{ name: 'VIP', color: expect.any(String) }] };
+    await withFile('rules.test.yml', `${customers}cases:\n  - name: c\n    event: x\n`, (file) =>
+      expect(seeded(file)).toEqual([sandboxCustomer]),
+    );
+    await withFile('customers.yml', customers, (file) => expect(seeded(file)).toEqual([sandboxCustomer]));
+  });
+
+  it('names the file and the field of a customer it cannot take, and a YAML file without customers', async () => {
+    await withFile('customers.yml', 'customers:\n  - { id: 0, tags: VIP }\n', (file) =>
+      expect(() => seeded(file)).toThrow(
+        /customers\.yml is invalid.*\n.*customers\[0\]\.id: must be a positive whole number/,
+      ),
+    );
+    await withFile('customers.yml', 'cases: []\n', (file) =>
+      expect(() => seeded(file)).toThrow(/customers\.yml is invalid.*\n.*customers: missing/),
+    );
+  });
+});
+
+describe('sandboxOptionsFromCli', () => {
   it('passes every fault setting through', () => {
     const env = {
       SANDBOX_FAULT_429: '0.1',

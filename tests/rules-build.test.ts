@@ -158,7 +158,7 @@ describe('serverless variables (tooling/rules-serverless.cjs)', () => {
       'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${name}-??????`,
     });
     const resolveVariable = async (variable: string) =>
-      variable === 'param:apiKeySecretId' ? 'prod/helpcrunch-key' : undefined;
+      variable === 'self:custom.deployParams.apiKeySecretId' ? 'prod/helpcrunch-key' : undefined;
 
     expect(resolvers.signingSecretIds()).toEqual([
       'helpcrunch-untag/billing-webhook',

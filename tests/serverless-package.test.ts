@@ -89,6 +89,7 @@ beforeAll(async () => {
       '--param=maxBodyBytes=65536',
       '--param=timeBudgetMarginMs=2000',
       '--param=maxJobsPerRequest=20',
+      '--param=maxCustomersPerRequest=5',
       '--param=dryRun=true',
       '--param=logLevel=DEBUG',
     ),
@@ -252,9 +253,18 @@ describe('serverless package', () => {
     const broken = projectCopy();
     const rules = readFileSync(join(broken, 'rules.yml'), 'utf8').replace('source: crm.app', 'source: crm.ap');
     writeFileSync(join(broken, 'rules.yml'), rules);
-    expect(await failureOf(broken)).toMatch(
-      /"account-closed": source: "crm.ap" is neither a webhook source \(sources\) nor an EventBridge source \(eventSources\): did you mean crm.app\?/,
+    const failure = await failureOf(broken);
+    const problem =
+      'rules[3] "account-closed": source: "crm.ap" is neither a webhook source (sources) nor an EventBridge source (eventSources): did you mean crm.app?';
+    // Problems come in the file's order: eventSources is above rules.
+    expect(failure).toContain(
+      `rules.yml is invalid (2 problems):\n  - eventSources.crm.app: not used by any rule\n  - ${problem}`,
     );
+    // Said once, by the one variable every other reading rules.yml waits for; no stack trace, no crash after it.
+    expect(failure.split(problem)).toHaveLength(2);
+    expect(failure).not.toMatch(/\n\s+at /);
+    expect(failure).not.toContain('Uncaught exception');
+    expect(failure).not.toContain('MISSING_VARIABLE_DEPENDENCY');
   }, 120_000);
 });
 
@@ -266,6 +276,7 @@ describe('serverless package: deploy parameters', () => {
         MAX_BODY_BYTES: '262144',
         TIME_BUDGET_MARGIN_MS: '1500',
         MAX_JOBS_PER_REQUEST: '100',
+        MAX_CUSTOMERS_PER_REQUEST: '100',
         DRY_RUN: 'false',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         SECRET_CACHE_TTL_SECONDS: '300',
@@ -276,6 +287,7 @@ describe('serverless package: deploy parameters', () => {
         MAX_BODY_BYTES: '65536',
         TIME_BUDGET_MARGIN_MS: '2000',
         MAX_JOBS_PER_REQUEST: '20',
+        MAX_CUSTOMERS_PER_REQUEST: '5',
         DRY_RUN: 'true',
         POWERTOOLS_LOG_LEVEL: 'DEBUG',
         HELPCRUNCH_API_KEY_SECRET_ID: PARTIAL_API_KEY_ARN,
@@ -291,6 +303,7 @@ describe('serverless package: deploy parameters', () => {
       '--param=dryRun=yes',
       '--param=logLevel=verbose',
       '--param=alarmTopicArn=ops-topic',
+      '--param=secretsKmsKeyArn=bogus',
       '--param=ratePerMinte=60',
     );
     expect(failure).toContain('Invalid --param dispatch=bogus: expected inline | queue');
@@ -301,8 +314,11 @@ describe('serverless package: deploy parameters', () => {
     );
     expect(failure).toContain('Invalid --param alarmTopicArn=ops-topic: expected empty, or an SNS topic ARN');
     expect(failure).toMatch(/Unknown --param ratePerMinte: expected one of .*ratePerMinute/);
+    // Once, though the roles read secretsKmsKeyArn too.
+    expect(failure.split('Invalid --param secretsKmsKeyArn=bogus')).toHaveLength(2);
     // The message is the whole story: no stack trace of the checker.
     expect(failure).not.toContain('deploy-params.cjs:');
+    expect(failure).not.toMatch(/\n\s+at /);
   }, 120_000);
 });
 

@@ -443,4 +443,18 @@ describe('correlation ids', () => {
       .at(-1)!;
     expect(untagged.correlation_id).toBe(id);
   });
+
+  it('an invocation’s keys end with it: a request refused before its source is read logs no source', async () => {
+    expect((await invoke(crmEvent({ status: 'lost', person: { email: 'ada@example.com' } }))).statusCode).toBe(200);
+    // Refused while the body is decoded, before the webhook appends its source.
+    const tooLarge = crmEvent(JSON.stringify({ padding: 'x'.repeat(256 * 1024) }));
+    expect((await invoke(tooLarge)).statusCode).toBe(413);
+
+    const [processed, refused] = logLines()
+      .filter((line) => line.message === 'job untagged' || line.message === 'webhook rejected')
+      .slice(-2) as { message: string; source?: string }[];
+    expect(processed).toMatchObject({ message: 'job untagged', source: 'crm' });
+    expect(refused).toMatchObject({ message: 'webhook rejected', correlation_id: tooLarge.requestContext.requestId });
+    expect(refused).not.toHaveProperty('source');
+  });
 });

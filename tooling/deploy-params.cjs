@@ -50,6 +50,7 @@ const PARAMS = {
   maxBodyBytes: integer(1, 6 * 1024 * 1024),
   timeBudgetMarginMs: integer(0, 10_000),
   maxJobsPerRequest: integer(1, 10_000),
+  maxCustomersPerRequest: integer(1, 10_000),
   maximumEventAge: integer(60, 21_600),
   ratePerMinute: integer(1, 6_000),
   // The worker's attempts at a job. The jobs queue's backstop (serverless.yml: 100 receives) must
@@ -69,9 +70,14 @@ const PARAMS = {
   ),
 };
 
-/** A deploy parameter that fails packaging. osls prints an error's stack: the message is all there is to say. */
+/** An error that fails packaging: osls prints an error's stack, and the message is all there is to say. */
+function messageOnly(error) {
+  return Object.assign(error, { stack: error.message });
+}
+
+/** A deploy parameter that fails packaging. */
 function paramError(message) {
-  return Object.assign(new Error(message), { stack: message });
+  return messageOnly(new Error(message));
 }
 
 /** The value as the template needs it, or throws naming the allowed values. */
@@ -110,4 +116,4 @@ async function checked({ options, resolveVariable }) {
   return values;
 }
 
-module.exports = { checked, checkParam, PARAMS, JOBS_RETENTION_SECONDS };
+module.exports = { checked, checkParam, messageOnly, PARAMS, JOBS_RETENTION_SECONDS };

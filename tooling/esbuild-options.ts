@@ -84,10 +84,11 @@ export function lazyWebStreamsPlugin(): Plugin {
 }
 
 /**
- * Powertools Metrics asks, on every read of invocation-scoped state (15 in an invocation that
- * records one metric and flushes), whether the runtime runs invocations concurrently: a read of
- * process.env.AWS_LAMBDA_MAX_CONCURRENCY, which Node serves through a slow C++ getter. The runtime
- * sets the variable before the process starts and never changes it, so the answer is read once and kept.
+ * Powertools Logger and Metrics ask, on every read of invocation-scoped state (~26 for a job: its
+ * log line with the invocation's keys, one metric and the flush), whether the runtime runs
+ * invocations concurrently: a read of process.env.AWS_LAMBDA_MAX_CONCURRENCY, which Node serves
+ * through a slow C++ getter. The runtime sets the variable before the process starts and never
+ * changes it, so the answer is read once and kept (tests/bench-build.test.ts counts the reads).
  */
 export function steadyInvokeStorePlugin(): Plugin {
   const perCall =
@@ -102,7 +103,9 @@ export function steadyInvokeStorePlugin(): Plugin {
           if (!perCall.test(source)) {
             return {
               warnings: [
-                { text: `${path} changed: Powertools may read AWS_LAMBDA_MAX_CONCURRENCY on every metric again` },
+                {
+                  text: `${path} changed: Powertools may read AWS_LAMBDA_MAX_CONCURRENCY on every log line and metric again`,
+                },
               ],
             };
           }

@@ -11,7 +11,6 @@
 //
 // "inline" grants sit behind the InlineDispatch condition and kms:Decrypt (secrets under a
 // customer-managed key, param secretsKmsKeyArn) behind HasSecretsKmsKey, both in serverless.yml.
-const { checkParam } = require('./deploy-params.cjs');
 const rules = require('./rules-serverless.cjs');
 
 const NO_VALUE = { Ref: 'AWS::NoValue' };
@@ -70,13 +69,28 @@ function executionRole(functionName, statements) {
   };
 }
 
+/**
+ * Promise.all that waits for every promise: osls answers a variable it cannot resolve yet with a
+ * MISSING_VARIABLE_DEPENDENCY rejection it must get back (it resolves the variable later), and one
+ * left pending when another failed would end the process as an uncaught exception.
+ */
+async function allSettled(promises) {
+  const results = await Promise.allSettled(promises);
+  const failures = results.filter((result) => result.status === 'rejected').map((result) => result.reason);
+  const failure = failures.find((error) => error?.code === 'MISSING_VARIABLE_DEPENDENCY') ?? failures[0];
+  if (failure) throw failure;
+  return results.map((result) => result.value);
+}
+
 /** The three roles, for one rules file (resolversFor), as osls variables. */
 function rolesFor(resolvers) {
   async function context(resolveVariable) {
-    const [service, stage, kmsKeyArn, apiKey, lookups] = await Promise.all([
+    await rules.rulesChecked(resolveVariable);
+    const [service, stage, kmsKeyArn, apiKey, lookups] = await allSettled([
       resolveVariable('self:service'),
       resolveVariable('sls:stage'),
-      resolveVariable('param:secretsKmsKeyArn').then((value) => checkParam('secretsKmsKeyArn', value)),
+      // Read as custom.deployParams checked it: a bad value is reported there, once.
+      resolveVariable('self:custom.deployParams.secretsKmsKeyArn'),
       rules.apiKeySecretArns({ resolveVariable }),
       resolvers.lookupSecretArns({ resolveVariable }),
     ]);

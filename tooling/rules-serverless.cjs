@@ -2,14 +2,16 @@
 //   Resources: ${file(./tooling/rules-serverless.cjs):eventBridgeResources}
 // and the secrets each function reads, as IAM resources (function-roles.cjs grants them).
 // osls require()s this file and calls the named export with ({ options, resolveVariable }).
-// An invalid rules.yml throws here, which fails `serverless package` with the validation message.
+// rules.yml is validated once, as custom.rules (`checked`), and every other variable that reads it
+// waits for that one: an invalid file fails `serverless package` with its message once (osls
+// reports each failed variable, and the same error only once), naming the rule and field.
 const { createHash } = require('node:crypto');
 const path = require('node:path');
 const { require: requireTs } = require('tsx/cjs/api');
 
-const { loadRulesFile } = requireTs('./rules/load.ts', __filename);
+const { loadRulesFile, rulesFingerprint } = requireTs('./rules/load.ts', __filename);
 const { compileRules } = requireTs('../lib/rules/match.ts', __filename);
-const { checkParam } = require('./deploy-params.cjs');
+const { messageOnly } = require('./deploy-params.cjs');
 
 /** A CloudFormation logical id for a source: its letters and digits, and a hash so different sources never share one. */
 function logicalIdOf(source) {
@@ -19,6 +21,16 @@ function logicalIdOf(source) {
 
 /** The variables for one rules file; the file is read on every call, so edits are picked up. */
 function resolversFor(rulesFile) {
+  /** custom.rules: the file validated (its fingerprint), or the validation message alone, no stack. */
+  function checked() {
+    try {
+      loadRulesFile(rulesFile);
+    } catch (error) {
+      throw messageOnly(error);
+    }
+    return rulesFingerprint(rulesFile);
+  }
+
   /**
    * The EventBridge rules of the eventbridge function as CloudFormation: one rule per rules.yml
    * eventSources entry on its bus (omitted for the default bus; a name or an ARN of an existing
@@ -77,7 +89,7 @@ function resolversFor(rulesFile) {
     return [...new Set(Object.values(lookups).map((lookup) => lookup.secretId))].sort().map(secretArn);
   }
 
-  return { eventBridgeResources, signingSecretIds, signingSecretArns, lookupSecretArns };
+  return { checked, eventBridgeResources, signingSecretIds, signingSecretArns, lookupSecretArns };
 }
 
 /**
@@ -99,14 +111,32 @@ function secretArn(id) {
   return /-[A-Za-z0-9]{6}$/.test(name) ? id : `${id}-??????`;
 }
 
-/** IAM resource of the HelpCrunch API key (param apiKeySecretId): what every HelpCrunch caller reads. */
+/**
+ * IAM resource of the HelpCrunch API key (param apiKeySecretId, as custom.deployParams checked it):
+ * what every HelpCrunch caller reads.
+ */
 async function apiKeySecretArns({ resolveVariable }) {
-  return [secretArn(checkParam('apiKeySecretId', await resolveVariable('param:apiKeySecretId')))];
+  return [secretArn(await resolveVariable('self:custom.deployParams.apiKeySecretId'))];
 }
+
+/**
+ * Waits for custom.rules: when rules.yml is invalid, that variable's error (the same one, so osls
+ * prints it once) instead of this variable's own report of it.
+ */
+async function rulesChecked(resolveVariable) {
+  await resolveVariable('self:custom.rules');
+}
+
+const projectRules = resolversFor(path.join(__dirname, '..', 'rules.yml'));
 
 // `resolversFor` lets tests point the same functions at a fixture.
 module.exports = {
-  ...resolversFor(path.join(__dirname, '..', 'rules.yml')),
+  ...projectRules,
+  async eventBridgeResources({ resolveVariable }) {
+    await rulesChecked(resolveVariable);
+    return projectRules.eventBridgeResources();
+  },
+  rulesChecked,
   resolversFor,
   secretArn,
   apiKeySecretArns,

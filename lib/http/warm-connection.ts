@@ -67,18 +67,18 @@ export function preconnect(
 }
 
 /**
- * preconnect() to where `url` says, from a value built now (the runtime's config): at init, where
- * nothing may throw, so a value that cannot be built (a misconfiguration) is left for the first
- * invocation to report.
+ * preconnect() to each place `urls` names, from a value built now (the runtime's config): at init,
+ * where nothing may throw, so a value that cannot be built (a misconfiguration) is left for the
+ * first invocation to report.
  */
-export function startConnecting<T>(build: () => T, url: (value: T) => string | undefined): void {
+export function startConnecting<T>(build: () => T, urls: (value: T) => (string | undefined)[]): void {
   let value: T;
   try {
     value = build();
   } catch {
     return;
   }
-  preconnect(url(value));
+  for (const url of urls(value)) preconnect(url);
 }
 
 /** The early connection to host:port for that server name, if one is waiting and still usable; it is handed over once. */

@@ -18,7 +18,7 @@ import type { UnitKey } from '../ledger/dedup';
 import type { LookupResolver } from '../lookups/resolver';
 import { logger } from '../observability';
 import type { RetryBudget } from '../http/retry';
-import type { Outcome, PipelineResult, Unit } from '../types';
+import type { Outcome, PipelineResult, RequestCounts, Unit } from '../types';
 import { changeCustomer } from './change';
 import { Resolutions } from './resolve';
 import { byOccurrence, customerRefKey, shownEvent } from './units';
@@ -49,40 +49,58 @@ export const unitKey = (unit: Unit): UnitKey => ({
   customer: customerRefKey(unit.customer),
 });
 
-export async function executeUnits(units: Unit[], deps: PipelineDeps, budget: RetryBudget): Promise<PipelineResult> {
-  const ledger = deps.dryRun ? undefined : deps.ledger;
-  if (!deps.dryRun && !ledger) throw new Error('executeUnits: a real run needs the ledger');
-  const outcomes: Outcome[] = [];
-  let worst: { error: UntagError; lookup?: string } | undefined;
-  const record = (unit: Unit, outcome: Omit<Outcome, 'event'>) =>
-    outcomes.push({ ...outcome, event: shownEvent(unit.event) });
-  const fail = (
+/** The outcomes of one call, and its most severe failure. */
+class Outcomes {
+  readonly list: Outcome[] = [];
+  private worst: { error: UntagError; lookup?: string } | undefined;
+
+  /** What `unit`'s job got (customer null when it was not resolved). */
+  add(unit: Unit, outcome: Omit<Outcome, 'event'>): void {
+    this.list.push({ ...outcome, event: shownEvent(unit.event) });
+  }
+
+  /** Every job of `jobs` left unchanged, as `status` for `reason`. */
+  unchanged(
     unit: Unit,
-    error: UntagError,
+    jobs: Unit['jobs'],
     customerId: number | null,
+    status: 'skipped' | 'failed',
+    reason: string,
+    requests: number,
+    since: number,
+  ): void {
+    const ms = Date.now() - since;
+    for (const { rule } of jobs)
+      this.add(unit, { rule, customerId, removed: [], added: [], status, reason, requests, ms });
+  }
+
+  failed(
+    unit: Unit,
+    jobs: Unit['jobs'],
+    error: UntagError,
+    customer: number | null,
     requests: number,
     since: number,
     lookup?: string,
-  ) => {
-    if (!worst || severity(error) > severity(worst.error)) worst = { error, lookup };
-    for (const job of unit.jobs) {
-      record(unit, {
-        rule: job.rule,
-        customerId,
-        removed: [],
-        added: [],
-        status: 'failed',
-        reason: error.code,
-        requests,
-        ms: Date.now() - since,
-      });
-    }
-  };
-  const result = (): PipelineResult => ({
-    outcomes,
-    ...(worst && { failure: worst.error, ...(worst.lookup && { failedLookup: worst.lookup }) }),
-    requests: resolutions.requests,
-  });
+  ): void {
+    if (!this.worst || severity(error) > severity(this.worst.error)) this.worst = { error, lookup };
+    this.unchanged(unit, jobs, customer, 'failed', error.code, requests, since);
+  }
+
+  result(requests: RequestCounts): PipelineResult {
+    const { worst } = this;
+    return {
+      outcomes: this.list,
+      ...(worst && { failure: worst.error, ...(worst.lookup && { failedLookup: worst.lookup }) }),
+      requests,
+    };
+  }
+}
+
+export async function executeUnits(units: Unit[], deps: PipelineDeps, budget: RetryBudget): Promise<PipelineResult> {
+  const ledger = deps.dryRun ? undefined : deps.ledger;
+  if (!deps.dryRun && !ledger) throw new Error('executeUnits: a real run needs the ledger');
+  const outcomes = new Outcomes();
 
   const startedAt = Date.now();
   const started: Unit[] = [];
@@ -94,40 +112,34 @@ export async function executeUnits(units: Unit[], deps: PipelineDeps, budget: Re
     try {
       const start = await ledger.units.start(unitKey(unit), budget);
       if (start.state === 'started') started.push(unit);
-      else if (start.state === 'done') outcomes.push(...duplicateOutcomes(unit, start.outcomes));
-      else
-        fail(
-          unit,
-          new RetryableError('This event is being applied by another invocation', 2_000, 'event_in_progress'),
-          null,
-          0,
-          startedAt,
+      else if (start.state === 'done') duplicate(unit, start.outcomes, outcomes);
+      else {
+        const busy = new RetryableError(
+          'This event is being applied by another invocation',
+          2_000,
+          'event_in_progress',
         );
+        outcomes.failed(unit, unit.jobs, busy, null, 0, startedAt);
+      }
     } catch (error) {
-      fail(unit, asUntagError(error), null, 0, startedAt);
+      outcomes.failed(unit, unit.jobs, asUntagError(error), null, 0, startedAt);
     }
   }
 
   const resolutions = new Resolutions(deps.helpcrunch, deps.lookups, budget);
-  const abandonAll = () => Promise.all(started.map((unit) => abandon(ledger, unit, budget)));
+  /** Over the cap: nothing is written, and no started unit stays recorded as in progress. */
+  const refuse = async (count: number) => {
+    await Promise.all(started.map((unit) => abandon(ledger, unit, budget)));
+    const error = new TooManyCustomersError(count, deps.maxCustomers);
+    for (const unit of started) outcomes.failed(unit, unit.jobs, error, null, 0, startedAt);
+    return outcomes.result(resolutions.requests);
+  };
   await resolutions.lookUp(started.map((unit) => unit.customer));
   const references = new Set(started.flatMap((unit) => resolutions.directRefs(unit.customer).map(customerRefKey)));
-  if (references.size > deps.maxCustomers) {
-    await abandonAll();
-    return refuse(
-      started,
-      new TooManyCustomersError(references.size, deps.maxCustomers),
-      outcomes,
-      resolutions,
-      record,
-    );
-  }
+  if (references.size > deps.maxCustomers) return refuse(references.size);
   await resolutions.search(started.map((unit) => unit.customer));
   const customers = new Set(started.flatMap((unit) => whomIds(resolutions, unit)));
-  if (customers.size > deps.maxCustomers) {
-    await abandonAll();
-    return refuse(started, new TooManyCustomersError(customers.size, deps.maxCustomers), outcomes, resolutions, record);
-  }
+  if (customers.size > deps.maxCustomers) return refuse(customers.size);
 
   const changeDeps = {
     helpcrunch: deps.helpcrunch,
@@ -138,23 +150,12 @@ export async function executeUnits(units: Unit[], deps: PipelineDeps, budget: Re
   };
   for (const unit of started) {
     const since = Date.now();
-    const before = outcomes.length;
+    const before = outcomes.list.length;
     const whom = resolutions.whom(unit.customer);
     if (whom.kind === 'failed') {
-      fail(unit, whom.error, null, whom.requests, since, whom.lookup);
+      outcomes.failed(unit, unit.jobs, whom.error, null, whom.requests, since, whom.lookup);
     } else if (whom.kind === 'none') {
-      for (const job of unit.jobs) {
-        record(unit, {
-          rule: job.rule,
-          customerId: null,
-          removed: [],
-          added: [],
-          status: 'skipped',
-          reason: whom.reason,
-          requests: whom.requests,
-          ms: Date.now() - since,
-        });
-      }
+      outcomes.unchanged(unit, unit.jobs, null, 'skipped', whom.reason, whom.requests, since);
     } else {
       for (const customer of whom.customers) {
         const at = Date.now();
@@ -162,72 +163,42 @@ export async function executeUnits(units: Unit[], deps: PipelineDeps, budget: Re
           const change = await changeCustomer(customer, unit, changeDeps, budget);
           resolutions.requests.helpcrunch += change.requests;
           resolutions.changed(customer.id, change.tags);
+          const requests = whom.requests + change.requests;
           for (const job of unit.jobs) {
             const outcome = change.outcome(job);
-            const requests = whom.requests + change.requests;
-            if ('error' in outcome) {
-              fail({ ...unit, jobs: [job] }, outcome.error, customer.id, requests, at);
-            } else {
-              record(unit, { rule: job.rule, customerId: customer.id, ...outcome, requests, ms: Date.now() - at });
-            }
+            if ('error' in outcome) outcomes.failed(unit, [job], outcome.error, customer.id, requests, at);
+            else
+              outcomes.add(unit, {
+                rule: job.rule,
+                customerId: customer.id,
+                ...outcome,
+                requests,
+                ms: Date.now() - at,
+              });
           }
         } catch (error) {
-          fail(unit, asUntagError(error), customer.id, whom.requests, at);
+          outcomes.failed(unit, unit.jobs, asUntagError(error), customer.id, whom.requests, at);
         }
       }
     }
     if (!ledger) continue;
-    const unitFailed = outcomes.slice(before).some((outcome) => outcome.status === 'failed');
-    if (unitFailed) await abandon(ledger, unit, budget);
-    else await finish(ledger, unit, outcomes.slice(before), budget);
+    const own = outcomes.list.slice(before);
+    if (own.some((outcome) => outcome.status === 'failed')) await abandon(ledger, unit, budget);
+    else await finish(ledger, unit, own, budget);
   }
-  return result();
+  return outcomes.result(resolutions.requests);
 }
 
 /** A unit applied before: its jobs are skipped, each with the customer it had then. */
-function duplicateOutcomes(unit: Unit, stored: Outcome[]): Outcome[] {
-  const event = shownEvent(unit.event);
-  const skipped = {
-    removed: [],
-    added: [],
-    status: 'skipped' as const,
-    reason: 'duplicate_event',
-    requests: 0,
-    ms: 0,
-    event,
-  };
-  if (stored.length > 0) return stored.map(({ rule, customerId }) => ({ rule, customerId, ...skipped }));
-  return unit.jobs.map((job) => ({ rule: job.rule, customerId: null, ...skipped }));
+function duplicate(unit: Unit, stored: Outcome[], outcomes: Outcomes): void {
+  const skipped = { removed: [], added: [], status: 'skipped' as const, reason: 'duplicate_event', requests: 0, ms: 0 };
+  if (stored.length === 0) outcomes.unchanged(unit, unit.jobs, null, 'skipped', 'duplicate_event', 0, Date.now());
+  for (const { rule, customerId } of stored) outcomes.add(unit, { rule, customerId, ...skipped });
 }
 
 function whomIds(resolutions: Resolutions, unit: Unit): number[] {
   const whom = resolutions.whom(unit.customer);
   return whom.kind === 'customers' ? whom.customers.map((customer) => customer.id) : [];
-}
-
-/** Every started job fails with `error`, nothing having been written. */
-function refuse(
-  started: Unit[],
-  error: UntagError,
-  outcomes: Outcome[],
-  resolutions: Resolutions,
-  record: (unit: Unit, outcome: Omit<Outcome, 'event'>) => void,
-): PipelineResult {
-  for (const unit of started) {
-    for (const job of unit.jobs) {
-      record(unit, {
-        rule: job.rule,
-        customerId: null,
-        removed: [],
-        added: [],
-        status: 'failed',
-        reason: error.code,
-        requests: 0,
-        ms: 0,
-      });
-    }
-  }
-  return { outcomes, failure: error, requests: resolutions.requests };
 }
 
 // A unit whose record cannot be finished or abandoned is still settled: finished, its decisions

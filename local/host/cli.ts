@@ -13,6 +13,7 @@ import {
   type CliValues,
   type Setting,
 } from '../sandbox/cli-options';
+import { loadCustomersFile } from './customers-file';
 import type { DispatchMode, LocalStackOptions } from './local-stack';
 import { PROJECT_ROOT } from './serverless-config';
 
@@ -121,7 +122,7 @@ export function parseStartArgs(args: readonly string[], env: NodeJS.ProcessEnv):
   });
   if (values.help) return undefined;
   const read = <T>(setting: Setting<T>) => readSetting(setting, values, env);
-  const { port: sandboxPort, ...sandbox } = sandboxOptionsFromCli(values, env);
+  const { port: sandboxPort, customersFile, ...sandbox } = sandboxOptionsFromCli(values, env);
   const toMs = (value: number | undefined) => (value === undefined ? undefined : value * 1000);
   return {
     env,
@@ -130,7 +131,11 @@ export function parseStartArgs(args: readonly string[], env: NodeJS.ProcessEnv):
     secretsManagerPort: read(hostSettings.secretsPort) ?? 0,
     dispatch: read(hostSettings.dispatch),
     sqsPort: read(hostSettings.sqsPort) ?? DEFAULT_SQS_PORT,
-    sandbox: { ...sandbox, port: sandboxPort },
+    sandbox: {
+      ...sandbox,
+      ...(customersFile !== undefined && { customers: loadCustomersFile(customersFile) }),
+      port: sandboxPort,
+    },
     timeoutsMs: {
       webhook: toMs(read(hostSettings.webhookTimeout)),
       eventbridge: toMs(read(hostSettings.eventbridgeTimeout)),

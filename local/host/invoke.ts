@@ -10,11 +10,9 @@ import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { compileRules, type Explanation, type RuleVerdict } from '../../lib/rules/match';
 import { parseWebhookPayloads } from '../../lib/triggers/webhook-payloads';
-import { loadRuleTests, sandboxCustomer } from '../rule-tests/cases';
-import type { SandboxCustomer } from '../sandbox/customer-store';
-import { loadDemoCustomers } from '../sandbox/demo-customers';
 import { readSetting, UsageError } from '../sandbox/cli-options';
 import { hostSettings, parseUsage } from './cli';
+import { loadCustomersFile } from './customers-file';
 import { tagsTable } from './demo';
 import { toEventBridgeEvent } from './eventbridge-event';
 import { startLocalStack, type DispatchMode, type LocalStack } from './local-stack';
@@ -36,7 +34,7 @@ the event was refused or a job failed.
   --header          webhook: a request header, 'Name: value' (repeat for more)
   --sign            sign a webhook with the sandbox's demo secret for its source (as the sender would)
   --customers       sandbox customers: a JSON file like local/sandbox/demo-customers.json (the default),
-                    or a rules.test.yml, whose top-level customers its cases start from
+                    or a YAML file's top-level customers as rule tests write them (docs/local.md)
   --rules           the rules file the functions run with (default rules.yml)
   --explain         say, rule by rule, why it matched or not, with the values the expressions gave
   --dispatch        queue (default, as deployed): the worker takes the jobs; inline: the function calls HelpCrunch
@@ -108,14 +106,6 @@ export function parseInvokeArgs(args: readonly string[], env: NodeJS.ProcessEnv 
     ...(typeof values.rules === 'string' && { rulesFile: values.rules }),
     ...(dispatch && { dispatch }),
   };
-}
-
-/** A customers file (sandbox JSON), or a rule-test file's shared customers. */
-function sandboxCustomers(file: string): SandboxCustomer[] {
-  if (!/\.ya?ml$/.test(file)) return loadDemoCustomers(file);
-  const customers = loadRuleTests(file).customers;
-  if (!customers) throw new UsageError(`--customers ${file}: the file has no top-level customers`);
-  return customers.map(sandboxCustomer);
 }
 
 function parseHeader(text: string): [string, string] {
@@ -215,7 +205,7 @@ export async function runInvoke(
       const job = jobOf(line);
       if (job) jobs.push(job);
     },
-    ...(args.customersFile && { sandbox: { customers: sandboxCustomers(args.customersFile) } }),
+    ...(args.customersFile && { sandbox: { customers: loadCustomersFile(args.customersFile) } }),
   });
   try {
     const before = stack.sandbox?.customers();

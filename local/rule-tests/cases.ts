@@ -111,14 +111,17 @@ export function sandboxCustomer({ tags, ...customer }: CaseCustomer): SandboxCus
   return { ...customer, tags: tags.map((name) => ({ name, color: '#c377e0' })) };
 }
 
-export function loadRuleTests(path: string): RuleTestFile {
-  const origin = displayName(path);
-  let raw: unknown;
+function readYamlFile(path: string, origin: string): unknown {
   try {
-    raw = parse(readFileSync(path, 'utf8'));
+    return parse(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new InvalidRuleTestsError([(error as Error).message], origin);
   }
+}
+
+export function loadRuleTests(path: string): RuleTestFile {
+  const origin = displayName(path);
+  const raw = readYamlFile(path, origin);
   const findings = new Findings();
   const top = findings.at('top level');
   if (!isRecord(raw)) throw new InvalidRuleTestsError(['top level: must be a mapping with `cases`'], origin);
@@ -144,6 +147,23 @@ export function loadRuleTests(path: string): RuleTestFile {
   }
   if (findings.problems.length > 0) throw new InvalidRuleTestsError(findings.problems, origin);
   return { path, ...(typeof writtenFor === 'string' && { writtenFor }), ...(shared && { customers: shared }), cases };
+}
+
+/**
+ * The top-level `customers:` of a YAML file, as a rule-test file writes them (tags by name),
+ * checked as its cases would read them; the file's cases, if it has any, are not read. What
+ * `npm start --customers` and `npm run invoke --customers` take besides the sandbox's JSON.
+ */
+export function loadCaseCustomers(path: string): CaseCustomer[] {
+  const origin = displayName(path);
+  const raw = readYamlFile(path, origin);
+  const findings = new Findings();
+  const top = findings.at('top level');
+  if (!isRecord(raw) || raw.customers === undefined)
+    top.add('customers', 'missing: a list of {id, email, userId, name, tags}');
+  const customers = isRecord(raw) && raw.customers !== undefined ? readCustomers(raw.customers, top) : undefined;
+  if (!customers) throw new InvalidRuleTestsError(findings.problems, origin);
+  return customers;
 }
 
 /**

@@ -4,7 +4,6 @@
  * A flag wins over its variable; an empty variable counts as unset.
  */
 import type { ParseArgsConfig } from 'node:util';
-import { loadDemoCustomers } from './demo-customers';
 import { DEFAULT_RATE_LIMIT, type Faults, type HelpCrunchSandboxOptions } from './helpcrunch-sandbox';
 
 /** Values from node:util parseArgs. */
@@ -96,8 +95,8 @@ export const sandboxSettings = {
     flag: 'customers',
     arg: 'file',
     env: 'SANDBOX_CUSTOMERS',
-    expected: 'a JSON file',
-    help: 'seed customers (default local/sandbox/demo-customers.json)',
+    expected: 'a customers file',
+    help: "seed customers: JSON as local/sandbox/demo-customers.json (the default), or a YAML file's top-level customers as rule tests write them (docs/local.md)",
     parse: (raw: string) => raw,
   },
   rate429: {
@@ -147,18 +146,21 @@ function defined<T extends object>(value: { [K in keyof T]: T[K] | undefined }):
   return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
 }
 
-/** The sandbox's start options from flags and environment; unset settings keep the sandbox defaults. */
+/**
+ * The sandbox's start options from flags and environment; unset settings keep the sandbox
+ * defaults. The customers file is named, not read: the host reads it (local/host/customers-file.ts).
+ */
 export function sandboxOptionsFromCli(
   values: CliValues,
   env: NodeJS.ProcessEnv,
-): HelpCrunchSandboxOptions & { port: number } {
+): Omit<HelpCrunchSandboxOptions, 'customers'> & { port: number; customersFile?: string } {
   const read = <T>(setting: Setting<T>) => readSetting(setting, values, env);
   const requests = read(sandboxSettings.rateLimit);
   const customersFile = read(sandboxSettings.customers);
   return {
     port: read(sandboxSettings.port) ?? DEFAULT_SANDBOX_PORT,
     ...(requests !== undefined && { rateLimit: { ...DEFAULT_RATE_LIMIT, requests } }),
-    ...(customersFile !== undefined && { customers: loadDemoCustomers(customersFile) }),
+    ...(customersFile !== undefined && { customersFile }),
     faults: defined<Faults>({
       rate429: read(sandboxSettings.rate429),
       rate5xx: read(sandboxSettings.rate5xx),
