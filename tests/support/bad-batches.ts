@@ -2,6 +2,7 @@
  * Signed batches with one bad element first, in the middle or last, for the suite's rules: a request
  * with one bad element must be refused whole, before anything is sent anywhere.
  */
+import { expect } from 'vitest';
 import type { WebhookRequest } from './lambda-events';
 import { crmRequest, stripeRequest, subscriptionDeleted } from './suite-events';
 
@@ -63,3 +64,9 @@ export function signedBatch({ source, payloads }: BadBatch, secrets: { crm: stri
   const body = JSON.stringify(payloads);
   return source === 'stripe' ? stripeRequest(body, secrets.stripe) : crmRequest(body, secrets.crm);
 }
+
+/** What refusing the batch answers: 400 with invalid_customer naming the rule whose customer field is bad. */
+export const refusalOf = ({ rule }: BadBatch) => ({
+  statusCode: 400,
+  json: { errors: [{ code: 'invalid_customer', message: expect.stringContaining(`rule "${rule}"`) }] },
+});
