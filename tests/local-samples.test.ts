@@ -157,8 +157,7 @@ describe('the banner', () => {
 });
 
 describe('runDemo (npm run demo)', () => {
-  // A stack of its own: the banner's commands above sent these very events, and a FIFO queue drops
-  // a message whose deduplication id it saw in the last 5 minutes (the ledger would skip them too).
+  // A stack of its own: the banner's commands above sent these very events outside a reset.
   let demoStack: LocalStack;
   beforeAll(async () => {
     demoStack = await startLocalStack({ env: {}, rulesFile, write: () => undefined });
@@ -200,6 +199,18 @@ describe('runDemo (npm run demo)', () => {
     expect(output).toMatch(/1004 Katherine Johnson +Lead, Subscriber, VIP +Lead, VIP +removed Subscriber/);
     expect(output).toMatch(/1003 Alan Turing +Trial user +Trial user\n/);
     expect(output).toContain(`Live view: ${sandboxUrl}/?sqs=${demoStack.queue!.sqs.url}\n`);
+
+    // Again at once: the reset also empties the ledger and the queue's deduplication window, so the
+    // same samples are new events again rather than duplicates.
+    let again = '';
+    await runDemo(
+      { rulesFile, hostUrl: demoStack.hostUrl, sandboxUrl, sqsUrl: demoStack.queue!.sqs.url, reset: true },
+      samples.samples,
+      rules,
+      (text) => (again += text),
+    );
+    expect(again).toMatch(/1001 Ada Lovelace +Lead, Trial user +— +removed Lead, Trial user/);
+    expect(again).toMatch(/1002 Grace Hopper +Subscriber, VIP +VIP, Churned +removed Subscriber; added Churned/);
   });
 
   it('says how to start the stack when nothing answers', async () => {

@@ -100,12 +100,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
+    let dynamoDb: LocalDynamoDb | undefined;
+    let queue: LocalQueue | undefined;
     let sandbox: HelpCrunchSandbox | undefined;
     let secretsManager: SecretsManagerEndpoint | undefined;
     let vendorApis: VendorApis | undefined;
     let secrets: Record<string, string> = {};
     if (target.kind === 'sandbox') {
-      sandbox = await startHelpCrunchSandbox({ port: 0, ...options.sandbox });
+      sandbox = await startHelpCrunchSandbox({
+        port: 0,
+        ...options.sandbox,
+        // A fresh start for the samples (npm run demo resets first): the ledger's decisions and the
+        // queue's deduplication window would otherwise make them duplicates of the last run.
+        onReset: async () => {
+          await dynamoDb?.clear();
+          queue?.sqs.model.forgetDeduplication();
+        },
+      });
       closers.push(sandbox.close);
       vendorApis = await startVendorApis();
       closers.push(vendorApis.close);
@@ -118,10 +129,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       closers.push(secretsManager.close);
     }
     const tables = readTableDefinitions();
-    const dynamoDb = await startDynamoDb({ tables: Object.values(tables) });
+    dynamoDb = await startDynamoDb({ tables: Object.values(tables) });
     closers.push(dynamoDb.close);
     const dispatch = options.dispatch ?? (deployParamDefault('dispatch') as DispatchMode);
-    let queue: LocalQueue | undefined;
     if (dispatch === 'queue') {
       queue = await startLocalQueue(options.sqsPort ?? 0);
       closers.push(queue.sqs.close);
