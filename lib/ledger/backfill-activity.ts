@@ -10,9 +10,8 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { callSignal, ledgerFailure } from './dynamodb';
+import { callSignal, type LedgerTableOptions, ledgerFailure } from './dynamodb';
 import { expiresAtSeconds, KEY_ATTRIBUTES } from './keys';
 
 export interface BackfillActivity {
@@ -34,11 +33,7 @@ export function createBackfillActivity({
   client,
   tableName,
   now = () => Date.now(),
-}: {
-  client: DynamoDBClient;
-  tableName: string;
-  now?: () => number;
-}): BackfillActivity {
+}: LedgerTableOptions): BackfillActivity {
   return {
     async share(budget) {
       try {

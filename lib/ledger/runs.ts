@@ -10,10 +10,9 @@
  * again, as the duplicate_event it then is: the counts can run ahead of the rows, never behind.
  */
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { OutcomeStatus } from '../types';
-import { callSignal, ledgerFailure } from './dynamodb';
+import { callSignal, type LedgerTableOptions, ledgerFailure } from './dynamodb';
 import { expiresAtSeconds, KEY_ATTRIBUTES } from './keys';
 
 /** One kind of job outcome in a run: its rule, status and reason (skipped and failed ones have one). */
@@ -68,15 +67,7 @@ const failureAttribute = (rule: string, reason: string) => `${FAILURE}${JSON.str
 const { partition, sort, expiresAt } = KEY_ATTRIBUTES;
 const keyOf = (runId: string) => marshall({ [partition]: `run#${runId}`, [sort]: 'counts' });
 
-export function createRunLedger({
-  client,
-  tableName,
-  now = () => Date.now(),
-}: {
-  client: DynamoDBClient;
-  tableName: string;
-  now?: () => number;
-}): RunLedger {
+export function createRunLedger({ client, tableName, now = () => Date.now() }: LedgerTableOptions): RunLedger {
   return {
     async record(runId, tally, budget) {
       const names: Record<string, string> = { '#units': 'units', '#exp': expiresAt };
