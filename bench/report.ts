@@ -1,4 +1,5 @@
 /** The benchmark's verdicts against the issue's targets, and the table it prints. */
+import { type BackfillBenchResult, backfillReport } from './backfill';
 import type { CallsResult, MemoryResult } from './calls-and-memory';
 import type { ColdRequestFigures, ColdRequestResult } from './cold-request';
 import type { ColdStartResult } from './cold-start';
@@ -22,6 +23,7 @@ export interface BenchResults {
   calls: CallsResult;
   memory: MemoryResult;
   cost: CostEstimate;
+  backfill: BackfillBenchResult;
   targets: TargetCheck[];
 }
 
@@ -301,6 +303,9 @@ export function formatReport(results: BenchResults): string {
   lines.push(
     `  Node built-ins first loaded while handling events (not at import): ${memory.builtinsLoadedByEvents.join(', ') || 'none'}`,
   );
+
+  section('6. Backfill (npm run backfill)');
+  lines.push(...backfillReport(results.backfill));
 
   const { cost } = results;
   const { assumptions: a } = cost;

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: cold start, the cold request over loopback and over TLS with realistic round
  * trips, warm per-event overhead, rate-limit throughput, calls and memory, each against a
- * reference run side by side. Prints a table and writes bench/results.json.
+ * reference run side by side, and the backfill's enqueue rate and live-event latency. Prints a
+ * table and writes bench/results.json.
  *
  *   npm run bench                         the full run (several minutes on 2 cores)
  *   npm run bench:smoke                   one tiny iteration of every part (what the test runs),
@@ -29,6 +30,7 @@ import { benchNode } from './node-runtime';
 import { checkTargets, formatReport, type BenchResults } from './report';
 import { measureInline, measureQueue, type ThroughputOptions } from './throughput';
 import { measureWarmOverhead, type WarmOverheadOptions } from './warm-overhead';
+import { type BackfillBenchOptions, FULL_BACKFILL, measureBackfill, SMOKE_BACKFILL } from './backfill';
 
 interface Settings {
   initRuns: number;
@@ -36,6 +38,7 @@ interface Settings {
   warm: Omit<WarmOverheadOptions, 'workDir' | 'timeoutMs'>;
   throughput: Omit<ThroughputOptions, 'workDir' | 'timeoutMs'>;
   calls: Omit<CallsAndMemoryOptions, 'workDir' | 'timeoutMs'>;
+  backfill: BackfillBenchOptions;
 }
 
 const FULL: Settings = {
@@ -44,6 +47,7 @@ const FULL: Settings = {
   warm: { rounds: 5, eventsPerRound: 500, warmupEvents: 200 },
   throughput: { events: 1000, limitPerSecond: 20, containers: 10, runs: 3 },
   calls: { invocations: 1000, emailEvents: 100, memoryEvents: 10_000, memorySampleEvery: 1000, memoryRuns: 3 },
+  backfill: FULL_BACKFILL,
 };
 
 const SMOKE: Settings = {
@@ -52,6 +56,7 @@ const SMOKE: Settings = {
   warm: { rounds: 1, eventsPerRound: 10, warmupEvents: 2 },
   throughput: { events: 12, limitPerSecond: 50, containers: 2, runs: 1 },
   calls: { invocations: 10, emailEvents: 2, memoryEvents: 20, memorySampleEvery: 10, memoryRuns: 1 },
+  backfill: SMOKE_BACKFILL,
 };
 
 const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
@@ -157,7 +162,7 @@ async function main(): Promise<void> {
     const reference = await buildReferenceBundle(join(workDir, 'reference'));
     const naiveEnvironment = withoutNodeOptions(webhook.environment);
     progress(
-      `1/5 cold start: ${subjects.length} handlers and the reference, ${settings.initRuns} runs each on node ${node.version} (${node.origin}) …`,
+      `1/6 cold start: ${subjects.length} handlers and the reference, ${settings.initRuns} runs each on node ${node.version} (${node.origin}) …`,
     );
     const coldStart = await measureColdStart(
       node,
@@ -193,7 +198,7 @@ async function main(): Promise<void> {
       trigger: fn.name === 'eventbridge' ? 'eventbridge' : 'webhook',
       downstream: dispatch === 'inline' ? 'helpcrunch' : 'sqs',
     });
-    progress(`2/5 cold request: 4 functions × 2 networks, ${settings.coldRequestRuns} runs each …`);
+    progress(`2/6 cold request: 4 functions × 2 networks, ${settings.coldRequestRuns} runs each …`);
     mkdirSync(join(workDir, 'cold-request'), { recursive: true });
     const coldRequest = await measureColdRequests(
       node,
@@ -213,18 +218,18 @@ async function main(): Promise<void> {
     const common = { workDir: join(workDir, 'containers'), timeoutMs: webhook.timeoutSeconds * 1000 };
     mkdirSync(common.workDir, { recursive: true });
 
-    progress(`3/5 warm overhead: ${settings.warm.rounds} × ${settings.warm.eventsPerRound} events per side …`);
+    progress(`3/6 warm overhead: ${settings.warm.rounds} × ${settings.warm.eventsPerRound} events per side …`);
     const warmOverhead = await measureWarmOverhead(bundle, { ...settings.warm, ...common });
 
     const throughputOptions = { ...settings.throughput, ...common };
     progress(
-      `4/5 throughput: ${settings.throughput.runs} bursts of ${settings.throughput.events} events at ${settings.throughput.limitPerSecond}/s, inline then queue …`,
+      `4/6 throughput: ${settings.throughput.runs} bursts of ${settings.throughput.events} events at ${settings.throughput.limitPerSecond}/s, inline then queue …`,
     );
     const inline = await measureInline(bundle, throughputOptions);
     const queue = await measureQueue(throughputOptions);
 
     progress(
-      `5/5 calls and memory: ${settings.calls.invocations} invocations, then ${settings.calls.memoryEvents} events in a process of their own, ${settings.calls.memoryRuns} runs per subject …`,
+      `5/6 calls and memory: ${settings.calls.invocations} invocations, then ${settings.calls.memoryEvents} events in a process of their own, ${settings.calls.memoryRuns} runs per subject …`,
     );
     const callsOptions = { ...settings.calls, ...common };
     const calls = await measureCalls(bundle, callsOptions);
@@ -236,6 +241,11 @@ async function main(): Promise<void> {
       lambda,
       callsOptions,
     );
+
+    progress(
+      `6/6 backfill: ${settings.backfill.enqueueRows} rows enqueued, then live events with and without a backlog of ${settings.backfill.backlog} …`,
+    );
+    const backfill = await measureBackfill(settings.backfill);
 
     const webhookInitMs = coldStart.handlers.find((handler) => handler.name === 'webhook')!.initMs.median;
     const cost = estimateCost({
@@ -268,6 +278,7 @@ async function main(): Promise<void> {
       calls,
       memory,
       cost,
+      backfill,
     };
     const results: BenchResults = { ...measured, targets: checkTargets(measured) };
     writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);

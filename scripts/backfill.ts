@@ -38,7 +38,7 @@ import {
   writeCheckpoint,
 } from './backfill/checkpoint';
 import { parseOccurredAtOption, type Plan, PlanError, planBackfill, planText } from './backfill/plan';
-import { progressView, resultText } from './backfill/progress';
+import { count, progressView, resultText } from './backfill/progress';
 import { EXPORT_FORMATS, ExportError, type ExportFormat, readExport } from './backfill/read';
 import { resolveTarget, sendRows, TargetError, watchRun } from './backfill/run';
 
@@ -314,7 +314,7 @@ async function send(
         `\nRun ${checkpoint.runId}: ${checkpoint.complete ? 'every row is sent' : `sent up to ${plan.file.rowLabel} ${checkpoint.lastRow}, ${remaining.length} matching rows to go`}.\n`,
       );
     if (remaining.length > 0 && !args.yes) {
-      const question = `\nSend ${remainingUnits.toLocaleString('en-US')} messages to ${target.describe}${dry}? [y/N] `;
+      const question = `\nSend ${count(remainingUnits)} messages to ${target.describe}${dry}? [y/N] `;
       if (!io.confirm) {
         io.write('\nPlanned only: no terminal to ask in. Pass --yes to send.\n');
         return EXIT.ok;
@@ -375,13 +375,13 @@ async function send(
     }
     if (sent === 'interrupted') {
       io.write(
-        `\nStopped: sent up to ${plan.file.rowLabel} ${checkpoint.lastRow} (${state().rowsSent} of ${plan.rows.length} matching rows); the workers go on with what was sent.\nResume with: ${resumeCommand(args.file)}\n`,
+        `\nStopped: sent up to ${plan.file.rowLabel} ${checkpoint.lastRow} (${count(state().rowsSent)} of ${count(plan.rows.length)} matching rows); the workers go on with what was sent.\nResume with: ${resumeCommand(args.file)}\n`,
       );
       return EXIT.interrupted;
     }
     if (!target.runs) {
       io.write(
-        `\nSent every row (${checkpoint.sentUnits} messages). Progress needs the ledger: --ledger-table names it.\n`,
+        `\nSent every row (${count(checkpoint.sentUnits)} messages). Progress needs the ledger: --ledger-table names it.\n`,
       );
       return EXIT.ok;
     }

@@ -318,6 +318,52 @@ describe('planning', () => {
     );
   });
 
+  it('docs/backfill.md’s Pipedrive export: rows typed by --event-type, timed by the column named as the source’s occurredAt', () => {
+    const rulesFile = exportFile(
+      'pipedrive.yml',
+      [
+        'lookups:',
+        '  pipedrive: { preset: pipedrive-person, secretId: helpcrunch-untag/pipedrive-api-token }',
+        'sources:',
+        '  pipedrive:',
+        '    verify: { scheme: basic, secretId: helpcrunch-untag/pipedrive-webhook }',
+        `    eventType: { field: "join('.', [meta.action, meta.entity])" }`,
+        '    occurredAt: { field: meta.timestamp }',
+        'rules:',
+        '  - name: pipedrive-deal-lost',
+        '    source: pipedrive',
+        '    eventType: change.deal',
+        `    when: "data.status == 'lost'"`,
+        '    customer: { lookup: pipedrive, from: data.person_id }',
+        '    removeTags: [Lead, "Trial user"]',
+        '    addTags: [Deal lost]',
+        '',
+      ].join('\n'),
+    );
+    const pipedrive = loadRulesFile(rulesFile);
+    const csv =
+      'data.id,data.status,data.person_id,meta.timestamp\n746,lost,101,2026-05-01T09:00:00Z\n812,lost,233,2026-05-01T09:00:00Z\n';
+    const result = planBackfill(readExport(exportFile('lost-deals.csv', csv)), compileRules(pipedrive), pipedrive, {
+      source: 'pipedrive',
+      eventType: 'change.deal',
+      share: 0.5,
+      ratePerMinute: 110,
+      now: NOW,
+    });
+    expect(result.invalid.count).toBe(0);
+    expect(result.rows.map(({ units }) => units[0])).toEqual([
+      expect.objectContaining({
+        event: {
+          source: 'pipedrive',
+          id: `backfill:${result.file.digest}:2`,
+          occurredAt: Date.parse('2026-05-01T09:00:00Z'),
+        },
+        customer: { by: 'lookup', lookup: 'pipedrive', value: '101' },
+      }),
+      expect.objectContaining({ customer: { by: 'lookup', lookup: 'pipedrive', value: '233' } }),
+    ]);
+  });
+
   describe('an EventBridge source', () => {
     const event = (id: string, detailType: string, time = '2026-04-01T00:00:00Z') => ({
       version: '0',

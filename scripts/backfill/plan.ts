@@ -25,7 +25,7 @@ import type { EventRef, Job, Unit } from '../../lib/types';
 import { didYouMean } from '../../tooling/rules/report';
 import { verdictLine } from '../../local/host/explain-text';
 import type { ExportFile, ExportRow } from './read';
-import { formatDuration } from './progress';
+import { count, formatDuration } from './progress';
 
 /** The backfill cannot be planned as asked: the message says what to change. */
 export class PlanError extends Error {}
@@ -185,9 +185,9 @@ export function planBackfill(file: ExportFile, rules: RuleSet, config: RulesConf
       plan.requests += (unit.customer.by === 'helpcrunchId' ? 0 : 1) + (removes ? 1 : 0) + (adds ? 1 : 0);
       for (const job of unit.jobs) {
         plan.jobs++;
-        plan.jobsByRule.set(job.rule, (plan.jobsByRule.get(job.rule) ?? 0) + 1);
-        for (const tag of job.removeTags) count(plan.tagChanges, `remove ${tag}`);
-        for (const tag of job.addTags) count(plan.tagChanges, `add ${tag}`);
+        increment(plan.jobsByRule, job.rule);
+        for (const tag of job.removeTags) increment(plan.tagChanges, `remove ${tag}`);
+        for (const tag of job.addTags) increment(plan.tagChanges, `add ${tag}`);
       }
     }
   }
@@ -197,7 +197,7 @@ export function planBackfill(file: ExportFile, rules: RuleSet, config: RulesConf
   return plan;
 }
 
-const count = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
+const increment = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
 
 function matchWebhookRow(
   { payload }: Extract<ExportRow, { payload: unknown }>,
@@ -253,28 +253,26 @@ function nearestReason(explanation: Explanation): Omit<UnmatchedReason, 'count' 
   return { key: `${nearest.rule}: ${nearest.failed}`, explanation: verdictLine(nearest) };
 }
 
-const number = (value: number) => value.toLocaleString('en-US');
-
 /** What the plan says, line by line (docs/backfill.md explains each). */
 export function planText(plan: Plan, { share, ratePerMinute }: Pick<PlanOptions, 'share' | 'ratePerMinute'>): string {
   const { file } = plan;
   const label = (row: number) => `${file.rowLabel} ${row}`;
   const lines = [
     `Plan for ${file.path} (${file.format.toUpperCase()}, digest ${file.digest}), source ${plan.source}`,
-    `  Rows read               ${number(plan.rowsRead)}`,
-    `  Rows refused            ${number(plan.invalid.count)}${plan.invalid.count > MAX_SHOWN ? ` (the first ${MAX_SHOWN}:)` : ''}`,
+    `  Rows read               ${count(plan.rowsRead)}`,
+    `  Rows refused            ${count(plan.invalid.count)}${plan.invalid.count > MAX_SHOWN ? ` (the first ${MAX_SHOWN}:)` : ''}`,
     ...plan.invalid.first.map(({ row, reason }) => `    ${label(row)}: ${reason}`),
-    `  Rows matching no rule   ${number(plan.unmatched.count)}${plan.unmatched.count > 0 ? ' (by the nearest rule and why, the first row of each)' : ''}`,
+    `  Rows matching no rule   ${count(plan.unmatched.count)}${plan.unmatched.count > 0 ? ' (by the nearest rule and why, the first row of each)' : ''}`,
     ...plan.unmatched.reasons.map(
-      ({ count, row, explanation }) => `    ${number(count)} × ${label(row)}:${explanation.replace(/^ +/, ' ')}`,
+      ({ count: rows, row, explanation }) => `    ${count(rows)} × ${label(row)}:${explanation.replace(/^ +/, ' ')}`,
     ),
-    `  Jobs                    ${number(plan.jobs)} in ${number(plan.units)} messages (a message per row and customer)`,
-    ...[...plan.jobsByRule].map(([rule, jobs]) => item(rule, number(jobs))),
+    `  Jobs                    ${count(plan.jobs)} in ${count(plan.units)} messages (a message per row and customer)`,
+    ...[...plan.jobsByRule].map(([rule, jobs]) => item(rule, count(jobs))),
     `  Tag changes`,
-    ...[...plan.tagChanges].map(([change, jobs]) => item(change, number(jobs))),
-    `  Customer references     ${number(plan.customerReferences)} distinct`,
+    ...[...plan.tagChanges].map(([change, jobs]) => item(change, count(jobs))),
+    `  Customer references     ${count(plan.customerReferences)} distinct`,
     `  Events timed by         ${plan.timing}`,
-    `  Time                    ${plan.jobs === 0 ? 'none' : `about ${formatDuration(plan.estimatedMs)}`}: at most ${number(plan.requests)} HelpCrunch requests at ${trim(share * ratePerMinute)}/min (${share} of ${ratePerMinute}/min); less where customers are not found or already as the rules say`,
+    `  Time                    ${plan.jobs === 0 ? 'none' : `about ${formatDuration(plan.estimatedMs)}`}: at most ${count(plan.requests)} HelpCrunch requests at ${trim(share * ratePerMinute)}/min (${share} of ${ratePerMinute}/min); less where customers are not found or already as the rules say`,
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -70,7 +70,8 @@ export function formatDuration(ms: number): string {
   return hours < 48 ? `${hours} h ${minutes % 60} min` : `${Math.floor(hours / 24)} d ${hours % 24} h`;
 }
 
-const number = (value: number) => value.toLocaleString('en-US');
+/** A count as people read it: 1,000. */
+export const count = (value: number): string => value.toLocaleString('en-US');
 
 function summary(state: ProgressState, pace: Pace): Record<string, string> {
   const { done, skipped, failed } = jobTotals(state.settled);
@@ -78,11 +79,11 @@ function summary(state: ProgressState, pace: Pace): Record<string, string> {
   const rate = pace.perMinute();
   const eta = pace.etaMs(state.unitsTotal - settled);
   return {
-    rows: `${number(state.rowsSent)}/${number(state.rowsTotal)}`,
-    jobs: `done ${number(done)}, skipped ${number(skipped)}, failed ${number(failed)}`,
-    rate: rate === undefined ? '…' : `${number(Math.round(rate))}/min`,
-    eta: eta === undefined ? '…' : formatDuration(eta),
-    settled: `${number(settled)}/${number(state.unitsTotal)}`,
+    rows: `${count(state.rowsSent)}/${count(state.rowsTotal)}`,
+    jobs: `done ${count(done)}, skipped ${count(skipped)}, failed ${count(failed)}`,
+    rate: rate === undefined ? '…' : `${count(Math.round(rate))}/min`,
+    left: eta === undefined ? '…' : formatDuration(eta),
+    settled: `${count(settled)}/${count(state.unitsTotal)}`,
   };
 }
 
@@ -100,7 +101,8 @@ export function progressView({
   const pace = new Pace(now);
   if (interactive) {
     const bar = new SingleBar({
-      format: '{bar} {percentage}% | messages {settled} | rows sent {rows} | jobs {jobs} | {rate} | ETA {eta}',
+      // {eta} is cli-progress's own (from the bar's values): ours is from the recent pace.
+      format: '{bar} {percentage}% | messages {settled} | rows sent {rows} | jobs {jobs} | {rate} | ETA {left}',
       stream,
       barsize: 24,
       hideCursor: true,
@@ -122,8 +124,8 @@ export function progressView({
   let lastLineAt = Number.NEGATIVE_INFINITY;
   let last: ProgressState | undefined;
   const line = (state: ProgressState) => {
-    const { rows, settled, jobs, rate, eta } = summary(state, pace);
-    write(`backfill: rows sent ${rows}; messages settled ${settled}; jobs ${jobs}; ${rate}; ETA ${eta}\n`);
+    const { rows, settled, jobs, rate, left } = summary(state, pace);
+    write(`backfill: rows sent ${rows}; messages settled ${settled}; jobs ${jobs}; ${rate}; ETA ${left}\n`);
     lastLineAt = now();
   };
   return {
@@ -143,7 +145,7 @@ export function resultText(progress: RunProgress | undefined): string {
   if (!progress || progress.outcomes.length === 0) return 'No job has been settled yet.\n';
   const rows = [...progress.outcomes]
     .sort((a, b) => a.rule.localeCompare(b.rule) || b.count - a.count)
-    .map(({ rule, status, reason, count }) => [rule, reason ? `${status} (${reason})` : status, number(count)]);
+    .map(({ rule, status, reason, count: jobs }) => [rule, reason ? `${status} (${reason})` : status, count(jobs)]);
   const header = ['Rule', 'Outcome', 'Jobs'];
   const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column]!.length)));
   const table = [header, ...rows].map(
