@@ -357,6 +357,8 @@ async function send(
               io.write(
                 `\nNothing settled for ${STALLED_AFTER_MS / 1000} s: is the backfill function deployed and running (or npm start, with --local)?\n`,
               ),
+            onReadError: (message) =>
+              io.write(`\nThe run's progress cannot be read from the ledger (${message}); still trying.\n`),
             now: io.now,
           })
         : undefined;

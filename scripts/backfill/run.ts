@@ -232,6 +232,8 @@ export interface WatchOptions {
   /** Called when nothing has been settled for this long, once. */
   stalledAfterMs: number;
   onStalled: () => void;
+  /** Called when the ledger first refuses or fails a read (the watching goes on). */
+  onReadError: (message: string) => void;
   now?: () => number;
 }
 
@@ -246,20 +248,23 @@ export async function watchRun(
   state: () => { rowsSent: number; rowsTotal: number; unitsTotal: number },
   view: ProgressView,
   sending: Promise<unknown> | undefined,
-  { signal, sleep, pollMs, stalledAfterMs, onStalled, now = () => Date.now() }: WatchOptions,
+  { signal, sleep, pollMs, stalledAfterMs, onStalled, onReadError, now = () => Date.now() }: WatchOptions,
 ): Promise<RunProgress | undefined> {
   let sendingDone = sending === undefined;
   void sending?.finally(() => (sendingDone = true)).catch(() => undefined);
   let settled: RunProgress | undefined;
   let lastChange = now();
   let warned = false;
+  let readFailed = false;
   for (;;) {
     try {
       const read = await runs.read(checkpoint.runId, { remainingMs: () => 5_000 });
       if ((read?.units ?? 0) !== (settled?.units ?? 0)) lastChange = now();
       settled = read;
-    } catch {
-      // The ledger did not answer this time: the next poll tries again.
+    } catch (error) {
+      // Said once; the next poll tries again.
+      if (!readFailed) onReadError((error as Error).message);
+      readFailed = true;
     }
     view.update({ ...state(), unitsSent: checkpoint.sentUnits, settled });
     const done = sendingDone && checkpoint.complete && (settled?.units ?? 0) >= checkpoint.sentUnits;
