@@ -407,8 +407,9 @@ async function main(): Promise<void> {
   let interrupts = 0;
   const listeners = new Set<() => void>();
   process.on('SIGINT', () => {
-    // A second Ctrl-C does not wait for the batch in flight (the checkpoint is at most a second behind).
-    if (++interrupts > 1) process.exit(EXIT.interrupted);
+    // Before anything is sent there is nothing to finish; a second Ctrl-C does not wait for the
+    // batch in flight (the checkpoint is at most a second behind).
+    if (listeners.size === 0 || ++interrupts > 1) process.exit(EXIT.interrupted);
     for (const listener of listeners) listener();
   });
   const code = await runBackfill(process.argv.slice(2), {
@@ -417,8 +418,15 @@ async function main(): Promise<void> {
     ...(process.stdin.isTTY && {
       async confirm(question: string) {
         const prompt = createInterface({ input: process.stdin, output: process.stdout });
+        // In a terminal readline takes Ctrl-C itself: at the question it means no.
+        const answered = new AbortController();
+        prompt.on('SIGINT', () => answered.abort());
         try {
-          return /^y(es)?$/i.test((await prompt.question(question)).trim());
+          return /^y(es)?$/i.test((await prompt.question(question, { signal: answered.signal })).trim());
+        } catch (error) {
+          if ((error as Error).name !== 'AbortError') throw error;
+          process.stdout.write('\n');
+          return false;
         } finally {
           prompt.close();
         }
