@@ -1,4 +1,5 @@
 /** The benchmark's verdicts against the issue's targets, and the table it prints. */
+import { type BackfillBenchResult, backfillReport } from './backfill';
 import type { CallsResult, MemoryResult } from './calls-and-memory';
 import type { ColdRequestFigures, ColdRequestResult } from './cold-request';
 import type { ColdStartResult } from './cold-start';
@@ -7,7 +8,7 @@ import type { Spread } from './stats';
 import type { ThroughputResult } from './throughput';
 
 /** The benchmark's parts, in the order they run; `--parts` picks some. */
-export const PARTS = ['cold-start', 'cold-request', 'throughput', 'calls', 'memory'] as const;
+export const PARTS = ['cold-start', 'cold-request', 'throughput', 'calls', 'memory', 'backfill'] as const;
 export type Part = (typeof PARTS)[number];
 
 /** What the parts measure; each is there when its part ran (the cost needs cold-start and calls). */
@@ -18,6 +19,7 @@ export interface Measured {
   calls: CallsResult;
   memory: MemoryResult;
   cost: CostEstimate;
+  backfill: BackfillBenchResult;
 }
 
 export interface BenchResults extends Partial<Measured> {
@@ -338,7 +340,7 @@ function costSection(cost: CostEstimate): Section {
 }
 
 export function formatReport(results: BenchResults): string {
-  const { coldStart, coldRequest, throughput, calls, memory, cost } = results;
+  const { coldStart, coldRequest, throughput, calls, memory, cost, backfill } = results;
   const sections: Section[] = [
     ...(coldStart ? [coldStartSection(coldStart, results.artifacts)] : []),
     ...(coldRequest ? [coldRequestSection(coldRequest)] : []),
@@ -346,6 +348,7 @@ export function formatReport(results: BenchResults): string {
     ...(calls ? [callsSection(calls)] : []),
     ...(memory ? [memorySection(memory)] : []),
     ...(cost ? [costSection(cost)] : []),
+    ...(backfill ? [{ title: 'Backfill (npm run backfill)', lines: backfillReport(backfill) }] : []),
     {
       title: 'Targets',
       lines: [

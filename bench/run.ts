@@ -17,6 +17,7 @@ import type { Bundle } from './containers';
 import { estimateCost } from './cost';
 import { benchNode } from './node-runtime';
 import { checkTargets, formatReport, PARTS, type BenchResults, type Measured, type Part } from './report';
+import { type BackfillBenchOptions, FULL_BACKFILL, measureBackfill, SMOKE_BACKFILL } from './backfill';
 import { measureInline, measureQueue, type ThroughputOptions } from './throughput';
 
 const USAGE = `npm run bench [-- options]     the full run (~8 min on 2 cores), on the project's node@24
@@ -38,6 +39,7 @@ interface Settings {
   coldRequestRuns: number;
   throughput: Omit<ThroughputOptions, 'workDir' | 'timeoutMs'>;
   calls: Omit<CallsAndMemoryOptions, 'workDir' | 'timeoutMs'>;
+  backfill: BackfillBenchOptions;
 }
 
 const FULL: Settings = {
@@ -45,6 +47,7 @@ const FULL: Settings = {
   coldRequestRuns: 15,
   throughput: { events: 1000, limitPerSecond: 20, containers: 10, runs: 3 },
   calls: { invocations: 1000, emailEvents: 100, memoryEvents: 10_000, memorySampleEvery: 1000, memoryRuns: 3 },
+  backfill: FULL_BACKFILL,
 };
 
 const SMOKE: Settings = {
@@ -52,6 +55,7 @@ const SMOKE: Settings = {
   coldRequestRuns: 1,
   throughput: { events: 12, limitPerSecond: 50, containers: 2, runs: 1 },
   calls: { invocations: 10, emailEvents: 2, memoryEvents: 20, memorySampleEvery: 10, memoryRuns: 1 },
+  backfill: SMOKE_BACKFILL,
 };
 
 /** Which parts to run: all unless --parts names some. */
@@ -269,6 +273,14 @@ async function main(): Promise<void> {
         lambda,
         callsOptions,
       );
+    }
+
+    if (parts.includes('backfill')) {
+      step(
+        'backfill',
+        `a ${settings.backfill.enqueueRows.toLocaleString('en-US')}-row backfill's enqueue rate, and live-event latency beside it`,
+      );
+      measured.backfill = await measureBackfill(settings.backfill);
     }
 
     const webhookInit = measured.coldStart?.handlers.find((handler) => handler.name === 'webhook');

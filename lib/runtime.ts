@@ -17,6 +17,7 @@ import type { PipelineDeps } from './pipeline';
 import { createPacedHelpCrunchClient } from './queue/paced-client';
 import { sqsApi, type SqsApi } from './queue/sqs-api';
 import { TokenBucket } from './queue/token-bucket';
+import { backfillPacer, livePacer } from './queue/rate-share';
 import { createQueueWorker, type QueueWorker } from './queue/worker';
 import { singleAttempt, type RetryPolicy } from './http/retry';
 import type { RuleSet } from './rules/match';
@@ -112,7 +113,10 @@ export function createRuntime(rules: RuleSet, env: NodeJS.ProcessEnv = process.e
 /**
  * The queue worker: a paced single-attempt HelpCrunch client, a single-attempt lookup resolver (a
  * retry is the message coming back after its backoff; senders' APIs are not HelpCrunch's to pace),
- * and the queues it settles messages in.
+ * and the queues it settles messages in. WORKER_QUEUE says which queue it drains: the live jobs
+ * queue, yielding a running backfill's share of the rate, or a backfill's, at the share its messages
+ * say (lib/queue/rate-share.ts). Either counts what it settles of a backfill run in the ledger, dry
+ * run or not: the counts change no customer.
  */
 export function createWorkerRuntime(
   rules: RuleSet,
@@ -123,18 +127,26 @@ export function createWorkerRuntime(
   const secrets = deps.secrets ?? createSecretCache({ ttlMs: config.secretTtlMs });
   // One bucket per container, kept across warm invocations, at this instance's share of the
   // account's rate: the event source runs at most workerConcurrency instances.
-  const ratePerMinute = config.ratePerMinute / config.workerConcurrency;
-  const bucket = new TokenBucket({ ratePerSecond: ratePerMinute / 60 });
-  const tokenIntervalMs = 60_000 / ratePerMinute;
+  const ratePerSecond = config.ratePerMinute / config.workerConcurrency / 60;
+  const bucket = new TokenBucket({ ratePerSecond });
   const helpcrunch = createPacedHelpCrunchClient({ ...helpCrunchConnection(config, secrets), bucket });
+  // The backfill worker must know the ledger to yield to live events; a dry live worker may go without.
+  const ledger =
+    deps.ledger ??
+    (config.ledgerTable || !config.dryRun || config.workerQueue === 'backfill'
+      ? createLedger({ tableName: required(config.ledgerTable, 'LEDGER_TABLE'), dedupDays: config.dedupDays })
+      : undefined);
+  const pacing = ledger && { bucket, ratePerSecond, activity: ledger.backfill, refreshMs: config.rateShareRefreshMs };
   const worker = createQueueWorker({
-    pipeline: pipelineDeps(rules, config, secrets, helpcrunch, deps.ledger, singleAttempt),
+    pipeline: pipelineDeps(rules, config, secrets, helpcrunch, ledger, singleAttempt),
     sqs: deps.sqs ?? sqsApi(),
     queueUrl: required(config.jobsQueueUrl, 'JOBS_QUEUE_URL'),
     deadLetterQueueUrl: required(config.deadLetterQueueUrl, 'DEAD_LETTER_QUEUE_URL'),
     maxReceiveCount: config.maxReceiveCount,
-    // Room for a search, a delete and a put, each waiting for its token.
-    minJobMs: 3 * (config.requestTimeoutMs + tokenIntervalMs),
+    // Room for a search, a delete and a put, each waiting for its token at the pace set now.
+    minJobMs: () => 3 * (config.requestTimeoutMs + bucket.intervalMs()) + bucket.heldForMs(),
+    pacer: pacing && (config.workerQueue === 'backfill' ? backfillPacer(pacing) : livePacer(pacing)),
+    runs: ledger?.runs,
   });
   return { config, secrets, worker };
 }

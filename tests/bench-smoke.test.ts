@@ -100,6 +100,13 @@ describe('npm run bench:smoke', () => {
     expect(queue.status === 'pending' || queue.lost === 0).toBe(true);
   });
 
+  it('enqueues a backfill and times live events without one, beside one, and behind one in the same queue', () => {
+    const { enqueue, latency } = results.backfill;
+    expect(enqueue).toMatchObject({ rows: 100, messages: 100 });
+    for (const figures of [latency.alone, latency.duringBackfill, latency.sharedQueue]) expect(figures.n).toBe(2);
+    expect(latency.timeScale).toBeGreaterThan(1);
+  });
+
   it('counts exactly one HelpCrunch call per event by id, two by email, one Secrets Manager call per secret', () => {
     const { calls, memory } = results;
     expect(calls.helpcrunchCallsPerEvent).toEqual({ byId: 1, byEmail: 2 });

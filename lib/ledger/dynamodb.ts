@@ -8,6 +8,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConfigError, RetryableError, type UntagError } from '../errors';
 import { WarmAgent } from '../http/warm-connection';
 
+/** What each part of the ledger is made of: the client, the table, and its clock (for expiry). */
+export interface LedgerTableOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  now?: () => number;
+}
+
 /** The longest one ledger call may take (less when the caller's budget has less left). */
 export const LEDGER_CALL_TIMEOUT_MS = 3_000;
 

@@ -11,7 +11,7 @@ import { withRetry, type RetryBudget, type RetryPolicy } from '../http/retry';
 import { byOccurrence } from '../pipeline/units';
 import type { Unit } from '../types';
 import { messageGroupId, unitDeduplicationId } from './fifo-ids';
-import { jobMessage } from './job-message';
+import { type BackfillTag, jobMessage } from './job-message';
 import { sqsFailure, type SqsApi } from './sqs-api';
 
 const MAX_BATCH_ENTRIES = 10;
@@ -25,6 +25,8 @@ export interface EnqueueOptions {
   budget: RetryBudget;
   /** Re-sends of failed entries; default 3 attempts, 100 ms base backoff. */
   retryPolicy?: RetryPolicy;
+  /** A backfill's messages: its run (and dry run) in each. */
+  backfill?: BackfillTag;
 }
 
 const defaultEnqueuePolicy: RetryPolicy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 };
@@ -36,11 +38,12 @@ class UnsentEntries extends Error {}
 
 /** Sends one message per unit; resolves with the count, or throws RetryableError / ConfigError / BadEventError. */
 export async function enqueueUnits(units: Unit[], options: EnqueueOptions): Promise<number> {
+  const { backfill } = options;
   const entries = byOccurrence(units).map((unit, index) => ({
     Id: String(index),
-    MessageBody: JSON.stringify(jobMessage(unit)),
+    MessageBody: JSON.stringify(jobMessage(unit, 0, backfill)),
     MessageGroupId: messageGroupId(unit.customer),
-    MessageDeduplicationId: unitDeduplicationId(unit),
+    MessageDeduplicationId: unitDeduplicationId(unit, backfill),
   }));
   // Every message is checked before any is sent, so a bad event is refused with nothing enqueued.
   for (const entry of entries) {

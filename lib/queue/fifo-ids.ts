@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CustomerRef, Unit } from '../types';
+import type { BackfillTag } from './job-message';
 
 const digest = (label: string, ...parts: unknown[]) =>
   createHash('sha256')
@@ -28,9 +29,14 @@ export const messageGroupId = (customer: CustomerRef): string => digest('custome
 
 /**
  * MessageDeduplicationId of a unit (an event's jobs for one customer reference). A sender's retry of
- * the event yields the same id, so SQS drops the copies it gets within 5 minutes.
+ * the event yields the same id, so SQS drops the copies it gets within 5 minutes. A backfill's
+ * message also names its run and whether it is dry: a resumed run's repeat is dropped, while a new
+ * run of the same rows (or a real run right after a dry one) is sent, and the ledger judges it.
  */
-export const unitDeduplicationId = ({ event, customer }: Pick<Unit, 'event' | 'customer'>): string =>
+export const unitDeduplicationId = (
+  { event, customer }: Pick<Unit, 'event' | 'customer'>,
+  backfill?: BackfillTag,
+): string =>
   digest(
     'unit',
     event.source,
@@ -38,6 +44,7 @@ export const unitDeduplicationId = ({ event, customer }: Pick<Unit, 'event' | 'c
     customer.by,
     ...(customer.by === 'lookup' ? [customer.lookup] : []),
     customer.value,
+    ...(backfill ? ['backfill', backfill.run.id, backfill.dryRun] : []),
   );
 
 /**

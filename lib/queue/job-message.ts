@@ -2,12 +2,30 @@
  * The body of one jobs-queue message: one unit (an event's jobs for one customer reference) plus
  * how often it has been tried. Bodies outlive deployments (a message may wait 14 days in the
  * dead-letter queue), so they carry a version, are checked field by field when read, and older
- * versions (one job each, without the event's time) stay readable.
+ * versions (one job each, without the event's time) stay readable. A backfill's messages
+ * (scripts/backfill.ts) are live traffic's plus the run they belong to and, for a dry run, `dryRun`.
  */
 import { customerIdProblem, textReferenceProblem } from '../customer-refs';
 import { BadEventError } from '../errors';
 import { isRecord } from '../json';
 import type { CustomerRef, EventRef, Job, Unit } from '../types';
+import { RATE_SHARE_LIMITS } from './rate-share';
+
+/**
+ * The backfill run a message belongs to: the worker that finishes it counts it under the run's id
+ * (lib/ledger/runs.ts), and the backfill worker paces itself at `share` of the account's rate.
+ */
+export interface JobRun {
+  id: string;
+  /** The share of HelpCrunch's rate the run may use, RATE_SHARE_LIMITS.min to max. */
+  share: number;
+}
+
+/** What a backfill adds to a message: its run, and whether the unit runs dry (no ledger, no writes). */
+export interface BackfillTag {
+  run: JobRun;
+  dryRun: boolean;
+}
 
 export interface JobMessage {
   v: 3;
@@ -16,9 +34,16 @@ export interface JobMessage {
   jobs: { rule: string; removeTags: string[]; addTags: string[] }[];
   /** Attempts made before this message was (re)sent: 0 when first enqueued, more after a redrive. */
   attempt: number;
+  /** A backfill's message: the run it belongs to. */
+  run?: JobRun;
+  /** A dry run's message: the worker sends no DELETE or PUT and neither reads nor writes the ledger. */
+  dryRun?: true;
 }
 
-export function jobMessage(unit: Unit, attempt = 0): JobMessage {
+/** A run id as messages carry it: letters, digits and dashes, as randomUUID() makes them. */
+const RUN_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+export function jobMessage(unit: Unit, attempt = 0, backfill?: BackfillTag): JobMessage {
   const { event, customer, jobs } = unit;
   return {
     v: 3,
@@ -26,6 +51,8 @@ export function jobMessage(unit: Unit, attempt = 0): JobMessage {
     customer,
     jobs: jobs.map(({ rule, removeTags, addTags }) => ({ rule, removeTags, addTags })),
     attempt,
+    ...(backfill && { run: { ...backfill.run } }),
+    ...(backfill?.dryRun && { dryRun: true as const }),
   };
 }
 
@@ -97,7 +124,27 @@ export function parseJobMessage(body: string, sentAt: number): JobMessage {
   if (!Number.isSafeInteger(message.attempt) || (message.attempt as number) < 0) {
     throw invalid('attempt must be an integer >= 0');
   }
-  return { v: 3, event, customer, jobs, attempt: message.attempt as number };
+  const run = message.run === undefined ? undefined : runOf(message.run);
+  if (message.run !== undefined && !run)
+    throw invalid(
+      `run must be {id, share} (an id of letters, digits and dashes, a share from ${RATE_SHARE_LIMITS.min} to ${RATE_SHARE_LIMITS.max})`,
+    );
+  if (message.dryRun !== undefined && message.dryRun !== true) throw invalid('dryRun must be true when present');
+  return {
+    v: 3,
+    event,
+    customer,
+    jobs,
+    attempt: message.attempt as number,
+    ...(run && { run }),
+    ...(message.dryRun === true && { dryRun: true as const }),
+  };
+}
+
+function runOf(value: unknown): JobRun | undefined {
+  const { id, share } = (isRecord(value) ? value : {}) as Record<string, unknown>;
+  if (typeof id !== 'string' || !RUN_ID.test(id) || typeof share !== 'number') return undefined;
+  return share >= RATE_SHARE_LIMITS.min && share <= RATE_SHARE_LIMITS.max ? { id, share } : undefined;
 }
 
 function eventOf(value: unknown): EventRef | undefined {

@@ -24,6 +24,10 @@
  * timeout; it still cannot come back before that message. A worker that dies mid-batch settles
  * nothing: the batch's messages come back after the visibility timeout, each group still in order,
  * and until then their groups wait (other customers' do not).
+ *
+ * The same code drains a backfill's queue (lib/queue/rate-share.ts: live events first). A message
+ * of a backfill run is counted under its run once settled for good (lib/ledger/runs.ts), and one
+ * marked `dryRun` runs as a dry run whatever the function's DRY_RUN.
  */
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { asUntagError, BadEventError, ConfigError, operatorMessage, type UntagError } from '../errors';
@@ -33,7 +37,10 @@ import type { Outcome, RequestCounts } from '../types';
 import { sendToDeadLetter, type DeadLetterReason } from './dead-letter';
 import { type JobMessage, parseJobMessage, unitOf } from './job-message';
 import { unitDigest } from '../pipeline/units';
+import type { Pacer } from './rate-share';
 import { sqsFailure, type SqsApi } from './sqs-api';
+import { type RunLedger, RunTally } from '../ledger/runs';
+import { logger } from '../observability';
 
 export type MessageAction = 'done' | 'retry' | 'dead-letter' | 'deferred' | 'held';
 
@@ -44,6 +51,8 @@ export interface MessageResult {
   receiveCount: number;
   /** From the body, when it could be read. */
   eventId?: string;
+  /** From the body: the backfill run it belongs to, and its jobs' rules. */
+  run?: { id: string; rules: string[] };
   /** When the body could be read: attempts including this one (earlier ones, e.g. before a redrive, plus receiveCount). */
   attempt?: number;
   outcomes: Outcome[];
@@ -67,8 +76,12 @@ export interface QueueWorkerOptions {
   deadLetterQueueUrl: string;
   /** The last attempt that may retry (serverless.yml's maxReceiveCount), counted in the ledger; the queue's own redrive policy is a backstop far above it. */
   maxReceiveCount: number;
-  /** Least time left in the budget to start a message (a search, a delete and a put). */
-  minJobMs: number;
+  /** Least time left in the budget to start a message (a search, a delete and a put), as the pace is now. */
+  minJobMs: number | (() => number);
+  /** Sets the pace before each message (live first: lib/queue/rate-share.ts); none: the bucket's own. */
+  pacer?: Pacer;
+  /** Where a backfill run's settled messages are counted; none: not counted. */
+  runs?: RunLedger;
   /** Backoff over receives for retryable failures; default 10 s base, 15 min cap, full jitter. */
   backoff?: RetryPolicy;
   /** Least wait after a configuration problem, which an operator has to fix; default 5 min. */
@@ -106,7 +119,8 @@ const haltFor = (halts: Halts, { customer }: JobMessage) =>
   halts.get(EVERY_JOB) ?? (customer.by === 'lookup' ? halts.get(lookupScope(customer.lookup)) : undefined);
 
 export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
-  const { pipeline, sqs, queueUrl, deadLetterQueueUrl, maxReceiveCount, minJobMs } = options;
+  const { pipeline, sqs, queueUrl, deadLetterQueueUrl, maxReceiveCount, pacer, runs } = options;
+  const minJobMs = typeof options.minJobMs === 'number' ? () => options.minJobMs as number : options.minJobMs;
   const { backoff = defaultVisibilityBackoff, configRetryDelayMs = 300_000, random = Math.random } = options;
 
   function visibilitySeconds(error: UntagError, receiveCount: number): number {
@@ -141,7 +155,7 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
    * the ledger (a dry run, or the ledger failing now) the receive count stands in: it can only be higher.
    */
   async function attemptsOf(message: JobMessage, receiveCount: number, budget: RetryBudget): Promise<number> {
-    const ledger = pipeline.dryRun ? undefined : pipeline.ledger;
+    const ledger = pipeline.dryRun || message.dryRun ? undefined : pipeline.ledger;
     if (!ledger) return receiveCount;
     // Per delivery of the unit: a redriven copy (its body's `attempt` grown) starts counting afresh.
     const key = `${unitDigest(unitOf(message))}:${message.attempt}`;
@@ -195,12 +209,20 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
       );
     }
     const attempt = message.attempt + received.receiveCount;
-    const started: MessageResult = { ...received, eventId: message.event.id, attempt };
+    const run = message.run && { id: message.run.id, rules: message.jobs.map((job) => job.rule) };
+    const started: MessageResult = { ...received, eventId: message.event.id, attempt, ...(run && { run }) };
     // Not tried: a problem an earlier message met that this one would meet too. It backs off as after a first attempt, uncounted.
     const halted = haltFor(halts, message);
     if (halted) return retryLater(record, message, started, halted, 1);
+    try {
+      await pacer?.pace(message, budget);
+    } catch (error) {
+      // The share of the rate is unknown: nothing is sent; tried again as after a first attempt, uncounted.
+      return retryLater(record, message, started, asUntagError(error), 1);
+    }
 
-    const { outcomes, failure, failedLookup, requests } = await executeUnits([unitOf(message)], pipeline, budget);
+    const deps = message.dryRun ? { ...pipeline, dryRun: true } : pipeline;
+    const { outcomes, failure, failedLookup, requests } = await executeUnits([unitOf(message)], deps, budget);
     const ran = { ...started, outcomes, requests };
     if (!failure) return { ...ran, action: 'done' };
     if (failure instanceof ConfigError) {
@@ -257,7 +279,7 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
           continue;
         }
         let result: MessageResult;
-        if (!halts.has(EVERY_JOB) && budget.remainingMs() < minJobMs) {
+        if (!halts.has(EVERY_JOB) && budget.remainingMs() < minJobMs()) {
           result = { messageId: record.messageId, action: 'deferred', receiveCount, outcomes: [] };
         } else {
           // Nothing above should throw; if it does, the message stays in the queue all the same.
@@ -270,14 +292,47 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
         if (isBatchItemFailure(result)) blockers.set(group, result);
         results.push(result);
       }
-      return Promise.all(
+      const settled = await Promise.all(
         results.map((result) => {
           const record = releasing.get(result);
           return record ? release(record, result) : result;
         }),
       );
+      if (runs) await countRuns(runs, settled, budget);
+      return settled;
     },
   };
+}
+
+/**
+ * Adds what this batch settled for good to each backfill run's counts: done messages by their jobs'
+ * outcomes, dead-lettered ones as failed with the reason. A count that cannot be written is only
+ * logged: the jobs are done, and the CLI's progress is all it costs.
+ */
+async function countRuns(runs: RunLedger, results: MessageResult[], budget: RetryBudget): Promise<void> {
+  const tallies = new Map<string, RunTally>();
+  for (const result of results) {
+    if (!result.run || (result.action !== 'done' && result.action !== 'dead-letter')) continue;
+    const tally = tallies.get(result.run.id) ?? new RunTally();
+    tallies.set(result.run.id, tally);
+    tally.units += 1;
+    if (result.action === 'done') {
+      for (const { rule, status, reason } of result.outcomes) tally.outcome({ rule, status, reason });
+      continue;
+    }
+    const reason = result.error?.code ?? 'dead_lettered';
+    for (const rule of result.run.rules) {
+      tally.outcome({ rule, status: 'failed', reason });
+      tally.failure(rule, reason, result.error ? operatorMessage(result.error) : reason);
+    }
+  }
+  await Promise.all(
+    [...tallies].map(([runId, tally]) =>
+      runs.record(runId, tally, budget).catch((error: unknown) => {
+        logger.warn('backfill run not counted', { runId, code: asUntagError(error).code });
+      }),
+    ),
+  );
 }
 
 /** Not settled for good: the message stays in the queue. */

@@ -23,8 +23,11 @@ export interface IdentitySelectors {
   occurredAt?: EventSelector;
 }
 
-/** The time in ms, or an invalid_occurred_at naming the source and where the time was read. */
-function checkedTime(value: unknown, source: string, where: string, receivedAt: number): number {
+/**
+ * The time in ms, or an invalid_occurred_at naming the source and where the time was read (`where`:
+ * "field created", "--occurred-at").
+ */
+export function checkedOccurredAt(value: unknown, source: string, where: string, receivedAt: number): number {
   const fail = (problem: string) =>
     new BadEventError('invalid_occurred_at', `Source '${source}': occurredAt (${where}) ${problem}`);
   if (value === undefined || value === null || value === '') throw fail('is missing');
@@ -41,6 +44,31 @@ function idText(value: unknown): string | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : undefined;
 }
 
+/** The payload's own event id, where its source's `eventId` says, when it carries one. */
+export function givenEventId(
+  selectors: IdentitySelectors,
+  payload: unknown,
+  headers: Record<string, string>,
+): string | undefined {
+  return selectors.eventId && idText(readSelector(selectors.eventId, payload, headers));
+}
+
+/**
+ * The payload's own time, where its source's `occurredAt` says; undefined when the source says
+ * nothing. Throws invalid_occurred_at when it says and the payload's is missing or not a time.
+ */
+export function givenOccurredAt(
+  source: string,
+  selectors: IdentitySelectors,
+  payload: unknown,
+  headers: Record<string, string>,
+  receivedAt: number,
+): number | undefined {
+  if (!selectors.occurredAt) return undefined;
+  const value = readSelector(selectors.occurredAt, payload, headers);
+  return checkedOccurredAt(value, source, describeSelector(selectors.occurredAt), receivedAt);
+}
+
 /**
  * The event payload number `index` of a webhook request is. Throws invalid_occurred_at when the
  * source says where its time is and this payload's is missing or not a time.
@@ -52,16 +80,8 @@ export function webhookEvent(
   receivedAt: number,
 ): EventRef {
   const { payload, headers, rawBody, index } = request;
-  const given = selectors.eventId && idText(readSelector(selectors.eventId, payload, headers));
-  const id = given ?? `digest:${digest(source, String(index), rawBody)}`;
-  const occurredAt = selectors.occurredAt
-    ? checkedTime(
-        readSelector(selectors.occurredAt, payload, headers),
-        source,
-        describeSelector(selectors.occurredAt),
-        receivedAt,
-      )
-    : receivedAt;
+  const id = givenEventId(selectors, payload, headers) ?? `digest:${digest(source, String(index), rawBody)}`;
+  const occurredAt = givenOccurredAt(source, selectors, payload, headers, receivedAt) ?? receivedAt;
   return { source, id, occurredAt };
 }
 
@@ -70,6 +90,6 @@ export function busEventRef(event: Pick<BusEvent, 'id' | 'source' | 'time'>, rec
   return {
     source: event.source,
     id: event.id,
-    occurredAt: checkedTime(event.time, event.source, "the event's time", receivedAt),
+    occurredAt: checkedOccurredAt(event.time, event.source, "the event's time", receivedAt),
   };
 }

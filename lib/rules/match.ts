@@ -52,14 +52,23 @@ export interface Explanation {
   rules: RuleVerdict[];
 }
 
+/** How a payload is matched beyond what it carries itself. */
+export interface WebhookMatchOptions {
+  /**
+   * The event type of a payload that yields none (its source has no eventType, or this payload
+   * lacks it): a backfill's `--event-type` for export rows. Live webhooks never pass one.
+   */
+  fallbackEventType?: string;
+}
+
 export interface RuleSet {
   /** The webhook source named by /webhooks/<name>, or undefined when there is none. */
   webhookSource(name: string): WebhookSourceConfig | undefined;
   /** Jobs for one webhook payload. Throws BadEventError, UnknownSourceError. */
-  matchWebhook(input: ReceivedWebhook): Job[];
+  matchWebhook(input: ReceivedWebhook, options?: WebhookMatchOptions): Job[];
   /** Jobs for one EventBridge event; its `detail` is the payload. Throws BadEventError. */
   matchEvent(event: MatchedBusEvent): Job[];
-  explainWebhook(input: ReceivedWebhook): Explanation;
+  explainWebhook(input: ReceivedWebhook, options?: WebhookMatchOptions): Explanation;
   explainEvent(event: MatchedBusEvent): Explanation;
   /** One pattern per EventBridge source, so each event reaches the function exactly once. */
   eventBridgePatterns(): EventBridgePattern[];
@@ -87,10 +96,14 @@ export function compileRules(config: RulesConfig): RuleSet {
   const patterns = toPatterns(config, rulesBySource);
 
   /** Only webhook sources: an EventBridge source name posted as a webhook would skip verification. */
-  function webhookRules({ source, payload, headers }: ReceivedWebhook) {
+  function webhookRules(
+    { source, payload, headers }: ReceivedWebhook,
+    { fallbackEventType }: WebhookMatchOptions = {},
+  ) {
     const sourceConfig = webhookSources.get(source);
     if (!sourceConfig) throw new UnknownSourceError(source);
-    const eventType = sourceConfig.eventType ? readEventType(sourceConfig.eventType, payload, headers) : null;
+    const given = sourceConfig.eventType ? readEventType(sourceConfig.eventType, payload, headers) : null;
+    const eventType = given ?? fallbackEventType ?? null;
     return { rules: rulesBySource.get(source) ?? [], payload, eventType };
   }
 
@@ -126,9 +139,9 @@ export function compileRules(config: RulesConfig): RuleSet {
 
   return {
     webhookSource: (name) => webhookSources.get(name),
-    matchWebhook: (input) => jobs(webhookRules(input)),
+    matchWebhook: (input, options) => jobs(webhookRules(input, options)),
     matchEvent: (event) => jobs(eventRules(event)),
-    explainWebhook: (input) => explain(input.source, webhookRules(input)),
+    explainWebhook: (input, options) => explain(input.source, webhookRules(input, options)),
     explainEvent: (event) => explain(event.source, eventRules(event)),
     eventBridgePatterns: () => patterns.map((pattern) => structuredClone(pattern)),
     lookups: () => structuredClone(config.lookups),
