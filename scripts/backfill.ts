@@ -17,7 +17,8 @@ import { ConfigError } from '../lib/errors';
 import type { RunProgress } from '../lib/ledger/runs';
 import { compileRules } from '../lib/rules/match';
 import type { BackfillTag } from '../lib/queue/job-message';
-import { DEFAULT_RATE_SHARE, RATE_SHARE_LIMITS } from '../lib/queue/rate-share';
+import { RATE_SHARE_LIMITS } from '../lib/queue/job-message';
+import { DEFAULT_RATE_SHARE } from '../lib/queue/rate-share';
 import {
   DEFAULT_DYNAMODB_PORT,
   DEFAULT_RULES_FILE,

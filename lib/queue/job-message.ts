@@ -9,7 +9,6 @@ import { customerIdProblem, textReferenceProblem } from '../customer-refs';
 import { BadEventError } from '../errors';
 import { isRecord } from '../json';
 import type { CustomerRef, EventRef, Job, Unit } from '../types';
-import { RATE_SHARE_LIMITS } from './rate-share';
 
 /**
  * The backfill run a message belongs to: the worker that finishes it counts it under the run's id
@@ -26,6 +25,12 @@ export interface BackfillTag {
   run: JobRun;
   dryRun: boolean;
 }
+
+/**
+ * The least and largest share a backfill may take: below or above, one side's tokens come so
+ * seldom that a job (a search, a delete and a put) no longer fits in an invocation.
+ */
+export const RATE_SHARE_LIMITS = { min: 0.1, max: 0.9 } as const;
 
 export interface JobMessage {
   v: 3;

@@ -19,12 +19,6 @@ import type { TokenBucket } from './token-bucket';
 /** The share a backfill takes unless it says otherwise (`--rate-share`). */
 export const DEFAULT_RATE_SHARE = 0.5;
 
-/**
- * The least and largest share a backfill may take: below or above, one side's tokens come so
- * seldom that a job (a search, a delete and a put) no longer fits in an invocation.
- */
-export const RATE_SHARE_LIMITS = { min: 0.1, max: 0.9 } as const;
-
 /** How many refreshes the marker outlives: a few missed ones (a slow batch) do not end it. */
 const ACTIVE_REFRESHES = 8;
 
