@@ -10,6 +10,7 @@
  */
 import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import type { IncomingMessage } from 'node:http';
 import { baseUrl, closerFor, listen } from './http-server';
 
 /** The Properties of an AWS::DynamoDB::Table resource, as far as a local table needs them. */
@@ -38,6 +39,8 @@ export interface LocalDynamoDb {
   readonly port: number;
   /** The tables' names, in the order created. */
   readonly tableNames: readonly string[];
+  /** Requests answered so far by operation (X-Amz-Target's, e.g. PutItem), table creation included. */
+  requests(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -54,6 +57,12 @@ export function localDynamoDbClient(url: string): DynamoDBClient {
 export async function startDynamoDb(options: DynamoDbOptions = {}): Promise<LocalDynamoDb> {
   const host = options.host ?? '127.0.0.1';
   const server = dynalite({ createTableMs: 0 });
+  const requests: Record<string, number> = {};
+  server.on('request', (req: IncomingMessage) => {
+    // DynamoDB_20120810.PutItem -> PutItem
+    const operation = String(req.headers['x-amz-target'] ?? 'unknown').replace(/^.*\./, '');
+    requests[operation] = (requests[operation] ?? 0) + 1;
+  });
   const port = await listen(server, host, options.port ?? 0);
   const url = baseUrl(host, port);
   const close = closerFor(server);
@@ -80,5 +89,11 @@ export async function startDynamoDb(options: DynamoDbOptions = {}): Promise<Loca
   } finally {
     client.destroy();
   }
-  return { url, port, tableNames: (options.tables ?? []).map((table) => table.TableName!), close };
+  return {
+    url,
+    port,
+    tableNames: (options.tables ?? []).map((table) => table.TableName!),
+    requests: () => ({ ...requests }),
+    close,
+  };
 }
