@@ -161,7 +161,11 @@ export function estimateCost(inputs: CostInputs): CostEstimate {
       lambdaUsd: round(lambdaUsd),
       secretsManagerUsd: round(secretsManagerUsd),
       sqsUsd: round(sqs),
-      dynamoDb: { writeUnitsPerEvent: units.writes, readUnitsPerEvent: units.reads, usd: round(dynamoDbUsd) },
+      dynamoDb: {
+        writeUnitsPerEvent: round(units.writes, 3),
+        readUnitsPerEvent: round(units.reads, 3),
+        usd: round(dynamoDbUsd),
+      },
       totalUsd: round(lambdaUsd + secretsManagerUsd + sqs + dynamoDbUsd),
     };
   };
