@@ -7,11 +7,13 @@
  * Time-scaled: the sandbox allows `limitPerSecond` requests per 1 s window (HelpCrunch: 120 per
  * minute) and the worker's rate is set to match.
  *
- *   npm run bench:queue            1,000 jobs at 20 requests/s, no faults
+ *   npm run bench:queue            1,000 jobs at 20 requests/s, no faults, the ledger over TLS 8 ms away
  *
  * The zero-loss simulation in tests/queue-simulation.test.ts runs the same harness with faults.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SQSEvent } from 'aws-lambda';
 import { Agent } from 'node:https';
@@ -30,9 +32,11 @@ import type { SecretCache } from '../lib/secrets';
 import type { Job, Unit } from '../lib/types';
 import { readTableDefinitions } from '../local/host/serverless-config';
 import { localDynamoDbClient, startDynamoDb } from '../local/sandbox/dynamodb';
-import type { BenchCertificates } from './certificates';
+import { createCertificates, type BenchCertificates } from './certificates';
+import { DEFAULT_ROUND_TRIPS } from './cold-request-network';
 import { startNetworkFront } from './network-front';
 import { startSqsEventSource } from '../local/host/sqs-event-source';
+import { countsBetween } from './stats';
 import { SqsModel } from '../local/sandbox/sqs-model';
 
 export interface QueueDrainOptions {
@@ -75,6 +79,8 @@ export interface QueueDrainResult {
   deadLetteredWithoutReason: number;
   /** Jobs reported untagged whose customer still carries one of the tags in the sandbox: must be 0. */
   untaggedButStillTagged: number;
+  /** What the worker asked of the ledger's DynamoDB, by operation (e.g. PutItem, UpdateItem), over the whole drain. */
+  ledgerRequests: Record<string, number>;
 }
 
 const TAGS = ['Lead', 'Trial user'];
@@ -122,6 +128,8 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
   const { customers, jobs } = scenario(jobCount);
   const ledgerTable = readTableDefinitions().LedgerTable!;
   const dynamoDb = await startDynamoDb({ tables: [ledgerTable] });
+  // The table's creation is the harness's, not the worker's.
+  const before = dynamoDb.requests();
   const front =
     options.ledgerFront &&
     (await startNetworkFront({ target: dynamoDb.url, ...options.ledgerFront }).catch(async (error: unknown) => {
@@ -262,6 +270,7 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
       limitPerWindow: limitPerSecond,
       deadLetteredWithoutReason,
       untaggedButStillTagged,
+      ledgerRequests: countsBetween(before, dynamoDb.requests()),
     };
   } finally {
     await sandbox.close();
@@ -290,11 +299,14 @@ function jobKey(body: string): string | undefined {
 const round = (value: number, digits = 3) => Number(value.toFixed(digits));
 
 async function main(): Promise<void> {
-  const options = { jobs: 1000, limitPerSecond: 20 };
+  const certificatesDir = mkdtempSync(join(tmpdir(), 'helpcrunch-queue-drain-ca-'));
+  const ledgerFront = { roundTripMs: DEFAULT_ROUND_TRIPS.dynamodb, certificates: createCertificates(certificatesDir) };
+  const options = { jobs: 1000, limitPerSecond: 20, ledgerFront };
   console.log(
-    `Draining ${options.jobs} jobs against a sandbox limited to ${options.limitPerSecond} requests/s (worker rate matched)…`,
+    `Draining ${options.jobs} jobs against a sandbox limited to ${options.limitPerSecond} requests/s (worker rate matched), ` +
+      `the ledger over TLS ${ledgerFront.roundTripMs} ms away…`,
   );
-  const result = await runQueueDrain(options);
+  const result = await runQueueDrain(options).finally(() => rmSync(certificatesDir, { recursive: true, force: true }));
   console.log(
     [
       `jobs            ${result.jobs}`,
@@ -307,6 +319,9 @@ async function main(): Promise<void> {
       `outcomes        ${Object.entries(result.outcomes)
         .map(([state, n]) => `${state} ${n}`)
         .join(', ')}`,
+      `ledger          ${Object.entries(result.ledgerRequests)
+        .map(([operation, n]) => `${operation} ${(n / result.jobs).toFixed(2)}`)
+        .join(', ')} per job`,
     ].join('\n'),
   );
   const ok = result.rateRatio >= 0.95 && result.share429 <= 0.01 && result.lost === 0;

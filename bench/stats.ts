@@ -37,3 +37,17 @@ export function pairedRatios(a: readonly number[], b: readonly number[]): number
 }
 
 export const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
+
+/** What was counted between two snapshots of running counts (e.g. requests by operation), leaving out what did not move. */
+export function countsBetween(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([key, n]) => [key, n - (before[key] ?? 0)] as const)
+      .filter(([, n]) => n > 0),
+  );
+}
+
+/** Counts divided by how many things they were counted over (per event, per job). */
+export function countsPer(counts: Record<string, number>, over: number, digits = 3): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).map(([key, n]) => [key, round(n / over, digits)]));
+}

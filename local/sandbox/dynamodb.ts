@@ -17,6 +17,7 @@ import {
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import type { IncomingMessage } from 'node:http';
 import { baseUrl, closerFor, listen } from './http-server';
 
 /** The Properties of an AWS::DynamoDB::Table resource, as far as a local table needs them. */
@@ -47,6 +48,8 @@ export interface LocalDynamoDb {
   readonly tableNames: readonly string[];
   /** Deletes every item of every table: what the ledger remembers, forgotten (rule test cases start afresh). */
   clear(): Promise<void>;
+  /** Requests answered so far by operation (X-Amz-Target's, e.g. PutItem), table creation included. */
+  requests(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -83,6 +86,12 @@ export async function emptyTable(client: DynamoDBClient, tableName: string): Pro
 export async function startDynamoDb(options: DynamoDbOptions = {}): Promise<LocalDynamoDb> {
   const host = options.host ?? '127.0.0.1';
   const server = dynalite({ createTableMs: 0 });
+  const requests: Record<string, number> = {};
+  server.on('request', (req: IncomingMessage) => {
+    // DynamoDB_20120810.PutItem -> PutItem
+    const operation = String(req.headers['x-amz-target'] ?? 'unknown').replace(/^.*\./, '');
+    requests[operation] = (requests[operation] ?? 0) + 1;
+  });
   const port = await listen(server, host, options.port ?? 0);
   const url = baseUrl(host, port);
   const close = closerFor(server);
@@ -118,5 +127,5 @@ export async function startDynamoDb(options: DynamoDbOptions = {}): Promise<Loca
       client.destroy();
     }
   }
-  return { url, port, tableNames, clear, close };
+  return { url, port, tableNames, clear, requests: () => ({ ...requests }), close };
 }
