@@ -9,7 +9,8 @@ import { queueDispatch } from './dispatch/queue';
 import { ConfigError } from './errors';
 import { parseApiUrl } from './helpcrunch/api-url';
 import { createHelpCrunchClient, type ApiKeySource, type HelpCrunchClient } from './helpcrunch/client';
-import { createLedger, type Ledger } from './ledger';
+import type { Ledger } from './ledger';
+import { type LazyLedger, lazyLedger } from './ledger/lazy';
 import { withOrigins } from './lookups/origins';
 import { createLookupResolver } from './lookups/resolver';
 import { markDryRun } from './observability';
@@ -28,12 +29,15 @@ export interface Runtime {
   config: RuntimeConfig;
   secrets: SecretCache;
   service: UntagService;
+  /** The ledger, when this function uses one (inline dispatch, not a dry run). */
+  ledger?: Ledger | LazyLedger;
 }
 
 export interface WorkerRuntime {
   config: RuntimeConfig;
   secrets: SecretCache;
   worker: QueueWorker;
+  ledger?: Ledger | LazyLedger;
 }
 
 /** Stand-ins for the AWS services, for the local simulation and benchmark; Lambda uses the SDK. */
@@ -70,43 +74,48 @@ function pipelineDeps(
   config: RuntimeConfig,
   secrets: SecretCache,
   helpcrunch: HelpCrunchClient,
-  given: Ledger | undefined,
+  ledger: Ledger | undefined,
   retryPolicy?: RetryPolicy,
 ): PipelineDeps {
   const lookups = withOrigins(rules.lookups(), config.lookupOrigins);
-  const ledger = config.dryRun
-    ? undefined
-    : (given ?? createLedger({ tableName: required(config.ledgerTable, 'LEDGER_TABLE'), dedupDays: config.dedupDays }));
   return {
     helpcrunch,
     lookups: createLookupResolver({ lookups, secrets, timeoutMs: config.requestTimeoutMs, retryPolicy }),
     dryRun: config.dryRun,
-    ledger,
+    ledger: config.dryRun ? undefined : ledger,
     maxCustomers: config.maxCustomersPerRequest,
   };
 }
+
+/** The ledger of LEDGER_TABLE, loaded when first used (lib/ledger/lazy.ts). */
+const ledgerOf = (config: RuntimeConfig): LazyLedger =>
+  lazyLedger({ tableName: required(config.ledgerTable, 'LEDGER_TABLE'), dedupDays: config.dedupDays });
 
 /** The webhook and EventBridge functions: the service, dispatching as DISPATCH says. */
 export function createRuntime(rules: RuleSet, env: NodeJS.ProcessEnv = process.env, deps: RuntimeDeps = {}): Runtime {
   const config = readConfig(env);
   const secrets = deps.secrets ?? createSecretCache({ ttlMs: config.secretTtlMs });
   // Queue mode resolves nothing here: the triggers only enqueue, and the worker looks customers up.
-  const dispatch =
-    config.dispatch === 'queue'
-      ? queueDispatch({ sqs: deps.sqs ?? sqsApi(), queueUrl: required(config.jobsQueueUrl, 'JOBS_QUEUE_URL') })
-      : inlineDispatch(
-          pipelineDeps(
-            rules,
-            config,
-            secrets,
-            createHelpCrunchClient(helpCrunchConnection(config, secrets)),
-            deps.ledger,
-          ),
-        );
+  if (config.dispatch === 'queue') {
+    const dispatch = queueDispatch({
+      sqs: deps.sqs ?? sqsApi(),
+      queueUrl: required(config.jobsQueueUrl, 'JOBS_QUEUE_URL'),
+    });
+    return {
+      config,
+      secrets,
+      service: createUntagService({ rules, secrets, dispatch, maxJobs: config.maxJobsPerRequest }),
+    };
+  }
+  // A dry run records nothing: it has no ledger.
+  const ledger = config.dryRun ? undefined : (deps.ledger ?? ledgerOf(config));
+  const helpcrunch = createHelpCrunchClient(helpCrunchConnection(config, secrets));
+  const dispatch = inlineDispatch(pipelineDeps(rules, config, secrets, helpcrunch, ledger));
   return {
     config,
     secrets,
     service: createUntagService({ rules, secrets, dispatch, maxJobs: config.maxJobsPerRequest }),
+    ledger,
   };
 }
 
@@ -133,9 +142,7 @@ export function createWorkerRuntime(
   // The backfill worker must know the ledger to yield to live events; a dry live worker may go without.
   const ledger =
     deps.ledger ??
-    (config.ledgerTable || !config.dryRun || config.workerQueue === 'backfill'
-      ? createLedger({ tableName: required(config.ledgerTable, 'LEDGER_TABLE'), dedupDays: config.dedupDays })
-      : undefined);
+    (config.ledgerTable || !config.dryRun || config.workerQueue === 'backfill' ? ledgerOf(config) : undefined);
   const pacing = ledger && { bucket, ratePerSecond, activity: ledger.backfill, refreshMs: config.rateShareRefreshMs };
   const worker = createQueueWorker({
     pipeline: pipelineDeps(rules, config, secrets, helpcrunch, ledger, singleAttempt),
@@ -148,7 +155,7 @@ export function createWorkerRuntime(
     pacer: pacing && (config.workerQueue === 'backfill' ? backfillPacer(pacing) : livePacer(pacing)),
     runs: ledger?.runs,
   });
-  return { config, secrets, worker };
+  return { config, secrets, worker, ledger };
 }
 
 /** Memoises a successful build; a failed one is retried on the next invocation. */
@@ -188,6 +195,21 @@ export function startSecretReads<R extends { config: RuntimeConfig; secrets: Sec
     return;
   }
   for (const secretId of secretIds(built.config)) if (secretId) built.secrets.prefetch(secretId);
+}
+
+/**
+ * Starts loading the ledger's modules during init, beside the secret reads, so the first request
+ * finds them loaded; nothing is awaited or thrown (a failed load is tried again on use).
+ */
+export function startLoadingLedger<R extends { ledger?: Ledger | LazyLedger }>(runtime: () => R): void {
+  let built: R;
+  try {
+    built = runtime();
+  } catch {
+    return;
+  }
+  const { ledger } = built;
+  if (ledger && 'load' in ledger) ledger.load().catch(() => undefined);
 }
 
 /** The API key and every lookup's secret: what a function that resolves customers and changes their tags reads. */

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RetryBudget } from '../lib/http/retry';
 import type { Ledger } from '../lib/ledger';
 import type { BackfillActivity } from '../lib/ledger/backfill-activity';
-import { RunTally } from '../lib/ledger/runs';
+import { RunTally } from '../lib/ledger/run-tally';
 import { unitDeduplicationId } from '../lib/queue/fifo-ids';
 import { type BackfillTag, jobMessage, parseJobMessage } from '../lib/queue/job-message';
 import { createPacedHelpCrunchClient } from '../lib/queue/paced-client';

@@ -12,15 +12,9 @@
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { OutcomeStatus } from '../types';
+import { FAILURE, OUTCOME, type RunOutcome, type RunTally } from './run-tally';
 import { callSignal, type LedgerTableOptions, ledgerFailure } from './dynamodb';
 import { expiresAtSeconds, KEY_ATTRIBUTES } from './keys';
-
-/** One kind of job outcome in a run: its rule, status and reason (skipped and failed ones have one). */
-export interface RunOutcome {
-  rule: string;
-  status: OutcomeStatus;
-  reason?: string;
-}
 
 export interface RunProgress {
   /** Messages settled for good: done, or dead-lettered. */
@@ -28,23 +22,6 @@ export interface RunProgress {
   outcomes: (RunOutcome & { count: number })[];
   /** The first failure's message per rule and reason. */
   failures: { rule: string; reason: string; detail: string }[];
-}
-
-/** What one invocation finished of one run, to be added to its counts. */
-export class RunTally {
-  units = 0;
-  readonly outcomes = new Map<string, number>();
-  readonly failures = new Map<string, string>();
-
-  outcome({ rule, status, reason }: RunOutcome): void {
-    const key = outcomeAttribute(rule, status, reason);
-    this.outcomes.set(key, (this.outcomes.get(key) ?? 0) + 1);
-  }
-
-  failure(rule: string, reason: string, detail: string): void {
-    const key = failureAttribute(rule, reason);
-    if (!this.failures.has(key)) this.failures.set(key, detail.slice(0, MAX_DETAIL_LENGTH));
-  }
 }
 
 export interface RunLedger {
@@ -56,13 +33,6 @@ export interface RunLedger {
 
 /** As long as a backfill's messages can live (14 days), and a while to read the result after. */
 const RUN_DAYS = 30;
-const MAX_DETAIL_LENGTH = 500;
-const OUTCOME = 'o:';
-const FAILURE = 'f:';
-
-const outcomeAttribute = (rule: string, status: OutcomeStatus, reason?: string) =>
-  `${OUTCOME}${JSON.stringify([rule, status, reason ?? ''])}`;
-const failureAttribute = (rule: string, reason: string) => `${FAILURE}${JSON.stringify([rule, reason])}`;
 
 const { partition, sort, expiresAt } = KEY_ATTRIBUTES;
 const keyOf = (runId: string) => marshall({ [partition]: `run#${runId}`, [sort]: 'counts' });

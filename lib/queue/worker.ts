@@ -39,7 +39,8 @@ import { type JobMessage, parseJobMessage, unitOf } from './job-message';
 import { unitDigest } from '../pipeline/units';
 import type { Pacer } from './rate-share';
 import { sqsFailure, type SqsApi } from './sqs-api';
-import { type RunLedger, RunTally } from '../ledger/runs';
+import type { RunLedger } from '../ledger/runs';
+import { RunTally } from '../ledger/run-tally';
 import { logger } from '../observability';
 
 export type MessageAction = 'done' | 'retry' | 'dead-letter' | 'deferred' | 'held';
