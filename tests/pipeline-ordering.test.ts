@@ -194,6 +194,36 @@ describe('duplicates', () => {
     expect(outcomes[0]).toMatchObject({ status: 'untagged', removed: ['Lead'] });
   });
 
+  it('a lease that cannot be given back fails the unit and takes its record back, so its retry applies', async () => {
+    const lost = unit('lost', 5, byEmail, ['Lead']);
+    // The unit's record is written beside the lease's release; here the release fails.
+    const losing = {
+      ...ledger,
+      customers: {
+        acquire: async (...args: Parameters<Ledger['customers']['acquire']>) => {
+          const result = await ledger.customers.acquire(...args);
+          if (!('lease' in result)) return result;
+          const { lease } = result;
+          return {
+            lease: {
+              decisions: lease.decisions,
+              release: async (_decided: Map<string, never>, within: RetryBudget) => {
+                await lease.release(new Map(), within);
+                throw Object.assign(new Error('lost'), { name: 'RetryableError' });
+              },
+            },
+          };
+        },
+      },
+    } as Ledger;
+    const first = await executeUnits([lost], deps({ ledger: losing }), budget());
+    expect(first.failure).toMatchObject({ code: 'internal_error' });
+    expect(first.outcomes[0]).toMatchObject({ status: 'failed' });
+    const retry = await executeUnits([lost], deps(), budget());
+    expect(retry.outcomes[0]).toMatchObject({ status: 'skipped', reason: 'tags_absent' });
+    expect(retry.outcomes[0]!.reason).not.toBe('duplicate_event');
+  });
+
   it('two units of one customer at once are applied one after the other (the lease)', async () => {
     const results = await Promise.all([
       executeUnits([unit('won', 10, byEmail, [], ['Active'])], deps(), budget()),

@@ -30,7 +30,14 @@ export type JobResult = Pick<Outcome, 'removed' | 'added' | 'status' | 'reason' 
 
 export interface CustomerChange {
   requests: number;
-  outcome(job: Job): JobResult;
+  /**
+   * Records the tags this event decided and gives the customer's lease back (nothing without a
+   * ledger): the caller does, so that the unit's last one can overlap the unit's own record.
+   * Resolves with why it failed, if it did: then every job's outcome is that failure.
+   */
+  release(budget: RetryBudget): Promise<UntagError | undefined>;
+  /** What one job got; `released` is what release() resolved with. */
+  outcome(job: Job, released: UntagError | undefined): JobResult;
   /** What the writes did to the customer's tags; unknown after a failed one. */
   tags: { removed: Set<string>; added: Set<string> } | 'unknown';
 }
@@ -115,8 +122,8 @@ export async function changeCustomer(
   const put = removalsDone ? await write('tagCustomer', customer.id, toAdd, deps, budget) : notSent;
   const additionsDone = removalsDone && !put.error && !put.gone;
 
-  let released: UntagError | undefined;
-  if (held) {
+  async function release(releaseBudget: RetryBudget): Promise<UntagError | undefined> {
+    if (!held) return undefined;
     // Decided by this event: what it changed, and what was already as it says.
     const decision: TagDecision = {
       occurredAt: event.occurredAt,
@@ -128,9 +135,10 @@ export async function changeCustomer(
     for (const tag of removing) if (removalsDone && open(tag)) decided.set(tag, decision);
     for (const tag of adding) if (additionsDone && open(tag)) decided.set(tag, decision);
     try {
-      await held.release(decided, budget);
+      await held.release(decided, releaseBudget);
+      return undefined;
     } catch (error) {
-      released = asUntagError(error);
+      return asUntagError(error);
     }
   }
 
@@ -144,7 +152,7 @@ export async function changeCustomer(
     return shownEvent({ source: newest.source, id: newest.eventId, occurredAt: newest.occurredAt });
   };
 
-  function outcome(job: Job): JobResult {
+  function outcome(job: Job, released: UntagError | undefined): JobResult {
     const adds = job.addTags.some((tag) => toAdd.has(tag));
     const error = released ?? deleted.error ?? (adds ? put.error : undefined);
     if (error) return { error };
@@ -171,7 +179,7 @@ export async function changeCustomer(
     deleted.error || put.error
       ? 'unknown'
       : { removed: deleted.done ? toRemove : new Set<string>(), added: put.done ? toAdd : new Set<string>() };
-  return { requests: deleted.requests + put.requests, outcome, tags };
+  return { requests: deleted.requests + put.requests, release, outcome, tags };
 }
 
 function skipReason(

@@ -19,7 +19,7 @@ import type { LookupResolver } from '../lookups/resolver';
 import { logger } from '../observability';
 import type { RetryBudget } from '../http/retry';
 import type { Outcome, PipelineResult, RequestCounts, Unit } from '../types';
-import { changeCustomer } from './change';
+import { type CustomerChange, changeCustomer } from './change';
 import { Resolutions } from './resolve';
 import { byOccurrence, customerRefKey, shownEvent } from './units';
 
@@ -152,20 +152,28 @@ export async function executeUnits(units: Unit[], deps: PipelineDeps, budget: Re
     const since = Date.now();
     const before = outcomes.list.length;
     const whom = resolutions.whom(unit.customer);
+    let finished = false;
     if (whom.kind === 'failed') {
       outcomes.failed(unit, unit.jobs, whom.error, null, whom.requests, since, whom.lookup);
     } else if (whom.kind === 'none') {
       outcomes.unchanged(unit, unit.jobs, null, 'skipped', whom.reason, whom.requests, since);
     } else {
-      for (const customer of whom.customers) {
+      const last = whom.customers.length - 1;
+      for (const [index, customer] of whom.customers.entries()) {
         const at = Date.now();
+        let change: CustomerChange;
         try {
-          const change = await changeCustomer(customer, unit, changeDeps, budget);
-          resolutions.requests.helpcrunch += change.requests;
-          resolutions.changed(customer.id, change.tags);
-          const requests = whom.requests + change.requests;
+          change = await changeCustomer(customer, unit, changeDeps, budget);
+        } catch (error) {
+          outcomes.failed(unit, unit.jobs, asUntagError(error), customer.id, whom.requests, at);
+          continue;
+        }
+        resolutions.requests.helpcrunch += change.requests;
+        resolutions.changed(customer.id, change.tags);
+        const requests = whom.requests + change.requests;
+        const settle = (released: UntagError | undefined) => {
           for (const job of unit.jobs) {
-            const outcome = change.outcome(job);
+            const outcome = change.outcome(job, released);
             if ('error' in outcome) outcomes.failed(unit, [job], outcome.error, customer.id, requests, at);
             else
               outcomes.add(unit, {
@@ -176,18 +184,37 @@ export async function executeUnits(units: Unit[], deps: PipelineDeps, budget: Re
                 ms: Date.now() - at,
               });
           }
-        } catch (error) {
-          outcomes.failed(unit, unit.jobs, asUntagError(error), customer.id, whom.requests, at);
+        };
+        const succeeded =
+          !failedSince(outcomes, before) && unit.jobs.every((job) => !('error' in change.outcome(job, undefined)));
+        if (!ledger || index < last || !succeeded) {
+          settle(await change.release(budget));
+          continue;
+        }
+        // The unit's last customer, all well: its lease is given back while the unit is recorded as
+        // applied, in one round trip. Should giving the lease back fail, the record is taken back.
+        settle(undefined);
+        const [released] = await Promise.all([
+          change.release(budget),
+          finish(ledger, unit, outcomes.list.slice(before), budget),
+        ]);
+        finished = !released;
+        if (released) {
+          outcomes.list.splice(outcomes.list.length - unit.jobs.length);
+          settle(released);
         }
       }
     }
     if (!ledger) continue;
-    const own = outcomes.list.slice(before);
-    if (own.some((outcome) => outcome.status === 'failed')) await abandon(ledger, unit, budget);
-    else await finish(ledger, unit, own, budget);
+    if (failedSince(outcomes, before)) await abandon(ledger, unit, budget);
+    else if (!finished) await finish(ledger, unit, outcomes.list.slice(before), budget);
   }
   return outcomes.result(resolutions.requests);
 }
+
+/** Whether a job of the unit whose outcomes start at `before` failed. */
+const failedSince = (outcomes: Outcomes, before: number): boolean =>
+  outcomes.list.slice(before).some((outcome) => outcome.status === 'failed');
 
 /** A unit applied before: its jobs are skipped, each with the customer it had then. */
 function duplicate(unit: Unit, stored: Outcome[], outcomes: Outcomes): void {
