@@ -184,6 +184,24 @@ describe('duplicates', () => {
     expect(calls()).toEqual([]);
   });
 
+  it('a lone unit naming its customer by id gives back the lease it asked for early when it does not go ahead', async () => {
+    const replayed = unit('replayed', 5, byId, ['Lead']);
+    await executeUnits([replayed], deps(), budget());
+    const duplicate = await executeUnits([replayed], deps(), budget());
+    expect(duplicate.outcomes[0]).toMatchObject({ reason: 'duplicate_event' });
+    const elsewhere = unit('elsewhere', 6, byId, ['Trial']);
+    await ledger.units.start(unitKey(elsewhere), budget());
+    expect((await executeUnits([elsewhere], deps(), budget())).failure).toMatchObject({ code: 'event_in_progress' });
+    // Neither kept the customer: the next event goes ahead at once instead of waiting out a lease.
+    const { outcomes, failure } = await executeUnits(
+      [unit('next', 7, byId, [], ['Active'])],
+      deps({ leaseWaitMs: 0 }),
+      budget(),
+    );
+    expect(failure).toBeUndefined();
+    expect(outcomes[0]).toMatchObject({ status: 'tagged', added: ['Active'] });
+  });
+
   it('a unit that failed is applied on its retry', async () => {
     const lost = unit('lost', 5, byEmail, ['Lead']);
     sandbox.setFaults({ rate5xx: 1 });

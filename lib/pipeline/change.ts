@@ -9,7 +9,7 @@
  */
 import { asUntagError, RetryableError, UntagError } from '../errors';
 import type { HelpCrunchClient } from '../helpcrunch/client';
-import type { CustomerLedger, CustomerLease } from '../ledger/customers';
+import type { CustomerLease, CustomerLedger, LeaseResult } from '../ledger/customers';
 import type { TagDecision } from '../ledger';
 import type { RetryBudget } from '../http/retry';
 import type { Job, Outcome, OutcomeStatus, Unit } from '../types';
@@ -73,10 +73,11 @@ async function lease(
   tags: string[],
   deps: ChangeDeps,
   budget: RetryBudget,
+  early?: Promise<LeaseResult>,
 ): Promise<CustomerLease> {
   let waited = 0;
-  for (;;) {
-    const result = await deps.customers!.acquire(customerId, tags, budget);
+  for (let attempt = early; ; attempt = undefined) {
+    const result = await (attempt ?? deps.customers!.acquire(customerId, tags, budget));
     if ('lease' in result) return result.lease;
     const wait = Math.min(result.busyForMs, 250);
     if (waited + wait > deps.leaseWaitMs || !budget.fits(wait, 1_000)) {
@@ -91,17 +92,24 @@ async function lease(
   }
 }
 
+/** The tags a unit's rules name: what its lease reads the decisions of. */
+export const tagsOf = ({ jobs }: Pick<Unit, 'jobs'>): string[] => [
+  ...new Set(jobs.flatMap((job) => [...job.removeTags, ...job.addTags])),
+];
+
+/** `early`: the customer's lease, asked for already (a customer named by id needs no search first). */
 export async function changeCustomer(
   customer: ResolvedCustomer,
   unit: Unit,
   deps: ChangeDeps,
   budget: RetryBudget,
+  early?: Promise<LeaseResult>,
 ): Promise<CustomerChange> {
   const { event, jobs } = unit;
   const removing = new Set(jobs.flatMap((job) => job.removeTags));
   const adding = new Set(jobs.flatMap((job) => job.addTags));
   const conflicting = new Set([...removing].filter((tag) => adding.has(tag)));
-  const held = deps.customers ? await lease(customer.id, [...removing, ...adding], deps, budget) : undefined;
+  const held = deps.customers ? await lease(customer.id, tagsOf(unit), deps, budget, early) : undefined;
   const decisions = held?.decisions ?? new Map<string, TagDecision>();
   const key = unitDigest(unit);
   const verdict = (tag: string): Verdict => {
