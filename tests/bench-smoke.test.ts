@@ -163,18 +163,20 @@ describe('npm run bench:smoke', () => {
     );
     expect(figures.some((figure) => figure.startsWith('warm'))).toBe(false);
     for (const target of results.targets) expect([true, false, null]).toContain(target.met);
-    expect(results.parts).toEqual(['cold-start', 'cold-request', 'throughput', 'calls', 'memory']);
+    expect(results.parts).toEqual(['cold-start', 'cold-request', 'throughput', 'calls', 'memory', 'backfill']);
     expect(stdout).toContain('Targets');
     expect(stdout).toContain('SMOKE RUN');
   });
 
-  it('prices the ledger’s DynamoDB requests as counted: each a write of an item under 1 KB, $0.625 per million', () => {
+  it('prices the ledger’s DynamoDB requests as counted: a write of an item under 1 KB $0.625 per million, a read $0.125', () => {
     const { cost } = results;
     expect(cost.inline.dynamoDb).toEqual({ writeUnitsPerEvent: 4, readUnitsPerEvent: 0, usd: 2.5 });
-    // The worker's writes as counted: an abandoned attempt deletes its unit record (DeleteItem), a failed one records an attempt.
-    const { PutItem = 0, UpdateItem = 0, DeleteItem = 0 } = results.throughput.queue.ledger.requestsPerJob;
+    // The worker's requests as counted: an abandoned attempt deletes its unit record (DeleteItem), a
+    // failed one records an attempt; it reads whether a backfill runs (GetItem).
+    const { PutItem = 0, UpdateItem = 0, DeleteItem = 0, GetItem = 0 } = results.throughput.queue.ledger.requestsPerJob;
     expect(cost.queue.dynamoDb.writeUnitsPerEvent).toBeCloseTo(PutItem + UpdateItem + DeleteItem, 3);
-    expect(cost.queue.dynamoDb.usd).toBeCloseTo((PutItem + UpdateItem + DeleteItem) * 0.625, 2);
+    expect(cost.queue.dynamoDb.readUnitsPerEvent).toBeCloseTo(GetItem, 3);
+    expect(cost.queue.dynamoDb.usd).toBeCloseTo((PutItem + UpdateItem + DeleteItem) * 0.625 + GetItem * 0.125, 2);
     expect(stdout).toMatch(/inline .*\$2\.50 \(4 \+ 0\)/);
     // 1M events × (7 / 30 + 1) items of at most 1 KiB.
     expect(cost.ledgerStorage.maxGb).toBeCloseTo(1.18, 2);
