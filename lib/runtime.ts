@@ -217,9 +217,13 @@ export const resolvingSecretIds =
   (rules: RuleSet) =>
   (config: RuntimeConfig): (string | undefined)[] => [config.apiKeySecretId, ...rules.lookupSecretIds()];
 
-/** Where a function that changes tags sends its first requests: the ledger (none in a dry run), then HelpCrunch. */
+/**
+ * Where a function that changes tags sends its first requests: the ledger (none in a dry run), then
+ * HelpCrunch. The ledger twice: a unit naming its customer by id asks for its start and the
+ * customer's lease together, each over a connection of its own.
+ */
 export const resolvingUrls = (config: RuntimeConfig): (string | undefined)[] => [
-  config.dryRun ? undefined : config.ledgerUrl,
+  ...(config.dryRun ? [] : [config.ledgerUrl, config.ledgerUrl]),
   config.apiUrl,
 ];
 

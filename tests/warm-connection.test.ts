@@ -155,6 +155,24 @@ describe('the first request', () => {
     expect(output.text()).toBe('');
   });
 
+  it('gives requests that go out together a connection each, when as many were opened early', async () => {
+    await listen();
+    preconnect(`${url}/v1`, { connections: 2 });
+    await until(() => accepted === 2);
+    const client = http();
+
+    const answers = await Promise.all([client.get(`${url}/v1/a`), client.get(`${url}/v1/b`)]);
+    expect(answers.map((answer) => answer.data)).toEqual([{ ok: true }, { ok: true }]);
+    expect(accepted).toBe(2);
+    // Asked again, none is opened beyond those still waiting (none are: both were taken).
+    preconnect(`${url}/v1`, { connections: 2 });
+    await until(() => accepted === 4);
+    preconnect(`${url}/v1`, { connections: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(accepted).toBe(4);
+    expect(output.text()).toBe('');
+  });
+
   it('opens its own when the early connection was refused, silently', async () => {
     // A port nothing listens on yet.
     await listen();
