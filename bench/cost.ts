@@ -11,8 +11,8 @@ export const PRICES_USD = {
   lambdaPerGbSecond: 0.0000133334,
   lambdaPerRequest: 0.2 / 1e6,
   secretsManagerPerCall: 0.05 / 10_000,
-  /** SQS standard queue, beyond the free tier; every 64 KB of a request counts as one. */
-  sqsPerRequest: 0.4 / 1e6,
+  /** SQS FIFO queue (the jobs queue is FIFO), beyond the free tier; every 64 KB of a request counts as one. */
+  sqsPerRequest: 0.5 / 1e6,
   /**
    * DynamoDB on-demand, Standard table class (AWS's DynamoDB pricing page, on-demand capacity):
    * a write request unit writes an item up to 1 KB, a read request unit reads one up to 4 KB
