@@ -21,7 +21,7 @@ import { checkTargets, formatReport, PARTS, type BenchResults, type Measured, ty
 import { type BackfillBenchOptions, FULL_BACKFILL, measureBackfill, SMOKE_BACKFILL } from './backfill';
 import { measureInline, measureQueue, type ThroughputOptions } from './throughput';
 
-const USAGE = `npm run bench [-- options]     the full run (~8 min on 2 cores), on the project's node@24
+const USAGE = `npm run bench [-- options]     the full run (~16 min on 2 cores), on the project's node@24
 npm run bench:smoke             one tiny iteration of every part (what the test runs), results to the temp directory
 
   --parts <list>                only these parts, comma-separated (default: all):
