@@ -44,6 +44,7 @@ import { planBackfill } from '../scripts/backfill/plan';
 import { readExport } from '../scripts/backfill/read';
 import { resolveTarget, sendRows } from '../scripts/backfill/run';
 import { loadRulesFile } from '../tooling/rules/load';
+import { scaledHelpCrunchLimit } from './helpcrunch-limit';
 import { quantile, round } from './stats';
 
 const RULES_FILE = new URL('rules.bench.yml', import.meta.url).pathname;
@@ -221,7 +222,7 @@ async function measureLatency(options: BackfillBenchOptions): Promise<BackfillBe
   const ledger: Ledger = createLedger({ tableName: table.TableName!, dedupDays: 7, client });
   const sandbox = await startHelpCrunchSandbox({
     customers,
-    rateLimit: { requests: LIMIT_PER_SECOND, windowMs: 1_000 },
+    rateLimit: scaledHelpCrunchLimit(LIMIT_PER_SECOND),
     requestLogSize: 10,
   });
   const backfillRequests: number[] = [];

@@ -4,8 +4,8 @@
  * HelpCrunch sandbox, with the SQS model (local/sandbox/sqs-model.ts) standing in for the FIFO jobs
  * queue, the local event source (local/host/sqs-event-source.ts) for Lambda's poller, and the local
  * DynamoDB (dynalite) for the ledger, optionally behind TLS and a round trip (`ledgerFront`).
- * Time-scaled: the sandbox allows `limitPerSecond` requests per 1 s window (HelpCrunch: 120 per
- * minute) and the worker's rate is set to match.
+ * Time-scaled: the sandbox's limit is HelpCrunch's, 120 requests in any minute, sped up to allow
+ * `limitPerSecond` (scaledHelpCrunchLimit), and the worker's rate is set to match.
  *
  *   npm run bench:queue            1,000 jobs at 20 requests/s, no faults, the ledger over TLS 8 ms away
  *
@@ -27,7 +27,13 @@ import { batchResponse, type MessageResult } from '../lib/queue/worker';
 import { RetryBudget } from '../lib/http/retry';
 import { compileRules } from '../lib/rules/match';
 import { createWorkerRuntime } from '../lib/runtime';
-import { startHelpCrunchSandbox, type Faults, type SandboxCustomer } from '../local/sandbox/helpcrunch-sandbox';
+import {
+  startHelpCrunchSandbox,
+  type Faults,
+  type RateLimit,
+  type SandboxCustomer,
+} from '../local/sandbox/helpcrunch-sandbox';
+import { limitText, scaledHelpCrunchLimit } from './helpcrunch-limit';
 import type { SecretCache } from '../lib/secrets';
 import type { Job, Unit } from '../lib/types';
 import { readTableDefinitions } from '../local/host/serverless-config';
@@ -41,8 +47,10 @@ import { SqsModel } from '../local/sandbox/sqs-model';
 
 export interface QueueDrainOptions {
   jobs: number;
-  /** The sandbox's limit per 1 s window. */
+  /** Requests per second the sandbox allows on average. */
   limitPerSecond: number;
+  /** The sandbox's window; default scaledHelpCrunchLimit(limitPerSecond).windowMs. */
+  windowMs?: number;
   faults?: Partial<Faults>;
   /** The worker's rate as a share of the limit; default 1 (matched). */
   rateShare?: number;
@@ -72,7 +80,7 @@ export interface QueueDrainResult {
   lost: number;
   /** Final state per job: untagged, skipped:<reason>, dead-letter:<reason>; malformed messages included. */
   outcomes: Record<string, number>;
-  /** Most sandbox requests within any 1 s window, and the limit it had to stay under. */
+  /** Most sandbox requests within any one window, and the limit it had to stay under. */
   maxPerWindow: number;
   limitPerWindow: number;
   /** Dead-lettered messages that carry no reason attribute (SQS's own redrive). */
@@ -124,7 +132,9 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
     msPerSecond = 10,
     timeoutMs = 600_000,
     workers = 2,
+    windowMs = scaledHelpCrunchLimit(limitPerSecond).windowMs,
   } = options;
+  const rateLimit: RateLimit = { requests: Math.round((limitPerSecond * windowMs) / 1000), windowMs };
   const { customers, jobs } = scenario(jobCount);
   const ledgerTable = readTableDefinitions().LedgerTable!;
   const dynamoDb = await startDynamoDb({ tables: [ledgerTable] });
@@ -149,7 +159,7 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
   const ledger = createLedger({ tableName: ledgerTable.TableName!, dedupDays: 7, client: ledgerClient });
   const sandbox = await startHelpCrunchSandbox({
     customers,
-    rateLimit: { requests: limitPerSecond, windowMs: 1000 },
+    rateLimit,
     faults: options.faults,
   });
   let firstAt: number | undefined;
@@ -267,7 +277,7 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
       lost,
       outcomes,
       maxPerWindow,
-      limitPerWindow: limitPerSecond,
+      limitPerWindow: rateLimit.requests,
       deadLetteredWithoutReason,
       untaggedButStillTagged,
       ledgerRequests: countsBetween(before, dynamoDb.requests()),
@@ -303,7 +313,8 @@ async function main(): Promise<void> {
   const ledgerFront = { roundTripMs: DEFAULT_ROUND_TRIPS.dynamodb, certificates: createCertificates(certificatesDir) };
   const options = { jobs: 1000, limitPerSecond: 20, ledgerFront };
   console.log(
-    `Draining ${options.jobs} jobs against a sandbox limited to ${options.limitPerSecond} requests/s (worker rate matched), ` +
+    `Draining ${options.jobs} jobs against a sandbox limited to ${options.limitPerSecond} requests/s ` +
+      `(${limitText(scaledHelpCrunchLimit(options.limitPerSecond))}, worker rate matched), ` +
       `the ledger over TLS ${ledgerFront.roundTripMs} ms away…`,
   );
   const result = await runQueueDrain(options).finally(() => rmSync(certificatesDir, { recursive: true, force: true }));

@@ -4,6 +4,7 @@ import type { CallsResult, MemoryResult } from './calls-and-memory';
 import type { ColdRequestResult } from './cold-request';
 import type { ColdStartResult } from './cold-start';
 import type { CostEstimate } from './cost';
+import { limitText, scaledHelpCrunchLimit } from './helpcrunch-limit';
 import type { Spread } from './stats';
 import type { ThroughputResult } from './throughput';
 
@@ -260,7 +261,7 @@ function throughputSection(throughput: ThroughputResult): Section {
   const { inline, queue } = throughput;
   const seconds = (v: number) => (v / 1000).toFixed(1);
   return {
-    title: `Rate-limit throughput: ${throughput.events} events, limit ${throughput.limitPerSecond} requests/s; medians of ${inline.runs.length} runs (min–max)`,
+    title: `Rate-limit throughput: ${throughput.events} events, limit ${throughput.limitPerSecond} requests/s (${limitText(scaledHelpCrunchLimit(throughput.limitPerSecond))}: HelpCrunch's 120 a minute, time-scaled); medians of ${inline.runs.length} runs (min–max)`,
     lines: [
       table([
         ['mode', 'successful calls/s ÷ limit', '429 share', 'lost', 'handed back (503)', 'duration s'],

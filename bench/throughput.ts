@@ -12,6 +12,7 @@ import { createCertificates } from './certificates';
 import { startContainer, useEnvironment, type Bundle, type Handler } from './containers';
 import { lambdaContext, signedWebhookEvent } from './events';
 import { SIGNING_SECRET, startLocalServices } from './local-services';
+import { scaledHelpCrunchLimit } from './helpcrunch-limit';
 import { runQueueDrain } from './queue-drain';
 import { withQuietOutput } from './quiet-output';
 import { countsPer, round, spread, type Spread } from './stats';
@@ -139,7 +140,7 @@ export async function measureInline(
 ): Promise<BurstFigures & { containers: number }> {
   const customers = burstCustomers(options.events);
   const services = await startLocalServices({
-    rateLimit: { requests: options.limitPerSecond, windowMs: 1000 },
+    rateLimit: scaledHelpCrunchLimit(options.limitPerSecond),
     customers,
   });
   try {
