@@ -1,5 +1,5 @@
 /**
- * Part 4, rate-limit throughput: HelpCrunch's limit scaled up (a 1 s window) and a burst of
+ * Part 4, rate-limit throughput: HelpCrunch's limit time-scaled (bench/helpcrunch-limit.ts) and a burst of
  * events, each for a customer of its own, (a) inline, spread over concurrent containers that each
  * take one event at a time as Lambda does, and (b) through the queue (bench/queue-drain.ts:
  * enqueue, then two paced worker instances, the ledger over TLS with DynamoDB's round trip).
