@@ -91,6 +91,7 @@ function writtenResources(document: Yaml): Record<string, { Type?: string; Prope
 /** A resource name as `--stage local` deploys it: ${self:service} and ${sls:stage} filled in. */
 function localName(document: Yaml, value: unknown, where: string): string {
   if (typeof value !== 'string') throw new Error(`serverless.yml ${where} must be a name`);
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: serverless.yml's own variables, matched as written
   const name = value.replaceAll('${self:service}', String(document.service)).replaceAll('${sls:stage}', LOCAL_STAGE);
   if (name.includes('${')) throw new Error(`serverless.yml ${where}: ${value} cannot be resolved for local runs`);
   return name;
