@@ -22,19 +22,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { SQSEvent } from 'aws-lambda';
 import { RetryBudget } from '../lib/http/retry';
 import { createLedger, type Ledger } from '../lib/ledger';
 import { unitsOf } from '../lib/pipeline/units';
 import { enqueueUnits } from '../lib/queue/enqueue';
 import { type BackfillTag, parseJobMessage } from '../lib/queue/job-message';
-import { batchResponse } from '../lib/queue/worker';
 import { compileRules } from '../lib/rules/match';
-import { createWorkerRuntime } from '../lib/runtime';
 import type { SecretCache } from '../lib/secrets';
 import type { Unit } from '../lib/types';
 import { readTableDefinitions } from '../local/host/serverless-config';
-import { startSqsEventSource } from '../local/host/sqs-event-source';
 import { localDynamoDbClient, startDynamoDb } from '../local/sandbox/dynamodb';
 import { type SandboxCustomer, startHelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { startSqsEndpoint } from '../local/sandbox/sqs-endpoint';
@@ -44,6 +40,7 @@ import { planBackfill } from '../scripts/backfill/plan';
 import { readExport } from '../scripts/backfill/read';
 import { resolveTarget, sendRows } from '../scripts/backfill/run';
 import { loadRulesFile } from '../tooling/rules/load';
+import { startWorkerInstances } from './worker-instances';
 import { scaledHelpCrunchLimit } from './helpcrunch-limit';
 import { quantile, round } from './stats';
 
@@ -240,40 +237,30 @@ async function measureLatency(options: BackfillBenchOptions): Promise<BackfillBe
   const liveQueue = queue('bench-jobs.fifo');
   const backfillQueue = queue('bench-backfill.fifo');
   const secrets: SecretCache = { get: async () => sandbox.apiKey, prefetch: () => undefined, clear: () => undefined };
-  const noLookups = compileRules({ sources: {}, eventSources: {}, lookups: {}, rules: [] });
   const doneAt = new Map<string, number>();
   // Two instances per function, as the event sources' maximumConcurrency: each its own runtime.
-  const drain = (queueUrl: string, workerQueue: 'jobs' | 'backfill') => {
-    const instances = Array.from({ length: 2 }, () => ({
-      busy: false,
-      worker: createWorkerRuntime(
-        noLookups,
-        {
-          HELPCRUNCH_API_URL: sandbox.url,
-          HELPCRUNCH_API_KEY_SECRET_ID: 'bench/helpcrunch-api-key',
-          HELPCRUNCH_RATE_PER_MINUTE: String(LIMIT_PER_SECOND * 60),
-          WORKER_CONCURRENCY: '2',
-          WORKER_QUEUE: workerQueue,
-          JOBS_QUEUE_URL: queueUrl,
-          DEAD_LETTER_QUEUE_URL: deadLetters,
-          RATE_SHARE_REFRESH_MS: String(15_000 / TIME_SCALE),
-        },
-        { sqs: model, secrets, ledger },
-      ).worker,
-    }));
-    const invoke = async (event: SQSEvent) => {
-      const instance = instances.find((candidate) => !candidate.busy)!;
-      instance.busy = true;
-      const results = await instance.worker
-        .processBatch(event.Records, RetryBudget.until(Date.now() + 60_000))
-        .finally(() => (instance.busy = false));
-      for (const [index, result] of results.entries()) {
-        if (result.action === 'done') doneAt.set(parseJobMessage(event.Records[index]!.body, 0).event.id, Date.now());
-      }
-      return batchResponse(results);
-    };
-    return startSqsEventSource({ model, queueUrl, invoke, maximumConcurrency: 2 });
-  };
+  const drain = (queueUrl: string, workerQueue: 'jobs' | 'backfill') =>
+    startWorkerInstances({
+      count: 2,
+      env: {
+        HELPCRUNCH_API_URL: sandbox.url,
+        HELPCRUNCH_API_KEY_SECRET_ID: 'bench/helpcrunch-api-key',
+        HELPCRUNCH_RATE_PER_MINUTE: String(LIMIT_PER_SECOND * 60),
+        WORKER_CONCURRENCY: '2',
+        WORKER_QUEUE: workerQueue,
+        JOBS_QUEUE_URL: queueUrl,
+        DEAD_LETTER_QUEUE_URL: deadLetters,
+        RATE_SHARE_REFRESH_MS: String(15_000 / TIME_SCALE),
+      },
+      deps: { sqs: model, secrets, ledger },
+      model,
+      queueUrl,
+      settled(records, results) {
+        for (const [index, result] of results.entries()) {
+          if (result.action === 'done') doneAt.set(parseJobMessage(records[index]!.body, 0).event.id, Date.now());
+        }
+      },
+    });
   const sources = [drain(liveQueue, 'jobs'), drain(backfillQueue, 'backfill')];
   const budget = () => RetryBudget.until(Date.now() + 60_000);
   const units = (ids: number[], prefix: string): Unit[] =>

@@ -15,7 +15,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { SQSEvent } from 'aws-lambda';
 import { Agent } from 'node:https';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createLedger } from '../lib/ledger';
@@ -23,16 +22,15 @@ import { unitsOf } from '../lib/pipeline/units';
 import { enqueueUnits } from '../lib/queue/enqueue';
 import { parseJobMessage } from '../lib/queue/job-message';
 import { deadLetterReason } from '../lib/queue/dead-letter';
-import { batchResponse, type MessageResult } from '../lib/queue/worker';
+import type { MessageResult } from '../lib/queue/worker';
 import { RetryBudget } from '../lib/http/retry';
-import { compileRules } from '../lib/rules/match';
-import { createWorkerRuntime } from '../lib/runtime';
 import {
   startHelpCrunchSandbox,
   type Faults,
   type RateLimit,
   type SandboxCustomer,
 } from '../local/sandbox/helpcrunch-sandbox';
+import { startWorkerInstances } from './worker-instances';
 import { limitText, scaledHelpCrunchLimit } from './helpcrunch-limit';
 import type { SecretCache } from '../lib/secrets';
 import type { Job, Unit } from '../lib/types';
@@ -41,7 +39,6 @@ import { localDynamoDbClient, startDynamoDb } from '../local/sandbox/dynamodb';
 import { createCertificates, type BenchCertificates } from './certificates';
 import { DEFAULT_ROUND_TRIPS } from './cold-request-network';
 import { startNetworkFront } from './network-front';
-import { startSqsEventSource } from '../local/host/sqs-event-source';
 import { countsBetween } from './stats';
 import { SqsModel } from '../local/sandbox/sqs-model';
 
@@ -178,26 +175,6 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
     });
     const configuredRate = limitPerSecond * rateShare;
     const secrets: SecretCache = { get: async () => sandbox.apiKey, prefetch: () => undefined, clear: () => undefined };
-    // The backlog's jobs name their customers directly: no rules.yml lookups needed.
-    const noLookups = compileRules({ sources: {}, eventSources: {}, lookups: {}, rules: [] });
-    // One runtime per worker instance, as Lambda runs them: each paces itself at its share of the rate.
-    const instances = Array.from({ length: workers }, () => ({
-      busy: false,
-      worker: createWorkerRuntime(
-        noLookups,
-        {
-          HELPCRUNCH_API_URL: sandbox.url,
-          HELPCRUNCH_API_KEY_SECRET_ID: 'bench/helpcrunch-api-key',
-          HELPCRUNCH_RATE_PER_MINUTE: String(Math.round(configuredRate * 60)),
-          WORKER_CONCURRENCY: String(workers),
-          JOBS_QUEUE_URL: queueUrl,
-          DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
-          MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
-        },
-        { sqs: model, secrets, ledger },
-      ).worker,
-    }));
-
     const startedAt = performance.now();
     // The backlog as one burst of events, a job each; each names its own customer, which is how it is traced below.
     const units: Unit[] = jobs.flatMap((job, i) =>
@@ -215,24 +192,31 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
     }
 
     const done = new Map<string, string>();
-    const handler = async (event: SQSEvent) => {
-      // The event source runs at most `workers` batches at once: one of the instances is free.
-      const instance = instances.find((candidate) => !candidate.busy)!;
-      instance.busy = true;
-      // The Lambda's 60 s timeout; the time-budget margin is kept by the runtime config.
-      const results = await instance.worker
-        .processBatch(event.Records, RetryBudget.until(Date.now() + 60_000))
-        .finally(() => (instance.busy = false));
-      for (const [index, result] of results.entries()) {
-        if (result.action !== 'done') continue;
-        const key = jobKey(event.Records[index]!.body)!;
-        // A second delivery of an applied job (at-least-once) is a duplicate: the job's state stays what it did.
-        const state = finalState(result);
-        if (!(done.has(key) && state === 'skipped:duplicate_event')) done.set(key, state);
-      }
-      return batchResponse(results);
-    };
-    const source = startSqsEventSource({ model, queueUrl, invoke: handler, maximumConcurrency: workers });
+    // One runtime per worker instance, as Lambda runs them: each paces itself at its share of the rate.
+    const source = startWorkerInstances({
+      count: workers,
+      env: {
+        HELPCRUNCH_API_URL: sandbox.url,
+        HELPCRUNCH_API_KEY_SECRET_ID: 'bench/helpcrunch-api-key',
+        HELPCRUNCH_RATE_PER_MINUTE: String(Math.round(configuredRate * 60)),
+        WORKER_CONCURRENCY: String(workers),
+        JOBS_QUEUE_URL: queueUrl,
+        DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
+        MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
+      },
+      deps: { sqs: model, secrets, ledger },
+      model,
+      queueUrl,
+      settled(records, results) {
+        for (const [index, result] of results.entries()) {
+          if (result.action !== 'done') continue;
+          const key = jobKey(records[index]!.body)!;
+          // A second delivery of an applied job (at-least-once) is a duplicate: the job's state stays what it did.
+          const state = finalState(result);
+          if (!(done.has(key) && state === 'skipped:duplicate_event')) done.set(key, state);
+        }
+      },
+    });
     await source.whenIdle(timeoutMs);
     await source.stop();
     const durationMs = performance.now() - startedAt;
