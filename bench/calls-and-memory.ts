@@ -14,7 +14,7 @@ import { SIGNING_SECRET, startLocalServices, type LocalServices } from './local-
 import type { MemoryProbeReport, MemorySample } from './memory-probe';
 import { lambdaNodeFlags, type NodeRuntime } from './node-runtime';
 import { withQuietOutput } from './quiet-output';
-import { pairedRatios, round, spread, type Spread } from './stats';
+import { countsBetween, countsPer, pairedRatios, round, spread, type Spread } from './stats';
 
 export interface CallsAndMemoryOptions {
   /** Invocations of one container for the by-id and Secrets Manager counts. */
@@ -34,6 +34,8 @@ export interface CallsResult {
   helpcrunchCallsPerEvent: { byId: number; byEmail: number };
   /** Requests beyond those the events need (a DELETE by id; a search and a DELETE by email): retries. */
   retries: number;
+  /** The ledger's DynamoDB requests per event by operation (e.g. PutItem, UpdateItem), by id and by email. */
+  ledgerRequestsPerEvent: { byId: Record<string, number>; byEmail: Record<string, number> };
   secretsManager: { ttlSeconds: number; callsBySecret: Record<string, number> };
 }
 
@@ -83,7 +85,7 @@ const ID_CUSTOMERS = [1001, 1002, 1003, 1004, 1005, 1006];
 /** A demo customer with both tags the email rule removes, so each email event really untags. */
 const EMAIL_CUSTOMER = 'ada@example.com';
 
-async function invoke(handler: Handler, payload: unknown, timeoutMs: number): Promise<void> {
+async function invoke(handler: Handler, payload: Record<string, unknown>, timeoutMs: number): Promise<void> {
   const response = (await handler(
     signedWebhookEvent(payload, SIGNING_SECRET),
     lambdaContext('webhook', timeoutMs),
@@ -104,6 +106,7 @@ export async function measureCalls(bundle: Bundle, options: CallsAndMemoryOption
     sandbox.onRequest(() => requests++);
 
     const { value } = await withQuietOutput(async () => {
+      const atStart = services.dynamoDb.requests();
       for (let i = 0; i < options.invocations; i++) {
         await invoke(
           handler,
@@ -113,12 +116,19 @@ export async function measureCalls(bundle: Bundle, options: CallsAndMemoryOption
       }
       const byIdRequests = requests;
       const callsBySecret = secrets.calls().bySecret;
+      const afterById = services.dynamoDb.requests();
       requests = 0;
       for (let i = 0; i < options.emailEvents; i++) {
         sandbox.reset(); // the customer's tags back, so the search finds them and the DELETE follows
         await invoke(handler, { status: 'lost', person: { email: EMAIL_CUSTOMER } }, options.timeoutMs);
       }
-      return { byIdRequests, byEmailRequests: requests, callsBySecret };
+      return {
+        byIdRequests,
+        byEmailRequests: requests,
+        callsBySecret,
+        ledgerById: countsBetween(atStart, afterById),
+        ledgerByEmail: countsBetween(afterById, services.dynamoDb.requests()),
+      };
     });
     return {
       invocations: options.invocations,
@@ -127,6 +137,10 @@ export async function measureCalls(bundle: Bundle, options: CallsAndMemoryOption
         byEmail: round(value.byEmailRequests / options.emailEvents, 3),
       },
       retries: value.byIdRequests - options.invocations + value.byEmailRequests - 2 * options.emailEvents,
+      ledgerRequestsPerEvent: {
+        byId: countsPer(value.ledgerById, options.invocations),
+        byEmail: countsPer(value.ledgerByEmail, options.emailEvents),
+      },
       secretsManager: { ttlSeconds: Number(services.env.SECRET_CACHE_TTL_SECONDS), callsBySecret: value.callsBySecret },
     };
   } finally {

@@ -1,5 +1,6 @@
 /**
- * The stand-ins a cold request talks to (Secrets Manager, HelpCrunch, SQS with a jobs queue), each
+ * The stand-ins a cold request talks to (Secrets Manager, HelpCrunch, SQS with a jobs queue,
+ * DynamoDB with the ledger's table), each
  * reachable two ways: directly over plain loopback, and through a network front (TLS, a round
  * trip per exchange; ./network-front.ts) with the round trip the service would have from Lambda.
  */
@@ -12,11 +13,14 @@ import { createCertificates } from './certificates';
 import { startLocalServices } from './local-services';
 import { startNetworkFront, type NetworkFront } from './network-front';
 
-export type Service = 'secretsManager' | 'helpcrunch' | 'sqs';
+export type Service = 'secretsManager' | 'helpcrunch' | 'sqs' | 'dynamodb';
 export type NetworkName = 'tls' | 'loopback';
 
-/** Round trips in ms as seen from the function, e.g. Secrets Manager in-region, HelpCrunch across the internet. */
+/** Round trips in ms as seen from the function, e.g. Secrets Manager and DynamoDB in-region, HelpCrunch across the internet. */
 export type RoundTrips = Record<Service, number>;
+
+/** From Lambda: Secrets Manager, SQS and DynamoDB in-region, HelpCrunch across the internet. */
+export const DEFAULT_ROUND_TRIPS: RoundTrips = { secretsManager: 20, helpcrunch: 60, sqs: 15, dynamodb: 8 };
 
 export interface ServiceAddresses {
   /** Variables pointing a function at the services (endpoints, API URL, queue URL, CA). */
@@ -84,6 +88,7 @@ export async function startColdRequestNetwork(roundTrips: RoundTrips): Promise<C
     secretsManager: await front(services.secrets.url, roundTrips.secretsManager),
     helpcrunch: await front(services.sandbox.url, roundTrips.helpcrunch),
     sqs: await front(hop.url, roundTrips.sqs),
+    dynamodb: await front(services.dynamoDb.url, roundTrips.dynamodb),
   };
   const queuePath = new URL(sqs.queueUrl(JOBS_QUEUE)).pathname;
   const addresses = (urls: Record<Service, string>, extra: Record<string, string> = {}): ServiceAddresses => ({
@@ -91,6 +96,7 @@ export async function startColdRequestNetwork(roundTrips: RoundTrips): Promise<C
       ...services.env,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: urls.secretsManager,
       AWS_ENDPOINT_URL_SQS: urls.sqs,
+      AWS_ENDPOINT_URL_DYNAMODB: urls.dynamodb,
       HELPCRUNCH_API_URL: urls.helpcrunch,
       JOBS_QUEUE_URL: `${urls.sqs}${queuePath}`,
       ...extra,
@@ -100,13 +106,22 @@ export async function startColdRequestNetwork(roundTrips: RoundTrips): Promise<C
     [Number(new URL(services.secrets.url).port), 'secretsManager'],
     [Number(new URL(services.sandbox.url).port), 'helpcrunch'],
     [sqs.port, 'sqs'],
+    [services.dynamoDb.port, 'dynamodb'],
     ...Object.entries(fronts).map(([service, { port }]) => [port, service as Service] as const),
   ]);
   return {
     networks: {
-      loopback: addresses({ secretsManager: services.secrets.url, helpcrunch: services.sandbox.url, sqs: sqs.url }),
+      loopback: addresses({
+        secretsManager: services.secrets.url,
+        helpcrunch: services.sandbox.url,
+        sqs: sqs.url,
+        dynamodb: services.dynamoDb.url,
+      }),
       tls: addresses(
-        { secretsManager: fronts.secretsManager.url, helpcrunch: fronts.helpcrunch.url, sqs: fronts.sqs.url },
+        Object.fromEntries(Object.entries(fronts).map(([service, { url }]) => [service, url])) as Record<
+          Service,
+          string
+        >,
         { NODE_EXTRA_CA_CERTS: certificates.caFile },
       ),
     },

@@ -4,15 +4,16 @@
  * fresh Node process started as Lambda starts the function (bench/cold-request-probe.ts), over
  * two networks: plain loopback, where round trips are free, and TLS with each service's round
  * trip (./cold-request-network.ts), where connection set-up and the secret reads cost what they
- * cost from Lambda. Every subject runs once per round and network, in alternating order; ratios
- * to the reference are taken within a round.
+ * cost from Lambda. Functions that change tags inline also talk to the ledger (DynamoDB); every
+ * run sends a new event, so the ledger never answers it as a duplicate. Every subject runs once
+ * per round and network, in alternating order; ratios to the reference are taken within a round.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildProbe } from './bundles';
-import type { ProbeReport, ProbeRequest } from './cold-request-probe';
+import type { ProbeReport, ProbeRequest, ProbeRequestTimes } from './cold-request-probe';
 import {
   startColdRequestNetwork,
   type ColdRequestNetwork,
@@ -52,6 +53,11 @@ export interface ColdRequestTimeline {
   downstreamRequest?: [number, number];
   /** Its connection was opened during init, before the handler was called. */
   connectedAtInit: boolean;
+  /** The ledger's DynamoDB requests (inline dispatch): first sent → last answered. */
+  ledgerRequests?: [number, number];
+  ledgerCalls: number;
+  /** The first ledger request went over a connection opened during init. */
+  ledgerConnectedAtInit: boolean;
 }
 
 export interface ColdRequestFigures {
@@ -68,9 +74,13 @@ export interface ColdRequestFigures {
     secretReads?: [number, number];
     downstreamConnection?: [number, number];
     downstreamRequest?: [number, number];
+    ledgerRequests?: [number, number];
   };
   /** Runs whose first downstream request went over a connection opened at init. */
   connectedAtInit: number;
+  /** Median DynamoDB requests per cold request (0 without the ledger), and runs whose first went over a connection opened at init. */
+  ledgerCalls: number;
+  ledgerConnectedAtInit: number;
   runs: ColdRequestTimeline[];
 }
 
@@ -147,21 +157,32 @@ function timeline(report: TimedReport, subject: ColdRequestSubject, network: Col
   const since = (at: number) => round(at - report.spawnedAt, 1);
   const requestsTo = (service: Service) =>
     report.requests.filter((request) => network.serviceAt(request.port) === service);
-  const secrets = requestsTo('secretsManager');
+  const connectionOf = (request?: ProbeRequestTimes) =>
+    request?.connection === undefined ? undefined : report.connections[request.connection];
+  /** First sent → last answered, over all of them. */
+  const span = (requests: ProbeRequestTimes[]): [number, number] | undefined => {
+    const answered = requests.map((request) => request.answeredAt).filter((at) => at !== undefined);
+    if (requests.length === 0 || answered.length === 0) return undefined;
+    return [since(Math.min(...requests.map((request) => request.startedAt))), since(Math.max(...answered))];
+  };
+  const secretReads = span(requestsTo('secretsManager'));
   const first = requestsTo(subject.downstream)[0];
-  const connection = first?.connection === undefined ? undefined : report.connections[first.connection];
+  const connection = connectionOf(first);
   const ready = connection?.secureAt ?? connection?.connectedAt;
-  const sent = secrets.map((request) => request.startedAt);
-  const answered = secrets.map((request) => request.answeredAt).filter((at) => at !== undefined);
+  const ledger = requestsTo('dynamodb');
+  const ledgerRequests = span(ledger);
+  const ledgerConnection = connectionOf(ledger[0]);
   return {
     totalMs: since(report.answeredAt),
     nodeReadyMs: since(report.startedAt),
     importedMs: since(report.importedAt),
-    ...(sent.length > 0 &&
-      answered.length > 0 && { secretReads: [since(Math.min(...sent)), since(Math.max(...answered))] }),
+    ...(secretReads && { secretReads }),
     ...(connection && ready !== undefined && { downstreamConnection: [since(connection.startedAt), since(ready)] }),
     ...(first?.answeredAt !== undefined && { downstreamRequest: [since(first.startedAt), since(first.answeredAt)] }),
     connectedAtInit: connection !== undefined && connection.startedAt <= report.importedAt,
+    ...(ledgerRequests && { ledgerRequests }),
+    ledgerCalls: ledger.length,
+    ledgerConnectedAtInit: ledgerConnection !== undefined && ledgerConnection.startedAt <= report.importedAt,
   };
 }
 
@@ -182,6 +203,7 @@ function figures(
   const secretReads = medianSpan(runs.map((run) => run.secretReads));
   const downstreamConnection = medianSpan(runs.map((run) => run.downstreamConnection));
   const downstreamRequest = medianSpan(runs.map((run) => run.downstreamRequest));
+  const ledgerRequests = medianSpan(runs.map((run) => run.ledgerRequests));
   return {
     subject: subject.name,
     network,
@@ -201,8 +223,11 @@ function figures(
       ...(secretReads && { secretReads }),
       ...(downstreamConnection && { downstreamConnection }),
       ...(downstreamRequest && { downstreamRequest }),
+      ...(ledgerRequests && { ledgerRequests }),
     },
     connectedAtInit: runs.filter((run) => run.connectedAtInit).length,
+    ledgerCalls: median(runs.map((run) => run.ledgerCalls)),
+    ledgerConnectedAtInit: runs.filter((run) => run.ledgerConnectedAtInit).length,
     runs,
   };
 }

@@ -8,9 +8,13 @@ export { lambdaContext } from './lambda-context';
 export const WEBHOOK_SOURCE = 'crm';
 export const SIGNING_SECRET_ID = 'helpcrunch-untag/crm-webhook';
 
-/** POST /webhooks/crm with an X-Signature the crm source accepts. */
-export function signedWebhookEvent(payload: unknown, signingSecret: string): APIGatewayProxyEventV2 {
-  const body = JSON.stringify(payload);
+/**
+ * POST /webhooks/crm with an X-Signature the crm source accepts. The body carries an id of its own,
+ * as senders' events do: the crm source names no event id, so the ledger knows an event by its
+ * body's digest, and a body sent twice would be a duplicate_event the second time.
+ */
+export function signedWebhookEvent(payload: Record<string, unknown>, signingSecret: string): APIGatewayProxyEventV2 {
+  const body = JSON.stringify({ id: randomUUID(), ...payload });
   const path = `/webhooks/${WEBHOOK_SOURCE}`;
   const requestId = randomUUID();
   return {

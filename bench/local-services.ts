@@ -1,8 +1,16 @@
 /**
- * HelpCrunch and Secrets Manager on loopback (local/sandbox), and the environment that points a
- * handler at them the way serverless.yml points it at the real ones.
+ * HelpCrunch, Secrets Manager and DynamoDB (the ledger's table as serverless.yml defines it) on
+ * loopback (local/sandbox), and the environment that points a handler at them the way
+ * serverless.yml points it at the real ones.
  */
-import { startHelpCrunchSandbox, type HelpCrunchSandbox, type RateLimit } from '../local/sandbox/helpcrunch-sandbox';
+import { readTableDefinitions } from '../local/host/serverless-config';
+import { startDynamoDb, type LocalDynamoDb } from '../local/sandbox/dynamodb';
+import {
+  startHelpCrunchSandbox,
+  type HelpCrunchSandbox,
+  type RateLimit,
+  type SandboxCustomer,
+} from '../local/sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { SIGNING_SECRET_ID } from './events';
 
@@ -16,22 +24,39 @@ export const UNLIMITED: RateLimit = { requests: Number.MAX_SAFE_INTEGER, windowM
 export interface LocalServices {
   sandbox: HelpCrunchSandbox;
   secrets: SecretsManagerEndpoint;
+  /** The ledger's table; its requests() count what the functions asked of it. */
+  dynamoDb: LocalDynamoDb;
   /** Variables for a handler process or container. */
   env: Record<string, string>;
   close(): Promise<void>;
 }
 
-export async function startLocalServices(rateLimit: RateLimit = UNLIMITED): Promise<LocalServices> {
+export interface LocalServicesOptions {
+  rateLimit?: RateLimit;
+  /** The sandbox's customers; default the demo customers. */
+  customers?: readonly SandboxCustomer[];
+}
+
+export async function startLocalServices({
+  rateLimit = UNLIMITED,
+  customers,
+}: LocalServicesOptions = {}): Promise<LocalServices> {
   // A big request log only costs memory here; the benchmark counts through stats and onRequest.
-  const sandbox = await startHelpCrunchSandbox({ apiKey: API_KEY, rateLimit, requestLogSize: 100 });
+  const sandbox = await startHelpCrunchSandbox({ apiKey: API_KEY, rateLimit, requestLogSize: 100, customers });
   const secrets = await startSecretsManagerEndpoint({
     secrets: { [API_KEY_SECRET_ID]: JSON.stringify({ apiKey: API_KEY }), [SIGNING_SECRET_ID]: SIGNING_SECRET },
   });
+  const ledgerTable = readTableDefinitions().LedgerTable;
+  if (!ledgerTable) throw new Error('serverless.yml must define LedgerTable');
+  const dynamoDb = await startDynamoDb({ tables: [ledgerTable] });
   return {
     sandbox,
     secrets,
+    dynamoDb,
     env: {
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoDb.url,
+      LEDGER_TABLE: ledgerTable.TableName!,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'bench-access-key',
       AWS_SECRET_ACCESS_KEY: 'bench-secret-key',
@@ -46,6 +71,7 @@ export async function startLocalServices(rateLimit: RateLimit = UNLIMITED): Prom
     async close() {
       await sandbox.close();
       await secrets.close();
+      await dynamoDb.close();
     },
   };
 }

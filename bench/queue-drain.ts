@@ -1,34 +1,53 @@
 /**
- * Drains a backlog of jobs through the real queue path — enqueueJobs, then the worker runtime
- * (paced single-attempt client, visibility backoff, dead-lettering) — against the HelpCrunch
- * sandbox, with the SQS model (local/sandbox/sqs-model.ts) standing in for the FIFO jobs queue and
- * the local event source (local/host/sqs-event-source.ts) for Lambda's poller.
- * Time-scaled: the sandbox allows `limitPerSecond` requests per 1 s window (HelpCrunch: 120 per
- * minute) and the worker's rate is set to match.
+ * Drains a backlog of jobs through the real queue path — enqueueUnits, then the worker runtime
+ * (paced single-attempt client, the ledger, visibility backoff, dead-lettering) — against the
+ * HelpCrunch sandbox, with the SQS model (local/sandbox/sqs-model.ts) standing in for the FIFO jobs
+ * queue, the local event source (local/host/sqs-event-source.ts) for Lambda's poller, and the local
+ * DynamoDB (dynalite) for the ledger, optionally behind TLS and a round trip (`ledgerFront`).
+ * Time-scaled: the sandbox's limit is HelpCrunch's, 120 requests in any minute, sped up to allow
+ * `limitPerSecond` (scaledHelpCrunchLimit), and the worker's rate is set to match.
  *
- *   npm run bench:queue            1,000 jobs at 20 requests/s, no faults
+ *   npm run bench:queue            1,000 jobs at 20 requests/s, no faults, the ledger over TLS 8 ms away
  *
  * The zero-loss simulation in tests/queue-simulation.test.ts runs the same harness with faults.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { SQSEvent } from 'aws-lambda';
-import { enqueueJobs } from '../lib/queue/enqueue';
+import { Agent } from 'node:https';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createLedger } from '../lib/ledger';
+import { unitsOf } from '../lib/pipeline/units';
+import { enqueueUnits } from '../lib/queue/enqueue';
 import { parseJobMessage } from '../lib/queue/job-message';
 import { deadLetterReason } from '../lib/queue/dead-letter';
-import { batchResponse, type MessageResult } from '../lib/queue/worker';
+import type { MessageResult } from '../lib/queue/worker';
 import { RetryBudget } from '../lib/http/retry';
-import { compileRules } from '../lib/rules/match';
-import { createWorkerRuntime } from '../lib/runtime';
-import { startHelpCrunchSandbox, type Faults, type SandboxCustomer } from '../local/sandbox/helpcrunch-sandbox';
+import {
+  startHelpCrunchSandbox,
+  type Faults,
+  type RateLimit,
+  type SandboxCustomer,
+} from '../local/sandbox/helpcrunch-sandbox';
+import { startWorkerInstances } from './worker-instances';
+import { limitText, scaledHelpCrunchLimit } from './helpcrunch-limit';
 import type { SecretCache } from '../lib/secrets';
-import type { Job } from '../lib/types';
-import { drainQueue } from '../local/host/sqs-event-source';
+import type { Job, Unit } from '../lib/types';
+import { readTableDefinitions } from '../local/host/serverless-config';
+import { localDynamoDbClient, startDynamoDb } from '../local/sandbox/dynamodb';
+import { createCertificates, type BenchCertificates } from './certificates';
+import { DEFAULT_ROUND_TRIPS } from './cold-request-network';
+import { startNetworkFront } from './network-front';
+import { countsBetween } from './stats';
 import { SqsModel } from '../local/sandbox/sqs-model';
 
 export interface QueueDrainOptions {
   jobs: number;
-  /** The sandbox's limit per 1 s window. */
+  /** Requests per second the sandbox allows on average. */
   limitPerSecond: number;
+  /** The sandbox's window; default scaledHelpCrunchLimit(limitPerSecond).windowMs. */
+  windowMs?: number;
   faults?: Partial<Faults>;
   /** The worker's rate as a share of the limit; default 1 (matched). */
   rateShare?: number;
@@ -38,6 +57,10 @@ export interface QueueDrainOptions {
   msPerSecond?: number;
   /** Give up draining after this long; what is left counts as lost. Default 10 min. */
   timeoutMs?: number;
+  /** Worker instances draining at once, each at its share of the rate; default 2 (serverless.yml's workerConcurrency). */
+  workers?: number;
+  /** The ledger reached over TLS with this round trip (the bench's 8 ms), instead of plain loopback. */
+  ledgerFront?: { roundTripMs: number; certificates: BenchCertificates };
 }
 
 export interface QueueDrainResult {
@@ -54,13 +77,15 @@ export interface QueueDrainResult {
   lost: number;
   /** Final state per job: untagged, skipped:<reason>, dead-letter:<reason>; malformed messages included. */
   outcomes: Record<string, number>;
-  /** Most sandbox requests within any 1 s window, and the limit it had to stay under. */
+  /** Most sandbox requests within any one window, and the limit it had to stay under. */
   maxPerWindow: number;
   limitPerWindow: number;
   /** Dead-lettered messages that carry no reason attribute (SQS's own redrive). */
   deadLetteredWithoutReason: number;
   /** Jobs reported untagged whose customer still carries one of the tags in the sandbox: must be 0. */
   untaggedButStillTagged: number;
+  /** What the worker asked of the ledger's DynamoDB, by operation (e.g. PutItem, UpdateItem), over the whole drain. */
+  ledgerRequests: Record<string, number>;
 }
 
 const TAGS = ['Lead', 'Trial user'];
@@ -103,11 +128,35 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
     malformed = 0,
     msPerSecond = 10,
     timeoutMs = 600_000,
+    workers = 2,
+    windowMs = scaledHelpCrunchLimit(limitPerSecond).windowMs,
   } = options;
+  const rateLimit: RateLimit = { requests: Math.round((limitPerSecond * windowMs) / 1000), windowMs };
   const { customers, jobs } = scenario(jobCount);
+  const ledgerTable = readTableDefinitions().LedgerTable!;
+  const dynamoDb = await startDynamoDb({ tables: [ledgerTable] });
+  // The table's creation is the harness's, not the worker's.
+  const before = dynamoDb.requests();
+  const front =
+    options.ledgerFront &&
+    (await startNetworkFront({ target: dynamoDb.url, ...options.ledgerFront }).catch(async (error: unknown) => {
+      await dynamoDb.close();
+      throw error;
+    }));
+  const ledgerClient = front
+    ? new DynamoDBClient({
+        endpoint: front.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        requestHandler: {
+          httpsAgent: new Agent({ keepAlive: true, ca: readFileSync(options.ledgerFront!.certificates.caFile) }),
+        },
+      })
+    : localDynamoDbClient(dynamoDb.url);
+  const ledger = createLedger({ tableName: ledgerTable.TableName!, dedupDays: 7, client: ledgerClient });
   const sandbox = await startHelpCrunchSandbox({
     customers,
-    rateLimit: { requests: limitPerSecond, windowMs: 1000 },
+    rateLimit,
     faults: options.faults,
   });
   let firstAt: number | undefined;
@@ -126,25 +175,12 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
     });
     const configuredRate = limitPerSecond * rateShare;
     const secrets: SecretCache = { get: async () => sandbox.apiKey, prefetch: () => undefined, clear: () => undefined };
-    // The backlog's jobs name their customers directly: no rules.yml lookups needed.
-    const noLookups = compileRules({ sources: {}, eventSources: {}, lookups: {}, rules: [] });
-    const { worker } = createWorkerRuntime(
-      noLookups,
-      {
-        HELPCRUNCH_API_URL: sandbox.url,
-        HELPCRUNCH_API_KEY_SECRET_ID: 'bench/helpcrunch-api-key',
-        HELPCRUNCH_RATE_PER_MINUTE: String(Math.round(configuredRate * 60)),
-        JOBS_QUEUE_URL: queueUrl,
-        DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
-        MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
-      },
-      { sqs: model, secrets },
-    );
-
     const startedAt = performance.now();
-    // The backlog as one burst of events; each job names its own customer, which is how it is traced below.
-    const origin = { eventId: 'bench-backlog', source: 'bench' };
-    await enqueueJobs(jobs, { sqs: model, queueUrl, origin, budget: RetryBudget.until(Date.now() + 60_000) });
+    // The backlog as one burst of events, a job each; each names its own customer, which is how it is traced below.
+    const units: Unit[] = jobs.flatMap((job, i) =>
+      unitsOf({ source: 'bench', id: `bench-${i}`, occurredAt: Date.now() }, [job]),
+    );
+    await enqueueUnits(units, { sqs: model, queueUrl, budget: RetryBudget.until(Date.now() + 60_000) });
     for (let i = 0; i < malformed; i++) {
       const body = `{"v":1,"broken":${i}`;
       await model.sendMessage({
@@ -156,15 +192,33 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
     }
 
     const done = new Map<string, string>();
-    const handler = async (event: SQSEvent) => {
-      // The Lambda's 60 s timeout; the time-budget margin is kept by the runtime config.
-      const results = await worker.processBatch(event.Records, RetryBudget.until(Date.now() + 60_000));
-      for (const [index, result] of results.entries()) {
-        if (result.action === 'done') done.set(jobKey(event.Records[index]!.body)!, finalState(result));
-      }
-      return batchResponse(results);
-    };
-    await drainQueue({ model, queueUrl, invoke: handler, timeoutMs });
+    // One runtime per worker instance, as Lambda runs them: each paces itself at its share of the rate.
+    const source = startWorkerInstances({
+      count: workers,
+      env: {
+        HELPCRUNCH_API_URL: sandbox.url,
+        HELPCRUNCH_API_KEY_SECRET_ID: 'bench/helpcrunch-api-key',
+        HELPCRUNCH_RATE_PER_MINUTE: String(Math.round(configuredRate * 60)),
+        WORKER_CONCURRENCY: String(workers),
+        JOBS_QUEUE_URL: queueUrl,
+        DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
+        MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
+      },
+      deps: { sqs: model, secrets, ledger },
+      model,
+      queueUrl,
+      settled(records, results) {
+        for (const [index, result] of results.entries()) {
+          if (result.action !== 'done') continue;
+          const key = jobKey(records[index]!.body)!;
+          // A second delivery of an applied job (at-least-once) is a duplicate: the job's state stays what it did.
+          const state = finalState(result);
+          if (!(done.has(key) && state === 'skipped:duplicate_event')) done.set(key, state);
+        }
+      },
+    });
+    await source.whenIdle(timeoutMs);
+    await source.stop();
     const durationMs = performance.now() - startedAt;
 
     const outcomes: Record<string, number> = {};
@@ -207,12 +261,16 @@ export async function runQueueDrain(options: QueueDrainOptions): Promise<QueueDr
       lost,
       outcomes,
       maxPerWindow,
-      limitPerWindow: limitPerSecond,
+      limitPerWindow: rateLimit.requests,
       deadLetteredWithoutReason,
       untaggedButStillTagged,
+      ledgerRequests: countsBetween(before, dynamoDb.requests()),
     };
   } finally {
     await sandbox.close();
+    ledgerClient.destroy();
+    await front?.close();
+    await dynamoDb.close();
   }
 }
 
@@ -221,12 +279,12 @@ function finalState(result: MessageResult): string {
   return result.outcomes.every((outcome) => outcome.status === 'untagged') ? 'untagged' : `skipped:${skipped?.reason}`;
 }
 
-const customerKey = ({ customer }: Job) => `${customer.by}:${customer.value}`;
+const customerKey = ({ customer }: Pick<Job, 'customer'>) => `${customer.by}:${customer.value}`;
 
 /** The job's key for a message body, or undefined when the body is unreadable. */
 function jobKey(body: string): string | undefined {
   try {
-    return customerKey(parseJobMessage(body));
+    return customerKey(parseJobMessage(body, 0));
   } catch {
     return undefined;
   }
@@ -235,11 +293,15 @@ function jobKey(body: string): string | undefined {
 const round = (value: number, digits = 3) => Number(value.toFixed(digits));
 
 async function main(): Promise<void> {
-  const options = { jobs: 1000, limitPerSecond: 20 };
+  const certificatesDir = mkdtempSync(join(tmpdir(), 'helpcrunch-queue-drain-ca-'));
+  const ledgerFront = { roundTripMs: DEFAULT_ROUND_TRIPS.dynamodb, certificates: createCertificates(certificatesDir) };
+  const options = { jobs: 1000, limitPerSecond: 20, ledgerFront };
   console.log(
-    `Draining ${options.jobs} jobs against a sandbox limited to ${options.limitPerSecond} requests/s (worker rate matched)…`,
+    `Draining ${options.jobs} jobs against a sandbox limited to ${options.limitPerSecond} requests/s ` +
+      `(${limitText(scaledHelpCrunchLimit(options.limitPerSecond))}, worker rate matched), ` +
+      `the ledger over TLS ${ledgerFront.roundTripMs} ms away…`,
   );
-  const result = await runQueueDrain(options);
+  const result = await runQueueDrain(options).finally(() => rmSync(certificatesDir, { recursive: true, force: true }));
   console.log(
     [
       `jobs            ${result.jobs}`,
@@ -252,6 +314,9 @@ async function main(): Promise<void> {
       `outcomes        ${Object.entries(result.outcomes)
         .map(([state, n]) => `${state} ${n}`)
         .join(', ')}`,
+      `ledger          ${Object.entries(result.ledgerRequests)
+        .map(([operation, n]) => `${operation} ${(n / result.jobs).toFixed(2)}`)
+        .join(', ')} per job`,
     ].join('\n'),
   );
   const ok = result.rateRatio >= 0.95 && result.share429 <= 0.01 && result.lost === 0;

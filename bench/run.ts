@@ -7,27 +7,30 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { deployParamDefault } from '../local/host/serverless-config';
 import { declaredFunctions, packageFunctions, projectCopy, workerPacing, type LambdaFunction } from './artifacts';
 import { buildLambdaBundle, buildReferenceBundle, projectRoot, type BuiltBundle } from './bundles';
 import { measureCalls, measureMemory, type CallsAndMemoryOptions } from './calls-and-memory';
 import { measureColdRequests, type ColdRequestSubject } from './cold-request';
-import type { RoundTrips } from './cold-request-network';
+import { DEFAULT_ROUND_TRIPS as ROUND_TRIPS, type RoundTrips } from './cold-request-network';
 import { measureColdStart, type ColdStartSubject } from './cold-start';
 import type { Bundle } from './containers';
 import { estimateCost } from './cost';
 import { benchNode } from './node-runtime';
 import { checkTargets, formatReport, PARTS, type BenchResults, type Measured, type Part } from './report';
+import { type BackfillBenchOptions, FULL_BACKFILL, measureBackfill, SMOKE_BACKFILL } from './backfill';
 import { measureInline, measureQueue, type ThroughputOptions } from './throughput';
 
-const USAGE = `npm run bench [-- options]     the full run (~8 min on 2 cores), on the project's node@24
+const USAGE = `npm run bench [-- options]     the full run (~16 min on 2 cores), on the project's node@24
 npm run bench:smoke             one tiny iteration of every part (what the test runs), results to the temp directory
 
   --parts <list>                only these parts, comma-separated (default: all):
                                 ${PARTS.join(', ')}
   --out <file>                  where the results go (default bench/results.json; smoke: the temp directory)
-  --rtt-secrets-manager <ms>    round trips of the cold request's TLS network (default 20, 60, 15)
+  --rtt-secrets-manager <ms>    round trips of the cold request's TLS network (default 20, 60, 15, 8)
   --rtt-helpcrunch <ms>
   --rtt-sqs <ms>
+  --rtt-dynamodb <ms>
   --smoke                       tiny counts, esbuild builds instead of \`serverless package\`: figures mean nothing
 
 The full run packages with \`serverless package\` and runs on Lambda's Node major (the project's
@@ -36,8 +39,9 @@ node@24, which npm run puts first on the PATH); the smoke run builds with esbuil
 interface Settings {
   initRuns: number;
   coldRequestRuns: number;
-  throughput: Omit<ThroughputOptions, 'workDir' | 'timeoutMs'>;
+  throughput: Omit<ThroughputOptions, 'workDir' | 'timeoutMs' | 'ledgerRoundTripMs'>;
   calls: Omit<CallsAndMemoryOptions, 'workDir' | 'timeoutMs'>;
+  backfill: BackfillBenchOptions;
 }
 
 const FULL: Settings = {
@@ -45,6 +49,7 @@ const FULL: Settings = {
   coldRequestRuns: 15,
   throughput: { events: 1000, limitPerSecond: 20, containers: 10, runs: 3 },
   calls: { invocations: 1000, emailEvents: 100, memoryEvents: 10_000, memorySampleEvery: 1000, memoryRuns: 3 },
+  backfill: FULL_BACKFILL,
 };
 
 const SMOKE: Settings = {
@@ -52,6 +57,7 @@ const SMOKE: Settings = {
   coldRequestRuns: 1,
   throughput: { events: 12, limitPerSecond: 50, containers: 2, runs: 1 },
   calls: { invocations: 10, emailEvents: 2, memoryEvents: 20, memorySampleEvery: 10, memoryRuns: 1 },
+  backfill: SMOKE_BACKFILL,
 };
 
 /** Which parts to run: all unless --parts names some. */
@@ -64,9 +70,6 @@ function partsFrom(list: string | undefined): Part[] {
 }
 
 const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
-
-/** From Lambda: Secrets Manager and SQS in-region, HelpCrunch across the internet. */
-const ROUND_TRIPS: RoundTrips = { secretsManager: 20, helpcrunch: 60, sqs: 15 };
 
 /** A naive deployment sets no NODE_OPTIONS: Lambda's bootstrap sizes the heap. */
 const withoutNodeOptions = ({ NODE_OPTIONS: _, ...environment }: Record<string, string>) => environment;
@@ -140,6 +143,7 @@ async function main(): Promise<void> {
       'rtt-secrets-manager': { type: 'string', default: String(ROUND_TRIPS.secretsManager) },
       'rtt-helpcrunch': { type: 'string', default: String(ROUND_TRIPS.helpcrunch) },
       'rtt-sqs': { type: 'string', default: String(ROUND_TRIPS.sqs) },
+      'rtt-dynamodb': { type: 'string', default: String(ROUND_TRIPS.dynamodb) },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -153,6 +157,7 @@ async function main(): Promise<void> {
     secretsManager: Number(values['rtt-secrets-manager']),
     helpcrunch: Number(values['rtt-helpcrunch']),
     sqs: Number(values['rtt-sqs']),
+    dynamodb: Number(values['rtt-dynamodb']),
   };
   if (!Object.values(roundTrips).every((ms) => Number.isFinite(ms) && ms >= 0))
     throw new Error('round trips must be milliseconds >= 0');
@@ -238,7 +243,7 @@ async function main(): Promise<void> {
     mkdirSync(common.workDir, { recursive: true });
 
     if (parts.includes('throughput')) {
-      const throughputOptions = { ...settings.throughput, ...common };
+      const throughputOptions = { ...settings.throughput, ...common, ledgerRoundTripMs: roundTrips.dynamodb };
       step(
         'throughput',
         `${settings.throughput.runs} bursts of ${settings.throughput.events} events at ${settings.throughput.limitPerSecond}/s, inline then queue`,
@@ -271,14 +276,27 @@ async function main(): Promise<void> {
       );
     }
 
+    if (parts.includes('backfill')) {
+      step(
+        'backfill',
+        `a ${settings.backfill.enqueueRows.toLocaleString('en-US')}-row backfill's enqueue rate, and live-event latency beside it`,
+      );
+      measured.backfill = await measureBackfill(settings.backfill);
+    }
+
     const webhookInit = measured.coldStart?.handlers.find((handler) => handler.name === 'webhook');
-    if (webhookInit && measured.calls) {
+    if (webhookInit && measured.calls && measured.throughput) {
       measured.cost = estimateCost({
         memoryMiB: webhook.memoryMiB,
         initMs: webhookInit.initMs.median,
         secrets: Object.keys(measured.calls.secretsManager.callsBySecret).length,
         secretTtlSeconds: measured.calls.secretsManager.ttlSeconds,
         pacing: workerPacing(projectDir),
+        ledger: {
+          inline: measured.calls.ledgerRequestsPerEvent.byId,
+          queue: measured.throughput.queue.ledger.requestsPerJob,
+          dedupDays: Number(deployParamDefault('dedupDays')),
+        },
       });
     }
     const results: Omit<BenchResults, 'targets'> = {

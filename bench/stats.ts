@@ -17,6 +17,14 @@ function quantileOfSorted(sorted: readonly number[], q: number): number {
   return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
 }
 
+/** The q-quantile (0..1) of the values, e.g. 0.95 for a p95. */
+export function quantile(values: readonly number[], q: number): number {
+  return quantileOfSorted(
+    [...values].sort((a, b) => a - b),
+    q,
+  );
+}
+
 export function spread(values: readonly number[]): Spread {
   const sorted = [...values].sort((a, b) => a - b);
   return { median: quantileOfSorted(sorted, 0.5), min: sorted[0]!, max: sorted[sorted.length - 1]!, n: sorted.length };
@@ -29,3 +37,17 @@ export function pairedRatios(a: readonly number[], b: readonly number[]): number
 }
 
 export const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
+
+/** What was counted between two snapshots of running counts (e.g. requests by operation), leaving out what did not move. */
+export function countsBetween(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([key, n]) => [key, n - (before[key] ?? 0)] as const)
+      .filter(([, n]) => n > 0),
+  );
+}
+
+/** Counts divided by how many things they were counted over (per event, per job). */
+export function countsPer(counts: Record<string, number>, over: number, digits = 3): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).map(([key, n]) => [key, round(n / over, digits)]));
+}

@@ -1,19 +1,21 @@
 /**
- * Part 4, rate-limit throughput: HelpCrunch's limit scaled up (a 1 s window) and a burst of
- * events, (a) inline, spread over concurrent containers that each take one event at a time as
- * Lambda does, and (b) through the queue (bench/queue-drain.ts: enqueue, then the paced worker).
+ * Part 4, rate-limit throughput: HelpCrunch's limit time-scaled (bench/helpcrunch-limit.ts) and a burst of
+ * events, each for a customer of its own, (a) inline, spread over concurrent containers that each
+ * take one event at a time as Lambda does, and (b) through the queue (bench/queue-drain.ts:
+ * enqueue, then two paced worker instances, the ledger over TLS with DynamoDB's round trip).
  * Each run is repeated; figures are medians with their range.
  */
-import { existsSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
-import { projectRoot } from './bundles';
+import type { HelpCrunchSandbox, SandboxCustomer } from '../local/sandbox/helpcrunch-sandbox';
+import { createCertificates } from './certificates';
 import { startContainer, useEnvironment, type Bundle, type Handler } from './containers';
 import { lambdaContext, signedWebhookEvent } from './events';
 import { SIGNING_SECRET, startLocalServices } from './local-services';
+import { scaledHelpCrunchLimit } from './helpcrunch-limit';
+import { runQueueDrain } from './queue-drain';
 import { withQuietOutput } from './quiet-output';
-import { round, spread, type Spread } from './stats';
+import { countsPer, round, spread, type Spread } from './stats';
 
 export interface ThroughputOptions {
   events: number;
@@ -22,6 +24,8 @@ export interface ThroughputOptions {
   runs: number;
   timeoutMs: number;
   workDir: string;
+  /** The queue worker reaches the ledger over TLS with this round trip. */
+  ledgerRoundTripMs: number;
 }
 
 /** One burst, as either mode reports it. */
@@ -46,7 +50,10 @@ export interface BurstFigures {
   handedBack?: Spread;
 }
 
-export type QueueFigures = (BurstFigures & { status: 'measured' }) | { status: 'pending'; reason: string };
+export interface QueueFigures extends BurstFigures {
+  /** The worker's DynamoDB round trip, and its ledger requests per job by operation over all runs. */
+  ledger: { roundTripMs: number; requestsPerJob: Record<string, number> };
+}
 
 export interface ThroughputResult {
   events: number;
@@ -55,8 +62,19 @@ export interface ThroughputResult {
   queue: QueueFigures;
 }
 
-/** The demo customers (local/sandbox/demo-customers.json): the burst names them in turn, by id. */
-const CUSTOMER_IDS = [1001, 1002, 1003, 1004, 1005, 1006];
+/**
+ * A customer of its own per event, named by id: a few customers shared by concurrent containers
+ * would measure them waiting for each other's lease on the customer (lib/ledger/customers.ts).
+ */
+function burstCustomers(events: number): SandboxCustomer[] {
+  return Array.from({ length: events }, (_, index) => ({
+    id: 200_000 + index,
+    email: `burst${index}@example.test`,
+    userId: `burst-${index}`,
+    name: `Burst customer ${index}`,
+    tags: ['VIP', 'Lead'].map((name) => ({ name, color: '#4caf50' })),
+  }));
+}
 
 function summarise(runs: BurstRun[]): BurstFigures {
   const handedBack = runs.map((run) => run.handedBack).filter((value): value is number => value !== undefined);
@@ -74,6 +92,7 @@ async function inlineBurst(
   containers: Handler[],
   options: ThroughputOptions,
   sandbox: HelpCrunchSandbox,
+  customers: SandboxCustomer[],
 ): Promise<BurstRun> {
   sandbox.reset();
   const successAt: number[] = [];
@@ -87,7 +106,7 @@ async function inlineBurst(
   const container = async (handler: Handler) => {
     while (next < options.events) {
       const index = next++;
-      const payload = { status: 'closed', helpcrunchId: CUSTOMER_IDS[index % CUSTOMER_IDS.length] };
+      const payload = { status: 'closed', helpcrunchId: customers[index]!.id };
       const response = (await handler(
         signedWebhookEvent(payload, SIGNING_SECRET),
         lambdaContext('webhook', options.timeoutMs),
@@ -119,7 +138,11 @@ export async function measureInline(
   bundle: Bundle,
   options: ThroughputOptions,
 ): Promise<BurstFigures & { containers: number }> {
-  const services = await startLocalServices({ requests: options.limitPerSecond, windowMs: 1000 });
+  const customers = burstCustomers(options.events);
+  const services = await startLocalServices({
+    rateLimit: scaledHelpCrunchLimit(options.limitPerSecond),
+    customers,
+  });
   try {
     useEnvironment(services.env);
     const containers = await Promise.all(
@@ -130,7 +153,7 @@ export async function measureInline(
     const { value: runs } = await withQuietOutput(async () => {
       const results: BurstRun[] = [];
       for (let run = 0; run < options.runs; run++)
-        results.push(await inlineBurst(containers, options, services.sandbox));
+        results.push(await inlineBurst(containers, options, services.sandbox, customers));
       return results;
     });
     return { containers: options.containers, ...summarise(runs) };
@@ -139,26 +162,16 @@ export async function measureInline(
   }
 }
 
-interface QueueDrainModule {
-  runQueueDrain(options: { jobs: number; limitPerSecond: number }): Promise<{
-    durationMs: number;
-    achievedRate: number;
-    requests: number;
-    share429: number;
-    lost: number;
-  }>;
-}
-
-const queueDrainModule = join(projectRoot, 'bench/queue-drain.ts');
-
-/** Queue mode through bench/queue-drain.ts; "pending" while that module does not exist yet. */
+/** Queue mode through bench/queue-drain.ts, the ledger over TLS with DynamoDB's round trip. */
 export async function measureQueue(options: ThroughputOptions): Promise<QueueFigures> {
-  if (!existsSync(queueDrainModule)) return { status: 'pending', reason: 'bench/queue-drain.ts does not exist yet' };
-  const { runQueueDrain } = (await import(pathToFileURL(queueDrainModule).href)) as QueueDrainModule;
+  const certificatesDir = join(options.workDir, 'ledger-ca');
+  mkdirSync(certificatesDir, { recursive: true });
+  const ledgerFront = { roundTripMs: options.ledgerRoundTripMs, certificates: createCertificates(certificatesDir) };
   const runs: BurstRun[] = [];
+  const ledgerRequests: Record<string, number> = {};
   for (let run = 0; run < options.runs; run++) {
     const { value: result } = await withQuietOutput(() =>
-      runQueueDrain({ jobs: options.events, limitPerSecond: options.limitPerSecond }),
+      runQueueDrain({ jobs: options.events, limitPerSecond: options.limitPerSecond, ledgerFront }),
     );
     // achievedRate counts every request; without injected faults the ones not answered 429 succeeded.
     const successRate = result.achievedRate * (1 - result.share429);
@@ -169,6 +182,14 @@ export async function measureQueue(options: ThroughputOptions): Promise<QueueFig
       share429: result.share429,
       lost: result.lost,
     });
+    for (const [operation, n] of Object.entries(result.ledgerRequests))
+      ledgerRequests[operation] = (ledgerRequests[operation] ?? 0) + n;
   }
-  return { status: 'measured', ...summarise(runs) };
+  return {
+    ...summarise(runs),
+    ledger: {
+      roundTripMs: options.ledgerRoundTripMs,
+      requestsPerJob: countsPer(ledgerRequests, options.events * options.runs),
+    },
+  };
 }

@@ -13,12 +13,13 @@ import { logger, metrics, recordOutcomes } from '../lib/observability';
 import { recordQueued } from '../lib/queue/observability';
 import { RetryBudget } from '../lib/http/retry';
 import { bundledRules } from '../lib/rules/bundled';
-import { firstRequestUrl, inlineSecretIds, lazyRuntime, startSecretReads } from '../lib/runtime';
+import { firstRequestUrls, inlineSecretIds, lazyRuntime, startLoadingLedger, startSecretReads } from '../lib/runtime';
 import { startConnecting } from '../lib/http/warm-connection';
 
 const runtime = lazyRuntime(bundledRules);
 startSecretReads(runtime, inlineSecretIds(bundledRules));
-startConnecting(() => runtime().config, firstRequestUrl);
+startConnecting(() => runtime().config, firstRequestUrls);
+startLoadingLedger(runtime);
 
 async function eventbridge(event: unknown, context: Context) {
   logger.setCorrelationId(context.awsRequestId);

@@ -31,7 +31,7 @@ export abstract class UntagError extends Error {
 
 /** The event itself is wrong (malformed JSON, missing customer field, HelpCrunch said 400). Never retried. */
 export class BadEventError extends UntagError {
-  readonly status = 400;
+  readonly status: number = 400;
   readonly retryable = false;
 }
 
@@ -91,8 +91,23 @@ export class TooManyJobsError extends UntagError {
 }
 
 /**
- * A dependency (HelpCrunch, a lookup's API, Secrets Manager, the queue) rate-limited, failing or
- * unreachable, and the time budget ran out; `code` says which. The sender should retry.
+ * One request or event names more distinct customers than MAX_CUSTOMERS_PER_REQUEST once its
+ * lookups are resolved (a deal's contacts, say); nothing was changed. Not retryable: the same
+ * event names as many next time.
+ */
+export class TooManyCustomersError extends BadEventError {
+  override readonly status = 413;
+  constructor(count: number, limit: number) {
+    super(
+      'too_many_customers',
+      `The request names ${count} customers; at most ${limit} are changed per request (MAX_CUSTOMERS_PER_REQUEST): send smaller batches`,
+    );
+  }
+}
+
+/**
+ * A dependency (HelpCrunch, a lookup's API, Secrets Manager, the queue, the ledger) rate-limited,
+ * failing or unreachable, and the time budget ran out; `code` says which. The sender should retry.
  */
 export class RetryableError extends UntagError {
   readonly status = 503;

@@ -24,6 +24,11 @@ const outcomeMetric: Record<OutcomeStatus, string> = {
   failed: 'JobsFailed',
 };
 
+const reasonMetrics = [
+  ['duplicate_event', 'JobsDuplicate'],
+  ['stale_event', 'JobsStale'],
+] as const;
+
 /**
  * A dry run (DRY_RUN=true) says so on every log line from now on (`"dryRun":true`) and in a
  * dimension of every metric (`dryRun: "true"`), so its counts never mix with real ones.
@@ -42,6 +47,11 @@ export function recordOutcomes(outcomes: Outcome[], requests: RequestCounts): vo
     else logger.info(`job ${outcome.status}`, { job: outcome });
   }
   for (const [status, count] of counts) metrics.addMetric(outcomeMetric[status], MetricUnit.Count, count);
+  // What the ordering held back: a delivery seen before, or an event older than what decided (some of) its tags.
+  for (const [reason, metric] of reasonMetrics) {
+    const count = outcomes.filter((outcome) => outcome.reason === reason).length;
+    if (count > 0) metrics.addMetric(metric, MetricUnit.Count, count);
+  }
   if (requests.helpcrunch > 0) metrics.addMetric('HelpCrunchRequests', MetricUnit.Count, requests.helpcrunch);
   if (requests.lookups > 0) metrics.addMetric('LookupRequests', MetricUnit.Count, requests.lookups);
 }

@@ -9,6 +9,8 @@ import { queueDispatch } from './dispatch/queue';
 import { ConfigError } from './errors';
 import { parseApiUrl } from './helpcrunch/api-url';
 import { createHelpCrunchClient, type ApiKeySource, type HelpCrunchClient } from './helpcrunch/client';
+import type { Ledger } from './ledger';
+import { type LazyLedger, lazyLedger } from './ledger/lazy';
 import { withOrigins } from './lookups/origins';
 import { createLookupResolver } from './lookups/resolver';
 import { markDryRun } from './observability';
@@ -16,6 +18,7 @@ import type { PipelineDeps } from './pipeline';
 import { createPacedHelpCrunchClient } from './queue/paced-client';
 import { sqsApi, type SqsApi } from './queue/sqs-api';
 import { TokenBucket } from './queue/token-bucket';
+import { backfillPacer, livePacer } from './queue/rate-share';
 import { createQueueWorker, type QueueWorker } from './queue/worker';
 import { singleAttempt, type RetryPolicy } from './http/retry';
 import type { RuleSet } from './rules/match';
@@ -26,18 +29,22 @@ export interface Runtime {
   config: RuntimeConfig;
   secrets: SecretCache;
   service: UntagService;
+  /** The ledger, when this function uses one (inline dispatch, not a dry run). */
+  ledger?: Ledger | LazyLedger;
 }
 
 export interface WorkerRuntime {
   config: RuntimeConfig;
   secrets: SecretCache;
   worker: QueueWorker;
+  ledger?: Ledger | LazyLedger;
 }
 
 /** Stand-ins for the AWS services, for the local simulation and benchmark; Lambda uses the SDK. */
 export interface RuntimeDeps {
   sqs?: SqsApi;
   secrets?: SecretCache;
+  ledger?: Ledger;
 }
 
 function required(value: string | undefined, name: string): string {
@@ -58,12 +65,16 @@ function helpCrunchConnection(config: RuntimeConfig, secrets: SecretCache) {
   return { baseUrl: parseApiUrl(config.apiUrl), timeoutMs: config.requestTimeoutMs, apiKey };
 }
 
-/** What resolving customers and changing their tags needs: the client given, the rules' lookups (at LOOKUP_ORIGINS, when set). */
+/**
+ * What resolving customers and changing their tags needs: the client given, the rules' lookups (at
+ * LOOKUP_ORIGINS, when set), and the ledger (none in a dry run, which must record nothing).
+ */
 function pipelineDeps(
   rules: RuleSet,
   config: RuntimeConfig,
   secrets: SecretCache,
   helpcrunch: HelpCrunchClient,
+  ledger: Ledger | undefined,
   retryPolicy?: RetryPolicy,
 ): PipelineDeps {
   const lookups = withOrigins(rules.lookups(), config.lookupOrigins);
@@ -71,31 +82,50 @@ function pipelineDeps(
     helpcrunch,
     lookups: createLookupResolver({ lookups, secrets, timeoutMs: config.requestTimeoutMs, retryPolicy }),
     dryRun: config.dryRun,
+    ledger: config.dryRun ? undefined : ledger,
+    maxCustomers: config.maxCustomersPerRequest,
   };
 }
+
+/** The ledger of LEDGER_TABLE, loaded when first used (lib/ledger/lazy.ts). */
+const ledgerOf = (config: RuntimeConfig): LazyLedger =>
+  lazyLedger({ tableName: required(config.ledgerTable, 'LEDGER_TABLE'), dedupDays: config.dedupDays });
 
 /** The webhook and EventBridge functions: the service, dispatching as DISPATCH says. */
 export function createRuntime(rules: RuleSet, env: NodeJS.ProcessEnv = process.env, deps: RuntimeDeps = {}): Runtime {
   const config = readConfig(env);
   const secrets = deps.secrets ?? createSecretCache({ ttlMs: config.secretTtlMs });
   // Queue mode resolves nothing here: the triggers only enqueue, and the worker looks customers up.
-  const dispatch =
-    config.dispatch === 'queue'
-      ? queueDispatch({ sqs: deps.sqs ?? sqsApi(), queueUrl: required(config.jobsQueueUrl, 'JOBS_QUEUE_URL') })
-      : inlineDispatch(
-          pipelineDeps(rules, config, secrets, createHelpCrunchClient(helpCrunchConnection(config, secrets))),
-        );
+  if (config.dispatch === 'queue') {
+    const dispatch = queueDispatch({
+      sqs: deps.sqs ?? sqsApi(),
+      queueUrl: required(config.jobsQueueUrl, 'JOBS_QUEUE_URL'),
+    });
+    return {
+      config,
+      secrets,
+      service: createUntagService({ rules, secrets, dispatch, maxJobs: config.maxJobsPerRequest }),
+    };
+  }
+  // A dry run records nothing: it has no ledger.
+  const ledger = config.dryRun ? undefined : (deps.ledger ?? ledgerOf(config));
+  const helpcrunch = createHelpCrunchClient(helpCrunchConnection(config, secrets));
+  const dispatch = inlineDispatch(pipelineDeps(rules, config, secrets, helpcrunch, ledger));
   return {
     config,
     secrets,
     service: createUntagService({ rules, secrets, dispatch, maxJobs: config.maxJobsPerRequest }),
+    ledger,
   };
 }
 
 /**
  * The queue worker: a paced single-attempt HelpCrunch client, a single-attempt lookup resolver (a
  * retry is the message coming back after its backoff; senders' APIs are not HelpCrunch's to pace),
- * and the queues it settles messages in.
+ * and the queues it settles messages in. WORKER_QUEUE says which queue it drains: the live jobs
+ * queue, yielding a running backfill's share of the rate, or a backfill's, at the share its messages
+ * say (lib/queue/rate-share.ts). Either counts what it settles of a backfill run in the ledger, dry
+ * run or not: the counts change no customer.
  */
 export function createWorkerRuntime(
   rules: RuleSet,
@@ -106,20 +136,26 @@ export function createWorkerRuntime(
   const secrets = deps.secrets ?? createSecretCache({ ttlMs: config.secretTtlMs });
   // One bucket per container, kept across warm invocations, at this instance's share of the
   // account's rate: the event source runs at most workerConcurrency instances.
-  const ratePerMinute = config.ratePerMinute / config.workerConcurrency;
-  const bucket = new TokenBucket({ ratePerSecond: ratePerMinute / 60 });
-  const tokenIntervalMs = 60_000 / ratePerMinute;
+  const ratePerSecond = config.ratePerMinute / config.workerConcurrency / 60;
+  const bucket = new TokenBucket({ ratePerSecond });
   const helpcrunch = createPacedHelpCrunchClient({ ...helpCrunchConnection(config, secrets), bucket });
+  // The backfill worker must know the ledger to yield to live events; a dry live worker may go without.
+  const ledger =
+    deps.ledger ??
+    (config.ledgerTable || !config.dryRun || config.workerQueue === 'backfill' ? ledgerOf(config) : undefined);
+  const pacing = ledger && { bucket, ratePerSecond, activity: ledger.backfill, refreshMs: config.rateShareRefreshMs };
   const worker = createQueueWorker({
-    pipeline: pipelineDeps(rules, config, secrets, helpcrunch, singleAttempt),
+    pipeline: pipelineDeps(rules, config, secrets, helpcrunch, ledger, singleAttempt),
     sqs: deps.sqs ?? sqsApi(),
     queueUrl: required(config.jobsQueueUrl, 'JOBS_QUEUE_URL'),
     deadLetterQueueUrl: required(config.deadLetterQueueUrl, 'DEAD_LETTER_QUEUE_URL'),
     maxReceiveCount: config.maxReceiveCount,
-    // Room for a search, a delete and a put, each waiting for its token.
-    minJobMs: 3 * (config.requestTimeoutMs + tokenIntervalMs),
+    // Room for a search, a delete and a put, each waiting for its token at the pace set now.
+    minJobMs: () => 3 * (config.requestTimeoutMs + bucket.intervalMs()) + bucket.heldForMs(),
+    pacer: pacing && (config.workerQueue === 'backfill' ? backfillPacer(pacing) : livePacer(pacing)),
+    runs: ledger?.runs,
   });
-  return { config, secrets, worker };
+  return { config, secrets, worker, ledger };
 }
 
 /** Memoises a successful build; a failed one is retried on the next invocation. */
@@ -161,14 +197,39 @@ export function startSecretReads<R extends { config: RuntimeConfig; secrets: Sec
   for (const secretId of secretIds(built.config)) if (secretId) built.secrets.prefetch(secretId);
 }
 
+/**
+ * Starts loading the ledger's modules during init, beside the secret reads, so the first request
+ * finds them loaded; nothing is awaited or thrown (a failed load is tried again on use).
+ */
+export function startLoadingLedger<R extends { ledger?: Ledger | LazyLedger }>(runtime: () => R): void {
+  let built: R;
+  try {
+    built = runtime();
+  } catch {
+    return;
+  }
+  const { ledger } = built;
+  if (ledger && 'load' in ledger) ledger.load().catch(() => undefined);
+}
+
 /** The API key and every lookup's secret: what a function that resolves customers and changes their tags reads. */
 export const resolvingSecretIds =
   (rules: RuleSet) =>
   (config: RuntimeConfig): (string | undefined)[] => [config.apiKeySecretId, ...rules.lookupSecretIds()];
 
-/** The first request of the webhook and EventBridge functions: HelpCrunch (inline dispatch), or the jobs queue. */
-export const firstRequestUrl = (config: RuntimeConfig): string | undefined =>
-  config.dispatch === 'inline' ? config.apiUrl : config.jobsQueueUrl;
+/**
+ * Where a function that changes tags sends its first requests: the ledger (none in a dry run), then
+ * HelpCrunch. The ledger twice: a unit naming its customer by id asks for its start and the
+ * customer's lease together, each over a connection of its own.
+ */
+export const resolvingUrls = (config: RuntimeConfig): (string | undefined)[] => [
+  ...(config.dryRun ? [] : [config.ledgerUrl, config.ledgerUrl]),
+  config.apiUrl,
+];
+
+/** The first requests of the webhook and EventBridge functions: the ledger and HelpCrunch (inline dispatch), or the jobs queue. */
+export const firstRequestUrls = (config: RuntimeConfig): (string | undefined)[] =>
+  config.dispatch === 'inline' ? resolvingUrls(config) : [config.jobsQueueUrl];
 
 /** resolvingSecretIds when the trigger does the work itself (inline dispatch); none when it only enqueues. */
 export const inlineSecretIds =

@@ -14,7 +14,9 @@ import type { RuleSet } from './rules/match';
 import type { VerifyConfig } from './rules/types';
 import type { SecretCache } from './secrets';
 import type { BusEvent } from './triggers/bus-event';
-import type { Job } from './types';
+import { unitsOf } from './pipeline/units';
+import { busEventRef, webhookEvent } from './rules/identity';
+import type { Unit } from './types';
 import { verifyWebhook } from './webhook-auth';
 import { parseWebhookPayloads } from './triggers/webhook-payloads';
 
@@ -24,13 +26,15 @@ export interface UntagServiceDeps {
   dispatch: Dispatch;
   /** Most jobs one request or event may produce (MAX_JOBS_PER_REQUEST). */
   maxJobs: number;
+  /** When an event without a time of its own is taken to have occurred: its arrival. */
+  now?: () => number;
 }
 
 export interface UntagService {
   /**
    * Throws MethodNotAllowedError, UnknownSourceError, WebhookAuthError, BadEventError or
    * TooManyJobsError before any job is dispatched. A GET is answered (no jobs) only for a source
-   * with `verify.answerGet`, and only when it authenticates. `onVerified` learns the sender's event id once
+   * with `verify.answerGet`, and only when it authenticates. `onVerified` learns the (first) event's id once
    * the request is authenticated (nothing an unverified request says is trusted before).
    */
   handleWebhook(
@@ -41,16 +45,13 @@ export interface UntagService {
   handleEvent(event: BusEvent, budget: RetryBudget): Promise<DispatchResult>;
 }
 
-/** Headers senders put their delivery's id in: Standard Webhooks, Svix, GitHub, Shopify. */
-const DELIVERY_ID_HEADERS = ['webhook-id', 'svix-id', 'x-github-delivery', 'x-shopify-webhook-id'];
-
-/** The sender's id for a webhook delivery, else the gateway's request id. */
-function webhookEventId(request: HttpRequest): string | undefined {
-  const header = DELIVERY_ID_HEADERS.find((name) => request.headers[name]);
-  return (header && request.headers[header]) || request.requestId;
-}
-
-export function createUntagService({ rules, secrets, dispatch, maxJobs }: UntagServiceDeps): UntagService {
+export function createUntagService({
+  rules,
+  secrets,
+  dispatch,
+  maxJobs,
+  now = () => Date.now(),
+}: UntagServiceDeps): UntagService {
   /** The source's signing secret; what goes wrong is told by the source's name, never the secret's id. */
   async function signingSecret(
     source: string,
@@ -86,9 +87,10 @@ export function createUntagService({ rules, secrets, dispatch, maxJobs }: UntagS
   }
 
   /** Checked after matching, before anything is dispatched: a signed batch must not become thousands of calls. */
-  function capped(jobs: Job[]): Job[] {
-    if (jobs.length > maxJobs) throw new TooManyJobsError(jobs.length, maxJobs);
-    return jobs;
+  function capped(units: Unit[]): Unit[] {
+    const jobs = units.reduce((count, unit) => count + unit.jobs.length, 0);
+    if (jobs > maxJobs) throw new TooManyJobsError(jobs, maxJobs);
+    return units;
   }
 
   return {
@@ -106,22 +108,33 @@ export function createUntagService({ rules, secrets, dispatch, maxJobs }: UntagS
         return { dispatch: 'inline', outcomes: [], requests: { helpcrunch: 0, lookups: 0 } };
       }
       await authenticate(source, sourceConfig.verify, request, budget);
-      const eventId = webhookEventId(request) ?? randomUUID();
-      onVerified?.(eventId);
-      // Match every payload before dispatching, so a bad element fails the batch untouched.
+      const receivedAt = now();
+      // Match every payload, and read each matched one's event id and time, before dispatching:
+      // a bad element fails the batch untouched.
       const payloads = parseWebhookPayloads(request.rawBody, request.headers['content-type']).map((payload) => ({
         source,
         payload,
         headers: request.headers,
       }));
-      const jobs = capped(payloads.flatMap((payload) => rules.matchWebhook(payload)));
-      if (jobs.length === 0) recordUnmatched(payloads.map((payload) => rules.explainWebhook(payload)));
-      return dispatch(jobs, { eventId, source }, budget);
+      const units = payloads.flatMap((received, index) => {
+        const jobs = rules.matchWebhook(received);
+        if (jobs.length === 0) return [];
+        const { rawBody, headers } = request;
+        return unitsOf(
+          webhookEvent(source, sourceConfig, { payload: received.payload, headers, rawBody, index }, receivedAt),
+          jobs,
+        );
+      });
+      // The logs' correlation id: the (first) event's id, read only now that the request is verified.
+      onVerified?.(units[0]?.event.id ?? request.requestId ?? randomUUID());
+      if (units.length === 0) recordUnmatched(payloads.map((payload) => rules.explainWebhook(payload)));
+      return dispatch(capped(units), budget);
     },
     async handleEvent(event, budget) {
-      const jobs = capped(rules.matchEvent(event));
+      const jobs = rules.matchEvent(event);
       if (jobs.length === 0) recordUnmatched([rules.explainEvent(event)]);
-      return dispatch(jobs, { eventId: event.id, source: event.source }, budget);
+      const units = jobs.length === 0 ? [] : unitsOf(busEventRef(event, now()), jobs);
+      return dispatch(capped(units), budget);
     },
   };
 }

@@ -64,6 +64,7 @@ describe('npm run bench:smoke', () => {
   it('times a cold request of every trigger function and the reference, over TLS with round trips and over loopback', () => {
     const { coldRequest } = results;
     expect(coldRequest.runs).toBe(1);
+    expect(coldRequest.roundTripsMs).toEqual({ secretsManager: 20, helpcrunch: 60, sqs: 15, dynamodb: 8 });
     const subjects = ['reference', 'webhook, inline', 'eventbridge, inline', 'webhook, queue'];
     for (const network of ['tls', 'loopback'] as const) {
       const figures = coldRequest.figures.filter((figure) => figure.network === network);
@@ -82,28 +83,57 @@ describe('npm run bench:smoke', () => {
     );
     expect(tls.reference!.connectedAtInit).toBe(0);
     for (const subject of subjects.slice(1)) expect(tls[subject]!.connectedAtInit).toBe(1);
-    expect(
-      results.targets.filter((target) => target.figure.startsWith('cold request')).map((target) => target.figure),
-    ).toEqual([
-      'cold request, webhook, inline, TLS + round trips',
-      'cold request, eventbridge, inline, TLS + round trips',
-      'cold request, webhook, inline, loopback',
-      'cold request, eventbridge, inline, loopback',
+    const targets = results.targets.filter((target) => target.figure.startsWith('cold request'));
+    expect(targets.map((target) => [target.figure, target.target])).toEqual([
+      ['cold request, webhook, inline, TLS + round trips', '≤ 0.75 × reference (with the ledger)'],
+      ['cold request, eventbridge, inline, TLS + round trips', '≤ 0.75 × reference (with the ledger)'],
+      ['cold request, webhook, queue, TLS + round trips', '≤ 0.7 × reference'],
+      ['cold request, webhook, inline, loopback', '≤ 0.75 × reference (with the ledger)'],
+      ['cold request, eventbridge, inline, loopback', '≤ 0.75 × reference (with the ledger)'],
+      ['cold request, webhook, queue, loopback', '≤ 0.7 × reference'],
     ]);
   });
 
-  it('drains a burst inline and through the queue without losing events', () => {
+  it('has the inline functions talk to the ledger (DynamoDB) in their cold request, over the connection opened at init on TLS', () => {
+    const { figures } = results.coldRequest;
+    for (const figure of figures) {
+      const inline = figure.subject.endsWith(', inline');
+      // Start the unit, take the customer's lease, give it back with the decisions, finish the unit.
+      expect(figure.ledgerCalls).toBe(inline ? 4 : 0);
+      if (inline) expect(figure.phases.ledgerRequests).toHaveLength(2);
+      else expect(figure.phases.ledgerRequests).toBeUndefined();
+      if (inline && figure.network === 'tls') expect(figure.ledgerConnectedAtInit).toBe(1);
+    }
+  });
+
+  it('drains a burst inline and through the queue without losing events, the queue worker with the ledger over TLS', () => {
     const { inline, queue } = results.throughput;
     expect(inline.runs).toHaveLength(1);
     expect(inline.lost).toBe(0);
+    expect(inline.handedBack).toEqual({ median: 0, min: 0, max: 0, n: 1 });
     expect(inline.rateRatio).toEqual(spreadShape);
-    expect(queue.status === 'pending' || queue.lost === 0).toBe(true);
+    expect(queue.lost).toBe(0);
+    expect(queue.ledger.roundTripMs).toBe(8);
+    // One unit started per job; the lease taken and given back, the unit finished (an attempt recorded per failed try).
+    expect(queue.ledger.requestsPerJob.PutItem).toBe(1);
+    expect(queue.ledger.requestsPerJob.UpdateItem).toBeGreaterThanOrEqual(3);
+  });
+
+  it('enqueues a backfill and times live events without one, beside one, and behind one in the same queue', () => {
+    const { enqueue, latency } = results.backfill;
+    expect(enqueue).toMatchObject({ rows: 100, messages: 100 });
+    for (const figures of [latency.alone, latency.duringBackfill, latency.sharedQueue]) expect(figures.n).toBe(2);
+    expect(latency.timeScale).toBeGreaterThan(1);
   });
 
   it('counts exactly one HelpCrunch call per event by id, two by email, one Secrets Manager call per secret', () => {
     const { calls, memory } = results;
     expect(calls.helpcrunchCallsPerEvent).toEqual({ byId: 1, byEmail: 2 });
     expect(calls.retries).toBe(0);
+    expect(calls.ledgerRequestsPerEvent).toEqual({
+      byId: { PutItem: 1, UpdateItem: 3 },
+      byEmail: { PutItem: 1, UpdateItem: 3 },
+    });
     expect(calls.secretsManager.callsBySecret).toEqual({
       'helpcrunch-untag/api-key': 1,
       'helpcrunch-untag/crm-webhook': 1,
@@ -125,7 +155,7 @@ describe('npm run bench:smoke', () => {
         'module init, webhook',
         'bundle size, webhook',
         'cold request, webhook, inline, TLS + round trips',
-        'queue mode drain',
+        'queue mode drain, with the ledger',
         'Secrets Manager calls',
         'HelpCrunch calls per event by id',
         'peak RSS over 20 events',
@@ -133,9 +163,23 @@ describe('npm run bench:smoke', () => {
     );
     expect(figures.some((figure) => figure.startsWith('warm'))).toBe(false);
     for (const target of results.targets) expect([true, false, null]).toContain(target.met);
-    expect(results.parts).toEqual(['cold-start', 'cold-request', 'throughput', 'calls', 'memory']);
+    expect(results.parts).toEqual(['cold-start', 'cold-request', 'throughput', 'calls', 'memory', 'backfill']);
     expect(stdout).toContain('Targets');
     expect(stdout).toContain('SMOKE RUN');
+  });
+
+  it('prices the ledger’s DynamoDB requests as counted: a write of an item under 1 KB $0.625 per million, a read $0.125', () => {
+    const { cost } = results;
+    expect(cost.inline.dynamoDb).toEqual({ writeUnitsPerEvent: 4, readUnitsPerEvent: 0, usd: 2.5 });
+    // The worker's requests as counted: an abandoned attempt deletes its unit record (DeleteItem), a
+    // failed one records an attempt; it reads whether a backfill runs (GetItem).
+    const { PutItem = 0, UpdateItem = 0, DeleteItem = 0, GetItem = 0 } = results.throughput.queue.ledger.requestsPerJob;
+    expect(cost.queue.dynamoDb.writeUnitsPerEvent).toBeCloseTo(PutItem + UpdateItem + DeleteItem, 3);
+    expect(cost.queue.dynamoDb.readUnitsPerEvent).toBeCloseTo(GetItem, 3);
+    expect(cost.queue.dynamoDb.usd).toBeCloseTo((PutItem + UpdateItem + DeleteItem) * 0.625 + GetItem * 0.125, 2);
+    expect(stdout).toMatch(/inline .*\$2\.50 \(4 \+ 0\)/);
+    // 1M events × (7 / 30 + 1) items of at most 1 KiB.
+    expect(cost.ledgerStorage.maxGb).toBeCloseTo(1.18, 2);
   });
 
   it('prices a backlog’s paced request from serverless.yml’s defaults: one token per 60 / (110 / 2) s of a 256 MB worker', () => {
@@ -154,7 +198,9 @@ describe('npm run bench -- --parts', () => {
     run(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { cwd: root, timeout: 30_000 });
 
   it('lists the parts in --help, and refuses one it does not have', async () => {
-    expect((await bench('--help')).stdout).toContain('cold-start, cold-request, throughput, calls, memory');
+    const { stdout: help } = await bench('--help');
+    expect(help).toContain('cold-start, cold-request, throughput, calls, memory');
+    expect(help).toContain('--rtt-dynamodb <ms>');
     await expect(bench('--smoke', '--parts', 'cold-request,warm-overhead')).rejects.toMatchObject({
       stderr: expect.stringContaining(
         'unknown part warm-overhead: expected cold-start, cold-request, throughput, calls, memory',

@@ -40,6 +40,7 @@ describe('deploy params', () => {
       logLevel: 'INFO',
       alarmTopicArn: '',
       dedupDays: 7,
+      maxCustomersPerRequest: 100,
     });
   });
 

@@ -12,13 +12,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '..');
 
-/**
- * Pages another branch adds: the lead's ordering work brings docs/delivery.md, the backfill work
- * docs/backfill.md. Until a page exists, a link to it (and its anchors) is reported as pending, not
- * broken; once it exists it is checked like any other. Remove this allowance when both have landed.
- */
-const PENDING_PAGES = new Set(['docs/delivery.md', 'docs/backfill.md']);
-
 /** Each line of the page, or undefined inside a fenced code block (fences included). */
 function unfencedLines(markdown: string): (string | undefined)[] {
   let fence: string | undefined;
@@ -93,17 +86,9 @@ interface LinkProblem {
   problem: string;
 }
 
-/**
- * The problems of every relative link in `files` (paths relative to `repo`), and the links left
- * pending because they point at one of `pending` (repository paths) that does not exist yet.
- */
-function checkLinks(
-  repo: string,
-  files: string[],
-  pending: ReadonlySet<string> = new Set(),
-): { problems: LinkProblem[]; pendingLinks: LinkProblem[] } {
+/** The problems of every relative link in `files` (paths relative to `repo`). */
+function checkLinks(repo: string, files: string[]): { problems: LinkProblem[] } {
   const problems: LinkProblem[] = [];
-  const pendingLinks: LinkProblem[] = [];
   const slugCache = new Map<string, Set<string>>();
   const slugsOf = (path: string) => {
     if (!slugCache.has(path)) slugCache.set(path, headingSlugs(readFileSync(path, 'utf8')));
@@ -146,8 +131,7 @@ function checkLinks(
       }
       const repoPath = inRepo.split(sep).join('/');
       if (!exists(resolved)) {
-        if (pending.has(repoPath)) pendingLinks.push({ file, line, target, problem: `${repoPath} does not exist yet` });
-        else report(`${repoPath || '.'} does not exist`);
+        report(`${repoPath || '.'} does not exist`);
         continue;
       }
       if (anchor === undefined) continue;
@@ -162,7 +146,7 @@ function checkLinks(
       }
     }
   }
-  return { problems, pendingLinks };
+  return { problems };
 }
 
 const pages = [
@@ -175,9 +159,7 @@ const pages = [
 
 describe('README.md and docs/: links', () => {
   it.each(pages)('%s: every relative link and anchor resolves', (page) => {
-    const { problems, pendingLinks } = checkLinks(root, [page], PENDING_PAGES);
-    for (const { line, target, problem } of pendingLinks)
-      console.warn(`${page}:${line}: ${target} is pending (${problem}; see PENDING_PAGES)`);
+    const { problems } = checkLinks(root, [page]);
     expect(problems.map(({ line, target, problem }) => `${page}:${line}: (${target}) ${problem}`)).toEqual([]);
   });
 
@@ -212,9 +194,9 @@ describe('the link check itself', () => {
     ].join('\n'),
   );
 
-  const problemsOf = (text: string, pending?: ReadonlySet<string>) => {
+  const problemsOf = (text: string) => {
     writeFileSync(join(repo, 'README.md'), `# Start\n\n${text}\n`);
-    return checkLinks(repo, ['README.md', 'docs/guide.md'], pending);
+    return checkLinks(repo, ['README.md', 'docs/guide.md']);
   };
 
   it('accepts files, folders, in-page and cross-page anchors as GitHub slugs them', () => {
@@ -242,15 +224,5 @@ describe('the link check itself', () => {
       '/docs/guide.md: is absolute: GitHub resolves it against the site, not the repository',
       'lib.ts#top: #top: only Markdown headings and line anchors (#L12) are checked',
     ]);
-  });
-
-  it('holds a pending page as pending until it exists, then checks it', () => {
-    const pending = new Set(['docs/later.md']);
-    const before = problemsOf('[later](docs/later.md#soon)', pending);
-    expect(before.problems).toEqual([]);
-    expect(before.pendingLinks.map(({ target }) => target)).toEqual(['docs/later.md#soon']);
-    writeFileSync(join(repo, 'docs', 'later.md'), '# Later\n');
-    const after = problemsOf('[later](docs/later.md#soon)', pending);
-    expect(after.problems.map(({ problem }) => problem)).toEqual(['#soon is no heading of docs/later.md']);
   });
 });

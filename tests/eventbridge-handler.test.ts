@@ -4,16 +4,19 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { eventBridgeEvent, lambdaContext } from './support/lambda-events';
+import { useLocalLedger, type LocalLedger } from './support/ledger';
 import { captureOutput, useLocalAws, type CapturedOutput } from './support/local-aws';
 
 let sandbox: HelpCrunchSandbox;
 let secrets: SecretsManagerEndpoint;
 let handler: (event: EventBridgeEvent<string, unknown>, context: Context) => Promise<unknown>;
 let output: CapturedOutput;
+let ledger: LocalLedger;
 
 beforeAll(async () => {
   sandbox = await startHelpCrunchSandbox({ apiKey: 'eb-test-key' });
   secrets = await startSecretsManagerEndpoint({ secrets: { 'helpcrunch-untag/api-key': 'eb-test-key' } });
+  ledger = await useLocalLedger();
   useLocalAws({
     secretsUrl: secrets.url,
     helpcrunchUrl: sandbox.url,
@@ -31,7 +34,11 @@ afterAll(async () => {
   await secrets.close();
 });
 
-beforeEach(() => sandbox.reset());
+// The tests share one event id: each test's event is new to the ledger.
+beforeEach(async () => {
+  sandbox.reset();
+  await ledger.reset();
+});
 
 const tagsOf = (id: number) => sandbox.customer(id)?.tags.map((tag) => tag.name);
 
@@ -94,7 +101,7 @@ describe('EventBridge handler', () => {
     [
       'an event without a source',
       { id: 'e-1', 'detail-type': 'Account Closed', detail: {} },
-      'An EventBridge event needs string id, source and detail-type',
+      'An EventBridge event needs string id, source, detail-type and time',
     ],
     [
       'a null detail',

@@ -15,7 +15,10 @@ import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { DEFAULT_VENDOR_KEYS, startVendorApis, type VendorApis } from '../local/sandbox/vendor-apis';
 import { eventBridgeEvent, lambdaContext, sqsRecord, webhookEvent } from './support/lambda-events';
+import { freshLedgerTable, ledgerItems, localDynamoDb } from './support/ledger';
 import { captureOutput, type CapturedOutput } from './support/local-aws';
+import { unitsFor } from './support/pipeline';
+import { subscriptionDeleted } from './support/suite-events';
 
 const API_KEY = 'hc-lookups-key-20c4';
 const STRIPE_SIGNING_SECRET = 'whsec_5a1f0c3e7b9d2468ace13579bdf02468';
@@ -70,6 +73,9 @@ async function coldStart<H>(
   lookupOrigin = vendors.url,
 ): Promise<H> {
   Object.assign(process.env, {
+    // A new function, a new ledger: each test's events are new to it.
+    AWS_ENDPOINT_URL_DYNAMODB: (await localDynamoDb()).url,
+    LEDGER_TABLE: await freshLedgerTable(),
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test-access-key',
@@ -85,13 +91,7 @@ async function coldStart<H>(
   return ((await import(`../functions/${name}.ts`)) as { handler: H }).handler;
 }
 
-const subscriptionDeleted = (customer: string) =>
-  JSON.stringify({
-    id: 'evt_1',
-    object: 'event',
-    type: 'customer.subscription.deleted',
-    data: { object: { id: 'sub_1', object: 'subscription', customer } },
-  });
+const subscriptionDeletedBody = (customer: string) => JSON.stringify(subscriptionDeleted('evt_1', customer));
 
 async function deliver(handler: WebhookHandler, body: string, context = lambdaContext()) {
   const headers = {
@@ -113,7 +113,7 @@ const logLines = () =>
 describe('webhook, inline dispatch', () => {
   it('resolves the Stripe customer through the lookup, removes and adds the tags, and answers what changed', async () => {
     const handler = await coldStart<WebhookHandler>('webhook');
-    const response = await deliver(handler, subscriptionDeleted('cus_Qh7GraceHopper'));
+    const response = await deliver(handler, subscriptionDeletedBody('cus_Qh7GraceHopper'));
 
     expect(response.statusCode).toBe(200);
     expect(response.json).toEqual({
@@ -141,7 +141,7 @@ describe('webhook, inline dispatch', () => {
 
   it('answers 200 skipped lookup_not_found when the sender has no such customer, calling HelpCrunch not at all', async () => {
     const handler = await coldStart<WebhookHandler>('webhook');
-    const response = await deliver(handler, subscriptionDeleted('cus_DoesNotExist'));
+    const response = await deliver(handler, subscriptionDeletedBody('cus_DoesNotExist'));
 
     expect(response.statusCode).toBe(200);
     expect(response.json).toEqual({
@@ -162,7 +162,7 @@ describe('webhook, inline dispatch', () => {
   it('answers 500 lookup_unauthorized when the sender refuses the key, never naming the key or its secret', async () => {
     const handler = await coldStart<WebhookHandler>('webhook');
     vendors.setKey('stripe', 'sk_test_rotatedSomewhereElse');
-    const response = await deliver(handler, subscriptionDeleted('cus_Qh7GraceHopper'));
+    const response = await deliver(handler, subscriptionDeletedBody('cus_Qh7GraceHopper'));
 
     expect(response.statusCode).toBe(500);
     expect(response.json).toEqual({
@@ -179,12 +179,42 @@ describe('webhook, inline dispatch', () => {
   it('answers 503 lookup_unavailable with Retry-After when the sender’s API cannot be reached, changing nothing', async () => {
     const handler = await coldStart<WebhookHandler>('webhook', {}, closedOrigin);
     // 1 s of budget: one attempt fits, a retry after its backoff does not.
-    const response = await deliver(handler, subscriptionDeleted('cus_Qh7GraceHopper'), lambdaContext(2_500));
+    const response = await deliver(handler, subscriptionDeletedBody('cus_Qh7GraceHopper'), lambdaContext(2_500));
 
     expect(response.statusCode).toBe(503);
     expect(response.headers?.['retry-after']).toMatch(/^\d+$/);
     expect((response.json.errors as { code: string }[])[0]!.code).toBe('lookup_unavailable');
     expect(sandbox.requests).toEqual([]);
+  });
+
+  it('answers 413 too_many_customers when a signed batch’s lookups name more customers than MAX_CUSTOMERS_PER_REQUEST, writing nothing', async () => {
+    const handler = await coldStart<WebhookHandler>('webhook', { MAX_CUSTOMERS_PER_REQUEST: '1' });
+    const lookedUpBefore = vendors.requests.length;
+    const batch = JSON.stringify([
+      subscriptionDeleted('evt_grace', 'cus_Qh7GraceHopper'),
+      subscriptionDeleted('evt_jenny', 'cus_NffrFeUfNV2Hib'),
+    ]);
+    const response = await deliver(handler, batch);
+
+    expect(response.statusCode).toBe(413);
+    expect(response.json).toEqual({
+      errors: [
+        {
+          code: 'too_many_customers',
+          message:
+            'The request names 2 customers; at most 1 are changed per request (MAX_CUSTOMERS_PER_REQUEST): send smaller batches',
+        },
+      ],
+    });
+    // Both Stripe customers were looked up (that is how they were counted); HelpCrunch and the ledger saw nothing.
+    expect(
+      vendors.requests
+        .slice(lookedUpBefore)
+        .map((r) => r.path)
+        .sort(),
+    ).toEqual(['/v1/customers/cus_NffrFeUfNV2Hib', '/v1/customers/cus_Qh7GraceHopper']);
+    expect(sandbox.requests).toEqual([]);
+    expect(await ledgerItems(process.env.LEDGER_TABLE!)).toEqual([]);
   });
 
   it.each([
@@ -193,7 +223,7 @@ describe('webhook, inline dispatch', () => {
     ['is not JSON', 'stripe=http://127.0.0.1:1'],
   ])('answers 500 invalid_lookup_origins when LOOKUP_ORIGINS %s', async (_, origins) => {
     const handler = await coldStart<WebhookHandler>('webhook', { LOOKUP_ORIGINS: origins });
-    const response = await deliver(handler, subscriptionDeleted('cus_Qh7GraceHopper'));
+    const response = await deliver(handler, subscriptionDeletedBody('cus_Qh7GraceHopper'));
 
     expect(response.statusCode).toBe(500);
     expect((response.json.errors as { code: string }[])[0]!.code).toBe('invalid_lookup_origins');
@@ -203,7 +233,7 @@ describe('webhook, inline dispatch', () => {
 describe('a dry run (DRY_RUN=true)', () => {
   it('looks the customer up and searches, sends no DELETE or PUT, answers would_untag, and says dry run on every log line and metric', async () => {
     const handler = await coldStart<WebhookHandler>('webhook', { DRY_RUN: 'true' });
-    const response = await deliver(handler, subscriptionDeleted('cus_Qh7GraceHopper'));
+    const response = await deliver(handler, subscriptionDeletedBody('cus_Qh7GraceHopper'));
 
     expect(response.statusCode).toBe(200);
     expect(response.json).toEqual({
@@ -237,7 +267,7 @@ describe('a dry run (DRY_RUN=true)', () => {
 
   it('is not a dry run, and says nothing of one, unless DRY_RUN=true', async () => {
     const handler = await coldStart<WebhookHandler>('webhook');
-    await deliver(handler, subscriptionDeleted('cus_Qh7GraceHopper'));
+    await deliver(handler, subscriptionDeletedBody('cus_Qh7GraceHopper'));
 
     expect(output.text()).not.toContain('dryRun');
     expect(output.text()).toContain('"JobsUntagged"');
@@ -245,7 +275,7 @@ describe('a dry run (DRY_RUN=true)', () => {
 
   it('refuses a DRY_RUN that is neither true nor false (500 configuration_error)', async () => {
     const handler = await coldStart<WebhookHandler>('webhook', { DRY_RUN: 'yes' });
-    const response = await deliver(handler, subscriptionDeleted('cus_Qh7GraceHopper'));
+    const response = await deliver(handler, subscriptionDeletedBody('cus_Qh7GraceHopper'));
 
     expect(response.statusCode).toBe(500);
     expect(response.json).toEqual({
@@ -292,13 +322,17 @@ describe('the worker (queue dispatch)', () => {
     sqsRecord(
       JSON.stringify(
         jobMessage(
-          {
-            rule: 'stripe-subscription-ended',
-            customer: { by: 'lookup', lookup: 'stripe', value: customer },
-            removeTags: ['Subscriber'],
-            addTags: ['Churned'],
-          },
-          { eventId: 'evt_1', source: 'stripe' },
+          unitsFor(
+            [
+              {
+                rule: 'stripe-subscription-ended',
+                customer: { by: 'lookup', lookup: 'stripe', value: customer },
+                removeTags: ['Subscriber'],
+                addTags: ['Churned'],
+              },
+            ],
+            { source: 'stripe', id: 'evt_1' },
+          )[0]!,
         ),
       ),
     );

@@ -9,10 +9,13 @@ import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { jobMessage } from '../lib/queue/job-message';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { eventBridgeEvent, lambdaContext, sqsRecord, webhookEvent } from './support/lambda-events';
+import { freshLedgerTable, localDynamoDb } from './support/ledger';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { captureOutput, type CapturedOutput } from './support/local-aws';
+import { unitsFor } from './support/pipeline';
 
 const API_KEY_ID = 'helpcrunch-untag/api-key';
 const CRM_ID = 'helpcrunch-untag/crm-webhook';
@@ -68,19 +71,25 @@ afterEach(async () => {
   await secretsManager.close();
 });
 
-/** Imports a function afresh: module init runs again, as in a new Lambda container. */
+/** Imports a function afresh: module init runs again, as in a new Lambda container, with a new ledger. */
 async function coldStart<H = Handler>(name: 'webhook' | 'eventbridge' | 'worker' = 'webhook'): Promise<H> {
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: (await localDynamoDb()).url,
+    LEDGER_TABLE: await freshLedgerTable(),
+  });
   vi.resetModules();
   const module = (await import(`../functions/${name}.ts`)) as unknown as { handler: H };
   return module.handler;
 }
 
 const lostDeal = JSON.stringify({ status: 'lost', person: { email: 'ada@example.com' } });
+/** Another event about the same customer: a request that fills the caches without making lostDeal a duplicate. */
+const earlierLostDeal = JSON.stringify({ status: 'lost', person: { email: 'ada@example.com' }, earlier: true });
 const sign = (body: string, secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-const crmEvent = (signature: string | undefined, headers: Record<string, string> = {}) =>
+const crmEvent = (signature: string | undefined, headers: Record<string, string> = {}, body = lostDeal) =>
   webhookEvent('http-api', {
     source: 'crm',
-    body: lostDeal,
+    body,
     headers: { ...(signature ? { 'X-Signature': signature } : {}), ...headers },
   });
 
@@ -187,7 +196,9 @@ describe('Secrets Manager stalled or failing', () => {
   it('answers 503 secrets_unavailable with Retry-After when Secrets Manager never answers, and recovers', async () => {
     const advance = fakeDate();
     const handler = await coldStart();
-    expect((await invoke(handler, crmEvent(sign(lostDeal, CRM_SECRET)))).statusCode).toBe(200);
+    expect((await invoke(handler, crmEvent(sign(earlierLostDeal, CRM_SECRET), {}, earlierLostDeal))).statusCode).toBe(
+      200,
+    );
     sandbox.reset();
     // The cached secrets expire, and Secrets Manager now accepts connections and never answers.
     advance(300_000);
@@ -343,9 +354,11 @@ describe('the API key in the EventBridge and worker functions', () => {
 
   it('EventBridge: rejects as retryable secrets_unavailable within the budget, and recovers', async () => {
     const event = eventBridgeEvent('crm.app', 'Account Closed', { helpcrunchId: 1004 });
+    // The first use is another event: Lambda's retry of `event` below must not be its duplicate.
+    const earlier = { ...event, id: 'c7b9a1e2-0000-4000-8000-000000000000' };
     const { handler, advance } = await stalledAfterFirstUse<(event: unknown, context: Context) => Promise<unknown>>(
       'eventbridge',
-      (first) => expect(first(event, lambdaContext())).resolves.toMatchObject({ results: [{ status: 'untagged' }] }),
+      (first) => expect(first(earlier, lambdaContext())).resolves.toMatchObject({ results: [{ status: 'untagged' }] }),
     );
 
     // 2.6 s left, 1.5 s kept back: room for one HelpCrunch attempt, whose key read is cut to what is left.
@@ -369,20 +382,26 @@ describe('the API key in the EventBridge and worker functions', () => {
     });
     sqsMock.reset();
     sqsMock.on(ChangeMessageVisibilityCommand).resolves({});
-    const body = JSON.stringify({
-      v: 1,
-      eventId: 'e-1',
-      source: 'crm',
-      rule: 'deal-lost',
-      customer: { by: 'id', value: 1004 },
-      tags: ['VIP'],
-      attempt: 0,
-    });
-    const record = sqsRecord(body);
+    const removeVip = (id: string, occurredAt: number) =>
+      sqsRecord(
+        JSON.stringify(
+          jobMessage(
+            unitsFor(
+              [{ rule: 'deal-lost', customer: { by: 'helpcrunchId', value: 1004 }, removeTags: ['VIP'], addTags: [] }],
+              { source: 'crm', id, occurredAt },
+            )[0]!,
+          ),
+        ),
+      );
+    const firstUseAt = Date.parse('2026-11-24T08:00:00Z');
+    const record = removeVip('e-1', firstUseAt + 60_000);
+    // The first use is an earlier event's message: the message below is neither its duplicate nor older than it.
     const { handler, advance } = await stalledAfterFirstUse<
       (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>
     >('worker', (first) =>
-      expect(first({ Records: [record] }, lambdaContext(60_000))).resolves.toEqual({ batchItemFailures: [] }),
+      expect(first({ Records: [removeVip('e-0', firstUseAt)] }, lambdaContext(60_000))).resolves.toEqual({
+        batchItemFailures: [],
+      }),
     );
 
     const retried = await handler({ Records: [record] }, lambdaContext(3_200));

@@ -6,11 +6,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BadEventError, ConfigError } from '../lib/errors';
 import { createHelpCrunchClient, tagNames, type HelpCrunchCustomer } from '../lib/helpcrunch/client';
-import { executeJobs } from '../lib/pipeline';
+import { executeUnits } from '../lib/pipeline';
 import { RetryBudget } from '../lib/http/retry';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { documented } from './support/helpcrunch-fixtures';
-import { pipelineWith } from './support/pipeline';
+import { pipelineWith, unitsFor } from './support/pipeline';
 
 const KEY = 'documented-key';
 const budget = () => RetryBudget.until(Date.now() + 10_000);
@@ -46,9 +46,11 @@ describe('the client reads HelpCrunch’s documented answers', () => {
 
   it('skips the DELETE when the documented search answer shows the customer carries none of the tags', async () => {
     serve({ status: 200, body: { ...list, total: 1 } });
-    const { outcomes } = await executeJobs(
-      [{ rule: 'lead-lost', customer: { by: 'email', value: 'john@example.com' }, removeTags: ['Lead'], addTags: [] }],
-      pipelineWith(client()),
+    const { outcomes } = await executeUnits(
+      unitsFor([
+        { rule: 'lead-lost', customer: { by: 'email', value: 'john@example.com' }, removeTags: ['Lead'], addTags: [] },
+      ]),
+      await pipelineWith(client()),
       budget(),
     );
 
@@ -58,16 +60,16 @@ describe('the client reads HelpCrunch’s documented answers', () => {
 
   it('deletes only the tags the documented customer carries', async () => {
     serve({ status: 200, body: { ...list, total: 1 } }, { status: 200, body: customer });
-    const { outcomes } = await executeJobs(
-      [
+    const { outcomes } = await executeUnits(
+      unitsFor([
         {
           rule: 'churn',
           customer: { by: 'userId', value: 'user_1234567890' },
           removeTags: ['vip', 'Lead'],
           addTags: [],
         },
-      ],
-      pipelineWith(client()),
+      ]),
+      await pipelineWith(client()),
       budget(),
     );
 
@@ -138,9 +140,11 @@ describe('the client reads HelpCrunch’s documented answers', () => {
 
   it('skips the PUT when the documented search answer shows the customer carries every tag to add', async () => {
     serve({ status: 200, body: { ...list, total: 1 } });
-    const { outcomes } = await executeJobs(
-      [{ rule: 'vip', customer: { by: 'email', value: 'john@example.com' }, removeTags: [], addTags: ['vip'] }],
-      pipelineWith(client()),
+    const { outcomes } = await executeUnits(
+      unitsFor([
+        { rule: 'vip', customer: { by: 'email', value: 'john@example.com' }, removeTags: [], addTags: ['vip'] },
+      ]),
+      await pipelineWith(client()),
       budget(),
     );
 

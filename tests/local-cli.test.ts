@@ -8,13 +8,14 @@ import { PROJECT_ROOT } from '../local/host/serverless-config';
 import { sandboxOptionsFromCli, UsageError } from '../local/sandbox/cli-options';
 
 describe('parseStartArgs', () => {
-  it("defaults to host port 3000, sandbox port 4010, SQS port 4020, a free Secrets Manager port, serverless.yml's dispatch, readable logs", () => {
+  it("defaults to host port 3000, sandbox port 4010, SQS port 4020, DynamoDB port 4021, a free Secrets Manager port, serverless.yml's dispatch, readable logs", () => {
     expect(parseStartArgs([], {})).toEqual({
       env: {},
       rulesFile: join(PROJECT_ROOT, 'rules.yml'),
       port: 3000,
       secretsManagerPort: 0,
       sqsPort: 4020,
+      dynamoDbPort: 4021,
       dispatch: undefined,
       sandbox: { port: 4010, faults: {} },
       timeoutsMs: { webhook: undefined, eventbridge: undefined },

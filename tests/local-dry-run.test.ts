@@ -8,6 +8,7 @@ import { banner } from '../local/host/banner';
 import { loadSamples } from '../local/host/samples';
 import { startLocalStack, type LocalStack } from '../local/host/local-stack';
 import { demoSigningSecret, signWebhook, type SecretVerifyConfig } from '../local/host/webhook-signing';
+import { subscriptionDeleted } from './support/suite-events';
 import { SUITE_RULES } from './support/suite-rules';
 
 let stack: LocalStack;
@@ -27,10 +28,7 @@ afterAll(() => stack?.close());
 
 describe('a dry run of the local stack', () => {
   it('looks the Stripe customer up and searches, changes no tag, and answers would_untag', async () => {
-    const body = JSON.stringify({
-      type: 'customer.subscription.deleted',
-      data: { object: { customer: 'cus_Qh7GraceHopper' } },
-    });
+    const body = JSON.stringify(subscriptionDeleted('evt_dry_run', 'cus_Qh7GraceHopper'));
     const verify = stack.rules.sources.stripe!.verify as SecretVerifyConfig;
     const response = await fetch(`${stack.hostUrl}/webhooks/stripe`, {
       method: 'POST',

@@ -140,6 +140,7 @@ describe('readWorkerQueueConfig', () => {
     expect(localQueueNames()).toEqual({
       jobs: 'helpcrunch-untag-local-jobs.fifo',
       deadLetters: 'helpcrunch-untag-local-jobs-dlq.fifo',
+      backfill: 'helpcrunch-untag-local-backfill.fifo',
     });
   });
 });

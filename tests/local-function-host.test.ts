@@ -32,8 +32,10 @@ beforeAll(async () => {
 
 afterAll(() => stack?.close());
 
-beforeEach(() => {
+// Each test's events are new to the ledger, and find no decision of another test's.
+beforeEach(async () => {
   stack.sandbox!.reset();
+  await stack.dynamoDb.clear();
   logged.length = 0;
 });
 

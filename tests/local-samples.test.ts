@@ -157,18 +157,25 @@ describe('the banner', () => {
 });
 
 describe('runDemo (npm run demo)', () => {
+  // A stack of its own: the banner's commands above sent these very events outside a reset.
+  let demoStack: LocalStack;
+  beforeAll(async () => {
+    demoStack = await startLocalStack({ env: {}, rulesFile, write: () => undefined });
+  });
+  afterAll(() => demoStack?.close());
+
   it('resets the sandbox, sends every sample and shows the tags before and after', async () => {
     // Changed beforehand, so the table can only show the demo tags if the demo reset the sandbox.
-    await fetch(`${stack.sandbox!.url}/customers/1001/tags`, {
+    await fetch(`${demoStack.sandbox!.url}/customers/1001/tags`, {
       method: 'DELETE',
-      headers: { authorization: `Bearer ${stack.sandbox!.apiKey}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${demoStack.sandbox!.apiKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({ tags: [{ name: 'Lead' }] }),
     });
     let output = '';
-    const sandboxUrl = stack.sandbox!.url.replace(/\/v1$/, '');
+    const sandboxUrl = demoStack.sandbox!.url.replace(/\/v1$/, '');
 
     const accepted = await runDemo(
-      { rulesFile, hostUrl: stack.hostUrl, sandboxUrl, sqsUrl: stack.queue!.sqs.url, reset: true },
+      { rulesFile, hostUrl: demoStack.hostUrl, sandboxUrl, sqsUrl: demoStack.queue!.sqs.url, reset: true },
       samples.samples,
       rules,
       (text) => (output += text),
@@ -179,7 +186,11 @@ describe('runDemo (npm run demo)', () => {
     expect(output).toContain("  a lost deal removes Ada's lead tags\n    202 queued 1 job\n");
     expect(output).toContain("  an EventBridge cancellation removes Katherine's Subscriber\n    200 queued 1 job\n");
     // Read once the worker has taken every job: the table shows them all done.
-    expect(stack.queue!.sqs.model.depth(stack.queue!.jobsQueueUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    expect(demoStack.queue!.sqs.model.depth(demoStack.queue!.jobsQueueUrl)).toEqual({
+      visible: 0,
+      inFlight: 0,
+      delayed: 0,
+    });
     expect(output).toMatch(/1001 Ada Lovelace +Lead, Trial user +— +removed Lead, Trial user/);
     expect(output).toContain(
       '  a Stripe subscription ended, the customer found through the Stripe lookup\n    202 queued 1 job\n',
@@ -187,7 +198,19 @@ describe('runDemo (npm run demo)', () => {
     expect(output).toMatch(/1002 Grace Hopper +Subscriber, VIP +VIP, Churned +removed Subscriber; added Churned/);
     expect(output).toMatch(/1004 Katherine Johnson +Lead, Subscriber, VIP +Lead, VIP +removed Subscriber/);
     expect(output).toMatch(/1003 Alan Turing +Trial user +Trial user\n/);
-    expect(output).toContain(`Live view: ${sandboxUrl}/?sqs=${stack.queue!.sqs.url}\n`);
+    expect(output).toContain(`Live view: ${sandboxUrl}/?sqs=${demoStack.queue!.sqs.url}\n`);
+
+    // Again at once: the reset also empties the ledger and the queue's deduplication window, so the
+    // same samples are new events again rather than duplicates.
+    let again = '';
+    await runDemo(
+      { rulesFile, hostUrl: demoStack.hostUrl, sandboxUrl, sqsUrl: demoStack.queue!.sqs.url, reset: true },
+      samples.samples,
+      rules,
+      (text) => (again += text),
+    );
+    expect(again).toMatch(/1001 Ada Lovelace +Lead, Trial user +— +removed Lead, Trial user/);
+    expect(again).toMatch(/1002 Grace Hopper +Subscriber, VIP +VIP, Churned +removed Subscriber; added Churned/);
   });
 
   it('says how to start the stack when nothing answers', async () => {

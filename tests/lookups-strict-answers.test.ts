@@ -11,8 +11,9 @@ import { ConfigError, RetryableError } from '../lib/errors';
 import { createHelpCrunchClient } from '../lib/helpcrunch/client';
 import { RetryBudget } from '../lib/http/retry';
 import { createLookupResolver } from '../lib/lookups/resolver';
-import { executeJobs } from '../lib/pipeline';
-import { LOOKUP_PRESETS, type LookupConfig, type LookupPreset } from '../lib/rules/types';
+import { executeUnits } from '../lib/pipeline';
+import { LOOKUP_PRESETS } from '../lib/rules/shape';
+import type { LookupConfig, LookupPreset } from '../lib/rules/types';
 import { startVendorApis, type VendorApis } from '../local/sandbox/vendor-apis';
 import { hubSpotContactObject } from '../local/sandbox/vendor-apis/hubspot';
 import { paddleCustomerObject } from '../local/sandbox/vendor-apis/paddle';
@@ -20,6 +21,7 @@ import { pipedrivePersonObject } from '../local/sandbox/vendor-apis/pipedrive';
 import { stripeCustomerObject } from '../local/sandbox/vendor-apis/stripe';
 import { fakeClock, rejection, resolverFor, secretSource } from './support/lookups';
 import { jsonReply as json, useRawServer, type RawReply } from './support/raw-server';
+import { pipelineWith, unitsFor } from './support/pipeline';
 
 const generic = (origin: string): LookupConfig => ({
   url: `${origin}/users/{id}`,
@@ -118,9 +120,9 @@ describe('lookup answers without a record', () => {
       removeTags: ['Subscriber'],
       addTags: [],
     };
-    const result = await executeJobs(
-      [job],
-      { helpcrunch, lookups, dryRun: false },
+    const result = await executeUnits(
+      unitsFor([job]),
+      await pipelineWith(helpcrunch, { lookups }),
       RetryBudget.until(Date.now() + 10_000),
     );
     expect(result.outcomes).toEqual([

@@ -1,11 +1,11 @@
 /**
- * executeJobs against real HTTP: the sandbox for the contract, the vendor stand-ins for lookups,
+ * The pipeline against real HTTP: the sandbox for the contract, the vendor stand-ins for lookups,
  * the sandbox's scripted answers where HelpCrunch must misbehave.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHelpCrunchClient, type HelpCrunchClient } from '../lib/helpcrunch/client';
 import { createLookupResolver } from '../lib/lookups/resolver';
-import { executeJobs } from '../lib/pipeline';
+import { executeUnits, type PipelineDeps } from '../lib/pipeline';
 import { RetryBudget } from '../lib/http/retry';
 import type { LookupConfig } from '../lib/rules/types';
 import type { Job } from '../lib/types';
@@ -15,7 +15,7 @@ import {
   type SandboxCustomer,
 } from '../local/sandbox/helpcrunch-sandbox';
 import { startVendorApis, type VendorApis } from '../local/sandbox/vendor-apis';
-import { pipelineWith } from './support/pipeline';
+import { pipelineWith, unitsFor } from './support/pipeline';
 
 const KEY = 'pipeline-key';
 let sandbox: HelpCrunchSandbox;
@@ -33,6 +33,10 @@ const job = (rule: string, customer: Job['customer'], removeTags: string[], addT
   addTags,
 });
 
+/** The jobs as one event's units, through the pipeline. */
+const runJobs = async (jobs: Job[], deps: Promise<PipelineDeps>, within: RetryBudget) =>
+  executeUnits(unitsFor(jobs), await deps, within);
+
 beforeAll(async () => {
   sandbox = await startHelpCrunchSandbox({ apiKey: KEY });
   client = clientFor(sandbox.url);
@@ -40,35 +44,38 @@ beforeAll(async () => {
 afterAll(() => sandbox.close());
 beforeEach(() => sandbox.reset());
 
-describe('executeJobs', () => {
-  it('merges every tag the rules remove from one customer into one DELETE', async () => {
+describe('the pipeline', () => {
+  it('applies each customer reference of an event as its own unit, later ones seeing what earlier ones changed', async () => {
     const jobs: Job[] = [
       job('by-email', { by: 'email', value: 'katherine@example.com' }, ['Lead']),
       job('by-user-id', { by: 'userId', value: 'u-katherine' }, ['VIP']),
       job('by-id', { by: 'helpcrunchId', value: 1004 }, ['Subscriber', 'Lead']),
     ];
 
-    const { outcomes, failure, requests } = await executeJobs(jobs, pipelineWith(client), budget());
+    const { outcomes, failure, requests } = await runJobs(jobs, pipelineWith(client), budget());
 
     expect(failure).toBeUndefined();
     expect(outcomes.map((o) => [o.rule, o.customerId, o.status, o.removed, o.added])).toEqual([
       ['by-email', 1004, 'untagged', ['Lead'], []],
       ['by-user-id', 1004, 'untagged', ['VIP'], []],
-      ['by-id', 1004, 'untagged', ['Subscriber', 'Lead'], []],
+      // Lead is gone already: the search before the first unit said so, and the first unit removed it.
+      ['by-id', 1004, 'untagged', ['Subscriber'], []],
     ]);
     expect(calls()).toEqual([
       'POST /v1/customers/search',
       'POST /v1/customers/search',
       'DELETE /v1/customers/1004/tags',
+      'DELETE /v1/customers/1004/tags',
+      'DELETE /v1/customers/1004/tags',
     ]);
     expect(tagsOf(1004)).toEqual([]);
     // Each request once, however many outcomes share it.
-    expect(requests).toEqual({ helpcrunch: 3, lookups: 0 });
+    expect(requests).toEqual({ helpcrunch: 5, lookups: 0 });
   });
 
   it('searches once for a reference that several rules share', async () => {
     const ref = { by: 'email', value: 'ada@example.com' } as const;
-    const { outcomes } = await executeJobs(
+    const { outcomes } = await runJobs(
       [job('one', ref, ['Lead']), job('two', ref, ['Trial user'])],
       pipelineWith(client),
       budget(),
@@ -80,7 +87,7 @@ describe('executeJobs', () => {
 
   it('reports tags_absent per rule and deletes only the tags the customer carries', async () => {
     const ref = { by: 'email', value: 'alan@example.com' } as const; // carries only "Trial user"
-    const { outcomes } = await executeJobs(
+    const { outcomes } = await runJobs(
       [job('lead', ref, ['Lead']), job('trial', ref, ['Trial user', 'VIP'])],
       pipelineWith(client),
       budget(),
@@ -95,7 +102,7 @@ describe('executeJobs', () => {
   });
 
   it('treats tag names as case-sensitive', async () => {
-    const { outcomes } = await executeJobs(
+    const { outcomes } = await runJobs(
       [job('lower', { by: 'email', value: 'ada@example.com' }, ['lead'])],
       pipelineWith(client),
       budget(),
@@ -111,7 +118,7 @@ describe('executeJobs', () => {
       { id: 2, email: 'twin@example.com', userId: null, name: null, tags: [{ name: 'Lead', color: '#000' }] },
     ];
     sandbox.reset(twins);
-    const { outcomes } = await executeJobs(
+    const { outcomes } = await runJobs(
       [job('r', { by: 'email', value: 'twin@example.com' }, ['Lead'])],
       pipelineWith(client),
       budget(),
@@ -125,7 +132,7 @@ describe('executeJobs', () => {
   });
 });
 
-describe('executeJobs adding tags', () => {
+describe('the pipeline adding tags', () => {
   it('sends one DELETE with every removal, then one PUT with every addition, per customer', async () => {
     const grace = { by: 'email', value: 'grace@example.com' } as const; // Subscriber, VIP
     const jobs = [
@@ -134,7 +141,7 @@ describe('executeJobs adding tags', () => {
       job('vip', grace, ['VIP']),
     ];
 
-    const { outcomes, failure } = await executeJobs(jobs, pipelineWith(client), budget());
+    const { outcomes, failure } = await runJobs(jobs, pipelineWith(client), budget());
 
     expect(failure).toBeUndefined();
     expect(calls()).toEqual([
@@ -158,7 +165,7 @@ describe('executeJobs adding tags', () => {
 
   it('skips the PUT when the customer already carries every tag to add (tags_present), and says so per rule', async () => {
     const ada = { by: 'email', value: 'ada@example.com' } as const; // Lead, Trial user
-    const { outcomes } = await executeJobs(
+    const { outcomes } = await runJobs(
       [
         job('lead', ada, [], ['Lead']),
         job('both', ada, ['VIP'], ['Trial user']),
@@ -179,7 +186,7 @@ describe('executeJobs adding tags', () => {
 
   it('leaves a tag alone that one rule removes and another adds (conflicting_rules), and changes the rest', async () => {
     const katherine = { by: 'helpcrunchId', value: 1004 } as const; // Lead, Subscriber, VIP
-    const { outcomes } = await executeJobs(
+    const { outcomes } = await runJobs(
       [
         job('lost', katherine, ['Lead', 'Subscriber']),
         job('revived', katherine, [], ['Lead']),
@@ -200,7 +207,7 @@ describe('executeJobs adding tags', () => {
   });
 
   it('sends both calls for a customer named by id, whose tags it does not know', async () => {
-    const { outcomes } = await executeJobs(
+    const { outcomes } = await runJobs(
       [job('r', { by: 'helpcrunchId', value: 1005 }, ['Lead'], ['Churned'])],
       pipelineWith(client),
       budget(),
@@ -211,7 +218,7 @@ describe('executeJobs adding tags', () => {
   });
 
   it('skips every job of a customer HelpCrunch does not know, without a PUT', async () => {
-    const { outcomes } = await executeJobs(
+    const { outcomes } = await runJobs(
       [job('r', { by: 'helpcrunchId', value: 4242 }, ['Lead'], ['Churned'])],
       pipelineWith(client),
       budget(),
@@ -230,10 +237,10 @@ describe('executeJobs adding tags', () => {
   });
 });
 
-describe('executeJobs in a dry run', () => {
+describe('the pipeline in a dry run', () => {
   it('resolves and searches as usual, sends no DELETE or PUT, and says what would change', async () => {
     const grace = { by: 'email', value: 'grace@example.com' } as const;
-    const { outcomes, failure, requests } = await executeJobs(
+    const { outcomes, failure, requests } = await runJobs(
       [
         job('churn', grace, ['Subscriber'], ['Churned']),
         job('flag', grace, [], ['Win-back']),
@@ -255,7 +262,7 @@ describe('executeJobs in a dry run', () => {
   });
 });
 
-describe('executeJobs with lookups', () => {
+describe('the pipeline with lookups', () => {
   let vendors: VendorApis;
   const lookups: Record<string, LookupConfig> = {
     stripe: { preset: 'stripe-customer', secretId: 'stripe-key', cacheSeconds: 0 },
@@ -284,7 +291,7 @@ describe('executeJobs with lookups', () => {
 
   it('resolves each distinct lookup reference once, then changes the customer it names', async () => {
     const before = vendors.requests.length;
-    const { outcomes, failure, requests } = await executeJobs(
+    const { outcomes, failure, requests } = await runJobs(
       [
         job('churn', stripe('cus_Qh7GraceHopper'), ['Subscriber'], ['Churned']),
         job('vip', stripe('cus_Qh7GraceHopper'), ['VIP']),
@@ -304,7 +311,7 @@ describe('executeJobs with lookups', () => {
   });
 
   it('changes every customer a lookup names (a HubSpot deal’s contacts)', async () => {
-    const { outcomes } = await executeJobs(
+    const { outcomes } = await runJobs(
       [job('lost', { by: 'lookup', lookup: 'deal', value: '9001' }, ['Lead'])],
       pipelineWith(client, { lookups: resolver() }),
       budget(),
@@ -315,7 +322,7 @@ describe('executeJobs with lookups', () => {
   });
 
   it('skips a job whose lookup finds no one, with lookup_not_found and no HelpCrunch request', async () => {
-    const { outcomes, failure } = await executeJobs(
+    const { outcomes, failure } = await runJobs(
       [job('churn', stripe('cus_DeletedCustomr'), ['Subscriber'])],
       pipelineWith(client, { lookups: resolver() }),
       budget(),
@@ -331,7 +338,7 @@ describe('executeJobs with lookups', () => {
   it('fails a job whose lookup fails, naming the lookup, and never reports it as not found', async () => {
     const withOldKey = resolver();
     vendors.setKey('stripe', 'sk_test_rotatedElsewhere');
-    const { outcomes, failure, failedLookup } = await executeJobs(
+    const { outcomes, failure, failedLookup } = await runJobs(
       [
         job('churn', stripe('cus_Qh7GraceHopper'), ['Subscriber']),
         job('direct', { by: 'helpcrunchId', value: 1001 }, ['Lead']),
@@ -357,7 +364,7 @@ describe('executeJobs with lookups', () => {
       secrets: { get: async () => 'sk_test_x' },
       retryPolicy: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
     });
-    const { outcomes, failure } = await executeJobs(
+    const { outcomes, failure } = await runJobs(
       [job('churn', stripe('cus_Qh7GraceHopper'), ['Subscriber'])],
       pipelineWith(client, { lookups: unreachable }),
       budget(),
@@ -370,7 +377,7 @@ describe('executeJobs with lookups', () => {
   });
 });
 
-describe('executeJobs failures', () => {
+describe('the pipeline failures', () => {
   // A sandbox of its own, holding customers 1, 2 and 7, answering as scripted where HelpCrunch fails.
   let stub: HelpCrunchSandbox;
   const tagged = (id: number, email: string | null = null): SandboxCustomer => ({
@@ -388,7 +395,7 @@ describe('executeJobs failures', () => {
 
   it('fails the jobs with a 400 from HelpCrunch as a bad event, without retrying', async () => {
     stub.script('*', { error: 'invalidTags' });
-    const { outcomes, failure } = await executeJobs(
+    const { outcomes, failure } = await runJobs(
       [job('r', { by: 'helpcrunchId', value: 7 }, ['X'])],
       pipelineWith(clientFor(stub.url)),
       budget(),
@@ -404,7 +411,7 @@ describe('executeJobs failures', () => {
   it('sends no PUT after a failed DELETE, and fails every job of that customer', async () => {
     stub.script('*', { error: 'invalidTags' });
     const ref = { by: 'helpcrunchId', value: 7 } as const;
-    const { outcomes } = await executeJobs(
+    const { outcomes } = await runJobs(
       [job('remove', ref, ['X']), job('add', ref, [], ['Y'])],
       pipelineWith(clientFor(stub.url)),
       budget(),
@@ -420,7 +427,7 @@ describe('executeJobs failures', () => {
   it('fails only the jobs that add when the PUT fails after the DELETE went through', async () => {
     stub.script('PUT /v1/customers/:id/tags', { error: 'invalidTags' });
     const ref = { by: 'helpcrunchId', value: 7 } as const;
-    const { outcomes, failure } = await executeJobs(
+    const { outcomes, failure } = await runJobs(
       [job('remove', ref, ['X']), job('both', ref, ['Z'], ['Y'])],
       pipelineWith(clientFor(stub.url)),
       budget(),
@@ -437,7 +444,7 @@ describe('executeJobs failures', () => {
   it('never counts a 404 from a wrong base URL as "customer not found": the jobs fail as a configuration error', async () => {
     // The sandbox, reached without its /v1 prefix: every route answers 404, none with HelpCrunch's not_found.
     const wrongBase = clientFor(sandbox.url.replace(/\/v1$/, '/v2'));
-    const { outcomes, failure } = await executeJobs(
+    const { outcomes, failure } = await runJobs(
       [job('r', { by: 'helpcrunchId', value: 1001 }, ['Lead'], ['Churned'])],
       pipelineWith(wrongBase),
       budget(),
@@ -450,7 +457,7 @@ describe('executeJobs failures', () => {
 
   it('fails a reference shared by more customers than the search takes, naming the field only', async () => {
     stub.reset(Array.from({ length: 1_001 }, (_, i) => tagged(i + 1, 'shared@example.com')));
-    const { outcomes, failure } = await executeJobs(
+    const { outcomes, failure } = await runJobs(
       [job('r', { by: 'email', value: 'shared@example.com' }, ['X'])],
       pipelineWith(clientFor(stub.url)),
       budget(),
@@ -472,7 +479,7 @@ describe('executeJobs failures', () => {
       timeoutMs: 1000,
       retryPolicy: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
     });
-    const { outcomes, failure } = await executeJobs(
+    const { outcomes, failure } = await runJobs(
       [job('a', { by: 'helpcrunchId', value: 1 }, ['X']), job('b', { by: 'helpcrunchId', value: 2 }, ['Y'])],
       pipelineWith(client),
       budget(),

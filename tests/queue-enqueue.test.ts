@@ -1,4 +1,4 @@
-/** enqueueJobs / queueDispatch over the real SQS adapter, the SDK client mocked (tests/queue-fifo.test.ts: over the local SQS). */
+/** enqueueUnits / queueDispatch over the real SQS adapter, the SDK client mocked (tests/queue-fifo.test.ts: over the local SQS). */
 import {
   QueueDoesNotExist,
   RequestThrottled,
@@ -10,19 +10,20 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { BadEventError, ConfigError, RetryableError } from '../lib/errors';
 import { queueDispatch } from '../lib/dispatch/queue';
-import { enqueueJobs, MAX_BATCH_BYTES } from '../lib/queue/enqueue';
-import { jobDeduplicationId, messageGroupId } from '../lib/queue/fifo-ids';
+import { enqueueUnits, MAX_BATCH_BYTES } from '../lib/queue/enqueue';
+import { messageGroupId, unitDeduplicationId } from '../lib/queue/fifo-ids';
 import { parseJobMessage } from '../lib/queue/job-message';
 import { sqsApi } from '../lib/queue/sqs-api';
 import { RetryBudget } from '../lib/http/retry';
 import type { Job } from '../lib/types';
+import { unitsFor } from './support/pipeline';
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/helpcrunch-untag-test-jobs';
 const sqsMock = mockClient(SQSClient);
 const sqs = sqsApi(
   new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
 );
-const origin = { eventId: 'evt-7', source: 'crm' };
+const event = { source: 'crm', id: 'evt-7', occurredAt: Date.UTC(2026, 10, 1) };
 
 afterAll(() => sqsMock.restore());
 beforeEach(() => {
@@ -41,11 +42,11 @@ const jobs = (count: number, email = (i: number) => `c${i}@example.com`): Job[] 
     addTags: [],
   }));
 const enqueue = (list: Job[]) =>
-  enqueueJobs(list, { sqs, queueUrl: QUEUE_URL, origin, budget: RetryBudget.until(Date.now() + 10_000) });
+  enqueueUnits(unitsFor(list, event), { sqs, queueUrl: QUEUE_URL, budget: RetryBudget.until(Date.now() + 10_000) });
 const batches = () => sqsMock.commandCalls(SendMessageBatchCommand).map((call) => call.args[0].input.Entries!);
 
-describe('enqueueJobs', () => {
-  it('sends one versioned message per job, at most 10 per SendMessageBatch', async () => {
+describe('enqueueUnits', () => {
+  it('sends one versioned message per unit (here one job each), at most 10 per SendMessageBatch', async () => {
     await expect(enqueue(jobs(23))).resolves.toBe(23);
 
     expect(batches().map((entries) => entries.length)).toEqual([10, 10, 3]);
@@ -54,29 +55,57 @@ describe('enqueueJobs', () => {
       .flat()
       .map((entry) => JSON.parse(entry.MessageBody!));
     expect(bodies[0]).toEqual({
-      v: 2,
-      eventId: 'evt-7',
-      source: 'crm',
-      rule: 'deal-lost',
+      v: 3,
+      event,
       customer: { by: 'email', value: 'c0@example.com' },
-      removeTags: ['Lead'],
-      addTags: [],
+      jobs: [{ rule: 'deal-lost', removeTags: ['Lead'], addTags: [] }],
       attempt: 0,
     });
     expect(bodies.map((body) => body.customer.value)).toEqual(jobs(23).map((job) => job.customer.value));
     expect(sqsMock.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.QueueUrl).toBe(QUEUE_URL);
-    // The FIFO queue's ids: the customer's group, and a deduplication id per job of the event.
+    // The FIFO queue's ids: the customer's group, and a deduplication id per unit of the event.
     expect(batches()[1]![2]).toMatchObject({
       MessageGroupId: messageGroupId(jobs(23)[12]!.customer),
-      MessageDeduplicationId: jobDeduplicationId(origin, 12, jobs(23)[12]!),
+      MessageDeduplicationId: unitDeduplicationId({ event, customer: jobs(23)[12]!.customer }),
     });
     expect(new Set(batches().flatMap((entries) => entries.map((e) => e.MessageDeduplicationId))).size).toBe(23);
   });
 
-  it('the bodies read back as the same jobs', async () => {
+  it('the bodies read back as the same units', async () => {
     await enqueue(jobs(2));
-    const message = parseJobMessage(batches()[0]![1]!.MessageBody!);
-    expect(message).toMatchObject({ ...jobs(2)[1], ...origin, attempt: 0 });
+    const message = parseJobMessage(batches()[0]![1]!.MessageBody!, 0);
+    expect(message).toEqual({
+      v: 3,
+      event,
+      customer: jobs(2)[1]!.customer,
+      jobs: [{ rule: 'deal-lost', removeTags: ['Lead'], addTags: [] }],
+      attempt: 0,
+    });
+  });
+
+  it("puts an event's jobs for one customer in one message, and the oldest event's units first", async () => {
+    const ada = { by: 'email', value: 'ada@example.com' } as const;
+    const older = unitsFor([{ rule: 'old', customer: ada, removeTags: ['A'], addTags: [] }], {
+      id: 'old',
+      occurredAt: 1,
+    });
+    const newer = unitsFor(
+      [
+        { rule: 'one', customer: ada, removeTags: ['A'], addTags: [] },
+        { rule: 'two', customer: ada, removeTags: [], addTags: ['B'] },
+      ],
+      { id: 'new', occurredAt: 2 },
+    );
+    await enqueueUnits([...newer, ...older], {
+      sqs,
+      queueUrl: QUEUE_URL,
+      budget: RetryBudget.until(Date.now() + 10_000),
+    });
+    const bodies = batches()[0]!.map((entry) => JSON.parse(entry.MessageBody!));
+    expect(bodies.map((body) => [body.event.id, body.jobs.map((job: { rule: string }) => job.rule)])).toEqual([
+      ['old', ['old']],
+      ['new', ['one', 'two']],
+    ]);
   });
 
   it('starts a new batch before the bodies would pass 256 KiB', async () => {
@@ -171,13 +200,13 @@ describe('enqueueJobs', () => {
 });
 
 describe('queueDispatch', () => {
-  it('answers with the number of jobs queued', async () => {
+  it('answers with the number of messages (units) queued', async () => {
     const dispatch = queueDispatch({ sqs, queueUrl: QUEUE_URL });
-    await expect(dispatch(jobs(3), origin, RetryBudget.until(Date.now() + 5_000))).resolves.toEqual({
+    await expect(dispatch(unitsFor(jobs(3), event), RetryBudget.until(Date.now() + 5_000))).resolves.toEqual({
       dispatch: 'queue',
       queued: 3,
     });
-    await expect(dispatch([], origin, RetryBudget.until(Date.now() + 5_000))).resolves.toEqual({
+    await expect(dispatch([], RetryBudget.until(Date.now() + 5_000))).resolves.toEqual({
       dispatch: 'queue',
       queued: 0,
     });

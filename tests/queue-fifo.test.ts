@@ -1,5 +1,5 @@
 /**
- * The queue path on a FIFO jobs queue, over real HTTP: enqueueJobs and the queue worker
+ * The queue path on a FIFO jobs queue, over real HTTP: enqueueUnits and the queue worker
  * (lib/queue) through the real SDK adapter against the local SQS (local/sandbox/sqs-endpoint.ts),
  * records as Lambda's FIFO event source hands them over, and a programmable HelpCrunch stand-in.
  * One customer's jobs are never applied out of order: each customer is a message group, and once
@@ -8,7 +8,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { enqueueJobs } from '../lib/queue/enqueue';
+import { enqueueUnits } from '../lib/queue/enqueue';
 import { deadLetterDeduplicationId, messageGroupId } from '../lib/queue/fifo-ids';
 import { createPacedHelpCrunchClient } from '../lib/queue/paced-client';
 import { sqsApi } from '../lib/queue/sqs-api';
@@ -20,7 +20,7 @@ import { failedMessageIds, toSqsRecord } from '../local/host/sqs-event-source';
 import { type HelpCrunchSandbox, startHelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import type { SqsEndpoint } from '../local/sandbox/sqs-endpoint';
 import { startLocalSqs, type LocalSqs } from './support/local-sqs';
-import { pipelineWith } from './support/pipeline';
+import { pipelineWith, unitsFor } from './support/pipeline';
 
 let helpcrunch: HelpCrunchSandbox;
 const KEY = 'fifo-key';
@@ -57,9 +57,9 @@ beforeEach(async () => {
 });
 afterEach(() => local.close());
 
-function worker(overrides: Partial<QueueWorkerOptions> = {}) {
+async function worker(overrides: Partial<QueueWorkerOptions> = {}) {
   return createQueueWorker({
-    pipeline: pipelineWith(
+    pipeline: await pipelineWith(
       createPacedHelpCrunchClient({
         baseUrl: helpcrunch.url,
         apiKey: { get: async () => KEY },
@@ -86,15 +86,23 @@ const jobOf = (customer: CustomerRef, rule = 'deal-lost'): Job => ({
 
 /** Queues the jobs as the triggers queue one event's. */
 const enqueue = (jobs: Job[], eventId = 'evt-1') =>
-  enqueueJobs(jobs, {
+  enqueueUnits(unitsFor(jobs, { source: 'crm', id: eventId, occurredAt: Date.UTC(2026, 10, 1) }), {
     sqs: sqsApi(client),
     queueUrl: jobsUrl,
-    origin: { eventId, source: 'crm' },
     budget: RetryBudget.until(Date.now() + 10_000),
   });
 
-/** One job per customer id, in one event. */
-const queue = (...customers: number[]) => enqueue(customers.map((value) => jobOf({ by: 'helpcrunchId', value })));
+/** One event per customer id, each a minute after the one before, queued in that order. */
+async function queue(...customers: number[]) {
+  for (const [index, value] of customers.entries()) {
+    const event = { source: 'crm', id: `evt-${index}`, occurredAt: Date.UTC(2026, 10, 1) + index * 60_000 };
+    await enqueueUnits(unitsFor([jobOf({ by: 'helpcrunchId', value })], event), {
+      sqs: sqsApi(client),
+      queueUrl: jobsUrl,
+      budget: RetryBudget.until(Date.now() + 10_000),
+    });
+  }
+}
 
 /** What Lambda's event source does: receive a batch, shaped as Lambda's records. */
 function receiveBatch(): SQSRecord[] {
@@ -112,24 +120,23 @@ const customerOf = (record: SQSRecord) => JSON.parse(record.body).customer.value
 const deleted = () => helpcrunch.requests.map((request) => Number(request.path.split('/')[3]));
 const budget = () => RetryBudget.until(Date.now() + 30_000);
 
-describe('enqueueJobs on a FIFO queue', () => {
-  it('puts each customer’s jobs in one group, in order; a sender’s retry of the event within 5 minutes adds nothing', async () => {
+describe('enqueueUnits on a FIFO queue', () => {
+  it('puts an event’s jobs for one customer in one message of that customer’s group; a sender’s retry of the event within 5 minutes adds nothing', async () => {
     const ada = { by: 'email', value: 'ada@example.com' } as const;
-    const jobs = [jobOf(ada), jobOf({ by: 'userId', value: 'u-1' }), jobOf(ada, 'deal-won'), jobOf(ada)];
-    await expect(enqueue(jobs)).resolves.toBe(4);
-    await expect(enqueue(jobs)).resolves.toBe(4);
+    const jobs = [jobOf(ada), jobOf({ by: 'userId', value: 'u-1' }), jobOf(ada, 'deal-won')];
+    await expect(enqueue(jobs)).resolves.toBe(2);
+    await expect(enqueue(jobs)).resolves.toBe(2);
 
     const messages = sqs.model.messages(jobsUrl);
-    // Four, not eight; the same rule and customer twice in one event are two jobs.
-    expect(messages.map((message) => [JSON.parse(message.body).rule, message.groupId])).toEqual([
-      ['deal-lost', messageGroupId(ada)],
-      ['deal-lost', messageGroupId({ by: 'userId', value: 'u-1' })],
-      ['deal-won', messageGroupId(ada)],
-      ['deal-lost', messageGroupId(ada)],
+    // Two, not four.
+    const rules = (body: string) => JSON.parse(body).jobs.map((job: { rule: string }) => job.rule);
+    expect(messages.map((message) => [rules(message.body), message.groupId])).toEqual([
+      [['deal-lost', 'deal-won'], messageGroupId(ada)],
+      [['deal-lost'], messageGroupId({ by: 'userId', value: 'u-1' })],
     ]);
     // Another event's jobs are new messages.
     await enqueue(jobs, 'evt-2');
-    expect(sqs.model.messages(jobsUrl)).toHaveLength(8);
+    expect(sqs.model.messages(jobsUrl)).toHaveLength(4);
   });
 
   it('names groups within SQS’s limits whatever the reference: a 100 KB email, a lookup’s id', async () => {
@@ -157,7 +164,7 @@ describe('the worker on a FIFO queue', () => {
     const records = receiveBatch();
     expect(records.map(customerOf)).toEqual([1001, 1001, 1001, 2002, 2002]);
 
-    const results = await worker().processBatch(records, budget());
+    const results = await (await worker()).processBatch(records, budget());
     expect(results.map((result) => result.action)).toEqual(['retry', 'held', 'held', 'done', 'done']);
     expect(results[1]).toMatchObject({ heldBehind: records[0]!.messageId });
     // 1001's later jobs were never tried.
@@ -181,7 +188,7 @@ describe('the worker on a FIFO queue', () => {
       [1001, '2'],
       [1001, '2'],
     ]);
-    settle(again, batchResponse(await worker().processBatch(again, budget())));
+    settle(again, batchResponse(await (await worker()).processBatch(again, budget())));
     expect(deleted()).toEqual([1001, 2002, 2002, 1001, 1001, 1001]);
     expect(sqs.model.messages(jobsUrl)).toEqual([]);
   });
@@ -190,7 +197,7 @@ describe('the worker on a FIFO queue', () => {
     await queue(1001, 1001);
     const records = receiveBatch();
 
-    const results = await worker({ minJobMs: 60_000 }).processBatch(records, budget());
+    const results = await (await worker({ minJobMs: 60_000 })).processBatch(records, budget());
     expect(results.map((result) => result.action)).toEqual(['deferred', 'held']);
     expect(helpcrunch.requests).toEqual([]);
     // Not released: both come back together once the queue's visibility timeout ends.
@@ -206,7 +213,7 @@ describe('the worker on a FIFO queue', () => {
     await queue(1001, 1001);
     const records = receiveBatch();
 
-    const results = await worker().processBatch(records, budget());
+    const results = await (await worker()).processBatch(records, budget());
     expect(results.map((result) => result.action)).toEqual(['dead-letter', 'done']);
     const [dead] = sqs.model.messages(deadLettersUrl);
     expect(dead).toMatchObject({
@@ -225,8 +232,8 @@ describe('the worker on a FIFO queue', () => {
     });
     const records = receiveBatch();
     // The first answer lost, say: the same message dead-lettered again within 5 minutes.
-    await worker().processBatch(records, budget());
-    await worker().processBatch(records, budget());
+    await (await worker()).processBatch(records, budget());
+    await (await worker()).processBatch(records, budget());
 
     expect(sqs.model.messages(deadLettersUrl).map((message) => [message.body, message.groupId])).toEqual([
       ['not a job', 'g'],
@@ -240,7 +247,7 @@ describe('the worker on a FIFO queue', () => {
     // Its receipt handle is stale by the time the worker releases it.
     const stale = { ...records[1]!, receiptHandle: 'stale' };
 
-    const results = await worker().processBatch([records[0]!, stale], budget());
+    const results = await (await worker()).processBatch([records[0]!, stale], budget());
     expect(results[1]).toMatchObject({ action: 'held', queueError: { code: 'queue_misconfigured' } });
     expect(batchResponse(results).batchItemFailures).toHaveLength(2);
   });

@@ -6,9 +6,10 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RetryableError } from '../lib/errors';
-import { enqueueJobs } from '../lib/queue/enqueue';
+import { enqueueUnits } from '../lib/queue/enqueue';
 import { sqsApi } from '../lib/queue/sqs-api';
 import { RetryBudget } from '../lib/http/retry';
+import { unitsFor } from './support/pipeline';
 import { startStallingProxy, type StallingProxy } from './support/stalling-proxy';
 
 let stalled: StallingProxy;
@@ -30,10 +31,9 @@ it('gives up on an SQS that never answers within the budget, as retryable queue_
     { rule: 'deal-lost', customer: { by: 'helpcrunchId' as const, value: 1001 }, removeTags: ['Lead'], addTags: [] },
   ];
 
-  const error = await enqueueJobs(jobs, {
+  const error = await enqueueUnits(unitsFor(jobs), {
     sqs: sqsApi(client),
-    queueUrl: `${stalled.url}/123456789012/jobs`,
-    origin: { eventId: 'evt-1', source: 'crm' },
+    queueUrl: `${stalled.url}/123456789012/jobs.fifo`,
     budget: RetryBudget.until(Date.now() + 1_500),
   }).catch((e: unknown) => e);
 

@@ -264,12 +264,26 @@ describe('customer extraction', () => {
     expect(userIdOf('u-42')).toEqual({ by: 'userId', value: 'u-42' });
     expect(userIdOf(42)).toEqual({ by: 'userId', value: '42' });
     expect(() => userIdOf(['u-42'])).toThrowError(
-      'rule "rule-0": customer.userId (account.id) must be a string, got an array',
+      'rule "rule-0": customer.userId (account.id) must be a string or a whole number, got an array',
     );
     const rounded = JSON.parse('{"account": {"id": 12345678901234567890}}') as Record<string, unknown>;
     expect(() => rules.matchWebhook({ source: 'crm', payload: rounded, headers: {} })).toThrowError(
       /customer.userId \(account.id\) must be a whole number below 2\^53/,
     );
+  });
+
+  it.each([
+    ['email', 'a'.repeat(513), 'is longer than 512 characters'],
+    ['userId', 'u'.repeat(600), 'is longer than 512 characters'],
+    ['email', 'ann\uD800@example.com', 'is not valid Unicode'],
+    ['userId', '\uDC00', 'is not valid Unicode'],
+  ])('refuses a %s reference that %s… as invalid_customer, before anything is sent', (by, value, problem) => {
+    const rules = ruleSet([{ customer: { [by]: 'ref' } }]);
+    const error = thrown(() => rules.matchWebhook({ source: 'crm', payload: { ref: value }, headers: {} }));
+    expect(error).toMatchObject({
+      code: 'invalid_customer',
+      message: `rule "rule-0": customer.${by} (ref) ${problem}`,
+    });
   });
 
   it('takes the customer from an element of an array in the payload', () => {

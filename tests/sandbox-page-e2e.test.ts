@@ -61,6 +61,7 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     expect(await page.locator('#queue-rows tr').allInnerTexts()).toEqual([
       expect.stringMatching(/^helpcrunch-untag-local-jobs-dlq\.fifo\s+0\s+0\s+0$/),
       expect.stringMatching(/^helpcrunch-untag-local-jobs\.fifo\s+0\s+0\s+0$/),
+      expect.stringMatching(/^helpcrunch-untag-local-backfill\.fifo\s+0\s+0\s+0$/),
     ]);
 
     const body = JSON.stringify({ status: 'lost', person: { email: 'ada@example.com' } });
@@ -73,7 +74,7 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     expect(response.status).toBe(202);
 
     await ada.locator('[data-tag="Lead"]').waitFor({ state: 'detached', timeout: 15_000 });
-    expect(await ada.locator('.tags').textContent()).toBe('no tags');
+    expect(await ada.locator('.tags').innerText()).toBe('no tags');
     expect(await ada.getAttribute('class')).toBe('changed');
     await expect
       .poll(() => page.locator('#requests tr').allInnerTexts(), { timeout: 10_000 })
@@ -85,7 +86,7 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     expect(await page.locator('tr[data-customer-id="1002"] .tag').allInnerTexts()).toEqual(['Subscriber', 'VIP']);
     // The job is done: nothing left in the queue.
     await expect
-      .poll(() => jobsRow.textContent(), { timeout: 10_000 })
+      .poll(() => jobsRow.innerText(), { timeout: 10_000 })
       .toMatch(/^helpcrunch-untag-local-jobs\.fifo\s+0\s+0\s+0$/);
   });
 
@@ -113,7 +114,7 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
           expect.stringMatching(/DELETE \/v1\/customers\/1002\/tags\s+− Subscriber\s+200/),
         ]),
       );
-    expect(await page.locator('#requests .change.adds').first().textContent()).toBe('+ Churned');
+    expect(await page.locator('#requests .change.adds').first().innerText()).toBe('+ Churned');
   });
 
   it('shows a dead-lettered job in the dead-letter queue’s row', async () => {
@@ -130,7 +131,7 @@ describe.skipIf(!hasChromium)('sandbox page in headless Chromium', () => {
     });
 
     await expect
-      .poll(() => deadLetters.textContent(), { timeout: 10_000 })
+      .poll(() => deadLetters.innerText(), { timeout: 10_000 })
       .toMatch(/^helpcrunch-untag-local-jobs-dlq\.fifo\s+1\s+0\s+0$/);
     expect(await deadLetters.getAttribute('class')).toBe('dead');
   });

@@ -89,6 +89,7 @@ beforeAll(async () => {
       '--param=maxBodyBytes=65536',
       '--param=timeBudgetMarginMs=2000',
       '--param=maxJobsPerRequest=20',
+      '--param=maxCustomersPerRequest=5',
       '--param=dryRun=true',
       '--param=logLevel=DEBUG',
     ),
@@ -105,7 +106,7 @@ const fn = (template: Template, name: string) =>
   template.Resources[`${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`]!;
 const env = (template: Template, name: string) =>
   fn(template, name).Properties.Environment.Variables as Record<string, unknown>;
-const FUNCTIONS = ['webhook', 'eventbridge', 'worker'] as const;
+const FUNCTIONS = ['webhook', 'eventbridge', 'worker', 'backfill'] as const;
 
 /** CloudFormation's condition functions, enough to evaluate this template's Conditions. */
 function conditionValue(template: Template, expression: any): boolean {
@@ -171,11 +172,13 @@ const LEDGER_GRANTS = Object.fromEntries(
 );
 
 describe('serverless package', () => {
-  it('builds the three functions on nodejs24.x / arm64, the webhook inside HTTP API’s 30 s limit', () => {
+  it('builds the four functions on nodejs24.x / arm64, the webhook inside HTTP API’s 30 s limit', () => {
     const functions = ofType(defaults, 'AWS::Lambda::Function');
+    // The backfill function is the worker's code with its own queue and settings.
     expect(functions.map((f) => f.Properties.Handler).sort()).toEqual([
       'functions/eventbridge.handler',
       'functions/webhook.handler',
+      'functions/worker.handler',
       'functions/worker.handler',
     ]);
     for (const { Properties } of functions) {
@@ -275,6 +278,7 @@ describe('serverless package: deploy parameters', () => {
         MAX_BODY_BYTES: '262144',
         TIME_BUDGET_MARGIN_MS: '1500',
         MAX_JOBS_PER_REQUEST: '100',
+        MAX_CUSTOMERS_PER_REQUEST: '100',
         DRY_RUN: 'false',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         SECRET_CACHE_TTL_SECONDS: '300',
@@ -285,6 +289,7 @@ describe('serverless package: deploy parameters', () => {
         MAX_BODY_BYTES: '65536',
         TIME_BUDGET_MARGIN_MS: '2000',
         MAX_JOBS_PER_REQUEST: '20',
+        MAX_CUSTOMERS_PER_REQUEST: '5',
         DRY_RUN: 'true',
         POWERTOOLS_LOG_LEVEL: 'DEBUG',
         HELPCRUNCH_API_KEY_SECRET_ID: PARTIAL_API_KEY_ARN,
@@ -334,8 +339,12 @@ describe('serverless package: the queue path', () => {
   });
 
   it('bounds the worker with the event source’s maximum concurrency, each instance at its share of the rate', () => {
-    const [mapping, ...others] = ofType(defaults, 'AWS::Lambda::EventSourceMapping');
-    expect(others).toEqual([]);
+    const mappings = ofType(defaults, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings.map((m) => m.Properties.FunctionName)).toEqual([
+      getAtt('WorkerLambdaFunction'),
+      getAtt('BackfillLambdaFunction'),
+    ]);
+    const mapping = mappings[0];
     expect(mapping!.Properties).toMatchObject({
       EventSourceArn: getAtt('JobsQueue'),
       FunctionName: getAtt('WorkerLambdaFunction'),
@@ -390,6 +399,38 @@ describe('serverless package: the queue path', () => {
     expect(JobsQueue!.Properties.MessageRetentionPeriod).toBe(345600);
     expect(JobsQueue!.Properties.MessageRetentionPeriod).toBeLessThan(
       JobsDeadLetterQueue!.Properties.MessageRetentionPeriod,
+    );
+  });
+
+  it('drains a backfill from its own FIFO queue with the backfill function, two instances at the share each message says', () => {
+    const mapping = ofType(defaults, 'AWS::Lambda::EventSourceMapping').find(
+      (m) => m.Properties.FunctionName['Fn::GetAtt'][0] === 'BackfillLambdaFunction',
+    );
+    expect(mapping!.Properties).toMatchObject({
+      EventSourceArn: getAtt('BackfillQueue'),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    expect(env(defaults, 'backfill')).toMatchObject({
+      WORKER_QUEUE: 'backfill',
+      JOBS_QUEUE_URL: { Ref: 'BackfillQueue' },
+      DEAD_LETTER_QUEUE_URL: { Ref: 'JobsDeadLetterQueue' },
+      HELPCRUNCH_RATE_PER_MINUTE: '110',
+      WORKER_CONCURRENCY: '2',
+      MAX_RECEIVE_COUNT: '8',
+    });
+    expect(env(defaults, 'worker')).not.toHaveProperty('WORKER_QUEUE');
+    const { BackfillQueue } = defaults.Resources;
+    expect(BackfillQueue!.Properties).toMatchObject({
+      QueueName: 'helpcrunch-untag-ci-backfill.fifo',
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      MessageRetentionPeriod: 1209600,
+      RedrivePolicy: { deadLetterTargetArn: getAtt('JobsDeadLetterQueue'), maxReceiveCount: 100 },
+    });
+    expect(BackfillQueue!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(
+      6 * fn(defaults, 'backfill').Properties.Timeout,
     );
   });
 
@@ -542,7 +583,12 @@ describe('serverless package: alarms', () => {
 });
 
 describe('serverless package: one IAM role per function', () => {
-  const ROLES = { webhook: 'WebhookRole', eventbridge: 'EventbridgeRole', worker: 'WorkerRole' } as const;
+  const ROLES = {
+    webhook: 'WebhookRole',
+    eventbridge: 'EventbridgeRole',
+    worker: 'WorkerRole',
+    backfill: 'BackfillRole',
+  } as const;
 
   it('gives each function its own role, and osls generates no shared one', () => {
     for (const template of [defaults, inline]) {
@@ -603,6 +649,23 @@ describe('serverless package: one IAM role per function', () => {
         ...Object.keys(LEDGER_GRANTS),
       ].sort(),
     );
+  });
+
+  it('the backfill function may do what the worker does, on the backfill queue: consume and re-time it, dead-letter, keep the ledger', () => {
+    for (const template of [defaults, inline]) {
+      const { 'secretsmanager:GetSecretValue': secrets, 'kms:Decrypt': decrypt } = grants(template, 'WorkerRole');
+      expect(grants(template, 'BackfillRole')).toEqual({
+        ...logGrants('backfill'),
+        'secretsmanager:GetSecretValue': secrets,
+        ...(decrypt && { 'kms:Decrypt': decrypt }),
+        'sqs:ReceiveMessage': [getAtt('BackfillQueue')],
+        'sqs:DeleteMessage': [getAtt('BackfillQueue')],
+        'sqs:GetQueueAttributes': [getAtt('BackfillQueue')],
+        'sqs:ChangeMessageVisibility': [getAtt('BackfillQueue')],
+        'sqs:SendMessage': [getAtt('JobsDeadLetterQueue')],
+        ...LEDGER_GRANTS,
+      });
+    }
   });
 
   it('the triggers keep the ledger in inline mode only, where they apply jobs themselves', () => {

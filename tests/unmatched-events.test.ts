@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { eventBridgeEvent, lambdaContext, webhookEvent } from './support/lambda-events';
+import { useLocalLedger } from './support/ledger';
 import { captureOutput, useLocalAws, type CapturedOutput } from './support/local-aws';
 
 const CRM_SECRET = 'crm-signing-secret';
@@ -28,6 +29,7 @@ beforeAll(async () => {
       'helpcrunch-untag/billing-webhook': `whsec_${Buffer.from('x').toString('base64')}`,
     },
   });
+  await useLocalLedger();
   useLocalAws({
     secretsUrl: secrets.url,
     helpcrunchUrl: sandbox.url,

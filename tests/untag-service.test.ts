@@ -12,6 +12,7 @@ import { compileRules } from '../lib/rules/match';
 import { createRuntime } from '../lib/runtime';
 import type { SecretCache } from '../lib/secrets';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
+import { useLocalLedger } from './support/ledger';
 
 // Two rules per source: every payload is two jobs.
 const rules = compileRules({
@@ -51,8 +52,11 @@ const sqs: SqsApi = {
 };
 const secrets: SecretCache = { get: async () => sandbox.apiKey, prefetch: () => undefined, clear: () => undefined };
 
+let ledgerTable: string;
+
 beforeAll(async () => {
   sandbox = await startHelpCrunchSandbox();
+  ledgerTable = (await useLocalLedger()).tableName;
 });
 afterAll(() => sandbox.close());
 beforeEach(() => {
@@ -70,7 +74,13 @@ const webhook = (payloads: unknown[]): HttpRequest => ({
   url: undefined,
   query: '',
 });
-const event = { id: 'evt-1', source: 'bus.app', detailType: 'Anything', detail: { id: 1004 } };
+const event = {
+  id: 'evt-1',
+  source: 'bus.app',
+  detailType: 'Anything',
+  time: '2026-11-01T00:00:00Z',
+  detail: { id: 1004 },
+};
 
 describe.each([
   ['inline', {}],
@@ -83,6 +93,7 @@ describe.each([
         HELPCRUNCH_API_URL: sandbox.url,
         HELPCRUNCH_API_KEY_SECRET_ID: 'key',
         MAX_JOBS_PER_REQUEST: String(max),
+        LEDGER_TABLE: ledgerTable,
         ...dispatchEnv,
       },
       { sqs, secrets },
@@ -112,10 +123,14 @@ describe.each([
 
   it('takes a request at the limit', async () => {
     const result = await service(4).handleWebhook(webhook([{ id: 1001 }, { id: 1004 }]), budget());
-    expect(result.dispatch === 'queue' ? result.queued : result.outcomes.length).toBe(4);
+    // Four jobs: two units (one per payload and customer) on the queue, four outcomes inline.
+    expect(result.dispatch === 'queue' ? result.queued : result.outcomes.length).toBe(
+      result.dispatch === 'queue' ? 2 : 4,
+    );
   });
 });
 
 it('defaults to 100 jobs per request', () => {
-  expect(createRuntime(rules, { HELPCRUNCH_API_KEY_SECRET_ID: 'key' }, { secrets }).config.maxJobsPerRequest).toBe(100);
+  const env = { HELPCRUNCH_API_KEY_SECRET_ID: 'key', LEDGER_TABLE: ledgerTable };
+  expect(createRuntime(rules, env, { secrets }).config.maxJobsPerRequest).toBe(100);
 });

@@ -23,6 +23,7 @@ import { preconnect } from '../lib/http/warm-connection';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { lambdaContext, webhookEvent } from './support/lambda-events';
+import { useLocalLedger } from './support/ledger';
 import { captureOutput, type CapturedOutput } from './support/local-aws';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
@@ -68,8 +69,9 @@ describe('at init', () => {
     secrets = await startSecretsManagerEndpoint({
       secrets: { 'helpcrunch-untag/api-key': API_KEY, 'helpcrunch-untag/crm-webhook': CRM_SECRET },
     });
-    // HelpCrunch behind TLS; no added round trips.
+    // HelpCrunch behind TLS; no added round trips. The ledger is plain HTTP on loopback: not a connection to the front.
     front = await startNetworkFront({ target: sandbox.url, roundTripMs: 0, certificates });
+    await useLocalLedger();
     Object.assign(process.env, {
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
       AWS_REGION: 'us-east-1',
@@ -150,6 +152,24 @@ describe('the first request', () => {
     expect((await client.get(`${url}/v1/customers/1`)).data).toEqual({ ok: true });
     expect((await client.get(`${url}/v1/customers/2`)).data).toEqual({ ok: true });
     expect(accepted).toBe(1);
+    expect(output.text()).toBe('');
+  });
+
+  it('gives requests that go out together a connection each, when as many were opened early', async () => {
+    await listen();
+    preconnect(`${url}/v1`, { connections: 2 });
+    await until(() => accepted === 2);
+    const client = http();
+
+    const answers = await Promise.all([client.get(`${url}/v1/a`), client.get(`${url}/v1/b`)]);
+    expect(answers.map((answer) => answer.data)).toEqual([{ ok: true }, { ok: true }]);
+    expect(accepted).toBe(2);
+    // Asked again, none is opened beyond those still waiting (none are: both were taken).
+    preconnect(`${url}/v1`, { connections: 2 });
+    await until(() => accepted === 4);
+    preconnect(`${url}/v1`, { connections: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(accepted).toBe(4);
     expect(output.text()).toBe('');
   });
 

@@ -17,6 +17,7 @@ import { validateRulesConfig } from '../tooling/rules/validate';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { lambdaContext, webhookEvent } from './support/lambda-events';
+import { useLocalLedger, type LocalLedger } from './support/ledger';
 import { captureOutput, useLocalAws, type CapturedOutput } from './support/local-aws';
 import { tampered } from './support/webhook-auth';
 
@@ -83,20 +84,42 @@ interface Delivery {
   sign: (body: string) => Promise<Record<string, string>> | Record<string, string>;
 }
 
-const lost = JSON.stringify({ type: 'lost', email: 'ada@example.com' });
+/**
+ * A payload naming the customer, with the fields where the vendor's scheme reads the event's id and
+ * time (docs/senders.md; each vendor's documented payload in tests/fixtures/vendors/webhooks/).
+ */
+const lost = (vendorFields: Record<string, unknown> = {}) =>
+  JSON.stringify({ type: 'lost', email: 'ada@example.com', ...vendorFields });
+const now = new Date();
+const unixSeconds = Math.floor(now.getTime() / 1000);
 const deliveries: Delivery[] = [
   {
     source: 'stripe',
-    body: lost,
+    body: lost({ id: 'evt_1NG8Du2eZvKYlo2CUI79vXWy', object: 'event', created: unixSeconds }),
     sign: (body) => ({
       'Stripe-Signature': Stripe.webhooks.generateTestHeaderString({ payload: body, secret: secretOf('stripe') }),
     }),
   },
-  { source: 'calendly', body: lost, sign: (body) => signWebhook(verifyOf('calendly'), secretOf('calendly'), body) },
-  { source: 'paddle', body: lost, sign: (body) => signWebhook(verifyOf('paddle'), secretOf('paddle'), body) },
+  {
+    source: 'calendly',
+    body: lost({ created_at: now.toISOString() }),
+    sign: (body) => signWebhook(verifyOf('calendly'), secretOf('calendly'), body),
+  },
+  {
+    source: 'paddle',
+    body: lost({ event_id: 'evt_01hv90vbenb5d4spnjbbcfh3nk', occurred_at: now.toISOString() }),
+    sign: (body) => signWebhook(verifyOf('paddle'), secretOf('paddle'), body),
+  },
   {
     source: 'hubspot',
-    body: JSON.stringify([{ subscriptionType: 'deal.propertyChange', email: 'ada@example.com' }]),
+    body: JSON.stringify([
+      {
+        subscriptionType: 'deal.propertyChange',
+        eventId: 3816279340,
+        occurredAt: now.getTime(),
+        email: 'ada@example.com',
+      },
+    ]),
     sign: (body) => {
       const timestamp = Date.now();
       const options = {
@@ -114,36 +137,52 @@ const deliveries: Delivery[] = [
   },
   {
     source: 'helpcrunch',
-    body: lost,
+    body: lost({ id: '73499e69-285c-44c3-8431-a843ed08183d', createdAt: unixSeconds }),
     sign: (body) => signWebhook(verifyOf('helpcrunch'), secretOf('helpcrunch'), body),
   },
   {
     source: 'github',
-    body: `payload=${encodeURIComponent(lost)}`,
+    body: `payload=${encodeURIComponent(lost())}`,
     contentType: 'application/x-www-form-urlencoded',
     sign: async (body) => ({ 'X-Hub-Signature-256': await signGitHub(secretOf('github'), body) }),
   },
-  { source: 'shopify', body: lost, sign: (body) => signWebhook(verifyOf('shopify'), secretOf('shopify'), body) },
+  {
+    source: 'shopify',
+    body: lost(),
+    // Shopify's delivery headers name the delivery and when it was triggered (tests/fixtures/vendors/webhooks/shopify.json).
+    sign: (body) => ({
+      ...signWebhook(verifyOf('shopify'), secretOf('shopify'), body),
+      'X-Shopify-Webhook-Id': 'b54557e4-bdd9-4b37-8a5f-bf7d70bcd043',
+      'X-Shopify-Triggered-At': now.toISOString(),
+    }),
+  },
   {
     source: 'clerk',
-    body: lost,
+    // Clerk's payload `timestamp` is in milliseconds (tests/fixtures/vendors/webhooks/svix.json).
+    body: lost({ timestamp: now.getTime() }),
     sign: (body) => {
       const id = 'msg_2pQZmC1y6nDq4kS8wX3vR0tL9aB';
       const signature = new Svix(secretOf('clerk')).sign(id, new Date(), body);
       return { 'svix-id': id, 'svix-timestamp': String(Math.floor(Date.now() / 1000)), 'svix-signature': signature };
     },
   },
-  { source: 'intercom', body: lost, sign: (body) => signWebhook(verifyOf('intercom'), secretOf('intercom'), body) },
+  {
+    source: 'intercom',
+    body: lost(),
+    sign: (body) => signWebhook(verifyOf('intercom'), secretOf('intercom'), body),
+  },
 ];
 
 let sandbox: HelpCrunchSandbox;
 let secretsEndpoint: SecretsManagerEndpoint;
 let handler: (event: unknown, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 let output: CapturedOutput;
+let ledger: LocalLedger;
 
 beforeAll(async () => {
   sandbox = await startHelpCrunchSandbox({ apiKey: API_KEY });
   secretsEndpoint = await startSecretsManagerEndpoint({ secrets: { 'helpcrunch-untag/api-key': API_KEY, ...secrets } });
+  ledger = await useLocalLedger();
   useLocalAws({
     secretsUrl: secretsEndpoint.url,
     helpcrunchUrl: sandbox.url,
@@ -159,7 +198,11 @@ afterAll(async () => {
   await secretsEndpoint.close();
 });
 
-beforeEach(() => sandbox.reset());
+// Every sender's event is new to the ledger, and finds no decision an earlier test's sender made.
+beforeEach(async () => {
+  sandbox.reset();
+  await ledger.reset();
+});
 
 async function deliver({ source, contentType }: Delivery, body: string | Buffer, headers: Record<string, string>) {
   const event = webhookEvent('http-api', {
@@ -203,12 +246,13 @@ describe.each(deliveries)('$source', (delivery) => {
 describe('timestamps', () => {
   it('answers 401 timestamp_out_of_tolerance for a stale Stripe delivery, without calling HelpCrunch', async () => {
     const stale = Math.floor(Date.now() / 1000) - 301;
+    const stripe = deliveries[0]!;
     const header = Stripe.webhooks.generateTestHeaderString({
-      payload: lost,
+      payload: stripe.body,
       secret: secretOf('stripe'),
       timestamp: stale,
     });
-    const response = await deliver(deliveries[0]!, lost, { 'Stripe-Signature': header });
+    const response = await deliver(stripe, stripe.body, { 'Stripe-Signature': header });
 
     expect(response.status).toBe(401);
     expect(response.json.errors[0].code).toBe('timestamp_out_of_tolerance');

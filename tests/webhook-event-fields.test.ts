@@ -27,7 +27,8 @@ function delivery(file: string): { headers: Record<string, string>; payload: unk
 const documented: [string, string, unknown, unknown][] = [
   ['stripe', 'stripe.json', 'evt_1NG8Du2eZvKYlo2CUI79vXWy', 1686089970],
   ['paddle', 'paddle.json', 'evt_01hv90vbenb5d4spnjbbcfh3nk', '2024-04-12T11:24:55.637846Z'],
-  ['hubspot-v3', 'hubspot-v3.json', 3816279340, 1462216307945],
+  // eventId, subscriptionId, objectId and occurredAt: HubSpot's eventId alone is not unique.
+  ['hubspot-v3', 'hubspot-v3.json', '3816279340:25:1246965:1462216307945', 1462216307945],
   ['calendly', 'calendly.json', null, '2020-11-23T17:51:19.000000Z'],
   ['helpcrunch', 'helpcrunch.json', '73499e69-285c-44c3-8431-a843ed08183d', 1638953588],
   ['standard-webhooks', 'standard-webhooks.json', 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', '2022-11-03T20:26:10.344522Z'],

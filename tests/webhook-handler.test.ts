@@ -7,17 +7,23 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
+import { badBatches, refusalOf, signedBatch } from './support/bad-batches';
 import { lambdaContext, webhookEvent, type HttpTrigger } from './support/lambda-events';
+import { useLocalLedger, type LocalLedger } from './support/ledger';
+import { billingRequest } from './support/suite-events';
 import { captureOutput, useLocalAws, type CapturedOutput } from './support/local-aws';
 
 const API_KEY = 'hc-live-key-5f1e0c2a9b';
 const CRM_SECRET = 'crm-signing-secret-7d3b';
 const BILLING_SECRET = `whsec_${Buffer.from('billing-signing-secret-0123456789').toString('base64')}`;
+const STRIPE_SECRET = 'whsec_0b7d3f9a1c5e2468ace13579bdf0aa11';
+const signingSecrets = { crm: CRM_SECRET, stripe: STRIPE_SECRET };
 
 let sandbox: HelpCrunchSandbox;
 let secrets: SecretsManagerEndpoint;
 let handler: (event: unknown, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 let output: CapturedOutput;
+let ledger: LocalLedger;
 
 beforeAll(async () => {
   sandbox = await startHelpCrunchSandbox({ apiKey: API_KEY });
@@ -26,8 +32,10 @@ beforeAll(async () => {
       'helpcrunch-untag/api-key': JSON.stringify({ apiKey: `${API_KEY}\n` }),
       'helpcrunch-untag/crm-webhook': CRM_SECRET,
       'helpcrunch-untag/billing-webhook': BILLING_SECRET,
+      'helpcrunch-untag/stripe-webhook': STRIPE_SECRET,
     },
   });
+  ledger = await useLocalLedger();
   useLocalAws({
     secretsUrl: secrets.url,
     helpcrunchUrl: sandbox.url,
@@ -45,8 +53,10 @@ afterAll(async () => {
   await secrets.close();
 });
 
-beforeEach(() => {
+// Each test's events are new to the ledger, and find no decision of another test's.
+beforeEach(async () => {
   sandbox.reset();
+  await ledger.reset();
 });
 
 const sign = (body: string, secret = CRM_SECRET) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -65,6 +75,10 @@ function crmEvent(
   });
 }
 
+/** A Standard Webhooks delivery to the billing source: `id` its webhook-id, `occurredAt` its payload's time. */
+const billingEvent = (id: string, options?: Parameters<typeof billingRequest>[2]) =>
+  webhookEvent('http-api', billingRequest(BILLING_SECRET, id, options));
+
 async function invoke(event: unknown, context = lambdaContext()) {
   const response = await handler(event, context);
   return { ...response, json: JSON.parse(response.body ?? 'null') };
@@ -72,6 +86,21 @@ async function invoke(event: unknown, context = lambdaContext()) {
 
 const tagsOf = (id: number) => sandbox.customer(id)?.tags.map((tag) => tag.name);
 const helpcrunchCalls = () => sandbox.requests.map((r) => `${r.method} ${r.path}`);
+
+/** The JSON lines (log lines, and EMF metrics under `_aws`) written since `mark` characters of output. */
+const jsonLinesSince = (mark: number) =>
+  output
+    .text()
+    .slice(mark)
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, any>);
+/** The names of the EMF metrics written since `mark`. */
+const metricsSince = (mark: number) =>
+  jsonLinesSince(mark)
+    .filter((line) => line._aws)
+    .flatMap((line) => line._aws.CloudWatchMetrics.flatMap((set: { Metrics: { Name: string }[] }) => set.Metrics))
+    .map((metric: { Name: string }) => metric.Name);
 
 describe('200: processed', () => {
   it.each<HttpTrigger>(['http-api', 'rest-api', 'function-url'])(
@@ -140,18 +169,7 @@ describe('200: processed', () => {
   });
 
   it('checks standard-webhooks signatures for the billing source', async () => {
-    const body = JSON.stringify({ type: 'subscription.cancelled', data: { customer_id: 'u-grace' } });
-    const id = 'msg_2x7Yb',
-      timestamp = Math.floor(Date.now() / 1000);
-    const key = Buffer.from(BILLING_SECRET.slice('whsec_'.length), 'base64');
-    const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
-    const event = webhookEvent('http-api', {
-      source: 'billing',
-      body,
-      headers: { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${signature}` },
-    });
-
-    const response = await invoke(event);
+    const response = await invoke(billingEvent('msg_2x7Yb'));
 
     expect(response.statusCode).toBe(200);
     expect(response.json.results).toEqual([
@@ -193,6 +211,17 @@ describe('4xx: bad requests are refused before HelpCrunch is called', () => {
     expect(helpcrunchCalls()).toEqual([]);
     expect(tagsOf(1001)).toEqual(['Lead', 'Trial user']);
   });
+
+  it.each(badBatches)(
+    '400 invalid_customer for a batch with $title, refused whole: nothing sent to HelpCrunch',
+    async (batch) => {
+      const response = await invoke(webhookEvent('http-api', signedBatch(batch, signingSecrets)));
+
+      expect(response).toMatchObject(refusalOf(batch));
+      expect(helpcrunchCalls()).toEqual([]);
+      expect(tagsOf(1001)).toEqual(['Lead', 'Trial user']);
+    },
+  );
 
   it('401 for a wrong signature, without calling HelpCrunch', async () => {
     const response = await invoke(
@@ -285,6 +314,64 @@ describe('5xx: HelpCrunch or configuration trouble', () => {
   });
 });
 
+describe('the same event again, or an older one (docs/delivery.md)', () => {
+  it('answers 200 skipped duplicate_event for a replayed signed request, sending HelpCrunch nothing; JobsDuplicate counts it', async () => {
+    // The same body and signature again, well within the 5-minute tolerance: a captured request replayed.
+    const event = billingEvent('msg_replayed_1');
+    expect((await invoke(event)).json.results).toEqual([
+      { rule: 'subscription-cancelled', customerId: 1002, removed: ['Subscriber'], added: [], status: 'untagged' },
+    ]);
+    const sent = helpcrunchCalls();
+    sandbox.reset();
+    const mark = output.text().length;
+
+    const replayed = await invoke(event);
+
+    expect(replayed.statusCode).toBe(200);
+    expect(replayed.json.results).toEqual([
+      {
+        rule: 'subscription-cancelled',
+        customerId: 1002,
+        removed: [],
+        added: [],
+        status: 'skipped',
+        reason: 'duplicate_event',
+      },
+    ]);
+    expect(sent).toEqual(['POST /v1/customers/search', 'DELETE /v1/customers/1002/tags']);
+    expect(helpcrunchCalls()).toEqual([]);
+    expect(tagsOf(1002)).toEqual(['Subscriber', 'VIP']);
+    expect(metricsSince(mark)).toContain('JobsDuplicate');
+  });
+
+  it('skips an event older than the one that decided the tag as stale_event, its log line naming both events and their times; JobsStale counts it', async () => {
+    const newer = Date.parse('2026-11-24T08:00:00.000Z');
+    const older = newer - 60_000;
+    expect((await invoke(billingEvent('msg_newer', { occurredAt: newer }))).json.results[0].status).toBe('untagged');
+    const mark = output.text().length;
+
+    const late = await invoke(billingEvent('msg_older', { occurredAt: older }));
+
+    expect(late.json.results).toEqual([
+      {
+        rule: 'subscription-cancelled',
+        customerId: 1002,
+        removed: [],
+        added: [],
+        status: 'skipped',
+        reason: 'stale_event',
+      },
+    ]);
+    const skipped = jsonLinesSince(mark).find((line) => line.message === 'job skipped')!;
+    expect(skipped.job).toMatchObject({
+      reason: 'stale_event',
+      event: { source: 'billing', id: 'msg_older', occurredAt: '2026-11-24T07:59:00.000Z' },
+      newerEvent: { source: 'billing', id: 'msg_newer', occurredAt: '2026-11-24T08:00:00.000Z' },
+    });
+    expect(metricsSince(mark)).toContain('JobsStale');
+  });
+});
+
 describe('secrets never leak', () => {
   it('no log line carries the API key, a signing secret, a signature, a token or credentials, even with POWERTOOLS_LOGGER_LOG_EVENT=true', async () => {
     expect(process.env.POWERTOOLS_LOGGER_LOG_EVENT).toBe('true');
@@ -344,17 +431,8 @@ describe('correlation ids', () => {
   });
 
   it('a verified Standard Webhooks request is logged under its webhook-id', async () => {
-    const body = JSON.stringify({ type: 'subscription.cancelled', data: { customer_id: 'u-grace' } });
-    const id = 'msg_verified_41',
-      timestamp = Math.floor(Date.now() / 1000);
-    const key = Buffer.from(BILLING_SECRET.slice('whsec_'.length), 'base64');
-    const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
-    const headers = {
-      'webhook-id': id,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': `v1,${signature}`,
-    };
-    expect((await invoke(webhookEvent('http-api', { source: 'billing', body, headers }))).statusCode).toBe(200);
+    const id = 'msg_verified_41';
+    expect((await invoke(billingEvent(id))).statusCode).toBe(200);
 
     const untagged = logLines()
       .filter((line) => line.message === 'job untagged')

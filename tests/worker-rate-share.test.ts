@@ -54,6 +54,8 @@ describe('WORKER_CONCURRENCY', () => {
           WORKER_CONCURRENCY: instances,
           JOBS_QUEUE_URL: queueUrl,
           DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
+          // Never reached: an unreadable body is dead-lettered before the ledger is asked.
+          LEDGER_TABLE: 'unused',
         },
         { sqs: model, secrets: { get: async () => 'unused', prefetch: () => undefined, clear: () => undefined } },
       );

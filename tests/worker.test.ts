@@ -22,7 +22,7 @@ import { TokenBucket } from '../lib/queue/token-bucket';
 import { batchResponse, createQueueWorker, type QueueWorkerOptions } from '../lib/queue/worker';
 import { createLookupResolver, type LookupResolver } from '../lib/lookups/resolver';
 import { RetryBudget, singleAttempt } from '../lib/http/retry';
-import type { CustomerRef } from '../lib/types';
+import type { CustomerRef, EventRef, Job } from '../lib/types';
 import {
   startHelpCrunchSandbox,
   type HelpCrunchSandbox,
@@ -30,7 +30,7 @@ import {
 } from '../local/sandbox/helpcrunch-sandbox';
 import { startVendorApis, type VendorApis } from '../local/sandbox/vendor-apis';
 import { sqsRecord } from './support/lambda-events';
-import { pipelineWith } from './support/pipeline';
+import { pipelineWith, unitsFor } from './support/pipeline';
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/helpcrunch-untag-test-jobs';
 const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/helpcrunch-untag-test-jobs-dlq';
@@ -70,9 +70,9 @@ beforeEach(() => {
 const pacedClient = (bucket = new TokenBucket({ ratePerSecond: 1_000 })) =>
   createPacedHelpCrunchClient({ baseUrl: stub.url, apiKey: { get: async () => API_KEY }, timeoutMs: 2_000, bucket });
 
-function worker(overrides: Partial<QueueWorkerOptions> = {}) {
+async function worker(overrides: Partial<QueueWorkerOptions> = {}) {
   return createQueueWorker({
-    pipeline: pipelineWith(pacedClient()),
+    pipeline: await pipelineWith(pacedClient()),
     sqs: sqsApi(new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } })),
     queueUrl: QUEUE_URL,
     deadLetterQueueUrl: DLQ_URL,
@@ -92,10 +92,13 @@ function record(body: string | object, receiveCount = 1): SQSRecord {
   });
 }
 
+/** A message of one job: the unit of a new event each call (`evt-<n>`), unless given one. */
+const messageOf = (job: Job, event: Partial<EventRef> = {}, attempt = 0) =>
+  jobMessage(unitsFor([job], event)[0]!, attempt);
 const job = (customer: CustomerRef = { by: 'helpcrunchId', value: 1001 }, attempt = 0) =>
-  jobMessage(
+  messageOf(
     { rule: 'deal-lost', customer, removeTags: ['Lead', 'Trial user'], addTags: [] },
-    { eventId: 'evt-42', source: 'crm' },
+    { source: 'crm' },
     attempt,
   );
 const budget = (ms = 30_000) => RetryBudget.until(Date.now() + ms);
@@ -107,10 +110,15 @@ const helpcrunchCalls = () => stub.requests.map((r) => `${r.method} ${r.path}`);
 describe('settled for good: reported as success', () => {
   it('untags and reports the message done, touching no queue', async () => {
     const message = record(job());
-    const results = await worker().processBatch([message], budget());
+    const results = await (await worker()).processBatch([message], budget());
 
     expect(results).toEqual([
-      expect.objectContaining({ messageId: message.messageId, action: 'done', eventId: 'evt-42', attempt: 1 }),
+      expect.objectContaining({
+        messageId: message.messageId,
+        action: 'done',
+        eventId: expect.stringMatching(/^evt-/),
+        attempt: 1,
+      }),
     ]);
     expect(results[0]!.outcomes.map((o) => o.status)).toEqual(['untagged']);
     expect(helpcrunchCalls()).toEqual(['DELETE /v1/customers/1001/tags']);
@@ -121,7 +129,7 @@ describe('settled for good: reported as success', () => {
 
   it('skips a customer HelpCrunch does not know, with the reason', async () => {
     stub.script('*', { error: 'customerNotFound' });
-    const results = await worker().processBatch([record(job())], budget());
+    const results = await (await worker()).processBatch([record(job())], budget());
 
     expect(results[0]!.action).toBe('done');
     expect(results[0]!.outcomes).toEqual([
@@ -130,7 +138,10 @@ describe('settled for good: reported as success', () => {
   });
 
   it('skips the DELETE when the customer found by email carries none of the tags', async () => {
-    const results = await worker().processBatch([record(job({ by: 'email', value: 'linus@example.com' }))], budget());
+    const results = await (await worker()).processBatch(
+      [record(job({ by: 'email', value: 'linus@example.com' }))],
+      budget(),
+    );
 
     expect(results[0]!.outcomes).toEqual([expect.objectContaining({ status: 'skipped', reason: 'tags_absent' })]);
     expect(helpcrunchCalls()).toEqual(['POST /v1/customers/search']);
@@ -141,7 +152,7 @@ describe('retryable: a batch item failure whose visibility is the backoff', () =
   it('429 with Retry-After: visible again after exactly that long, with no retry inside Lambda', async () => {
     stub.script('*', { error: 'tooManyRequests', retryAfter: 120 });
     const message = record(job());
-    const results = await worker().processBatch([message], budget());
+    const results = await (await worker()).processBatch([message], budget());
 
     expect(results[0]).toMatchObject({
       action: 'retry',
@@ -155,36 +166,54 @@ describe('retryable: a batch item failure whose visibility is the backoff', () =
     expect(batchResponse(results)).toEqual({ batchItemFailures: [{ itemIdentifier: message.messageId }] });
   });
 
-  it('Retry-After is a floor, not a cap: a longer backoff wins', async () => {
-    stub.script('*', { error: 'tooManyRequests', retryAfter: 5 });
-    const results = await worker().processBatch([record(job(), 4)], budget());
+  /** The same message tried `times` times by one worker, as SQS hands it back after each backoff. */
+  async function tries(times: number, options: Partial<QueueWorkerOptions> = {}) {
+    const tried = await worker(options);
+    const body = job();
+    const results = [];
+    for (let attempt = 1; attempt <= times; attempt++) {
+      results.push(...(await tried.processBatch([record(body, attempt)], budget())));
+    }
+    return results;
+  }
 
-    // 4th receive: ceiling min(900 s, 10 s * 2^3) = 80 s > 5 s.
-    expect(results[0]!.visibilitySeconds).toBe(80);
+  it('Retry-After is a floor, not a cap: a longer backoff wins', async () => {
+    stub.script('*', { error: 'tooManyRequests', retryAfter: 5, times: 'always' });
+    const results = await tries(4);
+
+    // 4th attempt: ceiling min(900 s, 10 s * 2^3) = 80 s > 5 s.
+    expect(results.map((r) => r.visibilitySeconds)).toEqual([10, 20, 40, 80]);
   });
 
-  it('429 without Retry-After: exponential backoff over the receive count', async () => {
+  it('429 without Retry-After: exponential backoff over the attempts the worker counted', async () => {
     stub.script('*', { error: 'tooManyRequests', times: 'always' });
-    const results = await worker().processBatch([record(job(), 1), record(job(), 3), record(job(), 7)], budget());
+    const results = await tries(7);
 
-    expect(results.map((r) => r.visibilitySeconds)).toEqual([10, 40, 640]);
-    expect(visibilityCalls().map((c) => c.VisibilityTimeout)).toEqual([10, 40, 640]);
+    expect(results.map((r) => r.visibilitySeconds)).toEqual([10, 20, 40, 80, 160, 320, 640]);
+    expect(visibilityCalls().map((c) => c.VisibilityTimeout)).toEqual([10, 20, 40, 80, 160, 320, 640]);
+  });
+
+  it('receives behind a failed message of the group do not count: a message received 7 times but tried once backs off as a first attempt', async () => {
+    stub.script('*', { error: 'tooManyRequests', times: 'always' });
+    const results = await (await worker()).processBatch([record(job(), 7)], budget());
+
+    expect(results[0]).toMatchObject({ action: 'retry', visibilitySeconds: 10, attempt: 1 });
   });
 
   it('the backoff is jittered, never below 1 s', async () => {
     stub.script('*', { error: 'tooManyRequests', times: 'always' });
-    const results = await worker({ random: () => 0 }).processBatch([record(job(), 5)], budget());
+    const results = await (await worker({ random: () => 0 })).processBatch([record(job(), 5)], budget());
 
     expect(results[0]!.visibilitySeconds).toBe(1);
   });
 
   it('5xx: one request, then the message waits out its backoff in the queue', async () => {
     stub.script('*', { status: 503, times: 'always' });
-    const results = await worker().processBatch([record(job(), 2)], budget());
+    const results = await (await worker()).processBatch([record(job(), 2)], budget());
 
     expect(results[0]).toMatchObject({
       action: 'retry',
-      visibilitySeconds: 20,
+      visibilitySeconds: 10,
       error: { message: expect.stringContaining('HelpCrunch answered 503') },
     });
     expect(stub.requests).toHaveLength(1);
@@ -192,7 +221,7 @@ describe('retryable: a batch item failure whose visibility is the backoff', () =
 
   it('a dropped connection is retried the same way', async () => {
     stub.script('*', { drop: true });
-    const results = await worker().processBatch([record(job())], budget());
+    const results = await (await worker()).processBatch([record(job())], budget());
 
     expect(results[0]).toMatchObject({
       action: 'retry',
@@ -201,19 +230,23 @@ describe('retryable: a batch item failure whose visibility is the backoff', () =
     });
   });
 
-  it('on the last receive, dead-letters with the reason instead of retrying', async () => {
+  it('on the last attempt, dead-letters with the reason instead of retrying', async () => {
     stub.script('*', { error: 'internalError', times: 'always' });
-    const message = record(job({ by: 'helpcrunchId', value: 1001 }, 8), 8);
-    const results = await worker().processBatch([message], budget());
+    // Redriven once before after 8 attempts: this delivery counts afresh.
+    const body = job({ by: 'helpcrunchId', value: 1001 }, 8);
+    const tried = await worker({ maxReceiveCount: 2 });
+    const first = await tried.processBatch([record(body, 1)], budget());
+    const results = await tried.processBatch([record(body, 2)], budget());
 
-    expect(results[0]).toMatchObject({ action: 'dead-letter', attempt: 16 });
-    expect(visibilityCalls()).toEqual([]);
+    expect(first[0]).toMatchObject({ action: 'retry', attempt: 9 });
+    expect(results[0]).toMatchObject({ action: 'dead-letter', attempt: 10 });
+    expect(visibilityCalls()).toHaveLength(1);
     const [sent] = deadLetters();
     expect(sent!.QueueUrl).toBe(DLQ_URL);
-    expect(JSON.parse(sent!.MessageBody!)).toEqual({ ...job({ by: 'helpcrunchId', value: 1001 }), attempt: 16 });
+    expect(JSON.parse(sent!.MessageBody!)).toEqual({ ...body, attempt: 10 });
     expect(sent!.MessageAttributes!.reason!.StringValue).toBe('helpcrunch_unavailable');
     expect(sent!.MessageAttributes!.reasonDetail!.StringValue).toMatch(
-      /HelpCrunch answered 500.*gave up after 16 attempts/,
+      /HelpCrunch answered 500.*gave up after 10 attempts/,
     );
     expect(batchResponse(results).batchItemFailures).toEqual([]);
   });
@@ -226,7 +259,7 @@ describe('permanent: straight to the dead-letter queue, then deleted from the jo
       body: { errors: [{ code: 'invalid_tags', message: 'Body must be {"tags":[…]}' }] },
     });
     const message = record(job(), 2);
-    const results = await worker().processBatch([message], budget());
+    const results = await (await worker()).processBatch([message], budget());
 
     expect(results[0]).toMatchObject({ action: 'dead-letter', error: { code: 'helpcrunch_bad_request' } });
     const [sent] = deadLetters();
@@ -235,7 +268,7 @@ describe('permanent: straight to the dead-letter queue, then deleted from the jo
       MessageGroupId: message.attributes.MessageGroupId,
       MessageDeduplicationId: deadLetterDeduplicationId(message.messageId),
     });
-    expect(JSON.parse(sent!.MessageBody!)).toMatchObject({ eventId: 'evt-42', rule: 'deal-lost', attempt: 2 });
+    expect(JSON.parse(sent!.MessageBody!)).toMatchObject({ jobs: [{ rule: 'deal-lost' }], attempt: 2 });
     expect(sent!.MessageAttributes!.reason).toEqual({ DataType: 'String', StringValue: 'helpcrunch_bad_request' });
     expect(sent!.MessageAttributes!.reasonDetail!.StringValue).toContain('invalid_tags');
     expect(sent!.MessageAttributes!.failedAt!.StringValue).toMatch(/^\d{4}-\d\d-\d\dT/);
@@ -244,14 +277,14 @@ describe('permanent: straight to the dead-letter queue, then deleted from the jo
 
   it.each([
     ['not JSON', '{"v":1,'],
-    ['an unknown version', JSON.stringify({ ...job(), v: 3 })],
-    ['no tags', JSON.stringify({ ...job(), removeTags: [] })],
+    ['an unknown version', JSON.stringify({ ...job(), v: 9 })],
+    ['no tags', JSON.stringify({ ...job(), jobs: [{ rule: 'deal-lost', removeTags: [], addTags: [] }] })],
     [
       'a customer id that is not a positive integer',
       JSON.stringify({ ...job(), customer: { by: 'helpcrunchId', value: -3 } }),
     ],
   ])('a body with %s: dead-lettered as it is, HelpCrunch never called', async (_, body) => {
-    const results = await worker().processBatch([record(body)], budget());
+    const results = await (await worker()).processBatch([record(body)], budget());
 
     expect(results[0]).toMatchObject({ action: 'dead-letter', error: { code: 'invalid_message' } });
     expect(deadLetters()[0]!.MessageBody).toBe(body);
@@ -260,7 +293,7 @@ describe('permanent: straight to the dead-letter queue, then deleted from the jo
   });
 
   it('names a bad version without echoing it (the reason goes to logs and message attributes)', async () => {
-    const results = await worker().processBatch(
+    const results = await (await worker()).processBatch(
       [record(JSON.stringify({ ...job(), v: 'x'.repeat(100_000) }))],
       budget(),
     );
@@ -276,7 +309,7 @@ describe('permanent: straight to the dead-letter queue, then deleted from the jo
       .on(SendMessageCommand)
       .rejects(Object.assign(new Error('slow down'), { name: 'RequestThrottled', $fault: 'client' }));
     const message = record('not json');
-    const results = await worker().processBatch([message], budget());
+    const results = await (await worker()).processBatch([message], budget());
 
     expect(results[0]).toMatchObject({ action: 'retry', queueError: { code: 'queue_unavailable' } });
     expect(batchResponse(results)).toEqual({ batchItemFailures: [{ itemIdentifier: message.messageId }] });
@@ -287,7 +320,7 @@ describe('a batch', () => {
   it('reports exactly the messages that must come back (partial batch response)', async () => {
     stub.script('*', { pass: true }, { status: 502 }, { error: 'invalidTags' });
     const records = [record(job()), record(job()), record(job()), record('garbage'), record(job())];
-    const results = await worker().processBatch(records, budget());
+    const results = await (await worker()).processBatch(records, budget());
 
     expect(results.map((r) => r.action)).toEqual(['done', 'retry', 'dead-letter', 'dead-letter', 'done']);
     expect(batchResponse(results)).toEqual({ batchItemFailures: [{ itemIdentifier: records[1]!.messageId }] });
@@ -299,7 +332,7 @@ describe('a batch', () => {
       .rejects(Object.assign(new Error('gone'), { name: 'ReceiptHandleIsInvalid', $fault: 'client' }));
     stub.script('*', { error: 'internalError' });
     const message = record(job());
-    const results = await worker().processBatch([message], budget());
+    const results = await (await worker()).processBatch([message], budget());
 
     expect(results[0]).toMatchObject({ action: 'retry', queueError: { code: 'queue_misconfigured' } });
     expect(results[0]!.visibilitySeconds).toBeUndefined();
@@ -307,8 +340,8 @@ describe('a batch', () => {
   });
 
   it('a configuration error holds back the rest of the batch for at least 5 minutes, without calling HelpCrunch', async () => {
-    const broken = worker({
-      pipeline: pipelineWith(
+    const broken = await worker({
+      pipeline: await pipelineWith(
         createPacedHelpCrunchClient({
           baseUrl: stub.url,
           apiKey: {
@@ -325,15 +358,15 @@ describe('a batch', () => {
     expect(results.map((r) => [r.action, r.error?.code, r.visibilitySeconds])).toEqual([
       ['retry', 'secret_unreadable', 300],
       ['retry', 'secret_unreadable', 300],
-      // Its last receive: dead-lettered with the reason rather than moved by SQS without one.
-      ['dead-letter', 'secret_unreadable', undefined],
+      // Held back, not tried: however often it was received, it is not dead-lettered for another's problem.
+      ['retry', 'secret_unreadable', 300],
     ]);
     expect(stub.requests).toEqual([]);
   });
 
   it('stops taking messages when the invocation runs low on time, leaving them untouched in the queue', async () => {
     const records = [record(job()), record(job())];
-    const results = await worker({ minJobMs: 5_000 }).processBatch(records, budget(4_000));
+    const results = await (await worker({ minJobMs: 5_000 })).processBatch(records, budget(4_000));
 
     expect(results.map((r) => r.action)).toEqual(['deferred', 'deferred']);
     expect(batchResponse(results).batchItemFailures).toHaveLength(2);
@@ -352,10 +385,10 @@ describe('a batch', () => {
     });
     const arrivals: number[] = [];
     const stopRecording = stub.onRequest(() => arrivals.push(clockMs));
-    const paced = worker({ pipeline: pipelineWith(pacedClient(bucket)) });
-    const tagging = jobMessage(
+    const paced = await worker({ pipeline: await pipelineWith(pacedClient(bucket)) });
+    const tagging = messageOf(
       { rule: 'churn', customer: { by: 'helpcrunchId', value: 1001 }, removeTags: ['Lead'], addTags: ['Churned'] },
-      { eventId: 'e', source: 's' },
+      { source: 's' },
     );
     await paced.processBatch(
       [record(job({ by: 'email', value: 'ada@example.com' })), record(job()), record(tagging)],
@@ -377,15 +410,15 @@ describe('a batch', () => {
 
 describe('a dry run', () => {
   it('searches but sends no DELETE or PUT, and settles the message as done with what would change', async () => {
-    const dry = worker({ pipeline: pipelineWith(pacedClient(), { dryRun: true }) });
-    const message = jobMessage(
+    const dry = await worker({ pipeline: await pipelineWith(pacedClient(), { dryRun: true }) });
+    const message = messageOf(
       {
         rule: 'churn',
         customer: { by: 'email', value: 'ada@example.com' },
         removeTags: ['Lead'],
         addTags: ['Churned'],
       },
-      { eventId: 'e', source: 's' },
+      { source: 's' },
     );
     const results = await dry.processBatch([record(message)], budget());
 
@@ -416,20 +449,22 @@ describe('lookups in the worker', () => {
       retryPolicy: singleAttempt,
     });
   const stripeJob = (id: string) =>
-    jobMessage(
+    messageOf(
       {
         rule: 'churn',
         customer: { by: 'lookup', lookup: 'stripe', value: id },
         removeTags: ['Subscriber'],
         addTags: ['Churned'],
       },
-      { eventId: 'e', source: 'stripe' },
+      { source: 'stripe' },
     );
 
   it('resolves the customer through the sender’s API, then changes its tags', async () => {
-    const results = await worker({
-      pipeline: pipelineWith(pacedClient(), { lookups: lookupsAt(vendors.url) }),
-    }).processBatch([record(stripeJob('cus_Qh7GraceHopper'))], budget());
+    const results = await (
+      await worker({
+        pipeline: await pipelineWith(pacedClient(), { lookups: lookupsAt(vendors.url) }),
+      })
+    ).processBatch([record(stripeJob('cus_Qh7GraceHopper'))], budget());
 
     expect(results[0]).toMatchObject({ action: 'done', requests: { helpcrunch: 3, lookups: 1 } });
     expect(results[0]!.outcomes).toEqual([
@@ -447,9 +482,11 @@ describe('lookups in the worker', () => {
   });
 
   it('settles a lookup that finds no one as done, skipped with lookup_not_found', async () => {
-    const results = await worker({
-      pipeline: pipelineWith(pacedClient(), { lookups: lookupsAt(vendors.url) }),
-    }).processBatch([record(stripeJob('cus_Unknown'))], budget());
+    const results = await (
+      await worker({
+        pipeline: await pipelineWith(pacedClient(), { lookups: lookupsAt(vendors.url) }),
+      })
+    ).processBatch([record(stripeJob('cus_Unknown'))], budget());
 
     expect(results[0]).toMatchObject({ action: 'done' });
     expect(results[0]!.outcomes).toEqual([expect.objectContaining({ status: 'skipped', reason: 'lookup_not_found' })]);
@@ -458,13 +495,15 @@ describe('lookups in the worker', () => {
 
   it('an unreachable API: one request, then the message waits out its backoff in the queue', async () => {
     const message = record(stripeJob('cus_Qh7GraceHopper'), 2);
-    const results = await worker({
-      pipeline: pipelineWith(pacedClient(), { lookups: lookupsAt(closedOrigin) }),
-    }).processBatch([message], budget());
+    const results = await (
+      await worker({
+        pipeline: await pipelineWith(pacedClient(), { lookups: lookupsAt(closedOrigin) }),
+      })
+    ).processBatch([message], budget());
 
     expect(results[0]).toMatchObject({
       action: 'retry',
-      visibilitySeconds: 20,
+      visibilitySeconds: 10,
       error: { code: 'lookup_unavailable' },
       requests: { lookups: 1 },
     });
@@ -476,8 +515,8 @@ describe('lookups in the worker', () => {
   });
 
   it('a lookup’s configuration error holds back only that lookup’s jobs in the batch', async () => {
-    const refused = worker({
-      pipeline: pipelineWith(pacedClient(), { lookups: lookupsAt(vendors.url, 'sk_test_revoked') }),
+    const refused = await worker({
+      pipeline: await pipelineWith(pacedClient(), { lookups: lookupsAt(vendors.url, 'sk_test_revoked') }),
     });
     const before = vendors.requests.length;
     const results = await refused.processBatch(

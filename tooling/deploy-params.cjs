@@ -50,6 +50,7 @@ const PARAMS = {
   maxBodyBytes: integer(1, 6 * 1024 * 1024),
   timeBudgetMarginMs: integer(0, 10_000),
   maxJobsPerRequest: integer(1, 10_000),
+  maxCustomersPerRequest: integer(1, 10_000),
   maximumEventAge: integer(60, 21_600),
   ratePerMinute: integer(1, 6_000),
   // The worker's attempts at a job. The jobs queue's backstop (serverless.yml: 100 receives) must

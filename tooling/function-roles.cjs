@@ -1,5 +1,5 @@
 // One IAM execution role per function, each allowed only what that function does:
-//   resources.Resources.WebhookRole: ${file(./tooling/function-roles.cjs):webhook}   (and eventbridge, worker)
+//   resources.Resources.WebhookRole: ${file(./tooling/function-roles.cjs):webhook}   (and eventbridge, worker, backfill)
 //   functions.webhook.role: WebhookRole
 // With a role on every function osls generates none, so each role carries what osls would have
 // granted too: writing to the function's own log group, and the event source / destination
@@ -8,6 +8,7 @@
 //   webhook      signing secrets; sqs:SendMessage on the jobs queue; inline: the API key (+ lookups), the ledger
 //   eventbridge  sqs:SendMessage on the jobs queue and the events dead-letter queue; inline: the API key (+ lookups), the ledger
 //   worker       the API key (+ lookups); consume and re-time the jobs queue; sqs:SendMessage on its dead-letter queue; the ledger
+//   backfill     the same as the worker, on the backfill queue (its dead letters go to the jobs' dead-letter queue)
 //
 // "inline" grants sit behind the InlineDispatch condition and kms:Decrypt (secrets under a
 // customer-managed key, param secretsKmsKeyArn) behind HasSecretsKmsKey, both in serverless.yml.
@@ -23,6 +24,20 @@ const ledger = allow(
   ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
   arnOf('LedgerTable'),
 );
+
+/** A worker draining `queue`: its secrets, the queue, the jobs' dead-letter queue, the ledger. */
+const queueWorker =
+  (queue) =>
+  ({ kmsKeyArn, helpcrunchSecrets }) => [
+    ...secretStatements(helpcrunchSecrets, [], kmsKeyArn),
+    // Lambda's SQS poller receives and deletes with the function's role; the worker re-times messages.
+    allow(
+      ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
+      arnOf(queue),
+    ),
+    allow('sqs:SendMessage', arnOf('JobsDeadLetterQueue')),
+    ledger,
+  ];
 
 /** What osls grants a function on its own log group /aws/lambda/<service>-<stage>-<function>. */
 function logStatements(functionName) {
@@ -82,7 +97,7 @@ async function allSettled(promises) {
   return results.map((result) => result.value);
 }
 
-/** The three roles, for one rules file (resolversFor), as osls variables. */
+/** The four roles, for one rules file (resolversFor), as osls variables. */
 function rolesFor(resolvers) {
   async function context(resolveVariable) {
     await rules.rulesChecked(resolveVariable);
@@ -120,16 +135,8 @@ function rolesFor(resolvers) {
       allow('sqs:SendMessage', [arnOf('JobsQueue'), arnOf('EventsDeadLetterQueue')]),
       when('InlineDispatch', ledger),
     ]),
-    worker: role('worker', ({ kmsKeyArn, helpcrunchSecrets }) => [
-      ...secretStatements(helpcrunchSecrets, [], kmsKeyArn),
-      // Lambda's SQS poller receives and deletes with the function's role; the worker re-times messages.
-      allow(
-        ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
-        arnOf('JobsQueue'),
-      ),
-      allow('sqs:SendMessage', arnOf('JobsDeadLetterQueue')),
-      ledger,
-    ]),
+    worker: role('worker', queueWorker('JobsQueue')),
+    backfill: role('backfill', queueWorker('BackfillQueue')),
   };
 }
 

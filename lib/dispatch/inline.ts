@@ -1,7 +1,7 @@
-import { executeJobs, type PipelineDeps } from '../pipeline';
+import { executeUnits, type PipelineDeps } from '../pipeline';
 import type { Dispatch } from './types';
 
 /** Dispatch for `DISPATCH=inline`: the trigger resolves the customers and changes their tags itself. */
 export function inlineDispatch(pipeline: PipelineDeps): Dispatch {
-  return async (jobs, _origin, budget) => ({ dispatch: 'inline', ...(await executeJobs(jobs, pipeline, budget)) });
+  return async (units, budget) => ({ dispatch: 'inline', ...(await executeUnits(units, pipeline, budget)) });
 }

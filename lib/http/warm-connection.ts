@@ -4,7 +4,9 @@
  * and at init they overlap the secret reads instead of following them.
  *
  * `preconnect(url)` opens it and keeps it here; the first request a WarmAgent makes to that host
- * and port takes it (connected, or still handshaking: either way ahead of a new one). An early
+ * and port takes it (connected, or still handshaking: either way ahead of a new one). Where the
+ * first requests go out together (the ledger's: a unit's start beside its customer's lease), as
+ * many connections wait, one for each. An early
  * connection is harmless and silent when it fails: one that errors, closes, is not secure within
  * its handshake deadline or has waited too long for its request (a container initialised long
  * before its first event, whose server may have dropped the connection) is let go, and the
@@ -21,6 +23,8 @@ export interface PreconnectOptions {
   handshakeDeadlineMs?: number;
   /** How long the connection may wait for its first request; default 10 s. */
   maxWaitMs?: number;
+  /** How many connections to keep waiting there (for first requests that go out together); default 1. */
+  connections?: number;
 }
 
 interface EarlyConnection {
@@ -31,14 +35,14 @@ interface EarlyConnection {
   maxWaitMs: number;
 }
 
-const early = new Map<string, EarlyConnection>();
+const early = new Map<string, EarlyConnection[]>();
 const keyOf = (host: string, port: number) => `${host}:${port}`;
 const ignore = () => undefined;
 
-/** Opens the connection for `url` (https only) unless one is already waiting; never throws. */
+/** Opens connections for `url` (https only) until `connections` are waiting; never throws. */
 export function preconnect(
   url: string | undefined,
-  { handshakeDeadlineMs = 3_000, maxWaitMs = 10_000 }: PreconnectOptions = {},
+  { handshakeDeadlineMs = 3_000, maxWaitMs = 10_000, connections = 1 }: PreconnectOptions = {},
 ): void {
   const target = url && URL.canParse(url) ? new URL(url) : undefined;
   if (target?.protocol !== 'https:') return;
@@ -46,15 +50,20 @@ export function preconnect(
   const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = Number(target.port || 443);
   const key = keyOf(host, port);
-  if (early.has(key)) return;
+  const waiting = early.get(key) ?? [];
+  early.set(key, waiting);
+  while (waiting.length < connections) waiting.push(open(host, port, key, handshakeDeadlineMs, maxWaitMs));
+}
+
+function open(host: string, port: number, key: string, handshakeDeadlineMs: number, maxWaitMs: number) {
   // What an https.Agent passes tls.connect for this URL: SNI for host names, none for IPs.
   const socket = connect({ host, port, ...(isIP(host) === 0 && { servername: host }) });
   const connection: EarlyConnection = { socket, servername: host, openedAt: Date.now(), maxWaitMs };
   const letGo = () => {
-    if (early.get(key) === connection) early.delete(key);
+    const waiting = early.get(key);
+    if (waiting?.includes(connection)) waiting.splice(waiting.indexOf(connection), 1);
     socket.destroy();
   };
-  early.set(key, connection);
   // Errors after the hand-over reach the request's own listeners too; this one only keeps an
   // early failure from being an unhandled 'error'.
   socket.on('error', ignore);
@@ -64,37 +73,41 @@ export function preconnect(
   socket.once('secureConnect', () => socket.setTimeout(0));
   // Waiting here must not keep a process alive (the agent unrefs its idle sockets likewise).
   socket.unref();
+  return connection;
 }
 
 /**
- * preconnect() to where `url` says, from a value built now (the runtime's config): at init, where
- * nothing may throw, so a value that cannot be built (a misconfiguration) is left for the first
- * invocation to report.
+ * preconnect() to each place `urls` names, one connection each time a URL is listed, from a value
+ * built now (the runtime's config): at init, where nothing may throw, so a value that cannot be
+ * built (a misconfiguration) is left for the first invocation to report.
  */
-export function startConnecting<T>(build: () => T, url: (value: T) => string | undefined): void {
+export function startConnecting<T>(build: () => T, urls: (value: T) => (string | undefined)[]): void {
   let value: T;
   try {
     value = build();
   } catch {
     return;
   }
-  preconnect(url(value));
+  const times = new Map<string, number>();
+  for (const url of urls(value)) if (url) times.set(url, (times.get(url) ?? 0) + 1);
+  for (const [url, connections] of times) preconnect(url, { connections });
 }
 
-/** The early connection to host:port for that server name, if one is waiting and still usable; it is handed over once. */
+/** A waiting connection to host:port for that server name, if one is still usable; each is handed over once. */
 function takeEarly(host: string, port: number, servername: string): TLSSocket | undefined {
-  const key = keyOf(host, port);
-  const connection = early.get(key);
-  if (connection?.servername !== servername) return undefined;
-  early.delete(key);
-  const { socket, openedAt, maxWaitMs } = connection;
-  if (socket.destroyed || socket.readableEnded || Date.now() - openedAt > maxWaitMs) {
-    socket.destroy();
-    return undefined;
+  const waiting = early.get(keyOf(host, port)) ?? [];
+  for (;;) {
+    const index = waiting.findIndex((connection) => connection.servername === servername);
+    if (index < 0) return undefined;
+    const [{ socket, openedAt, maxWaitMs }] = waiting.splice(index, 1) as [EarlyConnection];
+    if (socket.destroyed || socket.readableEnded || Date.now() - openedAt > maxWaitMs) {
+      socket.destroy();
+      continue;
+    }
+    socket.setTimeout(0);
+    socket.ref();
+    return socket;
   }
-  socket.setTimeout(0);
-  socket.ref();
-  return socket;
 }
 
 /**

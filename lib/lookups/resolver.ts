@@ -5,6 +5,7 @@
  * same id share one request. A lookup that fails throws; only a real "no such record" or an empty
  * selection comes back as `refs: []`.
  */
+import { textReferenceProblem } from '../customer-refs';
 import { BadEventError, ConfigError } from '../errors';
 import type { RetryBudget, RetryPolicy } from '../http/retry';
 import type { LookupConfig } from '../rules/types';
@@ -48,19 +49,10 @@ export interface LookupResolverOptions {
   random?: () => number;
 }
 
-// Ids are short (cus_…, 20 digits at most); a longer one is not an id, and would make a URL servers refuse.
-const maxIdLength = 512;
-
 /** The id as the lookup will send it, or a BadEventError: it becomes one URL path segment or query value. */
 function checkId(lookup: string, id: string): void {
-  const fail = (problem: string) => new BadEventError('invalid_customer', `Lookup "${lookup}": the id ${problem}`);
-  if (id === '' || id === '.' || id === '..') throw fail('cannot be empty, "." or ".."');
-  if (id.length > maxIdLength) throw fail(`is longer than ${maxIdLength} characters`);
-  try {
-    encodeURIComponent(id);
-  } catch {
-    throw fail('is not valid Unicode');
-  }
+  const problem = textReferenceProblem(id, 'lookup');
+  if (problem) throw new BadEventError('invalid_customer', `Lookup "${lookup}": the id ${problem}`);
 }
 
 async function lookUp(lookup: string, config: LookupConfig, id: string, send: LookupSend): Promise<DirectRef[]> {

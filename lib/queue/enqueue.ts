@@ -1,6 +1,6 @@
 /**
- * Jobs -> jobs-queue messages with SendMessageBatch: at most 10 entries and 256 KiB per batch,
- * batches in the jobs' order. The queue is FIFO: each message is in its customer's group, with a
+ * Units -> jobs-queue messages with SendMessageBatch, oldest event first: at most 10 entries and
+ * 256 KiB per batch. The queue is FIFO: each message is in its customer's group, with a
  * deduplication id a sender's retry of the event repeats (fifo-ids.ts). Entries SQS fails on its
  * side are re-sent (only those) a couple of times within the caller's time budget; anything still
  * unsent is an error for the caller, never a silent drop.
@@ -8,10 +8,10 @@
 import type { SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { asUntagError, BadEventError, ConfigError } from '../errors';
 import { withRetry, type RetryBudget, type RetryPolicy } from '../http/retry';
-import type { Job } from '../types';
-import type { JobOrigin } from '../dispatch/types';
-import { jobDeduplicationId, messageGroupId } from './fifo-ids';
-import { jobMessage } from './job-message';
+import { byOccurrence } from '../pipeline/units';
+import type { Unit } from '../types';
+import { messageGroupId, unitDeduplicationId } from './fifo-ids';
+import { type BackfillTag, jobMessage } from './job-message';
 import { sqsFailure, type SqsApi } from './sqs-api';
 
 const MAX_BATCH_ENTRIES = 10;
@@ -22,10 +22,11 @@ const MAX_MESSAGE_BYTES = MAX_BATCH_BYTES - 4 * 1024;
 export interface EnqueueOptions {
   sqs: SqsApi;
   queueUrl: string;
-  origin: JobOrigin;
   budget: RetryBudget;
   /** Re-sends of failed entries; default 3 attempts, 100 ms base backoff. */
   retryPolicy?: RetryPolicy;
+  /** A backfill's messages: its run (and dry run) in each. */
+  backfill?: BackfillTag;
 }
 
 const defaultEnqueuePolicy: RetryPolicy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 };
@@ -35,13 +36,14 @@ const sendTimeoutMs = 5_000;
 /** Entries SQS failed on its side (SenderFault false); only withRetry sees it. */
 class UnsentEntries extends Error {}
 
-/** Sends one message per job; resolves with the count, or throws RetryableError / ConfigError / BadEventError. */
-export async function enqueueJobs(jobs: Job[], options: EnqueueOptions): Promise<number> {
-  const entries = jobs.map((job, index) => ({
+/** Sends one message per unit; resolves with the count, or throws RetryableError / ConfigError / BadEventError. */
+export async function enqueueUnits(units: Unit[], options: EnqueueOptions): Promise<number> {
+  const { backfill } = options;
+  const entries = byOccurrence(units).map((unit, index) => ({
     Id: String(index),
-    MessageBody: JSON.stringify(jobMessage(job, options.origin)),
-    MessageGroupId: messageGroupId(job.customer),
-    MessageDeduplicationId: jobDeduplicationId(options.origin, index, job),
+    MessageBody: JSON.stringify(jobMessage(unit, 0, backfill)),
+    MessageGroupId: messageGroupId(unit.customer),
+    MessageDeduplicationId: unitDeduplicationId(unit, backfill),
   }));
   // Every message is checked before any is sent, so a bad event is refused with nothing enqueued.
   for (const entry of entries) {

@@ -6,8 +6,8 @@
  * stand for, each kind under its own label so that no two kinds can ever share an id.
  */
 import { createHash } from 'node:crypto';
-import type { JobOrigin } from '../dispatch/types';
-import type { CustomerRef, Job } from '../types';
+import type { CustomerRef, Unit } from '../types';
+import type { BackfillTag } from './job-message';
 
 const digest = (label: string, ...parts: unknown[]) =>
   createHash('sha256')
@@ -28,12 +28,24 @@ function customerKey(customer: CustomerRef): unknown[] {
 export const messageGroupId = (customer: CustomerRef): string => digest('customer', ...customerKey(customer));
 
 /**
- * MessageDeduplicationId of the job at `position` among its event's jobs. A sender's retry of the
- * event yields the same ids, so SQS drops the copies it gets within 5 minutes; the position keeps
- * apart an event's jobs that name the same rule and customer (a batch of payloads, as HubSpot sends).
+ * MessageDeduplicationId of a unit (an event's jobs for one customer reference). A sender's retry of
+ * the event yields the same id, so SQS drops the copies it gets within 5 minutes. A backfill's
+ * message also names its run and whether it is dry: a resumed run's repeat is dropped, while a new
+ * run of the same rows (or a real run right after a dry one) is sent, and the ledger judges it.
  */
-export const jobDeduplicationId = (origin: JobOrigin, position: number, { rule, customer }: Job): string =>
-  digest('job', origin.source, origin.eventId, position, rule, ...customerKey(customer));
+export const unitDeduplicationId = (
+  { event, customer }: Pick<Unit, 'event' | 'customer'>,
+  backfill?: BackfillTag,
+): string =>
+  digest(
+    'unit',
+    event.source,
+    event.id,
+    customer.by,
+    ...(customer.by === 'lookup' ? [customer.lookup] : []),
+    customer.value,
+    ...(backfill ? ['backfill', backfill.run.id, backfill.dryRun] : []),
+  );
 
 /**
  * MessageDeduplicationId of the dead-letter copy of one received jobs-queue message: sending it again

@@ -2,7 +2,8 @@
  * A token bucket: `take()` resolves once a token is free, so callers proceed at most
  * `ratePerSecond` times per second on average and at most `capacity` at once after an idle spell.
  * The worker keeps one per container, at its share of the account's rate (see runtime.ts), and
- * every HelpCrunch request takes a token.
+ * every HelpCrunch request takes a token. The rate can change while it runs (a backfill's share of
+ * it, lib/queue/rate-share.ts), and the bucket can be held shut until a given moment.
  */
 export interface TokenBucketOptions {
   ratePerSecond: number;
@@ -22,8 +23,10 @@ const sleepWithTimer = (ms: number) =>
   new Promise<void>((resolve) => (ms >= 1 ? setTimeout(resolve, Math.floor(ms)) : setImmediate(resolve)));
 
 export class TokenBucket {
-  private readonly ratePerMs: number;
+  private ratePerMs: number;
   private readonly capacity: number;
+  /** No token before this moment (ms on `now`'s clock). */
+  private heldUntil = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private tokens: number;
@@ -46,7 +49,30 @@ export class TokenBucket {
   /** Time until a token is free (0 when one is), in fractional ms. */
   private msUntilToken(): number {
     this.refill();
-    return this.tokens >= 1 ? 0 : (1 - this.tokens) / this.ratePerMs;
+    const held = this.heldForMs();
+    return Math.max(held, this.tokens >= 1 ? 0 : (1 - this.tokens) / this.ratePerMs);
+  }
+
+  /** Tokens from now on come at `ratePerSecond`; those already earned stay. */
+  setRate(ratePerSecond: number): void {
+    if (!(ratePerSecond > 0)) throw new RangeError('ratePerSecond must be > 0');
+    this.refill();
+    this.ratePerMs = ratePerSecond / 1000;
+  }
+
+  /** The time between two tokens at the current rate, in ms. */
+  intervalMs(): number {
+    return 1 / this.ratePerMs;
+  }
+
+  /** Grants no token before `at` (on `now`'s clock); a later hold replaces an earlier one. */
+  holdUntil(at: number): void {
+    this.heldUntil = at;
+  }
+
+  /** How long the bucket is still held shut, in ms (0 when it is not). */
+  heldForMs(): number {
+    return Math.max(0, this.heldUntil - this.now());
   }
 
   take(): Promise<void> {

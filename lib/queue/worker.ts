@@ -24,15 +24,24 @@
  * timeout; it still cannot come back before that message. A worker that dies mid-batch settles
  * nothing: the batch's messages come back after the visibility timeout, each group still in order,
  * and until then their groups wait (other customers' do not).
+ *
+ * The same code drains a backfill's queue (lib/queue/rate-share.ts: live events first). A message
+ * of a backfill run is counted under its run once settled for good (lib/ledger/runs.ts), and one
+ * marked `dryRun` runs as a dry run whatever the function's DRY_RUN.
  */
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { asUntagError, BadEventError, ConfigError, operatorMessage, type UntagError } from '../errors';
-import { executeJobs, type PipelineDeps } from '../pipeline';
+import { executeUnits, type PipelineDeps } from '../pipeline';
 import { backoffDelay, type RetryBudget, type RetryPolicy } from '../http/retry';
 import type { Outcome, RequestCounts } from '../types';
 import { sendToDeadLetter, type DeadLetterReason } from './dead-letter';
-import { jobOf, parseJobMessage, type JobMessage } from './job-message';
+import { type JobMessage, parseJobMessage, unitOf } from './job-message';
+import { unitDigest } from '../pipeline/units';
+import type { Pacer } from './rate-share';
 import { sqsFailure, type SqsApi } from './sqs-api';
+import type { RunLedger } from '../ledger/runs';
+import { RunTally } from '../ledger/run-tally';
+import { logger } from '../observability';
 
 export type MessageAction = 'done' | 'retry' | 'dead-letter' | 'deferred' | 'held';
 
@@ -43,6 +52,8 @@ export interface MessageResult {
   receiveCount: number;
   /** From the body, when it could be read. */
   eventId?: string;
+  /** From the body: the backfill run it belongs to, and its jobs' rules. */
+  run?: { id: string; rules: string[] };
   /** When the body could be read: attempts including this one (earlier ones, e.g. before a redrive, plus receiveCount). */
   attempt?: number;
   outcomes: Outcome[];
@@ -64,10 +75,14 @@ export interface QueueWorkerOptions {
   sqs: SqsApi;
   queueUrl: string;
   deadLetterQueueUrl: string;
-  /** The last receive that may retry (serverless.yml's maxReceiveCount); the queue's own redrive policy is a backstop far above it. */
+  /** The last attempt that may retry (serverless.yml's maxReceiveCount), counted in the ledger; the queue's own redrive policy is a backstop far above it. */
   maxReceiveCount: number;
-  /** Least time left in the budget to start a message (a search, a delete and a put). */
-  minJobMs: number;
+  /** Least time left in the budget to start a message (a search, a delete and a put), as the pace is now. */
+  minJobMs: number | (() => number);
+  /** Sets the pace before each message (live first: lib/queue/rate-share.ts); none: the bucket's own. */
+  pacer?: Pacer;
+  /** Where a backfill run's settled messages are counted; none: not counted. */
+  runs?: RunLedger;
   /** Backoff over receives for retryable failures; default 10 s base, 15 min cap, full jitter. */
   backoff?: RetryPolicy;
   /** Least wait after a configuration problem, which an operator has to fix; default 5 min. */
@@ -105,7 +120,8 @@ const haltFor = (halts: Halts, { customer }: JobMessage) =>
   halts.get(EVERY_JOB) ?? (customer.by === 'lookup' ? halts.get(lookupScope(customer.lookup)) : undefined);
 
 export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
-  const { pipeline, sqs, queueUrl, deadLetterQueueUrl, maxReceiveCount, minJobMs } = options;
+  const { pipeline, sqs, queueUrl, deadLetterQueueUrl, maxReceiveCount, pacer, runs } = options;
+  const minJobMs = typeof options.minJobMs === 'number' ? () => options.minJobMs as number : options.minJobMs;
   const { backoff = defaultVisibilityBackoff, configRetryDelayMs = 300_000, random = Math.random } = options;
 
   function visibilitySeconds(error: UntagError, receiveCount: number): number {
@@ -134,19 +150,33 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
     }
   }
 
+  /**
+   * How many times this unit was really tried, this one included: counted in the ledger, since on a
+   * FIFO queue the receive count also counts receives of messages held behind their group. Without
+   * the ledger (a dry run, or the ledger failing now) the receive count stands in: it can only be higher.
+   */
+  async function attemptsOf(message: JobMessage, receiveCount: number, budget: RetryBudget): Promise<number> {
+    const ledger = pipeline.dryRun || message.dryRun ? undefined : pipeline.ledger;
+    if (!ledger) return receiveCount;
+    // Per delivery of the unit: a redriven copy (its body's `attempt` grown) starts counting afresh.
+    const key = `${unitDigest(unitOf(message))}:${message.attempt}`;
+    return ledger.attempts.failed(key, budget).catch(() => receiveCount);
+  }
+
   async function retryLater(
     record: SQSRecord,
     message: JobMessage,
     started: MessageResult,
     error: UntagError,
+    tries: number,
   ): Promise<MessageResult> {
-    const result = { ...started, error };
-    const { receiveCount, attempt } = result;
-    if (receiveCount >= maxReceiveCount) {
+    const attempt = message.attempt + tries;
+    const result = { ...started, error, attempt };
+    if (tries >= maxReceiveCount) {
       const reason = { code: error.code, detail: `${operatorMessage(error)} (gave up after ${attempt} attempts)` };
       return deadLetter(record, JSON.stringify({ ...message, attempt }), result, reason);
     }
-    const seconds = visibilitySeconds(error, receiveCount);
+    const seconds = visibilitySeconds(error, tries);
     try {
       await sqs.changeMessageVisibility({
         QueueUrl: queueUrl,
@@ -169,7 +199,7 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
     };
     let message: JobMessage;
     try {
-      message = parseJobMessage(record.body);
+      message = parseJobMessage(record.body, Number(record.attributes.SentTimestamp) || Date.now());
     } catch (error) {
       const invalid = asUntagError(error);
       return deadLetter(
@@ -180,11 +210,20 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
       );
     }
     const attempt = message.attempt + received.receiveCount;
-    const started: MessageResult = { ...received, eventId: message.eventId, attempt };
+    const run = message.run && { id: message.run.id, rules: message.jobs.map((job) => job.rule) };
+    const started: MessageResult = { ...received, eventId: message.event.id, attempt, ...(run && { run }) };
+    // Not tried: a problem an earlier message met that this one would meet too. It backs off as after a first attempt, uncounted.
     const halted = haltFor(halts, message);
-    if (halted) return retryLater(record, message, started, halted);
+    if (halted) return retryLater(record, message, started, halted, 1);
+    try {
+      await pacer?.pace(message, budget);
+    } catch (error) {
+      // The share of the rate is unknown: nothing is sent; tried again as after a first attempt, uncounted.
+      return retryLater(record, message, started, asUntagError(error), 1);
+    }
 
-    const { outcomes, failure, failedLookup, requests } = await executeJobs([jobOf(message)], pipeline, budget);
+    const deps = message.dryRun ? { ...pipeline, dryRun: true } : pipeline;
+    const { outcomes, failure, failedLookup, requests } = await executeUnits([unitOf(message)], deps, budget);
     const ran = { ...started, outcomes, requests };
     if (!failure) return { ...ran, action: 'done' };
     if (failure instanceof ConfigError) {
@@ -199,7 +238,7 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
         { code: failure.code, detail: operatorMessage(failure) },
       );
     }
-    return retryLater(record, message, ran, failure);
+    return retryLater(record, message, ran, failure, await attemptsOf(message, received.receiveCount, budget));
   }
 
   /** Makes a held message visible again: its group still waits for the message it was held behind. */
@@ -241,7 +280,7 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
           continue;
         }
         let result: MessageResult;
-        if (!halts.has(EVERY_JOB) && budget.remainingMs() < minJobMs) {
+        if (!halts.has(EVERY_JOB) && budget.remainingMs() < minJobMs()) {
           result = { messageId: record.messageId, action: 'deferred', receiveCount, outcomes: [] };
         } else {
           // Nothing above should throw; if it does, the message stays in the queue all the same.
@@ -254,14 +293,47 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
         if (isBatchItemFailure(result)) blockers.set(group, result);
         results.push(result);
       }
-      return Promise.all(
+      const settled = await Promise.all(
         results.map((result) => {
           const record = releasing.get(result);
           return record ? release(record, result) : result;
         }),
       );
+      if (runs) await countRuns(runs, settled, budget);
+      return settled;
     },
   };
+}
+
+/**
+ * Adds what this batch settled for good to each backfill run's counts: done messages by their jobs'
+ * outcomes, dead-lettered ones as failed with the reason. A count that cannot be written is only
+ * logged: the jobs are done, and the CLI's progress is all it costs.
+ */
+async function countRuns(runs: RunLedger, results: MessageResult[], budget: RetryBudget): Promise<void> {
+  const tallies = new Map<string, RunTally>();
+  for (const result of results) {
+    if (!result.run || (result.action !== 'done' && result.action !== 'dead-letter')) continue;
+    const tally = tallies.get(result.run.id) ?? new RunTally();
+    tallies.set(result.run.id, tally);
+    tally.units += 1;
+    if (result.action === 'done') {
+      for (const { rule, status, reason } of result.outcomes) tally.outcome({ rule, status, reason });
+      continue;
+    }
+    const reason = result.error?.code ?? 'dead_lettered';
+    for (const rule of result.run.rules) {
+      tally.outcome({ rule, status: 'failed', reason });
+      tally.failure(rule, reason, result.error ? operatorMessage(result.error) : reason);
+    }
+  }
+  await Promise.all(
+    [...tallies].map(([runId, tally]) =>
+      runs.record(runId, tally, budget).catch((error: unknown) => {
+        logger.warn('backfill run not counted', { runId, code: asUntagError(error).code });
+      }),
+    ),
+  );
 }
 
 /** Not settled for good: the message stays in the queue. */

@@ -4,6 +4,7 @@
  * build time), so it carries no validator.
  */
 import { JMESPathError } from '@aws-lambda-powertools/jmespath';
+import { customerIdProblem, textReferenceProblem } from '../customer-refs';
 import { BadEventError, UnknownSourceError } from '../errors';
 import type { BusEvent } from '../triggers/bus-event';
 
@@ -51,14 +52,23 @@ export interface Explanation {
   rules: RuleVerdict[];
 }
 
+/** How a payload is matched beyond what it carries itself. */
+export interface WebhookMatchOptions {
+  /**
+   * The event type of a payload that yields none (its source has no eventType, or this payload
+   * lacks it): a backfill's `--event-type` for export rows. Live webhooks never pass one.
+   */
+  fallbackEventType?: string;
+}
+
 export interface RuleSet {
   /** The webhook source named by /webhooks/<name>, or undefined when there is none. */
   webhookSource(name: string): WebhookSourceConfig | undefined;
   /** Jobs for one webhook payload. Throws BadEventError, UnknownSourceError. */
-  matchWebhook(input: ReceivedWebhook): Job[];
+  matchWebhook(input: ReceivedWebhook, options?: WebhookMatchOptions): Job[];
   /** Jobs for one EventBridge event; its `detail` is the payload. Throws BadEventError. */
   matchEvent(event: MatchedBusEvent): Job[];
-  explainWebhook(input: ReceivedWebhook): Explanation;
+  explainWebhook(input: ReceivedWebhook, options?: WebhookMatchOptions): Explanation;
   explainEvent(event: MatchedBusEvent): Explanation;
   /** One pattern per EventBridge source, so each event reaches the function exactly once. */
   eventBridgePatterns(): EventBridgePattern[];
@@ -86,10 +96,14 @@ export function compileRules(config: RulesConfig): RuleSet {
   const patterns = toPatterns(config, rulesBySource);
 
   /** Only webhook sources: an EventBridge source name posted as a webhook would skip verification. */
-  function webhookRules({ source, payload, headers }: ReceivedWebhook) {
+  function webhookRules(
+    { source, payload, headers }: ReceivedWebhook,
+    { fallbackEventType }: WebhookMatchOptions = {},
+  ) {
     const sourceConfig = webhookSources.get(source);
     if (!sourceConfig) throw new UnknownSourceError(source);
-    const eventType = sourceConfig.eventType ? readEventType(sourceConfig.eventType, payload, headers) : null;
+    const given = sourceConfig.eventType ? readEventType(sourceConfig.eventType, payload, headers) : null;
+    const eventType = given ?? fallbackEventType ?? null;
     return { rules: rulesBySource.get(source) ?? [], payload, eventType };
   }
 
@@ -125,9 +139,9 @@ export function compileRules(config: RulesConfig): RuleSet {
 
   return {
     webhookSource: (name) => webhookSources.get(name),
-    matchWebhook: (input) => jobs(webhookRules(input)),
+    matchWebhook: (input, options) => jobs(webhookRules(input, options)),
     matchEvent: (event) => jobs(eventRules(event)),
-    explainWebhook: (input) => explain(input.source, webhookRules(input)),
+    explainWebhook: (input, options) => explain(input.source, webhookRules(input, options)),
     explainEvent: (event) => explain(event.source, eventRules(event)),
     eventBridgePatterns: () => patterns.map((pattern) => structuredClone(pattern)),
     lookups: () => structuredClone(config.lookups),
@@ -230,29 +244,21 @@ function customerRef(rule: RuleConfig, field: string, value: unknown): CustomerR
   if (value === null || (typeof value === 'string' && value.trim() === '')) throw fail('is missing');
   if (typeof value === 'number' && !Number.isSafeInteger(value))
     throw fail(`must be a whole number below 2^53, got ${describe(value)}`);
-  switch (customer.by) {
-    case 'helpcrunchId': {
-      const id = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-      if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) return { by: 'helpcrunchId', value: id };
-      throw fail(`must be a positive HelpCrunch customer id below 2^53, got ${describe(value)}`);
-    }
-    case 'email':
-      if (typeof value === 'string') return { by: 'email', value };
-      throw fail(`must be a string, got ${describe(value)}`);
-    case 'userId':
-      if (typeof value === 'string') return { by: 'userId', value };
-      if (typeof value === 'number') return { by: 'userId', value: String(value) };
-      throw fail(`must be a string, got ${describe(value)}`);
-    case 'lookup': {
-      const id = typeof value === 'number' ? String(value) : value;
-      // The id becomes one path segment or query value of the lookup's URL: dot segments would move it.
-      if (typeof id === 'string' && id !== '.' && id !== '..')
-        return { by: 'lookup', lookup: customer.lookup, value: id };
-      throw fail(
-        typeof id === 'string' ? 'cannot be "." or ".."' : `must be a string or a whole number, got ${describe(value)}`,
-      );
-    }
+  if (customer.by === 'helpcrunchId') {
+    const id = typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : value;
+    if (typeof id === 'number' && !customerIdProblem(id)) return { by: 'helpcrunchId', value: id };
+    throw fail(`must be a positive HelpCrunch customer id below 2^53, got ${describe(value)}`);
   }
+  // A userId or a lookup's id may be a number in the payload; an email never is.
+  const text = typeof value === 'number' && customer.by !== 'email' ? String(value) : value;
+  if (typeof text !== 'string') {
+    throw fail(`must be a string${customer.by === 'email' ? '' : ' or a whole number'}, got ${describe(value)}`);
+  }
+  const problem = textReferenceProblem(text, customer.by);
+  if (problem) throw fail(problem);
+  return customer.by === 'lookup'
+    ? { by: 'lookup', lookup: customer.lookup, value: text }
+    : { by: customer.by, value: text };
 }
 
 function describe(value: unknown): string {

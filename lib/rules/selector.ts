@@ -1,10 +1,14 @@
 /**
- * The one reader of a source's selectors (eventType, eventId, occurredAt: lib/rules/types.ts
- * EventSelector). It reads; what a value means (a type to match, an id, a time to parse) is up to
+ * The one reader of a source's selectors (eventType, eventId, occurredAt): EventSelector, below. It reads; what a value means (a type to match, an id, a time to parse) is up to
  * its caller.
  */
-import type { EventSelector } from './types';
 import { evaluate } from './jmespath';
+
+/**
+ * Where a webhook carries a value: a request header (any case; a scheme's default may list
+ * alternatives, the first present wins), or a JMESPath into each payload. lib/rules/selector.ts reads it.
+ */
+export type EventSelector = { header: string | readonly string[] } | { field: string };
 
 /**
  * The selected value: a header's value (`headers` keyed by lower-cased name; of alternatives, the

@@ -13,7 +13,15 @@
  */
 import { HEADER_NAME_PATTERN, secretIdOption } from '../webhook-auth/options';
 import { registeredSchemes, type RegisteredWebhookScheme } from '../webhook-auth/registry';
-import { LOOKUP_PRESETS } from './types';
+
+/** The vendor APIs a lookup's `preset` may name (lib/lookups/presets/). */
+export const LOOKUP_PRESETS = [
+  'stripe-customer',
+  'paddle-customer',
+  'pipedrive-person',
+  'hubspot-contact',
+  'hubspot-deal-contacts',
+] as const;
 
 export const MAX_TAGS = 50;
 export const DEFAULT_CACHE_SECONDS = 300;

@@ -6,17 +6,13 @@
  * one-or-many values, a customer as {by, expression}, a lookup's auth as {in, name}).
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import type { eventSourceSchema, presetLookupSchema } from './shape';
+import type { EventSelector } from './selector';
+import type { eventSourceSchema, LOOKUP_PRESETS, presetLookupSchema } from './shape';
 import type { VerifyConfig } from '../webhook-auth/registry';
 
 export type { HmacAlgorithm } from '../webhook-auth/hmac';
 export type { VerifyConfig } from '../webhook-auth/registry';
-
-/**
- * Where a webhook carries a value: a request header (any case; a scheme's default may list
- * alternatives, the first present wins), or a JMESPath into each payload. lib/rules/selector.ts reads it.
- */
-export type EventSelector = { header: string | readonly string[] } | { field: string };
+export type { EventSelector } from './selector';
 
 /**
  * A webhook source. Each selector is the source's own (rules.yml `sources.<name>.…`) or else its
@@ -67,13 +63,6 @@ export interface RuleConfig {
 /** An EventBridge source the stack listens to, and on which bus (a name or ARN; `default`). */
 export type EventSourceConfig = FromSchema<typeof eventSourceSchema>;
 
-export const LOOKUP_PRESETS = [
-  'stripe-customer',
-  'paddle-customer',
-  'pipedrive-person',
-  'hubspot-contact',
-  'hubspot-deal-contacts',
-] as const;
 export type LookupPreset = (typeof LOOKUP_PRESETS)[number];
 
 /** How a generic lookup sends its secret: Authorization Bearer or Basic, a header, or a query parameter. */

@@ -65,8 +65,10 @@ export function hubspotCalledUrl(config: { publicUrl?: string }, request: Pick<W
 /**
  * developers.hubspot.com "Validating requests": the v3 signature (v1/v2 are unkeyed hashes and not
  * accepted). Each element of HubSpot's batch ("Webhooks API", webhook payloads) carries its
- * `subscriptionType`, `eventId` ("not guaranteed to be unique", HubSpot says) and `occurredAt`
- * (milliseconds).
+ * `subscriptionType`, `eventId` and `occurredAt` (milliseconds). HubSpot says the `eventId` "is not
+ * guaranteed to be unique", and two different events taken for one would drop the second as a
+ * duplicate: the id is the `eventId` with the subscription, object and time, which a retry
+ * repeats and two different events do not share.
  */
 export const hubspotV3 = defineScheme({
   name: 'hubspot-v3',
@@ -93,7 +95,13 @@ export const hubspotV3 = defineScheme({
     required: ['secretId'],
     additionalProperties: false,
   },
-  event: { type: { field: 'subscriptionType' }, id: { field: 'eventId' }, occurredAt: { field: 'occurredAt' } },
+  event: {
+    type: { field: 'subscriptionType' },
+    id: {
+      field: "join(':', [to_string(eventId), to_string(subscriptionId), to_string(objectId), to_string(occurredAt)])",
+    },
+    occurredAt: { field: 'occurredAt' },
+  },
   verify(config, request, secret, nowMs) {
     const signature = requireHeader(request, SIGNATURE_HEADER).trim();
     const timestamp = requireHeader(request, TIMESTAMP_HEADER).trim();

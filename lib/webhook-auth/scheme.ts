@@ -6,7 +6,7 @@
  * lib/webhook-auth/registry.ts lists the schemes.
  */
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
-import type { EventSelector } from '../rules/types';
+import type { EventSelector } from '../rules/selector';
 import type { WebhookRequest } from './request';
 
 /**

@@ -64,7 +64,11 @@ function queueRows(stack: LocalStack): string[] {
   const { queue } = stack;
   if (!queue) return ['  Dispatch: inline (the webhook and EventBridge functions call HelpCrunch themselves)'];
   return [
-    row('SQS', queue.sqs.url, 'the FIFO jobs queue (a group per customer) and its dead-letter queue, for the worker'),
+    row(
+      'SQS',
+      queue.sqs.url,
+      'the FIFO jobs queue (a group per customer) and its dead-letter queue, for the worker; the backfill queue (npm run backfill -- --local)',
+    ),
     '  Dispatch: queue, as deployed (webhooks answer 202 {"queued":N}; --dispatch inline calls HelpCrunch directly)',
   ];
 }

@@ -18,8 +18,10 @@ import type { DispatchMode, LocalStackOptions } from './local-stack';
 import { PROJECT_ROOT } from './serverless-config';
 
 export const DEFAULT_HOST_PORT = 3000;
-/** The local SQS in queue mode; fixed by default so `npm run demo` finds it. */
+/** The local SQS in queue mode; fixed by default so `npm run demo` and `npm run backfill -- --local` find it. */
 export const DEFAULT_SQS_PORT = 4020;
+/** The local DynamoDB; fixed by default so `npm run backfill -- --local` finds the ledger (a run's progress). */
+export const DEFAULT_DYNAMODB_PORT = 4021;
 
 const seconds = (raw: string) => {
   const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
@@ -57,6 +59,14 @@ export const hostSettings = {
     env: 'SQS_PORT',
     expected: 'a port 0-65535',
     help: `local SQS port in queue mode (default ${DEFAULT_SQS_PORT}; 0 = any free port)`,
+    parse: parsePort,
+  },
+  dynamoDbPort: {
+    flag: 'dynamodb-port',
+    arg: 'port',
+    env: 'DYNAMODB_PORT',
+    expected: 'a port 0-65535',
+    help: `local DynamoDB port (default ${DEFAULT_DYNAMODB_PORT}; 0 = any free port)`,
     parse: parsePort,
   },
   dispatch: {
@@ -131,6 +141,7 @@ export function parseStartArgs(args: readonly string[], env: NodeJS.ProcessEnv):
     secretsManagerPort: read(hostSettings.secretsPort) ?? 0,
     dispatch: read(hostSettings.dispatch),
     sqsPort: read(hostSettings.sqsPort) ?? DEFAULT_SQS_PORT,
+    dynamoDbPort: read(hostSettings.dynamoDbPort) ?? DEFAULT_DYNAMODB_PORT,
     sandbox: {
       ...sandbox,
       ...(customersFile !== undefined && { customers: loadCustomersFile(customersFile) }),

@@ -8,13 +8,14 @@
  */
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
-import { compileRules, type Explanation, type RuleVerdict } from '../../lib/rules/match';
+import { compileRules, type Explanation } from '../../lib/rules/match';
 import { parseWebhookPayloads } from '../../lib/triggers/webhook-payloads';
 import { readSetting, UsageError } from '../sandbox/cli-options';
 import { hostSettings, parseUsage } from './cli';
 import { loadCustomersFile } from './customers-file';
 import { tagsTable } from './demo';
 import { toEventBridgeEvent } from './eventbridge-event';
+import { explanationText } from './explain-text';
 import { startLocalStack, type DispatchMode, type LocalStack } from './local-stack';
 import { signWebhookRequest } from './webhook-signing';
 
@@ -313,36 +314,6 @@ function explainHttpEvent(stack: LocalStack, event: HttpEvent, write: (text: str
   const source = event.pathParameters?.source ?? decodeURIComponent(path.split('/').pop() ?? '');
   const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
   write(explanationText(explainWebhook(stack, source, body, (event.headers ?? {}) as Record<string, string>)));
-}
-
-const show = (value: unknown) => (value === undefined ? 'nothing' : JSON.stringify(value));
-
-/** The per-rule reasons, one line each. */
-export function explanationText(explanations: Explanation[]): string {
-  return explanations
-    .map((explanation, index) => {
-      const header = `Explain${explanations.length > 1 ? ` payload ${index + 1}` : ''}: source ${explanation.source}, event type ${show(explanation.eventType ?? undefined)}`;
-      const lines = explanation.rules.length === 0 ? ['  no rule has this source'] : explanation.rules.map(verdictLine);
-      return [header, ...lines].join('\n');
-    })
-    .join('\n')
-    .concat('\n');
-}
-
-function verdictLine(verdict: RuleVerdict): string {
-  const parts: string[] = [];
-  if (verdict.eventType)
-    parts.push(`event type ${verdict.eventType.ok ? 'is' : 'is not'} one of ${verdict.eventType.accepted.join(', ')}`);
-  if (verdict.when)
-    parts.push(
-      `when ${verdict.when.expression} → ${show(verdict.when.value)}${verdict.when.ok ? '' : ' (not truthy)'}`,
-    );
-  if (verdict.customer)
-    parts.push(
-      `customer.${verdict.customer.by === 'lookup' ? 'from' : verdict.customer.by} ${verdict.customer.expression} → ${show(verdict.customer.value)}`,
-    );
-  if (verdict.error) parts.push(`refused: ${verdict.error}`);
-  return `  ${verdict.matched ? '✓ matches' : '✗ no match'}  ${verdict.rule}: ${parts.join('; ') || 'applies to every event of its source'}`;
 }
 
 function outcomesText(jobs: JobLine[]): string {

@@ -4,8 +4,8 @@
  * the sandbox's key, a demo secret for every webhook source and every lookup's stand-in key (unless
  * HELPCRUNCH_API_URL points elsewhere, see function-env.ts), a local DynamoDB (dynalite) with
  * serverless.yml's tables, the functions, and the host in front. In queue dispatch (the deployed
- * default) also a local SQS with the jobs queue and its dead-letter queue, the worker function, and
- * Lambda's SQS poller driving it, configured as serverless.yml.
+ * default) also a local SQS with the jobs queue, its dead-letter queue and the backfill queue, the
+ * worker and backfill functions, and Lambda's SQS pollers driving them, configured as serverless.yml.
  */
 import { join } from 'node:path';
 import { loadRulesFile } from '../../tooling/rules/load';
@@ -46,7 +46,9 @@ export interface LocalStackOptions {
   dryRun?: boolean;
   /** The local SQS's port in queue mode; 0 (default) picks a free one. */
   sqsPort?: number;
-  /** The serverless.yml functions to run (default webhook and eventbridge); in queue mode the worker too. */
+  /** The local DynamoDB's port; 0 (default) picks a free one. */
+  dynamoDbPort?: number;
+  /** The serverless.yml functions to run (default webhook and eventbridge); in queue mode the worker and backfill too. */
   functions?: readonly string[];
   /** Per function name; default serverless.yml's timeouts. */
   timeoutsMs?: Readonly<Record<string, number | undefined>>;
@@ -78,8 +80,8 @@ export interface LocalStack {
   dispatch: DispatchMode;
   /** Whether the functions run dry (DRY_RUN): HelpCrunch gets no PUT or DELETE. */
   dryRun: boolean;
-  /** Queue dispatch only: the local SQS, its two queues, and the poller feeding the worker. */
-  queue?: LocalQueue & { eventSource: SqsEventSource };
+  /** Queue dispatch only: the local SQS, its queues, and the pollers feeding the worker and the backfill function. */
+  queue?: LocalQueue & { eventSource: SqsEventSource; backfillEventSource: SqsEventSource };
   close(): Promise<void>;
 }
 
@@ -100,12 +102,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
+    let dynamoDb: LocalDynamoDb | undefined;
+    let queue: LocalQueue | undefined;
     let sandbox: HelpCrunchSandbox | undefined;
     let secretsManager: SecretsManagerEndpoint | undefined;
     let vendorApis: VendorApis | undefined;
     let secrets: Record<string, string> = {};
     if (target.kind === 'sandbox') {
-      sandbox = await startHelpCrunchSandbox({ port: 0, ...options.sandbox });
+      sandbox = await startHelpCrunchSandbox({
+        port: 0,
+        ...options.sandbox,
+        // A fresh start for the samples (npm run demo resets first): the ledger's decisions and the
+        // queue's deduplication window would otherwise make them duplicates of the last run.
+        onReset: async () => {
+          await dynamoDb?.clear();
+          queue?.sqs.model.forgetDeduplication();
+        },
+      });
       closers.push(sandbox.close);
       vendorApis = await startVendorApis();
       closers.push(vendorApis.close);
@@ -118,10 +131,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       closers.push(secretsManager.close);
     }
     const tables = readTableDefinitions();
-    const dynamoDb = await startDynamoDb({ tables: Object.values(tables) });
+    dynamoDb = await startDynamoDb({ tables: Object.values(tables), port: options.dynamoDbPort ?? 0 });
     closers.push(dynamoDb.close);
     const dispatch = options.dispatch ?? (deployParamDefault('dispatch') as DispatchMode);
-    let queue: LocalQueue | undefined;
     if (dispatch === 'queue') {
       queue = await startLocalQueue(options.sqsPort ?? 0);
       closers.push(queue.sqs.close);
@@ -135,7 +147,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       };
     const targetEnv = functionEnv(env, local);
     const functions: LocalFunctions = await startLocalFunctions({
-      names: [...new Set([...(options.functions ?? ['webhook', 'eventbridge']), ...(queue ? ['worker'] : [])])],
+      names: [
+        ...new Set([...(options.functions ?? ['webhook', 'eventbridge']), ...(queue ? ['worker', 'backfill'] : [])]),
+      ],
       rulesFile,
       env: {
         ...targetEnv,
@@ -147,10 +161,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // A table's Ref is its name (LEDGER_TABLE).
       refs: {
         ...Object.fromEntries(Object.entries(tables).map(([logicalId, table]) => [logicalId, table.TableName!])),
-        ...(queue && { JobsQueue: queue.jobsQueueUrl, JobsDeadLetterQueue: queue.deadLetterQueueUrl }),
+        ...(queue && {
+          JobsQueue: queue.jobsQueueUrl,
+          JobsDeadLetterQueue: queue.deadLetterQueueUrl,
+          BackfillQueue: queue.backfillQueueUrl,
+        }),
       },
-      // One execution environment per batch the event source may run at once, as Lambda scales it.
-      instances: { worker: queue?.config.maximumConcurrency ?? 1 },
+      // One execution environment per batch an event source may run at once, as Lambda scales it.
+      instances: {
+        worker: queue?.config.maximumConcurrency ?? 1,
+        backfill: queue?.backfillConfig.maximumConcurrency ?? 1,
+      },
       timeoutsMs: options.timeoutsMs,
       onOutput: (line) => {
         options.onFunctionOutput?.(line);
@@ -161,9 +182,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     closers.push(functions.close);
     let queueing: LocalStack['queue'];
     if (queue) {
-      queueing = { ...queue, eventSource: driveWorker(queue, functions) };
+      queueing = {
+        ...queue,
+        eventSource: driveWorker(queue, functions, 'worker'),
+        backfillEventSource: driveWorker(queue, functions, 'backfill'),
+      };
       // Closers run back to front: polling stops before the functions go.
-      closers.push(queueing.eventSource.stop);
+      closers.push(queueing.eventSource.stop, queueing.backfillEventSource.stop);
     }
     const host = await startFunctionHost({
       functions,

@@ -27,9 +27,9 @@ export interface FunctionConfig {
   environment: Record<string, string>;
 }
 
-/** The jobs queue and the worker's SQS event source, as deployed. */
+/** A queue a worker drains (the jobs queue, the backfill queue) and that worker's SQS event source, as deployed. */
 export interface WorkerQueueConfig {
-  /** FIFO (the jobs queue and its dead-letter queue alike). */
+  /** FIFO (the queue and its dead-letter queue alike). */
   fifo: boolean;
   visibilityTimeoutSeconds: number;
   /** The redrive policy's: SQS moves a message received this often to the dead-letter queue. */
@@ -91,6 +91,7 @@ function writtenResources(document: Yaml): Record<string, { Type?: string; Prope
 /** A resource name as `--stage local` deploys it: ${self:service} and ${sls:stage} filled in. */
 function localName(document: Yaml, value: unknown, where: string): string {
   if (typeof value !== 'string') throw new Error(`serverless.yml ${where} must be a name`);
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: serverless.yml's own variables, matched as written
   const name = value.replaceAll('${self:service}', String(document.service)).replaceAll('${sls:stage}', LOCAL_STAGE);
   if (name.includes('${')) throw new Error(`serverless.yml ${where}: ${value} cannot be resolved for local runs`);
   return name;
@@ -101,10 +102,14 @@ function queueName(document: Yaml, logicalId: string): string {
   return localName(document, writtenResources(document)[logicalId]?.Properties?.QueueName, where);
 }
 
-/** The jobs queue and its dead-letter queue, named as serverless.yml names them (<service>-<stage>-jobs…). */
-export function localQueueNames(): { jobs: string; deadLetters: string } {
+/** The jobs queue, its dead-letter queue and the backfill queue, named as serverless.yml names them (<service>-<stage>-jobs…). */
+export function localQueueNames(): { jobs: string; deadLetters: string; backfill: string } {
   const document = readServerlessYml();
-  return { jobs: queueName(document, 'JobsQueue'), deadLetters: queueName(document, 'JobsDeadLetterQueue') };
+  return {
+    jobs: queueName(document, 'JobsQueue'),
+    deadLetters: queueName(document, 'JobsDeadLetterQueue'),
+    backfill: queueName(document, 'BackfillQueue'),
+  };
 }
 
 /** The AWS::DynamoDB::Table resources by logical id, their names as `--stage local` deploys them. */
@@ -177,37 +182,37 @@ export function readFunctionConfigs(
   return functions;
 }
 
-/** The JobsQueue resource and the worker's `sqs` event, with the default params. */
-export function readWorkerQueueConfig(): WorkerQueueConfig {
+/** The queue the function (`worker`, `backfill`) drains and its `sqs` event, with the default params. */
+export function readWorkerQueueConfig(functionName = 'worker'): WorkerQueueConfig {
   const document = readServerlessYml();
   const resources = writtenResources(document);
-  const queue = resources.JobsQueue?.Properties ?? {};
-  const fifo = queue.FifoQueue === true;
-  if ((resources.JobsDeadLetterQueue?.Properties?.FifoQueue === true) !== fifo)
-    throw new Error('serverless.yml: the jobs queue and its dead-letter queue must both be FIFO, or neither');
-  const events = (functionDefinition(document, 'worker').events ?? []) as { sqs?: Yaml }[];
+  const events = (functionDefinition(document, functionName).events ?? []) as { sqs?: Yaml }[];
   const sqs = events.find((event) => event.sqs)?.sqs;
-  if (!sqs) throw new Error('serverless.yml: the worker has no sqs event');
+  if (!sqs) throw new Error(`serverless.yml: the ${functionName} function has no sqs event`);
+  const logicalIdOf = (arn: unknown) => ((arn as { 'Fn::GetAtt'?: unknown[] } | undefined)?.['Fn::GetAtt'] ?? [])[0];
+  const queueId = String(logicalIdOf(sqs.arn));
+  const queue = resources[queueId]?.Properties ?? {};
+  const redrive = queue.RedrivePolicy as Yaml | undefined;
+  const fifo = queue.FifoQueue === true;
+  const deadLetterId = String(logicalIdOf(redrive?.deadLetterTargetArn));
+  if ((resources[deadLetterId]?.Properties?.FifoQueue === true) !== fifo)
+    throw new Error(`serverless.yml: ${queueId} and its dead-letter queue must both be FIFO, or neither`);
   const number = (value: unknown, where: string, fallback?: number) => {
     const resolved = resolve(document, value, where) ?? fallback;
     if (resolved === undefined) throw new Error(`serverless.yml ${where} is not set`);
     return positive(resolved, where, 0);
   };
+  const where = `functions.${functionName} sqs`;
   return {
     fifo,
     visibilityTimeoutSeconds: number(
       queue.VisibilityTimeout,
-      'resources.Resources.JobsQueue.Properties.VisibilityTimeout',
+      `resources.Resources.${queueId}.Properties.VisibilityTimeout`,
     ),
-    maxReceiveCount: number(
-      (queue.RedrivePolicy as Yaml | undefined)?.maxReceiveCount,
-      'JobsQueue RedrivePolicy.maxReceiveCount',
-    ),
-    batchSize: number(sqs.batchSize, 'functions.worker sqs batchSize', 10),
+    maxReceiveCount: number(redrive?.maxReceiveCount, `${queueId} RedrivePolicy.maxReceiveCount`),
+    batchSize: number(sqs.batchSize, `${where} batchSize`, 10),
     maximumBatchingWindowSeconds:
-      (resolve(document, sqs.maximumBatchingWindow, 'functions.worker sqs maximumBatchingWindow') as
-        | number
-        | undefined) ?? 0,
-    maximumConcurrency: number(sqs.maximumConcurrency, 'functions.worker sqs maximumConcurrency'),
+      (resolve(document, sqs.maximumBatchingWindow, `${where} maximumBatchingWindow`) as number | undefined) ?? 0,
+    maximumConcurrency: number(sqs.maximumConcurrency, `${where} maximumConcurrency`),
   };
 }

@@ -215,16 +215,3 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
     },
   };
 }
-
-/**
- * Runs the event source until the queue is empty (or `timeoutMs` passes, leaving what is left in
- * the queue), for the simulation and the benchmark: one batch at a time, no batching window.
- */
-export async function drainQueue(
-  options: Omit<SqsEventSourceOptions, 'maximumConcurrency'> & { timeoutMs?: number },
-): Promise<{ invocations: number }> {
-  const source = startSqsEventSource({ ...options, maximumConcurrency: 1 });
-  await source.whenIdle(options.timeoutMs ?? 60_000);
-  await source.stop();
-  return { invocations: source.invocations };
-}

@@ -1,7 +1,8 @@
 /**
  * Runs rules.test.yml cases: the functions bundled with the rules under test, the HelpCrunch
  * sandbox, the local Secrets Manager, the vendor API stand-ins (whatever the local stack starts),
- * exactly as `npm start` runs them. Each case resets the sandbox to its customers, sends its event
+ * exactly as `npm start` runs them. Each case resets the sandbox to its customers and empties the
+ * ledger (so no case's events are duplicates of, or older than, another case's), sends its event
  * through the local host (a webhook signed with the source's scheme and demo secret, or an
  * EventBridge event), and reports what happened in the terms a case states its expectations in.
  */
@@ -55,6 +56,7 @@ export async function startRuleTestRunner(
   return {
     async run(testCase) {
       sandbox.reset(testCase.customers?.map(sandboxCustomer));
+      await stack.dynamoDb.clear();
       lines.length = 0;
       const before = sandbox.customers();
       const reply = await send(stack, testCase);

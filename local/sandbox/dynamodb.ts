@@ -8,8 +8,16 @@
  * definition's TimeToLiveSpecification and PointInTimeRecoverySpecification are left out: expired
  * items stay, which code must allow for anyway, since DynamoDB deletes them only eventually.
  */
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ScanCommand,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import type { IncomingMessage } from 'node:http';
 import { baseUrl, closerFor, listen } from './http-server';
 
 /** The Properties of an AWS::DynamoDB::Table resource, as far as a local table needs them. */
@@ -38,6 +46,10 @@ export interface LocalDynamoDb {
   readonly port: number;
   /** The tables' names, in the order created. */
   readonly tableNames: readonly string[];
+  /** Deletes every item of every table: what the ledger remembers, forgotten (rule test cases start afresh). */
+  clear(): Promise<void>;
+  /** Requests answered so far by operation (X-Amz-Target's, e.g. PutItem), table creation included. */
+  requests(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -51,9 +63,35 @@ export function localDynamoDbClient(url: string): DynamoDBClient {
   });
 }
 
+/**
+ * Deletes every item of the table, a Scan and BatchWriteItem at a time. Emptied rather than dropped
+ * and created again: dynalite keeps a dropped table DELETING for a while, refusing to create it anew.
+ */
+export async function emptyTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const keys = (Table?.KeySchema ?? []).map(({ AttributeName }) => AttributeName!);
+  const names = Object.fromEntries(keys.map((key, index) => [`#k${index}`, key]));
+  const projection = { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names };
+  for (;;) {
+    const { Items = [] } = await client.send(new ScanCommand({ TableName: tableName, ...projection }));
+    if (Items.length === 0) return;
+    // Items a batch leaves unprocessed are still there for the next Scan.
+    for (let start = 0; start < Items.length; start += 25) {
+      const deletes = Items.slice(start, start + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: deletes } }));
+    }
+  }
+}
+
 export async function startDynamoDb(options: DynamoDbOptions = {}): Promise<LocalDynamoDb> {
   const host = options.host ?? '127.0.0.1';
   const server = dynalite({ createTableMs: 0 });
+  const requests: Record<string, number> = {};
+  server.on('request', (req: IncomingMessage) => {
+    // DynamoDB_20120810.PutItem -> PutItem
+    const operation = String(req.headers['x-amz-target'] ?? 'unknown').replace(/^.*\./, '');
+    requests[operation] = (requests[operation] ?? 0) + 1;
+  });
   const port = await listen(server, host, options.port ?? 0);
   const url = baseUrl(host, port);
   const close = closerFor(server);
@@ -80,5 +118,14 @@ export async function startDynamoDb(options: DynamoDbOptions = {}): Promise<Loca
   } finally {
     client.destroy();
   }
-  return { url, port, tableNames: (options.tables ?? []).map((table) => table.TableName!), close };
+  const tableNames = (options.tables ?? []).map((table) => table.TableName!);
+  async function clear(): Promise<void> {
+    const client = localDynamoDbClient(url);
+    try {
+      for (const tableName of tableNames) await emptyTable(client, tableName);
+    } finally {
+      client.destroy();
+    }
+  }
+  return { url, port, tableNames, clear, requests: () => ({ ...requests }), close };
 }

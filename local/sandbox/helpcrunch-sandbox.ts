@@ -72,6 +72,11 @@ export interface HelpCrunchSandboxOptions {
   faults?: Partial<Faults>;
   now?: () => number;
   random?: () => number;
+  /**
+   * What else a reset from the page or `POST /_sandbox/reset` (npm run demo) resets: npm start empties
+   * its ledger and its queue's deduplication window with it, so the same samples apply again.
+   */
+  onReset?: () => Promise<void> | void;
   /** How many recent requests `requests` keeps (default 1000). */
   requestLogSize?: number;
 }
@@ -322,7 +327,10 @@ export async function startHelpCrunchSandbox(options: HelpCrunchSandboxOptions =
     stats: snapshotStats,
     rateLimit,
     faults: () => faults,
-    reset: () => reset(),
+    reset: async () => {
+      reset();
+      await options.onReset?.();
+    },
     script: (body) => script.addFromBody(body),
     scripted: () => script.pending(),
     unscript: () => {

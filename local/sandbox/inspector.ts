@@ -6,7 +6,7 @@
  *   GET  /_sandbox/events   Server-Sent Events: one `state` event on connect, then one per change,
  *                           at most every PUSH_INTERVAL_MS however busy the API is
  *   POST /_sandbox/reset    restores the seed customers, clears log, stats, rate limit and scripted
- *                           answers; answers the state
+ *                           answers, and resets what the stack resets with it; answers the state
  *   POST /_sandbox/script   queues scripted answers, body {"route"?: one of SANDBOX_ROUTES or "*",
  *                           "answers": [...]} (scripted-answers.ts); answers the state, or 400 {error}
  *   DELETE /_sandbox/script forgets the queued answers and lets stalled requests go on; answers the state
@@ -45,7 +45,8 @@ export interface InspectorSource {
   stats(): SandboxStats;
   rateLimit: RateLimit;
   faults(): Faults;
-  reset(): void;
+  /** Restores the sandbox, and whatever the stack resets with it. */
+  reset(): Promise<void>;
   /** Queues the scripted answers a control request's body asks for; RangeError when it is malformed. */
   script(body: unknown): void;
   scripted(): PendingAnswer<string, string>[];
@@ -136,8 +137,10 @@ export function createInspector(source: InspectorSource): Inspector {
       } else if (route === 'POST /_sandbox/reset') {
         // The body, if any, is ignored; drain it so the keep-alive connection stays usable.
         req.resume();
-        source.reset();
-        sendJson(res, 200, state());
+        source
+          .reset()
+          .then(() => sendJson(res, 200, state()))
+          .catch(() => sendJson(res, 500, { error: 'reset failed' }));
       } else if (route === 'POST /_sandbox/script') {
         void addScript(req, res);
       } else if (route === 'DELETE /_sandbox/script') {

@@ -339,6 +339,11 @@ export class SqsModel implements SqsApi {
     return () => this.listeners.delete(listener);
   }
 
+  /** Forgets every FIFO queue's deduplication ids, as if their 5 minutes had passed (npm start's reset). */
+  forgetDeduplication(): void {
+    for (const queue of this.queues.values()) queue.deduplication.clear();
+  }
+
   /** The next `count` batch entries fail on SQS's side (SenderFault false), as SendMessageBatch may report. */
   failNextEntries(count: number): void {
     this.failingEntries = count;
