@@ -236,6 +236,30 @@ describe('rules-check CLI', () => {
     }
   });
 
+  it('npm run test:rules says why it skips rule tests written for other rules, and exits 0', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rules-test-'));
+    try {
+      writeFileSync(
+        join(dir, 'mine.yml'),
+        'sources: {crm: {verify: {scheme: none}}}\nrules: [{name: lost, source: crm, customer: {email: email}, removeTags: [Lead]}]\n',
+      );
+      writeFileSync(
+        join(dir, 'mine.test.yml'),
+        'writtenFor: sha256:0123456789abcdef\ncases: [{name: lost, webhook: crm, payload: {}, expect: {status: 400}}]\n',
+      );
+      const run = spawnSync(
+        process.execPath,
+        [join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/test-rules.ts', join(dir, 'mine.test.yml')],
+        { cwd: root, encoding: 'utf8' },
+      );
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain('1 skipped');
+      expect(run.stderr).toContain('mine.test.yml was written for other rules (writtenFor: sha256:0123456789abcdef; ');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('refuses a tag with a bidirectional override, naming the rule and the tag escaped', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rules-check-'));
     try {
