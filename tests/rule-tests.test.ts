@@ -123,6 +123,7 @@ describe('startRuleTestRunner', () => {
     expect(report.jobs).toEqual([
       expect.objectContaining({ rule: 'order-refunded', customerId: 1, status: 'untagged' }),
     ]);
+    expect(report.refused).toBeUndefined();
   });
 
   it('reports what happened when it is not what the case expects', async () => {
@@ -141,6 +142,8 @@ describe('startRuleTestRunner', () => {
   it('sends unsigned when the case says so, and compares status and error code', async () => {
     const report = await runner.run(cases()[3]!);
     expect(report.actual).toEqual({ status: 401, error: 'missing_signature' });
+    // The failure message says how the event was refused, whatever the case expects.
+    expect(report.refused).toMatch(/^401 missing_signature \S/);
   });
 
   it('starts each case from its customers again', async () => {

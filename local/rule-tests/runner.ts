@@ -29,6 +29,8 @@ export interface CaseReport {
   actual: Partial<CaseObservation>;
   /** The job outcomes the functions logged, for the failure message. */
   jobs: unknown[];
+  /** How a refused event was answered (status, code and message), for the failure message. */
+  refused?: string;
 }
 
 export interface RuleTestRunner {
@@ -59,7 +61,7 @@ export async function startRuleTestRunner(
       await stack.dynamoDb.clear();
       lines.length = 0;
       const before = sandbox.customers();
-      const reply = await send(stack, testCase);
+      const { refused, ...reply } = await send(stack, testCase);
       const jobs = jobOutcomes(lines);
       const changes = tagChanges(before, sandbox.customers());
       const observed: CaseObservation = {
@@ -69,22 +71,29 @@ export async function startRuleTestRunner(
         ...changes,
       };
       const expected = expectation(testCase.expect, before);
-      return { expected, actual: pick(observed, Object.keys(expected) as (keyof CaseObservation)[]), jobs };
+      const actual = pick(observed, Object.keys(expected) as (keyof CaseObservation)[]);
+      return { expected, actual, jobs, ...(refused && { refused }) };
     },
     close: stack.close,
   };
 }
 
 /** The case's event through the host; a refused one names its code (an EventBridge rejection is Lambda's 500). */
-async function send(stack: LocalStack, testCase: RuleTestCase): Promise<Pick<CaseObservation, 'status' | 'error'>> {
+async function send(
+  stack: LocalStack,
+  testCase: RuleTestCase,
+): Promise<Pick<CaseObservation, 'status' | 'error'> & { refused?: string }> {
   if (testCase.trigger.kind === 'webhook' && !stack.rules.sources[testCase.trigger.source]) {
     throw new Error(
       `case "${testCase.name}": webhook source '${testCase.trigger.source}' is not in the rules under test`,
     );
   }
   const reply = await sendToHost(stack.hostUrl, stack.rules, testCase);
-  const error = reply.status >= 400 ? errorCodeOf(reply) : undefined;
-  return { status: reply.status, ...(error && { error }) };
+  if (reply.status < 400) return { status: reply.status };
+  const error = errorCodeOf(reply);
+  const message = (reply.body as { errors?: { message?: unknown }[] } | undefined)?.errors?.[0]?.message;
+  const refused = [reply.status, error, typeof message === 'string' && message].filter(Boolean).join(' ');
+  return { status: reply.status, ...(error && { error }), refused };
 }
 
 interface JobLine {

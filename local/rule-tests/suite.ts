@@ -26,8 +26,9 @@ export function ruleTestSuite(testFile: string, rulesFile: string): void {
 
     for (const testCase of cases) {
       it(testCase.name, async () => {
-        const { expected, actual, jobs } = await runner!.run(testCase);
-        expect(actual, `job outcomes: ${JSON.stringify(jobs, null, 2)}`).toEqual(expected);
+        const { expected, actual, jobs, refused } = await runner!.run(testCase);
+        const reply = refused ? `refused: ${refused}; ` : '';
+        expect(actual, `${reply}job outcomes: ${JSON.stringify(jobs, null, 2)}`).toEqual(expected);
       });
     }
   });
