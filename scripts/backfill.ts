@@ -243,7 +243,9 @@ async function backfill(argv: readonly string[], io: BackfillIo): Promise<number
   const now = io.now();
   const occurredAt =
     options.occurredAt === undefined ? undefined : parseOccurredAtOption(options.occurredAt, options.source, now);
-  const planOptions = { ...options, occurredAt, fileTime: statSync(args.file).mtimeMs, share: options.rateShare, now };
+  // Whole milliseconds, as every event time is: mtimeMs carries a fraction, which a job message refuses.
+  const fileTime = Math.floor(statSync(args.file).mtimeMs);
+  const planOptions = { ...options, occurredAt, fileTime, share: options.rateShare, now };
   const plan = planBackfill(file, compileRules(config), config, planOptions);
   io.write(planText(plan, planOptions));
   const rules = rulesFingerprint(rulesFile);

@@ -5,7 +5,7 @@
  * mark). The target is a local SQS (local/sandbox/sqs-endpoint.ts) with the backfill queue as npm
  * start names it; no worker drains it, so the tests read what arrived.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -227,6 +227,17 @@ describe('what is sent', () => {
       run: { id: checkpoint.runId, share: 0.3 },
       dryRun: true,
     });
+  });
+
+  it('times rows that carry no time by the file, in whole milliseconds as a job message needs', async () => {
+    const file = exportFile('people.csv', 'id\n1001\n');
+    // A modification time with a fraction of a millisecond, as filesystems keep it.
+    utimesSync(file, new Date(), 1_796_620_963.4161234);
+    const { io } = cli({ answer: true });
+    const args = ['--source', 'hooks', '--event-type', 'deleted.person', '--file', file, ...queueUrl()];
+    expect(await run(args, io)).toBe(EXIT.ok);
+    const [message] = sent();
+    expect(parseJobMessage(message!.body, 0).event.occurredAt).toBe(1_796_620_963_416);
   });
 
   it('--resume refuses a file that changed since its run began', async () => {
