@@ -184,11 +184,30 @@ describe('serverless variables (tooling/rules-serverless.cjs)', () => {
 });
 
 describe('rules-check CLI', () => {
-  const check = (...args: string[]) =>
-    spawnSync(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/rules-check.ts', ...args], {
+  const runScript = (script: string, ...args: string[]) =>
+    spawnSync(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), script, ...args], {
       cwd: root,
       encoding: 'utf8',
     });
+  const check = (...args: string[]) => runScript('scripts/rules-check.ts', ...args);
+
+  /** mine.yml, and beside it mine.test.yml written for other rules, in a directory removed after `use`. */
+  function withTestsForOtherRules(use: (dir: string) => void): void {
+    const dir = mkdtempSync(join(tmpdir(), 'rules-pinned-'));
+    try {
+      writeFileSync(
+        join(dir, 'mine.yml'),
+        'sources: {crm: {verify: {scheme: none}}}\nrules: [{name: lost, source: crm, customer: {email: email}, removeTags: [Lead]}]\n',
+      );
+      writeFileSync(
+        join(dir, 'mine.test.yml'),
+        'writtenFor: sha256:0123456789abcdef\ncases: [{name: lost, webhook: crm, payload: {}, expect: {status: 400}}]\n',
+      );
+      use(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 
   it('summarises a valid file, with its fingerprint', () => {
     const run = check('tests/fixtures/rules/suite.yml');
@@ -217,47 +236,21 @@ describe('rules-check CLI', () => {
   });
 
   it('warns when the rule tests beside the file were written for other rules, and still exits 0', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rules-check-'));
-    try {
-      writeFileSync(
-        join(dir, 'mine.yml'),
-        'sources: {crm: {verify: {scheme: none}}}\nrules: [{name: lost, source: crm, customer: {email: email}, removeTags: [Lead]}]\n',
-      );
-      writeFileSync(
-        join(dir, 'mine.test.yml'),
-        'writtenFor: sha256:0123456789abcdef\ncases: [{name: lost, webhook: crm, payload: {}, expect: {status: 400}}]\n',
-      );
+    withTestsForOtherRules((dir) => {
       const run = check(join(dir, 'mine.yml'));
       expect(run.status).toBe(0);
       expect(run.stderr).toContain(`mine.test.yml was written for other rules (writtenFor: sha256:0123456789abcdef; `);
       expect(run.stderr).toContain(`mine.yml is ${rulesFingerprint(join(dir, 'mine.yml'))}), so its cases are not run`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('npm run test:rules says why it skips rule tests written for other rules, and exits 0', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rules-test-'));
-    try {
-      writeFileSync(
-        join(dir, 'mine.yml'),
-        'sources: {crm: {verify: {scheme: none}}}\nrules: [{name: lost, source: crm, customer: {email: email}, removeTags: [Lead]}]\n',
-      );
-      writeFileSync(
-        join(dir, 'mine.test.yml'),
-        'writtenFor: sha256:0123456789abcdef\ncases: [{name: lost, webhook: crm, payload: {}, expect: {status: 400}}]\n',
-      );
-      const run = spawnSync(
-        process.execPath,
-        [join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/test-rules.ts', join(dir, 'mine.test.yml')],
-        { cwd: root, encoding: 'utf8' },
-      );
+    withTestsForOtherRules((dir) => {
+      const run = runScript('scripts/test-rules.ts', join(dir, 'mine.test.yml'));
       expect(run.status).toBe(0);
       expect(run.stdout).toContain('1 skipped');
       expect(run.stderr).toContain('mine.test.yml was written for other rules (writtenFor: sha256:0123456789abcdef; ');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }, 60_000);
 
   it('refuses a tag with a bidirectional override, naming the rule and the tag escaped', () => {
