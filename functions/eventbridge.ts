@@ -13,13 +13,10 @@ import { logger, metrics, recordOutcomes } from '../lib/observability';
 import { recordQueued } from '../lib/queue/observability';
 import { RetryBudget } from '../lib/http/retry';
 import { bundledRules } from '../lib/rules/bundled';
-import { firstRequestUrls, inlineSecretIds, lazyRuntime, startLoadingLedger, startSecretReads } from '../lib/runtime';
-import { startConnecting } from '../lib/http/warm-connection';
+import { firstRequestUrls, inlineSecretIds, lazyRuntime, startInit } from '../lib/runtime';
 
 const runtime = lazyRuntime(bundledRules);
-startSecretReads(runtime, inlineSecretIds(bundledRules));
-startConnecting(() => runtime().config, firstRequestUrls);
-startLoadingLedger(runtime);
+startInit(runtime, { secretIds: inlineSecretIds(bundledRules), urls: firstRequestUrls });
 
 async function eventbridge(event: unknown, context: Context) {
   logger.setCorrelationId(context.awsRequestId);

@@ -15,13 +15,13 @@ import { logger, metrics, recordOutcomes } from '../lib/observability';
 import { recordQueued } from '../lib/queue/observability';
 import { RetryBudget } from '../lib/http/retry';
 import { bundledRules } from '../lib/rules/bundled';
-import { firstRequestUrls, inlineSecretIds, lazyRuntime, startLoadingLedger, startSecretReads } from '../lib/runtime';
-import { startConnecting } from '../lib/http/warm-connection';
+import { firstRequestUrls, inlineSecretIds, lazyRuntime, startInit } from '../lib/runtime';
 
 const runtime = lazyRuntime(bundledRules);
-startSecretReads(runtime, (config) => [...bundledRules.signingSecretIds(), ...inlineSecretIds(bundledRules)(config)]);
-startConnecting(() => runtime().config, firstRequestUrls);
-startLoadingLedger(runtime);
+startInit(runtime, {
+  secretIds: (config) => [...bundledRules.signingSecretIds(), ...inlineSecretIds(bundledRules)(config)],
+  urls: firstRequestUrls,
+});
 
 async function webhook(
   event: APIGatewayProxyEventV2 | APIGatewayProxyEvent,

@@ -12,19 +12,10 @@ import { recordMessageResults } from '../lib/queue/observability';
 import { batchResponse } from '../lib/queue/worker';
 import { RetryBudget } from '../lib/http/retry';
 import { bundledRules } from '../lib/rules/bundled';
-import {
-  lazyWorkerRuntime,
-  resolvingSecretIds,
-  resolvingUrls,
-  startLoadingLedger,
-  startSecretReads,
-} from '../lib/runtime';
-import { startConnecting } from '../lib/http/warm-connection';
+import { lazyWorkerRuntime, resolvingSecretIds, resolvingUrls, startInit } from '../lib/runtime';
 
 const runtime = lazyWorkerRuntime(bundledRules);
-startSecretReads(runtime, resolvingSecretIds(bundledRules));
-startConnecting(() => runtime().config, resolvingUrls);
-startLoadingLedger(runtime);
+startInit(runtime, { secretIds: resolvingSecretIds(bundledRules), urls: resolvingUrls });
 
 async function consume(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   // A misconfigured worker throws here: the whole batch stays in the queue and the error alarm fires.
