@@ -3,7 +3,11 @@
  * callers log outcomes and error codes, never headers, keys or raw bodies.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import type { Explanation } from './rules/match';
 import type { Outcome, OutcomeStatus, RequestCounts } from './types';
 
@@ -28,6 +32,17 @@ const reasonMetrics = [
   ['duplicate_event', 'JobsDuplicate'],
   ['stale_event', 'JobsStale'],
 ] as const;
+
+/**
+ * A function's handler with the logger's Lambda context (keys reset per invocation) and the
+ * metrics flushed after it. Never logs the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says:
+ * webhooks carry signatures, tokens and credentials, events and job messages personal data.
+ */
+export function observed<Event, Result>(handler: (event: Event, context: Context) => Promise<Result>) {
+  return middy(handler)
+    .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
+    .use(logMetrics(metrics));
+}
 
 /**
  * A dry run (DRY_RUN=true) says so on every log line from now on (`"dryRun":true`) and in a
