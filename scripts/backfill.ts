@@ -17,7 +17,7 @@ import { ConfigError } from '../lib/errors';
 import type { RunProgress } from '../lib/ledger/runs';
 import { compileRules } from '../lib/rules/match';
 import type { BackfillTag } from '../lib/queue/job-message';
-import { RATE_SHARE_LIMITS } from '../lib/queue/job-message';
+import { isRateShare, RATE_SHARE_LIMITS } from '../lib/queue/job-message';
 import { DEFAULT_RATE_SHARE } from '../lib/queue/rate-share';
 import {
   DEFAULT_DYNAMODB_PORT,
@@ -149,7 +149,7 @@ function parseBackfillArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Arg
   if (format !== undefined && !EXPORT_FORMATS.includes(format as ExportFormat))
     throw new UsageError(`--format must be csv, jsonl or json, got '${format}'`);
   const rateShare = Number(text('rate-share') ?? DEFAULT_RATE_SHARE);
-  if (!(rateShare >= RATE_SHARE_LIMITS.min && rateShare <= RATE_SHARE_LIMITS.max))
+  if (!isRateShare(rateShare))
     throw new UsageError(
       `--rate-share must be from ${RATE_SHARE_LIMITS.min} to ${RATE_SHARE_LIMITS.max}, got '${text('rate-share')}': below, the backfill would barely move; above, live events would wait`,
     );
