@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 /**
  * `npm run backfill`: runs an export (a CSV, JSON Lines or a JSON array of a source's payloads)
  * through the same rules as live events, shows the plan, asks, sends the jobs to the stack's
@@ -26,6 +25,7 @@ import {
   hostSettings,
   parseUsage,
 } from '../local/host/cli';
+import { shellQuote } from '../local/host/curl-commands';
 import { deployParamDefault } from '../local/host/serverless-config';
 import { readSetting, UsageError } from '../local/sandbox/cli-options';
 import { loadRulesFile, rulesFingerprint } from '../tooling/rules/load';
@@ -103,8 +103,9 @@ interface Args {
   targetMissing: boolean;
 }
 
-const shellQuote = (text: string) => (/^[\w./:@=+-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`);
-export const resumeCommand = (file: string) => `npm run backfill -- --resume --file ${shellQuote(file)}`;
+/** A plain path as it is, any other quoted for the shell. */
+const shellWord = (text: string) => (/^[\w./:@=+-]+$/.test(text) ? text : shellQuote(text));
+export const resumeCommand = (file: string) => `npm run backfill -- --resume --file ${shellWord(file)}`;
 
 function parseBackfillArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Args | undefined {
   const { values, positionals } = parseUsage(argv, {
@@ -243,9 +244,7 @@ async function backfill(argv: readonly string[], io: BackfillIo): Promise<number
   const now = io.now();
   const occurredAt =
     options.occurredAt === undefined ? undefined : parseOccurredAtOption(options.occurredAt, options.source, now);
-  // Whole milliseconds, as every event time is: mtimeMs carries a fraction, which a job message refuses.
-  const fileTime = Math.floor(statSync(args.file).mtimeMs);
-  const planOptions = { ...options, occurredAt, fileTime, share: options.rateShare, now };
+  const planOptions = { ...options, occurredAt, fileTime: file.modifiedAt, share: options.rateShare, now };
   const plan = planBackfill(file, compileRules(config), config, planOptions);
   io.write(planText(plan, planOptions));
   const rules = rulesFingerprint(rulesFile);
