@@ -28,10 +28,8 @@ const outcomeMetric: Record<OutcomeStatus, string> = {
   failed: 'JobsFailed',
 };
 
-const reasonMetrics = [
-  ['duplicate_event', 'JobsDuplicate'],
-  ['stale_event', 'JobsStale'],
-] as const;
+// What the ordering held back: a delivery seen before, or an event older than what decided (some of) its tags.
+const reasonMetric: Readonly<Record<string, string>> = { duplicate_event: 'JobsDuplicate', stale_event: 'JobsStale' };
 
 /**
  * A function's handler with the logger's Lambda context (keys reset per invocation) and the
@@ -55,18 +53,16 @@ export function markDryRun(): void {
 
 /** One log line per job outcome, and EMF metrics: outcomes by status, and the requests made. */
 export function recordOutcomes(outcomes: Outcome[], requests: RequestCounts): void {
-  const counts = new Map<OutcomeStatus, number>();
+  const counts = new Map<string, number>();
+  const count = (metric: string) => counts.set(metric, (counts.get(metric) ?? 0) + 1);
   for (const outcome of outcomes) {
-    counts.set(outcome.status, (counts.get(outcome.status) ?? 0) + 1);
+    count(outcomeMetric[outcome.status]);
+    const held = outcome.reason && Object.hasOwn(reasonMetric, outcome.reason) && reasonMetric[outcome.reason];
+    if (held) count(held);
     if (outcome.status === 'failed') logger.warn(`job ${outcome.status}`, { job: outcome });
     else logger.info(`job ${outcome.status}`, { job: outcome });
   }
-  for (const [status, count] of counts) metrics.addMetric(outcomeMetric[status], MetricUnit.Count, count);
-  // What the ordering held back: a delivery seen before, or an event older than what decided (some of) its tags.
-  for (const [reason, metric] of reasonMetrics) {
-    const count = outcomes.filter((outcome) => outcome.reason === reason).length;
-    if (count > 0) metrics.addMetric(metric, MetricUnit.Count, count);
-  }
+  for (const [metric, n] of counts) metrics.addMetric(metric, MetricUnit.Count, n);
   if (requests.helpcrunch > 0) metrics.addMetric('HelpCrunchRequests', MetricUnit.Count, requests.helpcrunch);
   if (requests.lookups > 0) metrics.addMetric('LookupRequests', MetricUnit.Count, requests.lookups);
 }
