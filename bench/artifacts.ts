@@ -82,15 +82,6 @@ export function declaredFunctions(projectDir: string): LambdaFunction[] {
   }));
 }
 
-/** The worker's pace as deployed by default: serverless.yml's `params.default`. */
-export function workerPacing(projectDir: string): { ratePerMinute: number; workerConcurrency: number } {
-  const { params } = parse(readFileSync(join(projectDir, 'serverless.yml'), 'utf8')) as {
-    params: { default: { ratePerMinute: number; workerConcurrency: number } };
-  };
-  const { ratePerMinute, workerConcurrency } = params.default;
-  return { ratePerMinute, workerConcurrency };
-}
-
 /** The environment of a machine with no AWS account: packaging must work offline. */
 function offlineEnv(): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));

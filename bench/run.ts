@@ -8,7 +8,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deployParamDefault } from '../local/host/serverless-config';
-import { declaredFunctions, packageFunctions, projectCopy, workerPacing, type LambdaFunction } from './artifacts';
+import { declaredFunctions, packageFunctions, projectCopy, type LambdaFunction } from './artifacts';
 import { buildLambdaBundle, buildReferenceBundle, projectRoot, type BuiltBundle } from './bundles';
 import { measureCalls, measureMemory, type CallsAndMemoryOptions } from './calls-and-memory';
 import { measureColdRequests, type ColdRequestSubject } from './cold-request';
@@ -291,7 +291,10 @@ async function main(): Promise<void> {
         initMs: webhookInit.initMs.median,
         secrets: Object.keys(measured.calls.secretsManager.callsBySecret).length,
         secretTtlSeconds: measured.calls.secretsManager.ttlSeconds,
-        pacing: workerPacing(projectDir),
+        pacing: {
+          ratePerMinute: Number(deployParamDefault('ratePerMinute')),
+          workerConcurrency: Number(deployParamDefault('workerConcurrency')),
+        },
         ledger: {
           inline: measured.calls.ledgerRequestsPerEvent.byId,
           queue: measured.throughput.queue.ledger.requestsPerJob,

@@ -1,12 +1,12 @@
 /**
- * A queue worker function's concurrent instances as the benches run them: a worker runtime each
+ * A queue worker function's concurrent instances as the benches and the delivery tests run them: a worker runtime each
  * (its own token bucket at its share of the rate, as on Lambda), fed by the local event source,
  * each batch handed to a free instance with the Lambda's 60 s to finish it.
  */
 import type { SQSRecord } from 'aws-lambda';
 import { RetryBudget } from '../lib/http/retry';
 import { batchResponse, type MessageResult } from '../lib/queue/worker';
-import { compileRules } from '../lib/rules/match';
+import { compileRules, type RuleSet } from '../lib/rules/match';
 import { createWorkerRuntime, type RuntimeDeps } from '../lib/runtime';
 import { type SqsEventSource, startSqsEventSource } from '../local/host/sqs-event-source';
 import type { SqsModel } from '../local/sandbox/sqs-model';
@@ -14,6 +14,8 @@ import type { SqsModel } from '../local/sandbox/sqs-model';
 export interface WorkerInstancesOptions {
   /** Instances, and batches in flight at most: the event source's maximumConcurrency. */
   count: number;
+  /** The rules the workers resolve customers with; default none (jobs that name their customers directly). */
+  rules?: RuleSet;
   /** The runtime's environment (HelpCrunch URL, rate, queues, …). */
   env: NodeJS.ProcessEnv;
   deps: RuntimeDeps;
@@ -25,17 +27,16 @@ export interface WorkerInstancesOptions {
 
 export function startWorkerInstances({
   count,
+  rules = compileRules({ sources: {}, eventSources: {}, lookups: {}, rules: [] }),
   env,
   deps,
   model,
   queueUrl,
   settled,
 }: WorkerInstancesOptions): SqsEventSource {
-  // The benches' jobs name their customers directly: no rules.yml lookups needed.
-  const noLookups = compileRules({ sources: {}, eventSources: {}, lookups: {}, rules: [] });
   const instances = Array.from({ length: count }, () => ({
     busy: false,
-    worker: createWorkerRuntime(noLookups, env, deps).worker,
+    worker: createWorkerRuntime(rules, env, deps).worker,
   }));
   return startSqsEventSource({
     model,

@@ -2,24 +2,18 @@
  * EventBridge rule target: resolves with the results (inline) or `{queued: N}` (queue); rejects,
  * so Lambda retries and then the on-failure dead-letter queue, on any failure.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { parseBusEvent } from '../lib/triggers/bus-event';
 import { asUntagError, EventRejectedError } from '../lib/errors';
 import { resultsBody } from '../lib/triggers/http-response';
-import { logger, metrics, recordOutcomes } from '../lib/observability';
+import { logger, observed, recordOutcomes } from '../lib/observability';
 import { recordQueued } from '../lib/queue/observability';
 import { RetryBudget } from '../lib/http/retry';
 import { bundledRules } from '../lib/rules/bundled';
-import { firstRequestUrls, inlineSecretIds, lazyRuntime, startLoadingLedger, startSecretReads } from '../lib/runtime';
-import { startConnecting } from '../lib/http/warm-connection';
+import { firstRequestUrls, inlineSecretIds, lazyRuntime, startInit } from '../lib/runtime';
 
 const runtime = lazyRuntime(bundledRules);
-startSecretReads(runtime, inlineSecretIds(bundledRules));
-startConnecting(() => runtime().config, firstRequestUrls);
-startLoadingLedger(runtime);
+startInit(runtime, { secretIds: inlineSecretIds(bundledRules), urls: firstRequestUrls });
 
 async function eventbridge(event: unknown, context: Context) {
   logger.setCorrelationId(context.awsRequestId);
@@ -50,7 +44,4 @@ async function eventbridge(event: unknown, context: Context) {
   }
 }
 
-// Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it may carry personal data.
-export const handler = middy(eventbridge)
-  .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
-  .use(logMetrics(metrics));
+export const handler = observed(eventbridge);

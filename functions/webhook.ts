@@ -1,7 +1,4 @@
 /** POST /webhooks/{source}: API Gateway HTTP API (2.0), REST API proxy (1.0) or Function URL. */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import type {
   APIGatewayProxyEvent,
   APIGatewayProxyEventV2,
@@ -11,17 +8,17 @@ import type {
 import { asUntagError } from '../lib/errors';
 import { parseHttpEvent } from '../lib/triggers/http-event';
 import { errorResponse, jsonResponse, resultsBody } from '../lib/triggers/http-response';
-import { logger, metrics, recordOutcomes } from '../lib/observability';
+import { logger, observed, recordOutcomes } from '../lib/observability';
 import { recordQueued } from '../lib/queue/observability';
 import { RetryBudget } from '../lib/http/retry';
 import { bundledRules } from '../lib/rules/bundled';
-import { firstRequestUrls, inlineSecretIds, lazyRuntime, startLoadingLedger, startSecretReads } from '../lib/runtime';
-import { startConnecting } from '../lib/http/warm-connection';
+import { firstRequestUrls, inlineSecretIds, lazyRuntime, startInit } from '../lib/runtime';
 
 const runtime = lazyRuntime(bundledRules);
-startSecretReads(runtime, (config) => [...bundledRules.signingSecretIds(), ...inlineSecretIds(bundledRules)(config)]);
-startConnecting(() => runtime().config, firstRequestUrls);
-startLoadingLedger(runtime);
+startInit(runtime, {
+  secretIds: (config) => [...bundledRules.signingSecretIds(), ...inlineSecretIds(bundledRules)(config)],
+  urls: firstRequestUrls,
+});
 
 async function webhook(
   event: APIGatewayProxyEventV2 | APIGatewayProxyEvent,
@@ -61,7 +58,4 @@ function reject(error: unknown): APIGatewayProxyStructuredResultV2 {
   return errorResponse(untagError);
 }
 
-// Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: it carries signatures, tokens and credentials.
-export const handler = middy(webhook)
-  .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
-  .use(logMetrics(metrics));
+export const handler = observed(webhook);

@@ -3,28 +3,16 @@
  * each message is done, retried later or dead-lettered by lib/queue/worker.ts; this adapter
  * answers Lambda with the batch item failures.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { logger, metrics } from '../lib/observability';
+import { observed } from '../lib/observability';
 import { recordMessageResults } from '../lib/queue/observability';
 import { batchResponse } from '../lib/queue/worker';
 import { RetryBudget } from '../lib/http/retry';
 import { bundledRules } from '../lib/rules/bundled';
-import {
-  lazyWorkerRuntime,
-  resolvingSecretIds,
-  resolvingUrls,
-  startLoadingLedger,
-  startSecretReads,
-} from '../lib/runtime';
-import { startConnecting } from '../lib/http/warm-connection';
+import { lazyWorkerRuntime, resolvingSecretIds, resolvingUrls, startInit } from '../lib/runtime';
 
 const runtime = lazyWorkerRuntime(bundledRules);
-startSecretReads(runtime, resolvingSecretIds(bundledRules));
-startConnecting(() => runtime().config, resolvingUrls);
-startLoadingLedger(runtime);
+startInit(runtime, { secretIds: resolvingSecretIds(bundledRules), urls: resolvingUrls });
 
 async function consume(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   // A misconfigured worker throws here: the whole batch stays in the queue and the error alarm fires.
@@ -34,7 +22,4 @@ async function consume(event: SQSEvent, context: Context): Promise<SQSBatchRespo
   return batchResponse(results);
 }
 
-// Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: job messages carry emails and user ids.
-export const handler = middy(consume)
-  .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
-  .use(logMetrics(metrics));
+export const handler = observed(consume);

@@ -3,7 +3,11 @@
  * callers log outcomes and error codes, never headers, keys or raw bodies.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import type { Explanation } from './rules/match';
 import type { Outcome, OutcomeStatus, RequestCounts } from './types';
 
@@ -24,10 +28,19 @@ const outcomeMetric: Record<OutcomeStatus, string> = {
   failed: 'JobsFailed',
 };
 
-const reasonMetrics = [
-  ['duplicate_event', 'JobsDuplicate'],
-  ['stale_event', 'JobsStale'],
-] as const;
+// What the ordering held back: a delivery seen before, or an event older than what decided (some of) its tags.
+const reasonMetric: Readonly<Record<string, string>> = { duplicate_event: 'JobsDuplicate', stale_event: 'JobsStale' };
+
+/**
+ * A function's handler with the logger's Lambda context (keys reset per invocation) and the
+ * metrics flushed after it. Never logs the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says:
+ * webhooks carry signatures, tokens and credentials, events and job messages personal data.
+ */
+export function observed<Event, Result>(handler: (event: Event, context: Context) => Promise<Result>) {
+  return middy(handler)
+    .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
+    .use(logMetrics(metrics));
+}
 
 /**
  * A dry run (DRY_RUN=true) says so on every log line from now on (`"dryRun":true`) and in a
@@ -40,18 +53,16 @@ export function markDryRun(): void {
 
 /** One log line per job outcome, and EMF metrics: outcomes by status, and the requests made. */
 export function recordOutcomes(outcomes: Outcome[], requests: RequestCounts): void {
-  const counts = new Map<OutcomeStatus, number>();
+  const counts = new Map<string, number>();
+  const count = (metric: string) => counts.set(metric, (counts.get(metric) ?? 0) + 1);
   for (const outcome of outcomes) {
-    counts.set(outcome.status, (counts.get(outcome.status) ?? 0) + 1);
+    count(outcomeMetric[outcome.status]);
+    const held = outcome.reason && Object.hasOwn(reasonMetric, outcome.reason) && reasonMetric[outcome.reason];
+    if (held) count(held);
     if (outcome.status === 'failed') logger.warn(`job ${outcome.status}`, { job: outcome });
     else logger.info(`job ${outcome.status}`, { job: outcome });
   }
-  for (const [status, count] of counts) metrics.addMetric(outcomeMetric[status], MetricUnit.Count, count);
-  // What the ordering held back: a delivery seen before, or an event older than what decided (some of) its tags.
-  for (const [reason, metric] of reasonMetrics) {
-    const count = outcomes.filter((outcome) => outcome.reason === reason).length;
-    if (count > 0) metrics.addMetric(metric, MetricUnit.Count, count);
-  }
+  for (const [metric, n] of counts) metrics.addMetric(metric, MetricUnit.Count, n);
   if (requests.helpcrunch > 0) metrics.addMetric('HelpCrunchRequests', MetricUnit.Count, requests.helpcrunch);
   if (requests.lookups > 0) metrics.addMetric('LookupRequests', MetricUnit.Count, requests.lookups);
 }

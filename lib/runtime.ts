@@ -21,6 +21,7 @@ import { TokenBucket } from './queue/token-bucket';
 import { backfillPacer, livePacer } from './queue/rate-share';
 import { createQueueWorker, type QueueWorker } from './queue/worker';
 import { singleAttempt, type RetryPolicy } from './http/retry';
+import { preconnectAll } from './http/warm-connection';
 import type { RuleSet } from './rules/match';
 import { createSecretCache, parseApiKeySecret, type SecretCache } from './secrets';
 import { createUntagService, type UntagService } from './untag-service';
@@ -178,15 +179,22 @@ export const lazyRuntime = (rules: RuleSet): (() => Runtime) => lazyMarked(() =>
 export const lazyWorkerRuntime = (rules: RuleSet): (() => WorkerRuntime) =>
   lazyMarked(() => createWorkerRuntime(rules));
 
+/** What a function starts during init, from its config: the secrets it reads and where its first requests go. */
+export interface InitWork {
+  secretIds: (config: RuntimeConfig) => (string | undefined)[];
+  urls: (config: RuntimeConfig) => (string | undefined)[];
+}
+
 /**
- * Starts reading, during init and all at once, the secrets a function will need, so its first
- * request waits for one Secrets Manager round trip at most, not one per secret in turn. Nothing is
- * awaited and nothing thrown: a failed read is retried on use, inside the invocation's budget, and
- * a misconfiguration is left for the first invocation to answer.
+ * Starts during init, all at once, what a function's first request would otherwise wait for in
+ * turn: its secret reads (one Secrets Manager round trip at most, not one per secret), its first
+ * downstream connections (lib/http/warm-connection.ts), and the ledger's modules. Nothing is
+ * awaited and nothing thrown: a failed read, connection or load is tried again on use, and a
+ * runtime that cannot be built (a misconfiguration) is left for the first invocation to report.
  */
-export function startSecretReads<R extends { config: RuntimeConfig; secrets: SecretCache }>(
+export function startInit<R extends { config: RuntimeConfig; secrets: SecretCache; ledger?: Ledger | LazyLedger }>(
   runtime: () => R,
-  secretIds: (config: RuntimeConfig) => (string | undefined)[],
+  { secretIds, urls }: InitWork,
 ): void {
   let built: R;
   try {
@@ -195,19 +203,7 @@ export function startSecretReads<R extends { config: RuntimeConfig; secrets: Sec
     return;
   }
   for (const secretId of secretIds(built.config)) if (secretId) built.secrets.prefetch(secretId);
-}
-
-/**
- * Starts loading the ledger's modules during init, beside the secret reads, so the first request
- * finds them loaded; nothing is awaited or thrown (a failed load is tried again on use).
- */
-export function startLoadingLedger<R extends { ledger?: Ledger | LazyLedger }>(runtime: () => R): void {
-  let built: R;
-  try {
-    built = runtime();
-  } catch {
-    return;
-  }
+  preconnectAll(urls(built.config));
   const { ledger } = built;
   if (ledger && 'load' in ledger) ledger.load().catch(() => undefined);
 }

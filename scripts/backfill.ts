@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 /**
  * `npm run backfill`: runs an export (a CSV, JSON Lines or a JSON array of a source's payloads)
  * through the same rules as live events, shows the plan, asks, sends the jobs to the stack's
@@ -17,7 +16,7 @@ import { ConfigError } from '../lib/errors';
 import type { RunProgress } from '../lib/ledger/runs';
 import { compileRules } from '../lib/rules/match';
 import type { BackfillTag } from '../lib/queue/job-message';
-import { RATE_SHARE_LIMITS } from '../lib/queue/job-message';
+import { isRateShare, RATE_SHARE_LIMITS } from '../lib/queue/job-message';
 import { DEFAULT_RATE_SHARE } from '../lib/queue/rate-share';
 import {
   DEFAULT_DYNAMODB_PORT,
@@ -26,6 +25,7 @@ import {
   hostSettings,
   parseUsage,
 } from '../local/host/cli';
+import { shellQuote } from '../local/host/curl-commands';
 import { deployParamDefault } from '../local/host/serverless-config';
 import { readSetting, UsageError } from '../local/sandbox/cli-options';
 import { loadRulesFile, rulesFingerprint } from '../tooling/rules/load';
@@ -103,8 +103,9 @@ interface Args {
   targetMissing: boolean;
 }
 
-const shellQuote = (text: string) => (/^[\w./:@=+-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`);
-export const resumeCommand = (file: string) => `npm run backfill -- --resume --file ${shellQuote(file)}`;
+/** A plain path as it is, any other quoted for the shell. */
+const shellWord = (text: string) => (/^[\w./:@=+-]+$/.test(text) ? text : shellQuote(text));
+export const resumeCommand = (file: string) => `npm run backfill -- --resume --file ${shellWord(file)}`;
 
 function parseBackfillArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Args | undefined {
   const { values, positionals } = parseUsage(argv, {
@@ -149,7 +150,7 @@ function parseBackfillArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Arg
   if (format !== undefined && !EXPORT_FORMATS.includes(format as ExportFormat))
     throw new UsageError(`--format must be csv, jsonl or json, got '${format}'`);
   const rateShare = Number(text('rate-share') ?? DEFAULT_RATE_SHARE);
-  if (!(rateShare >= RATE_SHARE_LIMITS.min && rateShare <= RATE_SHARE_LIMITS.max))
+  if (!isRateShare(rateShare))
     throw new UsageError(
       `--rate-share must be from ${RATE_SHARE_LIMITS.min} to ${RATE_SHARE_LIMITS.max}, got '${text('rate-share')}': below, the backfill would barely move; above, live events would wait`,
     );
@@ -243,9 +244,7 @@ async function backfill(argv: readonly string[], io: BackfillIo): Promise<number
   const now = io.now();
   const occurredAt =
     options.occurredAt === undefined ? undefined : parseOccurredAtOption(options.occurredAt, options.source, now);
-  // Whole milliseconds, as every event time is: mtimeMs carries a fraction, which a job message refuses.
-  const fileTime = Math.floor(statSync(args.file).mtimeMs);
-  const planOptions = { ...options, occurredAt, fileTime, share: options.rateShare, now };
+  const planOptions = { ...options, occurredAt, fileTime: file.modifiedAt, share: options.rateShare, now };
   const plan = planBackfill(file, compileRules(config), config, planOptions);
   io.write(planText(plan, planOptions));
   const rules = rulesFingerprint(rulesFile);

@@ -76,20 +76,10 @@ function open(host: string, port: number, key: string, handshakeDeadlineMs: numb
   return connection;
 }
 
-/**
- * preconnect() to each place `urls` names, one connection each time a URL is listed, from a value
- * built now (the runtime's config): at init, where nothing may throw, so a value that cannot be
- * built (a misconfiguration) is left for the first invocation to report.
- */
-export function startConnecting<T>(build: () => T, urls: (value: T) => (string | undefined)[]): void {
-  let value: T;
-  try {
-    value = build();
-  } catch {
-    return;
-  }
+/** preconnect() to each place `urls` names, one connection each time a URL is listed. */
+export function preconnectAll(urls: (string | undefined)[]): void {
   const times = new Map<string, number>();
-  for (const url of urls(value)) if (url) times.set(url, (times.get(url) ?? 0) + 1);
+  for (const url of urls) if (url) times.set(url, (times.get(url) ?? 0) + 1);
   for (const [url, connections] of times) preconnect(url, { connections });
 }
 

@@ -5,9 +5,8 @@
  * dead-letters a message after MAX_RECEIVE_COUNT real attempts.
  */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { callSignal, ledgerFailure } from './dynamodb';
+import { callSignal, type LedgerTableOptions, ledgerFailure } from './dynamodb';
 import { expiresAtSeconds, KEY_ATTRIBUTES } from './keys';
 
 export interface AttemptLedger {
@@ -18,15 +17,7 @@ export interface AttemptLedger {
 /** As long as a message can live: the dead-letter queue's 14 days. */
 const ATTEMPT_DAYS = 14;
 
-export function createAttemptLedger({
-  client,
-  tableName,
-  now = () => Date.now(),
-}: {
-  client: DynamoDBClient;
-  tableName: string;
-  now?: () => number;
-}): AttemptLedger {
+export function createAttemptLedger({ client, tableName, now = () => Date.now() }: LedgerTableOptions): AttemptLedger {
   const { partition, sort, expiresAt } = KEY_ATTRIBUTES;
   return {
     async failed(unitKey, budget) {

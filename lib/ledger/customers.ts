@@ -12,10 +12,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { RetryableError } from '../errors';
-import { callSignal, ledgerFailure } from './dynamodb';
+import { callSignal, type LedgerTableOptions, ledgerFailure } from './dynamodb';
 import { digest } from '../digest';
 import { expiresAtSeconds, KEY_ATTRIBUTES } from './keys';
 
@@ -44,16 +43,13 @@ export interface CustomerLedger {
   acquire(customerId: number, tags: string[], budget: { remainingMs(): number }): Promise<LeaseResult>;
 }
 
-export interface CustomerLedgerOptions {
-  client: DynamoDBClient;
-  tableName: string;
-  now?: () => number;
+export interface CustomerLedgerOptions extends LedgerTableOptions {
   /** Added to the holder's remaining budget: what a request already sent may still take to land. */
   leaseMarginMs?: number;
 }
 
 /** A customer's decisions are kept this long after the last one: backfills of year-old exports still meet them. */
-export const DECISION_DAYS = 400;
+const DECISION_DAYS = 400;
 // Trimmed copies for operators: a sender's id or a tag name can be long, a log line should not be.
 const SHOWN_LENGTH = 200;
 
@@ -73,7 +69,8 @@ function decisionsOf(item: Record<string, unknown> | undefined, tags: string[]):
   const stored = (item?.tags ?? {}) as Record<string, StoredDecision>;
   const decisions = new Map<string, TagDecision>();
   for (const tag of tags) {
-    const found = Object.hasOwn(stored, tagKey(tag)) ? stored[tagKey(tag)] : undefined;
+    const key = tagKey(tag);
+    const found = Object.hasOwn(stored, key) ? stored[key] : undefined;
     if (found) decisions.set(tag, { occurredAt: found.t, unitKey: found.e, eventId: found.i, source: found.s });
   }
   return decisions;

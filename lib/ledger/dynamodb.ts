@@ -16,7 +16,7 @@ export interface LedgerTableOptions {
 }
 
 /** The longest one ledger call may take (less when the caller's budget has less left). */
-export const LEDGER_CALL_TIMEOUT_MS = 3_000;
+const LEDGER_CALL_TIMEOUT_MS = 3_000;
 
 /** Configured by the Lambda environment (region, credentials, AWS_ENDPOINT_URL_DYNAMODB locally). */
 export function createDynamoDbClient(): DynamoDBClient {
@@ -58,15 +58,19 @@ export function ledgerFailure(action: string, error: unknown): UntagError {
   return new RetryableError(`The ledger is unavailable: ${action} ${why}`, 1_000, 'ledger_unavailable');
 }
 
-/** An abort signal for one ledger call: its own timeout, or less when the caller's budget has less. */
+/** How long one ledger call may take: its own timeout, or less when the caller's budget has less. */
+const callMs = (budget: { remainingMs(): number }) =>
+  Math.max(1, Math.min(LEDGER_CALL_TIMEOUT_MS, budget.remainingMs()));
+
+/** An abort signal for one ledger call, after callMs. */
 export function callSignal(budget: { remainingMs(): number }): AbortSignal {
-  return AbortSignal.timeout(Math.max(1, Math.min(LEDGER_CALL_TIMEOUT_MS, budget.remainingMs())));
+  return AbortSignal.timeout(callMs(budget));
 }
 
 /** Rejects with ledger_unavailable unless `promise` settles within the call timeout (for calls that take no signal). */
 export async function bounded<T>(action: string, budget: { remainingMs(): number }, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const ms = Math.max(1, Math.min(LEDGER_CALL_TIMEOUT_MS, budget.remainingMs()));
+  const ms = callMs(budget);
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(ledgerFailure(action, Object.assign(new Error(), { name: 'TimeoutError' }))), ms);
   });

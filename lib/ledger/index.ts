@@ -18,7 +18,6 @@ import { createDynamoDbClient } from './dynamodb';
 import { createRunLedger, type RunLedger } from './runs';
 
 export type { TagDecision } from './customers';
-export type { UnitKey } from './dedup';
 
 export interface Ledger {
   units: UnitLedger;

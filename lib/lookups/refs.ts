@@ -2,6 +2,7 @@
  * What a lookup hands back: references HelpCrunch itself understands. Values selected from a
  * sender's answer become references here, one way for presets and generic lookups alike.
  */
+import { customerIdProblem } from '../customer-refs';
 import type { DirectCustomerKind } from '../rules/types';
 import type { CustomerRef } from '../types';
 
@@ -14,7 +15,7 @@ export const MAX_REFS = 100;
 function toRef(by: DirectCustomerKind, value: unknown): DirectRef | undefined {
   if (by === 'helpcrunchId') {
     const id = typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : value;
-    return typeof id === 'number' && Number.isSafeInteger(id) && id > 0 ? { by, value: id } : undefined;
+    return typeof id === 'number' && !customerIdProblem(id) ? { by, value: id } : undefined;
   }
   // A number beyond 2^53 was already rounded by JSON.parse and would name someone else.
   if (by === 'userId' && typeof value === 'number' && Number.isSafeInteger(value)) return { by, value: String(value) };

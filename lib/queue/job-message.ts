@@ -32,6 +32,9 @@ export interface BackfillTag {
  */
 export const RATE_SHARE_LIMITS = { min: 0.1, max: 0.9 } as const;
 
+/** A share a backfill may take: RATE_SHARE_LIMITS.min to max (NaN is none). */
+export const isRateShare = (share: number): boolean => share >= RATE_SHARE_LIMITS.min && share <= RATE_SHARE_LIMITS.max;
+
 export interface JobMessage {
   v: 3;
   event: EventRef;
@@ -149,7 +152,7 @@ export function parseJobMessage(body: string, sentAt: number): JobMessage {
 function runOf(value: unknown): JobRun | undefined {
   const { id, share } = (isRecord(value) ? value : {}) as Record<string, unknown>;
   if (typeof id !== 'string' || !RUN_ID.test(id) || typeof share !== 'number') return undefined;
-  return share >= RATE_SHARE_LIMITS.min && share <= RATE_SHARE_LIMITS.max ? { id, share } : undefined;
+  return isRateShare(share) ? { id, share } : undefined;
 }
 
 function eventOf(value: unknown): EventRef | undefined {

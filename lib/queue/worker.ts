@@ -159,7 +159,7 @@ export function createQueueWorker(options: QueueWorkerOptions): QueueWorker {
     const ledger = pipeline.dryRun || message.dryRun ? undefined : pipeline.ledger;
     if (!ledger) return receiveCount;
     // Per delivery of the unit: a redriven copy (its body's `attempt` grown) starts counting afresh.
-    const key = `${unitDigest(unitOf(message))}:${message.attempt}`;
+    const key = `${unitDigest(message)}:${message.attempt}`;
     return ledger.attempts.failed(key, budget).catch(() => receiveCount);
   }
 

@@ -11,7 +11,7 @@
  *
  * The Lambda never loads this module: lib/rules/types.ts imports its types only.
  */
-import { HEADER_NAME_PATTERN, secretIdOption } from '../webhook-auth/options';
+import { HEADER_NAME_PATTERN, QUERY_NAME_PATTERN, secretIdOption } from '../webhook-auth/options';
 import { registeredSchemes, type RegisteredWebhookScheme } from '../webhook-auth/registry';
 
 /** The vendor APIs a lookup's `preset` may name (lib/lookups/presets/). */
@@ -23,7 +23,7 @@ export const LOOKUP_PRESETS = [
   'hubspot-deal-contacts',
 ] as const;
 
-export const MAX_TAGS = 50;
+const MAX_TAGS = 50;
 export const DEFAULT_CACHE_SECONDS = 300;
 
 const header = (description: string) =>
@@ -134,8 +134,6 @@ const selector = (what: string) =>
     oneOf: [{ required: ['header'] }, { required: ['field'] }],
   }) as const;
 
-export const selectorSchema = selector('value');
-
 /** A name rules.yml may give a scheme: its own, or an alias fixing some of its options. */
 export interface SchemeName {
   scheme: RegisteredWebhookScheme;
@@ -204,7 +202,7 @@ export const eventSourceSchema = {
 const DIRECT_KEYS = ['helpcrunchId', 'email', 'userId'] as const;
 const CUSTOMER_SHAPE = `exactly one of ${DIRECT_KEYS.join(' | ')} | lookup (with from) is required`;
 
-export const customerSchema = {
+const customerSchema = {
   type: 'object',
   description: 'whom the tag changes apply to',
   properties: {
@@ -243,7 +241,7 @@ export const customerSchema = {
   ],
 } as const;
 
-export const ruleSchema = {
+const ruleSchema = {
   type: 'object',
   errorMessage: 'must be a mapping with name, source, customer and removeTags and/or addTags',
   properties: {
@@ -307,7 +305,7 @@ export const presetLookupSchema = {
   additionalProperties: false,
 } as const;
 
-export const genericLookupSchema = {
+const genericLookupSchema = {
   type: 'object',
   properties: {
     url: {
@@ -322,15 +320,10 @@ export const genericLookupSchema = {
       properties: {
         bearer: { const: true },
         basic: { const: true },
-        header: {
-          type: 'string',
-          pattern: HEADER_NAME_PATTERN,
-          description: 'header name',
-          errorMessage: 'must be an HTTP header name',
-        },
+        header: header('header name'),
         query: {
           type: 'string',
-          pattern: '^[A-Za-z0-9._~-]+$',
+          pattern: QUERY_NAME_PATTERN,
           description: 'query parameter name',
           errorMessage: 'must be a query parameter name',
         },

@@ -31,14 +31,15 @@ export function parseHttpEvent(event: HttpEvent, options: { maxBodyBytes?: numbe
   // 2.0 payloads (HTTP API, Function URL) carry rawPath; 1.0 payloads (REST API) carry path/httpMethod.
   const isV2 = 'rawPath' in event;
   const path = isV2 ? event.rawPath : event.path;
+  const query = queryOf(event);
   return {
     method: isV2 ? event.requestContext.http.method : event.httpMethod,
     path,
     source: event.pathParameters?.source ?? sourceFromPath(path),
     headers: isV2 ? lowerCaseHeaders(event.headers) : lowerCaseHeaders(event.headers, event.multiValueHeaders),
     rawBody,
-    url: calledUrl(event),
-    query: queryOf(event),
+    url: calledUrl(event, query),
+    query,
     requestId: event.requestContext?.requestId,
   };
 }
@@ -57,11 +58,10 @@ function queryOf(event: HttpEvent): string {
 }
 
 /** A REST API's `requestContext.path` includes the stage, `path` does not. */
-function calledUrl(event: HttpEvent): string | undefined {
+function calledUrl(event: HttpEvent, query: string): string | undefined {
   const domain = event.requestContext?.domainName;
   if (!domain) return undefined;
   const path = 'rawPath' in event ? event.rawPath : (event.requestContext.path ?? event.path);
-  const query = queryOf(event);
   return `https://${domain}${path}${query ? `?${query}` : ''}`;
 }
 

@@ -6,6 +6,8 @@
 
 /** RFC 9110 token: what an HTTP header name may contain. */
 export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+/** A query parameter name: RFC 3986 unreserved characters. */
+export const QUERY_NAME_PATTERN = '^[A-Za-z0-9._~-]+$';
 /** Secrets Manager name characters, plus ':' so a full ARN is accepted. */
 export const SECRET_ID_PATTERN = '^[A-Za-z0-9/_+=.@:-]+$';
 /** A wider replay window than an hour no longer protects against replays. */

@@ -1,10 +1,7 @@
 import { WebhookAuthError } from '../errors';
-import { headerOption, secretIdOption } from './options';
+import { headerOption, QUERY_NAME_PATTERN, secretIdOption } from './options';
 import { requireHeader, safeEqual, type WebhookRequest } from './request';
 import { defineScheme } from './scheme';
-
-/** A query parameter name: RFC 3986 unreserved characters. */
-export const QUERY_NAME_PATTERN = '^[A-Za-z0-9._~-]+$';
 
 /**
  * A shared secret the sender sends verbatim: in a header of its choice, or, for senders that can

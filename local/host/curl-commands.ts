@@ -10,7 +10,7 @@ import { schemeOf } from '../../lib/webhook-auth/registry';
 import { signWebhookRequest, type SecretVerifyConfig } from './webhook-signing';
 
 /** One shell word, single-quoted, for sh, bash and zsh. */
-function shellQuote(text: string): string {
+export function shellQuote(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 

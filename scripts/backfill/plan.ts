@@ -100,15 +100,21 @@ function sourceOf(rules: RulesConfig, source: string): SourceKind {
   );
 }
 
+/**
+ * Where a row carries its own time: the source's occurredAt when it is a field. A header finds
+ * nothing in a row: such a source's rows are timed by --occurred-at or the file.
+ */
+const rowTime = (config: WebhookSourceConfig) =>
+  config.occurredAt && 'field' in config.occurredAt ? config.occurredAt : undefined;
+
 /** How rows are timed: read from each (the source's occurredAt), --occurred-at, or the file's modification time. */
 function timingOf(source: string, kind: SourceKind, occurredAt: number | undefined, fileTime: number): string {
-  const selector = kind.kind === 'webhook' ? kind.config.occurredAt : undefined;
-  const readable = selector && 'field' in selector;
-  if (readable && occurredAt !== undefined)
+  const selector = kind.kind === 'webhook' ? rowTime(kind.config) : undefined;
+  if (selector && occurredAt !== undefined)
     throw new PlanError(
       `Source '${source}' reads each event's time from its ${describeSelector(selector)}: leave --occurred-at out, each row is timed by its own`,
     );
-  if (readable) return `each row's ${describeSelector(selector)} (the source's occurredAt)`;
+  if (selector) return `each row's ${describeSelector(selector)} (the source's occurredAt)`;
   if (occurredAt !== undefined) return `${new Date(occurredAt).toISOString()} (--occurred-at)`;
   if (kind.kind === 'eventbridge') return "each EventBridge event's own time";
   // Not "now": rows timed now would be newer than every live event so far and overwrite what those decided.
@@ -212,9 +218,7 @@ function matchWebhookRow(
   const matchOptions = eventType === undefined ? {} : { fallbackEventType: eventType };
   const jobs = rules.matchWebhook(received, matchOptions);
   if (jobs.length === 0) return { explanation: rules.explainWebhook(received, matchOptions) };
-  // A header selector finds nothing in a row: such a source's rows are timed by --occurred-at or the file (timingOf).
-  const own = config.occurredAt && 'field' in config.occurredAt;
-  const time = own ? givenOccurredAt(source, config, payload, {}, now)! : (occurredAt ?? fileTime);
+  const time = rowTime(config) ? givenOccurredAt(source, config, payload, {}, now)! : (occurredAt ?? fileTime);
   return { event: { source, id: givenEventId(config, payload, {}) ?? fallbackId, occurredAt: time }, jobs };
 }
 

@@ -32,6 +32,8 @@ export interface ExportFile {
   digest: string;
   /** How rows are numbered in messages: by line, or by element of a JSON array. */
   rowLabel: 'line' | 'element';
+  /** The file's modification time in whole milliseconds, as every event time is (mtimeMs carries a fraction). */
+  modifiedAt: number;
   rows(): Iterable<ExportRow>;
 }
 
@@ -64,8 +66,11 @@ export function readExport(path: string, given?: ExportFormat): ExportFile {
   const name = basename(path);
   const format = formatOf(path, given);
   let bytes: Buffer;
+  let modifiedAt: number;
   try {
-    if (statSync(path).size > MAX_EXPORT_BYTES)
+    const stat = statSync(path);
+    modifiedAt = Math.floor(stat.mtimeMs);
+    if (stat.size > MAX_EXPORT_BYTES)
       throw new ExportError(`${name} is larger than ${MAX_EXPORT_BYTES / 1024 / 1024} MiB: split it, one run per part`);
     bytes = readFileSync(path);
   } catch (error) {
@@ -84,7 +89,7 @@ export function readExport(path: string, given?: ExportFormat): ExportFile {
       : format === 'jsonl'
         ? jsonLines(text, name)
         : jsonArray(text, name);
-  return { path, format, digest: digest(bytes), rowLabel: format === 'json' ? 'element' : 'line', rows };
+  return { path, format, digest: digest(bytes), rowLabel: format === 'json' ? 'element' : 'line', modifiedAt, rows };
 }
 
 /** Strict UTF-8, a BOM dropped: anything else is a spreadsheet, an archive or another encoding. */

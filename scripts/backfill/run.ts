@@ -14,6 +14,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { isLoopback } from '../../lib/http/secure-url';
 import { asUntagError } from '../../lib/errors';
 import { RetryBudget } from '../../lib/http/retry';
 import { createRunLedger, type RunLedger, type RunProgress } from '../../lib/ledger/runs';
@@ -42,7 +43,6 @@ export interface ResolvedTarget {
 export class TargetError extends Error {}
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-const isLoopback = (url: URL) => ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
 
 export async function resolveTarget(target: BackfillTarget): Promise<ResolvedTarget> {
   if (target.kind === 'local') {

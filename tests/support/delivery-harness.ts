@@ -6,16 +6,14 @@
  * runtime (token bucket, caches), as each Lambda container is.
  */
 import { createHmac } from 'node:crypto';
-import type { SQSEvent } from 'aws-lambda';
-import { RetryBudget } from '../../lib/http/retry';
+import { startWorkerInstances } from '../../bench/worker-instances';
 import type { Ledger } from '../../lib/ledger';
-import { batchResponse, type MessageResult } from '../../lib/queue/worker';
 import { compileRules } from '../../lib/rules/match';
-import { createRuntime, createWorkerRuntime } from '../../lib/runtime';
+import { createRuntime } from '../../lib/runtime';
 import type { SecretCache } from '../../lib/secrets';
 import type { HttpRequest } from '../../lib/triggers/http-event';
 import type { Outcome } from '../../lib/types';
-import { startSqsEventSource, type SqsEventSource } from '../../local/host/sqs-event-source';
+import type { SqsEventSource } from '../../local/host/sqs-event-source';
 import { type Faults, type HelpCrunchSandbox, startHelpCrunchSandbox } from '../../local/sandbox/helpcrunch-sandbox';
 import { SqsModel } from '../../local/sandbox/sqs-model';
 import { validateRulesConfig } from '../../tooling/rules/validate';
@@ -164,34 +162,18 @@ export async function startHarness(options: {
     outcomes,
     service: (dispatch) => createRuntime(rules, env({ DISPATCH: dispatch }), deps).service,
     startWorkers(count) {
-      const instances = Array.from({ length: count }, () => ({
-        busy: false,
-        worker: createWorkerRuntime(
-          rules,
-          env({
-            HELPCRUNCH_RATE_PER_MINUTE: String(Math.round(options.limitPerSecond * 0.9 * 60)),
-            WORKER_CONCURRENCY: String(count),
-          }),
-          deps,
-        ).worker,
-      }));
-      return startSqsEventSource({
+      return startWorkerInstances({
+        count,
+        rules,
+        env: env({
+          HELPCRUNCH_RATE_PER_MINUTE: String(Math.round(options.limitPerSecond * 0.9 * 60)),
+          WORKER_CONCURRENCY: String(count),
+        }),
+        deps,
         model,
         queueUrl,
-        maximumConcurrency: count,
-        invoke: async (event: SQSEvent) => {
-          const instance = instances.find((candidate) => !candidate.busy)!;
-          instance.busy = true;
-          try {
-            const results: MessageResult[] = await instance.worker.processBatch(
-              event.Records,
-              RetryBudget.until(Date.now() + 60_000),
-            );
-            for (const result of results) outcomes.push(...result.outcomes);
-            return batchResponse(results);
-          } finally {
-            instance.busy = false;
-          }
+        settled: (_, results) => {
+          for (const result of results) outcomes.push(...result.outcomes);
         },
       });
     },
