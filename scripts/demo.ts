@@ -14,7 +14,7 @@ try {
     const { samples, fromRuleTests } = loadSamples(options.rulesFile, rules);
     if (!fromRuleTests) {
       console.error(
-        `npm run demo sends the events of the rule tests beside ${options.rulesFile}, and there are none for these rules yet (README, "Rule tests").`,
+        `npm run demo sends the events of the rule tests beside ${options.rulesFile} that change the demo customers' tags, and there are none for these rules (README, "Rule tests").`,
       );
       process.exitCode = 1;
     } else if (!(await runDemo(options, samples, rules, (text) => process.stdout.write(text)))) {

@@ -65,6 +65,17 @@ describe('loadSamples', () => {
     ]);
   });
 
+  it('gives placeholders when every case brings customers of its own: nothing to try on the demo customers', () => {
+    const ownCustomers = join(import.meta.dirname, 'fixtures/ci-rules/rules.yml');
+    const own = loadSamples(ownCustomers, loadRulesFile(ownCustomers));
+    expect(own.fromRuleTests).toBe(false);
+    expect(own.samples.map(({ trigger, payload }) => [trigger.kind, trigger.source, payload])).toEqual([
+      ['webhook', 'shop', {}],
+      ['webhook', 'support', {}],
+      ['eventbridge', 'acme.accounts', {}],
+    ]);
+  });
+
   it('takes the rule tests only while the rules are the ones they were written for, else placeholders', () => {
     const dir = mkdtempSync(join(tmpdir(), 'samples-'));
     const copy = join(dir, 'rules.yml');
@@ -137,7 +148,9 @@ describe('the banner', () => {
   it('without rule tests for the rules, says so and offers no demo, which would refuse', () => {
     const text = banner(stack, { samples: [], fromRuleTests: false });
 
-    expect(text).toContain('No rule tests for these rules yet (README, "Rule tests")');
+    expect(text).toContain(
+      'No rule tests for these rules that change the demo customers\' tags (README, "Rule tests")',
+    );
     expect(text).not.toContain('npm run demo');
     expect(text).toContain('Ctrl-C stops everything.');
   });

@@ -122,7 +122,7 @@ export function banner(stack: LocalStack, { samples, fromRuleTests }: Samples, o
     '',
     fromRuleTests
       ? `Try the events of your rule tests from another terminal, and watch the tags change on ${pageUrl}`
-      : `No rule tests for these rules yet (README, "Rule tests"): these show how to reach each source,\nwith an empty payload to replace by a real one. Watch the tags on ${pageUrl}`,
+      : `No rule tests for these rules that change the demo customers' tags (README, "Rule tests"): these show how to\nreach each source, with an empty payload to replace by a real one. Watch the tags on ${pageUrl}`,
     '',
     ...samples.flatMap((sample) => [sampleCommand(stack, sample), '']),
     // npm run demo sends rule-test events only: placeholders would be refused.

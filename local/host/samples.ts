@@ -1,7 +1,7 @@
 /**
  * The events `npm start` prints curl lines for and `npm run demo` sends: taken from the rule tests
  * beside the rules file (rules.yml -> rules.test.yml), the cases that change tags of the demo
- * customers, one per rule; so they work with whatever rules a user has. Without rule tests for
+ * customers, one per rule; so they work with whatever rules a user has. Without such cases for
  * these rules, one empty event per source shows how to reach it.
  */
 import { existsSync } from 'node:fs';
@@ -35,6 +35,8 @@ export function loadSamples(rulesFile: string, rules: RulesConfig): Samples {
     seen.add(rule);
     return [{ title: name, trigger, payload }];
   });
+  // Rule tests whose cases all bring customers of their own give nothing to try on the demo customers.
+  if (samples.length === 0) return { samples: placeholders(rules), fromRuleTests: false };
   return { samples, fromRuleTests: true };
 }
 
