@@ -149,6 +149,11 @@ export async function startHarness(options: {
     HELPCRUNCH_TIMEOUT_MS: '2000',
     JOBS_QUEUE_URL: queueUrl,
     DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
+    // The faults fail a quarter of all requests, so a unit's attempt (a DELETE and a PUT) fails 44 %
+    // of the time, and 8 failed attempts in a row (the deployed default) dead-letter about 1 unit in
+    // 750: now and then one of a run's few hundred. These tests are about order, not giving up: with
+    // 30 the odds are 1 in 10^10. Giving up on the last attempt is tested in tests/worker.test.ts.
+    MAX_RECEIVE_COUNT: '30',
     ...extra,
   });
   const outcomes: Outcome[] = [];
