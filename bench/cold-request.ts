@@ -47,6 +47,8 @@ export interface ColdRequestTimeline {
   importedMs: number;
   /** First Secrets Manager request sent → last one answered. */
   secretReads?: [number, number];
+  /** Every Secrets Manager request went over a connection opened during init (false when none was sent). */
+  secretsConnectedAtInit: boolean;
   /** The first downstream request's connection: opened → ready (TLS done, or connected). */
   downstreamConnection?: [number, number];
   /** The first downstream request: sent → answered. */
@@ -78,6 +80,8 @@ export interface ColdRequestFigures {
   };
   /** Runs whose first downstream request went over a connection opened at init. */
   connectedAtInit: number;
+  /** Runs whose secret reads all went over connections opened at init. */
+  secretsConnectedAtInit: number;
   /** Median DynamoDB requests per cold request (0 without the ledger), and runs whose first went over a connection opened at init. */
   ledgerCalls: number;
   ledgerConnectedAtInit: number;
@@ -165,24 +169,29 @@ function timeline(report: TimedReport, subject: ColdRequestSubject, network: Col
     if (requests.length === 0 || answered.length === 0) return undefined;
     return [since(Math.min(...requests.map((request) => request.startedAt))), since(Math.max(...answered))];
   };
-  const secretReads = span(requestsTo('secretsManager'));
+  const secretRequests = requestsTo('secretsManager');
+  const secretReads = span(secretRequests);
+  const openedAtInit = (request?: ProbeRequestTimes) => {
+    const opened = connectionOf(request);
+    return opened !== undefined && opened.startedAt <= report.importedAt;
+  };
   const first = requestsTo(subject.downstream)[0];
   const connection = connectionOf(first);
   const ready = connection?.secureAt ?? connection?.connectedAt;
   const ledger = requestsTo('dynamodb');
   const ledgerRequests = span(ledger);
-  const ledgerConnection = connectionOf(ledger[0]);
   return {
     totalMs: since(report.answeredAt),
     nodeReadyMs: since(report.startedAt),
     importedMs: since(report.importedAt),
     ...(secretReads && { secretReads }),
+    secretsConnectedAtInit: secretRequests.length > 0 && secretRequests.every(openedAtInit),
     ...(connection && ready !== undefined && { downstreamConnection: [since(connection.startedAt), since(ready)] }),
     ...(first?.answeredAt !== undefined && { downstreamRequest: [since(first.startedAt), since(first.answeredAt)] }),
-    connectedAtInit: connection !== undefined && connection.startedAt <= report.importedAt,
+    connectedAtInit: openedAtInit(first),
     ...(ledgerRequests && { ledgerRequests }),
     ledgerCalls: ledger.length,
-    ledgerConnectedAtInit: ledgerConnection !== undefined && ledgerConnection.startedAt <= report.importedAt,
+    ledgerConnectedAtInit: openedAtInit(ledger[0]),
   };
 }
 
@@ -226,6 +235,7 @@ function figures(
       ...(ledgerRequests && { ledgerRequests }),
     },
     connectedAtInit: runs.filter((run) => run.connectedAtInit).length,
+    secretsConnectedAtInit: runs.filter((run) => run.secretsConnectedAtInit).length,
     ledgerCalls: median(runs.map((run) => run.ledgerCalls)),
     ledgerConnectedAtInit: runs.filter((run) => run.ledgerConnectedAtInit).length,
     runs,

@@ -50,7 +50,9 @@ export const FLAT_HEAP_MIB = 1;
 /**
  * The issue's targets, as ratios to the reference measured in the same run. A cold request that
  * also talks to the ledger (inline dispatch: four DynamoDB round trips the reference does not
- * make) is allowed coldRequestWithLedger; it is still reported against coldRequest.
+ * make) is allowed coldRequestWithLedger; it is still reported against coldRequest. The cold
+ * request is checked over TLS with round trips, what a caller on Lambda waits for; loopback, where
+ * a round trip is free, is CPU only and is reported in its table, not checked.
  */
 export const TARGETS = {
   moduleInit: 0.9,
@@ -93,7 +95,7 @@ export function checkTargets(results: Omit<BenchResults, 'targets'>): TargetChec
     });
   }
   for (const figure of coldRequest?.figures ?? []) {
-    if (!figure.ratio) continue;
+    if (!figure.ratio || figure.network !== 'tls') continue;
     const withLedger = figure.ledgerCalls > 0;
     const target = withLedger ? TARGETS.coldRequestWithLedger : TARGETS.coldRequest;
     const measured = `${range(figure.ratio, ratio)}: ${range(figure.totalMs, ms)} ms`;
@@ -230,6 +232,7 @@ function coldRequestSection(coldRequest: ColdRequestResult): Section {
           'node ready',
           'imported',
           'secret reads',
+          'secrets connected at init',
           'downstream connection',
           'first downstream request',
           'connected at init',
@@ -244,6 +247,7 @@ function coldRequestSection(coldRequest: ColdRequestResult): Section {
           f.phases.nodeReadyMs.toFixed(0),
           f.phases.importedMs.toFixed(0),
           span(f.phases.secretReads),
+          f.phases.secretReads ? `${f.secretsConnectedAtInit}/${f.runs.length}` : '-',
           span(f.phases.downstreamConnection),
           span(f.phases.downstreamRequest),
           `${f.connectedAtInit}/${f.runs.length}`,

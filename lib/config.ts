@@ -27,6 +27,8 @@ export interface RuntimeConfig {
   dedupDays: number;
   /** The DynamoDB endpoint the SDK will call (AWS_ENDPOINT_URL_DYNAMODB, else the region's), for the early connection. */
   ledgerUrl: string | undefined;
+  /** The Secrets Manager endpoint the SDK will call (AWS_ENDPOINT_URL_SECRETS_MANAGER, else the region's), for the early connections. */
+  secretsUrl: string | undefined;
   /** Time kept back from the invocation's remaining time so the function can still answer. */
   safetyMarginMs: number;
   dispatch: DispatchMode;
@@ -91,6 +93,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     ledgerUrl:
       env.AWS_ENDPOINT_URL_DYNAMODB?.trim() ||
       (env.AWS_REGION ? `https://dynamodb.${env.AWS_REGION}.amazonaws.com` : undefined),
+    secretsUrl:
+      env.AWS_ENDPOINT_URL_SECRETS_MANAGER?.trim() ||
+      (env.AWS_REGION ? `https://secretsmanager.${env.AWS_REGION}.amazonaws.com` : undefined),
     safetyMarginMs: integer(env, 'TIME_BUDGET_MARGIN_MS', 1500),
     dispatch: choice<DispatchMode>(env, 'DISPATCH', ['inline', 'queue']),
     jobsQueueUrl: env.JOBS_QUEUE_URL?.trim() || undefined,

@@ -186,11 +186,13 @@ export interface InitWork {
 }
 
 /**
- * Starts during init, all at once, what a function's first request would otherwise wait for in
- * turn: its secret reads (one Secrets Manager round trip at most, not one per secret), its first
- * downstream connections (lib/http/warm-connection.ts), and the ledger's modules. Nothing is
- * awaited and nothing thrown: a failed read, connection or load is tried again on use, and a
- * runtime that cannot be built (a misconfiguration) is left for the first invocation to report.
+ * Starts during init what a function's first request would otherwise wait for in turn, in the
+ * order that keeps the secret reads (the longest wait) earliest: a connection to Secrets Manager
+ * for each read and the first downstream connections (lib/http/warm-connection.ts), then the reads
+ * themselves (all at once: one Secrets Manager round trip, not one per secret), and only once they
+ * are out, the ledger's modules, whose loading would otherwise hold them back. Nothing is awaited
+ * and nothing thrown: a failed read, connection or load is tried again on use, and a runtime that
+ * cannot be built (a misconfiguration) is left for the first invocation to report.
  */
 export function startInit<R extends { config: RuntimeConfig; secrets: SecretCache; ledger?: Ledger | LazyLedger }>(
   runtime: () => R,
@@ -202,10 +204,11 @@ export function startInit<R extends { config: RuntimeConfig; secrets: SecretCach
   } catch {
     return;
   }
-  for (const secretId of secretIds(built.config)) if (secretId) built.secrets.prefetch(secretId);
-  preconnectAll(urls(built.config));
-  const { ledger } = built;
-  if (ledger && 'load' in ledger) ledger.load().catch(() => undefined);
+  const { config, secrets, ledger } = built;
+  const reads = [...new Set(secretIds(config).filter((secretId): secretId is string => Boolean(secretId)))];
+  preconnectAll([...reads.map(() => config.secretsUrl), ...urls(config)]);
+  for (const secretId of reads) secrets.prefetch(secretId);
+  if (ledger && 'load' in ledger) setImmediate(() => ledger.load().catch(() => undefined));
 }
 
 /** The API key and every lookup's secret: what a function that resolves customers and changes their tags reads. */

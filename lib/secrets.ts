@@ -8,6 +8,7 @@
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError, RetryableError, UntagError } from './errors';
+import { WarmAgent } from './http/warm-connection';
 
 export interface SecretReadOptions {
   /**
@@ -116,6 +117,8 @@ export function createSecretCache(options: SecretCacheOptions = {}): SecretCache
     client ??= new SecretsManagerClient({
       // Each HTTP attempt bounded too, so the SDK's own retries cannot outlast the abort below.
       requestHandler: {
+        // On an agent that takes the connections opened at init (lib/http/warm-connection.ts).
+        httpsAgent: new WarmAgent({ keepAlive: true, maxSockets: 50 }),
         connectionTimeout: Math.min(1_000, readTimeoutMs),
         requestTimeout: readTimeoutMs,
         throwOnRequestTimeout: true,

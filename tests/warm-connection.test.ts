@@ -13,13 +13,17 @@ import { createServer as createTcpServer, connect, type Server as TcpServer, typ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import axios from 'axios';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createCertificates, type BenchCertificates } from '../bench/certificates';
 import { startNetworkFront, type NetworkFront } from '../bench/network-front';
+import { readConfig } from '../lib/config';
 import { createNodeHttpAdapter } from '../lib/http/transport';
 import { preconnect } from '../lib/http/warm-connection';
+import { bundledRules } from '../lib/rules/bundled';
 import { startHelpCrunchSandbox, type HelpCrunchSandbox } from '../local/sandbox/helpcrunch-sandbox';
 import { startSecretsManagerEndpoint, type SecretsManagerEndpoint } from '../local/sandbox/secrets-manager-endpoint';
 import { lambdaContext, webhookEvent } from './support/lambda-events';
@@ -61,19 +65,29 @@ describe('at init', () => {
   let sandbox: HelpCrunchSandbox;
   let secrets: SecretsManagerEndpoint;
   let front: NetworkFront;
+  let secretsFront: NetworkFront;
   let output: CapturedOutput;
   const savedEnv = { ...process.env };
+  // What the webhook function reads at init in inline dispatch: every signing secret, the API key, every lookup's.
+  const readAtInit = [
+    ...new Set(['helpcrunch-untag/api-key', ...bundledRules.signingSecretIds(), ...bundledRules.lookupSecretIds()]),
+  ];
 
   beforeAll(async () => {
     sandbox = await startHelpCrunchSandbox({ apiKey: API_KEY });
     secrets = await startSecretsManagerEndpoint({
-      secrets: { 'helpcrunch-untag/api-key': API_KEY, 'helpcrunch-untag/crm-webhook': CRM_SECRET },
+      secrets: {
+        ...Object.fromEntries(readAtInit.map((secretId) => [secretId, `value of ${secretId}`])),
+        'helpcrunch-untag/api-key': API_KEY,
+        'helpcrunch-untag/crm-webhook': CRM_SECRET,
+      },
     });
-    // HelpCrunch behind TLS; no added round trips. The ledger is plain HTTP on loopback: not a connection to the front.
+    // HelpCrunch and Secrets Manager behind TLS; no added round trips. The ledger is plain HTTP on loopback.
     front = await startNetworkFront({ target: sandbox.url, roundTripMs: 0, certificates });
+    secretsFront = await startNetworkFront({ target: secrets.url, roundTripMs: 0, certificates });
     await useLocalLedger();
     Object.assign(process.env, {
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsFront.url,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'test-access-key',
       AWS_SECRET_ACCESS_KEY: 'test-secret-key',
@@ -89,17 +103,28 @@ describe('at init', () => {
     for (const name of Object.keys(process.env)) if (!(name in savedEnv)) delete process.env[name];
     Object.assign(process.env, savedEnv);
     await front.close();
+    await secretsFront.close();
     await secrets.close();
     await sandbox.close();
   });
 
-  it('the webhook function connects to HelpCrunch while it loads, and its first request goes over that connection', async () => {
+  it('the webhook function connects to Secrets Manager and HelpCrunch while it loads, and its requests go over those connections', async () => {
     vi.resetModules();
+    const opened = watchClientSockets();
     const { handler } = (await import('../functions/webhook')) as unknown as {
       handler: (event: unknown, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
     };
-    // Connected before any invocation.
-    await until(() => front.connections() === 1);
+    // Every secret read once at init, each over a connection opened for it before the reads went out.
+    await until(() => secrets.calls().total === readAtInit.length && front.connections() === 1);
+    opened.stop();
+    expect(Object.keys(secrets.calls().bySecret).sort()).toEqual([...readAtInit].sort());
+    expect(secretsFront.connections()).toBe(readAtInit.length);
+    // Secrets Manager's connections are opened first: the reads are the longest wait at init.
+    const ports = opened.sockets.map((socket) => (socket as Socket & { remotePort?: number }).remotePort);
+    const helpCrunchAt = ports.indexOf(front.port);
+    const secretsAt = ports.flatMap((port, at) => (port === secretsFront.port ? [at] : []));
+    expect(secretsAt).toHaveLength(readAtInit.length);
+    expect(helpCrunchAt).toBeGreaterThan(Math.max(...secretsAt));
 
     const body = JSON.stringify({ status: 'lost', person: { email: 'ada@example.com' } });
     const signature = `sha256=${createHmac('sha256', CRM_SECRET).update(body).digest('hex')}`;
@@ -110,10 +135,30 @@ describe('at init', () => {
 
     expect(response.statusCode).toBe(200);
     expect((JSON.parse(response.body!) as { results: { status: string }[] }).results[0]!.status).toBe('untagged');
-    // The search and the DELETE, both over the connection opened at init.
+    // The search and the DELETE, both over the connection opened at init; no secret read again.
     expect(sandbox.requests.map((request) => request.method)).toEqual(['POST', 'DELETE']);
     expect(front.connections()).toBe(1);
+    expect(secrets.calls().total).toBe(readAtInit.length);
+    expect(secretsFront.connections()).toBe(readAtInit.length);
     expect(output.text()).not.toMatch(/"level":"(WARN|ERROR)"/);
+  });
+});
+
+describe('where the early connections go', () => {
+  it("is where the SDK's clients send their requests: each region's Secrets Manager and DynamoDB endpoints, or the endpoint variables'", () => {
+    for (const region of ['us-east-1', 'eu-west-1', 'ap-southeast-2']) {
+      const config = readConfig({ AWS_REGION: region });
+      const endpoint = (client: SecretsManagerClient | DynamoDBClient) =>
+        client.config.endpointProvider({ Region: region, UseFIPS: false, UseDualStack: false }).url.origin;
+      expect(config.secretsUrl).toBe(endpoint(new SecretsManagerClient({ region })));
+      expect(config.ledgerUrl).toBe(endpoint(new DynamoDBClient({ region })));
+    }
+    const local = readConfig({
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:4566',
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000',
+    });
+    expect([local.secretsUrl, local.ledgerUrl]).toEqual(['http://127.0.0.1:4566', 'http://127.0.0.1:8000']);
   });
 });
 

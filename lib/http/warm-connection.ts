@@ -1,16 +1,16 @@
 /**
- * The TLS connection a function's first request will need (HelpCrunch, or SQS in queue mode),
- * opened during init: a new connection costs a TCP and a TLS round trip before the request's own,
- * and at init they overlap the secret reads instead of following them.
+ * The TLS connections a function's first requests will need (Secrets Manager for the reads at
+ * init, then the ledger and HelpCrunch, or SQS in queue mode), opened during init: a new connection
+ * costs a TCP and a TLS round trip before the request's own, and at init they overlap one another
+ * and the loading of the code instead of following them.
  *
  * `preconnect(url)` opens it and keeps it here; the first request a WarmAgent makes to that host
  * and port takes it (connected, or still handshaking: either way ahead of a new one). Where the
- * first requests go out together (the ledger's: a unit's start beside its customer's lease), as
- * many connections wait, one for each. An early
- * connection is harmless and silent when it fails: one that errors, closes, is not secure within
- * its handshake deadline or has waited too long for its request (a container initialised long
- * before its first event, whose server may have dropped the connection) is let go, and the
- * request opens its own. Nothing is logged: the request's own connection reports whatever is
+ * first requests go out together (the secret reads; the ledger's: a unit's start beside its
+ * customer's lease), as many connections wait, one for each. An early connection is harmless and
+ * silent when it fails: one that errors, closes, is not secure within its handshake deadline or
+ * has waited too long for its request (a container initialised long before its first event, whose
+ * server may have dropped the connection) is let go, and the request opens its own. Nothing is logged: the request's own connection reports whatever is
  * really wrong.
  */
 import { Agent, type AgentOptions } from 'node:https';

@@ -2,8 +2,8 @@
  * The ledger, loaded when first needed: its modules (the DynamoDB client, Powertools idempotency)
  * are a chunk of their own that a function only loads when it changes tags for real. The webhook
  * and EventBridge functions in queue dispatch, and dry runs, never load it; the others start
- * loading it during init (`load()`), beside the secret reads, so their first request does not wait
- * for it. Every method of the Ledger awaits the load, then calls the loaded ledger's own.
+ * loading it during init (`load()`), once the secret reads are on their way, so their first request
+ * does not wait for it. Every method of the Ledger awaits the load, then calls the loaded ledger's own.
  */
 import type { Ledger, LedgerOptions } from './index';
 
