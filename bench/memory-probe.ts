@@ -34,19 +34,31 @@ export interface MemoryProbeReport {
   builtinsLoadedByEvents: string[];
 }
 
-/** RssAnon and RssFile from /proc/self/status, where there is one. */
-function rssSplit(): { rssAnonMiB?: number; rssFileMiB?: number } {
+/** A field of /proc/self/status in MiB, where there is one (Linux). */
+function statusMiB(field: string): number | undefined {
   let status: string;
   try {
     status = readFileSync('/proc/self/status', 'utf8');
   } catch {
-    return {};
+    return undefined;
   }
-  const kiB = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
-  const anon = kiB('RssAnon');
-  const file = kiB('RssFile');
-  return Number.isFinite(anon) && Number.isFinite(file) ? { rssAnonMiB: anon / 1024, rssFileMiB: file / 1024 } : {};
+  const kiB = Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+  return Number.isFinite(kiB) ? kiB / 1024 : undefined;
 }
+
+/** RssAnon and RssFile, where there are. */
+function rssSplit(): { rssAnonMiB?: number; rssFileMiB?: number } {
+  const anon = statusMiB('RssAnon');
+  const file = statusMiB('RssFile');
+  return anon !== undefined && file !== undefined ? { rssAnonMiB: anon, rssFileMiB: file } : {};
+}
+
+/**
+ * This process's own peak RSS. Not getrusage's maxRSS where there is VmHWM: Linux carries the
+ * spawning process's RSS (the forked copy's) over the exec into maxRSS, so a bench process bigger
+ * than the probe would set every probe's peak.
+ */
+const peakRssMiB = () => statusMiB('VmHWM') ?? (process.resourceUsage().maxRSS * 1024) / MiB;
 
 /** Node's own record of the built-ins it has loaded (undocumented, hence optional). */
 function loadedBuiltins(): string[] {
@@ -93,7 +105,7 @@ async function main(): Promise<void> {
   const report: MemoryProbeReport = {
     node: process.version,
     samples,
-    peakRssMiB: (process.resourceUsage().maxRSS * 1024) / MiB,
+    peakRssMiB: peakRssMiB(),
     builtinsLoadedByEvents: loadedBuiltins().filter((name) => !loadedAtImport.has(name)),
   };
   writeFileSync(outFile, JSON.stringify(report));
