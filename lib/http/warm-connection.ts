@@ -10,8 +10,8 @@
  * customer's lease), as many connections wait, one for each. An early connection is harmless and
  * silent when it fails: one that errors, closes, is not secure within its handshake deadline or
  * has waited too long for its request (a container initialised long before its first event, whose
- * server may have dropped the connection) is let go, and the request opens its own. Nothing is logged: the request's own connection reports whatever is
- * really wrong.
+ * server may have dropped the connection) is let go, and the request opens its own. Nothing is
+ * logged: the request's own connection reports whatever is really wrong.
  */
 import { Agent, type AgentOptions } from 'node:https';
 import { isIP } from 'node:net';
