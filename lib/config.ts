@@ -77,6 +77,13 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   throw new ConfigError(`${name} must be 'true' or 'false', got '${raw}'`);
 }
 
+/** Where the AWS SDK sends a service's requests: its AWS_ENDPOINT_URL_<SERVICE> if set, else the region's endpoint. */
+function sdkEndpoint(env: NodeJS.ProcessEnv, variable: string, host: string): string | undefined {
+  const configured = env[`AWS_ENDPOINT_URL_${variable}`]?.trim();
+  if (configured) return configured;
+  return env.AWS_REGION ? `https://${host}.${env.AWS_REGION}.amazonaws.com` : undefined;
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   return {
     apiKeySecretId: env.HELPCRUNCH_API_KEY_SECRET_ID?.trim() || undefined,
@@ -90,12 +97,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     ledgerTable: env.LEDGER_TABLE?.trim() || undefined,
     // Stripe resends for up to three days.
     dedupDays: integer(env, 'DEDUP_DAYS', 7, 1),
-    ledgerUrl:
-      env.AWS_ENDPOINT_URL_DYNAMODB?.trim() ||
-      (env.AWS_REGION ? `https://dynamodb.${env.AWS_REGION}.amazonaws.com` : undefined),
-    secretsUrl:
-      env.AWS_ENDPOINT_URL_SECRETS_MANAGER?.trim() ||
-      (env.AWS_REGION ? `https://secretsmanager.${env.AWS_REGION}.amazonaws.com` : undefined),
+    ledgerUrl: sdkEndpoint(env, 'DYNAMODB', 'dynamodb'),
+    secretsUrl: sdkEndpoint(env, 'SECRETS_MANAGER', 'secretsmanager'),
     safetyMarginMs: integer(env, 'TIME_BUDGET_MARGIN_MS', 1500),
     dispatch: choice<DispatchMode>(env, 'DISPATCH', ['inline', 'queue']),
     jobsQueueUrl: env.JOBS_QUEUE_URL?.trim() || undefined,
